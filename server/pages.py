@@ -1,0 +1,5 @@
+"""Blueprint placeholder: owned by the pages work in progress."""
+
+from flask import Blueprint
+
+bp = Blueprint("pages", __name__)
