@@ -1,0 +1,98 @@
+"""Shared fixtures: the real corpus built once per session, the Flask app, and a live server.
+
+The live server is the production path — ``kzkg serve`` (gunicorn, several workers) on a free
+loopback port — so tests talk HTTP to what users run, through real clients.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from kzkg import pipeline
+from kzkg.store import Release
+from kzkg_server import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+
+
+@pytest.fixture(scope="session")
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A build of the real corpus, made once per test session in a private directory."""
+    target = tmp_path_factory.mktemp("build")
+    pipeline.build(DATA_DIR, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def release(build_dir: Path) -> Release:
+    from kzkg.store import current_release
+
+    return current_release(build_dir)
+
+
+@pytest.fixture()
+def app(build_dir: Path):
+    return create_app({"TESTING": True, "BUILD_DIR": str(build_dir)})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """A `kzkg serve` subprocess on loopback; `url` is its base URL."""
+
+    def __init__(self, build_dir: Path, extra_args: list[str] | None = None, env: dict[str, str] | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "kzkg.cli", "serve", "--build-dir", str(build_dir),
+                   "--host", "127.0.0.1", "--port", str(self.port), "--no-build", *(extra_args or [])]
+        self.process = subprocess.Popen(command, env={**os.environ, **(env or {})},
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self._wait_until_up()
+
+    def _wait_until_up(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"kzkg serve exited early:\n{self.process.stdout.read()}")
+            try:
+                requests.get(self.url + "/sparql", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"kzkg serve did not answer on {self.url} within {timeout}s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(build_dir: Path) -> Iterator[LiveServer]:
+    server = LiveServer(build_dir)
+    yield server
+    server.stop()
