@@ -1,0 +1,209 @@
+"""The ``kzkg`` command: a click group whose commands each call one library function.
+
+Exit codes (a contract, as pyshacl's are): 0 success / data conforms; 1 the data has
+violations (nothing was published); 2 the command could not run (unreadable input, no build yet,
+bad arguments, a malformed query).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from kzkg.ingest import IngestError
+from kzkg.validate import EXIT_ERROR, EXIT_VIOLATIONS
+
+EXIT_CODES_HELP = "Exit codes: 0 success, 1 data violations (nothing published), 2 could not run."
+
+
+def data_dir_option(command):
+    return click.option(
+        "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data"), show_default=True,
+        envvar="KZKG_DATA_DIR", help="Folder with articles.yaml, articles/, entities/, events/, annotations/.",
+    )(command)
+
+
+def build_dir_option(command):
+    return click.option(
+        "--build-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("build"), show_default=True,
+        envvar="KZKG_BUILD_DIR", help="Where releases are published; the served one is <build-dir>/current.",
+    )(command)
+
+
+def fails_cleanly(command):
+    """Turn the library's expected failures into a message and exit code 2, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from kzkg.store import NoReleaseError
+
+        try:
+            return command(*args, **kwargs)
+        except (IngestError, NoReleaseError) as problem:
+            click.echo(f"error: {problem}", err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper
+
+
+def _progress(message: str) -> None:
+    click.echo(f"  {message}", err=True)
+
+
+@click.group(epilog=EXIT_CODES_HELP)
+@click.version_option(package_name="kzkg")
+def main() -> None:
+    """kzkg: who claimed what, on what evidence, in Kazakhstan's January 2022 unrest."""
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@data_dir_option
+@build_dir_option
+@fails_cleanly
+def build(data_dir: Path, build_dir: Path) -> None:
+    """Map, validate, reason and export the corpus, then publish it atomically."""
+    from kzkg.pipeline import BuildFailed, build as run_build
+
+    try:
+        release = run_build(data_dir, build_dir, progress=_progress)
+    except BuildFailed as failed:
+        for line in failed.report.lines():
+            click.echo(line, err=True)
+        click.echo(f"build failed: {failed}", err=True)
+        sys.exit(EXIT_VIOLATIONS)
+    click.echo(f"published release {release.build_id}")
+    click.echo(f"store: {release.store_path}")
+    click.echo(f"dumps: {release.dumps_path}")
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@data_dir_option
+@fails_cleanly
+def validate(data_dir: Path) -> None:
+    """Check the curated data: quotes found, ids resolve, dates valid, SHACL shapes pass."""
+    from kzkg.pipeline import validate as run_validate
+
+    report = run_validate(data_dir, progress=_progress)
+    for line in report.lines():
+        click.echo(line)
+    if report.conforms:
+        click.echo(f"ok: {report.checked_files} files conform")
+    else:
+        click.echo(f"{len(report.lines())} problem(s) in {report.checked_files} files", err=True)
+    sys.exit(report.exit_code)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@data_dir_option
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@fails_cleanly
+def reason(data_dir: Path, output: Path | None) -> None:
+    """Print the OWL-RL inferences (noise filtered) as Turtle, without publishing anything."""
+    from kzkg.pipeline import prepare, reasoning_input
+    from kzkg.reason import infer
+
+    inferred = infer(reasoning_input(prepare(data_dir, progress=_progress).dataset))
+    text = inferred.serialize(format="turtle")
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"{len(inferred)} inferred triples written to {output}", err=True)
+    else:
+        click.echo(text)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@build_dir_option
+@click.option("--format", "format_name", default="turtle", show_default=True,
+              help="turtle, ntriples, nquads, trig or jsonld (N-Quads, TriG and JSON-LD keep named graphs).")
+@click.option("--scope", type=click.Choice(["all", "asserted", "inferred"]), default="all", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@fails_cleanly
+def export(build_dir: Path, format_name: str, scope: str, output: Path | None) -> None:
+    """Write a dump of the published graph (byte-identical for the same build)."""
+    from kzkg.export import canonical_quads, in_scope, resolve_format, serialize
+    from kzkg.store import current_release, open_read_only
+
+    try:
+        fmt = resolve_format(format_name)
+    except ValueError as unknown:
+        raise click.BadParameter(str(unknown), param_hint="--format") from unknown
+    store = open_read_only(current_release(build_dir))
+    data = serialize(in_scope(canonical_quads(store), scope), fmt)
+    if output:
+        output.write_bytes(data)
+        click.echo(f"{len(data)} bytes written to {output}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@build_dir_option
+@click.argument("query")
+@click.option("--format", "format_name", type=click.Choice(["table", "json", "csv", "tsv"]), default="table", show_default=True)
+@click.option("--endpoint", help="Run against this remote SPARQL endpoint (with SPARQLWrapper) instead of the build.")
+@fails_cleanly
+def query(build_dir: Path, query: str, format_name: str, endpoint: str | None) -> None:
+    """Run a SPARQL query (text, or a path to a .rq file) and print the results."""
+    from kzkg.query import QueryError, run_query
+
+    text = Path(query).read_text(encoding="utf-8") if query.endswith(".rq") and Path(query).is_file() else query
+    try:
+        click.echo(run_query(text, build_dir=build_dir, endpoint=endpoint, format_name=format_name), nl=False)
+    except QueryError as problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@build_dir_option
+@fails_cleanly
+def stats(build_dir: Path) -> None:
+    """Summarise the published build: triples per graph, claims, events, entities, timings."""
+    import json
+
+    from kzkg.store import current_release
+
+    release = current_release(build_dir)
+    click.echo(json.dumps(release.manifest, indent=2, sort_keys=True))
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@data_dir_option
+@build_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
+@click.option("--build/--no-build", "rebuild", default=True, show_default=True, help="Build the graph before serving.")
+@click.option("--timeout", "query_timeout", type=float, help="Per-query time limit in seconds (KZKG_QUERY_TIMEOUT).")
+@click.option("--store", "store_url", help="Serve a remote SPARQL store at this URL instead of the embedded one.")
+@fails_cleanly
+def serve(data_dir: Path, build_dir: Path, host: str, port: int, workers: int, rebuild: bool,
+          query_timeout: float | None, store_url: str | None) -> None:
+    """Build the graph (unless --no-build) and serve the SPARQL endpoint, UI and dumps."""
+    from kzkg_server.run import serve as run_server
+
+    if rebuild:
+        from kzkg.pipeline import BuildFailed, build as run_build
+
+        try:
+            release = run_build(data_dir, build_dir, progress=_progress)
+        except BuildFailed as failed:
+            for line in failed.report.lines():
+                click.echo(line, err=True)
+            click.echo(f"build failed: {failed}", err=True)
+            sys.exit(EXIT_VIOLATIONS)
+        click.echo(f"published release {release.build_id}", err=True)
+    settings: dict[str, object] = {}
+    if query_timeout is not None:
+        settings["QUERY_TIMEOUT"] = query_timeout
+    if store_url:
+        settings["STORE_URL"] = store_url
+    click.echo(f"serving on http://{host}:{port}/ (SPARQL endpoint: http://{host}:{port}/sparql)", err=True)
+    run_server(build_dir=build_dir.resolve(), host=host, port=port, workers=workers, settings=settings)
+
+
+if __name__ == "__main__":
+    main()

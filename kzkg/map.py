@@ -1,0 +1,326 @@
+"""Stage 2, map: turn the ingested corpus into RDF, one named graph per article.
+
+Every IRI is derived from a curated id or from a quote's offsets, never from a counter or a blank
+node, so a rebuild of the same data yields the same graph byte for byte. Each quote is located in
+its article here; its offsets become a W3C Web Annotation that proves the article says it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+
+from kzkg import __version__
+from kzkg.ingest import Claim, Corpus, Entity, Event, Evidence, Problem
+from kzkg.namespaces import (
+    DBR, ENTITIES_GRAPH, GEONAMES, ID, KZ, OA, ONTOLOGY_GRAPH, ONTOLOGY_IRI, SCHEMA, WD, GRAPH,
+    PREFIXES, article_graph,
+)
+
+LINKS_GRAPH = GRAPH["links"]
+QUOTE_CONTEXT = 32  # characters of oa:prefix / oa:suffix, enough to re-anchor a quote
+
+ENTITY_CLASS = {
+    "Person": KZ.Person, "Organization": KZ.Organization, "MediaOutlet": KZ.MediaOutlet,
+    "Place": KZ.Place, "Channel": KZ.Channel, "Group": KZ.Group,
+}
+QUALIFIER_CONCEPT = {
+    "exactly": KZ.Exactly, "at-least": KZ.AtLeast, "more-than": KZ.MoreThan, "nearly": KZ.Nearly,
+    "about": KZ.About, "a-little-over": KZ.ALittleOver, "up-to": KZ.UpTo, "dozens": KZ.Dozens,
+    "hundreds": KZ.Hundreds, "thousands": KZ.Thousands, "several": KZ.Several, "many": KZ.Many,
+}
+EVENT_TYPE_CONCEPT = {"Other": KZ.OtherEvent}
+QUANTITY_KIND_CONCEPT = {"Other": KZ.OtherQuantity}
+CONTROL_CONCEPT = {"state": KZ.StateControlled, "independent": KZ.Independent}
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a quote sits in its article (code-point offsets, as oa:TextPositionSelector counts)."""
+
+    article: str
+    start: int
+    end: int
+    exact: str
+
+
+def locate(text: str, quote: str, occurrence: int = 1) -> tuple[int, int] | None:
+    """Find a quote in an article, letting runs of white space differ and nothing else."""
+    words = quote.split()
+    if not words:
+        return None
+    pattern = re.compile(r"\s+".join(re.escape(word) for word in words))
+    for index, match in enumerate(pattern.finditer(text), 1):
+        if index == occurrence:
+            return match.start(), match.end()
+    return None
+
+
+def entity_iri(entity_id: str) -> URIRef:
+    return ID[entity_id]
+
+
+def event_iri(event_id: str) -> URIRef:
+    return ID["event/" + event_id]
+
+
+def claim_iri(claim_id: str) -> URIRef:
+    return ID["claim/" + claim_id]
+
+
+def article_iri(article_id: str) -> URIRef:
+    return ID["article/" + article_id]
+
+
+def annotation_iri(spot: Located) -> URIRef:
+    return ID[f"annotation/{spot.article}-{spot.start}-{spot.end}"]
+
+
+class Mapper:
+    """Builds the asserted dataset; collects problems (quotes not found) rather than stopping."""
+
+    def __init__(self, corpus: Corpus, ontology: Graph):
+        self.corpus = corpus
+        self.ontology = ontology
+        self.dataset = Dataset()
+        for prefix, namespace in PREFIXES.items():
+            self.dataset.bind(prefix, namespace)
+        self.problems: list[Problem] = []
+
+    # -- helpers ---------------------------------------------------------------------------
+    def graph(self, iri: URIRef) -> Graph:
+        return self.dataset.graph(iri)
+
+    def ref(self, some_id: str) -> URIRef:
+        """An id in the shared registry: an event or an entity (validation checks it resolves)."""
+        return event_iri(some_id) if some_id in self.corpus.events else entity_iri(some_id)
+
+    def evidence(self, evidence: Evidence, body: URIRef) -> URIRef | None:
+        """Locate a quote and write its annotation into the article's graph; None if not found."""
+        article = self.corpus.articles.get(evidence.article)
+        path, _, entry = evidence.where.partition(": ")
+        if article is None:
+            self.problems.append(Problem(path, entry, f"evidence names unknown article {evidence.article!r}"))
+            return None
+        span = locate(article.text, evidence.quote, evidence.occurrence)
+        if span is None:
+            shown = evidence.quote if len(evidence.quote) <= 90 else evidence.quote[:87] + "..."
+            self.problems.append(Problem(path, entry, f"quote not found in article {article.id} ({article.file}): {shown!r}"))
+            return None
+        start, end = span
+        spot = Located(article.id, start, end, article.text[start:end])
+        anno = annotation_iri(spot)
+        g = self.graph(article_graph(article.id))
+        target, quote_sel, pos_sel = URIRef(anno + "#target"), URIRef(anno + "#quote"), URIRef(anno + "#position")
+        g.add((anno, RDF.type, OA.Annotation))
+        g.add((anno, OA.motivatedBy, OA.describing))
+        g.add((anno, OA.hasBody, body))
+        g.add((anno, OA.hasTarget, target))
+        g.add((target, RDF.type, OA.SpecificResource))
+        g.add((target, OA.hasSource, article_iri(article.id)))
+        g.add((target, OA.hasSelector, quote_sel))
+        g.add((target, OA.hasSelector, pos_sel))
+        g.add((quote_sel, RDF.type, OA.TextQuoteSelector))
+        g.add((quote_sel, OA.exact, Literal(spot.exact)))
+        g.add((quote_sel, OA.prefix, Literal(article.text[max(0, start - QUOTE_CONTEXT):start])))
+        g.add((quote_sel, OA.suffix, Literal(article.text[end:end + QUOTE_CONTEXT])))
+        g.add((pos_sel, RDF.type, OA.TextPositionSelector))
+        g.add((pos_sel, OA.start, Literal(start, datatype=XSD.nonNegativeInteger)))
+        g.add((pos_sel, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)))
+        return anno
+
+    # -- the stages ------------------------------------------------------------------------
+    def run(self) -> Dataset:
+        self.map_ontology()
+        for article in self.corpus.articles.values():
+            self.map_article(article)
+        for entity in self.corpus.entities.values():
+            self.map_entity(entity)
+        for event in self.corpus.events.values():
+            self.map_event(event)
+        for claim in self.corpus.claims.values():
+            self.map_claim(claim)
+        for report in self.corpus.reports:
+            claim = claim_iri(report.claim)
+            anno = self.evidence(report.evidence, claim)
+            g = self.graph(article_graph(report.evidence.article))
+            g.add((claim, KZ.reportedIn, article_iri(report.evidence.article)))
+            if anno:
+                g.add((claim, KZ.evidence, anno))
+        for role in self.corpus.roles:
+            self.map_role(role)
+        return self.dataset
+
+    def map_ontology(self) -> None:
+        """The ontology graph, stamped with the package version at build time (never by hand)."""
+        g = self.graph(ONTOLOGY_GRAPH)
+        for triple in self.ontology:
+            g.add(triple)
+        ontology = URIRef(ONTOLOGY_IRI)
+        g.add((ontology, OWL.versionIRI, URIRef(f"{ONTOLOGY_IRI}/{__version__}")))
+        g.add((ontology, OWL.versionInfo, Literal(__version__)))
+
+    def map_article(self, article) -> None:
+        g = self.graph(ENTITIES_GRAPH)
+        iri = article_iri(article.id)
+        g.add((iri, RDF.type, KZ.Article))
+        g.add((iri, RDFS.label, Literal(article.title)))
+        g.add((iri, DCTERMS.title, Literal(article.title)))
+        g.add((iri, KZ.publisher, entity_iri(article.publisher)))
+        g.add((iri, KZ.byline, Literal(article.byline)))
+        g.add((iri, DCTERMS.identifier, Literal(Path(article.file).name)))
+        for creator in article.creators:
+            g.add((iri, DCTERMS.creator, entity_iri(creator)))
+        if article.date:
+            g.add((iri, DCTERMS.date, Literal(article.date, datatype=XSD.date)))
+        if article.date_text:
+            g.add((iri, KZ.dateText, Literal(article.date_text)))
+        if article.note:
+            g.add((iri, RDFS.comment, Literal(article.note)))
+        if article.part_of_issue:
+            g.add((iri, SCHEMA.isPartOf, Literal(article.part_of_issue)))
+        for reprinted in article.reprints:
+            g.add((iri, KZ.reprints, article_iri(reprinted)))
+        if article.repost_of:
+            original = article_iri(str(article.repost_of["id"]))
+            g.add((iri, KZ.repostOf, original))
+            g.add((original, RDF.type, KZ.Article))
+            g.add((original, RDFS.label, Literal(article.repost_of["title"])))
+            g.add((original, DCTERMS.title, Literal(article.repost_of["title"])))
+            g.add((original, KZ.publisher, entity_iri(article.repost_of["publisher"])))
+            g.add((original, RDFS.comment, Literal("The original of a corpus article; its text is not in the corpus.")))
+            evidence = article.repost_of.get("evidence")
+            if evidence:
+                anno = self.evidence(Evidence(article.id, evidence, 1, f"data/articles.yaml: article {article.id}"), iri)
+                if anno:
+                    self.graph(article_graph(article.id)).add((iri, KZ.evidence, anno))
+        # The text itself, so that a dump is self-contained and every offset can be checked.
+        self.graph(article_graph(article.id)).add((iri, SCHEMA.articleBody, Literal(article.text)))
+
+    def map_entity(self, entity: Entity) -> None:
+        g = self.graph(ENTITIES_GRAPH)
+        iri = entity_iri(entity.id)
+        for kind in entity.types:
+            g.add((iri, RDF.type, ENTITY_CLASS[kind]))
+        g.add((iri, RDFS.label, Literal(entity.label)))
+        for alias in entity.aliases:
+            g.add((iri, SKOS.altLabel, Literal(alias)))
+        if entity.located_in:
+            g.add((iri, KZ.locatedIn, entity_iri(entity.located_in)))
+        for organisation in entity.member_of:
+            g.add((iri, KZ.memberOf, entity_iri(organisation)))
+        if entity.country:
+            g.add((iri, KZ.country, entity_iri(entity.country)))
+        if entity.control in CONTROL_CONCEPT:
+            g.add((iri, KZ.editorialControl, CONTROL_CONCEPT[entity.control]))
+            if entity.control_evidence:
+                anno = self.evidence(entity.control_evidence, iri)
+                if anno:
+                    self.graph(article_graph(entity.control_evidence.article)).add((iri, KZ.evidence, anno))
+        external = []
+        if "wikidata" in entity.links:
+            external.append(WD[entity.links["wikidata"]])
+        if "geonames" in entity.links:
+            external.append(GEONAMES[entity.links["geonames"] + "/"])
+        if "dbpedia" in entity.links:
+            external.append(DBR[entity.links["dbpedia"]])
+        for target in external:
+            # skos:exactMatch in the reasoned graphs; owl:sameAs only in the links graph, which the
+            # reasoner never sees (see kzkg.reason: sameAs would copy every claim onto the twin).
+            g.add((iri, SKOS.exactMatch, target))
+            self.graph(LINKS_GRAPH).add((iri, OWL.sameAs, target))
+        if entity.links.get("evidence"):
+            g.add((iri, KZ.linkEvidence, Literal(entity.links["evidence"])))
+
+    def map_event(self, event: Event) -> None:
+        g = self.graph(ENTITIES_GRAPH)
+        iri = event_iri(event.id)
+        g.add((iri, RDF.type, KZ.Event))
+        g.add((iri, RDFS.label, Literal(event.label)))
+        g.add((iri, KZ.eventType, EVENT_TYPE_CONCEPT.get(event.type, KZ[event.type])))
+        if event.start:
+            g.add((iri, KZ.startDate, Literal(event.start, datatype=XSD.date)))
+        if event.end:
+            g.add((iri, KZ.endDate, Literal(event.end, datatype=XSD.date)))
+        if event.date_text or not event.start:
+            g.add((iri, KZ.dateText, Literal(event.date_text or "unknown")))
+        for place in event.places:
+            g.add((iri, KZ.place, entity_iri(place)))
+        for actor in event.participants:
+            g.add((iri, KZ.participant, entity_iri(actor)))
+        for parent in event.part_of:
+            g.add((iri, KZ.partOf, event_iri(parent)))
+        for evidence in event.evidence:
+            anno = self.evidence(evidence, iri)
+            if anno:
+                self.graph(article_graph(evidence.article)).add((iri, KZ.evidence, anno))
+
+    def map_claim(self, claim: Claim) -> None:
+        g = self.graph(article_graph(claim.article))
+        iri = claim_iri(claim.id)
+        g.add((iri, RDF.type, KZ.Claim))
+        g.add((iri, RDFS.label, Literal(claim.label)))
+        g.add((iri, KZ.reportedIn, article_iri(claim.article)))
+        for actor in claim.claimed_by:
+            g.add((iri, KZ.claimedBy, entity_iri(actor)))
+        for actor in claim.via:
+            g.add((iri, KZ.relayedBy, entity_iri(actor)))
+        if claim.date:
+            g.add((iri, KZ.claimDate, Literal(claim.date, datatype=XSD.date)))
+        if claim.date_text:
+            g.add((iri, KZ.dateText, Literal(claim.date_text)))
+        if claim.stated_in:
+            g.add((iri, KZ.statedIn, entity_iri(claim.stated_in)))
+        for subject in claim.about:
+            g.add((iri, KZ.about, self.ref(subject)))
+        if claim.quantity is not None:
+            number = claim.quantity
+            if isinstance(number, float) and number.is_integer():
+                number = int(number)
+            datatype = XSD.integer if isinstance(number, int) else XSD.decimal
+            g.add((iri, KZ.quantity, Literal(str(number), datatype=datatype)))
+        if claim.quantity_kind:
+            g.add((iri, KZ.quantityKind, QUANTITY_KIND_CONCEPT.get(claim.quantity_kind, KZ[claim.quantity_kind])))
+        if claim.qualifier:
+            g.add((iri, KZ.quantityQualifier, QUALIFIER_CONCEPT[claim.qualifier]))
+        if claim.quantity_text:
+            g.add((iri, KZ.quantityText, Literal(claim.quantity_text)))
+        if claim.unit:
+            g.add((iri, KZ.unit, Literal(claim.unit)))
+        g.add((iri, KZ.status, KZ[claim.status]))
+        if claim.polarity == "negative":
+            g.add((iri, KZ.polarity, KZ.Negative))
+        for other in claim.contradicts:
+            g.add((iri, KZ.contradicts, claim_iri(other)))
+        for other in claim.corroborates:
+            g.add((iri, KZ.corroborates, claim_iri(other)))
+        for evidence in claim.evidence:
+            anno = self.evidence(evidence, iri)
+            if anno:
+                self.graph(article_graph(evidence.article)).add((iri, KZ.evidence, anno))
+
+    def map_role(self, role) -> None:
+        article = role.evidence.article
+        slug = re.sub(r"[^a-z0-9]+", "-", role.role.lower()).strip("-")
+        iri = ID[f"role/{article}-{role.actor}-{slug}"]
+        g = self.graph(article_graph(article))
+        g.add((iri, RDF.type, KZ.RoleStatement))
+        g.add((iri, RDFS.label, Literal(f"{role.role} (as given in article {article})")))
+        g.add((iri, KZ.actor, entity_iri(role.actor)))
+        g.add((entity_iri(role.actor), KZ.hasRole, iri))
+        g.add((iri, KZ.roleName, Literal(role.role)))
+        g.add((iri, KZ.reportedIn, article_iri(article)))
+        anno = self.evidence(role.evidence, iri)
+        if anno:
+            g.add((iri, KZ.evidence, anno))
+
+
+def map_corpus(corpus: Corpus, ontology: Graph) -> tuple[Dataset, list[Problem]]:
+    """The asserted dataset and the problems met while mapping (quotes that are not in the text)."""
+    mapper = Mapper(corpus, ontology)
+    dataset = mapper.run()
+    return dataset, mapper.problems

@@ -1,0 +1,169 @@
+"""The whole build, stage by stage: ingest → map → validate → reason → store → export.
+
+The CLI and the tests call these functions; nothing here prints. A build either publishes a
+complete new release or raises, leaving the served release exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Dataset, Graph
+
+from kzkg import __version__
+from kzkg.export import canonical_quads, void_description, write_dumps
+from kzkg.ingest import Corpus, IngestError, load_corpus
+from kzkg.map import LINKS_GRAPH, map_corpus
+from kzkg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
+from kzkg.reason import infer
+from kzkg.store import MANIFEST, STORE_DIR, Release, content_id, load_store, new_staging_dir, publish
+from kzkg.validate import Report, check_references, load_turtle, run_shapes
+
+Progress = Callable[[str], None]
+
+
+class BuildFailed(Exception):
+    """The data has problems; nothing was published. ``report`` lists them."""
+
+    def __init__(self, report: Report):
+        super().__init__(f"{len(report.lines())} problem(s) in the data; the published build is unchanged")
+        self.report = report
+
+
+@dataclass
+class Prepared:
+    """The result of ingest + map + validate: what a build reasons over and publishes."""
+
+    corpus: Corpus
+    dataset: Dataset
+    report: Report
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _graph_name(graph) -> object:
+    """rdflib yields a quad's graph as a Graph or as its name, depending on the version."""
+    return getattr(graph, "identifier", graph)
+
+
+def default_ontology_dir(data_dir: Path) -> Path:
+    return Path(data_dir).resolve().parent / "ontology"
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def prepare(data_dir: Path, ontology_dir: Path | None = None, progress: Progress = _quiet) -> Prepared:
+    """Ingest, map and validate. Raises IngestError when the input cannot be read at all."""
+    ontology_dir = Path(ontology_dir or default_ontology_dir(data_dir))
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    progress("ingest: reading articles and annotations")
+    corpus = load_corpus(Path(data_dir))
+    timings["ingest"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    progress("map: locating quotes and writing triples")
+    try:
+        ontology = load_turtle(ontology_dir / "kzkg.ttl")
+        shapes = load_turtle(ontology_dir / "shapes.ttl")
+        lint = load_turtle(ontology_dir / "annotation-shape.ttl")
+    except (OSError, SyntaxError, ValueError) as broken:  # rdflib raises BadSyntax (a SyntaxError)
+        raise IngestError(f"{ontology_dir}: the ontology or its shapes cannot be read: {broken}") from broken
+    dataset, mapping_problems = map_corpus(corpus, ontology)
+    timings["map"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    progress("validate: corpus checks and SHACL shapes")
+    report = Report(problems=corpus.problems + check_references(corpus) + mapping_problems,
+                    checked_files=len(corpus.files))
+    asserted = Graph()
+    for s, p, o, g in dataset.quads((None, None, None, None)):
+        if _graph_name(g) not in (None, ONTOLOGY_GRAPH, LINKS_GRAPH):
+            asserted.add((s, p, o))
+    report.shacl = run_shapes(asserted, shapes, ontology) + [
+        line.replace("shacl:", "shacl (ontology annotations):", 1) for line in run_shapes(ontology, lint, Graph())
+    ]
+    timings["validate"] = time.perf_counter() - started
+    return Prepared(corpus, dataset, report, timings)
+
+
+def validate(data_dir: Path, ontology_dir: Path | None = None, progress: Progress = _quiet) -> Report:
+    return prepare(data_dir, ontology_dir, progress).report
+
+
+def reasoning_input(dataset: Dataset) -> Graph:
+    """Everything asserted, ontology included, except the owl:sameAs links (see kzkg.reason)."""
+    graph = Graph()
+    for s, p, o, g in dataset.quads((None, None, None, None)):
+        if _graph_name(g) not in (None, LINKS_GRAPH):
+            graph.add((s, p, o))
+    return graph
+
+
+def to_quads(dataset: Dataset, inferred: Graph) -> list[ox.Quad]:
+    """rdflib → pyoxigraph through N-Quads, the one syntax both read and write exactly."""
+    target = Dataset()
+    for quad in dataset.quads((None, None, None, None)):
+        target.add(quad)
+    inferred_graph = target.graph(INFERRED_GRAPH)
+    for triple in inferred:
+        inferred_graph.add(triple)
+    text = target.serialize(format="nquads", encoding="utf-8")
+    return canonical_quads(ox.parse(text, format=ox.RdfFormat.N_QUADS))
+
+
+def build(data_dir: Path, build_dir: Path, ontology_dir: Path | None = None, progress: Progress = _quiet) -> Release:
+    """Build and publish a release; raise BuildFailed (nothing published) if the data has problems."""
+    prepared = prepare(data_dir, ontology_dir, progress)
+    if not prepared.report.conforms:
+        raise BuildFailed(prepared.report)
+    timings = prepared.timings
+
+    started = time.perf_counter()
+    progress("reason: OWL-RL closure")
+    inferred = infer(reasoning_input(prepared.dataset))
+    timings["reason"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    progress("store: loading the release store")
+    quads = to_quads(prepared.dataset, inferred)
+    nquads = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    build_id = content_id(nquads)
+    staging = new_staging_dir(build_dir)
+    load_store(staging / STORE_DIR, nquads)
+    timings["store"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    progress("export: dumps and VoID")
+    dumps = write_dumps(quads, staging / "dumps")
+    void = void_description(quads, [p.name for p in dumps])
+    (staging / "dumps" / "void.ttl").write_bytes(void)
+    (staging / "void.ttl").write_bytes(void)
+    timings["export"] = time.perf_counter() - started
+
+    per_graph: dict[str, int] = {}
+    for quad in quads:
+        key = str(quad.graph_name.value) if isinstance(quad.graph_name, ox.NamedNode) else "default"
+        per_graph[key] = per_graph.get(key, 0) + 1
+    manifest = {
+        "build_id": build_id,
+        "kzkg_version": __version__,
+        "quads": len(quads),
+        "graphs": dict(sorted(per_graph.items())),
+        "articles": {a.id: a.file for a in prepared.corpus.articles.values()},
+        "counts": {
+            "claims": len(prepared.corpus.claims),
+            "events": len(prepared.corpus.events),
+            "entities": len(prepared.corpus.entities),
+        },
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+    }
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
+    progress(f"publish: release {build_id}")
+    return publish(build_dir, staging, build_id)
