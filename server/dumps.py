@@ -1,5 +1,139 @@
-"""Blueprint placeholder: owned by the dumps work in progress."""
+"""The release's dump files: listed at /dumps, downloaded from /dumps/<name>, VoID at /.well-known/void.
 
-from flask import Blueprint
+The files are whatever the build's export wrote into ``release.dumps_path`` (kzkg.ttl, .nt, .nq,
+.trig, .jsonld, void.ttl); nothing is generated here. A release never changes once published, so
+its build id is a correct ETag for every file in it, and clients revalidate cheaply (304) after a
+short max-age instead of re-downloading a dump that a rebuild did not change.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, send_from_directory, url_for
+
+from kzkg.store import NoReleaseError, Release
+from kzkg_server.media import BY_NAME
 
 bp = Blueprint("dumps", __name__)
+
+VOID_FILE = "void.ttl"
+# Seconds a client may reuse a dump or the listing before revalidating with the ETag.
+MAX_AGE = 3600
+# Formats whose names in media.py differ from their file extensions.
+EXTENSION_NAMES = {"jsonld": "jsonld", "json": "jsonld", "rdf": "rdfxml", "owl": "rdfxml", "xml": "rdfxml"}
+FORMAT_LABELS = {
+    "text/turtle": "Turtle",
+    "application/n-triples": "N-Triples",
+    "application/n-quads": "N-Quads (named graphs kept)",
+    "application/trig": "TriG (named graphs kept)",
+    "application/ld+json": "JSON-LD",
+    "application/rdf+xml": "RDF/XML",
+}
+
+
+@dataclass(frozen=True)
+class DumpFile:
+    """One downloadable file: its name, size and the media type it is served with."""
+
+    name: str
+    size: int
+    media_type: str
+
+    @property
+    def label(self) -> str:
+        if self.name == VOID_FILE:
+            return "VoID description of the dataset (Turtle)"
+        return FORMAT_LABELS.get(self.media_type, self.media_type)
+
+    @property
+    def human_size(self) -> str:
+        size = float(self.size)
+        for unit in ("bytes", "KiB", "MiB", "GiB"):
+            if size < 1024 or unit == "GiB":
+                return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+            size /= 1024
+        return f"{self.size} bytes"
+
+
+def media_type_for(name: str) -> str:
+    """The media type of a dump, from the shared table (by extension), else from Python's guess.
+
+    A compressed dump (``kzkg.nt.gz``) is served as the archive it is, not as what it holds: no
+    Content-Encoding is set, so a client saves it rather than decoding it on the fly.
+    """
+    guessed, encoding = mimetypes.guess_type(name)
+    if encoding is not None:
+        return {"gzip": "application/gzip", "bzip2": "application/x-bzip2", "xz": "application/x-xz"}.get(
+            encoding, "application/octet-stream")
+    suffix = Path(name).suffix.lstrip(".").lower()
+    media = BY_NAME.get(EXTENSION_NAMES.get(suffix, suffix))
+    if media is not None and media.rdf is not None:
+        return media.media_type
+    return guessed or "application/octet-stream"
+
+
+def _release() -> Release:
+    try:
+        return current_app.extensions["kzkg"].release()
+    except NoReleaseError as missing:
+        abort(503, description=str(missing))
+
+
+def list_dumps(release: Release) -> list[DumpFile]:
+    """The regular, visible files of the release's dump folder, in name order (none before export)."""
+    folder = release.dumps_path
+    if not folder.is_dir():
+        return []
+    return [DumpFile(p.name, p.stat().st_size, media_type_for(p.name))
+            for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")]
+
+
+def _cacheable(response: Response, release: Release) -> Response:
+    response.set_etag(release.build_id)
+    response.cache_control.public = True
+    response.cache_control.max_age = MAX_AGE
+    return response.make_conditional(request)
+
+
+@bp.get("/dumps")
+@bp.get("/dumps/")
+def listing() -> Response:
+    """The dump files with sizes and media types; JSON for clients that ask for it."""
+    release = _release()
+    files = list_dumps(release)
+    wants_json = request.args.get("format") == "json" or (
+        request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json")
+    if wants_json:
+        response = jsonify(build_id=release.build_id, files=[
+            {"name": f.name, "size": f.size, "media_type": f.media_type,
+             "url": url_for("dumps.download", name=f.name, _external=True)} for f in files])
+    else:
+        response = Response(render_template("dumps.html", files=files, build_id=release.build_id,
+                                            void_present=any(f.name == VOID_FILE for f in files)),
+                            mimetype="text/html")
+    response.vary.add("Accept")
+    return _cacheable(response, release)
+
+
+@bp.get("/dumps/<name>")
+def download(name: str) -> Response:
+    """One dump file, with its media type, the build id as ETag, and Range support for big files."""
+    release = _release()
+    known = {f.name: f for f in list_dumps(release)}
+    dump = known.get(name)
+    if dump is None:
+        abort(404, description=f"No dump named {name!r} in release {release.build_id}.")
+    response = send_from_directory(release.dumps_path, name, mimetype=dump.media_type, etag=release.build_id,
+                                   max_age=MAX_AGE, conditional=True,
+                                   as_attachment=request.args.get("download") is not None)
+    response.cache_control.public = True
+    return response
+
+
+@bp.get("/.well-known/void")
+def void() -> Response:
+    """The VoID well-known location (RFC 8615, VoID §7.2): the release's void.ttl."""
+    return redirect(url_for("dumps.download", name=VOID_FILE), code=303)

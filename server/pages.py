@@ -1,5 +1,786 @@
-"""Blueprint placeholder: owned by the pages work in progress."""
+"""The human face of the graph: the query page and the linked-data pages of every resource.
 
-from flask import Blueprint
+Every IRI under ``RESOURCE_BASE`` (``https://w3id.org/kzkg/id/``) resolves here at ``/id/<rest>``.
+w3id.org sends the public IRIs to this server with a 303 (all ``id/`` IRIs name things — people,
+claims, events, articles as works — not web pages), so its ``.htaccess`` in ``kzkg/`` holds::
+
+    RewriteEngine on
+    RewriteRule ^id/(.*)$ https://<host>/id/$1 [R=303,L]
+
+and this server then answers with a description of the thing in the type the client asked for:
+HTML for a browser, Turtle / JSON-LD / N-Triples / RDF-XML (and TriG / N-Quads, keeping the
+article graphs) by ``Accept`` or ``?format=``, negotiated with the shared table in
+``kzkg_server.media``; 404 for an IRI the graph does not mention; 406 for a type it cannot write.
+
+Everything is read from the served release's read-only store (``GraphService.store()``) per
+request; no graph is held at module level, so a rebuild is picked up by the next request.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+
+from kzkg.examples import load_examples
+from kzkg.namespaces import KZ, OA, PREFIXES
+from kzkg.store import NoReleaseError, Release
+from kzkg_server.media import ALIASES, GRAPH_TYPES, MediaType, negotiate
 
 bp = Blueprint("pages", __name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+# The query editor is the npm package @zazuko/yasgui, installed by `npm ci --prefix server/static`
+# and served from node_modules by Flask's own static route: the page never touches a CDN.
+YASGUI_DIR = "node_modules/@zazuko/yasgui/build"
+YASGUI_JS = f"{YASGUI_DIR}/yasgui.min.js"
+YASGUI_CSS = f"{YASGUI_DIR}/yasgui.min.css"
+NPM_INSTALL = "npm ci --prefix server/static --ignore-scripts --no-audit --no-fund"
+
+# HTML is not a serialisation of the graph, so it has no serialiser in the shared table; it is
+# offered next to the graph types and rendered with templates.
+HTML = MediaType("text/html", ("html", "htm"))
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Graph formats first: Turtle is what `*/*` gets only when the client also says it prefers RDF.
+RESOURCE_TYPES: tuple[MediaType, ...] = GRAPH_TYPES
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
+SKOS_ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
+SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
+DCT_TITLE = "http://purl.org/dc/terms/title"
+LABEL_PREDICATES = (RDFS_LABEL, SKOS_PREF, DCT_TITLE)
+# Shown in the page header, so not repeated in the table of facts.
+HEADER_PREDICATES = frozenset({RDF_TYPE, RDFS_LABEL, SKOS_ALT, SKOS_EXACT})
+# Terms of vocabularies (ours and the W3C's) are links too, but not "leaving to another dataset".
+VOCABULARIES = tuple(ns for name, ns in PREFIXES.items() if name not in ("kzid", "wd"))
+MAX_INCOMING = 1000
+MAX_BNODE_DEPTH = 4
+
+EXTERNAL_SITES = (
+    ("http://www.wikidata.org/entity/", "Wikidata"),
+    ("https://www.wikidata.org/wiki/", "Wikidata"),
+    ("https://sws.geonames.org/", "GeoNames"),
+    ("http://sws.geonames.org/", "GeoNames"),
+    ("https://www.geonames.org/", "GeoNames"),
+    ("http://dbpedia.org/resource/", "DBpedia"),
+    ("https://dbpedia.org/resource/", "DBpedia"),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# setup of the front-end files
+
+
+def yasgui_installed() -> bool:
+    """Whether the editor's npm files are present; the query page degrades to a form without them."""
+    return (STATIC_DIR / YASGUI_JS).is_file() and (STATIC_DIR / YASGUI_CSS).is_file()
+
+
+def install_static_assets(npm: str | None = None) -> None:
+    """Install the query editor from the committed lockfile (``npm ci``), for setup scripts.
+
+    ``--ignore-scripts``: the only install scripts in the tree print Font Awesome attributions,
+    and nothing the page needs is built at install time. Raises FileNotFoundError without npm and
+    CalledProcessError when npm fails.
+    """
+    executable = npm or shutil.which("npm")
+    if executable is None:
+        raise FileNotFoundError("npm is not installed; the query page will fall back to a plain form")
+    subprocess.run([executable, "ci", "--prefix", str(STATIC_DIR), "--ignore-scripts", "--no-audit", "--no-fund"],
+                   check=True)
+
+
+# --------------------------------------------------------------------------------------------
+# helpers shared by the views
+
+
+def _store() -> tuple[Release, ox.Store]:
+    """The served release and its store, or a 503 that says a build is needed."""
+    try:
+        return current_app.extensions["kzkg"].store()
+    except NoReleaseError as missing:
+        abort(503, description=str(missing))
+
+
+def _base() -> str:
+    return current_app.config["RESOURCE_BASE"]
+
+
+def local_href(iri: str) -> str:
+    """Where a browser on this server should go for an IRI: /id/… for ours, the IRI itself otherwise."""
+    base = _base()
+    if iri.startswith(base) and len(iri) > len(base):
+        return url_for("pages.resource", rest=iri[len(base):])
+    return iri
+
+
+def _select(store: ox.Store, query: str, this: ox.NamedNode) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+    """Run a SELECT about one resource, written with ``?this`` where the resource goes.
+
+    ``?this`` becomes the IRI token ``<…>``: the IRI was validated by ox.NamedNode, which refuses
+    every character that could end the token (``>``, quotes, braces, spaces), so nothing can be
+    injected. (pyoxigraph's ``substitutions`` would also do, but binds only at the top of the query,
+    which leaves ``BIND(?this …)`` in a group unbound and makes the engine scan before filtering.)
+    All graphs are queried as one: facts live in per-article and entity graphs.
+    """
+    solutions = store.query(query.replace("?this", str(this)), prefixes=PREFIXES, use_default_graph_as_union=True)
+    names = [v.value for v in solutions.variables]
+    return [{name: row[name] for name in names if row[name] is not None} for row in solutions]
+
+
+def _number(term: ox.Literal | None) -> int | None:
+    if term is None:
+        return None
+    try:
+        return int(term.value)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# labels and terms as the templates see them
+
+
+@dataclass
+class TermView:
+    """An RDF term ready to print: a link with a label, a literal, or a blank node's own facts."""
+
+    kind: str  # "iri" | "literal" | "bnode"
+    value: str
+    label: str = ""
+    href: str = ""
+    local: bool = False
+    external: bool = False  # another site's resource (Wikidata, GeoNames…), marked as leaving
+    lang: str | None = None
+    datatype: str | None = None
+    facts: list["FactGroup"] = field(default_factory=list)
+
+
+@dataclass
+class FactGroup:
+    """One predicate and its values (facts out) or its subjects (facts in)."""
+
+    predicate: TermView
+    values: list[TermView]
+
+
+class Labeller:
+    """Labels for IRIs, looked up in the store once each per request."""
+
+    def __init__(self, store: ox.Store, base: str):
+        self.store = store
+        self.base = base
+        self.cache: dict[str, str] = {}
+
+    def label(self, iri: str) -> str:
+        if iri not in self.cache:
+            self.cache[iri] = self._lookup(iri) or self._fallback(iri)
+        return self.cache[iri]
+
+    def has_label(self, iri: str) -> bool:
+        return bool(self._lookup(iri))
+
+    def _lookup(self, iri: str) -> str:
+        node = ox.NamedNode(iri)
+        for predicate in LABEL_PREDICATES:
+            found = [q.object for q in self.store.quads_for_pattern(node, ox.NamedNode(predicate), None, None)
+                     if isinstance(q.object, ox.Literal)]
+            if found:
+                english = [lit for lit in found if (lit.language or "en").startswith("en")]
+                return sorted(lit.value for lit in (english or found))[0]
+        return ""
+
+    def _fallback(self, iri: str) -> str:
+        for prefix, site in EXTERNAL_SITES:
+            if iri.startswith(prefix):
+                return f"{site} {iri[len(prefix):].strip('/')}"
+        for name, namespace in PREFIXES.items():
+            if iri.startswith(namespace) and len(iri) > len(namespace):
+                return f"{name}:{iri[len(namespace):]}"
+        return iri
+
+    def term(self, term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, depth: int = 0) -> TermView:
+        if isinstance(term, ox.NamedNode):
+            local = term.value.startswith(self.base)
+            vocabulary = term.value.startswith(VOCABULARIES)
+            return TermView("iri", term.value, self.label(term.value), local_href(term.value), local,
+                            not (local or vocabulary))
+        if isinstance(term, ox.Literal):
+            lang = term.language
+            datatype = None if lang or term.datatype.value.endswith("#string") else self._fallback(term.datatype.value)
+            return TermView("literal", term.value, term.value, lang=lang, datatype=datatype)
+        if isinstance(term, ox.BlankNode):
+            facts = self.facts_out(term, depth=depth + 1) if depth < MAX_BNODE_DEPTH else []
+            return TermView("bnode", term.value, "", facts=facts)
+        return TermView("literal", str(term), str(term))
+
+    def facts_out(self, subject: ox.NamedNode | ox.BlankNode, depth: int = 0,
+                  skip: frozenset[str] = frozenset()) -> list[FactGroup]:
+        grouped: dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]] = defaultdict(list)
+        for quad in self.store.quads_for_pattern(subject, None, None, None):
+            if quad.predicate.value in skip or quad.object in grouped[quad.predicate.value]:
+                continue
+            grouped[quad.predicate.value].append(quad.object)
+        return [FactGroup(self.term(ox.NamedNode(p)), [self.term(o, depth) for o in sorted(objs, key=_sort_key)])
+                for p, objs in sorted(grouped.items(), key=lambda item: self.label(item[0])) if objs]
+
+    def facts_in(self, obj: ox.NamedNode) -> tuple[list[FactGroup], bool]:
+        grouped: dict[str, list[ox.NamedNode | ox.BlankNode]] = defaultdict(list)
+        truncated = False
+        for count, quad in enumerate(self.store.quads_for_pattern(None, None, obj, None)):
+            if count >= MAX_INCOMING:
+                truncated = True
+                break
+            subject = quad.subject
+            if isinstance(subject, ox.BlankNode):
+                subject = self._named_ancestor(subject) or subject
+            if subject not in grouped[quad.predicate.value]:
+                grouped[quad.predicate.value].append(subject)
+        groups = [FactGroup(self.term(ox.NamedNode(p)),
+                            [self.term(s, MAX_BNODE_DEPTH) for s in sorted(subs, key=lambda s: self.label(s.value)
+                                                                           if isinstance(s, ox.NamedNode) else s.value)])
+                  for p, subs in sorted(grouped.items(), key=lambda item: self.label(item[0]))]
+        return groups, truncated
+
+    def _named_ancestor(self, node: ox.BlankNode, depth: int = 0) -> ox.NamedNode | None:
+        """The IRI a blank node hangs from (an annotation's target hangs from the annotation)."""
+        for quad in self.store.quads_for_pattern(None, None, node, None):
+            if isinstance(quad.subject, ox.NamedNode):
+                return quad.subject
+            if isinstance(quad.subject, ox.BlankNode) and depth < MAX_BNODE_DEPTH:
+                found = self._named_ancestor(quad.subject, depth + 1)
+                if found:
+                    return found
+        return None
+
+
+def _sort_key(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> tuple[int, str]:
+    return (0 if isinstance(term, ox.Literal) else 1, term.value)
+
+
+# --------------------------------------------------------------------------------------------
+# the query page
+
+
+@bp.get("/")
+def index() -> str:
+    """The query page: YASGUI on this server's /sparql, the named examples, and a plain form."""
+    examples = load_examples()
+    chosen = request.args.get("example")
+    selected = next((e for e in examples if e.slug == chosen), examples[0] if examples else None)
+    return render_template(
+        "index.html",
+        examples=examples,
+        examples_json=[{"slug": e.slug, "title": e.title, "description": e.description, "sparql": e.sparql}
+                       for e in examples],
+        selected=selected,
+        prefixes=PREFIXES,
+        resource_base=_base(),
+        sparql_path=request.script_root + "/sparql",
+        yasgui=yasgui_installed(),
+        yasgui_js=YASGUI_JS,
+        yasgui_css=YASGUI_CSS,
+        npm_install=NPM_INSTALL,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# linked data
+
+
+def choose_type(format_name: str | None) -> MediaType | None:
+    """HTML or a graph type for this request, or None (406).
+
+    ``?format=`` wins; otherwise the Accept header is matched against HTML and the graph types
+    together, so a browser (text/html first) gets HTML and an RDF client gets RDF. An empty
+    Accept or a bare ``*/*`` (curl) gets HTML, the first offered type.
+    """
+    if format_name:
+        if format_name.lower() in HTML.names or format_name.lower() in HTML_TYPES:
+            return HTML
+        return negotiate(request.accept_mimetypes, RESOURCE_TYPES, format_name)
+    accept = request.accept_mimetypes
+    if not accept:
+        return HTML
+    graph_candidates = [m.media_type for m in RESOURCE_TYPES]
+    graph_candidates += [alias for alias, canonical in ALIASES.items() if canonical in graph_candidates]
+    best = accept.best_match([*HTML_TYPES, *graph_candidates])
+    if best is None:
+        return None
+    if best in HTML_TYPES:
+        return HTML
+    return negotiate(accept, RESOURCE_TYPES)
+
+
+def resource_exists(store: ox.Store, node: ox.NamedNode) -> bool:
+    """Whether the graph mentions the IRI at all: as a subject, an object, or a named graph."""
+    return (next(iter(store.quads_for_pattern(node, None, None, None)), None) is not None
+            or next(iter(store.quads_for_pattern(None, None, node, None)), None) is not None
+            or store.contains_named_graph(node))
+
+
+def description_quads(store: ox.Store, node: ox.NamedNode) -> Iterator[ox.Quad]:
+    """The resource's symmetric concise bounded description, kept in the graphs that state it.
+
+    Out: every statement about it, following blank nodes (an annotation's target and selectors).
+    In: every statement pointing at it; a blank-node subject is followed up to the IRI it hangs
+    from, so "annotation → target → source: this article" arrives whole. A named graph's IRI also
+    brings the graph's contents.
+    """
+    seen: set[ox.Quad] = set()
+
+    def emit(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+        for quad in quads:
+            if quad not in seen:
+                seen.add(quad)
+                yield quad
+
+    todo: list[ox.NamedNode | ox.BlankNode] = [node]
+    visited: set[ox.NamedNode | ox.BlankNode] = set()
+    while todo:
+        subject = todo.pop()
+        if subject in visited:
+            continue
+        visited.add(subject)
+        for quad in emit(store.quads_for_pattern(subject, None, None, None)):
+            if isinstance(quad.object, ox.BlankNode):
+                todo.append(quad.object)
+            yield quad
+    up: list[ox.NamedNode | ox.BlankNode] = [node]
+    climbed: set[ox.NamedNode | ox.BlankNode] = set()
+    while up:
+        target = up.pop()
+        if target in climbed:
+            continue
+        climbed.add(target)
+        for quad in emit(store.quads_for_pattern(None, None, target, None)):
+            if isinstance(quad.subject, ox.BlankNode):
+                up.append(quad.subject)
+            yield quad
+    if store.contains_named_graph(node):
+        yield from emit(store.quads_for_pattern(None, None, None, node))
+
+
+def serialise(quads: Iterable[ox.Quad], media: MediaType) -> bytes:
+    """Write the description: quads for dataset formats, de-duplicated triples otherwise."""
+    assert media.rdf is not None
+    if media.is_dataset_format:
+        return ox.serialize(list(quads), format=media.rdf, prefixes=PREFIXES)
+    triples = list(dict.fromkeys(q.triple for q in quads))
+    if media.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML, ox.RdfFormat.JSON_LD):
+        return ox.serialize(triples, format=media.rdf, prefixes=PREFIXES)
+    return ox.serialize(triples, format=media.rdf)
+
+
+@bp.get("/id/<path:rest>")
+def resource(rest: str) -> Response:
+    """Resolve https://w3id.org/kzkg/id/<rest>: HTML or RDF by negotiation, 404/406 otherwise."""
+    release, store = _store()
+    iri = _base() + rest
+    try:
+        node = ox.NamedNode(iri)
+    except ValueError:
+        abort(404, description=f"{iri} is not a valid IRI")
+    media = choose_type(request.args.get("format"))
+    if media is None:
+        offered = ", ".join([HTML.media_type, *(m.media_type for m in RESOURCE_TYPES)])
+        abort(406, description=f"This resource is available as: {offered}.")
+    if not resource_exists(store, node):
+        abort(404, description=f"The graph says nothing about {iri}.")
+
+    if media is HTML:
+        body = render_resource(store, node, release).encode("utf-8")
+    else:
+        body = serialise(description_quads(store, node), media)
+    # Werkzeug adds "; charset=utf-8" to text/* types; the RDF application/* types are UTF-8 by spec.
+    response = Response(body, mimetype=media.media_type)
+    response.vary.add("Accept")
+    response.headers["Content-Location"] = request.path + (f"?format={media.names[0]}" if media is not HTML else "")
+    response.set_etag(f"{release.build_id}-{media.names[0]}")
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response.make_conditional(request)
+
+
+# --------------------------------------------------------------------------------------------
+# the HTML view of a resource
+
+CLAIMS_OF = """
+SELECT ?claim ?role ?claimLabel ?status ?date ?dateText WHERE {
+  { ?claim kz:claimedBy ?this BIND("by" AS ?role) } UNION { ?claim kz:about ?this BIND("about" AS ?role) }
+  OPTIONAL { ?claim rdfs:label ?claimLabel }
+  OPTIONAL { ?claim kz:status ?status }
+  OPTIONAL { ?claim kz:claimDate ?date }
+  OPTIONAL { ?claim kz:dateText ?dateText }
+}
+"""
+
+RELATIONS_OF_CLAIMS = """
+SELECT ?claim ?rel ?other WHERE {
+  { ?claim kz:claimedBy ?this } UNION { ?claim kz:about ?this } UNION { ?claim kz:reportedIn ?this }
+  UNION { BIND(?this AS ?claim) }
+  { ?claim ?rel ?other } UNION { ?other ?rel ?claim }
+  FILTER(?rel IN (kz:contradicts, kz:corroborates) && ?other != ?claim)
+}
+"""
+
+EVIDENCE_OF = """
+SELECT ?ann ?source ?exact ?start ?end WHERE {
+  { ?this kz:evidence ?ann } UNION { ?this oa:hasTarget [] BIND(?this AS ?ann) }
+  ?ann oa:hasTarget ?target .
+  OPTIONAL { ?target oa:hasSource ?source }
+  OPTIONAL { ?target oa:hasSelector ?q . ?q oa:exact ?exact }
+  OPTIONAL { ?target oa:hasSelector ?p . ?p oa:start ?start ; oa:end ?end }
+}
+"""
+
+ANNOTATIONS_ON = """
+SELECT ?ann ?exact ?start ?end ?subject ?body WHERE {
+  ?ann oa:hasTarget ?target .
+  ?target oa:hasSource ?this .
+  OPTIONAL { ?target oa:hasSelector ?q . ?q oa:exact ?exact }
+  OPTIONAL { ?target oa:hasSelector ?p . ?p oa:start ?start ; oa:end ?end }
+  OPTIONAL { ?subject ?link ?ann FILTER(isIRI(?subject) && ?link != oa:hasTarget) }
+  OPTIONAL { ?ann oa:hasBody ?body FILTER(isIRI(?body)) }
+}
+"""
+
+ARTICLE_CLAIMS = """
+SELECT DISTINCT ?claim WHERE { ?claim kz:reportedIn ?this }
+"""
+
+
+@dataclass
+class ClaimRow:
+    """A claim in a list on an actor's, event's or article's page."""
+
+    claim: TermView
+    roles: list[str] = field(default_factory=list)
+    status: TermView | None = None
+    date: str = ""
+    contradicts: list[TermView] = field(default_factory=list)
+    corroborates: list[TermView] = field(default_factory=list)
+
+
+@dataclass
+class Quote:
+    """One evidence annotation: its quote and where the article page shows it."""
+
+    annotation: TermView
+    exact: str
+    source: TermView | None
+    start: int | None
+    end: int | None
+    href: str  # the highlighted passage in the article page
+
+
+def annotation_anchor(annotation: ox.NamedNode | ox.BlankNode, base: str) -> str:
+    """The HTML id of an annotation's highlight: its IRI after …/id/annotation/ (stable, linkable)."""
+    if isinstance(annotation, ox.BlankNode):
+        return "ann-" + annotation.value
+    value = annotation.value
+    for prefix in (base + "annotation/", base):
+        if value.startswith(prefix):
+            return value[len(prefix):]
+    return "ann-" + re.sub(r"[^A-Za-z0-9_-]+", "-", value)
+
+
+def _types(store: ox.Store, node: ox.NamedNode) -> set[str]:
+    return {q.object.value for q in store.quads_for_pattern(node, ox.NamedNode(RDF_TYPE), None, None)}
+
+
+def _objects(store: ox.Store, node: ox.NamedNode, predicate: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
+    found = [q.object for q in store.quads_for_pattern(node, ox.NamedNode(predicate), None, None)]
+    return sorted(dict.fromkeys(found), key=_sort_key)
+
+
+def render_resource(store: ox.Store, node: ox.NamedNode, release: Release) -> str:
+    """Build the page of one resource: header, kind-specific sections, then all facts out and in."""
+    base = _base()
+    labels = Labeller(store, base)
+    types = _types(store, node)
+    rest = node.value[len(base):]
+    is_claim = str(KZ.Claim) in types or rest.startswith("claim/")
+    is_article = rest.startswith("article/") or str(KZ.Article) in types
+    is_annotation = str(OA.Annotation) in types
+
+    context: dict[str, object] = {
+        "iri": node.value,
+        "label": labels.label(node.value),
+        "types": [labels.term(ox.NamedNode(t)) for t in sorted(types)],
+        "aliases": sorted({o.value for o in _objects(store, node, SKOS_ALT) if isinstance(o, ox.Literal)}),
+        "links": [labels.term(o) for o in _objects(store, node, SKOS_EXACT) if isinstance(o, ox.NamedNode)],
+        "facts_out": labels.facts_out(node, skip=HEADER_PREDICATES),
+        "formats": [(m.names[0], m.media_type) for m in RESOURCE_TYPES],
+        "build_id": release.build_id,
+        "claim": None,
+        "claims": [],
+        "quotes": [],
+        "article": None,
+        "is_graph": store.contains_named_graph(node),
+    }
+    context["facts_in"], context["facts_in_truncated"] = labels.facts_in(node)
+
+    relations = _claim_relations(store, node, labels)
+    if is_claim:
+        context["claim"] = _claim_details(store, node, labels, relations.get(node.value))
+    if is_claim or is_annotation:
+        context["quotes"] = _quotes(store, node, labels)
+    if is_article:
+        context["article"] = _article(store, node, labels, release)
+        context["claims"] = _article_claims(store, node, labels, relations)
+    elif not is_claim:
+        context["claims"] = _claims_of(store, node, labels, relations)
+    return render_template("resource.html", **context)
+
+
+def _claim_relations(store: ox.Store, node: ox.NamedNode, labels: Labeller) -> dict[str, dict[str, list[TermView]]]:
+    """contradicts/corroborates for the resource's claims, read in both directions (symmetric)."""
+    relations: dict[str, dict[str, list[TermView]]] = defaultdict(lambda: {"contradicts": [], "corroborates": []})
+    for row in _select(store, RELATIONS_OF_CLAIMS, node):
+        kind = "contradicts" if row["rel"].value == str(KZ.contradicts) else "corroborates"
+        bucket = relations[row["claim"].value][kind]
+        if all(t.value != row["other"].value for t in bucket):
+            bucket.append(labels.term(row["other"]))
+    return relations
+
+
+def _claims_of(store: ox.Store, node: ox.NamedNode, labels: Labeller,
+               relations: dict[str, dict[str, list[TermView]]]) -> list[ClaimRow]:
+    rows: dict[str, ClaimRow] = {}
+    for row in _select(store, CLAIMS_OF, node):
+        claim = row["claim"]
+        if not isinstance(claim, ox.NamedNode):
+            continue
+        entry = rows.get(claim.value)
+        if entry is None:
+            entry = rows[claim.value] = ClaimRow(labels.term(claim))
+            rel = relations.get(claim.value, {})
+            entry.contradicts = rel.get("contradicts", [])
+            entry.corroborates = rel.get("corroborates", [])
+        role = "claimed by" if row["role"].value == "by" else "about"
+        if role not in entry.roles:
+            entry.roles.append(role)
+        if "status" in row and entry.status is None:
+            entry.status = labels.term(row["status"])
+        if not entry.date:
+            entry.date = (row.get("date") or row.get("dateText") or ox.Literal("")).value
+    return sorted(rows.values(), key=lambda r: (r.date or "9999", r.claim.value))
+
+
+def _article_claims(store: ox.Store, node: ox.NamedNode, labels: Labeller,
+                    relations: dict[str, dict[str, list[TermView]]]) -> list[ClaimRow]:
+    rows = []
+    for row in _select(store, ARTICLE_CLAIMS, node):
+        claim = row["claim"]
+        entry = ClaimRow(labels.term(claim), roles=["reported"])
+        status = _objects(store, claim, str(KZ.status))
+        entry.status = labels.term(status[0]) if status else None
+        date = _objects(store, claim, str(KZ.claimDate))
+        entry.date = date[0].value if date else ""
+        related = relations.get(claim.value, {})
+        entry.contradicts = related.get("contradicts", [])
+        entry.corroborates = related.get("corroborates", [])
+        rows.append(entry)
+    return sorted(rows, key=lambda r: r.claim.value)
+
+
+def _claim_details(store: ox.Store, node: ox.NamedNode, labels: Labeller,
+                   relations: dict[str, list[TermView]] | None) -> dict[str, object]:
+    """The fields a reader wants first on a claim page, each a list (any may be empty)."""
+
+    def terms(local: str) -> list[TermView]:
+        return [labels.term(o) for o in _objects(store, node, str(KZ[local]))]
+
+    return {
+        "claimed_by": terms("claimedBy"),
+        "via": terms("via"),
+        "stated_in": terms("statedIn"),
+        "date": terms("claimDate") + terms("dateText"),
+        "quantity": terms("quantity"),
+        "quantity_text": terms("quantityText"),
+        "qualifier": terms("quantityQualifier"),
+        "kind": terms("quantityKind"),
+        "unit": terms("unit"),
+        "status": terms("status"),
+        "polarity": terms("polarity"),
+        "about": terms("about"),
+        "reported_in": terms("reportedIn"),
+        "contradicts": (relations or {}).get("contradicts", []),
+        "corroborates": (relations or {}).get("corroborates", []),
+    }
+
+
+def _quotes(store: ox.Store, node: ox.NamedNode, labels: Labeller) -> list[Quote]:
+    base = _base()
+    quotes: dict[str, Quote] = {}
+    for row in _select(store, EVIDENCE_OF, node):
+        ann = row["ann"]
+        key = ann.value
+        if key in quotes:
+            continue
+        source = row.get("source")
+        href = ""
+        if isinstance(source, ox.NamedNode):
+            href = local_href(source.value) + "#" + annotation_anchor(ann, base)
+        quotes[key] = Quote(labels.term(ann), row["exact"].value if "exact" in row else "",
+                            labels.term(source) if source is not None else None,
+                            _number(row.get("start")), _number(row.get("end")), href)
+    return sorted(quotes.values(), key=lambda q: ((q.source.value if q.source else ""), q.start or 0))
+
+
+# --------------------------------------------------------------------------------------------
+# articles: the text with every evidence quote highlighted
+
+
+@dataclass
+class Highlight:
+    """One annotation placed in the article text."""
+
+    index: int
+    anchor: str
+    iri: str
+    exact: str
+    start: int
+    end: int
+    targets: list[TermView]  # what the quote is evidence for (claims, events, roles…)
+
+    @property
+    def href(self) -> str:
+        return self.targets[0].href if self.targets else ""
+
+
+@dataclass
+class Segment:
+    """A run of text covered by the same set of quotes (none, one, or overlapping ones)."""
+
+    text: str
+    anchors: list[Highlight]
+    covering: list[Highlight]
+
+    @property
+    def primary(self) -> Highlight | None:
+        return self.covering[0] if self.covering else None
+
+    @property
+    def title(self) -> str:
+        return " | ".join(dict.fromkeys(t.label for h in self.covering for t in h.targets)) or "evidence"
+
+
+_WS = re.compile(r"\s+")
+
+
+def _normalise(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+def place_quote(text: str, exact: str, start: int | None, end: int | None) -> tuple[int, int] | None:
+    """Trust the TextPositionSelector when it agrees with the quote; otherwise find the quote.
+
+    The data allows quotes to differ from the text only in runs of white space, so agreement is
+    checked with white space normalised; a selector that disagrees is repaired from the text.
+    """
+    if start is not None and end is not None and 0 <= start <= end <= len(text):
+        if not exact or _normalise(text[start:end]) == _normalise(exact):
+            return start, end
+    if exact:
+        pattern = r"\s+".join(re.escape(word) for word in exact.split())
+        match = re.search(pattern, text)
+        if match:
+            return match.start(), match.end()
+    return None
+
+
+def segment_text(text: str, highlights: list[Highlight]) -> list[Segment]:
+    """Cut the text at every quote boundary, so overlapping quotes become flat runs."""
+    cuts = sorted({0, len(text), *(h.start for h in highlights), *(h.end for h in highlights)})
+    starting: dict[int, list[Highlight]] = defaultdict(list)
+    for h in highlights:
+        starting[h.start].append(h)
+    segments = []
+    for left, right in zip(cuts, cuts[1:] or [len(text)]):
+        covering = sorted((h for h in highlights if h.start <= left and right <= h.end and h.start < h.end),
+                          key=lambda h: (h.end - h.start, h.index))
+        segments.append(Segment(text[left:right], starting.pop(left, []), covering))
+    for leftover in starting.values():  # quotes that start at the very end (empty ones)
+        segments.append(Segment("", leftover, []))
+    return segments
+
+
+def article_text(release: Release, store: ox.Store, node: ox.NamedNode) -> str | None:
+    """The article's full text, from the release (or, until builds carry texts, the data folder).
+
+    Looked for, in order: ``<release>/articles/<NNN>.txt`` or ``<NNN>_*.txt``; a path given for the
+    article in the release manifest (``articles: {NNN: path | {file|path: …}}``, relative to the
+    release or absolute); a kz:text / schema:text literal on the article.
+    """
+    number = node.value.rstrip("/").rsplit("/", 1)[-1]
+    folder = release.path / "articles"
+    candidates = [folder / f"{number}.txt", *sorted(folder.glob(f"{number}_*.txt"))] if folder.is_dir() else []
+    try:
+        entry = release.manifest.get("articles", {}).get(number)
+    except (FileNotFoundError, ValueError, AttributeError):
+        entry = None
+    if isinstance(entry, dict):
+        entry = entry.get("text") or entry.get("path") or entry.get("file")
+    if isinstance(entry, str):
+        path = Path(entry)
+        candidates.append(path if path.is_absolute() else release.path / path)
+    for candidate in candidates:
+        if candidate.is_file():
+            # bytes → str without newline translation, so offsets count the file's own characters
+            return candidate.read_bytes().decode("utf-8")
+    for predicate in (str(KZ.text), "http://schema.org/text", "https://schema.org/text"):
+        for obj in _objects(store, node, predicate):
+            if isinstance(obj, ox.Literal):
+                return obj.value
+    return None
+
+
+def _article(store: ox.Store, node: ox.NamedNode, labels: Labeller, release: Release) -> dict[str, object]:
+    base = _base()
+    annotations: dict[str, dict[str, object]] = {}
+    for row in _select(store, ANNOTATIONS_ON, node):
+        ann = row["ann"]
+        entry = annotations.setdefault(ann.value, {"node": ann, "exact": "", "start": None, "end": None, "targets": {}})
+        if "exact" in row:
+            entry["exact"] = row["exact"].value
+        if "start" in row and "end" in row:
+            entry["start"], entry["end"] = _number(row["start"]), _number(row["end"])
+        for key in ("subject", "body"):
+            target = row.get(key)
+            if isinstance(target, ox.NamedNode):
+                entry["targets"].setdefault(target.value, labels.term(target))
+
+    text = article_text(release, store, node)
+    placed: list[Highlight] = []
+    unplaced: list[Highlight] = []
+    ordered = sorted(annotations.values(), key=lambda e: (e["start"] if e["start"] is not None else 1 << 62, e["node"].value))
+    for index, entry in enumerate(ordered):
+        targets = sorted(entry["targets"].values(), key=_target_order)
+        where = place_quote(text, entry["exact"], entry["start"], entry["end"]) if text is not None else None
+        highlight = Highlight(index, annotation_anchor(entry["node"], base), entry["node"].value, entry["exact"],
+                              where[0] if where else (entry["start"] or 0), where[1] if where else (entry["end"] or 0),
+                              targets)
+        (placed if where else unplaced).append(highlight)
+    return {
+        "has_text": text is not None,
+        "segments": segment_text(text, placed) if text is not None else [],
+        "highlights": placed,
+        "unplaced": unplaced,
+        "annotation_count": len(annotations),
+    }
+
+
+def _target_order(term: TermView) -> tuple[int, str]:
+    """Claims first: a highlight links to the claim it proves when there is one."""
+    return (0 if "/claim/" in term.value else 1 if "/event/" in term.value else 2, term.value)
