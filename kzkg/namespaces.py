@@ -31,6 +31,12 @@ def article_graph(article_id: str):
 PREFIXES: dict[str, str] = {
     "kz": str(KZ),
     "kzid": str(ID),
+    # '/' may not appear in a prefixed name's local part, so each IRI family gets its own prefix:
+    # kzclaim:001-health-ministry-164-dead, kzevent:csto-deployment, kzarticle:001, kzgraph:inferred.
+    "kzclaim": str(ID) + "claim/",
+    "kzevent": str(ID) + "event/",
+    "kzarticle": str(ID) + "article/",
+    "kzgraph": str(ID) + "graph/",
     "rdf": str(RDF),
     "rdfs": str(RDFS),
     "owl": str(OWL),

@@ -51,8 +51,9 @@ def _cell(term) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        for prefix, namespace in PREFIXES.items():
-            if term.value.startswith(namespace):
+        for prefix, namespace in sorted(PREFIXES.items(), key=lambda item: -len(item[1])):
+            local = term.value[len(namespace):]
+            if term.value.startswith(namespace) and local and "/" not in local and "#" not in local:
                 return f"{prefix}:{term.value[len(namespace):]}"
         return f"<{term.value}>"
     return term.value

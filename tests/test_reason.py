@@ -128,30 +128,30 @@ def store(release) -> ox.Store:
 
 
 def test_real_media_outlet_is_prov_agent(store: ox.Store) -> None:
-    assert ask(store, "ASK { GRAPH kzid:graph/inferred { kzid:rt a prov:Agent } }")
-    assert not ask(store, "ASK { GRAPH ?g { kzid:rt a prov:Agent } FILTER(?g != kzid:graph/inferred) }"), \
+    assert ask(store, "ASK { GRAPH kzgraph:inferred { kzid:rt a prov:Agent } }")
+    assert not ask(store, "ASK { GRAPH ?g { kzid:rt a prov:Agent } FILTER(?g != kzgraph:inferred) }"), \
         "the typing must be inferred, not asserted"
 
 
 def test_real_claims_answer_was_attributed_to(store: ox.Store) -> None:
     rows = select(store, """SELECT (COUNT(*) AS ?n) WHERE { ?c kz:claimedBy ?a
-                            FILTER NOT EXISTS { GRAPH kzid:graph/inferred { ?c prov:wasAttributedTo ?a } } }""")
+                            FILTER NOT EXISTS { GRAPH kzgraph:inferred { ?c prov:wasAttributedTo ?a } } }""")
     assert rows[0]["n"] == "0"
     assert ask(store, "ASK { ?c prov:wasAttributedTo kzid:tokayev }")
 
 
 def test_real_transitive_located_in(store: ox.Store) -> None:
-    assert ask(store, "ASK { GRAPH kzid:graph/inferred { kzid:republic-square kz:locatedIn kzid:kazakhstan } }")
+    assert ask(store, "ASK { GRAPH kzgraph:inferred { kzid:republic-square kz:locatedIn kzid:kazakhstan } }")
 
 
 def test_real_event_at_republic_square_is_in_almaty_and_kazakhstan(store: ox.Store) -> None:
-    rows = select(store, """SELECT ?e WHERE { GRAPH kzid:graph/entities { ?e kz:place kzid:republic-square }
+    rows = select(store, """SELECT ?e WHERE { GRAPH kzgraph:entities { ?e kz:place kzid:republic-square }
                             ?e kz:place kzid:almaty, kzid:kazakhstan }""")
     assert rows, "no event at Republic Square is found in Almaty and Kazakhstan"
 
 
 def test_real_symmetric_contradicts_and_contested_class(store: ox.Store) -> None:
-    pairs = select(store, "SELECT ?a ?b WHERE { GRAPH ?g { ?a kz:contradicts ?b } FILTER(?g != kzid:graph/inferred) }")
+    pairs = select(store, "SELECT ?a ?b WHERE { GRAPH ?g { ?a kz:contradicts ?b } FILTER(?g != kzgraph:inferred) }")
     assert pairs, "the corpus must record contradictions"
     for pair in pairs:
         assert ask(store, f"ASK {{ <{pair['b']}> kz:contradicts <{pair['a']}> }}")
@@ -168,9 +168,9 @@ def test_real_claims_of_one_actor_are_returned_once(store: ox.Store) -> None:
 
 
 def test_real_inferred_graph_has_no_noise(store: ox.Store) -> None:
-    assert not ask(store, "ASK { GRAPH kzid:graph/inferred { ?x owl:sameAs ?x } }")
-    assert not ask(store, """ASK { GRAPH kzid:graph/inferred { ?s ?p ?o }
+    assert not ask(store, "ASK { GRAPH kzgraph:inferred { ?x owl:sameAs ?x } }")
+    assert not ask(store, """ASK { GRAPH kzgraph:inferred { ?s ?p ?o }
                              FILTER(STRSTARTS(STR(?s), STR(rdf:)) || STRSTARTS(STR(?s), STR(owl:)) || STRSTARTS(STR(?s), STR(rdfs:))) }""")
-    assert not ask(store, "ASK { GRAPH kzid:graph/inferred { ?s a owl:Thing } }")
+    assert not ask(store, "ASK { GRAPH kzgraph:inferred { ?s a owl:Thing } }")
     inferred = ox.NamedNode(str(INFERRED_GRAPH))
     assert any(True for _ in store.quads_for_pattern(None, None, None, inferred))
