@@ -11,11 +11,35 @@ owl:sameAs links to Wikidata/GeoNames/DBpedia are deliberately *not* part of the
 (they live in the links graph; the reasoned graphs carry skos:exactMatch, which OWL RL does not
 interpret). Fed to OWL RL, each sameAs would copy every claim of an actor onto its external twin,
 so a query for "the claims of Tokayev" by either IRI would return each claim twice.
+
+Engines. owlrl is pure Python and takes tens of seconds on the real corpus (minutes at 100k
+triples), so the default engine is ``reasonable`` (a Rust OWL 2 RL reasoner), made to give exactly
+owlrl's closure after the noise filter (tests/test_reason_engines.py proves it on the real corpus
+and on synthetic corpora). reasonable lacks some OWL 2 RL rules; this module closes the gaps:
+
+* the schema rules (scm-*: domain/range lifted along subClassOf and subPropertyOf, and the rest)
+  — the schema (TBox) part of the input is closed by owlrl itself, once per distinct schema and
+  cached, because it is small and the same for every build; reasonable then reasons over that
+  closed schema plus the instance data (ABox);
+* prp-spo2 (owl:propertyChainAxiom, used by kz:place ∘ kz:locatedIn) — computed here and fed back
+  to reasonable until nothing new follows, since a chain's result can trigger other rules;
+* rules this module does not supplement (owl:hasKey, max-cardinality, owl:oneOf) make ``infer``
+  fall back to owlrl whenever the schema uses them, so the default engine is never silently
+  weaker than the reference;
+* literals: reasonable returns plain literals as ``"x"^^xsd:string``; they are mapped back to the
+  form the input used, so an asserted triple is never re-published as an inference.
+
+Incremental use: ``Reasoner`` keeps one reasonable instance and the cached schema closure, so a
+caller that adds an article's triples pays only for what those triples entail (reasonable's own
+incremental materialisation for additions; a full re-run after any removal).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import logging
+from collections.abc import Iterable, Iterator
+from typing import Literal as LiteralType
 
 import owlrl
 from rdflib import BNode, Graph, Literal, URIRef
@@ -23,8 +47,34 @@ from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kzkg.namespaces import KZ
 
+log = logging.getLogger(__name__)
+
+Engine = LiteralType["reasonable", "owlrl"]
+ENGINES: tuple[str, ...] = ("reasonable", "owlrl")
+DEFAULT_ENGINE: Engine = "reasonable"
+
 _BUILTIN_NAMESPACES = (str(RDF), str(RDFS), str(OWL), str(XSD))
 _NOISE_OBJECTS = {RDFS.Resource, OWL.Thing, RDFS.Class, OWL.Class, RDF.Property, RDFS.Datatype, RDFS.Literal}
+
+# Predicates whose triples describe the vocabulary rather than the news: the TBox.
+_SCHEMA_PREDICATES = frozenset({
+    RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range,
+    OWL.equivalentClass, OWL.equivalentProperty, OWL.inverseOf, OWL.propertyChainAxiom,
+    OWL.onProperty, OWL.onProperties, OWL.someValuesFrom, OWL.allValuesFrom, OWL.hasValue,
+    OWL.unionOf, OWL.intersectionOf, OWL.complementOf, OWL.oneOf, OWL.members, OWL.distinctMembers,
+    OWL.disjointWith, OWL.propertyDisjointWith, OWL.disjointUnionOf, OWL.hasKey,
+    OWL.cardinality, OWL.minCardinality, OWL.maxCardinality, OWL.qualifiedCardinality,
+    OWL.minQualifiedCardinality, OWL.maxQualifiedCardinality, OWL.onClass, OWL.onDataRange,
+    OWL.withRestrictions, OWL.datatypeComplementOf, OWL.sourceIndividual, OWL.assertionProperty,
+    OWL.targetIndividual, OWL.targetValue, RDF.first, RDF.rest,
+})
+# OWL 2 RL rules reasonable does not implement and this module does not supplement: a schema that
+# uses these is reasoned over by owlrl (prp-key, cls-maxc2, cls-maxqc3/4, cls-oo).
+_UNSUPPORTED_BY_REASONABLE = frozenset({
+    OWL.hasKey, OWL.maxCardinality, OWL.maxQualifiedCardinality, OWL.oneOf,
+})
+
+Triple = tuple  # (subject, predicate, object) of rdflib terms
 
 
 def _is_builtin(term) -> bool:
@@ -59,14 +109,217 @@ def owlrl_closure(asserted: Iterable[tuple]) -> Graph:
     return graph
 
 
-def infer(asserted: Graph) -> Graph:
-    """What OWL RL adds to ``asserted`` (ontology + data), minus the noise."""
-    closure = owlrl_closure(asserted)
-    inferred = Graph()
+# --- literal forms ------------------------------------------------------------------------------
+
+def normalise(term):
+    """``"x"^^xsd:string`` as the plain ``"x"``: the same RDF 1.1 literal, spelt two ways.
+
+    rdflib keeps the two spellings apart (they are unequal as Python objects), and reasonable
+    returns every plain literal with the explicit datatype, so comparisons go through this.
+    """
+    if isinstance(term, Literal) and term.datatype == XSD.string and term.language is None:
+        return Literal(str(term))
+    return term
+
+
+def normalise_triple(triple: Triple) -> Triple:
+    s, p, o = triple
+    return (s, p, normalise(o)) if isinstance(o, Literal) else triple
+
+
+def filtered(closure: Iterable[Triple], asserted: Iterable[Triple]) -> set[Triple]:
+    """What a closure adds to the asserted triples, minus the noise, literals normalised.
+
+    The one filter both engines go through, so they can only differ in what they derive.
+    """
+    known = {normalise_triple(t) for t in asserted}
+    out: set[Triple] = set()
     for triple in closure:
-        if triple not in asserted and not is_noise(triple):
-            inferred.add(triple)
+        triple = normalise_triple(triple)
+        if triple not in known and not is_noise(triple):
+            out.add(triple)
+    return out
+
+
+# --- the reasonable engine with its supplements -------------------------------------------------
+
+def is_schema(triple: Triple) -> bool:
+    """True for a TBox triple: vocabulary axioms, OWL declarations, and blank-node structure."""
+    s, p, o = triple
+    if p in _SCHEMA_PREDICATES or isinstance(s, BNode):
+        return True
+    return p == RDF.type and _is_builtin(o)
+
+
+def split_schema(triples: Iterable[Triple]) -> tuple[frozenset[Triple], list[Triple]]:
+    """(TBox, ABox): the part closed once by owlrl and cached, and the part reasonable handles."""
+    tbox: set[Triple] = set()
+    abox: list[Triple] = []
+    for triple in triples:
+        (tbox.add(triple) if is_schema(triple) else abox.append(triple))
+    return frozenset(tbox), abox
+
+
+_SCHEMA_CLOSURES: dict[str, frozenset[Triple]] = {}
+
+
+def _schema_key(tbox: frozenset[Triple]) -> str:
+    digest = hashlib.sha256()
+    for line in sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in tbox):
+        digest.update(line.encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def schema_closure(tbox: frozenset[Triple]) -> frozenset[Triple]:
+    """owlrl's closure of the schema alone, computed once per distinct schema in this process.
+
+    Keyed by a digest of the sorted triples rather than the frozenset itself so that the same
+    ontology parsed twice (fresh blank-node labels aside) is not closed twice when its blank nodes
+    are stable, and so the key is cheap to log.
+    """
+    key = _schema_key(tbox)
+    cached = _SCHEMA_CLOSURES.get(key)
+    if cached is None:
+        cached = frozenset(owlrl_closure(tbox))
+        _SCHEMA_CLOSURES[key] = cached
+    return cached
+
+
+def unsupported_constructs(tbox: Iterable[Triple]) -> set[URIRef]:
+    """The schema predicates reasonable would ignore and this module does not supplement."""
+    return {p for _, p, _ in tbox if p in _UNSUPPORTED_BY_REASONABLE}
+
+
+def _rdf_list(graph_index: dict[tuple, list], head) -> list:
+    items = []
+    while head is not None and head != RDF.nil:
+        firsts = graph_index.get((head, RDF.first), [])
+        if not firsts:
+            break
+        items.append(firsts[0])
+        rests = graph_index.get((head, RDF.rest), [])
+        head = rests[0] if rests else None
+    return items
+
+
+def property_chains(schema: Iterable[Triple]) -> list[tuple[URIRef, list[URIRef]]]:
+    """Every ``p owl:propertyChainAxiom (p1 … pn)`` of the schema, as (p, [p1, …, pn])."""
+    index: dict[tuple, list] = {}
+    heads = []
+    for s, p, o in schema:
+        index.setdefault((s, p), []).append(o)
+        if p == OWL.propertyChainAxiom:
+            heads.append((s, o))
+    return [(prop, chain) for prop, head in heads if (chain := _rdf_list(index, head))]
+
+
+def chain_inferences(triples: Iterable[Triple], chains: list[tuple[URIRef, list[URIRef]]]) -> set[Triple]:
+    """prp-spo2: x p1 y1 … yn-1 pn z  ⇒  x p z, over the given (already closed) triples."""
+    wanted = {step for _, chain in chains for step in chain}
+    by_predicate: dict[URIRef, dict] = {p: {} for p in wanted}
+    for s, p, o in triples:
+        if p in by_predicate:
+            by_predicate[p].setdefault(s, set()).add(o)
+    out: set[Triple] = set()
+    for prop, chain in chains:
+        first = by_predicate[chain[0]]
+        for start, reached in first.items():
+            frontier = set(reached)
+            for step in chain[1:]:
+                edges = by_predicate[step]
+                frontier = {z for y in frontier for z in edges.get(y, ())}
+                if not frontier:
+                    break
+            out.update((start, prop, z) for z in frontier)
+    return out
+
+
+class Reasoner:
+    """reasonable plus the supplements above, keeping state so that additions reason incrementally.
+
+    ``add`` feeds new asserted triples; ``closure`` returns the full closure (asserted included).
+    Additions of instance data only re-derive what they entail; a change to the schema (TBox)
+    starts over, because every instance inference may depend on it.
+    """
+
+    def __init__(self) -> None:
+        import reasonable  # imported here so that owlrl-only installs can still import kzkg
+
+        self._module = reasonable
+        self._engine = reasonable.PyReasoner()
+        self._tbox: frozenset[Triple] = frozenset()
+        self._schema: frozenset[Triple] = frozenset()
+        self._chains: list[tuple[URIRef, list[URIRef]]] = []
+        self._abox: list[Triple] = []
+        self._closure: list[Triple] | None = None
+
+    @property
+    def schema_closure(self) -> frozenset[Triple]:
+        return self._schema
+
+    def add(self, triples: Iterable[Triple]) -> None:
+        tbox, abox = split_schema(triples)
+        if tbox - self._tbox:
+            self._tbox = self._tbox | tbox
+            self._schema = schema_closure(self._tbox)
+            self._chains = property_chains(self._schema)
+            self._engine = self._module.PyReasoner()  # the schema changed: reason from scratch
+            self._engine.from_graph(list(self._schema))
+            self._engine.from_graph(self._abox)
+        self._abox.extend(abox)
+        if abox:
+            self._engine.from_graph(abox)
+        self._closure = None
+
+    def closure(self) -> list[Triple]:
+        """Asserted + inferred, with property chains applied until nothing new follows."""
+        if self._closure is None:
+            result = self._engine.reason()
+            while self._chains:
+                current = {normalise_triple(t) for t in result}
+                new = chain_inferences(current, self._chains) - current
+                if not new:
+                    break
+                self._engine.from_graph(list(new))
+                result = self._engine.reason()
+            self._closure = result
+        return self._closure
+
+
+def reasonable_closure(asserted: Iterable[Triple]) -> list[Triple]:
+    """The closure by reasonable with this module's supplements (asserted included)."""
+    reasoner = Reasoner()
+    reasoner.add(asserted)
+    return list(reasoner.schema_closure) + reasoner.closure()
+
+
+def choose_engine(asserted: Iterable[Triple], engine: str = DEFAULT_ENGINE) -> str:
+    """The engine that will actually run: reasonable unless the schema needs a rule it lacks."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown reasoning engine {engine!r}: use one of {', '.join(ENGINES)}")
+    if engine == "reasonable":
+        missing = unsupported_constructs(t for t in asserted if is_schema(t))
+        if missing:
+            log.warning("schema uses %s, which reasonable lacks: reasoning with owlrl",
+                        ", ".join(sorted(str(m) for m in missing)))
+            return "owlrl"
+    return engine
+
+
+def infer(asserted: Graph, engine: str = DEFAULT_ENGINE) -> Graph:
+    """What OWL RL adds to ``asserted`` (ontology + data), minus the noise.
+
+    ``engine`` is "reasonable" (default, fast) or "owlrl" (the reference); both give the same
+    graph, which tests/test_reason_engines.py checks.
+    """
+    chosen = choose_engine(asserted, engine)
+    closure = owlrl_closure(asserted) if chosen == "owlrl" else reasonable_closure(asserted)
+    inferred = Graph()
+    for triple in filtered(closure, asserted):
+        inferred.add(triple)
     return inferred
 
 
-__all__ = ["infer", "owlrl_closure", "is_noise", "KZ"]
+__all__ = ["infer", "owlrl_closure", "reasonable_closure", "is_noise", "filtered", "Reasoner",
+           "ENGINES", "DEFAULT_ENGINE", "KZ"]
