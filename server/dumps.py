@@ -98,8 +98,7 @@ def _cacheable(response: Response, release: Release) -> Response:
     return response.make_conditional(request)
 
 
-@bp.get("/dumps")
-@bp.get("/dumps/")
+@bp.get("/dumps", strict_slashes=False)
 def listing() -> Response:
     """The dump files with sizes and media types; JSON for clients that ask for it."""
     release = _release()

@@ -56,7 +56,8 @@ RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
 SKOS_ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
 SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
-DCT_TITLE = "http://purl.org/dc/terms/title"
+DCT = "http://purl.org/dc/terms/"
+DCT_TITLE = DCT + "title"
 LABEL_PREDICATES = (RDFS_LABEL, SKOS_PREF, DCT_TITLE)
 # Shown in the page header, so not repeated in the table of facts.
 HEADER_PREDICATES = frozenset({RDF_TYPE, RDFS_LABEL, SKOS_ALT, SKOS_EXACT})
@@ -119,7 +120,8 @@ def local_href(iri: str) -> str:
     """Where a browser on this server should go for an IRI: /id/… for ours, the IRI itself otherwise."""
     base = _base()
     if iri.startswith(base) and len(iri) > len(base):
-        return url_for("pages.resource", rest=iri[len(base):])
+        rest, hash_mark, fragment = iri[len(base):].partition("#")
+        return url_for("pages.resource", rest=rest) + hash_mark + fragment
     return iri
 
 
@@ -230,8 +232,16 @@ class Labeller:
             if quad.predicate.value in skip or quad.object in grouped[quad.predicate.value]:
                 continue
             grouped[quad.predicate.value].append(quad.object)
-        return [FactGroup(self.term(ox.NamedNode(p)), [self.term(o, depth) for o in sorted(objs, key=_sort_key)])
+        return [FactGroup(self.term(ox.NamedNode(p)), [self._value(subject, o, depth) for o in sorted(objs, key=_sort_key)])
                 for p, objs in sorted(grouped.items(), key=lambda item: self.label(item[0])) if objs]
+
+    def _value(self, subject: ox.NamedNode | ox.BlankNode, obj: ox.NamedNode | ox.BlankNode | ox.Literal,
+               depth: int) -> TermView:
+        """A value in the facts table; a hash IRI of the subject shows its own facts in place."""
+        view = self.term(obj, depth)
+        if _is_part_of(obj, subject) and depth < MAX_BNODE_DEPTH:
+            view.facts = self.facts_out(obj, depth=depth + 1)
+        return view
 
     def facts_in(self, obj: ox.NamedNode) -> tuple[list[FactGroup], bool]:
         grouped: dict[str, list[ox.NamedNode | ox.BlankNode]] = defaultdict(list)
@@ -331,7 +341,9 @@ def resource_exists(store: ox.Store, node: ox.NamedNode) -> bool:
 def description_quads(store: ox.Store, node: ox.NamedNode) -> Iterator[ox.Quad]:
     """The resource's symmetric concise bounded description, kept in the graphs that state it.
 
-    Out: every statement about it, following blank nodes (an annotation's target and selectors).
+    Out: every statement about it, following blank nodes and hash IRIs of the resource (an
+    annotation's ``…#target`` and selectors) and its kz:evidence annotations, which exist only to
+    show where it is stated.
     In: every statement pointing at it; a blank-node subject is followed up to the IRI it hangs
     from, so "annotation → target → source: this article" arrives whole. A named graph's IRI also
     brings the graph's contents.
@@ -344,6 +356,7 @@ def description_quads(store: ox.Store, node: ox.NamedNode) -> Iterator[ox.Quad]:
                 seen.add(quad)
                 yield quad
 
+    evidence = ox.NamedNode(str(KZ.evidence))
     todo: list[ox.NamedNode | ox.BlankNode] = [node]
     visited: set[ox.NamedNode | ox.BlankNode] = set()
     while todo:
@@ -352,7 +365,8 @@ def description_quads(store: ox.Store, node: ox.NamedNode) -> Iterator[ox.Quad]:
             continue
         visited.add(subject)
         for quad in emit(store.quads_for_pattern(subject, None, None, None)):
-            if isinstance(quad.object, ox.BlankNode):
+            if (isinstance(quad.object, ox.BlankNode) or _is_part_of(quad.object, subject)
+                    or (subject == node and quad.predicate == evidence)):
                 todo.append(quad.object)
             yield quad
     up: list[ox.NamedNode | ox.BlankNode] = [node]
@@ -370,10 +384,21 @@ def description_quads(store: ox.Store, node: ox.NamedNode) -> Iterator[ox.Quad]:
         yield from emit(store.quads_for_pattern(None, None, None, node))
 
 
+def _is_part_of(term: ox.NamedNode | ox.BlankNode | ox.Literal, owner: ox.NamedNode | ox.BlankNode) -> bool:
+    """A hash IRI of the owner (``<ann#target>`` of ``<ann>``): described as part of the owner."""
+    return (isinstance(term, ox.NamedNode) and isinstance(owner, ox.NamedNode)
+            and term.value.startswith(owner.value.split("#", 1)[0] + "#") and term != owner)
+
+
 def serialise(quads: Iterable[ox.Quad], media: MediaType) -> bytes:
-    """Write the description: quads for dataset formats, de-duplicated triples otherwise."""
+    """Write the description: quads for TriG / N-Quads, de-duplicated triples otherwise.
+
+    JSON-LD can carry named graphs too, but a client asking a resource for JSON-LD expects one
+    graph about it (rdflib and most tools read named graphs in JSON-LD into a separate dataset),
+    so only the two explicit dataset syntaxes keep the graphs.
+    """
     assert media.rdf is not None
-    if media.is_dataset_format:
+    if media.is_dataset_format and media.rdf is not ox.RdfFormat.JSON_LD:
         return ox.serialize(list(quads), format=media.rdf, prefixes=PREFIXES)
     triples = list(dict.fromkeys(q.triple for q in quads))
     if media.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML, ox.RdfFormat.JSON_LD):
@@ -424,12 +449,20 @@ SELECT ?claim ?role ?claimLabel ?status ?date ?dateText WHERE {
 }
 """
 
+ROLES_OF = """
+SELECT ?statement ?roleName ?article WHERE {
+  { ?this kz:hasRole ?statement } UNION { ?statement kz:actor ?this }
+  OPTIONAL { ?statement kz:roleName ?roleName }
+  OPTIONAL { ?statement kz:reportedIn ?article }
+}
+"""
+
 RELATIONS_OF_CLAIMS = """
 SELECT ?claim ?rel ?other WHERE {
   { ?claim kz:claimedBy ?this } UNION { ?claim kz:about ?this } UNION { ?claim kz:reportedIn ?this }
   UNION { BIND(?this AS ?claim) }
   { ?claim ?rel ?other } UNION { ?other ?rel ?claim }
-  FILTER(?rel IN (kz:contradicts, kz:corroborates) && ?other != ?claim)
+  FILTER(?rel IN (kz:contradicts, kz:corroborates, kz:isContradictedBy, kz:isCorroboratedBy) && ?other != ?claim)
 }
 """
 
@@ -455,7 +488,7 @@ SELECT ?ann ?exact ?start ?end ?subject ?body WHERE {
 """
 
 ARTICLE_CLAIMS = """
-SELECT DISTINCT ?claim WHERE { ?claim kz:reportedIn ?this }
+SELECT DISTINCT ?claim WHERE { ?claim kz:reportedIn ?this ; a kz:Claim }
 """
 
 
@@ -527,6 +560,7 @@ def render_resource(store: ox.Store, node: ox.NamedNode, release: Release) -> st
         "quotes": [],
         "article": None,
         "is_graph": store.contains_named_graph(node),
+        "roles": _roles(store, node, labels),
     }
     context["facts_in"], context["facts_in_truncated"] = labels.facts_in(node)
 
@@ -537,6 +571,13 @@ def render_resource(store: ox.Store, node: ox.NamedNode, release: Release) -> st
         context["quotes"] = _quotes(store, node, labels)
     if is_article:
         context["article"] = _article(store, node, labels, release)
+        context["article"]["meta"] = [
+            (name, [labels.term(o) for o in _objects(store, node, predicate)])
+            for name, predicate in (("Publisher", str(KZ.publisher)), ("Byline", str(KZ.byline)),
+                                    ("Authors", DCT + "creator"), ("Date", DCT + "date"),
+                                    ("Date as written", str(KZ.dateText)), ("Repost of", str(KZ.repostOf)),
+                                    ("Reprints", str(KZ.reprints)))
+        ]
         context["claims"] = _article_claims(store, node, labels, relations)
     elif not is_claim:
         context["claims"] = _claims_of(store, node, labels, relations)
@@ -544,14 +585,40 @@ def render_resource(store: ox.Store, node: ox.NamedNode, release: Release) -> st
 
 
 def _claim_relations(store: ox.Store, node: ox.NamedNode, labels: Labeller) -> dict[str, dict[str, list[TermView]]]:
-    """contradicts/corroborates for the resource's claims, read in both directions (symmetric)."""
+    """contradicts/corroborates for the resource's claims, read in both directions.
+
+    Both are symmetric (the data states each pair once; a reasoner may add the reverse and the
+    kz:isContradictedBy / kz:isCorroboratedBy inverses), so every direction lands in one bucket.
+    """
     relations: dict[str, dict[str, list[TermView]]] = defaultdict(lambda: {"contradicts": [], "corroborates": []})
     for row in _select(store, RELATIONS_OF_CLAIMS, node):
-        kind = "contradicts" if row["rel"].value == str(KZ.contradicts) else "corroborates"
+        kind = "contradicts" if "ontradict" in row["rel"].value else "corroborates"
         bucket = relations[row["claim"].value][kind]
         if all(t.value != row["other"].value for t in bucket):
             bucket.append(labels.term(row["other"]))
     return relations
+
+
+@dataclass
+class RoleRow:
+    """A role an article gives an actor, in the article's words."""
+
+    statement: TermView
+    role: str
+    articles: list[TermView]
+
+
+def _roles(store: ox.Store, node: ox.NamedNode, labels: Labeller) -> list[RoleRow]:
+    rows: dict[str, RoleRow] = {}
+    for row in _select(store, ROLES_OF, node):
+        statement = row["statement"]
+        entry = rows.setdefault(statement.value, RoleRow(labels.term(statement), "", []))
+        if "roleName" in row:
+            entry.role = row["roleName"].value
+        article = row.get("article")
+        if isinstance(article, ox.NamedNode) and all(a.value != article.value for a in entry.articles):
+            entry.articles.append(labels.term(article))
+    return sorted(rows.values(), key=lambda r: (r.role, r.statement.value))
 
 
 def _claims_of(store: ox.Store, node: ox.NamedNode, labels: Labeller,
@@ -603,7 +670,7 @@ def _claim_details(store: ox.Store, node: ox.NamedNode, labels: Labeller,
 
     return {
         "claimed_by": terms("claimedBy"),
-        "via": terms("via"),
+        "via": terms("relayedBy"),
         "stated_in": terms("statedIn"),
         "date": terms("claimDate") + terms("dateText"),
         "quantity": terms("quantity"),
@@ -716,25 +783,35 @@ def segment_text(text: str, highlights: list[Highlight]) -> list[Segment]:
     return segments
 
 
-def article_text(release: Release, store: ox.Store, node: ox.NamedNode) -> str | None:
-    """The article's full text, from the release (or, until builds carry texts, the data folder).
+# The source checkout's data folder: where `kzkg build` reads the articles from by default.
+SOURCE_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
-    Looked for, in order: ``<release>/articles/<NNN>.txt`` or ``<NNN>_*.txt``; a path given for the
-    article in the release manifest (``articles: {NNN: path | {file|path: …}}``, relative to the
-    release or absolute); a kz:text / schema:text literal on the article.
+
+def article_text(release: Release, store: ox.Store, node: ox.NamedNode) -> str | None:
+    """The article's full text, from the release, or from the data folder the release was built from.
+
+    The manifest maps article ids to files (``articles: {"001": "articles/001_….txt"}``, relative
+    to the data folder). Looked for, in order: that path inside the release (a release that
+    carries its texts is self-contained), ``<release>/articles/<NNN>.txt``, then the same relative
+    path in the source checkout's data folder; finally a kz:text / schema:text literal. A text
+    from outside the release could have changed since the build, which is why quotes are checked
+    against their offsets before they are drawn (see place_quote).
     """
     number = node.value.rstrip("/").rsplit("/", 1)[-1]
-    folder = release.path / "articles"
-    candidates = [folder / f"{number}.txt", *sorted(folder.glob(f"{number}_*.txt"))] if folder.is_dir() else []
     try:
         entry = release.manifest.get("articles", {}).get(number)
     except (FileNotFoundError, ValueError, AttributeError):
         entry = None
     if isinstance(entry, dict):
         entry = entry.get("text") or entry.get("path") or entry.get("file")
-    if isinstance(entry, str):
-        path = Path(entry)
-        candidates.append(path if path.is_absolute() else release.path / path)
+    candidates: list[Path] = []
+    if isinstance(entry, str) and Path(entry).is_absolute():
+        candidates.append(Path(entry))
+    elif isinstance(entry, str):
+        candidates.append(release.path / entry)
+    candidates.append(release.path / "articles" / f"{number}.txt")
+    if isinstance(entry, str) and not Path(entry).is_absolute():
+        candidates.append(SOURCE_DATA_DIR / entry)
     for candidate in candidates:
         if candidate.is_file():
             # bytes → str without newline translation, so offsets count the file's own characters

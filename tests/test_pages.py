@@ -1,0 +1,435 @@
+"""Linked-data pages and the query page, on the real corpus build.
+
+Expectations come from the curated YAML (who claimed what) or from the release's own store (how
+many annotations an article has), never from the page code under test. RDF responses are parsed
+back with rdflib and checked as triples.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import yaml
+from markupsafe import escape
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.namespace import RDFS, SKOS
+
+from kzkg.examples import load_examples
+from kzkg.namespaces import ID, KZ, OA, PREFIXES, article_graph
+from kzkg.store import Release, open_read_only, publish_nquads
+from kzkg_server import create_app, pages
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+RDF_ACCEPTS = {
+    "text/turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/n-triples": "nt",
+    "application/rdf+xml": "xml",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# the corpus as curated
+
+
+def _load_yaml(path: Path):
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def claims() -> dict[str, dict]:
+    """Every curated claim by id, with the article whose file defines it."""
+    found: dict[str, dict] = {}
+    for path in sorted((DATA / "annotations").glob("*.yaml")):
+        doc = _load_yaml(path) or {}
+        for claim in doc.get("claims") or []:
+            found[claim["id"]] = {**claim, "article": str(doc.get("article", path.stem))}
+    assert found, "no curated claims found"
+    return found
+
+
+@pytest.fixture(scope="module")
+def entities() -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    for folder in ("entities", "events"):
+        for path in sorted((DATA / folder).glob("*.yaml")):
+            for entry in _load_yaml(path) or []:
+                found[entry["id"]] = entry
+    return found
+
+
+@pytest.fixture(scope="module")
+def contradicting_claim(claims: dict[str, dict]) -> dict:
+    """A claim of article 001 with a claimant and a contradiction (the Health Ministry's toll)."""
+    preferred = claims.get("001-health-ministry-164-dead")
+    if preferred and preferred.get("claimed_by") and preferred.get("contradicts"):
+        return preferred
+    return next(c for c in claims.values() if c.get("claimed_by") and c.get("contradicts"))
+
+
+@pytest.fixture(scope="module")
+def store(release: Release) -> ox.Store:
+    return open_read_only(release)
+
+
+def count_annotations(store: ox.Store, article_iri: str) -> int:
+    query = f"""SELECT (COUNT(DISTINCT ?ann) AS ?n) WHERE {{
+        ?ann oa:hasTarget ?target . ?target oa:hasSource <{article_iri}> }}"""
+    row = next(iter(store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)))
+    return int(row["n"].value)
+
+
+def claim_iri(claim_id: str) -> URIRef:
+    return URIRef(f"{ID}claim/{claim_id}")
+
+
+def entity_iri(entity_id: str, entities: dict[str, dict]) -> URIRef:
+    """Events live under id/event/, everything else under id/ (data/README.md)."""
+    entry = entities.get(entity_id, {})
+    is_event = "participants" in entry or "places" in entry or "start" in entry
+    return URIRef(f"{ID}event/{entity_id}" if is_event else f"{ID}{entity_id}")
+
+
+# ---------------------------------------------------------------------------------------------
+# RDF by content negotiation
+
+
+@pytest.mark.parametrize("accept,rdflib_format", sorted(RDF_ACCEPTS.items()))
+def test_claim_as_rdf_has_its_claimant(client, contradicting_claim, accept, rdflib_format):
+    claim = contradicting_claim
+    response = client.get(f"/id/claim/{claim['id']}", headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.mimetype == accept
+    assert "Accept" in response.headers.get("Vary", "")
+    graph = Graph().parse(data=response.data, format=rdflib_format)
+    subject = claim_iri(claim["id"])
+    for claimant in claim["claimed_by"]:
+        assert (subject, KZ.claimedBy, URIRef(f"{ID}{claimant}")) in graph
+    for other in claim["contradicts"]:
+        assert (subject, KZ.contradicts, claim_iri(other)) in graph or (claim_iri(other), KZ.contradicts, subject) in graph
+    assert (subject, RDFS.label, None) in graph
+
+
+@pytest.mark.parametrize("name,rdflib_format", [("ttl", "turtle"), ("jsonld", "json-ld"), ("nt", "nt"), ("rdfxml", "xml")])
+def test_format_parameter_wins_over_accept(client, contradicting_claim, name, rdflib_format):
+    response = client.get(f"/id/claim/{contradicting_claim['id']}?format={name}", headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 200
+    graph = Graph().parse(data=response.data, format=rdflib_format)
+    assert (claim_iri(contradicting_claim["id"]), KZ.reportedIn, URIRef(f"{ID}article/{contradicting_claim['article']}")) in graph
+
+
+def test_claim_evidence_arrives_whole_in_rdf(client, contradicting_claim):
+    """The claim's annotation, its target and both selectors come with it (blank nodes followed)."""
+    graph = Graph().parse(data=client.get(f"/id/claim/{contradicting_claim['id']}?format=ttl").data, format="turtle")
+    exacts = {str(o) for o in graph.objects(None, OA.exact)}
+    assert any(" ".join(contradicting_claim["quote"].split()) == " ".join(e.split()) for e in exacts)
+    assert list(graph.objects(None, OA.start)) and list(graph.objects(None, OA.end))
+
+
+def test_dataset_formats_keep_the_article_graph(client, contradicting_claim):
+    response = client.get(f"/id/claim/{contradicting_claim['id']}", headers={"Accept": "application/n-quads"})
+    assert response.status_code == 200
+    dataset = Dataset()
+    dataset.parse(data=response.data, format="nquads")
+    graph = dataset.graph(article_graph(contradicting_claim["article"]))
+    assert (claim_iri(contradicting_claim["id"]), KZ.claimedBy, URIRef(f"{ID}{contradicting_claim['claimed_by'][0]}")) in graph
+
+
+def test_actor_as_rdf_has_labels_aliases_and_links(client, entities):
+    tokayev = entities["tokayev"]
+    graph = Graph().parse(data=client.get("/id/tokayev", headers={"Accept": "text/turtle"}).data, format="turtle")
+    subject = URIRef(f"{ID}tokayev")
+    assert str(graph.value(subject, RDFS.label)) == tokayev["label"]
+    aliases = {str(o) for o in graph.objects(subject, SKOS.altLabel)}
+    assert set(tokayev["aliases"]) <= aliases
+    assert (subject, SKOS.exactMatch, URIRef(f"http://www.wikidata.org/entity/{tokayev['links']['wikidata']}")) in graph
+    # facts in: claims made by Tokayev point at him
+    assert any(graph.subjects(KZ.claimedBy, subject))
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+
+
+def test_browser_gets_html_with_label_and_claim_links(client, contradicting_claim, entities, claims):
+    actor = contradicting_claim["claimed_by"][0]
+    response = client.get(f"/id/{actor}", headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert str(escape(entities[actor]["label"])) in page
+    by_actor = [cid for cid, c in claims.items() if actor in (c.get("claimed_by") or [])]
+    assert by_actor
+    for cid in by_actor:
+        assert f'href="/id/claim/{cid}"' in page
+
+
+def test_curl_default_is_html(client):
+    response = client.get("/id/tokayev", headers={"Accept": "*/*"})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+
+
+def test_actor_page_shows_aliases_and_external_links(client, entities):
+    page = client.get("/id/tokayev").get_data(as_text=True)
+    for alias in entities["tokayev"]["aliases"]:
+        assert str(escape(alias)) in page
+    assert f'href="http://www.wikidata.org/entity/{entities["tokayev"]["links"]["wikidata"]}"' in page
+    assert f'href="http://dbpedia.org/resource/{entities["tokayev"]["links"]["dbpedia"]}"' in page
+
+
+def test_claim_page_shows_claimant_status_quotes_and_contradictions(client, contradicting_claim, claims, entities):
+    claim = contradicting_claim
+    page = client.get(f"/id/claim/{claim['id']}").get_data(as_text=True)
+    assert str(escape(claim["label"])) in page
+    claimant_block = re.search(r'<dd class="claimant">(.*?)</dd>', page, re.S).group(1)
+    for claimant in claim["claimed_by"]:
+        assert f'href="/id/{claimant}"' in claimant_block
+    contradicts_block = re.search(r'<dd class="contradicts">(.*?)</dd>', page, re.S).group(1)
+    for other in claim["contradicts"]:
+        assert f'href="/id/claim/{other}"' in contradicts_block
+        # symmetric: the other claim's page links back
+        back = client.get(f"/id/claim/{other}").get_data(as_text=True)
+        assert f'href="/id/claim/{claim["id"]}"' in re.search(r'<dd class="contradicts">(.*?)</dd>', back, re.S).group(1)
+    if claim.get("status"):
+        assert re.search(rf'class="status status-{claim["status"].lower()}"', page)
+    # the quote, and a link to its highlighted place in the article
+    assert " ".join(claim["quote"].split()) in " ".join(html.unescape(page).split())
+    in_context = re.findall(r'class="in-context" href="/id/article/([0-9]+)#([^"]+)"', page)
+    assert (claim["article"], in_context[0][1]) in in_context
+    article_page = client.get(f"/id/article/{claim['article']}").get_data(as_text=True)
+    for article_id, anchor in in_context:
+        if article_id == claim["article"]:
+            assert f'id="{anchor}"' in article_page
+
+
+class ArticleText(HTMLParser):
+    """Collects the article-text div: its plain text, its highlight anchors and highlight runs."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = 0
+        self.text: list[str] = []
+        self.anchors: list[dict[str, str]] = []
+        self.highlight_hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "div" and attributes.get("id") == "article-text":
+            self.depth = 1
+            return
+        if not self.depth:
+            return
+        if tag == "div":
+            self.depth += 1
+        if tag == "span" and "data-annotation" in attributes:
+            self.anchors.append(attributes)
+        if tag == "a" and "hl" in (attributes.get("class") or "").split():
+            self.highlight_hrefs.append(attributes["href"])
+
+    def handle_endtag(self, tag):
+        if self.depth and tag == "div":
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if self.depth:
+            self.text.append(data)
+
+
+@pytest.mark.parametrize("article_id", ["000", "001", "002", "003", "004"])
+def test_article_page_highlights_every_annotation(client, store, article_id):
+    iri = f"{ID}article/{article_id}"
+    expected = count_annotations(store, iri)
+    assert expected > 0
+    response = client.get(f"/id/article/{article_id}")
+    assert response.status_code == 200
+    parser = ArticleText()
+    parser.feed(response.get_data(as_text=True))
+    # one anchor per annotation, each with a unique id
+    assert len(parser.anchors) == expected
+    assert len({a["id"] for a in parser.anchors}) == expected
+    assert len({a["data-annotation"] for a in parser.anchors}) == expected
+    # the text is shown whole and unaltered (escaped for HTML, unescaped by the parser)
+    article_file = next((DATA / "articles").glob(f"{article_id}_*.txt"))
+    assert "".join(parser.text) == article_file.read_bytes().decode("utf-8")
+    # every highlight links somewhere: its claim (or the event / role statement it proves)
+    assert parser.highlight_hrefs and all(h.startswith("/id/") or h.startswith("#") for h in parser.highlight_hrefs)
+    assert any(h.startswith("/id/claim/") for h in parser.highlight_hrefs)
+
+
+def test_article_highlights_sit_on_their_quotes(client, store):
+    """Each anchor's data-annotation has an oa:exact that the text shows at that anchor."""
+    page = client.get("/id/article/001").get_data(as_text=True)
+    text = next((DATA / "articles").glob("001_*.txt")).read_bytes().decode("utf-8")
+    query = f"""SELECT ?ann ?exact ?start WHERE {{ ?ann oa:hasTarget ?t . ?t oa:hasSource <{ID}article/001> ;
+        oa:hasSelector ?q , ?p . ?q oa:exact ?exact . ?p oa:start ?start }}"""
+    rows = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
+    checked = 0
+    for row in rows:
+        start = int(row["start"].value)
+        exact = row["exact"].value
+        assert " ".join(text[start:start + len(exact) + 50].split()).startswith(" ".join(exact.split()))
+        anchor = re.search(rf'<span class="anchor" id="([^"]+)" data-annotation="{re.escape(row["ann"].value)}"', page)
+        assert anchor, row["ann"].value
+        checked += 1
+    assert checked == count_annotations(store, f"{ID}article/001")
+
+
+def test_event_page_lists_claims_about_it(client, claims, entities):
+    about_event = [c for c in claims.values()
+                   if any(a in entities and "participants" in entities[a] for a in c.get("about") or [])]
+    assert about_event
+    claim = about_event[0]
+    event = next(a for a in claim["about"] if a in entities and "participants" in entities[a])
+    page = client.get(f"/id/event/{event}").get_data(as_text=True)
+    assert str(escape(entities[event]["label"])) in page
+    assert f'href="/id/claim/{claim["id"]}"' in page
+
+
+# ---------------------------------------------------------------------------------------------
+# errors and caching
+
+
+@pytest.mark.parametrize("path", ["/id/no-such-thing-anywhere", "/id/claim/000-no-such-claim", "/id/article/999",
+                                  "/id/event/no-such-event"])
+def test_unknown_iri_is_404(client, path):
+    assert client.get(path).status_code == 404
+    assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 404
+
+
+@pytest.mark.parametrize("headers,query", [({"Accept": "application/pdf"}, ""),
+                                           ({"Accept": "application/sparql-results+json"}, ""),
+                                           ({}, "?format=pdf"), ({}, "?format=csv")])
+def test_unproducible_type_is_406(client, headers, query):
+    response = client.get("/id/tokayev" + query, headers=headers)
+    assert response.status_code == 406
+
+
+def test_etag_is_the_build_and_revalidates(client, release):
+    first = client.get("/id/tokayev", headers={"Accept": "text/turtle"})
+    etag = first.headers["ETag"].strip('"')
+    assert etag.startswith(release.build_id)
+    again = client.get("/id/tokayev", headers={"Accept": "text/turtle", "If-None-Match": f'"{etag}"'})
+    assert again.status_code == 304
+    html_tag = client.get("/id/tokayev").headers["ETag"]
+    assert html_tag != first.headers["ETag"]  # one ETag per representation
+
+
+def test_resource_base_is_configurable(build_dir):
+    """Another RESOURCE_BASE resolves nothing of ours: the IRI is built from it."""
+    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "RESOURCE_BASE": "https://example.org/other/"})
+    assert app.test_client().get("/id/tokayev").status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------
+# escaping and overlapping quotes, on a tiny release with hostile text
+
+
+def test_overlapping_quotes_and_markup_in_text_are_escaped(tmp_path):
+    text = 'Tom & Jerry said "<script>alert(1)</script>" twice; the <b>end</b>.'
+    article = f"{ID}article/900"
+    claim_a, claim_b = f"{ID}claim/900-a", f"{ID}claim/900-b"
+
+    def annotation(name: str, quote: str, claim: str) -> str:
+        start = text.index(quote)
+        ann = f"{ID}annotation/{name}"
+        return "\n".join([
+            f'<{claim}> <{KZ.evidence}> <{ann}> .', f'<{ann}> <{OA.hasTarget}> _:t{name} .',
+            f'_:t{name} <{OA.hasSource}> <{article}> .', f'_:t{name} <{OA.hasSelector}> _:q{name} .',
+            f'_:t{name} <{OA.hasSelector}> _:p{name} .', f'_:q{name} <{OA.exact}> "{quote.replace(chr(34), chr(92) + chr(34))}" .',
+            f'_:p{name} <{OA.start}> "{start}"^^<http://www.w3.org/2001/XMLSchema#integer> .',
+            f'_:p{name} <{OA.end}> "{start + len(quote)}"^^<http://www.w3.org/2001/XMLSchema#integer> .',
+        ])
+
+    escaped_text = text.replace("\\", "\\\\").replace('"', '\\"')
+    nquads = "\n".join([
+        f'<{article}> <{KZ.text}> "{escaped_text}" .',
+        f'<{article}> <http://purl.org/dc/terms/title> "A <i>hostile</i> & odd title" .',
+        f'<{claim_a}> <{RDFS.label}> "Claim <A>" .', f'<{claim_b}> <{RDFS.label}> "Claim B" .',
+        annotation("900-1", 'Jerry said "<script>alert(1)</script>"', claim_a),
+        annotation("900-2", '"<script>alert(1)</script>" twice', claim_b),
+    ]) + "\n"
+    publish_nquads(tmp_path, nquads.encode("utf-8"))
+    client = create_app({"TESTING": True, "BUILD_DIR": str(tmp_path)}).test_client()
+    page = client.get("/id/article/900").get_data(as_text=True)
+    assert "<script>" not in page and "<i>hostile</i>" not in page and "<b>end</b>" not in page
+    assert "&lt;script&gt;" in page
+    parser = ArticleText()
+    parser.feed(page)
+    assert "".join(parser.text) == text
+    assert [a["id"] for a in parser.anchors] == ["900-1", "900-2"]
+    # the overlap is a run covered by both quotes, drawn darker and linked to the shorter quote's claim
+    overlap = re.search(r'<a class="hl depth-2 q\d q\d" href="([^"]+)"[^>]*>&#34;&lt;script&gt;alert\(1\)&lt;/script&gt;&#34;</a>', page)
+    assert overlap, page
+    assert overlap.group(1) == "/id/claim/900-b"
+
+
+def test_segmenting_is_lossless_with_nested_and_shared_boundaries():
+    text = "abcdefghij"
+    spans = [pages.Highlight(0, "a", "iri:a", "", 0, 10, []), pages.Highlight(1, "b", "iri:b", "", 2, 5, []),
+             pages.Highlight(2, "c", "iri:c", "", 2, 8, []), pages.Highlight(3, "d", "iri:d", "", 10, 10, [])]
+    segments = pages.segment_text(text, spans)
+    assert "".join(s.text for s in segments) == text
+    assert [[h.anchor for h in s.covering] for s in segments] == [["a"], ["b", "c", "a"], ["c", "a"], ["a"], []]
+    assert sorted(h.anchor for s in segments for h in s.anchors) == ["a", "b", "c", "d"]
+
+
+def test_place_quote_repairs_disagreeing_offsets():
+    text = "one two\nthree four"
+    assert pages.place_quote(text, "two three", 4, 13) == (4, 13)
+    assert pages.place_quote(text, "two three", 0, 5) == (4, 13)
+    assert pages.place_quote(text, "missing", 0, 3) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# the query page
+
+
+def test_query_page_lists_examples_and_links(client):
+    page = client.get("/").get_data(as_text=True)
+    examples = load_examples()
+    assert examples
+    for example in examples:
+        assert str(escape(example.title)) in page
+        assert f'data-example="{example.slug}"' in page
+    assert 'href="/dumps"' in page and 'href="/.well-known/void"' in page
+    assert re.search(r'<form method="post" action="/sparql"', page)
+
+
+def test_query_page_loads_nothing_from_elsewhere(client):
+    page = client.get("/").get_data(as_text=True)
+    sources = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"', page)
+    assert sources
+    assert all(s.startswith("/") or s.startswith("data:") or s.startswith("?") for s in sources), sources
+    if pages.yasgui_installed():
+        for name in (pages.YASGUI_JS, pages.YASGUI_CSS):
+            assert f"/static/{name}" in page
+            assert client.get(f"/static/{name}").status_code == 200
+        css = (pages.STATIC_DIR / pages.YASGUI_CSS).read_text(encoding="utf-8")
+        assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", css)
+
+
+def test_example_parameter_prefills_the_plain_form(client):
+    example = load_examples()[-1]
+    page = client.get(f"/?example={example.slug}").get_data(as_text=True)
+    textarea = re.search(r'<textarea name="query"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    assert html.unescape(textarea) == example.sparql
+
+
+def test_query_page_degrades_without_node_modules(client, monkeypatch, tmp_path):
+    monkeypatch.setattr(pages, "STATIC_DIR", tmp_path)
+    page = client.get("/").get_data(as_text=True)
+    assert "npm ci --prefix server/static" in page
+    assert "yasgui.min.js" not in page
+    assert re.search(r'<form method="post" action="/sparql"', page)
+
+
+def test_resource_links_in_html_are_local(client, contradicting_claim):
+    page = client.get(f"/id/claim/{contradicting_claim['id']}").get_data(as_text=True)
+    assert 'href="https://w3id.org/kzkg/id/' not in page
