@@ -1,4 +1,4 @@
-"""The release's dump files: listed at /dumps, downloaded from /dumps/<name>, VoID at /.well-known/void.
+"""The release's dump files: listed at /dumps, downloaded from /dumps/<name>.
 
 The files are whatever the build's export wrote into ``release.dumps_path`` (kzkg.ttl, .nt, .nq,
 .trig, .jsonld, void.ttl); nothing is generated here. A release never changes once published, so
@@ -12,7 +12,7 @@ import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, send_from_directory, url_for
 
 from kzkg.store import NoReleaseError, Release
 from kzkg_server.media import BY_NAME
@@ -20,6 +20,8 @@ from kzkg_server.media import BY_NAME
 bp = Blueprint("dumps", __name__)
 
 VOID_FILE = "void.ttl"
+# The VoID description is served (negotiated) by the SPARQL blueprint at /.well-known/void.
+VOID_PATH = "/.well-known/void"
 # Seconds a client may reuse a dump or the listing before revalidating with the ETag.
 MAX_AGE = 3600
 # Formats whose names in media.py differ from their file extensions.
@@ -130,9 +132,3 @@ def download(name: str) -> Response:
                                    as_attachment=request.args.get("download") is not None)
     response.cache_control.public = True
     return response
-
-
-@bp.get("/.well-known/void")
-def void() -> Response:
-    """The VoID well-known location (RFC 8615, VoID §7.2): the release's void.ttl."""
-    return redirect(url_for("dumps.download", name=VOID_FILE), code=303)
