@@ -54,6 +54,7 @@ ENGINES: tuple[str, ...] = ("reasonable", "owlrl")
 DEFAULT_ENGINE: Engine = "reasonable"
 
 _BUILTIN_NAMESPACES = (str(RDF), str(RDFS), str(OWL), str(XSD))
+_XSD_STRING = XSD.string
 _NOISE_OBJECTS = {RDFS.Resource, OWL.Thing, RDFS.Class, OWL.Class, RDF.Property, RDFS.Datatype, RDFS.Literal}
 
 # Predicates whose triples describe the vocabulary rather than the news: the TBox.
@@ -117,7 +118,7 @@ def normalise(term):
     rdflib keeps the two spellings apart (they are unequal as Python objects), and reasonable
     returns every plain literal with the explicit datatype, so comparisons go through this.
     """
-    if isinstance(term, Literal) and term.datatype == XSD.string and term.language is None:
+    if isinstance(term, Literal) and term.datatype == _XSD_STRING and term.language is None:
         return Literal(str(term))
     return term
 
@@ -276,9 +277,14 @@ class Reasoner:
         """Asserted + inferred, with property chains applied until nothing new follows."""
         if self._closure is None:
             result = self._engine.reason()
+            steps = {step for _, chain in self._chains for step in chain}
+            heads = {prop for prop, _ in self._chains}
             while self._chains:
-                current = {normalise_triple(t) for t in result}
-                new = chain_inferences(current, self._chains) - current
+                # Only the chain's own predicates matter; none of them has literal values that
+                # a chain could follow, so no literal normalisation is needed here.
+                edges = [t for t in result if t[1] in steps]
+                current = {t for t in result if t[1] in heads}
+                new = chain_inferences(edges, self._chains) - current
                 if not new:
                     break
                 self._engine.from_graph(list(new))
