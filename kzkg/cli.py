@@ -123,15 +123,14 @@ def reason(data_dir: Path, output: Path | None) -> None:
 @fails_cleanly
 def export(build_dir: Path, format_name: str, scope: str, output: Path | None) -> None:
     """Write a dump of the published graph (byte-identical for the same build)."""
-    from kzkg.export import canonical_quads, in_scope, resolve_format, serialize
-    from kzkg.store import current_release, open_read_only
+    from kzkg.export import release_dump, resolve_format
+    from kzkg.store import current_release
 
     try:
         fmt = resolve_format(format_name)
     except ValueError as unknown:
         raise click.BadParameter(str(unknown), param_hint="--format") from unknown
-    store = open_read_only(current_release(build_dir))
-    data = serialize(in_scope(canonical_quads(store), scope), fmt)
+    data = release_dump(current_release(build_dir).path, fmt, scope)
     if output:
         output.write_bytes(data)
         click.echo(f"{len(data)} bytes written to {output}", err=True)

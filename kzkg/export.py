@@ -57,8 +57,15 @@ def _sort_key(quad: ox.Quad) -> tuple[str, str, str, str]:
 
 
 def canonical_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
-    """Deduplicated and sorted: the order every dump is written in."""
-    return sorted(set(quads), key=_sort_key)
+    """Deduplicated, normalised as the store keeps them, and sorted: what every dump is written from.
+
+    Passing through an in-memory pyoxigraph store applies oxigraph's literal normalisation
+    (e.g. "+1"^^xsd:int becomes "1"^^xsd:integer, oxigraph#526), so a dump always says exactly
+    what the endpoint answers.
+    """
+    normaliser = ox.Store()
+    normaliser.extend(quads)
+    return sorted(normaliser, key=_sort_key)
 
 
 def in_scope(quads: Sequence[ox.Quad], scope: str) -> list[ox.Quad]:
@@ -156,3 +163,18 @@ def _slug(iri: str) -> str:
 
     local = iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
     return f"{local}-{hashlib.sha1(iri.encode()).hexdigest()[:8]}"
+
+
+def release_dump(release_path: Path, fmt: DumpFormat, scope: str) -> bytes:
+    """The dump a build published; rebuilt from its store only if the file is gone.
+
+    The published file is the reference: the on-disk store relabels blank nodes, so serialising
+    the store again would give the same graph in different bytes.
+    """
+    published = release_path / "dumps" / dump_name(fmt, scope)
+    if published.is_file():
+        return published.read_bytes()
+    from kzkg.store import STORE_DIR
+
+    store = ox.Store.read_only(str(release_path / STORE_DIR))
+    return serialize(in_scope(canonical_quads(store), scope), fmt)

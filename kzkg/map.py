@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.compare import to_canonical_graph
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
 from kzkg import __version__
@@ -129,8 +130,11 @@ class Mapper:
         g.add((quote_sel, OA.prefix, Literal(article.text[max(0, start - QUOTE_CONTEXT):start])))
         g.add((quote_sel, OA.suffix, Literal(article.text[end:end + QUOTE_CONTEXT])))
         g.add((pos_sel, RDF.type, OA.TextPositionSelector))
-        g.add((pos_sel, OA.start, Literal(start, datatype=XSD.nonNegativeInteger)))
-        g.add((pos_sel, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)))
+        # xsd:integer, not the Web Annotation context's xsd:nonNegativeInteger: oxigraph stores
+        # derived integer types as xsd:integer (oxigraph#526), and the endpoint and the dumps
+        # must say the same thing.
+        g.add((pos_sel, OA.start, Literal(start, datatype=XSD.integer)))
+        g.add((pos_sel, OA.end, Literal(end, datatype=XSD.integer)))
         return anno
 
     # -- the stages ------------------------------------------------------------------------
@@ -158,7 +162,8 @@ class Mapper:
     def map_ontology(self) -> None:
         """The ontology graph, stamped with the package version at build time (never by hand)."""
         g = self.graph(ONTOLOGY_GRAPH)
-        for triple in self.ontology:
+        # OWL restrictions and lists are blank nodes; canonical labels keep rebuilds byte-identical.
+        for triple in to_canonical_graph(self.ontology):
             g.add(triple)
         ontology = URIRef(ONTOLOGY_IRI)
         g.add((ontology, OWL.versionIRI, URIRef(f"{ONTOLOGY_IRI}/{__version__}")))

@@ -36,7 +36,8 @@ def run_query(text: str, build_dir: Path, endpoint: str | None = None, format_na
     from kzkg.store import current_release, open_read_only
 
     results = run_local(open_read_only(current_release(build_dir)), text)
-    if isinstance(results, bool):
+    if isinstance(results, ox.QueryBoolean):
+        results = bool(results)
         return json.dumps({"head": {}, "boolean": results}) + "\n" if format_name == "json" else f"{str(results).lower()}\n"
     if isinstance(results, ox.QueryTriples):
         return results.serialize(format=ox.RdfFormat.TURTLE).decode("utf-8")
