@@ -111,6 +111,12 @@ class ResultTooLarge(QueryError):
     status = 400
 
 
+class QueryRejected(QueryError):
+    """pyoxigraph parsed the query but would not evaluate it (e.g. an unknown extension function)."""
+
+    status = 400
+
+
 class QueryFailed(QueryError):
     status = 500
 
@@ -244,7 +250,9 @@ def _answer(stores: dict[str, ox.Store], job: Job) -> tuple[str, Any]:
         return "error", error
     except (ConnectionError, TimeoutError) as error:
         return "error", ServiceFailed(f"a SERVICE call failed: {error}")
-    except (OSError, ValueError, TypeError, RuntimeError) as error:
+    except (RuntimeError, ValueError, TypeError) as error:  # raised by pyoxigraph for what the query asks
+        return "error", QueryRejected(f"query evaluation failed: {error}")
+    except OSError as error:  # the store could not be read
         return "error", QueryFailed(f"query evaluation failed: {error}")
 
 

@@ -1,5 +1,546 @@
-"""Blueprint placeholder: owned by the sparql work in progress."""
+"""The public SPARQL 1.1 endpoint: ``/sparql`` (Protocol + Service Description) and ``/.well-known/void``.
 
-from flask import Blueprint
+The dataset
+    Every triple of kzkg lives in a named graph: one per article (the claims it makes), plus
+    ``kzid:graph/ontology``, ``kzid:graph/entities`` and ``kzid:graph/inferred``. When a request
+    names no dataset (no ``default-graph-uri`` / ``named-graph-uri``, no FROM / FROM NAMED), the
+    **default graph is the union of all named graphs** — so ``?s ?p ?o`` sees the whole graph
+    and ``GRAPH ?g`` still tells which article said what. ``default-graph-uri`` /
+    ``named-graph-uri`` (or FROM / FROM NAMED) select graphs already in the store and never load
+    anything; given either protocol parameter, the dataset is exactly what the parameters say.
+    The service description (``GET /sparql``) states this with ``sd:UnionDefaultGraph``.
+
+Read-only, bounded, cacheable
+    Updates (``update=``, ``application/sparql-update``, LOAD...) get 403. Each query runs in a
+    killable child process (:mod:`kzkg_server.executor`) under ``QUERY_TIMEOUT`` (503 when it
+    passes) and ``MAX_RESULTS`` (400 "result too large" — never silent truncation); request bodies
+    are limited by ``MAX_CONTENT_LENGTH`` (413). SERVICE is refused unless its endpoint IRI is in
+    ``SERVICE_ALLOWLIST`` (checked with :mod:`kzkg_server.sparql_scan` before the query runs).
+    A response depends only on (build id, query, dataset, media type), so it carries an ETag of
+    those, answers If-None-Match with 304, and is kept in an in-process LRU that a new build id
+    invalidates by construction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
+from flask.blueprints import BlueprintSetupState
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from kzkg.namespaces import PREFIXES
+from kzkg.store import NoReleaseError, Release
+from kzkg_server.executor import Dataset, ExecutorPool, Job, Outcome, QueryError
+from kzkg_server.media import GRAPH_TYPES, RESULT_TYPES, MediaType, negotiate
+from kzkg_server.sparql_scan import QueryShape, scan
 
 bp = Blueprint("sparql", __name__)
+
+EXTENSION = "kzkg_sparql"
+ASK_TYPES: tuple[MediaType, ...] = tuple(m for m in RESULT_TYPES if m.media_type in {
+    "application/sparql-results+json", "application/sparql-results+xml"})
+SD_TYPES: tuple[MediaType, ...] = GRAPH_TYPES
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Short names that mean "the JSON / XML one" for whatever the query returns (as Fuseki does).
+GRAPH_FORMAT_ALIASES = {"json": "jsonld", "xml": "rdfxml"}
+# W3C format IRIs (https://www.w3.org/ns/formats/) for sd:resultFormat.
+FORMAT_IRIS = {
+    "application/sparql-results+json": "SPARQL_Results_JSON",
+    "application/sparql-results+xml": "SPARQL_Results_XML",
+    "text/csv": "SPARQL_Results_CSV",
+    "text/tab-separated-values": "SPARQL_Results_TSV",
+    "text/turtle": "Turtle",
+    "application/n-triples": "N-Triples",
+    "application/ld+json": "JSON-LD",
+    "application/rdf+xml": "RDF_XML",
+    "application/trig": "TriG",
+    "application/n-quads": "N-Quads",
+}
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "ETag, Content-Type, Server-Timing",
+}
+PREFLIGHT_HEADERS = {
+    **CORS_HEADERS,
+    "Access-Control-Allow-Methods": "GET, HEAD, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Content-Type, If-None-Match, Cache-Control",
+    "Access-Control-Max-Age": "86400",
+}
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+VOID = "http://rdfs.org/ns/void#"
+DCTERMS = "http://purl.org/dc/terms/"
+SH = "http://www.w3.org/ns/shacl#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+XSD_ANY_URI = ox.NamedNode("http://www.w3.org/2001/XMLSchema#anyURI")
+XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+DESCRIPTION_PREFIXES = {**PREFIXES, "sd": SD, "formats": "http://www.w3.org/ns/formats/", "sh": SH}
+
+
+class ProtocolError(Exception):
+    """A request the protocol does not allow; answered as text/plain with ``status``."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+# --- per-process state ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CachedResponse:
+    body: bytes
+    media_type: str
+    count: int | None
+
+
+class ResponseCache:
+    """An LRU of serialised responses, bounded in entries and in bytes."""
+
+    def __init__(self, max_entries: int, max_bytes: int):
+        self.max_entries = max(0, int(max_entries))
+        self.max_bytes = max(0, int(max_bytes))
+        self._entries: OrderedDict[tuple[Any, ...], CachedResponse] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[Any, ...]) -> CachedResponse | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry
+
+    def put(self, key: tuple[Any, ...], entry: CachedResponse) -> None:
+        size = len(entry.body)
+        if self.max_entries == 0 or size > self.max_bytes // 8:
+            return  # one huge result must not flush everything else
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+            self._entries[key] = entry
+            self._bytes += size
+            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+                _, evicted = self._entries.popitem(last=False)
+                self._bytes -= len(evicted.body)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+
+@dataclass
+class Runtime:
+    """What one server process keeps for the endpoint: its executor pool, caches and statistics.
+
+    Created by the first request in each process (after gunicorn's fork, never before).
+    """
+
+    pid: int
+    pool: ExecutorPool
+    cache: ResponseCache
+    last_build: str | None = None
+    statistics: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class RuntimeHolder:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    runtime: Runtime | None = None
+
+
+@bp.record_once
+def _install(state: BlueprintSetupState) -> None:
+    state.app.extensions.setdefault(EXTENSION, RuntimeHolder())
+
+
+def runtime(app: Flask | None = None) -> Runtime:
+    """This process's endpoint runtime (a forked child process makes its own)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    holder: RuntimeHolder = app.extensions[EXTENSION]
+    with holder.lock:
+        current = holder.runtime
+        if current is None or current.pid != os.getpid():
+            config = app.config
+            current = holder.runtime = Runtime(
+                pid=os.getpid(),
+                pool=ExecutorPool(size=int(config.get("QUERY_EXECUTORS", 2)),
+                                  memory_limit=config.get("QUERY_MEMORY_LIMIT")),
+                cache=ResponseCache(int(config.get("QUERY_CACHE_SIZE", 1024)),
+                                    int(config.get("QUERY_CACHE_MAX_BYTES", 64_000_000))),
+            )
+        return current
+
+
+def _release() -> Release:
+    try:
+        return current_app.extensions["kzkg"].release()
+    except NoReleaseError as missing:
+        raise ProtocolError(503, f"no graph is published yet: {missing}") from None
+
+
+def _endpoint_url() -> str:
+    return url_for("sparql.endpoint", _external=True)
+
+
+# --- responses ------------------------------------------------------------------------------
+
+def _text(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    response = Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
+    response.headers.update(CORS_HEADERS)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.update(dict(headers or {}))
+    return response
+
+
+@bp.errorhandler(ProtocolError)
+def _protocol_error(error: ProtocolError) -> Response:
+    return _text(error.status, error.message, error.headers)
+
+
+@bp.errorhandler(QueryError)
+def _query_error(error: QueryError) -> Response:
+    return _text(error.status, error.message)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge) -> Response:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    return _text(413, f"request too large: this endpoint accepts request bodies up to {limit} bytes")
+
+
+def _not_acceptable(offered: tuple[MediaType, ...], what: str) -> ProtocolError:
+    choices = ", ".join(f"{m.media_type} (format={m.names[0]})" for m in offered)
+    return ProtocolError(406, f"cannot produce any of the requested types ({request.headers.get('Accept', '')!r}"
+                              f"{', format=' + repr(_param('format')) if _param('format') else ''}) for {what}; "
+                              f"available: {choices}")
+
+
+def _cacheable(response: Response, etag: str) -> Response:
+    response.headers.update(CORS_HEADERS)
+    response.set_etag(etag.strip('"'))
+    response.headers["Cache-Control"] = f"public, max-age={int(current_app.config.get('SPARQL_CACHE_MAX_AGE', 300))}"
+    response.headers["Vary"] = "Accept, Accept-Encoding"
+    return response
+
+
+def _etag(*parts: Any) -> str:
+    digest = hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:24]
+    return f'"{parts[0]}-{digest}"'
+
+
+def _not_modified(etag: str) -> Response | None:
+    if request.method in {"GET", "HEAD"} and request.if_none_match and request.if_none_match.contains_weak(etag.strip('"')):
+        return _cacheable(Response(status=304), etag)
+    return None
+
+
+def _body_response(body: bytes, media_type: str, etag: str, timing: str | None = None) -> Response:
+    response = Response(body, mimetype=media_type)
+    if timing:
+        response.headers["Server-Timing"] = timing
+    return _cacheable(response, etag)
+
+
+# --- reading the request --------------------------------------------------------------------
+
+def _param(name: str) -> str | None:
+    values = _params(name)
+    return values[0] if values else None
+
+
+def _params(name: str) -> list[str]:
+    """A parameter from the URL and, for form posts, the body (the W3C tests mix both)."""
+    values = request.args.getlist(name)
+    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+        values += request.form.getlist(name)
+    return values
+
+
+def _read_query() -> str | None:
+    """The query text per SPARQL 1.1 Protocol §2.1, or None for a GET without one."""
+    if request.method == "GET" or request.method == "HEAD":
+        queries = request.args.getlist("query")
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        queries = _params("query")
+        if not queries:
+            raise ProtocolError(400, "missing 'query' parameter in the form body")
+    elif request.mimetype == "application/sparql-query":
+        charset = request.mimetype_params.get("charset", "utf-8").lower()
+        if charset not in {"utf-8", "utf8"}:
+            raise ProtocolError(415, f"a SPARQL query body must be UTF-8, not {charset}")
+        if "query" in request.args:
+            raise ProtocolError(400, "a query was given both in the URL and as the request body")
+        try:
+            queries = [request.get_data(cache=False).decode("utf-8")]
+        except UnicodeDecodeError as error:
+            raise ProtocolError(400, f"the query body is not valid UTF-8: {error}") from None
+    elif not request.mimetype:
+        raise ProtocolError(415, "POST needs a Content-Type: application/sparql-query (the query as the body) "
+                                 "or application/x-www-form-urlencoded (query=...)")
+    else:
+        raise ProtocolError(415, f"unsupported Content-Type {request.mimetype!r} for a query: use "
+                                 "application/sparql-query or application/x-www-form-urlencoded")
+    if len(queries) > 1:
+        raise ProtocolError(400, f"{len(queries)} 'query' parameters given; send exactly one query")
+    return queries[0] if queries else None
+
+
+def _refuse_updates() -> None:
+    """SPARQL Update is part of the protocol but not of this public, read-only endpoint."""
+    update_params = [name for name in ("update", "using-graph-uri", "using-named-graph-uri") if _params(name)]
+    if request.mimetype == "application/sparql-update" or update_params:
+        raise ProtocolError(403, "this endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, ...) is not "
+                                 "accepted; the graph changes only when a new build is published",
+                            {"Allow": "GET, HEAD, POST, OPTIONS"})
+
+
+def _graph_list(name: str) -> tuple[str, ...]:
+    graphs = tuple(_params(name))
+    for graph in graphs:
+        try:
+            ox.NamedNode(graph)
+        except ValueError:
+            raise ProtocolError(400, f"{name} {graph!r} is not an absolute IRI") from None
+    return graphs
+
+
+def _dataset(shape: QueryShape) -> Dataset:
+    default_graphs, named_graphs = _graph_list("default-graph-uri"), _graph_list("named-graph-uri")
+    if default_graphs or named_graphs:
+        return Dataset(union=False, default_graphs=default_graphs, named_graphs=named_graphs)
+    # pyoxigraph's union flag would override the query's own FROM / FROM NAMED.
+    return Dataset(union=not shape.has_dataset_clause)
+
+
+def _check_services(shape: QueryShape) -> None:
+    allowed = set(current_app.config.get("SERVICE_ALLOWLIST") or ())
+    for call in shape.services:
+        if call.iri is None:
+            raise ProtocolError(400, f"SERVICE {call.text} is not allowed: federated queries must name an "
+                                     f"allow-listed endpoint by its absolute IRI, not a variable or relative IRI")
+        if call.iri not in allowed:
+            listed = ", ".join(f"<{iri}>" for iri in sorted(allowed)) or "none are configured"
+            raise ProtocolError(400, f"SERVICE <{call.iri}> is not allowed: this endpoint only calls allow-listed "
+                                     f"SPARQL endpoints ({listed})")
+
+
+def _choose_media(shape: QueryShape) -> MediaType:
+    format_name = _param("format")
+    if shape.returns_graph:
+        offered, what = GRAPH_TYPES, f"a {shape.form} query"
+        if format_name and format_name.lower() in GRAPH_FORMAT_ALIASES:
+            format_name = GRAPH_FORMAT_ALIASES[format_name.lower()]
+    elif shape.form == "ASK":
+        offered, what = ASK_TYPES, "an ASK query"
+    else:
+        offered, what = RESULT_TYPES, "a SELECT query"
+    media = negotiate(request.accept_mimetypes, offered, format_name)
+    if media is None:
+        if shape.form is None:  # unparseable: let the parser's message win over a 406
+            return offered[0]
+        raise _not_acceptable(offered, what)
+    return media
+
+
+# --- the endpoint ---------------------------------------------------------------------------
+
+@bp.route("/sparql/", methods=["GET", "POST", "OPTIONS"], provide_automatic_options=False)
+@bp.route("/sparql", methods=["GET", "POST", "OPTIONS"], provide_automatic_options=False)  # canonical: url_for picks it
+def endpoint() -> Response:
+    """SPARQL 1.1 Protocol query operation; without a query, the service description."""
+    if request.method == "OPTIONS":
+        return Response(status=204, headers=PREFLIGHT_HEADERS)
+    _refuse_updates()
+    query = _read_query()
+    if query is None:
+        return service_description()
+    return answer_query(query)
+
+
+def answer_query(query: str) -> Response:
+    config = current_app.config
+    shape = scan(query, PREFIXES)
+    if shape.is_update:
+        raise ProtocolError(403, "this endpoint is read-only: SPARQL Update operations (INSERT, DELETE, LOAD, CLEAR, "
+                                 "...) are refused; send a SELECT, ASK, CONSTRUCT or DESCRIBE query")
+    _check_services(shape)
+    dataset = _dataset(shape)
+    media = _choose_media(shape)
+    release = _release()
+    base_iri = _endpoint_url()
+    key = (release.build_id, query, dataset, media.media_type, base_iri)
+    etag = _etag(*key)
+    if (not_modified := _not_modified(etag)) is not None:
+        return not_modified
+
+    state = runtime()
+    if state.last_build != release.build_id:
+        state.cache.clear()  # the build changed: every cached answer is for the old graph
+        state.last_build = release.build_id
+    cached = state.cache.get(key)
+    if cached is not None:
+        return _body_response(cached.body, cached.media_type, etag, "cache;desc=hit")
+
+    started = time.perf_counter()
+    job = Job(store_path=str(release.store_path), build_id=release.build_id, query=query,
+              media_type=media.media_type, dataset=dataset, base_iri=base_iri, prefixes=PREFIXES,
+              max_results=int(config["MAX_RESULTS"]))
+    outcome: Outcome = state.pool.run(job, timeout=float(config["QUERY_TIMEOUT"]))
+    total_ms = (time.perf_counter() - started) * 1000
+    state.cache.put(key, CachedResponse(outcome.body, media.media_type, outcome.count))
+    timing = f"query;dur={outcome.evaluate_seconds * 1000:.2f}, total;dur={total_ms:.2f}"
+    return _body_response(outcome.body, media.media_type, etag, timing)
+
+
+# --- describing the service -----------------------------------------------------------------
+
+def statistics(release: Release) -> dict[str, Any]:
+    """Triples per named graph and in the union default graph, counted once per build."""
+    state = runtime()
+    known = state.statistics.get(release.build_id)
+    if known is None:
+        job = Job(store_path=str(release.store_path), build_id=release.build_id, query="", media_type="", kind="stats")
+        known = state.pool.run(job, timeout=max(60.0, float(current_app.config["QUERY_TIMEOUT"]))).data
+        state.statistics = {release.build_id: known}
+    return known
+
+
+def _wants_html() -> bool:
+    best = request.accept_mimetypes.best_match([m.media_type for m in SD_TYPES] + list(HTML_TYPES))
+    return best in HTML_TYPES
+
+
+def _graph_response(triples: Iterable[ox.Triple], etag: str, what: str) -> Response:
+    media = negotiate(request.accept_mimetypes, SD_TYPES, _param("format"))
+    if media is None:
+        raise _not_acceptable(SD_TYPES, what)
+    if (not_modified := _not_modified(etag)) is not None:
+        return not_modified
+    body = ox.serialize(list(triples), format=media.rdf, prefixes=DESCRIPTION_PREFIXES)
+    return _body_response(body, media.media_type, etag)
+
+
+def service_description() -> Response:
+    """SPARQL 1.1 Service Description of this endpoint; a browser is sent to the query page."""
+    if request.method in {"GET", "HEAD"} and _wants_html() and "format" not in request.args:
+        return redirect(request.script_root + "/", code=303)
+    release = _release()
+    endpoint_iri = _endpoint_url()
+    media = negotiate(request.accept_mimetypes, SD_TYPES, _param("format"))
+    etag = _etag(release.build_id, "service-description", endpoint_iri, media.media_type if media else None)
+    return _graph_response(_service_triples(endpoint_iri, statistics(release)), etag, "the service description")
+
+
+def _service_triples(endpoint_iri: str, stats: Mapping[str, Any]) -> list[ox.Triple]:
+    config = current_app.config
+    sd = lambda local: ox.NamedNode(SD + local)  # noqa: E731
+    service = ox.NamedNode(endpoint_iri)
+    dataset, default_graph = ox.BlankNode(), ox.BlankNode()
+    triples = [
+        ox.Triple(service, RDF_TYPE, sd("Service")),
+        ox.Triple(service, sd("endpoint"), service),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        ox.Triple(service, ox.NamedNode(DCTERMS + "title"), ox.Literal("kzkg SPARQL endpoint")),
+        ox.Triple(service, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"), ox.Literal(
+            f"Read-only SPARQL 1.1 query endpoint. The default graph is the union of all named graphs (one per "
+            f"article, plus the ontology, entities and inferred graphs) unless default-graph-uri / named-graph-uri "
+            f"or FROM / FROM NAMED select graphs. Queries stop after {config['QUERY_TIMEOUT']:g} s; results are "
+            f"limited to {config['MAX_RESULTS']} rows or triples (an error beyond, never a silent truncation).")),
+        ox.Triple(service, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#seeAlso"),
+                  ox.NamedNode(url_for("sparql.void", _external=True))),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, RDF_TYPE, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), default_graph),
+        ox.Triple(default_graph, RDF_TYPE, sd("Graph")),
+        ox.Triple(default_graph, ox.NamedNode(DCTERMS + "description"),
+                  ox.Literal("The union of all named graphs of the dataset.")),
+        ox.Triple(default_graph, ox.NamedNode(VOID + "triples"),
+                  ox.Literal(str(stats["union_triples"]), datatype=XSD_INTEGER)),
+    ]
+    if config.get("SERVICE_ALLOWLIST"):
+        triples.append(ox.Triple(service, sd("feature"), sd("BasicFederatedQuery")))
+    for media in (*RESULT_TYPES, *GRAPH_TYPES):
+        triples.append(ox.Triple(service, sd("resultFormat"),
+                                 ox.NamedNode("http://www.w3.org/ns/formats/" + FORMAT_IRIS[media.media_type])))
+    for name, count in stats["graphs"]:
+        named, graph = ox.BlankNode(), ox.BlankNode()
+        triples += [
+            ox.Triple(dataset, sd("namedGraph"), named),
+            ox.Triple(named, RDF_TYPE, sd("NamedGraph")),
+            ox.Triple(named, sd("name"), ox.NamedNode(name)),
+            ox.Triple(named, sd("graph"), graph),
+            ox.Triple(graph, RDF_TYPE, sd("Graph")),
+            ox.Triple(graph, ox.NamedNode(VOID + "triples"), ox.Literal(str(count), datatype=XSD_INTEGER)),
+        ]
+    for prefix, namespace in PREFIXES.items():  # the predeclared prefixes, as SHACL prefix declarations
+        declaration = ox.BlankNode()
+        triples += [
+            ox.Triple(service, ox.NamedNode(SH + "declare"), declaration),
+            ox.Triple(declaration, ox.NamedNode(SH + "prefix"), ox.Literal(prefix)),
+            ox.Triple(declaration, ox.NamedNode(SH + "namespace"), ox.Literal(namespace, datatype=XSD_ANY_URI)),
+        ]
+    return triples
+
+
+@bp.route("/.well-known/void", methods=["GET", "OPTIONS"], provide_automatic_options=False)
+def void() -> Response:
+    """The VoID description: the build's own ``void.ttl`` when it wrote one, else one made from the store."""
+    if request.method == "OPTIONS":
+        return Response(status=204, headers=PREFLIGHT_HEADERS)
+    release = _release()
+    media = negotiate(request.accept_mimetypes, SD_TYPES, _param("format"))
+    etag = _etag(release.build_id, "void", request.url_root, media.media_type if media else None)
+    written = release.path / "void.ttl"
+    if written.is_file():
+        data = written.read_bytes()
+        if media is not None and media.media_type == "text/turtle":
+            not_modified = _not_modified(etag)
+            return not_modified if not_modified is not None else _body_response(data, media.media_type, etag)
+        triples = [quad.triple for quad in ox.parse(data, format=ox.RdfFormat.TURTLE, base_iri=request.url_root)]
+        return _graph_response(triples, etag, "the VoID description")
+    return _graph_response(_void_triples(statistics(release)), etag, "the VoID description")
+
+
+def _void_triples(stats: Mapping[str, Any]) -> list[ox.Triple]:
+    void_term = lambda local: ox.NamedNode(VOID + local)  # noqa: E731
+    dataset = ox.NamedNode(url_for("sparql.void", _external=True) + "#dataset")
+    endpoint_iri = ox.NamedNode(_endpoint_url())
+    triples = [
+        ox.Triple(dataset, RDF_TYPE, void_term("Dataset")),
+        ox.Triple(dataset, ox.NamedNode(DCTERMS + "title"), ox.Literal("kzkg: claims about the January 2022 unrest in Kazakhstan")),
+        ox.Triple(dataset, void_term("sparqlEndpoint"), endpoint_iri),
+        ox.Triple(dataset, void_term("triples"), ox.Literal(str(stats["union_triples"]), datatype=XSD_INTEGER)),
+    ]
+    for prefix, namespace in PREFIXES.items():
+        if prefix in {"kz", "kzid"}:
+            triples.append(ox.Triple(dataset, void_term("uriSpace"), ox.Literal(namespace)))
+    for name, count in stats["graphs"]:
+        subset = ox.BlankNode()
+        triples += [
+            ox.Triple(dataset, void_term("subset"), subset),
+            ox.Triple(subset, RDF_TYPE, void_term("Dataset")),
+            ox.Triple(subset, ox.NamedNode(SD + "name"), ox.NamedNode(name)),
+            ox.Triple(subset, void_term("triples"), ox.Literal(str(count), datatype=XSD_INTEGER)),
+            ox.Triple(subset, void_term("sparqlEndpoint"), endpoint_iri),
+        ]
+    return triples

@@ -1,0 +1,78 @@
+"""Serve kzkg under gunicorn: the production way to run the app, used by ``kzkg serve``.
+
+gunicorn forks ``workers`` processes; each builds its own Flask app (no ``preload_app``), so no
+store, thread or executor child exists before the fork — RocksDB handles and threads do not
+survive a fork safely. Workers are ``gthread``: ``SERVER_THREADS`` threads each, so cached answers,
+pages and dumps are served while up to ``QUERY_EXECUTORS`` queries per worker run in their
+killable child processes (see :mod:`kzkg_server.executor`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Config
+from gunicorn.app.base import BaseApplication
+
+from kzkg_server import DEFAULTS, create_app
+
+# gunicorn refuses request lines longer than this (its maximum); longer queries must be POSTed.
+MAX_REQUEST_LINE = 8190
+
+
+class KzkgApplication(BaseApplication):
+    """A gunicorn application whose options come from Python, not a config file or argv."""
+
+    def __init__(self, config: Mapping[str, Any], options: Mapping[str, Any]):
+        self.app_config = dict(config)
+        self.options = dict(options)
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            if value is not None:
+                self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return create_app(self.app_config)
+
+
+def gunicorn_options(host: str, port: int, workers: int, config: Mapping[str, Any]) -> dict[str, Any]:
+    """gunicorn settings derived from the app config, so one set of keys tunes both.
+
+    Resolved like create_app does (defaults, ``KZKG_*`` environment, overrides), so that
+    e.g. ``KZKG_QUERY_TIMEOUT`` also moves gunicorn's worker timeout.
+    """
+    settings = Config(str(Path.cwd()))
+    settings.from_mapping(DEFAULTS)
+    settings.from_prefixed_env(prefix="KZKG")
+    settings.from_mapping(config)
+    query_timeout = float(settings["QUERY_TIMEOUT"])
+    return {
+        "bind": f"{host}:{port}",
+        "workers": max(1, int(workers)),
+        "worker_class": "gthread",
+        "threads": max(1, int(settings["SERVER_THREADS"])),
+        # A worker is only "stuck" if it outlives the longest legitimate request by a margin:
+        # queries are bounded by QUERY_TIMEOUT, plus waiting for a free executor as long again.
+        "timeout": int(2 * query_timeout + 30),
+        "graceful_timeout": int(query_timeout + 5),
+        "limit_request_line": MAX_REQUEST_LINE,
+        "accesslog": settings.get("ACCESS_LOG"),
+        "errorlog": "-",
+        "loglevel": "warning",
+        "preload_app": False,
+        "proc_name": "kzkg",
+    }
+
+
+def serve(build_dir: Path, host: str, port: int, workers: int, settings: dict[str, object]) -> None:
+    """Run the server until interrupted; ``settings`` override the app config (e.g. QUERY_TIMEOUT).
+
+    A None value means "not given" and leaves the default in place.
+    """
+    config = {key: value for key, value in settings.items() if value is not None}
+    config["BUILD_DIR"] = str(Path(build_dir).resolve())
+    KzkgApplication(config, gunicorn_options(host, port, workers, config)).run()
