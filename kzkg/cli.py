@@ -53,6 +53,19 @@ def _progress(message: str) -> None:
     click.echo(f"  {message}", err=True)
 
 
+def _build_or_exit(data_dir: Path, build_dir: Path):
+    """Build and publish, or list the data's problems and exit 1 with the old build untouched."""
+    from kzkg.pipeline import BuildFailed, build as run_build
+
+    try:
+        return run_build(data_dir, build_dir, progress=_progress)
+    except BuildFailed as failed:
+        for line in failed.report.lines():
+            click.echo(line, err=True)
+        click.echo(f"build failed: {failed}", err=True)
+        sys.exit(EXIT_VIOLATIONS)
+
+
 @click.group(epilog=EXIT_CODES_HELP)
 @click.version_option(package_name="kzkg")
 def main() -> None:
@@ -65,15 +78,7 @@ def main() -> None:
 @fails_cleanly
 def build(data_dir: Path, build_dir: Path) -> None:
     """Map, validate, reason and export the corpus, then publish it atomically."""
-    from kzkg.pipeline import BuildFailed, build as run_build
-
-    try:
-        release = run_build(data_dir, build_dir, progress=_progress)
-    except BuildFailed as failed:
-        for line in failed.report.lines():
-            click.echo(line, err=True)
-        click.echo(f"build failed: {failed}", err=True)
-        sys.exit(EXIT_VIOLATIONS)
+    release = _build_or_exit(data_dir, build_dir)
     click.echo(f"published release {release.build_id}")
     click.echo(f"store: {release.store_path}")
     click.echo(f"dumps: {release.dumps_path}")
@@ -185,15 +190,7 @@ def serve(data_dir: Path, build_dir: Path, host: str, port: int, workers: int, r
     from kzkg_server.run import serve as run_server
 
     if rebuild:
-        from kzkg.pipeline import BuildFailed, build as run_build
-
-        try:
-            release = run_build(data_dir, build_dir, progress=_progress)
-        except BuildFailed as failed:
-            for line in failed.report.lines():
-                click.echo(line, err=True)
-            click.echo(f"build failed: {failed}", err=True)
-            sys.exit(EXIT_VIOLATIONS)
+        release = _build_or_exit(data_dir, build_dir)
         click.echo(f"published release {release.build_id}", err=True)
     settings: dict[str, object] = {}
     if query_timeout is not None:

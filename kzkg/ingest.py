@@ -348,6 +348,20 @@ def _read_articles(corpus: Corpus, data_dir: Path, index: Path) -> None:
             entry.problem("missing 'publisher'")
 
 
+def _entries(corpus: Corpus, rel: str, items: Any, kind: str, allowed: set[str]):
+    """Each mapping of a curated list with its id, once the id is present and a slug."""
+    for position, item in enumerate(items or [], 1):
+        name = f"{kind} {item.get('id', f'#{position}')}" if isinstance(item, dict) else f"{kind} #{position}"
+        entry = _Entry(corpus, rel, name, item, allowed)
+        item_id = entry.text("id", True)
+        if not item_id:
+            continue
+        if not SLUG.match(item_id):
+            entry.problem(f"id {item_id!r} is not a lowercase slug")
+            continue
+        yield entry, item_id
+
+
 def _read_entities(corpus: Corpus, data_dir: Path, path: Path) -> None:
     rel = _rel(path, data_dir)
     items = _load_yaml(path) or []
@@ -356,15 +370,7 @@ def _read_entities(corpus: Corpus, data_dir: Path, path: Path) -> None:
         return
     allowed = {"id", "type", "label", "aliases", "located_in", "member_of", "control",
                "control_evidence", "country", "note", "links"}
-    for position, item in enumerate(items, 1):
-        name = f"entity {item.get('id', f'#{position}')}" if isinstance(item, dict) else f"entity #{position}"
-        entry = _Entry(corpus, rel, name, item, allowed)
-        entity_id = entry.text("id", True)
-        if not entity_id:
-            continue
-        if not SLUG.match(entity_id):
-            entry.problem(f"id {entity_id!r} is not a lowercase slug")
-            continue
+    for entry, entity_id in _entries(corpus, rel, items, "entity", allowed):
         types = entry.raw.get("type")
         types = types if isinstance(types, list) else [types]
         bad = [t for t in types if t not in ENTITY_TYPES]
@@ -416,12 +422,7 @@ def _read_events(corpus: Corpus, data_dir: Path, path: Path) -> None:
         return
     allowed = {"id", "type", "label", "start", "end", "date_text", "places", "participants",
                "part_of", "evidence", "note"}
-    for position, item in enumerate(items, 1):
-        name = f"event {item.get('id', f'#{position}')}" if isinstance(item, dict) else f"event #{position}"
-        entry = _Entry(corpus, rel, name, item, allowed)
-        event_id = entry.text("id", True)
-        if not event_id:
-            continue
+    for entry, event_id in _entries(corpus, rel, items, "event", allowed):
         if "start" not in entry.raw:
             entry.problem("missing 'start' (a date, or 'unknown' when the text gives none)")
         start, end = entry.date("start"), entry.date("end")
@@ -450,15 +451,7 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
     claim_keys = {"id", "label", "claimed_by", "via", "date", "date_text", "stated_in", "about",
                   "quantity", "quantity_kind", "qualifier", "quantity_text", "unit", "status",
                   "polarity", "contradicts", "corroborates", "quote", "quotes", "note"}
-    for position, item in enumerate(top.raw.get("claims") or [], 1):
-        name = f"claim {item.get('id', f'#{position}')}" if isinstance(item, dict) else f"claim #{position}"
-        entry = _Entry(corpus, rel, name, item, claim_keys)
-        claim_id = entry.text("id", True)
-        if not claim_id:
-            continue
-        if not SLUG.match(claim_id):
-            entry.problem(f"id {claim_id!r} is not a lowercase slug")
-            continue
+    for entry, claim_id in _entries(corpus, rel, top.raw.get("claims"), "claim", claim_keys):
         evidence = entry.evidence("quote", article) + entry.evidence("quotes", article)
         if not evidence:
             entry.problem("a claim needs the verbatim 'quote' that shows the article makes it")
