@@ -433,3 +433,12 @@ def test_query_page_degrades_without_node_modules(client, monkeypatch, tmp_path)
 def test_resource_links_in_html_are_local(client, contradicting_claim):
     page = client.get(f"/id/claim/{contradicting_claim['id']}").get_data(as_text=True)
     assert 'href="https://w3id.org/kzkg/id/' not in page
+
+
+def test_before_the_first_build_pages_say_so(tmp_path):
+    client = create_app({"TESTING": True, "BUILD_DIR": str(tmp_path)}).test_client()
+    assert client.get("/").status_code == 200
+    for path in ("/id/tokayev", "/dumps"):
+        response = client.get(path)
+        assert response.status_code == 503
+        assert "kzkg build" in response.get_data(as_text=True)

@@ -1,6 +1,7 @@
 // The kzkg query page: YASGUI (from node_modules, served by this server) wired to this server's
 // /sparql, with the named example queries, our predeclared prefixes for completion, and no
-// remote calls: the LOV class/property completers and the prefix.cc lookup stay off.
+// remote calls: the LOV class/property completers are replaced by ones that ask our own endpoint,
+// and the prefix.cc lookup stays off (our prefixes, then YASQE's bundled list).
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("kzkg-config").textContent);
@@ -27,6 +28,42 @@
     }
   }, false);
 
+  // Class and property completion from this server's own graph instead of the LOV web service:
+  // same token handling as YASQE's LOV completers, but the terms come from our /sparql.
+  var TERM_QUERIES = {
+    class: "SELECT DISTINCT ?t WHERE { { ?t a owl:Class } UNION { ?t a rdfs:Class } UNION { [] a ?t } ",
+    property: "SELECT DISTINCT ?t WHERE { { ?t a owl:ObjectProperty } UNION { ?t a owl:DatatypeProperty } " +
+      "UNION { ?t a rdf:Property } UNION { [] ?t [] } "
+  };
+  function localTerms(kind) {
+    return function (yasqe, token) {
+      if (!token || !token.autocompletionString) return Promise.resolve([]);
+      var query = "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n" +
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" +
+        "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n" + TERM_QUERIES[kind] +
+        "FILTER(isIRI(?t) && STRSTARTS(STR(?t), " + JSON.stringify(token.autocompletionString) + ")) } " +
+        "ORDER BY ?t LIMIT 50";
+      return fetch(endpoint, {
+        method: "POST",
+        headers: { "Accept": "application/sparql-results+json",
+                   "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ query: query })
+      }).then(function (response) {
+        if (!response.ok) throw new Error("completion query failed: " + response.status);
+        return response.json();
+      }).then(function (json) {
+        return json.results.bindings.map(function (b) { return b.t.value; });
+      }).catch(function () { return []; });
+    };
+  }
+  Yasqe.forkAutocompleter("class", { name: "kzkgClasses", get: localTerms("class") }, false);
+  Yasqe.forkAutocompleter("property", { name: "kzkgProperties", get: localTerms("property") }, false);
+  // YASGUI merges its defaults into our config index by index, so the default list (which holds the
+  // LOV completers) is replaced at the source rather than in the config.
+  var completers = ["variables", "kzkgPrefixes", "kzkgClasses", "kzkgProperties"];
+  Yasqe.defaults.autocompleters = completers.slice();
+  Yasgui.defaults.yasqe.autocompleters = completers.slice();
+
   var examples = {};
   config.examples.forEach(function (e) { examples[e.slug] = e; });
   var firstQuery = config.examples.length ? config.examples[0].sparql :
@@ -39,7 +76,7 @@
     endpointCatalogueOptions: { getData: function () { return [{ endpoint: endpoint }]; }, keys: [] },
     yasqe: {
       value: firstQuery,
-      autocompleters: ["variables", "kzkgPrefixes"],
+      autocompleters: completers.slice(),
       prefixCcApi: null,
       editorHeight: "320px"
     },
