@@ -442,3 +442,26 @@ def test_before_the_first_build_pages_say_so(tmp_path):
         response = client.get(path)
         assert response.status_code == 503
         assert "kzkg build" in response.get_data(as_text=True)
+
+
+def test_plain_form_runs_its_query_on_the_endpoint(client, store):
+    """The no-JavaScript form, submitted as a browser would, gets the example's rows from /sparql."""
+    example = load_examples()[0]
+    page = client.get(f"/?example={example.slug}").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="([^"]+)" class="plain">(.*?)</form>', page, re.S)
+    action, body = form.group(1), form.group(2)
+    query = html.unescape(re.search(r'<textarea name="query"[^>]*>(.*?)</textarea>', body, re.S).group(1))
+    formats = re.findall(r'<option value="([^"]+)"', body)
+    assert "csv" in formats
+    response = client.post(action, data={"query": query, "format": "csv"}, headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).splitlines()
+    solutions = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
+    assert lines[0].split(",") == [v.value for v in solutions.variables]
+    assert len(lines) - 1 >= len(list(solutions)) > 0
+
+
+def test_head_requests_answer_without_a_body(client):
+    response = client.head("/id/tokayev", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200 and response.data == b""
