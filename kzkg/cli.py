@@ -175,6 +175,35 @@ def stats(build_dir: Path) -> None:
 
 
 @main.command(epilog=EXIT_CODES_HELP)
+@build_dir_option
+@click.option("--query-url", required=True, help="The target store's SPARQL query endpoint (used to verify counts).")
+@click.option("--gsp-url", help="Graph Store Protocol endpoint (Fuseki: /ds/data; Virtuoso: /sparql-graph-crud-auth).")
+@click.option("--graph-param", default="graph", show_default=True, help="GSP graph parameter (Virtuoso: graph-uri).")
+@click.option("--update-url", help="SPARQL Update endpoint, for stores without the Graph Store Protocol.")
+@click.option("--user", envvar="KZKG_STORE_USER", help="User name (or KZKG_STORE_USER).")
+@click.option("--password", envvar="KZKG_STORE_PASSWORD", help="Password (better: KZKG_STORE_PASSWORD).")
+@click.option("--auth", "auth_scheme", type=click.Choice(["basic", "digest"]), default="basic", show_default=True)
+@click.option("--batch", default=50_000, show_default=True, help="Triples per request.")
+@fails_cleanly
+def publish(build_dir: Path, query_url: str, gsp_url: str | None, graph_param: str, update_url: str | None,
+            user: str | None, password: str | None, auth_scheme: str, batch: int) -> None:
+    """Load every named graph of the published build into a SPARQL 1.1 store, then verify it."""
+    from kzkg.publish import PublishError, Target, publish as run_publish
+    from kzkg.store import current_release
+
+    target = Target(query_url=query_url, gsp_url=gsp_url, update_url=update_url, graph_param=graph_param,
+                    user=user, password=password, auth_scheme=auth_scheme)
+    try:
+        report = run_publish(current_release(build_dir), target, batch=batch, progress=_progress)
+    except PublishError as failed:
+        click.echo(f"error: {failed}", err=True)
+        sys.exit(EXIT_ERROR)
+    total = sum(report.graphs.values())
+    click.echo(f"published {total} triples in {len(report.graphs)} graphs ({report.requests} requests, "
+               f"{report.seconds:.1f} s); counts verified on {query_url}")
+
+
+@main.command(epilog=EXIT_CODES_HELP)
 @data_dir_option
 @build_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True)

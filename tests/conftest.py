@@ -96,3 +96,17 @@ def live_server(build_dir: Path) -> Iterator[LiveServer]:
     server = LiveServer(build_dir)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory):
+    """A real Virtuoso on loopback; `./dev test` installs it, so in CI its absence is a failure."""
+    import virtuoso as launcher
+
+    if not launcher.available():
+        if os.environ.get("CI"):
+            pytest.fail("virtuoso-t is not installed (./dev test installs virtuoso-opensource-7-bin)")
+        pytest.skip("virtuoso-t is not installed (run ./dev test to install it)")
+    server = launcher.Virtuoso(tmp_path_factory.mktemp("virtuoso"))
+    yield server
+    server.stop()

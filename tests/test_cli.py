@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ("build", "validate", "reason", "export", "query", "stats", "serve")
+COMMANDS = ("build", "validate", "reason", "export", "query", "stats", "serve", "publish")
 
 
 def kzkg(*args: str) -> subprocess.CompletedProcess:
