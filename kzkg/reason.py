@@ -289,7 +289,10 @@ class Reasoner:
                     break
                 self._engine.from_graph(list(new))
                 result = self._engine.reason()
-            self._closure = result
+            # The closed schema is part of reasonable's base triples already; listing it again
+            # costs nothing downstream (callers take sets) and guarantees owlrl's schema
+            # inferences are present whatever reasonable does with them.
+            self._closure = list(self._schema) + result
         return self._closure
 
 
@@ -297,7 +300,7 @@ def reasonable_closure(asserted: Iterable[Triple]) -> list[Triple]:
     """The closure by reasonable with this module's supplements (asserted included)."""
     reasoner = Reasoner()
     reasoner.add(asserted)
-    return list(reasoner.schema_closure) + reasoner.closure()
+    return reasoner.closure()
 
 
 def choose_engine(asserted: Iterable[Triple], engine: str = DEFAULT_ENGINE) -> str:
