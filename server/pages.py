@@ -24,6 +24,7 @@ import subprocess
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -48,8 +49,11 @@ NPM_INSTALL = "npm ci --prefix server/static --ignore-scripts --no-audit --no-fu
 # offered next to the graph types and rendered with templates.
 HTML = MediaType("text/html", ("html", "htm"))
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-# Graph formats first: Turtle is what `*/*` gets only when the client also says it prefers RDF.
+# The graph types in the shared table's order (Turtle first: what `?format=`-less RDF clients that
+# accept several syntaxes equally get). TriG and N-Quads keep the article graphs.
 RESOURCE_TYPES: tuple[MediaType, ...] = GRAPH_TYPES
+# Plain JSON means JSON-LD here (the shared table maps it to SPARQL results, which a resource is not).
+JSON_LD = next(m for m in GRAPH_TYPES if m.media_type == "application/ld+json")
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -164,7 +168,7 @@ class TermView:
     external: bool = False  # another site's resource (Wikidata, GeoNames…), marked as leaving
     lang: str | None = None
     datatype: str | None = None
-    facts: list["FactGroup"] = field(default_factory=list)
+    facts: list[FactGroup] = field(default_factory=list)
 
 
 @dataclass
@@ -323,11 +327,13 @@ def choose_type(format_name: str | None) -> MediaType | None:
         return HTML
     graph_candidates = [m.media_type for m in RESOURCE_TYPES]
     graph_candidates += [alias for alias, canonical in ALIASES.items() if canonical in graph_candidates]
-    best = accept.best_match([*HTML_TYPES, *graph_candidates])
+    best = accept.best_match([*HTML_TYPES, *graph_candidates, "application/json"])
     if best is None:
         return None
     if best in HTML_TYPES:
         return HTML
+    if best == "application/json":
+        return JSON_LD
     return negotiate(accept, RESOURCE_TYPES)
 
 
@@ -344,8 +350,8 @@ def description_quads(store: ox.Store, node: ox.NamedNode) -> Iterator[ox.Quad]:
     Out: every statement about it, following blank nodes and hash IRIs of the resource (an
     annotation's ``…#target`` and selectors) and its kz:evidence annotations, which exist only to
     show where it is stated.
-    In: every statement pointing at it; a blank-node subject is followed up to the IRI it hangs
-    from, so "annotation → target → source: this article" arrives whole. A named graph's IRI also
+    In: every statement pointing at it; a blank-node or hash-IRI subject is followed up to what
+    it hangs from, so "annotation → its #target → source: this article" arrives whole. A named graph's IRI also
     brings the graph's contents.
     """
     seen: set[ox.Quad] = set()
@@ -377,7 +383,7 @@ def description_quads(store: ox.Store, node: ox.NamedNode) -> Iterator[ox.Quad]:
             continue
         climbed.add(target)
         for quad in emit(store.quads_for_pattern(None, None, target, None)):
-            if isinstance(quad.subject, ox.BlankNode):
+            if isinstance(quad.subject, ox.BlankNode) or "#" in quad.subject.value:
                 up.append(quad.subject)
             yield quad
     if store.contains_named_graph(node):
@@ -398,7 +404,7 @@ def serialise(quads: Iterable[ox.Quad], media: MediaType) -> bytes:
     so only the two explicit dataset syntaxes keep the graphs.
     """
     assert media.rdf is not None
-    if media.is_dataset_format and media.rdf is not ox.RdfFormat.JSON_LD:
+    if media.is_dataset_format and media.rdf != ox.RdfFormat.JSON_LD:
         return ox.serialize(list(quads), format=media.rdf, prefixes=PREFIXES)
     triples = list(dict.fromkeys(q.triple for q in quads))
     if media.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML, ox.RdfFormat.JSON_LD):
@@ -774,7 +780,7 @@ def segment_text(text: str, highlights: list[Highlight]) -> list[Segment]:
     for h in highlights:
         starting[h.start].append(h)
     segments = []
-    for left, right in zip(cuts, cuts[1:] or [len(text)]):
+    for left, right in pairwise(cuts):
         covering = sorted((h for h in highlights if h.start <= left and right <= h.end and h.start < h.end),
                           key=lambda h: (h.end - h.start, h.index))
         segments.append(Segment(text[left:right], starting.pop(left, []), covering))

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 import pytest
 import yaml
 from markupsafe import escape
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDFS, SKOS
 
 from kzkg.examples import load_examples
@@ -342,7 +342,8 @@ def test_overlapping_quotes_and_markup_in_text_are_escaped(tmp_path):
         return "\n".join([
             f'<{claim}> <{KZ.evidence}> <{ann}> .', f'<{ann}> <{OA.hasTarget}> _:t{name} .',
             f'_:t{name} <{OA.hasSource}> <{article}> .', f'_:t{name} <{OA.hasSelector}> _:q{name} .',
-            f'_:t{name} <{OA.hasSelector}> _:p{name} .', f'_:q{name} <{OA.exact}> "{quote.replace(chr(34), chr(92) + chr(34))}" .',
+            f'_:t{name} <{OA.hasSelector}> _:p{name} .',
+            f'_:q{name} <{OA.exact}> "{quote.replace(chr(34), chr(92) + chr(34))}" .',
             f'_:p{name} <{OA.start}> "{start}"^^<http://www.w3.org/2001/XMLSchema#integer> .',
             f'_:p{name} <{OA.end}> "{start + len(quote)}"^^<http://www.w3.org/2001/XMLSchema#integer> .',
         ])
@@ -365,7 +366,8 @@ def test_overlapping_quotes_and_markup_in_text_are_escaped(tmp_path):
     assert "".join(parser.text) == text
     assert [a["id"] for a in parser.anchors] == ["900-1", "900-2"]
     # the overlap is a run covered by both quotes, drawn darker and linked to the shorter quote's claim
-    overlap = re.search(r'<a class="hl depth-2 q\d q\d" href="([^"]+)"[^>]*>&#34;&lt;script&gt;alert\(1\)&lt;/script&gt;&#34;</a>', page)
+    overlap = re.search(r'<a class="hl depth-2 q\d q\d" href="([^"]+)"[^>]*>'
+                        r'&#34;&lt;script&gt;alert\(1\)&lt;/script&gt;&#34;</a>', page)
     assert overlap, page
     assert overlap.group(1) == "/id/claim/900-b"
 
@@ -465,3 +467,16 @@ def test_plain_form_runs_its_query_on_the_endpoint(client, store):
 def test_head_requests_answer_without_a_body(client):
     response = client.head("/id/tokayev", headers={"Accept": "text/turtle"})
     assert response.status_code == 200 and response.data == b""
+
+
+def test_plain_json_gets_json_ld(client):
+    response = client.get("/id/tokayev", headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.mimetype == "application/ld+json"
+    assert (URIRef(f"{ID}tokayev"), RDFS.label, None) in Graph().parse(data=response.data, format="json-ld")
+
+
+def test_article_rdf_links_its_annotations(client, store):
+    """The article's description brings each annotation that points into it (via its #target)."""
+    graph = Graph().parse(data=client.get("/id/article/001?format=ttl").data, format="turtle")
+    annotations = set(graph.subjects(OA.hasTarget, None))
+    assert len(annotations) == count_annotations(store, f"{ID}article/001")
