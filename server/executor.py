@@ -47,8 +47,6 @@ from kzkg_server.media import BY_MEDIA_TYPE
 
 _HEADER = struct.Struct("!Q")
 _READY = "ready"
-_STATS_QUERY_GRAPHS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
-_STATS_QUERY_UNION = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
 
 
 # --- what crosses the pipe ------------------------------------------------------------------
@@ -75,12 +73,11 @@ class Job:
     store_path: str
     build_id: str
     query: str
-    media_type: str  # a key of media.BY_MEDIA_TYPE; "" for internal statistics jobs
+    media_type: str  # a key of media.BY_MEDIA_TYPE
     dataset: Dataset = field(default_factory=Dataset)
     base_iri: str | None = None
     prefixes: Mapping[str, str] = field(default_factory=dict)
     max_results: int = 10_000
-    kind: str = "query"  # or "stats"
 
 
 @dataclass(frozen=True)
@@ -90,7 +87,6 @@ class Outcome:
     body: bytes
     count: int | None
     evaluate_seconds: float
-    data: Any = None
 
 
 class QueryError(Exception):
@@ -219,21 +215,12 @@ def _too_many_message(limit: int, what: str) -> str:
             f"Add a LIMIT (at most {limit}) or narrow the pattern; use ORDER BY with LIMIT/OFFSET to page.")
 
 
-def _statistics(store: ox.Store) -> dict[str, Any]:
-    graphs = [(row["g"].value, int(row["n"].value)) for row in store.query(_STATS_QUERY_GRAPHS)]
-    union = next(iter(store.query(_STATS_QUERY_UNION)))
-    return {"graphs": graphs, "union_triples": int(union["n"].value)}
-
-
 def _run_job(stores: dict[str, ox.Store], job: Job) -> Outcome:
     store = stores.get(job.build_id)
     if store is None:
         stores.clear()  # a new release is served; let the old one go
         store = stores[job.build_id] = ox.Store.read_only(job.store_path)
     started = time.perf_counter()
-    if job.kind == "stats":
-        data = _statistics(store)
-        return Outcome(b"", None, time.perf_counter() - started, data)
     result = store.query(job.query, **_query_kwargs(job))
     body, count = _serialise(result, job.media_type, job.max_results, job.prefixes)
     return Outcome(body, count, time.perf_counter() - started)

@@ -65,7 +65,16 @@ def gunicorn_options(host: str, port: int, workers: int, config: Mapping[str, An
         "loglevel": "warning",
         "preload_app": False,
         "proc_name": "kzkg",
+        "post_worker_init": _start_query_processes,
     }
+
+
+def _start_query_processes(worker: Any) -> None:
+    """Right after the fork, start this worker's executor children, so they are importing
+    pyoxigraph while the worker waits for its first request instead of during it."""
+    from kzkg_server.sparql import runtime
+
+    runtime(worker.wsgi)
 
 
 def serve(build_dir: Path, host: str, port: int, workers: int, settings: dict[str, object]) -> None:

@@ -413,14 +413,25 @@ def answer_query(query: str) -> Response:
 
 # --- describing the service -----------------------------------------------------------------
 
+STATS_GRAPHS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+STATS_UNION = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+
+
 def statistics(release: Release) -> dict[str, Any]:
-    """Triples per named graph and in the union default graph, counted once per build."""
+    """Triples per named graph and in the union default graph, counted once per build and process.
+
+    Counted on the worker's own read-only store (GraphService), not in an executor child: these
+    are our fixed queries, linear in the store, and describing the service must not wait for a
+    query process to start.
+    """
     state = runtime()
     known = state.statistics.get(release.build_id)
     if known is None:
-        job = Job(store_path=str(release.store_path), build_id=release.build_id, query="", media_type="", kind="stats")
-        known = state.pool.run(job, timeout=max(60.0, float(current_app.config["QUERY_TIMEOUT"]))).data
-        state.statistics = {release.build_id: known}
+        opened, store = current_app.extensions["kzkg"].store()
+        graphs = [(row["g"].value, int(row["n"].value)) for row in store.query(STATS_GRAPHS)]
+        union = int(next(iter(store.query(STATS_UNION)))["n"].value)
+        known = {"graphs": graphs, "union_triples": union}
+        state.statistics = {opened.build_id: known}
     return known
 
 
