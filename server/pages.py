@@ -447,7 +447,9 @@ def resource(rest: str) -> Response:
 
 CLAIMS_OF = """
 SELECT ?claim ?role ?claimLabel ?status ?date ?dateText WHERE {
-  { ?claim kz:claimedBy ?this BIND("by" AS ?role) } UNION { ?claim kz:about ?this BIND("about" AS ?role) }
+  { ?claim kz:claimedBy ?this BIND("claimed by" AS ?role) } UNION { ?claim kz:about ?this BIND("about" AS ?role) }
+  UNION { ?claim kz:relayedBy ?this BIND("relayed by" AS ?role) }
+  UNION { ?claim kz:statedIn ?this BIND("stated in" AS ?role) }
   OPTIONAL { ?claim rdfs:label ?claimLabel }
   OPTIONAL { ?claim kz:status ?status }
   OPTIONAL { ?claim kz:claimDate ?date }
@@ -466,7 +468,7 @@ SELECT ?statement ?roleName ?article WHERE {
 RELATIONS_OF_CLAIMS = """
 SELECT ?claim ?rel ?other WHERE {
   { ?claim kz:claimedBy ?this } UNION { ?claim kz:about ?this } UNION { ?claim kz:reportedIn ?this }
-  UNION { BIND(?this AS ?claim) }
+  UNION { ?claim kz:relayedBy ?this } UNION { ?claim kz:statedIn ?this } UNION { BIND(?this AS ?claim) }
   { ?claim ?rel ?other } UNION { ?other ?rel ?claim }
   FILTER(?rel IN (kz:contradicts, kz:corroborates, kz:isContradictedBy, kz:isCorroboratedBy) && ?other != ?claim)
 }
@@ -640,7 +642,7 @@ def _claims_of(store: ox.Store, node: ox.NamedNode, labels: Labeller,
             rel = relations.get(claim.value, {})
             entry.contradicts = rel.get("contradicts", [])
             entry.corroborates = rel.get("corroborates", [])
-        role = "claimed by" if row["role"].value == "by" else "about"
+        role = row["role"].value
         if role not in entry.roles:
             entry.roles.append(role)
         if "status" in row and entry.status is None:
