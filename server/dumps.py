@@ -26,6 +26,10 @@ VOID_PATH = "/.well-known/void"
 MAX_AGE = 3600
 # Formats whose names in media.py differ from their file extensions.
 EXTENSION_NAMES = {"jsonld": "jsonld", "json": "jsonld", "rdf": "rdfxml", "owl": "rdfxml", "xml": "rdfxml"}
+SCOPES = {
+    "asserted": "curated statements only",
+    "inferred": "OWL 2 RL inferences only",
+}
 FORMAT_LABELS = {
     "text/turtle": "Turtle",
     "application/n-triples": "N-Triples",
@@ -49,6 +53,20 @@ class DumpFile:
         if self.name == VOID_FILE:
             return "VoID description of the dataset (Turtle)"
         return FORMAT_LABELS.get(self.media_type, self.media_type)
+
+    @property
+    def contents(self) -> str:
+        """What part of the graph the file holds, from the export's naming (kzkg[-asserted|-inferred].*)."""
+        if self.name == VOID_FILE:
+            return "dataset description"
+        stem = self.name.split(".", 1)[0]
+        return SCOPES.get(stem.rsplit("-", 1)[-1] if "-" in stem else "", "the whole graph")
+
+    @property
+    def order(self) -> tuple[int, str]:
+        """Whole-graph dumps first, then asserted, inferred, anything else, and the VoID last."""
+        ranks = {"the whole graph": 0, SCOPES["asserted"]: 1, SCOPES["inferred"]: 2, "dataset description": 9}
+        return (ranks.get(self.contents, 5), self.name)
 
     @property
     def human_size(self) -> str:
@@ -85,12 +103,13 @@ def _release() -> Release:
 
 
 def list_dumps(release: Release) -> list[DumpFile]:
-    """The regular, visible files of the release's dump folder, in name order (none before export)."""
+    """The regular, visible files of the release's dump folder, whole graph first (none before export)."""
     folder = release.dumps_path
     if not folder.is_dir():
         return []
-    return [DumpFile(p.name, p.stat().st_size, media_type_for(p.name))
-            for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")]
+    files = [DumpFile(p.name, p.stat().st_size, media_type_for(p.name))
+             for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    return sorted(files, key=lambda f: f.order)
 
 
 def _cacheable(response: Response, release: Release) -> Response:
@@ -109,7 +128,7 @@ def listing() -> Response:
         request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json")
     if wants_json:
         response = jsonify(build_id=release.build_id, files=[
-            {"name": f.name, "size": f.size, "media_type": f.media_type,
+            {"name": f.name, "size": f.size, "media_type": f.media_type, "contents": f.contents,
              "url": url_for("dumps.download", name=f.name, _external=True)} for f in files])
     else:
         response = Response(render_template("dumps.html", files=files, build_id=release.build_id,
