@@ -20,10 +20,10 @@ from kzkg_server.media import BY_NAME
 bp = Blueprint("dumps", __name__)
 
 VOID_FILE = "void.ttl"
-# The VoID description is served (negotiated) by the SPARQL blueprint at /.well-known/void.
-VOID_PATH = "/.well-known/void"
-# Seconds a client may reuse a dump or the listing before revalidating with the ETag.
-MAX_AGE = 3600
+# (The VoID description is also served, negotiated, by the SPARQL blueprint at /.well-known/void.)
+# Seconds a client may reuse a dump or the listing before revalidating with the ETag: short,
+# because the same URL gets new content when a rebuild is published.
+MAX_AGE = 300
 # Formats whose names in media.py differ from their file extensions.
 EXTENSION_NAMES = {"jsonld": "jsonld", "json": "jsonld", "rdf": "rdfxml", "owl": "rdfxml", "xml": "rdfxml"}
 SCOPES = {
