@@ -30,10 +30,10 @@ DEFAULTS: dict[str, Any] = {
     # Entries in the in-process cache of query responses (keyed by build id, so a rebuild empties it).
     "QUERY_CACHE_SIZE": 1024,
     # SPARQL endpoint (server/sparql.py, executor.py, run.py): killable query processes per server
-    # worker, their address-space cap in bytes (None: none), the response cache's byte budget,
+    # worker, their address-space cap in bytes (None: no cap), the response cache's byte budget,
     # Cache-Control max-age of query answers, gunicorn threads per worker, gunicorn access log.
     "QUERY_EXECUTORS": 2,
-    "QUERY_MEMORY_LIMIT": None,
+    "QUERY_MEMORY_LIMIT": 2_000_000_000,
     "QUERY_CACHE_MAX_BYTES": 64_000_000,
     "SPARQL_CACHE_MAX_AGE": 300,
     "SERVER_THREADS": 4,
