@@ -19,7 +19,7 @@ import pyoxigraph as ox
 import pytest
 
 from kzkg.examples import load_examples
-from kzkg.namespaces import ID, KZ, PREFIXES
+from kzkg.namespaces import ID, PREFIXES
 from kzkg.store import open_read_only
 from kzkg_server import pages
 
@@ -156,8 +156,12 @@ def test_prefix_completion_declares_our_prefix_locally(browser, live_server):
     # after `a`, classes are offered from our own endpoint (not from the LOV web service)
     textarea.send_keys("C")
     hints_script = "return Array.from(document.querySelectorAll('.CodeMirror-hints li')).map(li => li.textContent)"
-    wait_for(browser, lambda d: "kz:Claim" in d.execute_script(hints_script))
-    assert all(h.startswith("kz:C") for h in browser.execute_script(hints_script))
+
+    def offered_claim_classes(driver) -> bool:
+        hints = driver.execute_script(hints_script)
+        return "kz:Claim" in hints and all(h.startswith("kz:C") for h in hints)
+
+    wait_for(browser, offered_claim_classes)
     outside = [u for u in requested_urls(browser) if leaves_the_machine(u, live_server.url)]
     assert outside == []
 
