@@ -26,16 +26,17 @@ EVENT_TYPES = (
     "Clash", "CounterTerroristOperation", "StateOfEmergency", "Curfew", "InternetShutdown",
     "InternetRestoration", "RequestForAssistance", "MilitaryDeployment", "MilitaryWithdrawal",
     "Detention", "Release", "Dismissal", "Resignation", "Appointment", "CriminalCase", "Broadcast",
-    "Statement", "PriceRise", "PolicyChange", "Funeral", "Other",
+    "Statement", "PriceRise", "PolicyChange", "Funeral", "Fire", "MilitaryOperation", "Departure",
+    "Closure", "Crackdown", "Other",
 )
 QUANTITY_KINDS = (
     "Deaths", "Injuries", "Hospitalisations", "Detentions", "CriminalCases", "AdministrativeCases",
     "Troops", "Attackers", "Protesters", "Damage", "LootedStores", "Stores", "Weapons", "Vehicles",
-    "Buildings", "Money", "Duration", "Other",
+    "Buildings", "Money", "Duration", "Videos", "Incidents", "Dismissals", "Other",
 )
 QUALIFIERS = (
     "exactly", "at-least", "more-than", "nearly", "about", "a-little-over", "up-to", "dozens",
-    "hundreds", "thousands", "several", "many",
+    "a-couple-of-dozen", "hundreds", "thousands", "several", "many", "most",
 )
 
 

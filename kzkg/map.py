@@ -32,7 +32,8 @@ ENTITY_CLASS = {
 QUALIFIER_CONCEPT = {
     "exactly": KZ.Exactly, "at-least": KZ.AtLeast, "more-than": KZ.MoreThan, "nearly": KZ.Nearly,
     "about": KZ.About, "a-little-over": KZ.ALittleOver, "up-to": KZ.UpTo, "dozens": KZ.Dozens,
-    "hundreds": KZ.Hundreds, "thousands": KZ.Thousands, "several": KZ.Several, "many": KZ.Many,
+    "a-couple-of-dozen": KZ.ACoupleOfDozen, "hundreds": KZ.Hundreds, "thousands": KZ.Thousands,
+    "several": KZ.Several, "many": KZ.Many, "most": KZ.Most,
 }
 EVENT_TYPE_CONCEPT = {"Other": KZ.OtherEvent}
 QUANTITY_KIND_CONCEPT = {"Other": KZ.OtherQuantity}
