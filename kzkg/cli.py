@@ -53,6 +53,38 @@ def _progress(message: str) -> None:
     click.echo(f"  {message}", err=True)
 
 
+WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
+
+
+def sparql_client_options(command):
+    """The remote endpoint and how politely to use it (shared by `kzkg link` and `kzkg enrich`)."""
+    options = [
+        click.option("--endpoint", default=WIKIDATA_SPARQL, show_default=True, envvar="KZKG_LINK_ENDPOINT",
+                     help="SPARQL 1.1 endpoint with Wikidata-shaped data (wd:, wdt:, rdfs:label)."),
+        click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for an answer."),
+        click.option("--retries", type=int, default=4, show_default=True,
+                     help="Retries on 429, 5xx, timeouts and malformed answers (with back-off)."),
+        click.option("--rate", "min_interval", type=float, default=1.0, show_default=True,
+                     help="Minimum seconds between two requests."),
+        click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Where answers are cached (default: ~/.cache/kzkg/sparql)."),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the answer cache."),
+        click.option("--contact", envvar="KZKG_CONTACT",
+                     help="Contact (URL or e-mail) for the User-Agent, as Wikimedia's policy asks."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _client(endpoint: str, timeout: float, retries: int, min_interval: float, cache_dir: Path | None,
+            no_cache: bool, contact: str | None):
+    from kzkg.link import SparqlClient, default_cache_dir
+
+    return SparqlClient(endpoint, timeout=timeout, retries=retries, min_interval=min_interval, contact=contact,
+                        cache_dir=None if no_cache else (cache_dir or default_cache_dir()), log=_progress)
+
+
 def _build_or_exit(data_dir: Path, build_dir: Path):
     """Build and publish, or list the data's problems and exit 1 with the old build untouched."""
     from kzkg.pipeline import BuildFailed, build as run_build
@@ -159,6 +191,74 @@ def query(build_dir: Path, query: str, format_name: str, endpoint: str | None) -
     except QueryError as problem:
         click.echo(f"error: {problem}", err=True)
         sys.exit(EXIT_ERROR)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@data_dir_option
+@sparql_client_options
+@click.option("--candidates", type=click.Path(dir_okay=False, path_type=Path), default=Path("link-candidates.yaml"),
+              show_default=True, help="The reviewable candidates file: written by a search, read by --apply.")
+@click.option("--apply", "apply_chosen", is_flag=True,
+              help="Record the accepted or reviewer-chosen candidates in data/entities (queries nothing).")
+@click.option("--only", multiple=True, help="Search only these entity ids (repeatable).")
+@click.option("--batch-size", type=int, default=8, show_default=True, help="Entities per query (VALUES batch).")
+@click.option("--languages", default="en,mul,ru,kk", show_default=True, help="Label languages to match.")
+@fails_cleanly
+def link(data_dir: Path, endpoint: str, timeout: float, retries: int, min_interval: float, cache_dir: Path | None,
+         no_cache: bool, contact: str | None, candidates: Path, apply_chosen: bool, only: tuple[str, ...],
+         batch_size: int, languages: str) -> None:
+    """Find Wikidata items for unlinked entities and write scored candidates to review; --apply records them."""
+    from kzkg.ingest import load_corpus
+    from kzkg.link import LinkError, apply_candidates, reconcile, utc_now, write_candidates
+
+    try:
+        if apply_chosen:
+            report = apply_candidates(candidates, data_dir)
+            for entity, qid, file in report.applied:
+                click.echo(f"linked {entity} -> wd:{qid} ({file})")
+            for entity, why in report.skipped:
+                click.echo(f"skipped {entity}: {why}", err=True)
+            click.echo(f"{len(report.applied)} link(s) recorded, {len(report.skipped)} skipped")
+            return
+        client = _client(endpoint, timeout, retries, min_interval, cache_dir, no_cache, contact)
+        results, queries = reconcile(load_corpus(data_dir), client, only=only, batch_size=batch_size,
+                                     languages=[lang.strip() for lang in languages.split(",") if lang.strip()],
+                                     progress=_progress)
+        write_candidates(candidates, results, queries, endpoint, utc_now())
+    except LinkError as problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(EXIT_ERROR)
+    counts = {d: sum(1 for r in results if r.decision == d) for d in ("accept", "review", "no-candidates")}
+    for result in results:
+        if result.candidates:
+            click.echo(f"{result.decision:13} {result.entity}: {result.reason}")
+    click.echo(f"{counts['accept']} to accept, {counts['review']} to review, {counts['no-candidates']} without "
+               f"candidates; written to {candidates} (review it, then `kzkg link --apply`)")
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@data_dir_option
+@sparql_client_options
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Default: <data-dir>/enrichment/wikidata.ttl.")
+@click.option("--licence", help="Licence IRI of the endpoint's data, if it does not say (Wikidata's: CC0).")
+@fails_cleanly
+def enrich(data_dir: Path, endpoint: str, timeout: float, retries: int, min_interval: float, cache_dir: Path | None,
+           no_cache: bool, contact: str | None, output: Path | None, licence: str | None) -> None:
+    """Fetch names (en/kk/ru), descriptions, coordinates and key facts of linked entities into data/enrichment."""
+    from kzkg.link import LinkError, enrich as run_enrich
+
+    client = _client(endpoint, timeout, retries, min_interval, cache_dir, no_cache, contact)
+    try:
+        report = run_enrich(data_dir, client, output=output, licence=licence, progress=_progress)
+    except LinkError as problem:
+        click.echo(f"error: {problem} (the enrichment graph was not changed)", err=True)
+        sys.exit(EXIT_ERROR)
+    labels = ", ".join(f"{lang} {n}" for lang, n in report.labels.items())
+    click.echo(f"{report.items} items, {report.triples} triples ({labels} labelled; {report.coordinates} with "
+               f"coordinates) written to {report.path} with {report.queries} queries")
+    if report.missing:
+        click.echo(f"not found at {endpoint}: {', '.join(report.missing)}", err=True)
 
 
 @main.command(epilog=EXIT_CODES_HELP)

@@ -19,6 +19,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from kzkg import __version__
 from kzkg.export import canonical_quads, void_description, write_dumps
 from kzkg.ingest import Corpus, IngestError, load_corpus
+from kzkg.link import ENRICHMENT_GRAPH, load_enrichment
 from kzkg.map import LINKS_GRAPH, map_corpus
 from kzkg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from kzkg.reason import infer
@@ -77,6 +78,10 @@ def prepare(data_dir: Path, ontology_dir: Path | None = None, progress: Progress
     except (OSError, SyntaxError, ValueError) as broken:  # rdflib raises BadSyntax (a SyntaxError)
         raise IngestError(f"{ontology_dir}: the ontology or its shapes cannot be read: {broken}") from broken
     dataset, mapping_problems = map_corpus(corpus, ontology)
+    try:  # external facts (kzkg enrich) in their own graph: published, never validated or reasoned over
+        load_enrichment(dataset, Path(data_dir))
+    except (OSError, SyntaxError, ValueError) as broken:
+        raise IngestError(f"{Path(data_dir) / 'enrichment'}: cannot be read: {broken}") from broken
     timings["map"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -85,7 +90,7 @@ def prepare(data_dir: Path, ontology_dir: Path | None = None, progress: Progress
                     checked_files=len(corpus.files))
     asserted = Graph()
     for s, p, o, g in dataset.quads((None, None, None, None)):
-        if _graph_name(g) not in (None, ONTOLOGY_GRAPH, LINKS_GRAPH):
+        if _graph_name(g) not in (None, ONTOLOGY_GRAPH, LINKS_GRAPH, ENRICHMENT_GRAPH):
             asserted.add((s, p, o))
     report.shacl = run_shapes(asserted, shapes, ontology) + [
         line.replace("shacl:", "shacl (ontology annotations):", 1) for line in run_shapes(ontology, lint, Graph())
@@ -99,10 +104,11 @@ def validate(data_dir: Path, ontology_dir: Path | None = None, progress: Progres
 
 
 def reasoning_input(dataset: Dataset) -> Graph:
-    """Everything asserted, ontology included, except the owl:sameAs links (see kzkg.reason)."""
+    """Everything asserted, ontology included, except the owl:sameAs links (see kzkg.reason) and the
+    external facts of the enrichment graph (someone else's statements, not ours to reason over)."""
     graph = Graph()
     for s, p, o, g in dataset.quads((None, None, None, None)):
-        if _graph_name(g) not in (None, LINKS_GRAPH):
+        if _graph_name(g) not in (None, LINKS_GRAPH, ENRICHMENT_GRAPH):
             graph.add((s, p, o))
     return graph
 

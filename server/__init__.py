@@ -25,8 +25,10 @@ DEFAULTS: dict[str, Any] = {
     "QUERY_TIMEOUT": 10.0,
     "MAX_RESULTS": 10_000,
     "MAX_CONTENT_LENGTH": 1_000_000,
-    # SERVICE endpoints a query may call (exact IRIs); everything else is refused.
-    "SERVICE_ALLOWLIST": [],
+    # SERVICE endpoints a query may call (exact IRIs); everything else is refused. Wikidata's and
+    # DBpedia's by default, so users can join our claims with their facts in one query
+    # (KZKG_SERVICE_ALLOWLIST='["https://…"]' replaces the list; '[]' turns federation off).
+    "SERVICE_ALLOWLIST": ["https://query.wikidata.org/sparql", "https://dbpedia.org/sparql"],
     # Entries in the in-process cache of query responses (keyed by build id, so a rebuild empties it).
     "QUERY_CACHE_SIZE": 1024,
     # SPARQL endpoint (server/sparql.py, executor.py, run.py): killable query processes per server

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ("build", "validate", "reason", "export", "query", "stats", "serve", "publish")
+COMMANDS = ("build", "validate", "reason", "export", "query", "stats", "serve", "publish", "link", "enrich")
 
 
 def kzkg(*args: str) -> subprocess.CompletedProcess:
