@@ -38,10 +38,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Literal as LiteralType
 
 import owlrl
+import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
@@ -82,21 +85,30 @@ def _is_builtin(term) -> bool:
     return isinstance(term, URIRef) and str(term).startswith(_BUILTIN_NAMESPACES)
 
 
+_REFLEXIVE_NOISE = frozenset({OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty, RDFS.subClassOf, RDFS.subPropertyOf})
+_HIERARCHY = frozenset({RDFS.subClassOf, RDFS.subPropertyOf})
+_TOPS = frozenset({OWL.Thing, RDFS.Resource, OWL.topObjectProperty, OWL.topDataProperty})
+_TYPE, _DIFFERENT, _LABEL = RDF.type, OWL.differentFrom, RDFS.label
+
+
 def is_noise(triple: tuple) -> bool:
-    """True for an inference that tells nobody anything about the unrest or the ontology."""
+    """True for an inference that tells nobody anything about the unrest or the ontology.
+
+    The same filter for every engine (the vocabulary terms are module constants only because
+    rdflib's namespace attribute lookups are slow in a loop over a whole closure).
+    """
     subject, predicate, obj = triple
     if isinstance(subject, (Literal, BNode)) or isinstance(obj, BNode):
         return True
     if _is_builtin(subject):
         return True  # restating RDF/RDFS/OWL/XSD built-ins
-    if predicate in (OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty, RDFS.subClassOf,
-                     RDFS.subPropertyOf) and subject == obj:
+    if predicate in _REFLEXIVE_NOISE and subject == obj:
         return True  # reflexive
-    if predicate == RDF.type and (obj in _NOISE_OBJECTS or _is_builtin(obj)):
+    if predicate == _TYPE and (obj in _NOISE_OBJECTS or _is_builtin(obj)):
         return True
-    if predicate in (RDFS.subClassOf, RDFS.subPropertyOf) and obj in (OWL.Thing, RDFS.Resource, OWL.topObjectProperty, OWL.topDataProperty):
+    if predicate in _HIERARCHY and obj in _TOPS:
         return True
-    if predicate == OWL.differentFrom or predicate == RDFS.label and isinstance(obj, Literal) and _is_builtin(subject):
+    if predicate == _DIFFERENT or predicate == _LABEL and isinstance(obj, Literal) and _is_builtin(subject):
         return True
     return False
 
@@ -162,28 +174,92 @@ def split_schema(triples: Iterable[Triple]) -> tuple[frozenset[Triple], list[Tri
 
 
 _SCHEMA_CLOSURES: dict[str, frozenset[Triple]] = {}
+# Bump when the way the schema closure is computed changes, so stale disk caches are ignored.
+_CACHE_FORMAT = "1"
 
 
 def _schema_key(tbox: frozenset[Triple]) -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"kzkg-schema-closure/{_CACHE_FORMAT}/owlrl-{owlrl.__version__}\n".encode())
     for line in sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in tbox):
         digest.update(line.encode("utf-8"))
         digest.update(b"\n")
     return digest.hexdigest()
 
 
-def schema_closure(tbox: frozenset[Triple]) -> frozenset[Triple]:
-    """owlrl's closure of the schema alone, computed once per distinct schema in this process.
+def cache_dir() -> Path:
+    """Where schema closures are kept between runs: $KZKG_CACHE_DIR, else the XDG cache."""
+    configured = os.environ.get("KZKG_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kzkg"
 
-    Keyed by a digest of the sorted triples rather than the frozenset itself so that the same
-    ontology parsed twice (fresh blank-node labels aside) is not closed twice when its blank nodes
-    are stable, and so the key is cheap to log.
+
+def _to_ox(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    if term.datatype is not None:
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+    return ox.Literal(str(term))
+
+
+def _from_ox(term) -> URIRef | BNode | Literal:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    if term.datatype.value == str(XSD.string):
+        return Literal(term.value)
+    return Literal(term.value, datatype=URIRef(term.datatype.value))
+
+
+def _read_cached(path: Path) -> frozenset[Triple] | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        quads = ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+        return frozenset((_from_ox(q.subject), _from_ox(q.predicate), _from_ox(q.object)) for q in quads)
+    except SyntaxError:  # a truncated or foreign file: recompute and overwrite it
+        return None
+
+
+def _write_cached(path: Path, closure: frozenset[Triple]) -> None:
+    """Best effort: a read-only or full disk only costs the next run the owlrl time again."""
+    text = ox.serialize([ox.Triple(_to_ox(s), _to_ox(p), _to_ox(o)) for s, p, o in closure],
+                        format=ox.RdfFormat.N_TRIPLES)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(text)
+        os.replace(temporary, path)  # atomic: concurrent builds never read half a file
+    except OSError as unwritable:
+        log.info("schema closure not cached (%s)", unwritable)
+
+
+def schema_closure(tbox: frozenset[Triple], use_disk_cache: bool = True) -> frozenset[Triple]:
+    """owlrl's closure of the schema alone, computed once per distinct schema and kept.
+
+    The schema is the same for every build, and owlrl takes a few hundred milliseconds over it —
+    a fifth of the real corpus's whole rebuild budget — so the result is cached in memory and on
+    disk (N-Triples, keyed by a digest of the sorted schema triples and the owlrl version; blank
+    node labels are part of the key, which is stable because kzkg.map canonicalises them).
     """
     key = _schema_key(tbox)
     cached = _SCHEMA_CLOSURES.get(key)
+    if cached is None and use_disk_cache:
+        cached = _read_cached(cache_dir() / f"schema-{key[:32]}.nt")
     if cached is None:
         cached = frozenset(owlrl_closure(tbox))
-        _SCHEMA_CLOSURES[key] = cached
+        if use_disk_cache:
+            _write_cached(cache_dir() / f"schema-{key[:32]}.nt", cached)
+    _SCHEMA_CLOSURES[key] = cached
     return cached
 
 
@@ -236,23 +312,58 @@ def chain_inferences(triples: Iterable[Triple], chains: list[tuple[URIRef, list[
     return out
 
 
+# Schema axioms after which OWL RL can derive owl:sameAs between individuals (prp-fp, prp-ifp,
+# prp-key, cls-maxc2, cls-maxqc3/4): sameAs rewrites *any* triple (eq-rep-*), so with these no
+# instance triple is inert.
+_SAMEAS_SOURCES = frozenset({OWL.FunctionalProperty, OWL.InverseFunctionalProperty})
+_SAMEAS_PREDICATES = frozenset({OWL.hasKey, OWL.maxCardinality, OWL.maxQualifiedCardinality,
+                                OWL.cardinality, OWL.qualifiedCardinality})
+
+
+def relevant_predicates(schema: Iterable[Triple]) -> frozenset:
+    """Predicates whose instance triples some OWL RL rule can use, given this schema.
+
+    Every rule that consumes an instance triple ``x p y`` (prp-*, cls-*, cax-*) needs ``p`` to be
+    rdf:type or to be named by a schema axiom (domain, range, sub-property, characteristic,
+    inverse, chain, restriction); the eq-* rules need owl:sameAs. Any other triple — quotes,
+    offsets, labels, dates — can neither produce nor help produce an inference, and since it is
+    asserted it is never an inference itself, so it is kept out of the reasoner: on the real
+    corpus that is over half of the instance triples.
+    """
+    named = {term for triple in schema for term in (triple[0], triple[2]) if isinstance(term, URIRef)}
+    return frozenset(named | {RDF.type, OWL.sameAs})
+
+
+def pruning_is_safe(schema: Iterable[Triple]) -> bool:
+    """False when the schema lets OWL RL derive owl:sameAs, which makes every triple relevant."""
+    for _, p, o in schema:
+        if p in _SAMEAS_PREDICATES or (p == RDF.type and o in _SAMEAS_SOURCES):
+            return False
+    return True
+
+
 class Reasoner:
     """reasonable plus the supplements above, keeping state so that additions reason incrementally.
 
     ``add`` feeds new asserted triples; ``closure`` returns the full closure (asserted included).
-    Additions of instance data only re-derive what they entail; a change to the schema (TBox)
-    starts over, because every instance inference may depend on it.
+    Additions of instance data only re-derive what they entail (reasonable materialises additions
+    incrementally); a change to the schema (TBox) starts over, because every instance inference
+    may depend on it. Instance triples no rule can use are held back (see ``relevant_predicates``)
+    unless owl:sameAs is in play, in which case everything goes to the reasoner.
     """
 
     def __init__(self) -> None:
         import reasonable  # imported here so that owlrl-only installs can still import kzkg
 
         self._module = reasonable
-        self._engine = reasonable.PyReasoner()
+        self._engine = None
         self._tbox: frozenset[Triple] = frozenset()
         self._schema: frozenset[Triple] = frozenset()
         self._chains: list[tuple[URIRef, list[URIRef]]] = []
+        self._relevant: frozenset = frozenset()
+        self._prune = True
         self._abox: list[Triple] = []
+        self._inert: list[Triple] = []
         self._closure: list[Triple] | None = None
 
     @property
@@ -261,22 +372,47 @@ class Reasoner:
 
     def add(self, triples: Iterable[Triple]) -> None:
         tbox, abox = split_schema(triples)
-        if tbox - self._tbox:
-            self._tbox = self._tbox | tbox
-            self._schema = schema_closure(self._tbox)
-            self._chains = property_chains(self._schema)
-            self._engine = self._module.PyReasoner()  # the schema changed: reason from scratch
-            self._engine.from_graph(list(self._schema))
-            self._engine.from_graph(self._abox)
         self._abox.extend(abox)
-        if abox:
-            self._engine.from_graph(abox)
+        if self._engine is None or tbox - self._tbox:
+            self._tbox = self._tbox | tbox
+            self._restart()
+        else:
+            self._feed(abox)
         self._closure = None
+
+    def _restart(self) -> None:
+        self._schema = schema_closure(self._tbox)
+        self._chains = property_chains(self._schema)
+        self._relevant = relevant_predicates(self._schema)
+        self._prune = self._prune and pruning_is_safe(self._schema)
+        self._engine = self._module.PyReasoner()
+        self._engine.from_graph(list(self._schema))
+        self._inert = []
+        self._feed(self._abox)
+
+    def _feed(self, abox: list[Triple]) -> None:
+        if not self._prune:
+            self._engine.from_graph(abox)
+            return
+        relevant, active = self._relevant, []
+        for triple in abox:
+            (active if triple[1] in relevant else self._inert).append(triple)
+        if any(p == OWL.sameAs and s != o for s, p, o in active):
+            self._stop_pruning()
+            return
+        self._engine.from_graph(active)
+
+    def _stop_pruning(self) -> None:
+        self._prune = False
+        self._restart()
 
     def closure(self) -> list[Triple]:
         """Asserted + inferred, with property chains applied until nothing new follows."""
         if self._closure is None:
             result = self._engine.reason()
+            if self._prune and any(p == OWL.sameAs and s != o for s, p, o in result):
+                self._stop_pruning()  # a derived sameAs would rewrite held-back triples too
+                result = self._engine.reason()
             steps = {step for _, chain in self._chains for step in chain}
             heads = {prop for prop, _ in self._chains}
             while self._chains:
@@ -292,7 +428,7 @@ class Reasoner:
             # The closed schema is part of reasonable's base triples already; listing it again
             # costs nothing downstream (callers take sets) and guarantees owlrl's schema
             # inferences are present whatever reasonable does with them.
-            self._closure = list(self._schema) + result
+            self._closure = list(self._schema) + result + self._inert
         return self._closure
 
 
@@ -316,16 +452,30 @@ def choose_engine(asserted: Iterable[Triple], engine: str = DEFAULT_ENGINE) -> s
     return engine
 
 
-def infer(asserted: Graph, engine: str = DEFAULT_ENGINE) -> Graph:
+def infer(asserted: Graph | Iterable[Triple], engine: str = DEFAULT_ENGINE) -> Graph:
     """What OWL RL adds to ``asserted`` (ontology + data), minus the noise.
 
     ``engine`` is "reasonable" (default, fast) or "owlrl" (the reference); both give the same
-    graph, which tests/test_reason_engines.py checks.
+    graph, which tests/test_reason_engines.py checks. A schema that needs a rule the reasonable
+    engine lacks is reasoned over by owlrl, with a warning in the log.
     """
-    chosen = choose_engine(asserted, engine)
-    closure = owlrl_closure(asserted) if chosen == "owlrl" else reasonable_closure(asserted)
+    if engine not in ENGINES:
+        raise ValueError(f"unknown reasoning engine {engine!r}: use one of {', '.join(ENGINES)}")
+    triples = asserted if isinstance(asserted, (Graph, list, set, frozenset)) else list(asserted)
+    closure: Iterable[Triple] | None = None
+    if engine == "reasonable":
+        reasoner = Reasoner()
+        reasoner.add(triples)
+        missing = unsupported_constructs(reasoner.schema_closure)
+        if missing:
+            log.warning("schema uses %s, which reasonable lacks: reasoning with owlrl",
+                        ", ".join(sorted(str(m) for m in missing)))
+        else:
+            closure = reasoner.closure()
+    if closure is None:
+        closure = owlrl_closure(triples)
     inferred = Graph()
-    for triple in filtered(closure, asserted):
+    for triple in filtered(closure, triples):
         inferred.add(triple)
     return inferred
 
