@@ -69,25 +69,22 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _run_remote(text: str, endpoint: str, format_name: str) -> str:
-    from urllib.error import HTTPError, URLError
+def _run_remote(text: str, endpoint: str, format_name: str, timeout: float = 60.0) -> str:
+    """Through kzkg.link's client: a descriptive User-Agent, retries with back-off on 429/5xx and
+    timeouts, and clear errors, as for `kzkg link`; CONSTRUCT/DESCRIBE answers come back as Turtle."""
+    from SPARQLWrapper import SPARQLWrapper
 
-    from SPARQLWrapper import JSON, SPARQLWrapper
-    from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+    from kzkg.link import LinkError, SparqlClient
 
-    from kzkg import __version__
-
-    client = SPARQLWrapper(endpoint, agent=f"kzkg/{__version__} (https://w3id.org/kzkg; kzkg query)")
-    client.setQuery(text)
-    client.setReturnFormat(JSON)
-    client.setMethod("POST")
-    client.setTimeout(60)
+    form = SPARQLWrapper(endpoint)
+    form.setQuery(text)  # SPARQLWrapper's own reading of the query form (prefixes and comments allowed)
+    client = SparqlClient(endpoint, timeout=timeout, retries=2, min_interval=0.0)
     try:
-        data = client.queryAndConvert()
-    except (SPARQLWrapperException, HTTPError, URLError, TimeoutError) as failed:
-        raise QueryError(f"{endpoint}: {failed}") from failed
-    if not isinstance(data, dict):
-        raise QueryError(f"{endpoint}: expected SPARQL JSON results, got {type(data).__name__}")
+        if form.queryType in ("CONSTRUCT", "DESCRIBE"):
+            return client.fetch_rdf(text).decode("utf-8")
+        data = client.fetch_json(text)
+    except LinkError as failed:
+        raise QueryError(str(failed)) from failed
     if "boolean" in data:
         return json.dumps(data) + "\n" if format_name == "json" else f"{str(data['boolean']).lower()}\n"
     if format_name == "json":
