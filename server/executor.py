@@ -444,7 +444,10 @@ class ExecutorPool:
                 raise QueryTimeout(f"query exceeded the {timeout:g} s time limit and was stopped; "
                                    f"narrow the pattern or add a LIMIT") from None
             if answer is None:
-                code = child.process.poll()
+                try:  # its stdout closes a moment before its exit status can be collected
+                    code = child.process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    code = None
                 self._retire(child)
                 child = self._start()
                 if self.memory_limit and code in {-signal.SIGABRT, -signal.SIGKILL, -signal.SIGSEGV}:

@@ -30,6 +30,7 @@ from conftest import LiveServer
 from kzkg.examples import load_examples
 from kzkg.namespaces import PREFIXES
 from kzkg.store import current_release, publish_nquads
+from kzkg_server import DEFAULTS
 
 KZ = "https://w3id.org/kzkg/ontology#"
 ID = "https://w3id.org/kzkg/id/"
@@ -413,7 +414,8 @@ def test_service_description(endpoint: str) -> None:
     assert (service, SD.endpoint, service) in graph
     assert (service, SD.supportedLanguage, SD.SPARQL11Query) in graph
     assert (service, SD.feature, SD.UnionDefaultGraph) in graph
-    assert (service, SD.feature, SD.BasicFederatedQuery) not in graph  # no SERVICE allow-list by default
+    federates = (service, SD.feature, SD.BasicFederatedQuery) in graph
+    assert federates == bool(DEFAULTS["SERVICE_ALLOWLIST"])  # announced exactly when SERVICE may be used
     formats = {str(f).rsplit("/", 1)[-1] for f in graph.objects(service, SD.resultFormat)}
     assert formats == {"SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                        "Turtle", "N-Triples", "JSON-LD", "RDF_XML", "TriG", "N-Quads"}
