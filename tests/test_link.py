@@ -489,7 +489,7 @@ def test_enrich_failure_never_touches_the_enrichment_graph(fault: FaultServer, d
     assert result.returncode == 2
     assert "did not answer with JSON" in result.stderr and "was not changed" in result.stderr
     assert shipped.read_bytes() == before
-    assert sorted(p.name for p in shipped.parent.iterdir()) == ["wikidata.ttl"]
+    assert not [p.name for p in shipped.parent.iterdir() if p.name.startswith(".")]  # no temp file left
 
 
 def test_shipped_enrichment_graph_was_made_from_the_standin_and_invents_nothing() -> None:
