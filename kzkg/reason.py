@@ -291,21 +291,36 @@ def property_chains(schema: Iterable[Triple]) -> list[tuple[URIRef, list[URIRef]
     return [(prop, chain) for prop, head in heads if (chain := _rdf_list(index, head))]
 
 
-def chain_inferences(triples: Iterable[Triple], chains: list[tuple[URIRef, list[URIRef]]]) -> set[Triple]:
-    """prp-spo2: x p1 y1 … yn-1 pn z  ⇒  x p z, over the given (already closed) triples."""
+def chain_inferences(triples: Iterable[Triple], chains: list[tuple[URIRef, list[URIRef]]],
+                     transitive: frozenset = frozenset()) -> set[Triple]:
+    """prp-spo2: x p1 y1 … yn-1 pn z  ⇒  x p z.
+
+    Over a closed graph one hop per step is enough. Over asserted triples, steps that are
+    ``transitive`` properties are followed to every node they reach (prp-trp folded in), which
+    gives the same chain results as the closure would, before any reasoning.
+    """
     wanted = {step for _, chain in chains for step in chain}
     by_predicate: dict[URIRef, dict] = {p: {} for p in wanted}
     for s, p, o in triples:
         if p in by_predicate:
             by_predicate[p].setdefault(s, set()).add(o)
+
+    def follow(step: URIRef, nodes: set) -> set:
+        edges = by_predicate[step]
+        reached = {z for y in nodes for z in edges.get(y, ())}
+        if step in transitive:
+            frontier = reached
+            while frontier:
+                frontier = {z for y in frontier for z in edges.get(y, ())} - reached
+                reached |= frontier
+        return reached
+
     out: set[Triple] = set()
     for prop, chain in chains:
-        first = by_predicate[chain[0]]
-        for start, reached in first.items():
-            frontier = set(reached)
+        for start in list(by_predicate[chain[0]]):
+            frontier = follow(chain[0], {start})
             for step in chain[1:]:
-                edges = by_predicate[step]
-                frontier = {z for y in frontier for z in edges.get(y, ())}
+                frontier = follow(step, frontier)
                 if not frontier:
                     break
             out.update((start, prop, z) for z in frontier)
@@ -361,6 +376,9 @@ class Reasoner:
         self._schema: frozenset[Triple] = frozenset()
         self._chains: list[tuple[URIRef, list[URIRef]]] = []
         self._relevant: frozenset = frozenset()
+        self._transitive: frozenset = frozenset()
+        self._chain_edges: list[Triple] = []
+        self._chained: set[Triple] = set()
         self._prune = True
         self._abox: list[Triple] = []
         self._inert: list[Triple] = []
@@ -383,6 +401,8 @@ class Reasoner:
     def _restart(self) -> None:
         self._schema = schema_closure(self._tbox)
         self._chains = property_chains(self._schema)
+        self._transitive = frozenset(s for s, p, o in self._schema if p == RDF.type and o == OWL.TransitiveProperty)
+        self._chain_edges, self._chained = [], set()
         self._relevant = relevant_predicates(self._schema)
         self._prune = self._prune and pruning_is_safe(self._schema)
         self._engine = self._module.PyReasoner()
@@ -392,15 +412,33 @@ class Reasoner:
 
     def _feed(self, abox: list[Triple]) -> None:
         if not self._prune:
-            self._engine.from_graph(abox)
-            return
-        relevant, active = self._relevant, []
-        for triple in abox:
-            (active if triple[1] in relevant else self._inert).append(triple)
-        if any(p == OWL.sameAs and s != o for s, p, o in active):
-            self._stop_pruning()
-            return
+            active = abox
+        else:
+            relevant, active = self._relevant, []
+            for triple in abox:
+                (active if triple[1] in relevant else self._inert).append(triple)
+            if any(p == OWL.sameAs and s != o for s, p, o in active):
+                self._stop_pruning()
+                return
         self._engine.from_graph(active)
+        self._engine.from_graph(self._prechain(active))
+
+    def _prechain(self, active: list[Triple]) -> list[Triple]:
+        """Chain results that follow from the asserted triples, fed with them to reasonable.
+
+        Each chain result found only after reasoning costs another reasonable pass (and another
+        conversion of its whole output to rdflib terms); found here, from asserted edges with
+        transitive steps followed, the usual build needs a single pass. ``closure`` still checks
+        for chain results that needed other rules, so this only saves time, never changes output.
+        """
+        if not self._chains:
+            return []
+        steps = {step for _, chain in self._chains for step in chain}
+        self._chain_edges.extend(t for t in active if t[1] in steps)
+        new = chain_inferences(self._chain_edges, self._chains, self._transitive) - self._chained
+        self._chained |= new
+        self._chain_edges.extend(t for t in new if t[1] in steps)
+        return list(new)
 
     def _stop_pruning(self) -> None:
         self._prune = False
