@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import statistics
 import threading
@@ -425,3 +426,55 @@ def test_http_latency_of_a_small_uncached_query(endpoint: str) -> None:
     print(f"\nHTTP round trip, small query: median {statistics.median(times) * 1000:.2f} ms uncached, "
           f"{statistics.median(cached) * 1000:.2f} ms cached")
     assert statistics.median(times) < 0.05
+
+
+# --- the scanner agrees with an independent parser ------------------------------------------
+
+def _rdflib_view(text: str) -> tuple[str, bool, list[str | None]] | None:
+    """(form, has FROM, SERVICE endpoints — None for a variable) by rdflib's SPARQL grammar."""
+    from pyparsing import ParseBaseException
+    from rdflib import URIRef
+    from rdflib.plugins.sparql import parser
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    try:
+        _, query = parser.parseQuery(text)
+    except (ParseBaseException, RecursionError):  # pyparsing recurses per nesting level
+        return None
+    services: list[str | None] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                term = node.get("term")
+                absolute = isinstance(term, URIRef) and re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", str(term))
+                services.append(str(term) if absolute else None)  # relative endpoints are always refused
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list) or type(node).__name__ == "ParseResults":
+            for value in node:
+                walk(value)
+
+    walk(query)
+    form = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}[query.name]
+    return form, isinstance(query.get("datasetClause"), list), sorted(services, key=str)
+
+
+def test_scanner_agrees_with_rdflib_on_every_w3c_query() -> None:
+    """Form, FROM and every SERVICE endpoint, on all the W3C suite's queries rdflib can parse
+    (including the federation tests): the scanner that guards SERVICE is not a heuristic."""
+    from kzkg_server.sparql_scan import scan
+
+    suite = Path("/work/shared/w3c-rdf-tests/sparql/sparql11")
+    compared = with_service = 0
+    for path in sorted(suite.rglob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        view = _rdflib_view(text)
+        if view is None:
+            continue
+        shape = scan(text)
+        mine = sorted((call.iri for call in shape.services), key=str)
+        assert (shape.form, shape.has_dataset_clause, mine) == view, path
+        compared += 1
+        with_service += bool(mine)
+    assert compared > 350 and with_service >= 8
