@@ -787,6 +787,16 @@ def _evidence_text(entry: dict, candidate: dict, document: dict, by_reviewer: bo
             + f"; score {float(candidate.get('score', 0)):.2f}; {how}; query {evidence_path}")
 
 
+def _still_acceptable(candidates: list[dict], choose: str) -> bool:
+    """Re-check decide()'s rule on the stored candidates, so that hand-editing `decision: accept`
+    into the file cannot turn an ambiguous entry into an automatic link."""
+    viable = [c for c in candidates if c.get("viable")]
+    if len(viable) != 1 or str(viable[0].get("item")) != choose:
+        return False
+    best = viable[0]
+    return (best.get("matched") or {}).get("via") == "label" and float(best.get("score", 0)) >= ACCEPT_SCORE
+
+
 def apply_candidates(candidates_path: Path, data_dir: Path) -> ApplyReport:
     """Record the accepted or reviewer-chosen candidates in the registry files (see module docstring)."""
     data_dir = Path(data_dir)
@@ -805,8 +815,7 @@ def apply_candidates(candidates_path: Path, data_dir: Path) -> ApplyReport:
             continue
         candidates = {str(c.get("item")): c for c in entry.get("candidates") or [] if isinstance(c, dict)}
         candidate = candidates.get(str(choose))
-        top_auto = entry.get("decision") == "accept" and candidates and str(choose) == next(iter(candidates))
-        by_reviewer = not top_auto
+        by_reviewer = not (entry.get("decision") == "accept" and _still_acceptable(list(candidates.values()), str(choose)))
         why = None
         if candidate is None:
             why = f"{choose} is not one of the listed candidates (add other links by hand, with evidence)"

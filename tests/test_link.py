@@ -392,6 +392,10 @@ def test_ambiguous_candidates_need_a_named_reviewer(standin: str, data_copy: Pat
     candidates.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     result = kzkg("link", "--data-dir", str(data_copy), "--candidates", str(candidates), "--apply")
     assert "0 link(s) recorded" in result.stdout and "reviewed_by" in result.stderr
+    entry["decision"] = "accept"  # a hand-edited verdict does not make an ambiguous entry automatic
+    candidates.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    result = kzkg("link", "--data-dir", str(data_copy), "--candidates", str(candidates), "--apply")
+    assert "0 link(s) recorded" in result.stdout and "reviewed_by" in result.stderr
     entry["reviewed_by"] = "A. Curator"
     entry["choose"] = "Q999999999"  # not a listed candidate
     candidates.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
