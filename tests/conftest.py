@@ -66,19 +66,22 @@ class LiveServer:
                    "--host", "127.0.0.1", "--port", str(self.port), "--no-build", *(extra_args or [])]
         self.process = subprocess.Popen(command, env={**os.environ, **(env or {})},
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self._wait_until_up()
+        try:
+            self._wait_until_up()
+        except BaseException:
+            self.stop()  # never leave a server running with no owner
+            raise
 
-    def _wait_until_up(self, timeout: float = 30.0) -> None:
+    def _wait_until_up(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"kzkg serve exited early:\n{self.process.stdout.read()}")
             try:
-                requests.get(self.url + "/sparql", timeout=1)
+                requests.get(self.url + "/sparql", timeout=5)
                 return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        self.stop()
+            except requests.RequestException:
+                time.sleep(0.2)
         raise RuntimeError(f"kzkg serve did not answer on {self.url} within {timeout}s")
 
     def stop(self) -> None:
