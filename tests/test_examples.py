@@ -1,0 +1,328 @@
+"""The example queries (kzkg/queries/01-10) give the answers a reader of the five articles gives.
+
+Each query runs as shipped on the release store (default graph = union of the graphs, kzkg's
+prefixes predeclared), and its rows are checked against concrete facts of the articles and, where
+the answer is a whole set, against the same set computed independently from the curated corpus.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kzkg.examples import load_examples
+from kzkg.ingest import load_corpus
+from kzkg.namespaces import PREFIXES
+from kzkg.store import open_read_only
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+EXAMPLES = {e.slug: e for e in load_examples()}
+
+
+@pytest.fixture(scope="module")
+def store(release) -> ox.Store:
+    return open_read_only(release)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_corpus(DATA)
+
+
+def run(store: ox.Store, sparql: str) -> list[dict[str, str | None]]:
+    result = store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
+    names = [v.value for v in result.variables]
+    return [{n: (row[n].value if row[n] is not None else None) for n in names} for row in result]
+
+
+def example(store: ox.Store, prefix: str) -> list[dict[str, str | None]]:
+    slug = next(s for s in EXAMPLES if s.startswith(prefix + "-"))
+    return run(store, EXAMPLES[slug].sparql)
+
+
+def local(iri: str | None) -> str | None:
+    return iri.rsplit("/", 1)[-1] if iri else iri
+
+
+def by_claim(rows, key="claim"):
+    return {local(r[key]): r for r in rows}
+
+
+def test_the_ten_examples_are_there_with_a_title_and_a_description():
+    numbered = [s for s in EXAMPLES if re.match(r"(0[1-9]|10)-", s)]
+    assert len(numbered) == 10
+    for slug in numbered:
+        assert EXAMPLES[slug].title and EXAMPLES[slug].title != slug + ".rq"
+        assert len(EXAMPLES[slug].description) > 20
+
+
+# ---------------------------------------------------------------------------------------------
+# 01 death tolls
+
+
+def test_01_death_tolls(store, corpus):
+    rows = example(store, "01")
+    claims = by_claim(rows)
+    assert len(claims) == len(rows), "one row per claim"
+    assert set(claims) == {c.id for c in corpus.claims.values() if c.quantity_kind == "Deaths"}
+
+    health = claims["001-health-ministry-164-dead"]
+    assert (health["figure"], health["date"], health["status"], health["articles"]) == ("164", "2022-01-09", "retracted", "001")
+    assert health["claimants"] == "Ministry of Health of Kazakhstan" and health["qualifier"] is None
+
+    official = claims["004-official-227-dead"]
+    assert (official["figure"], official["claimants"], official["articles"], official["status"]) == (
+        "227", "official sources (unnamed)", "004", "disputed")
+    assert claims["004-official-19-law-enforcement-dead"]["figure"] == "19"
+    little_over = claims["002-official-death-toll-over-200"]
+    assert (little_over["figure"], little_over["qualifier"], little_over["articles"]) == ("200", "a little over", "002")
+    rt = claims["000-rt-dozens-dead"]
+    assert (rt["qualifier"], rt["figure"], rt["claimants"], set(rt["articles"].split())) == ("dozens", None, "RT", {"000", "003"})
+    assert claims["000-interior-ministry-10-killed"]["date"] == "2022-01-05"
+    assert claims["002-official-security-force-deaths-couple-of-dozen"]["qualifier"] == "a couple of dozen"
+    authors = claims["004-authors-two-children-gunshot-deaths"]["claimants"].split("; ")
+    assert sorted(authors) == ["Almas Kaisar", "Dmitriy Mazorenko"]
+
+    # dated claims first, in date order
+    dates = [r["date"] for r in rows]
+    dated = [d for d in dates if d]
+    assert dates[: len(dated)] == dated and dated == sorted(dated)
+
+
+# ---------------------------------------------------------------------------------------------
+# 02 contradictions
+
+
+def test_02_contradictions_each_pair_once(store, corpus):
+    rows = example(store, "02")
+    pairs = {frozenset((local(r["claim"]), local(r["otherClaim"]))) for r in rows}
+    assert len(pairs) == len(rows), "each pair once"
+    curated = {frozenset((c.id, o)) for c in corpus.claims.values() for o in c.contradicts}
+    assert pairs == curated
+    index = {frozenset((local(r["claim"]), local(r["otherClaim"]))): r for r in rows}
+
+    def row(a, b):
+        found = index[frozenset((a, b))]
+        return found if local(found["claim"]) == a else {
+            "claimants": found["otherClaimants"], "articles": found["otherArticles"],
+            "otherClaimants": found["claimants"], "otherArticles": found["articles"]}
+
+    retraction = row("001-health-ministry-164-dead", "001-health-ministry-retraction")
+    assert retraction["claimants"] == retraction["otherClaimants"] == "Ministry of Health of Kazakhstan"
+    csto = row("000-author-csto-call-jan-5", "004-authors-tokayev-csto-request")
+    assert (csto["articles"], csto["otherArticles"]) == ("000", "004")
+    assert row("001-leonard-csto-request-january-5", "004-authors-tokayev-csto-request")["claimants"] == "Peter Leonard"
+    identity = row("001-kazakh-security-officials-man-is-uburov", "001-kyrgyz-social-media-man-is-ruzakhunov")
+    assert (identity["claimants"], identity["otherClaimants"]) == ("Kazakh security officials", "social media users in Kyrgyzstan")
+    assert frozenset(("001-kazakh-security-officials-man-is-uburov", "004-authors-detainee-was-ruzakhunov")) in pairs
+    airport = row("000-author-airport-seized-jan-5", "004-authors-seizure-attempts-hospitals-airport")
+    assert sorted(airport["otherClaimants"].split("; ")) == ["Almas Kaisar", "Dmitriy Mazorenko"]
+    tokayev = row("001-tokayev-20000-bandits", "002-baunov-20000-armed-men-did-not-attack")
+    assert (tokayev["claimants"], set(tokayev["articles"].split()), tokayev["otherArticles"]) == (
+        "Kassym-Jomart Tokayev", {"001", "004"}, "002")
+    assert frozenset(("000-author-tokayev-sacked-government", "004-unattributed-government-resigned")) in pairs
+    assert frozenset(("002-baunov-real-death-toll-may-be-far-higher", "004-official-227-dead")) in pairs
+    # an update of a growing count is not a contradiction (data/README.md, curation rules)
+    assert not any("000-early-reports-eight-police-dead" in pair for pair in pairs)
+    assert not any({"001-health-ministry-164-dead", "004-official-227-dead"} <= pair for pair in pairs)
+
+
+# ---------------------------------------------------------------------------------------------
+# 03 Almaty timeline
+
+
+def in_almaty(corpus, place: str) -> bool:
+    while place:
+        if place == "almaty":
+            return True
+        place = corpus.entities[place].located_in if place in corpus.entities else None
+    return False
+
+
+def test_03_almaty_timeline(store, corpus):
+    rows = example(store, "03")
+    events = [local(r["event"]) for r in rows]
+    assert len(events) == len(set(events))
+    low, high = dt.date(2022, 1, 4), dt.date(2022, 1, 11)
+    expected = {e.id for e in corpus.events.values()
+                if e.start and low <= e.start <= high and any(in_almaty(corpus, p) for p in e.places)}
+    assert set(events) == expected
+    starts = [r["start"] for r in rows]
+    assert starts == sorted(starts) and starts[0] >= "2022-01-04" and starts[-1] <= "2022-01-11"
+    row = {local(r["event"]): r for r in rows}
+    for event, start in [("almaty-akimat-seizure", "2022-01-05"), ("almaty-akimat-fire", "2022-01-05"),
+                         ("almaty-airport-seizure", "2022-01-05"), ("republic-square-shooting-january-6", "2022-01-06"),
+                         ("oyan-rally-almaty-january-4", "2022-01-04"), ("almaty-firefights-january-6-10", "2022-01-06")]:
+        assert row[event]["start"] == start, event
+    assert row["almaty-akimat-seizure"]["type"] == "seizure" and row["almaty-akimat-fire"]["type"] == "arson"
+    assert row["almaty-state-tv-buildings-fire"]["type"] == "fire"
+    assert row["almaty-firefights-january-6-10"]["end"] == "2022-01-10"
+    assert "Republic Square" in row["republic-square-shooting-january-6"]["places"]
+    assert "January 6" in row["republic-square-shooting-january-6"]["dateText"]
+    # the akimat is seized and burns before the 6 January shooting on its square
+    assert events.index("almaty-akimat-seizure") < events.index("republic-square-shooting-january-6")
+    for outside in ("masimov-arrest", "csto-request", "state-of-emergency-nationwide", "tokayev-protester-categorisation"):
+        assert outside not in events
+
+
+# ---------------------------------------------------------------------------------------------
+# 04 disputed actors
+
+
+def test_04_actors_whose_claims_others_dispute(store, corpus):
+    rows = example(store, "04")
+    got = {local(r["actor"]): (int(r["disputedClaims"]), int(r["disputedBy"])) for r in rows}
+    contradicts = defaultdict(set)
+    for claim in corpus.claims.values():
+        for other in claim.contradicts:
+            contradicts[claim.id].add(other)
+            contradicts[other].add(claim.id)
+    expected_claims, expected_by = defaultdict(set), defaultdict(set)
+    for claim in corpus.claims.values():
+        for actor in claim.claimed_by:
+            for other in contradicts[claim.id]:
+                if actor not in corpus.claims[other].claimed_by:
+                    expected_claims[actor].add(claim.id)
+                    expected_by[actor].update(corpus.claims[other].claimed_by)
+    assert got == {a: (len(expected_claims[a]), len(expected_by[a])) for a in expected_claims}
+    assert got["tokayev"][0] >= 5 and got["kazakh-security-officials"][0] == 2
+    assert "rt" in got and "kazakh-state-media" in got
+    # the Health Ministry only contradicted itself (its retraction): nobody else disputes it
+    assert "health-ministry" not in got
+    counts = [int(r["disputedClaims"]) for r in rows]
+    assert counts == sorted(counts, reverse=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# 05 outlets
+
+
+def test_05_what_each_outlet_reported(store, corpus):
+    rows = example(store, "05")
+    outlets = {e.id for e in corpus.entities.values() if "MediaOutlet" in e.types}
+    got = {(local(r["outlet"]), local(r["claim"])) for r in rows}
+    assert got == {(who, c.id) for c in corpus.claims.values() for who in c.claimed_by if who in outlets}
+    control = {local(r["outlet"]): r["control"] for r in rows}
+    assert control["rt"] == "state-controlled"  # 000: "the Russian state-owned press ... including the Kremlin’s RT"
+    assert control["tass"] == "not stated in the corpus"
+    assert control["bne-intellinews"] == "not stated in the corpus"
+    rt = {local(r["claim"]) for r in rows if local(r["outlet"]) == "rt"}
+    assert {"000-rt-dozens-dead", "000-rt-three-police-beheaded", "000-rt-ten-police-dead"} <= rt
+    reported = {(local(r["claim"]), local(r["article"])) for r in rows}
+    assert ("000-rt-three-police-beheaded", "003") in reported and ("000-rt-three-police-beheaded", "000") in reported
+
+
+# ---------------------------------------------------------------------------------------------
+# 06 multiply reported
+
+
+def test_06_claims_reported_by_several_articles(store, corpus):
+    rows = example(store, "06")
+    got = {local(r["claim"]): {local(a) for a in r["reportedIn"].split()} for r in rows}
+    assert all(int(r["articles"]) == len(got[local(r["claim"])]) >= 2 for r in rows)
+    expected = defaultdict(set)
+    for claim in corpus.claims.values():
+        expected[claim.id].add(claim.article)
+    for report in corpus.reports:
+        expected[report.claim].add(report.evidence.article)
+    assert got == {c: a for c, a in expected.items() if len(a) > 1}
+    shared_000_003 = {c for c, a in got.items() if a == {"000", "003"}}
+    assert len(shared_000_003) >= 15
+    assert {"000-rt-dozens-dead", "000-rt-three-police-beheaded", "000-author-military-operation-started",
+            "000-correspondent-clashes-smaller-scale", "000-tass-republic-square-shooting"} <= shared_000_003
+    assert got["001-tokayev-20000-bandits"] == {"001", "004"}
+    assert got["004-beisembayev-protesters-mostly-men-20-40"] == {"002", "004"}
+
+
+# ---------------------------------------------------------------------------------------------
+# 07 evidence
+
+
+def test_07_the_quote_and_offsets_slice_the_article_file(store, corpus):
+    rows = example(store, "07")
+    assert len(rows) == 1
+    row = rows[0]
+    assert local(row["claim"]) == "001-health-ministry-164-dead" and local(row["article"]) == "001"
+    assert row["title"] == "Kazakhstan’s unrest narrative derailed by confusion and blackout"
+    expected = corpus.claims["001-health-ministry-164-dead"].evidence[0].quote
+    assert row["quote"] == expected
+    path = DATA / corpus.articles["001"].file
+    with open(path, encoding="utf-8", newline="") as handle:
+        text = handle.read()
+    assert text[int(row["start"]):int(row["end"])] == row["quote"]
+    assert "164 people had been killed" in row["quote"]
+    assert row["annotation"].endswith(f"/annotation/001-{row['start']}-{row['end']}")
+
+
+# ---------------------------------------------------------------------------------------------
+# 08 CSTO states
+
+
+def test_08_exactly_the_states_the_articles_name(store):
+    rows = example(store, "08")
+    # 000: Kyrgyz, Armenian, Tajik forces and Russian soldiers; 001: Armenia, Belarus, Kyrgyzstan,
+    # Tajikistan and Russian troops; 003 and 004: Russia, Belarus, Armenia, Tajikistan, Kyrgyzstan
+    assert [(local(r["state"]), r["name"]) for r in rows] == [
+        ("armenia", "Armenia"), ("belarus", "Belarus"), ("kyrgyzstan", "Kyrgyzstan"), ("russia", "Russia"),
+        ("tajikistan", "Tajikistan")]
+    assert all(int(r["claims"]) >= 2 for r in rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# 09 detained, dismissed, charged
+
+
+def test_09_who_was_detained_dismissed_or_charged(store):
+    rows = example(store, "09")
+    got = defaultdict(set)
+    for r in rows:
+        got[local(r["who"])].add(local(r["event"]))
+    assert got["masimov"] == {"masimov-arrest"}
+    massimov = next(r for r in rows if local(r["who"]) == "masimov")
+    assert massimov["date"] == "2022-01-06" and "high treason" in massimov["statedReasons"]
+    assert got["vikram-ruzakhunov"] == {"ruzakhunov-detention"}
+    assert got["nazarbayev"] == {"nazarbayev-security-council-removal"}
+    assert got["kazakh-government"] == {"government-resignation"}
+    assert got["kyrgyz-detained-citizens-004"] == {"kyrgyz-citizens-detention"}
+    assert got["taraz-police-chief"] == {"taraz-police-chief-suspicion"}
+    assert got["oyan-qazaqstan"] == {"oyan-march-police-detentions"}
+    assert "kazakh-journalists" in got
+    # those who detained or dismissed are not listed as detained or dismissed
+    for actor in ("tokayev", "kazakh-security-forces", "kazakh-police", "interior-ministry"):
+        assert actor not in got, actor
+    dates = [r["date"] for r in rows if r["date"]]
+    assert dates == sorted(dates)
+
+
+# ---------------------------------------------------------------------------------------------
+# 10 standard vocabularies
+
+
+def test_10_answers_through_standard_vocabularies_only(store):
+    slug = next(s for s in EXAMPLES if s.startswith("10-"))
+    sparql = EXAMPLES[slug].sparql
+    body = "\n".join(line for line in sparql.splitlines() if not line.startswith("#"))
+    assert "kz:" not in body and "w3id.org/kzkg/ontology" not in body
+    assert all(f"{prefix}:" in body for prefix in ("prov", "sem", "schema"))
+    rows = run(store, sparql)
+    assert len(rows) == 500  # LIMIT: the corpus has more claims than that
+    attributed = {(r["c"], r["w"]) for r in run(store, "SELECT ?c ?w WHERE { ?c kz:claimedBy ?w }")}
+    appears = {(r["c"], r["a"]) for r in run(store, "SELECT ?c ?a WHERE { ?c kz:reportedIn ?a }")}
+    titles = {r["a"]: r["t"] for r in run(store, "SELECT ?a ?t WHERE { ?a a kz:Article ; dcterms:title ?t }")}
+    about = {(r["c"], r["e"]) for r in run(store, "SELECT ?c ?e WHERE { ?c kz:about ?e . ?e a kz:Event }")}
+    places = {(r["e"], r["p"]) for r in run(store, "SELECT ?e ?p WHERE { ?e kz:place/kz:locatedIn* ?p }")}
+    for row in rows:
+        assert (row["claim"], row["agent"]) in attributed
+        assert (row["claim"], row["article"]) in appears
+        assert titles[row["article"]] == row["articleTitle"]
+        if row["event"]:
+            assert (row["claim"], row["event"]) in about and (row["event"], row["place"]) in places
+    found = {(local(r["claim"]), local(r["agent"]), local(r["article"])) for r in rows}
+    assert ("000-rt-three-police-beheaded", "rt", "000") in found
+    assert ("000-author-airport-seized-jan-5", "bne-correspondent-almaty", "000") in found
