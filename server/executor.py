@@ -173,8 +173,13 @@ def _query_kwargs(job: Job) -> dict[str, Any]:
     return kwargs
 
 
-def _serialise(result: Any, media_type: str, max_results: int, prefixes: Mapping[str, str]) -> tuple[bytes, int | None]:
-    """Write a query result in the negotiated format, refusing more than max_results results."""
+def serialise(result: Any, media_type: str, max_results: int, prefixes: Mapping[str, str]) -> tuple[bytes, int | None]:
+    """Write a query result in the negotiated format, refusing more than max_results results.
+
+    ``result`` is what pyoxigraph's ``Store.query`` returns, or what ``parse_query_results`` /
+    ``parse`` make of a remote store's answer (a QuadParser of triples for a graph): the remote
+    backend reuses this function, so both backends count and refuse in one place.
+    """
     media = BY_MEDIA_TYPE[media_type]
     if isinstance(result, ox.QueryBoolean):
         if media.results is None:
@@ -189,19 +194,22 @@ def _serialise(result: Any, media_type: str, max_results: int, prefixes: Mapping
         try:
             result.serialize(sink, format=ox.QueryResultsFormat.TSV)
         except _TooMany:
-            raise ResultTooLarge(_too_many_message(max_results, "rows")) from None
+            raise ResultTooLarge(too_many_message(max_results, "rows")) from None
         tsv = sink.getvalue()
         if media.results == ox.QueryResultsFormat.TSV:
             return tsv, sink.lines - 1
         return ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=media.results), sink.lines - 1
-    if isinstance(result, ox.QueryTriples):
+    if isinstance(result, (ox.QueryTriples, ox.QuadParser)):
         if media.rdf is None:
             raise QueryFailed(f"a CONSTRUCT or DESCRIBE query cannot be answered as {media_type}")
         sink = _CountingSink(max_results)
         try:
-            result.serialize(sink, format=ox.RdfFormat.N_TRIPLES)
+            if isinstance(result, ox.QueryTriples):
+                result.serialize(sink, format=ox.RdfFormat.N_TRIPLES)
+            else:
+                ox.serialize((quad.triple for quad in result), sink, format=ox.RdfFormat.N_TRIPLES)
         except _TooMany:
-            raise ResultTooLarge(_too_many_message(max_results, "triples")) from None
+            raise ResultTooLarge(too_many_message(max_results, "triples")) from None
         ntriples = sink.getvalue()
         if media.rdf == ox.RdfFormat.N_TRIPLES:
             return ntriples, sink.lines
@@ -210,7 +218,7 @@ def _serialise(result: Any, media_type: str, max_results: int, prefixes: Mapping
     raise QueryFailed(f"unexpected result type {type(result).__name__}")
 
 
-def _too_many_message(limit: int, what: str) -> str:
+def too_many_message(limit: int, what: str) -> str:
     return (f"result too large: the query produces more than {limit} {what}, the limit of this endpoint. "
             f"Add a LIMIT (at most {limit}) or narrow the pattern; use ORDER BY with LIMIT/OFFSET to page.")
 
@@ -222,7 +230,7 @@ def _run_job(stores: dict[str, ox.Store], job: Job) -> Outcome:
         store = stores[job.build_id] = ox.Store.read_only(job.store_path)
     started = time.perf_counter()
     result = store.query(job.query, **_query_kwargs(job))
-    body, count = _serialise(result, job.media_type, job.max_results, job.prefixes)
+    body, count = serialise(result, job.media_type, job.max_results, job.prefixes)
     return Outcome(body, count, time.perf_counter() - started)
 
 

@@ -97,6 +97,12 @@ class QueryShape:
     form: str | None  # SELECT / CONSTRUCT / DESCRIBE / ASK, "UPDATE", or None (not recognisable)
     has_dataset_clause: bool
     services: tuple[ServiceCall, ...] = field(default=())
+    # The graphs FROM / FROM NAMED name, resolved (None: a relative IRI or an undeclared prefix),
+    # so a front for a remote store can check them before the store sees them.
+    dataset_graphs: tuple[str | None, ...] = field(default=())
+    # Prefixes the query's prologue declares itself (a front adds the predeclared ones it lacks).
+    declared_prefixes: frozenset[str] = field(default=frozenset())
+    has_base: bool = False
 
     @property
     def is_update(self) -> bool:
@@ -207,6 +213,8 @@ def scan(query: str, predeclared: Mapping[str, str] | None = None) -> QueryShape
     """
     tokens = list(tokenize(query))
     prefixes: dict[str, str] = dict(predeclared or {})
+    declared: set[str] = set()
+    has_base = False
     form: str | None = None
     index = 0
     while index < len(tokens):  # the prologue
@@ -215,8 +223,10 @@ def scan(query: str, predeclared: Mapping[str, str] | None = None) -> QueryShape
             name = tokens[index + 1].text
             if name.endswith(":") and tokens[index + 2].kind == "IRI":
                 prefixes[name[:-1]] = _iri_value(tokens[index + 2].text)
+                declared.add(name[:-1])
             index += 3
         elif word in {"BASE", "VERSION"}:
+            has_base = has_base or word == "BASE"
             index += 2
         else:
             break
@@ -227,6 +237,7 @@ def scan(query: str, predeclared: Mapping[str, str] | None = None) -> QueryShape
         elif word in UPDATE_KEYWORDS:
             form = "UPDATE"
     has_dataset_clause = any(t.kind == "NAME" and t.text.upper() == "FROM" for t in tokens[index:])
+    dataset_graphs = tuple(_dataset_graphs(tokens[index:], prefixes)) if has_dataset_clause else ()
 
     services: list[ServiceCall] = []
     if _SERVICE_WORD_RE.search(query):
@@ -237,7 +248,36 @@ def scan(query: str, predeclared: Mapping[str, str] | None = None) -> QueryShape
                 if (call.iri, call.silent) not in seen:
                     seen.add((call.iri, call.silent))
                     services.append(call)
-    return QueryShape(form=form, has_dataset_clause=has_dataset_clause, services=tuple(services))
+    return QueryShape(form=form, has_dataset_clause=has_dataset_clause, services=tuple(services),
+                      dataset_graphs=dataset_graphs, declared_prefixes=frozenset(declared), has_base=has_base)
+
+
+def _dataset_graphs(tokens: list[Token], prefixes: Mapping[str, str]) -> Iterator[str | None]:
+    """The graph IRI after each FROM / FROM NAMED (None when it cannot be resolved to an absolute IRI)."""
+    for index, token in enumerate(tokens):
+        if token.kind != "NAME" or token.text.upper() != "FROM":
+            continue
+        following = tokens[index + 1 : index + 3]
+        named = bool(following) and following[0].kind == "NAME" and following[0].text.upper() == "NAMED"
+        target = following[1] if named and len(following) > 1 else (following[0] if following else None)
+        yield _resolve(target, prefixes)
+
+
+def _resolve(token: Token | None, prefixes: Mapping[str, str]) -> str | None:
+    """An IRI or prefixed-name token as an absolute IRI, or None."""
+    if token is None:
+        return None
+    if token.kind == "IRI":
+        iri = _iri_value(token.text)
+    elif token.kind == "PNAME":
+        prefix, _, local = token.text.partition(":")
+        namespace = prefixes.get(prefix)
+        if namespace is None:
+            return None
+        iri = namespace + _LOCAL_ESCAPE_RE.sub(r"\1", local)
+    else:
+        return None
+    return iri if _SCHEME_RE.match(iri) else None
 
 
 def _service_calls(query: str, tokens: list[Token], prefixes: Mapping[str, str]) -> Iterator[ServiceCall]:
