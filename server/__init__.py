@@ -10,21 +10,36 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
-
-from kzkg_server.state import GraphService
+from flask import Flask, Response
 
 DEFAULTS: dict[str, Any] = {
     # Where `kzkg build` publishes releases; the served graph is <BUILD_DIR>/current.
     "BUILD_DIR": str(Path.cwd() / "build"),
-    # A remote SPARQL 1.1 endpoint to put in front of instead of the embedded store (None: embedded).
+    # A remote SPARQL 1.1 endpoint to put in front of instead of the embedded store (None: embedded),
+    # loaded with `kzkg publish` (see server/remote.py). STORE_AUTH: "basic" or "digest".
     "STORE_URL": None,
     "STORE_USER": None,
     "STORE_PASSWORD": None,
+    "STORE_AUTH": "basic",
+    # The store's silent row cap (Virtuoso's ResultSetMaxRows, 10000 by default): an answer that
+    # reaches it may be cut short and is refused. 0: the store has no such cap.
+    "STORE_MAX_ROWS": 10_000,
+    # "explicit": name kzkg's graphs as default-graph-uri and named-graph-uri on every query (any
+    # store); "native": trust the store's own default graph to be the union of kzkg's graphs.
+    "STORE_DATASET": "explicit",
+    # The store's per-query time limit as a parameter template ("timeout={ms}" Virtuoso,
+    # "timeout={s}" Fuseki/GraphDB); "auto" detects Virtuoso; None sends nothing.
+    "STORE_TIMEOUT_PARAM": "auto",
+    # Seconds a remote store's build id (its release record) is trusted before it is read again.
+    "STORE_CHECK_SECONDS": 5.0,
+    # Bytes of one remote answer read at most.
+    "STORE_MAX_BYTES": 256_000_000,
     # Public-endpoint limits: wall-clock seconds per query, rows per result, bytes per request.
     "QUERY_TIMEOUT": 10.0,
     "MAX_RESULTS": 10_000,
     "MAX_CONTENT_LENGTH": 1_000_000,
+    # Bytes of one form field (Flask 3.1's own default is 500 kB); None: MAX_CONTENT_LENGTH.
+    "MAX_FORM_MEMORY_SIZE": None,
     # SERVICE endpoints a query may call (exact IRIs); everything else is refused. Wikidata's and
     # DBpedia's by default, so users can join our claims with their facts in one query
     # (KZKG_SERVICE_ALLOWLIST='["https://…"]' replaces the list; '[]' turns federation off).
@@ -47,15 +62,34 @@ DEFAULTS: dict[str, Any] = {
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Application factory: defaults, then ``KZKG_*`` environment variables, then ``test_config``."""
+    # Imported here, not at the top: `python -m kzkg_server.executor` (each query child) imports this
+    # package first, and must not find its own module already imported by it.
+    from kzkg_server.executor import QueryError
+    from kzkg_server.state import GraphService
+
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env(prefix="KZKG")
     if test_config is not None:
         app.config.from_mapping(test_config)
 
+    # Flask 3.1 refuses form fields beyond MAX_FORM_MEMORY_SIZE (500 kB by default) with a 413 of
+    # its own, below MAX_CONTENT_LENGTH: a 600 kB query posted as a form would be refused while the
+    # same query as application/sparql-query passed, and the 413 would name the wrong limit. A form
+    # field cannot be larger than its body, so one limit — the body's — applies to both.
+    if app.config.get("MAX_FORM_MEMORY_SIZE") is None:
+        app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
+
     app.extensions["kzkg"] = GraphService.from_config(app.config)
 
     from kzkg_server import dumps, pages, sparql
+
+    @app.errorhandler(QueryError)
+    def _store_error(error: QueryError) -> Response:
+        """A store that failed or refused (remote: unreachable, timed out, cut short) is a plain-text
+        status with the reason, on every page — never a stack trace or an empty page."""
+        return Response(error.message.rstrip("\n") + "\n", status=error.status, mimetype="text/plain",
+                        headers={"Cache-Control": "no-store"})
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)

@@ -96,10 +96,17 @@ def media_type_for(name: str) -> str:
 
 
 def _release() -> Release:
+    """The local release of the served build: 503 before the first build; 404 on a server in front
+    of a remote store that has no local copy of the build the store holds (the files are where
+    that build was made, or one `kzkg build` away)."""
     try:
-        return current_app.extensions["kzkg"].release()
+        served = current_app.extensions["kzkg"].served()
     except NoReleaseError as missing:
         abort(503, description=str(missing))
+    if served.release is None:
+        abort(404, description=f"This server answers from a remote SPARQL store (build {served.build_id or 'unknown'}) "
+                               f"and has no local copy of that build, so it offers no dump files.")
+    return served.release
 
 
 def list_dumps(release: Release) -> list[DumpFile]:

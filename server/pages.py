@@ -12,8 +12,11 @@ HTML for a browser, Turtle / JSON-LD / N-Triples / RDF-XML (and TriG / N-Quads, 
 article graphs) by ``Accept`` or ``?format=``, negotiated with the shared table in
 ``kzkg_server.media``; 404 for an IRI the graph does not mention; 406 for a type it cannot write.
 
-Everything is read from the served release's read-only store (``GraphService.store()``) per
-request; no graph is held at module level, so a rebuild is picked up by the next request.
+Everything is read per request through the served backend's :class:`~kzkg_server.backend.GraphReader`
+(the release's read-only store, or a remote SPARQL store behind ``kzkg serve --store``); no graph
+is held at module level, so a rebuild is picked up by the next request. A remote reader fetches
+a subject's statements in one round trip and labels in batches (``Labeller.warm``), so a page
+costs a few dozen queries to the store, not one per label.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from kzkg.examples import load_examples
 from kzkg.namespaces import KZ, OA, PREFIXES
 from kzkg.store import NoReleaseError, Release
+from kzkg_server.backend import GraphReader, Row, Served
 from kzkg_server.media import ALIASES, GRAPH_TYPES, MediaType, negotiate
 
 bp = Blueprint("pages", __name__)
@@ -108,12 +112,18 @@ def install_static_assets(npm: str | None = None) -> None:
 # helpers shared by the views
 
 
-def _store() -> tuple[Release, ox.Store]:
-    """The served release and its store, or a 503 that says a build is needed."""
+def _reader() -> tuple[Served, GraphReader]:
+    """What is served and a reader for this request, or a 503 that says a build is needed.
+
+    A remote store that cannot be reached raises the backend's QueryError, which the app answers
+    as a plain-text 502/503/504 (see create_app).
+    """
+    service = current_app.extensions["kzkg"]
     try:
-        return current_app.extensions["kzkg"].store()
+        served = service.served()
     except NoReleaseError as missing:
         abort(503, description=str(missing))
+    return served, service.backend.reader(served, float(current_app.config["QUERY_TIMEOUT"]))
 
 
 def _base() -> str:
@@ -129,7 +139,7 @@ def local_href(iri: str) -> str:
     return iri
 
 
-def _select(store: ox.Store, query: str, this: ox.NamedNode) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+def _select(store: GraphReader, query: str, this: ox.NamedNode) -> list[Row]:
     """Run a SELECT about one resource, written with ``?this`` where the resource goes.
 
     ``?this`` becomes the IRI token ``<…>``: the IRI was validated by ox.NamedNode, which refuses
@@ -138,9 +148,9 @@ def _select(store: ox.Store, query: str, this: ox.NamedNode) -> list[dict[str, o
     which leaves ``BIND(?this …)`` in a group unbound and makes the engine scan before filtering.)
     All graphs are queried as one: facts live in per-article and entity graphs.
     """
-    solutions = store.query(query.replace("?this", str(this)), prefixes=PREFIXES, use_default_graph_as_union=True)
-    names = [v.value for v in solutions.variables]
-    return [{name: row[name] for name in names if row[name] is not None} for row in solutions]
+    rows = store.select(query.replace("?this", str(this)))
+    store.warm((term for row in rows for term in row.values() if isinstance(term, ox.NamedNode)), LABEL_PREDICATES)
+    return rows
 
 
 def _number(term: ox.Literal | None) -> int | None:
@@ -182,7 +192,7 @@ class FactGroup:
 class Labeller:
     """Labels for IRIs, looked up in the store once each per request."""
 
-    def __init__(self, store: ox.Store, base: str):
+    def __init__(self, store: GraphReader, base: str):
         self.store = store
         self.base = base
         self.cache: dict[str, str] = {}
@@ -192,13 +202,19 @@ class Labeller:
             self.cache[iri] = self._lookup(iri) or self._fallback(iri)
         return self.cache[iri]
 
+    def warm(self, terms: Iterable[ox.NamedNode | ox.BlankNode | ox.Literal]) -> None:
+        """Announce the IRIs about to be labelled, so a remote reader fetches their labels in one
+        round trip (the embedded reader ignores it)."""
+        self.store.warm((t for t in terms if isinstance(t, ox.NamedNode) and t.value not in self.cache),
+                        LABEL_PREDICATES)
+
     def has_label(self, iri: str) -> bool:
         return bool(self._lookup(iri))
 
     def _lookup(self, iri: str) -> str:
         node = ox.NamedNode(iri)
         for predicate in LABEL_PREDICATES:
-            found = [q.object for q in self.store.quads_for_pattern(node, ox.NamedNode(predicate), None, None)
+            found = [q.object for q in self.store.quads(node, ox.NamedNode(predicate), None)
                      if isinstance(q.object, ox.Literal)]
             if found:
                 english = [lit for lit in found if (lit.language or "en").startswith("en")]
@@ -232,10 +248,11 @@ class Labeller:
     def facts_out(self, subject: ox.NamedNode | ox.BlankNode, depth: int = 0,
                   skip: frozenset[str] = frozenset()) -> list[FactGroup]:
         grouped: dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]] = defaultdict(list)
-        for quad in self.store.quads_for_pattern(subject, None, None, None):
+        for quad in self.store.quads(subject, None, None):
             if quad.predicate.value in skip or quad.object in grouped[quad.predicate.value]:
                 continue
             grouped[quad.predicate.value].append(quad.object)
+        self.warm([ox.NamedNode(p) for p in grouped] + [o for objs in grouped.values() for o in objs])
         return [FactGroup(self.term(ox.NamedNode(p)), [self._value(subject, o, depth) for o in sorted(objs, key=_sort_key)])
                 for p, objs in sorted(grouped.items(), key=lambda item: self.label(item[0])) if objs]
 
@@ -250,7 +267,7 @@ class Labeller:
     def facts_in(self, obj: ox.NamedNode) -> tuple[list[FactGroup], bool]:
         grouped: dict[str, list[ox.NamedNode | ox.BlankNode]] = defaultdict(list)
         truncated = False
-        for count, quad in enumerate(self.store.quads_for_pattern(None, None, obj, None)):
+        for count, quad in enumerate(self.store.quads(None, None, obj, limit=MAX_INCOMING + 1)):
             if count >= MAX_INCOMING:
                 truncated = True
                 break
@@ -259,15 +276,16 @@ class Labeller:
                 subject = self._named_ancestor(subject) or subject
             if subject not in grouped[quad.predicate.value]:
                 grouped[quad.predicate.value].append(subject)
+        self.warm([ox.NamedNode(p) for p in grouped] + [s for subs in grouped.values() for s in subs])
         groups = [FactGroup(self.term(ox.NamedNode(p)),
-                            [self.term(s, MAX_BNODE_DEPTH) for s in sorted(subs, key=lambda s: self.label(s.value)
-                                                                           if isinstance(s, ox.NamedNode) else s.value)])
+                            [self.term(s, MAX_BNODE_DEPTH) for s in sorted(subs, key=lambda s: (self.label(s.value), s.value)
+                                                                           if isinstance(s, ox.NamedNode) else ("", s.value))])
                   for p, subs in sorted(grouped.items(), key=lambda item: self.label(item[0]))]
         return groups, truncated
 
     def _named_ancestor(self, node: ox.BlankNode, depth: int = 0) -> ox.NamedNode | None:
         """The IRI a blank node hangs from (an annotation's target hangs from the annotation)."""
-        for quad in self.store.quads_for_pattern(None, None, node, None):
+        for quad in self.store.quads(None, None, node):
             if isinstance(quad.subject, ox.NamedNode):
                 return quad.subject
             if isinstance(quad.subject, ox.BlankNode) and depth < MAX_BNODE_DEPTH:
@@ -337,14 +355,14 @@ def choose_type(format_name: str | None) -> MediaType | None:
     return negotiate(accept, RESOURCE_TYPES)
 
 
-def resource_exists(store: ox.Store, node: ox.NamedNode) -> bool:
+def resource_exists(store: GraphReader, node: ox.NamedNode) -> bool:
     """Whether the graph mentions the IRI at all: as a subject, an object, or a named graph."""
-    return (next(iter(store.quads_for_pattern(node, None, None, None)), None) is not None
-            or next(iter(store.quads_for_pattern(None, None, node, None)), None) is not None
-            or store.contains_named_graph(node))
+    return (next(iter(store.quads(node, None, None)), None) is not None
+            or next(iter(store.quads(None, None, node, limit=1)), None) is not None
+            or store.has_graph(node))
 
 
-def description_quads(store: ox.Store, node: ox.NamedNode) -> Iterator[ox.Quad]:
+def description_quads(store: GraphReader, node: ox.NamedNode) -> Iterator[ox.Quad]:
     """The resource's symmetric concise bounded description, kept in the graphs that state it.
 
     Out: every statement about it, following blank nodes and hash IRIs of the resource (an
@@ -370,7 +388,7 @@ def description_quads(store: ox.Store, node: ox.NamedNode) -> Iterator[ox.Quad]:
         if subject in visited:
             continue
         visited.add(subject)
-        for quad in emit(store.quads_for_pattern(subject, None, None, None)):
+        for quad in emit(store.quads(subject, None, None)):
             if (isinstance(quad.object, ox.BlankNode) or _is_part_of(quad.object, subject)
                     or (subject == node and quad.predicate == evidence)):
                 todo.append(quad.object)
@@ -382,12 +400,12 @@ def description_quads(store: ox.Store, node: ox.NamedNode) -> Iterator[ox.Quad]:
         if target in climbed:
             continue
         climbed.add(target)
-        for quad in emit(store.quads_for_pattern(None, None, target, None)):
+        for quad in emit(store.quads(None, None, target)):
             if isinstance(quad.subject, ox.BlankNode) or "#" in quad.subject.value:
                 up.append(quad.subject)
             yield quad
-    if store.contains_named_graph(node):
-        yield from emit(store.quads_for_pattern(None, None, None, node))
+    if store.has_graph(node):
+        yield from emit(store.quads(None, None, None, node))
 
 
 def _is_part_of(term: ox.NamedNode | ox.BlankNode | ox.Literal, owner: ox.NamedNode | ox.BlankNode) -> bool:
@@ -415,7 +433,7 @@ def serialise(quads: Iterable[ox.Quad], media: MediaType) -> bytes:
 @bp.get("/id/<path:rest>")
 def resource(rest: str) -> Response:
     """Resolve https://w3id.org/kzkg/id/<rest>: HTML or RDF by negotiation, 404/406 otherwise."""
-    release, store = _store()
+    served, store = _reader()
     iri = _base() + rest
     try:
         node = ox.NamedNode(iri)
@@ -429,14 +447,17 @@ def resource(rest: str) -> Response:
         abort(404, description=f"The graph says nothing about {iri}.")
 
     if media is HTML:
-        body = render_resource(store, node, release).encode("utf-8")
+        body = render_resource(store, node, served).encode("utf-8")
     else:
         body = serialise(description_quads(store, node), media)
     # Werkzeug adds "; charset=utf-8" to text/* types; the RDF application/* types are UTF-8 by spec.
     response = Response(body, mimetype=media.media_type)
     response.vary.add("Accept")
     response.headers["Content-Location"] = request.path + (f"?format={media.names[0]}" if media is not HTML else "")
-    response.set_etag(f"{release.build_id}-{media.names[0]}")
+    if served.build_id is None:  # a remote store with no release record: no way to tell when it changes
+        response.cache_control.no_cache = True
+        return response
+    response.set_etag(f"{served.build_id}-{media.names[0]}")
     response.cache_control.public = True
     response.cache_control.max_age = 300
     return response.make_conditional(request)
@@ -535,16 +556,16 @@ def annotation_anchor(annotation: ox.NamedNode | ox.BlankNode, base: str) -> str
     return "ann-" + re.sub(r"[^A-Za-z0-9_-]+", "-", value)
 
 
-def _types(store: ox.Store, node: ox.NamedNode) -> set[str]:
-    return {q.object.value for q in store.quads_for_pattern(node, ox.NamedNode(RDF_TYPE), None, None)}
+def _types(store: GraphReader, node: ox.NamedNode) -> set[str]:
+    return {q.object.value for q in store.quads(node, ox.NamedNode(RDF_TYPE), None)}
 
 
-def _objects(store: ox.Store, node: ox.NamedNode, predicate: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
-    found = [q.object for q in store.quads_for_pattern(node, ox.NamedNode(predicate), None, None)]
+def _objects(store: GraphReader, node: ox.NamedNode, predicate: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
+    found = [q.object for q in store.quads(node, ox.NamedNode(predicate), None)]
     return sorted(dict.fromkeys(found), key=_sort_key)
 
 
-def render_resource(store: ox.Store, node: ox.NamedNode, release: Release) -> str:
+def render_resource(store: GraphReader, node: ox.NamedNode, served: Served) -> str:
     """Build the page of one resource: header, kind-specific sections, then all facts out and in."""
     base = _base()
     labels = Labeller(store, base)
@@ -562,12 +583,12 @@ def render_resource(store: ox.Store, node: ox.NamedNode, release: Release) -> st
         "links": [labels.term(o) for o in _objects(store, node, SKOS_EXACT) if isinstance(o, ox.NamedNode)],
         "facts_out": labels.facts_out(node, skip=HEADER_PREDICATES),
         "formats": [(m.names[0], m.media_type) for m in RESOURCE_TYPES],
-        "build_id": release.build_id,
+        "build_id": served.build_id or "",
         "claim": None,
         "claims": [],
         "quotes": [],
         "article": None,
-        "is_graph": store.contains_named_graph(node),
+        "is_graph": store.has_graph(node),
         "roles": _roles(store, node, labels),
     }
     context["facts_in"], context["facts_in_truncated"] = labels.facts_in(node)
@@ -578,7 +599,7 @@ def render_resource(store: ox.Store, node: ox.NamedNode, release: Release) -> st
     if is_claim or is_annotation:
         context["quotes"] = _quotes(store, node, labels)
     if is_article:
-        context["article"] = _article(store, node, labels, release)
+        context["article"] = _article(store, node, labels, served.release)
         context["article"]["meta"] = [
             (name, [labels.term(o) for o in _objects(store, node, predicate)])
             for name, predicate in (("Publisher", str(KZ.publisher)), ("Byline", str(KZ.byline)),
@@ -592,7 +613,7 @@ def render_resource(store: ox.Store, node: ox.NamedNode, release: Release) -> st
     return render_template("resource.html", **context)
 
 
-def _claim_relations(store: ox.Store, node: ox.NamedNode, labels: Labeller) -> dict[str, dict[str, list[TermView]]]:
+def _claim_relations(store: GraphReader, node: ox.NamedNode, labels: Labeller) -> dict[str, dict[str, list[TermView]]]:
     """contradicts/corroborates for the resource's claims, read in both directions.
 
     Both are symmetric (the data states each pair once; a reasoner may add the reverse and the
@@ -604,6 +625,9 @@ def _claim_relations(store: ox.Store, node: ox.NamedNode, labels: Labeller) -> d
         bucket = relations[row["claim"].value][kind]
         if all(t.value != row["other"].value for t in bucket):
             bucket.append(labels.term(row["other"]))
+    for buckets in relations.values():  # in label order, not the store's order of answers
+        for bucket in buckets.values():
+            bucket.sort(key=lambda term: (term.label, term.value))
     return relations
 
 
@@ -616,7 +640,7 @@ class RoleRow:
     articles: list[TermView]
 
 
-def _roles(store: ox.Store, node: ox.NamedNode, labels: Labeller) -> list[RoleRow]:
+def _roles(store: GraphReader, node: ox.NamedNode, labels: Labeller) -> list[RoleRow]:
     rows: dict[str, RoleRow] = {}
     for row in _select(store, ROLES_OF, node):
         statement = row["statement"]
@@ -629,7 +653,7 @@ def _roles(store: ox.Store, node: ox.NamedNode, labels: Labeller) -> list[RoleRo
     return sorted(rows.values(), key=lambda r: (r.role, r.statement.value))
 
 
-def _claims_of(store: ox.Store, node: ox.NamedNode, labels: Labeller,
+def _claims_of(store: GraphReader, node: ox.NamedNode, labels: Labeller,
                relations: dict[str, dict[str, list[TermView]]]) -> list[ClaimRow]:
     rows: dict[str, ClaimRow] = {}
     for row in _select(store, CLAIMS_OF, node):
@@ -652,10 +676,12 @@ def _claims_of(store: ox.Store, node: ox.NamedNode, labels: Labeller,
     return sorted(rows.values(), key=lambda r: (r.date or "9999", r.claim.value))
 
 
-def _article_claims(store: ox.Store, node: ox.NamedNode, labels: Labeller,
+def _article_claims(store: GraphReader, node: ox.NamedNode, labels: Labeller,
                     relations: dict[str, dict[str, list[TermView]]]) -> list[ClaimRow]:
     rows = []
-    for row in _select(store, ARTICLE_CLAIMS, node):
+    found = _select(store, ARTICLE_CLAIMS, node)
+    store.warm((row["claim"] for row in found), (str(KZ.status), str(KZ.claimDate)))
+    for row in found:
         claim = row["claim"]
         entry = ClaimRow(labels.term(claim), roles=["reported"])
         status = _objects(store, claim, str(KZ.status))
@@ -669,7 +695,7 @@ def _article_claims(store: ox.Store, node: ox.NamedNode, labels: Labeller,
     return sorted(rows, key=lambda r: r.claim.value)
 
 
-def _claim_details(store: ox.Store, node: ox.NamedNode, labels: Labeller,
+def _claim_details(store: GraphReader, node: ox.NamedNode, labels: Labeller,
                    relations: dict[str, list[TermView]] | None) -> dict[str, object]:
     """The fields a reader wants first on a claim page, each a list (any may be empty)."""
 
@@ -695,7 +721,7 @@ def _claim_details(store: ox.Store, node: ox.NamedNode, labels: Labeller,
     }
 
 
-def _quotes(store: ox.Store, node: ox.NamedNode, labels: Labeller) -> list[Quote]:
+def _quotes(store: GraphReader, node: ox.NamedNode, labels: Labeller) -> list[Quote]:
     base = _base()
     quotes: dict[str, Quote] = {}
     for row in _select(store, EVIDENCE_OF, node):
@@ -795,7 +821,7 @@ def segment_text(text: str, highlights: list[Highlight]) -> list[Segment]:
 SOURCE_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
-def article_text(release: Release, store: ox.Store, node: ox.NamedNode) -> str | None:
+def article_text(release: Release | None, store: GraphReader, node: ox.NamedNode) -> str | None:
     """The article's full text, from the release, or from the data folder the release was built from.
 
     The manifest maps article ids to files (``articles: {"001": "articles/001_….txt"}``, relative
@@ -803,11 +829,13 @@ def article_text(release: Release, store: ox.Store, node: ox.NamedNode) -> str |
     carries its texts is self-contained), ``<release>/articles/<NNN>.txt``, then the same relative
     path in the source checkout's data folder; finally a kz:text / schema:text literal. A text
     from outside the release could have changed since the build, which is why quotes are checked
-    against their offsets before they are drawn (see place_quote).
+    against their offsets before they are drawn (see place_quote). A server in front of a remote
+    store may have no release of the served build: the text then comes from the graph, which
+    carries it as schema:articleBody so that the data is self-contained.
     """
     number = node.value.rstrip("/").rsplit("/", 1)[-1]
     try:
-        entry = release.manifest.get("articles", {}).get(number)
+        entry = release.manifest.get("articles", {}).get(number) if release is not None else None
     except (FileNotFoundError, ValueError, AttributeError):
         entry = None
     if isinstance(entry, dict):
@@ -815,23 +843,24 @@ def article_text(release: Release, store: ox.Store, node: ox.NamedNode) -> str |
     candidates: list[Path] = []
     if isinstance(entry, str) and Path(entry).is_absolute():
         candidates.append(Path(entry))
-    elif isinstance(entry, str):
+    elif isinstance(entry, str) and release is not None:
         candidates.append(release.path / entry)
-    candidates.append(release.path / "articles" / f"{number}.txt")
+    if release is not None:
+        candidates.append(release.path / "articles" / f"{number}.txt")
     if isinstance(entry, str) and not Path(entry).is_absolute():
         candidates.append(SOURCE_DATA_DIR / entry)
     for candidate in candidates:
         if candidate.is_file():
             # bytes → str without newline translation, so offsets count the file's own characters
             return candidate.read_bytes().decode("utf-8")
-    for predicate in (str(KZ.text), "http://schema.org/text", "https://schema.org/text"):
+    for predicate in (str(KZ.text), "http://schema.org/articleBody", "http://schema.org/text", "https://schema.org/text"):
         for obj in _objects(store, node, predicate):
             if isinstance(obj, ox.Literal):
                 return obj.value
     return None
 
 
-def _article(store: ox.Store, node: ox.NamedNode, labels: Labeller, release: Release) -> dict[str, object]:
+def _article(store: GraphReader, node: ox.NamedNode, labels: Labeller, release: Release | None) -> dict[str, object]:
     base = _base()
     annotations: dict[str, dict[str, object]] = {}
     for row in _select(store, ANNOTATIONS_ON, node):

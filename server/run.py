@@ -70,8 +70,9 @@ def gunicorn_options(host: str, port: int, workers: int, config: Mapping[str, An
 
 
 def _start_query_processes(worker: Any) -> None:
-    """Right after the fork, start this worker's executor children, so they are importing
-    pyoxigraph while the worker waits for its first request instead of during it."""
+    """Right after the fork, start this worker's per-process resources (the embedded store's
+    executor children, which then import pyoxigraph while the worker waits for its first request
+    instead of during it; nothing for a remote store)."""
     from kzkg_server.sparql import runtime
 
     runtime(worker.wsgi)

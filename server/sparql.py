@@ -11,14 +11,22 @@ The dataset
     The service description (``GET /sparql``) states this with ``sd:UnionDefaultGraph``.
 
 Read-only, bounded, cacheable
-    Updates (``update=``, ``application/sparql-update``, LOAD...) get 403. Each query runs in a
-    killable child process (:mod:`kzkg_server.executor`) under ``QUERY_TIMEOUT`` (503 when it
-    passes) and ``MAX_RESULTS`` (400 "result too large" — never silent truncation); request bodies
-    are limited by ``MAX_CONTENT_LENGTH`` (413). SERVICE is refused unless its endpoint IRI is in
-    ``SERVICE_ALLOWLIST`` (checked with :mod:`kzkg_server.sparql_scan` before the query runs).
-    A response depends only on (build id, query, dataset, media type), so it carries an ETag of
-    those, answers If-None-Match with 304, and is kept in an in-process LRU that a new build id
-    invalidates by construction.
+    Updates (``update=``, ``application/sparql-update``, LOAD...) get 403. Each query runs under
+    ``QUERY_TIMEOUT`` (503 when it passes) and ``MAX_RESULTS`` (400 "result too large" — never
+    silent truncation); request bodies (and form fields: Flask's own MAX_FORM_MEMORY_SIZE is
+    aligned with it) are limited by ``MAX_CONTENT_LENGTH`` (413). SERVICE is refused unless its
+    endpoint IRI is in ``SERVICE_ALLOWLIST`` (checked with :mod:`kzkg_server.sparql_scan` before
+    the query runs). A response depends only on (build id, query, dataset, media type), so it
+    carries an ETag of those, answers If-None-Match with 304, and is kept in an in-process LRU
+    that a new build id invalidates by construction.
+
+Backends
+    All of the above is decided here, in front; the query itself goes to the served backend
+    (:mod:`kzkg_server.backend`): the embedded release store, where each query runs in a killable
+    child process (:mod:`kzkg_server.executor`), or a remote SPARQL store (``STORE_URL``,
+    :mod:`kzkg_server.remote`), which keeps the same promises (union default graph, no silently
+    truncated answer, the time limit) by its own means. A remote store without a release record
+    has no build id: its answers are neither cached nor given an ETag.
 """
 
 from __future__ import annotations
@@ -38,10 +46,12 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from kzkg.namespaces import PREFIXES
-from kzkg.store import NoReleaseError, Release
-from kzkg_server.executor import Dataset, ExecutorPool, Job, Outcome, QueryError
+from kzkg.store import NoReleaseError
+from kzkg_server.backend import Answer, QueryRequest, Served, Statistics
+from kzkg_server.executor import Dataset, QueryError
 from kzkg_server.media import GRAPH_TYPES, RESULT_TYPES, MediaType, negotiate
 from kzkg_server.sparql_scan import QueryShape, scan
+from kzkg_server.state import GraphService
 
 bp = Blueprint("sparql", __name__)
 
@@ -149,16 +159,16 @@ class ResponseCache:
 
 @dataclass
 class Runtime:
-    """What one server process keeps for the endpoint: its executor pool, caches and statistics.
+    """What one server process keeps for the endpoint: its response cache and statistics.
 
-    Created by the first request in each process (after gunicorn's fork, never before).
+    Created by the first request in each process (after gunicorn's fork, never before), which
+    also starts the backend's per-process resources (the embedded store's executor children).
     """
 
     pid: int
-    pool: ExecutorPool
     cache: ResponseCache
     last_build: str | None = None
-    statistics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    statistics: dict[str, Statistics] = field(default_factory=dict)
 
 
 @dataclass
@@ -182,17 +192,21 @@ def runtime(app: Flask | None = None) -> Runtime:
             config = app.config
             current = holder.runtime = Runtime(
                 pid=os.getpid(),
-                pool=ExecutorPool(size=int(config.get("QUERY_EXECUTORS", 2)),
-                                  memory_limit=config.get("QUERY_MEMORY_LIMIT")),
                 cache=ResponseCache(int(config.get("QUERY_CACHE_SIZE", 1024)),
                                     int(config.get("QUERY_CACHE_MAX_BYTES", 64_000_000))),
             )
+            _service(app).backend.start()
         return current
 
 
-def _release() -> Release:
+def _service(app: Flask | None = None) -> GraphService:
+    return (app or current_app).extensions["kzkg"]
+
+
+def _served() -> Served:
+    """What is served now; 503 before the first build, the backend's error when its store is down."""
     try:
-        return current_app.extensions["kzkg"].release()
+        return _service().served()
     except NoReleaseError as missing:
         raise ProtocolError(503, f"no graph is published yet: {missing}") from None
 
@@ -223,8 +237,14 @@ def _query_error(error: QueryError) -> Response:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(error: RequestEntityTooLarge) -> Response:
+    """Name the limit that applied: the body's, or a smaller form-field limit if one is configured."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    return _text(413, f"request too large: this endpoint accepts request bodies up to {limit} bytes")
+    form_limit = current_app.config.get("MAX_FORM_MEMORY_SIZE")
+    message = f"request too large: this endpoint accepts request bodies up to {limit} bytes"
+    if (request.mimetype == "application/x-www-form-urlencoded" and form_limit is not None
+            and (limit is None or form_limit < limit)):
+        message += f" and form fields (such as query=) up to {form_limit} bytes"
+    return _text(413, message)
 
 
 def _not_acceptable(offered: tuple[MediaType, ...], what: str) -> ProtocolError:
@@ -234,26 +254,35 @@ def _not_acceptable(offered: tuple[MediaType, ...], what: str) -> ProtocolError:
                               f"available: {choices}")
 
 
-def _cacheable(response: Response, etag: str) -> Response:
+def _cacheable(response: Response, etag: str | None) -> Response:
+    """Validators and caching headers; without an ETag (a remote store with no build id, so no way
+    to tell when its answers change) the answer must be revalidated every time."""
     response.headers.update(CORS_HEADERS)
+    response.headers["Vary"] = "Accept, Accept-Encoding"
+    if etag is None:
+        response.headers["Cache-Control"] = "no-cache"
+        return response
     response.set_etag(etag.strip('"'))
     response.headers["Cache-Control"] = f"public, max-age={int(current_app.config.get('SPARQL_CACHE_MAX_AGE', 300))}"
-    response.headers["Vary"] = "Accept, Accept-Encoding"
     return response
 
 
-def _etag(*parts: Any) -> str:
+def _etag(*parts: Any) -> str | None:
+    """An ETag of the parts, led by the build id (None: no build id, no ETag)."""
+    if parts[0] is None:
+        return None
     digest = hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:24]
     return f'"{parts[0]}-{digest}"'
 
 
-def _not_modified(etag: str) -> Response | None:
-    if request.method in {"GET", "HEAD"} and request.if_none_match and request.if_none_match.contains_weak(etag.strip('"')):
+def _not_modified(etag: str | None) -> Response | None:
+    if (etag is not None and request.method in {"GET", "HEAD"} and request.if_none_match
+            and request.if_none_match.contains_weak(etag.strip('"'))):
         return _cacheable(Response(status=304), etag)
     return None
 
 
-def _body_response(body: bytes, media_type: str, etag: str, timing: str | None = None) -> Response:
+def _body_response(body: bytes, media_type: str, etag: str | None, timing: str | None = None) -> Response:
     response = Response(body, mimetype=media_type)
     if timing:
         response.headers["Server-Timing"] = timing
@@ -385,53 +414,43 @@ def answer_query(query: str) -> Response:
     _check_services(shape)
     dataset = _dataset(shape)
     media = _choose_media(shape)
-    release = _release()
+    state = runtime()
+    served = _served()
     base_iri = _endpoint_url()
-    key = (release.build_id, query, dataset, media.media_type, base_iri)
+    key = (served.build_id, query, dataset, media.media_type, base_iri)
     etag = _etag(*key)
     if (not_modified := _not_modified(etag)) is not None:
         return not_modified
 
-    state = runtime()
-    if state.last_build != release.build_id:
+    if state.last_build != served.build_id:
         state.cache.clear()  # the build changed: every cached answer is for the old graph
-        state.last_build = release.build_id
-    cached = state.cache.get(key)
+        state.last_build = served.build_id
+    cached = state.cache.get(key) if etag is not None else None
     if cached is not None:
         return _body_response(cached.body, cached.media_type, etag, "cache;desc=hit")
 
     started = time.perf_counter()
-    job = Job(store_path=str(release.store_path), build_id=release.build_id, query=query,
-              media_type=media.media_type, dataset=dataset, base_iri=base_iri, prefixes=PREFIXES,
-              max_results=int(config["MAX_RESULTS"]))
-    outcome: Outcome = state.pool.run(job, timeout=float(config["QUERY_TIMEOUT"]))
+    job = QueryRequest(query=query, shape=shape, media_type=media.media_type, dataset=dataset, base_iri=base_iri,
+                       max_results=int(config["MAX_RESULTS"]), prefixes=PREFIXES)
+    answer: Answer = _service().backend.query(served, job, timeout=float(config["QUERY_TIMEOUT"]))
     total_ms = (time.perf_counter() - started) * 1000
-    state.cache.put(key, CachedResponse(outcome.body, media.media_type, outcome.count))
-    timing = f"query;dur={outcome.evaluate_seconds * 1000:.2f}, total;dur={total_ms:.2f}"
-    return _body_response(outcome.body, media.media_type, etag, timing)
+    if etag is not None:
+        state.cache.put(key, CachedResponse(answer.body, answer.media_type, answer.count))
+    timing = f"query;dur={answer.evaluate_seconds * 1000:.2f}, total;dur={total_ms:.2f}"
+    return _body_response(answer.body, answer.media_type, etag, timing)
 
 
 # --- describing the service -----------------------------------------------------------------
 
-STATS_GRAPHS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
-STATS_UNION = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
-
-
-def statistics(release: Release) -> dict[str, Any]:
-    """Triples per named graph and in the union default graph, counted once per build and process.
-
-    Counted on the worker's own read-only store (GraphService), not in an executor child: these
-    are our fixed queries, linear in the store, and describing the service must not wait for a
-    query process to start.
-    """
+def statistics(served: Served) -> Statistics:
+    """Triples per named graph and in the union default graph, asked of the backend once per build
+    and process (a remote store without a build id is asked every time)."""
     state = runtime()
-    known = state.statistics.get(release.build_id)
+    known = state.statistics.get(served.build_id) if served.build_id is not None else None
     if known is None:
-        opened, store = current_app.extensions["kzkg"].store()
-        graphs = [(row["g"].value, int(row["n"].value)) for row in store.query(STATS_GRAPHS)]
-        union = int(next(iter(store.query(STATS_UNION)))["n"].value)
-        known = {"graphs": graphs, "union_triples": union}
-        state.statistics = {opened.build_id: known}
+        known = _service().backend.statistics(served)
+        if served.build_id is not None:
+            state.statistics = {served.build_id: known}
     return known
 
 
@@ -440,7 +459,7 @@ def _wants_html() -> bool:
     return best in HTML_TYPES
 
 
-def _graph_response(triples: Iterable[ox.Triple], etag: str, what: str) -> Response:
+def _graph_response(triples: Iterable[ox.Triple], etag: str | None, what: str) -> Response:
     media = negotiate(request.accept_mimetypes, SD_TYPES, _param("format"))
     if media is None:
         raise _not_acceptable(SD_TYPES, what)
@@ -454,14 +473,16 @@ def service_description() -> Response:
     """SPARQL 1.1 Service Description of this endpoint; a browser is sent to the query page."""
     if request.method in {"GET", "HEAD"} and _wants_html() and "format" not in request.args:
         return redirect(request.script_root + "/", code=303)
-    release = _release()
+    served = _served()
     endpoint_iri = _endpoint_url()
     media = negotiate(request.accept_mimetypes, SD_TYPES, _param("format"))
-    etag = _etag(release.build_id, "service-description", endpoint_iri, media.media_type if media else None)
-    return _graph_response(_service_triples(endpoint_iri, statistics(release)), etag, "the service description")
+    etag = _etag(served.build_id, "service-description", endpoint_iri, media.media_type if media else None)
+    if (not_modified := _not_modified(etag)) is not None:
+        return not_modified
+    return _graph_response(_service_triples(endpoint_iri, statistics(served)), etag, "the service description")
 
 
-def _service_triples(endpoint_iri: str, stats: Mapping[str, Any]) -> list[ox.Triple]:
+def _service_triples(endpoint_iri: str, stats: Statistics) -> list[ox.Triple]:
     config = current_app.config
     sd = lambda local: ox.NamedNode(SD + local)  # noqa: E731
     service = ox.NamedNode(endpoint_iri)
@@ -486,14 +507,14 @@ def _service_triples(endpoint_iri: str, stats: Mapping[str, Any]) -> list[ox.Tri
         ox.Triple(default_graph, ox.NamedNode(DCTERMS + "description"),
                   ox.Literal("The union of all named graphs of the dataset.")),
         ox.Triple(default_graph, ox.NamedNode(VOID + "triples"),
-                  ox.Literal(str(stats["union_triples"]), datatype=XSD_INTEGER)),
+                  ox.Literal(str(stats.union_triples), datatype=XSD_INTEGER)),
     ]
     if config.get("SERVICE_ALLOWLIST"):
         triples.append(ox.Triple(service, sd("feature"), sd("BasicFederatedQuery")))
     for media in (*RESULT_TYPES, *GRAPH_TYPES):
         triples.append(ox.Triple(service, sd("resultFormat"),
                                  ox.NamedNode("http://www.w3.org/ns/formats/" + FORMAT_IRIS[media.media_type])))
-    for name, count in stats["graphs"]:
+    for name, count in stats.graphs:
         named, graph = ox.BlankNode(), ox.BlankNode()
         triples += [
             ox.Triple(dataset, sd("namedGraph"), named),
@@ -518,21 +539,23 @@ def void() -> Response:
     """The VoID description: the build's own ``void.ttl`` when it wrote one, else one made from the store."""
     if request.method == "OPTIONS":
         return Response(status=204, headers=PREFLIGHT_HEADERS)
-    release = _release()
+    served = _served()
     media = negotiate(request.accept_mimetypes, SD_TYPES, _param("format"))
-    etag = _etag(release.build_id, "void", request.url_root, media.media_type if media else None)
-    written = release.path / "void.ttl"
-    if written.is_file():
+    etag = _etag(served.build_id, "void", request.url_root, media.media_type if media else None)
+    written = served.release.path / "void.ttl" if served.release is not None else None
+    if written is not None and written.is_file():
         data = written.read_bytes()
         if media is not None and media.media_type == "text/turtle":
             not_modified = _not_modified(etag)
             return not_modified if not_modified is not None else _body_response(data, media.media_type, etag)
         triples = [quad.triple for quad in ox.parse(data, format=ox.RdfFormat.TURTLE, base_iri=request.url_root)]
         return _graph_response(triples, etag, "the VoID description")
-    return _graph_response(_void_triples(statistics(release)), etag, "the VoID description")
+    if (not_modified := _not_modified(etag)) is not None:
+        return not_modified
+    return _graph_response(_void_triples(statistics(served)), etag, "the VoID description")
 
 
-def _void_triples(stats: Mapping[str, Any]) -> list[ox.Triple]:
+def _void_triples(stats: Statistics) -> list[ox.Triple]:
     void_term = lambda local: ox.NamedNode(VOID + local)  # noqa: E731
     dataset = ox.NamedNode(url_for("sparql.void", _external=True) + "#dataset")
     endpoint_iri = ox.NamedNode(_endpoint_url())
@@ -540,12 +563,12 @@ def _void_triples(stats: Mapping[str, Any]) -> list[ox.Triple]:
         ox.Triple(dataset, RDF_TYPE, void_term("Dataset")),
         ox.Triple(dataset, ox.NamedNode(DCTERMS + "title"), ox.Literal("kzkg: claims about the January 2022 unrest in Kazakhstan")),
         ox.Triple(dataset, void_term("sparqlEndpoint"), endpoint_iri),
-        ox.Triple(dataset, void_term("triples"), ox.Literal(str(stats["union_triples"]), datatype=XSD_INTEGER)),
+        ox.Triple(dataset, void_term("triples"), ox.Literal(str(stats.union_triples), datatype=XSD_INTEGER)),
     ]
     for prefix, namespace in PREFIXES.items():
         if prefix in {"kz", "kzid"}:
             triples.append(ox.Triple(dataset, void_term("uriSpace"), ox.Literal(namespace)))
-    for name, count in stats["graphs"]:
+    for name, count in stats.graphs:
         subset = ox.BlankNode()
         triples += [
             ox.Triple(dataset, void_term("subset"), subset),

@@ -1,0 +1,245 @@
+"""Where the served graph lives, behind one interface: the embedded release store or a remote store.
+
+The blueprints never touch a store directly. ``/sparql`` hands a checked :class:`QueryRequest` to
+``Backend.query`` and gets bytes in the negotiated media type back; the linked-data pages read
+through a :class:`GraphReader` (``quads`` / ``select`` / ``has_graph``). Two backends implement it:
+
+* :class:`EmbeddedBackend` — the published release's read-only pyoxigraph store (the default).
+  Endpoint queries run in the killable executor children (:mod:`kzkg_server.executor`), pages
+  read the worker's own read-only handle.
+* :class:`kzkg_server.remote.RemoteBackend` — any SPARQL 1.1 store loaded by ``kzkg publish``,
+  reached with SPARQLWrapper (``STORE_URL``).
+
+What is checked in front (SERVICE allow-list, updates, the request's form and size) is checked
+in :mod:`kzkg_server.sparql` before a backend is asked, so both backends get the same refusals;
+what each backend must guarantee itself is the same too: an answer is complete and at most
+``max_results`` long, or an error — never a silently shortened answer.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyoxigraph as ox
+
+from kzkg.namespaces import PREFIXES
+from kzkg.store import Release, current_release, open_read_only
+from kzkg_server.executor import Dataset, ExecutorPool, Job, QueryError
+from kzkg_server.sparql_scan import QueryShape
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+Row = dict[str, Term]
+
+
+class StoreUnavailable(QueryError):
+    """The remote store could not be reached, refused us, or answered with something unusable."""
+
+    status = 502
+
+
+class StoreTimeout(QueryError):
+    """The remote store gave no answer within the time limit (our own clock ran out)."""
+
+    status = 504
+
+
+class DatasetRefused(QueryError):
+    """A dataset (FROM, FROM NAMED, default-graph-uri, named-graph-uri) that names graphs the
+    served dataset does not have: refused in front, so no store is ever asked to fetch one."""
+
+    status = 400
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """Triples per named graph and in the union default graph (for the service description and VoID)."""
+
+    graphs: tuple[tuple[str, int], ...]
+    union_triples: int
+
+
+@dataclass(frozen=True)
+class Served:
+    """What this server serves right now.
+
+    ``build_id`` keys every ETag and cached answer; None when a remote store holds no release
+    record (loaded by something other than ``kzkg publish``), and then nothing is cached.
+    ``release`` is the local copy of that build when this server has one (dumps, void.ttl,
+    article files); a remote-backed server without one serves pages and queries but no dumps.
+    ``graphs``/``statistics`` are known up front for a remote store (from its release record).
+    """
+
+    build_id: str | None
+    release: Release | None
+    graphs: tuple[str, ...] | None = None
+    statistics: Statistics | None = None
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """One endpoint query, already checked in front: the text, what the scanner found, the dataset,
+    the negotiated response type, and the limits."""
+
+    query: str
+    shape: QueryShape
+    media_type: str
+    dataset: Dataset
+    base_iri: str | None
+    max_results: int
+    prefixes: Mapping[str, str] = field(default_factory=lambda: dict(PREFIXES))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A serialised response: body, media type, result count and seconds spent evaluating."""
+
+    body: bytes
+    media_type: str
+    count: int | None
+    evaluate_seconds: float
+
+
+class GraphReader(Protocol):
+    """What the linked-data pages read: quad patterns, one-resource SELECTs, graph names.
+
+    ``select`` queries the union of all graphs with kzkg's prefixes predeclared. ``warm`` is a
+    hint that the listed subjects' values for the listed predicates will be asked for next, so a
+    remote reader can fetch them in one round trip instead of one per subject.
+    """
+
+    def quads(self, subject: ox.NamedNode | ox.BlankNode | None, predicate: ox.NamedNode | None,
+              obj: Term | None, graph: ox.NamedNode | None = None, limit: int | None = None) -> Iterable[ox.Quad]: ...
+
+    def has_graph(self, graph: ox.NamedNode) -> bool: ...
+
+    def select(self, sparql: str) -> list[Row]: ...
+
+    def warm(self, subjects: Iterable[ox.NamedNode], predicates: Iterable[str]) -> None: ...
+
+
+class Backend(Protocol):
+    """A store behind the blueprints; see the module docstring."""
+
+    kind: str
+
+    def start(self) -> None:
+        """Prepare per-process resources (called after gunicorn's fork, never before)."""
+
+    def served(self) -> Served:
+        """What is served now (raises kzkg.store.NoReleaseError or a QueryError when nothing can be)."""
+
+    def query(self, served: Served, request: QueryRequest, timeout: float) -> Answer:
+        """Answer an endpoint query completely within the limits, or raise a QueryError."""
+
+    def reader(self, served: Served, timeout: float) -> GraphReader:
+        """A reader for one page request."""
+
+    def statistics(self, served: Served) -> Statistics:
+        """Triples per graph and in the union (cached by the caller per build id)."""
+
+
+# --- the embedded store ----------------------------------------------------------------------
+
+STATS_GRAPHS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+STATS_UNION = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+
+
+class EmbeddedReader:
+    """The pages' view of a read-only pyoxigraph store: every call is one in-process lookup."""
+
+    def __init__(self, store: ox.Store):
+        self.store = store
+
+    def quads(self, subject: ox.NamedNode | ox.BlankNode | None, predicate: ox.NamedNode | None,
+              obj: Term | None, graph: ox.NamedNode | None = None, limit: int | None = None) -> Iterable[ox.Quad]:
+        # Lazy: callers that stop early (the first quad, the first 1000 in-links) read no further.
+        return self.store.quads_for_pattern(subject, predicate, obj, graph)
+
+    def has_graph(self, graph: ox.NamedNode) -> bool:
+        return self.store.contains_named_graph(graph)
+
+    def select(self, sparql: str) -> list[Row]:
+        solutions = self.store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
+        names = [v.value for v in solutions.variables]
+        return [{name: row[name] for name in names if row[name] is not None} for row in solutions]
+
+    def warm(self, subjects: Iterable[ox.NamedNode], predicates: Iterable[str]) -> None:
+        """Nothing to prefetch: a lookup in the local store costs microseconds."""
+
+
+class EmbeddedBackend:
+    """The published release under ``BUILD_DIR``: a read-only store per worker, queries in executors.
+
+    Nothing is opened or started before the first request of a process (or gunicorn's
+    post_worker_init): RocksDB handles, threads and child processes do not survive a fork.
+    """
+
+    kind = "embedded"
+
+    def __init__(self, build_dir: Path, config: Mapping[str, Any]):
+        self.build_dir = Path(build_dir)
+        self.config = config
+        self._lock = threading.Lock()
+        self._opened: tuple[int, str, ox.Store] | None = None
+        self._pool: tuple[int, ExecutorPool] | None = None
+
+    def start(self) -> None:
+        self.pool()
+
+    def pool(self) -> ExecutorPool:
+        """This process's executor children (a forked process makes its own)."""
+        with self._lock:
+            if self._pool is None or self._pool[0] != os.getpid():
+                self._pool = (os.getpid(), ExecutorPool(size=int(self.config.get("QUERY_EXECUTORS", 2)),
+                                                        memory_limit=self.config.get("QUERY_MEMORY_LIMIT")))
+            return self._pool[1]
+
+    def release(self) -> Release:
+        """The release being served now (raises kzkg.store.NoReleaseError before the first build)."""
+        return current_release(self.build_dir)
+
+    def served(self) -> Served:
+        release = self.release()
+        return Served(build_id=release.build_id, release=release)
+
+    def store(self, release: Release) -> ox.Store:
+        """The release's read-only store, opened once per process and release."""
+        pid = os.getpid()
+        with self._lock:
+            opened = self._opened
+            if opened is None or opened[0] != pid or opened[1] != release.build_id:
+                self._opened = (pid, release.build_id, open_read_only(release))
+            return self._opened[2]
+
+    def query(self, served: Served, request: QueryRequest, timeout: float) -> Answer:
+        release = served.release
+        assert release is not None and served.build_id is not None
+        job = Job(store_path=str(release.store_path), build_id=release.build_id, query=request.query,
+                  media_type=request.media_type, dataset=request.dataset, base_iri=request.base_iri,
+                  prefixes=request.prefixes, max_results=request.max_results)
+        outcome = self.pool().run(job, timeout=timeout)
+        return Answer(outcome.body, request.media_type, outcome.count, outcome.evaluate_seconds)
+
+    def reader(self, served: Served, timeout: float) -> EmbeddedReader:
+        assert served.release is not None
+        return EmbeddedReader(self.store(served.release))
+
+    def statistics(self, served: Served) -> Statistics:
+        """Counted on the worker's own read-only store, not in an executor child: these are fixed
+        queries, linear in the store, and describing the service must not wait for a query process."""
+        assert served.release is not None
+        store = self.store(served.release)
+        graphs = tuple((row["g"].value, int(row["n"].value)) for row in store.query(STATS_GRAPHS))
+        union = int(next(iter(store.query(STATS_UNION)))["n"].value)
+        return Statistics(graphs=graphs, union_triples=union)
+
+
+def monotonic_deadline(timeout: float) -> float:
+    """A deadline on the monotonic clock, for backends that pace several round trips."""
+    return time.monotonic() + timeout

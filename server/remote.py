@@ -1,0 +1,634 @@
+"""A remote SPARQL 1.1 store behind kzkg's front: ``kzkg serve --store URL``.
+
+``kzkg publish`` loads a release into the store (every named graph, asserted and inferred) and
+records which build it is in ``kzgraph:release``. This backend answers the endpoint and the pages
+from that store through SPARQLWrapper, and keeps every promise the embedded store keeps:
+
+The dataset
+    The store's own default graph differs between products (Virtuoso's is every graph including
+    its system graphs, Fuseki's is empty unless ``tdb2:unionDefaultGraph``, GraphDB's is the
+    union). So by default (``STORE_DATASET = "explicit"``) each query names the dataset itself:
+    the graphs of the release record as ``default-graph-uri`` *and* ``named-graph-uri`` — the
+    union default graph with ``GRAPH ?g`` over exactly kzkg's graphs, on any store that implements
+    the protocol's dataset parameters. ``"native"`` sends none (for a store whose default graph is
+    already the union of kzkg's graphs, e.g. QLever or a dedicated Fuseki dataset).
+    FROM / FROM NAMED and the protocol parameters may only name graphs of the release: a store
+    that dereferences unknown graph IRIs (Fuseki's general datasets do) is never asked to.
+
+Completeness
+    Virtuoso caps answers at ``ResultSetMaxRows`` (10000 by default) without an error: SELECT
+    answers carry only an ``X-SPARQL-MaxRows`` header, CONSTRUCT answers nothing at all. A SELECT
+    is therefore sent with its top-level LIMIT lowered to one row past what we may return, and
+    an answer that reaches ``STORE_MAX_ROWS`` rows or triples, or carries that header, is refused
+    as too large — it may be cut short. Virtuoso's per-request ``timeout`` returns *partial*
+    results flagged only by ``X-SQL-State: S1TAT``; those become a 503, never an answer.
+
+Time
+    The store is asked to stop at ``QUERY_TIMEOUT`` (``STORE_TIMEOUT_PARAM``; detected for
+    Virtuoso) and SPARQLWrapper's client-side timeout gives up a little later (504), so a runaway
+    query neither hangs a worker nor keeps the store busy.
+
+Identity
+    ETags and cached answers are keyed by the build id of the release record, re-read at most
+    every ``STORE_CHECK_SECONDS``; a store without a record is served uncached.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from http.client import HTTPResponse
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from SPARQLWrapper import POST, URLENCODED, SPARQLWrapper
+
+from kzkg import __version__
+from kzkg.namespaces import PREFIXES
+from kzkg.store import NoReleaseError, Release, current_release
+from kzkg_server.backend import (Answer, DatasetRefused, QueryRequest, Row, Served, Statistics, StoreTimeout,
+                                 StoreUnavailable, Term)
+from kzkg_server.executor import Dataset, QueryError, QuerySyntaxError, QueryTimeout, ResultTooLarge, serialise
+from kzkg_server.media import ALIASES, BY_MEDIA_TYPE
+from kzkg_server.sparql_scan import QueryShape, scan, tokenize
+
+USER_AGENT = f"kzkg/{__version__} (https://w3id.org/kzkg; kzkg serve --store)"
+RELEASE_GRAPH = "https://w3id.org/kzkg/id/graph/release"
+DATASET_IRI = "https://w3id.org/kzkg/id/dataset"
+DCTERMS = "http://purl.org/dc/terms/"
+VOID = "http://rdfs.org/ns/void#"
+# Named in default-graph-uri / named-graph-uri when the request's dataset has no such graphs:
+# an absent parameter would mean "the store's own choice", not "none".
+NO_GRAPH = "urn:x-kzkg:no-graph"
+RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
+GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
+# Seconds our own clock allows beyond the limit the store was asked to keep, so that the store's
+# clearer answer (Virtuoso's S1TAT, Fuseki's 503) normally arrives first.
+CLIENT_GRACE = 2.0
+# What stores say when they stopped a query at their limit.
+STORE_TIMEOUT_TEXT = re.compile(r"S1T00|SR171|S1TAT|timed? ?out|timeout|cancel?led|estimated execution time",
+                                re.IGNORECASE)
+# Blank-node labels pyoxigraph accepts in results (Virtuoso's are IRIs like nodeID://b10000).
+BNODE_LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?$")
+VIRTUOSO_BNODE = re.compile(r"^nodeID://(\w+)$")
+LABEL_BATCH = 200
+
+
+# --- HTTP through SPARQLWrapper ---------------------------------------------------------------
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A store that redirects is misconfigured for us: report it instead of following (a POST
+    would silently turn into a GET, and credentials must not travel to another host)."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> None:
+        return None
+
+
+class _Client(SPARQLWrapper):
+    """SPARQLWrapper with our own urllib opener.
+
+    SPARQLWrapper builds the request (parameters, encoding, content negotiation); the opener is
+    the backend's, built once: no redirects, and digest credentials in a password manager of its
+    own — SPARQLWrapper's DIGEST support installs a process-wide urllib opener, which would be
+    shared by every thread of the worker.
+    """
+
+    def __init__(self, endpoint: str, opener: urllib.request.OpenerDirector):
+        super().__init__(endpoint, agent=USER_AGENT)
+        self._opener = opener
+        self.request_timeout: float | None = None
+
+    def _query(self) -> tuple[HTTPResponse, str]:
+        request = self._createRequest()
+        return self._opener.open(request, timeout=self.request_timeout), self.returnFormat
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """A store's successful HTTP answer, read whole."""
+
+    content_type: str
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class RemoteStore:
+    """One SPARQL endpoint and how to talk to it; the HTTP half of :class:`RemoteBackend`."""
+
+    def __init__(self, url: str, user: str | None = None, password: str | None = None, auth: str = "basic",
+                 max_bytes: int = 256_000_000):
+        self.url = url
+        self.max_bytes = max_bytes
+        handlers: list[urllib.request.BaseHandler] = [_NoRedirects()]
+        self._authorization: str | None = None
+        if user is not None:
+            if auth == "digest":
+                manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+                manager.add_password(None, url, user, password or "")
+                handlers.append(urllib.request.HTTPDigestAuthHandler(manager))
+            elif auth == "basic":  # sent up front: one round trip instead of a 401 first
+                token = base64.b64encode(f"{user}:{password or ''}".encode()).decode("ascii")
+                self._authorization = f"Basic {token}"
+            else:
+                raise ValueError(f"STORE_AUTH must be 'basic' or 'digest', not {auth!r}")
+        self._opener = urllib.request.build_opener(*handlers)
+        self.server_header: str | None = None
+
+    def call(self, query: str, accept: str, params: Sequence[tuple[str, str]], timeout: float) -> _Reply:
+        """POST one query; map every failure to a QueryError with a message a user can act on."""
+        client = _Client(self.url, self._opener)
+        client.setMethod(POST)
+        client.setRequestMethod(URLENCODED)
+        client.setOnlyConneg(True)  # no format=/output= parameters: the Accept header decides
+        client.setQuery(query)
+        client.addCustomHttpHeader("Accept", accept)
+        if self._authorization:
+            client.addCustomHttpHeader("Authorization", self._authorization)
+        for name, value in params:
+            client.addParameter(name, value)
+        client.request_timeout = timeout
+        deadline = time.monotonic() + timeout
+        try:
+            response = client.query().response
+            try:
+                self.server_header = response.headers.get("Server")
+                body = self._read(response, deadline)
+            finally:
+                response.close()
+        except urllib.error.HTTPError as failed:
+            raise self._http_error(failed) from None
+        except (TimeoutError, socket.timeout):
+            raise StoreTimeout(f"the SPARQL store gave no answer within {timeout:g} s; the query was abandoned "
+                               f"(narrow the pattern or add a LIMIT)") from None
+        except urllib.error.URLError as failed:
+            if isinstance(failed.reason, (TimeoutError, socket.timeout)):
+                raise StoreTimeout(f"the SPARQL store did not accept a connection within {timeout:g} s") from None
+            raise StoreUnavailable(f"cannot reach the SPARQL store behind this endpoint ({self.url}): "
+                                   f"{failed.reason}") from None
+        except (ConnectionError, OSError) as failed:  # reset mid-answer, or a protocol error
+            raise StoreUnavailable(f"the connection to the SPARQL store failed: {failed}") from None
+        headers = {key.lower(): value for key, value in response.headers.items()}
+        return _Reply(headers.get("content-type", "").split(";")[0].strip().lower(), headers, body)
+
+    def _read(self, response: HTTPResponse, deadline: float) -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            if time.monotonic() > deadline:
+                raise TimeoutError
+            chunk = response.read(1 << 20)
+            if not chunk:
+                return b"".join(parts)
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise ResultTooLarge(f"result too large: the store's answer exceeds {self.max_bytes} bytes, the "
+                                     f"limit of this endpoint; add a LIMIT or narrow the pattern")
+            parts.append(chunk)
+
+    def _http_error(self, failed: urllib.error.HTTPError) -> QueryError:
+        try:
+            text = failed.read(4000).decode("utf-8", "replace").strip()
+        except OSError:
+            text = ""
+        text = (text or failed.reason or "").split("\n\nSPARQL query:", 1)[0].strip()  # Virtuoso echoes the query
+        code = failed.code
+        if 300 <= code < 400:
+            return StoreUnavailable(f"the SPARQL store answered with a redirect (HTTP {code}) to "
+                                    f"{failed.headers.get('Location')!r}; configure the store's final URL")
+        if code in (401, 403) and not STORE_TIMEOUT_TEXT.search(text):
+            return StoreUnavailable(f"the SPARQL store refused this server's credentials (HTTP {code}); check "
+                                    f"STORE_USER / STORE_PASSWORD / STORE_AUTH: {text[:300]}")
+        if code == 404:
+            return StoreUnavailable(f"no SPARQL endpoint at {self.url} (HTTP 404)")
+        if code in (503, 504) or (code >= 500 and STORE_TIMEOUT_TEXT.search(text)):
+            return QueryTimeout(f"the SPARQL store stopped the query at its time limit: {text[:500]}")
+        if 400 <= code < 500:
+            return QuerySyntaxError(f"the SPARQL store refused the query (HTTP {code}): {text[:1000]}")
+        return StoreUnavailable(f"the SPARQL store failed (HTTP {code}): {text[:1000]}")
+
+
+# --- reading answers -------------------------------------------------------------------------
+
+def _clean_bnode(label: str) -> str:
+    """A blank-node label pyoxigraph accepts, stable for the same input label."""
+    if BNODE_LABEL.match(label):
+        return label
+    virtuoso = VIRTUOSO_BNODE.match(label)
+    if virtuoso:
+        return "nodeID-" + virtuoso.group(1)
+    return "x" + label.encode("utf-8").hex()
+
+
+def _normalise_json(body: bytes, labels: dict[str, str] | None = None) -> bytes:
+    """Rewrite blank-node labels that are not valid RDF syntax, remembering the originals."""
+    if b'"bnode"' not in body:
+        return body
+    try:
+        document = json.loads(body)
+        for binding in document.get("results", {}).get("bindings", []):
+            for value in binding.values():
+                if value.get("type") == "bnode":
+                    original = value["value"]
+                    value["value"] = _clean_bnode(original)
+                    if labels is not None:
+                        labels[value["value"]] = original
+    except (ValueError, AttributeError, KeyError, TypeError) as malformed:
+        raise StoreUnavailable(f"the SPARQL store sent malformed JSON results: {malformed}") from None
+    return json.dumps(document).encode("utf-8")
+
+
+def _results(reply: _Reply, form: str | None, labels: dict[str, str] | None = None) -> ox.QuerySolutions | ox.QueryBoolean:
+    """Parse SELECT / ASK results (JSON or XML) into pyoxigraph's own result objects."""
+    if reply.content_type in ("application/sparql-results+json", "application/json"):
+        body, results_format = _normalise_json(reply.body, labels), ox.QueryResultsFormat.JSON
+    elif reply.content_type in ("application/sparql-results+xml", "application/xml", "text/xml"):
+        body, results_format = reply.body, ox.QueryResultsFormat.XML
+    else:
+        raise StoreUnavailable(f"the SPARQL store answered with {reply.content_type or 'no Content-Type'}, "
+                               f"not SPARQL results")
+    try:
+        parsed = ox.parse_query_results(body, format=results_format)
+        if form == "ASK" and isinstance(parsed, ox.QuerySolutions):
+            parsed = _ask_from_rows(parsed)
+    except SyntaxError as malformed:
+        raise StoreUnavailable(f"the SPARQL store sent results that do not parse: {malformed}") from None
+    return parsed
+
+
+def _ask_from_rows(rows: ox.QuerySolutions) -> ox.QueryBoolean:
+    """Virtuoso 7 answers ASK as a one-column table ``__ASK_RETVAL`` (1, or no row for false)."""
+    names = [v.value for v in rows.variables]
+    if names != ["__ASK_RETVAL"]:
+        raise StoreUnavailable(f"the SPARQL store answered an ASK query with a table of {names}")
+    truth = any(row["__ASK_RETVAL"] is not None and row["__ASK_RETVAL"].value not in ("0", "false") for row in rows)
+    return ox.parse_query_results(json.dumps({"head": {}, "boolean": truth}).encode(), format=ox.QueryResultsFormat.JSON)
+
+
+def _graph(reply: _Reply) -> ox.QuadParser:
+    canonical = ALIASES.get(reply.content_type, reply.content_type)
+    media = BY_MEDIA_TYPE.get(canonical)
+    if media is None or media.rdf is None or media.rdf.supports_datasets:
+        raise StoreUnavailable(f"the SPARQL store answered a graph query with {reply.content_type or 'no Content-Type'}")
+    return ox.parse(reply.body, format=media.rdf)
+
+
+# --- rewriting a query for the store ----------------------------------------------------------
+
+def prologue(shape: QueryShape, base_iri: str | None, prefixes: Mapping[str, str]) -> str:
+    """BASE and the predeclared prefixes the query does not declare, on one line ahead of the query
+    (the query's own line numbers stay as they are in the store's error messages)."""
+    parts = [f"BASE <{base_iri}>"] if base_iri else []
+    parts += [f"PREFIX {name}: <{namespace}>" for name, namespace in prefixes.items()
+              if name not in shape.declared_prefixes]
+    return " ".join(parts) + " " if parts else ""
+
+
+def cap_limit(query: str, limit: int) -> str:
+    """The SELECT query with its top-level LIMIT at most ``limit`` (added when it has none).
+
+    Works on the scanner's tokens (strings, IRIs and comments are never mistaken for keywords);
+    the top level is brace depth 0, where LIMIT can only be the query's solution modifier and
+    VALUES only its trailing values clause, before which an added LIMIT must go.
+    """
+    depth = 0
+    top_limit: tuple[int, str] | None = None
+    values_at: int | None = None
+    tokens = list(tokenize(query))
+    for index, token in enumerate(tokens):
+        if token.text in ("{", "{|"):
+            depth += 1
+        elif token.text in ("}", "|}"):
+            depth -= 1
+        elif depth == 0 and token.kind == "NAME":
+            word = token.text.upper()
+            if word == "LIMIT" and index + 1 < len(tokens) and tokens[index + 1].kind == "NUMBER":
+                number = tokens[index + 1]
+                top_limit = (number.start, number.text)
+            elif word == "VALUES" and values_at is None:
+                values_at = token.start
+    if top_limit is not None:
+        start, text = top_limit
+        if text.isdigit() and int(text) <= limit:
+            return query
+        return query[:start] + str(limit) + query[start + len(text):]
+    at = len(query) if values_at is None else values_at
+    return query[:at] + f"\nLIMIT {limit}\n" + query[at:]
+
+
+# --- the backend ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Record:
+    build_id: str | None
+    graphs: tuple[str, ...]
+    statistics: Statistics | None
+
+
+RECORD_QUERY = f"""SELECT ?id ?union ?graph ?n WHERE {{ GRAPH <{RELEASE_GRAPH}> {{
+  <{DATASET_IRI}> <{DCTERMS}identifier> ?id .
+  OPTIONAL {{ <{DATASET_IRI}> <{VOID}triples> ?union }}
+  OPTIONAL {{ <{DATASET_IRI}> <{DCTERMS}hasPart> ?graph OPTIONAL {{ ?graph <{VOID}triples> ?n }} }}
+}} }}"""
+
+
+class RemoteBackend:
+    """Answers from a remote SPARQL store; see the module docstring."""
+
+    kind = "remote"
+
+    def __init__(self, config: Mapping[str, Any], build_dir: Path | None = None):
+        self.config = config
+        self.build_dir = Path(build_dir) if build_dir else None
+        password = config.get("STORE_PASSWORD")
+        user = config.get("STORE_USER")
+        self.store = RemoteStore(str(config["STORE_URL"]), None if user is None else str(user),
+                                 None if password is None else str(password), str(config.get("STORE_AUTH") or "basic"),
+                                 int(config.get("STORE_MAX_BYTES") or 256_000_000))
+        self.max_rows = int(config.get("STORE_MAX_ROWS") or 0)  # 0: the store has no silent cap
+        self.dataset_mode = str(config.get("STORE_DATASET") or "explicit")
+        if self.dataset_mode not in ("explicit", "native"):
+            raise ValueError(f"STORE_DATASET must be 'explicit' or 'native', not {self.dataset_mode!r}")
+        self.timeout_param = config.get("STORE_TIMEOUT_PARAM", "auto")
+        self.check_seconds = float(config.get("STORE_CHECK_SECONDS", 5.0))
+        self.resource_base = str(config.get("RESOURCE_BASE") or "https://w3id.org/kzkg/id/")
+        self._lock = threading.Lock()
+        self._served: tuple[float, Served] | None = None
+
+    def start(self) -> None:
+        """Nothing to start: no executor children, the store does the work."""
+
+    # -- what is served
+
+    def served(self) -> Served:
+        with self._lock:
+            cached = self._served
+        if cached is not None and time.monotonic() - cached[0] < self.check_seconds:
+            return cached[1]
+        record = self._read_record(float(self.config.get("QUERY_TIMEOUT", 10.0)))
+        served = Served(build_id=record.build_id, release=self._local_release(record.build_id),
+                        graphs=record.graphs, statistics=record.statistics)
+        with self._lock:
+            self._served = (time.monotonic(), served)
+        return served
+
+    def _read_record(self, timeout: float) -> _Record:
+        """The release record ``kzkg publish`` wrote; without one, kzkg's graphs found by name."""
+        rows = self._rows(RECORD_QUERY, (), timeout)
+        ids = sorted({row["id"].value for row in rows if "id" in row})
+        if ids:
+            counts = {row["graph"].value: int(row["n"].value) for row in rows if "graph" in row and "n" in row}
+            graphs = tuple(sorted({row["graph"].value for row in rows if "graph" in row}))
+            unions = [int(row["union"].value) for row in rows if "union" in row]
+            stats = (Statistics(tuple((g, counts[g]) for g in graphs), unions[0])
+                     if unions and set(counts) == set(graphs) else None)
+            return _Record(ids[0], graphs, stats)
+        prefix = self.resource_base + "graph/"
+        found = self._rows(f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} '
+                           f'FILTER(STRSTARTS(STR(?g), "{prefix}") && ?g != <{RELEASE_GRAPH}>) }}', (), timeout)
+        return _Record(None, tuple(sorted(row["g"].value for row in found if "g" in row)), None)
+
+    def _local_release(self, build_id: str | None) -> Release | None:
+        """The local copy of the served build, if this server has one (for dumps and article files)."""
+        if self.build_dir is None or build_id is None:
+            return None
+        try:
+            release = current_release(self.build_dir)
+        except NoReleaseError:
+            return None
+        return release if release.build_id == build_id else None
+
+    def statistics(self, served: Served) -> Statistics:
+        if served.statistics is not None:
+            return served.statistics
+        timeout = float(self.config.get("QUERY_TIMEOUT", 10.0))
+        params = [("named-graph-uri", g) for g in served.graphs or ()] if self.dataset_mode == "explicit" else []
+        rows = self._rows("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", params, timeout)
+        graphs = tuple(sorted((row["g"].value, int(row["n"].value)) for row in rows if "g" in row))
+        return Statistics(graphs, sum(n for _, n in graphs))
+
+    # -- the endpoint
+
+    def query(self, served: Served, request: QueryRequest, timeout: float) -> Answer:
+        shape = request.shape
+        if shape.form not in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+            raise QuerySyntaxError("not a SPARQL 1.1 query: after the prologue (BASE, PREFIX) a query starts with "
+                                   "SELECT, CONSTRUCT, DESCRIBE or ASK; store-specific extensions are not accepted")
+        params = self._dataset_params(served, request.dataset, shape)
+        text = request.query
+        effective = self._effective_limit(request.max_results)
+        if shape.form == "SELECT":
+            text = cap_limit(text, effective + 1)
+        text = prologue(shape, request.base_iri, request.prefixes) + text
+        started = time.perf_counter()
+        graph_form = shape.form in ("CONSTRUCT", "DESCRIBE")
+        reply = self._call(text, GRAPH_ACCEPT if graph_form else RESULTS_ACCEPT, params, timeout)
+        result = _graph(reply) if graph_form else _results(reply, shape.form)
+        try:
+            body, count = serialise(result, request.media_type, effective, request.prefixes)
+        except SyntaxError as malformed:  # a graph answer is parsed while it is serialised
+            raise StoreUnavailable(f"the SPARQL store sent a graph that does not parse: {malformed}") from None
+        self._check_cap(reply, count, effective, "triples" if graph_form else "rows")
+        return Answer(body, request.media_type, count, time.perf_counter() - started)
+
+    def _effective_limit(self, max_results: int) -> int:
+        """What we may return: MAX_RESULTS, and below the store's silent cap, where a full answer
+        cannot be told from a cut one."""
+        return min(max_results, self.max_rows - 1) if self.max_rows else max_results
+
+    def _check_cap(self, reply: _Reply, count: int | None, effective: int, what: str) -> None:
+        capped = reply.headers.get("x-sparql-maxrows")
+        if capped or (self.max_rows and count is not None and count >= self.max_rows):
+            cap = capped or self.max_rows
+            raise ResultTooLarge(f"result too large: the query produces {count} {what} or more, and the SPARQL store "
+                                 f"behind this endpoint returns at most {cap} (a longer answer would be cut short "
+                                 f"without notice). Add a LIMIT (at most {effective}) or narrow the pattern; use "
+                                 f"ORDER BY with LIMIT/OFFSET to page.")
+
+    def _dataset_params(self, served: Served, dataset: Dataset, shape: QueryShape) -> list[tuple[str, str]]:
+        """The dataset as protocol parameters, after checking that it names only the release's graphs."""
+        known = set(served.graphs or ())
+        if dataset.default_graphs is not None or dataset.named_graphs is not None:
+            self._check_known([*(dataset.default_graphs or ()), *(dataset.named_graphs or ())], known, "the request")
+            return ([("default-graph-uri", g) for g in dataset.default_graphs or (NO_GRAPH,)]
+                    + [("named-graph-uri", g) for g in dataset.named_graphs or (NO_GRAPH,)])
+        if shape.has_dataset_clause:
+            self._check_known(list(shape.dataset_graphs), known, "FROM / FROM NAMED")
+            return []
+        return self.union_params(served)
+
+    @staticmethod
+    def _check_known(graphs: Iterable[str | None], known: set[str], where: str) -> None:
+        for graph in graphs:
+            if graph is None:
+                raise DatasetRefused(f"{where} must name graphs by absolute IRIs (a relative IRI or an undeclared "
+                                     f"prefix was given)")
+            if graph not in known:
+                listing = ", ".join(f"<{g}>" for g in sorted(known)) or "none"
+                raise DatasetRefused(f"{where} names <{graph}>, which is not a graph of this dataset; this endpoint "
+                                     f"only selects graphs it serves and never loads one. Its graphs: {listing}")
+
+    def _call(self, text: str, accept: str, params: Sequence[tuple[str, str]], timeout: float) -> _Reply:
+        """One round trip, with the store asked to stop at ``timeout`` and our own clock a little later."""
+        params = list(params)
+        store_limit = self._timeout_param(timeout)
+        if store_limit is not None:
+            params.append(store_limit)
+        reply = self.store.call(text, accept, params, timeout + (CLIENT_GRACE if store_limit else 0.0))
+        if reply.headers.get("x-sql-state", "").upper() == "S1TAT":
+            raise QueryTimeout(f"query exceeded the {timeout:g} s time limit and was stopped by the SPARQL store, "
+                               f"which would have returned incomplete results; narrow the pattern or add a LIMIT")
+        return reply
+
+    def _timeout_param(self, timeout: float) -> tuple[str, str] | None:
+        """The store's own per-query limit as a request parameter: STORE_TIMEOUT_PARAM is a template
+        such as ``timeout={ms}`` (Virtuoso) or ``timeout={s}`` (Fuseki, GraphDB); "auto" uses
+        Virtuoso's when the store says it is Virtuoso; None or "" sends nothing."""
+        template = self.timeout_param
+        if template == "auto":
+            server = self.store.server_header or ""
+            template = "timeout={ms}" if server.lower().startswith("virtuoso") else None
+        if not template:
+            return None
+        name, _, value = str(template).partition("=")
+        return name, value.format(ms=int(timeout * 1000), s=max(1, int(round(timeout))))
+
+    def _rows(self, text: str, params: Sequence[tuple[str, str]], timeout: float,
+              labels: dict[str, str] | None = None) -> list[Row]:
+        """A SELECT for our own use (pages, the release record), as rows of pyoxigraph terms; an answer
+        the store may have cut short is an error here too."""
+        reply = self._call(text, RESULTS_ACCEPT, params, timeout)
+        solutions = _results(reply, "SELECT", labels)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise StoreUnavailable("the SPARQL store answered a SELECT query with a boolean")
+        names = [v.value for v in solutions.variables]
+        rows = [{name: row[name] for name in names if row[name] is not None} for row in solutions]
+        if reply.headers.get("x-sparql-maxrows") or (self.max_rows and len(rows) >= self.max_rows):
+            raise ResultTooLarge(f"the SPARQL store's answer reached its limit of {self.max_rows} rows and may be "
+                                 f"incomplete; this page cannot be shown from it")
+        return rows
+
+    # -- the pages
+
+    def reader(self, served: Served, timeout: float) -> RemoteReader:
+        return RemoteReader(self, served, timeout)
+
+    def union_params(self, served: Served) -> list[tuple[str, str]]:
+        """The dataset of a request that names none: the union of kzkg's graphs as the default graph,
+        and kzkg's graphs as the named graphs (nothing, in "native" mode: the store's default is it)."""
+        if self.dataset_mode == "native":
+            return []
+        graphs = sorted(served.graphs or ()) or [NO_GRAPH]
+        return [("default-graph-uri", g) for g in graphs] + [("named-graph-uri", g) for g in graphs]
+
+
+def _sparql_term(term: Term, labels: Mapping[str, str]) -> str | None:
+    """A term as SPARQL syntax, or None for a blank node the store gave no way to name again."""
+    if isinstance(term, ox.BlankNode):
+        original = labels.get(term.value, "")
+        return f"<{original}>" if original.startswith("nodeID://") else None  # Virtuoso's bnode IRIs
+    return str(term)
+
+
+class RemoteReader:
+    """The pages' view of a remote store, for one request: every answer is kept for the request,
+    and a subject's statements are fetched whole once (its labels, types and facts come from one
+    round trip); ``warm`` fetches labels for many subjects in one query.
+
+    Blank nodes from Virtuoso (``nodeID://…``) can be followed; other stores' blank nodes cannot be
+    named in a later query, so their statements are not shown (kzkg's data has blank nodes only in
+    the ontology's OWL axioms, which no resource page is about).
+    """
+
+    def __init__(self, backend: RemoteBackend, served: Served, timeout: float):
+        self.backend = backend
+        self.served = served
+        self.timeout = timeout
+        self.params = backend.union_params(served)
+        # Statement lookups name their graph (GRAPH ?g), so they need only the named graphs; Virtuoso
+        # 7 also plans `?s ?p <o>` with a LIMIT badly (0.8 s instead of 20 ms) when default graphs are given.
+        self.graph_params = [(name, value) for name, value in self.params if name == "named-graph-uri"]
+        self.labels: dict[str, str] = {}  # blank-node label as parsed -> as the store wrote it
+        self._subjects: dict[Term, list[ox.Quad]] = {}
+        self._pairs: dict[tuple[Term, str], list[ox.Quad]] = {}
+        self._patterns: dict[tuple[Any, ...], list[ox.Quad]] = {}
+
+    def select(self, sparql: str) -> list[Row]:
+        text = prologue(scan(sparql, PREFIXES), None, PREFIXES) + sparql
+        return self.backend._rows(text, self.params, self.timeout, self.labels)
+
+    def has_graph(self, graph: ox.NamedNode) -> bool:
+        return graph.value in (self.served.graphs or ())
+
+    def quads(self, subject: ox.NamedNode | ox.BlankNode | None, predicate: ox.NamedNode | None,
+              obj: Term | None, graph: ox.NamedNode | None = None, limit: int | None = None) -> Iterable[ox.Quad]:
+        if subject is not None and obj is None:
+            if subject not in self._subjects and predicate is not None and (subject, predicate.value) in self._pairs:
+                found = self._pairs[(subject, predicate.value)]
+            else:
+                found = self._subject(subject)
+            return [q for q in found if (predicate is None or q.predicate == predicate)
+                    and (graph is None or q.graph_name == graph)][:limit]
+        key = (subject, predicate, obj, graph, limit)
+        if key not in self._patterns:
+            self._patterns[key] = self._fetch(subject, predicate, obj, graph, limit)
+        return self._patterns[key]
+
+    def _subject(self, subject: ox.NamedNode | ox.BlankNode) -> list[ox.Quad]:
+        if subject not in self._subjects:
+            self._subjects[subject] = self._fetch(subject, None, None, None, None)
+        return self._subjects[subject]
+
+    def _fetch(self, subject: Term | None, predicate: ox.NamedNode | None, obj: Term | None,
+               graph: ox.NamedNode | None, limit: int | None) -> list[ox.Quad]:
+        positions = {"s": subject, "p": predicate, "o": obj}
+        pattern = []
+        for name, term in positions.items():
+            if term is None:
+                pattern.append(f"?{name}")
+            else:
+                written = _sparql_term(term, self.labels)
+                if written is None:
+                    return []
+                pattern.append(written)
+        where = f"GRAPH {'?g' if graph is None else str(graph)} {{ {' '.join(pattern)} }}"
+        text = f"SELECT * WHERE {{ {where} }}" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        quads = []
+        for row in self.backend._rows(text, self.graph_params, self.timeout, self.labels):
+            terms = {name: row.get(name, term) for name, term in positions.items()}
+            graph_name = row.get("g", graph)
+            quads.append(ox.Quad(terms["s"], terms["p"], terms["o"], graph_name))  # type: ignore[arg-type]
+        return quads
+
+    def warm(self, subjects: Iterable[ox.NamedNode], predicates: Iterable[str]) -> None:
+        wanted = [ox.NamedNode(p) for p in predicates]
+        todo = sorted({s for s in subjects if isinstance(s, ox.NamedNode) and s not in self._subjects
+                       and any((s, p.value) not in self._pairs for p in wanted)}, key=lambda s: s.value)
+        for start in range(0, len(todo), LABEL_BATCH):
+            batch = todo[start:start + LABEL_BATCH]
+            text = (f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {' '.join(str(s) for s in batch)} }} "
+                    f"VALUES ?p {{ {' '.join(str(p) for p in wanted)} }} GRAPH ?g {{ ?s ?p ?o }} }}")
+            for s in batch:
+                for p in wanted:
+                    self._pairs.setdefault((s, p.value), [])
+            for row in self.backend._rows(text, self.graph_params, self.timeout, self.labels):
+                self._pairs[(row["s"], row["p"].value)].append(
+                    ox.Quad(row["s"], row["p"], row["o"], row["g"]))  # type: ignore[arg-type]
+
+
+def check_settings(config: Mapping[str, Any]) -> None:
+    """Fail at start-up on a malformed remote configuration rather than on the first request."""
+    if not str(config.get("STORE_URL") or "").startswith(("http://", "https://")):
+        raise ValueError(f"STORE_URL must be an http(s) URL of a SPARQL endpoint, not {config.get('STORE_URL')!r}")
+    if str(config.get("STORE_AUTH") or "basic") not in ("basic", "digest"):
+        raise ValueError("STORE_AUTH must be 'basic' or 'digest'")
+
