@@ -8,6 +8,12 @@ or truncated something is caught at publish time, not by a user.
 
 Blank nodes (the ontology's OWL restrictions and lists) are scoped to one request, so a graph
 that has any is always sent in a single request.
+
+Once the counts are verified, a small release record is written into ``kzgraph:release``: the
+build id (``<…/id/dataset> dcterms:identifier``), the graphs (``dcterms:hasPart``) and their
+sizes (``void:triples``). ``kzkg serve --store`` keys its ETags and cache by that id, and queries
+exactly those graphs. The record is dropped before the first graph is replaced, so while a
+publish is under way the store has no build id and nothing served from it is cached.
 """
 
 from __future__ import annotations
@@ -26,6 +32,11 @@ from kzkg import __version__
 from kzkg.store import Release, open_read_only
 
 USER_AGENT = f"kzkg/{__version__} (https://w3id.org/kzkg; kzkg publish)"
+RELEASE_GRAPH = "https://w3id.org/kzkg/id/graph/release"
+DATASET = "https://w3id.org/kzkg/id/dataset"
+DCTERMS = "http://purl.org/dc/terms/"
+VOID = "http://rdfs.org/ns/void#"
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 DEFAULT_BATCH = 50_000  # triples per GSP request: big enough to be fast, small enough for any store
 # INSERT DATA is parsed as a query: Virtuoso 7.2's SPARQL compiler runs out of memory near 5,000
 # triples per request, so updates go in smaller batches.
@@ -110,7 +121,9 @@ def publish(release: Release, target: Target, batch: int = DEFAULT_BATCH,
     session.headers["User-Agent"] = USER_AGENT
     session.auth = target.auth()
     try:
-        for graph, triples in sorted(release_graphs(release).items()):
+        forget_release(session, target)
+        graphs = release_graphs(release)
+        for graph, triples in sorted(graphs.items()):
             progress(f"publish: {graph} ({len(triples)} triples)")
             size = batch if target.gsp_url else min(batch, UPDATE_BATCH)
             for number, chunk in enumerate(_chunks(triples, size)):
@@ -121,6 +134,9 @@ def publish(release: Release, target: Target, batch: int = DEFAULT_BATCH,
                     _send_update(session, target, graph, chunk, replace=number == 0)
             report.graphs[graph] = len(set(triples))
         verify(session, target, report.graphs)
+        union = len({triple for triples in graphs.values() for triple in triples})
+        record_release(session, target, release.build_id, report.graphs, union)
+        report.requests += 2
     except requests.RequestException as failed:
         raise PublishError(f"cannot reach the target store: {failed}") from failed
     report.seconds = time.perf_counter() - started
@@ -169,3 +185,43 @@ def verify(session: requests.Session, target: Target, expected: dict[str, int]) 
             wrong.append(f"<{graph}>: {found} triples on the target, {size} in the release")
     if wrong:
         raise PublishError("the target does not hold the release: " + "; ".join(wrong))
+
+
+def release_record(build_id: str, graphs: dict[str, int], union_triples: int) -> list[ox.Triple]:
+    """What the release graph says: which build the store holds, its graphs and their sizes."""
+    dataset = ox.NamedNode(DATASET)
+    triples = [
+        ox.Triple(dataset, ox.NamedNode(DCTERMS + "identifier"), ox.Literal(build_id)),
+        ox.Triple(dataset, ox.NamedNode(VOID + "triples"), ox.Literal(str(union_triples), datatype=ox.NamedNode(XSD_INTEGER))),
+    ]
+    for graph, size in sorted(graphs.items()):
+        triples += [
+            ox.Triple(dataset, ox.NamedNode(DCTERMS + "hasPart"), ox.NamedNode(graph)),
+            ox.Triple(ox.NamedNode(graph), ox.NamedNode(VOID + "triples"),
+                      ox.Literal(str(size), datatype=ox.NamedNode(XSD_INTEGER))),
+        ]
+    return triples
+
+
+def forget_release(session: requests.Session, target: Target) -> None:
+    """Drop the release record before the graphs change, so no server keys answers by a build id
+    the store no longer (or not yet) holds."""
+    if target.gsp_url:
+        url = f"{target.gsp_url}{'&' if '?' in target.gsp_url else '?'}{urlencode({target.graph_param: RELEASE_GRAPH})}"
+        response = session.delete(url, timeout=target.timeout)
+        if response.status_code != 404:  # no record yet: nothing to forget
+            _check(response, f"Graph Store Protocol DELETE of <{RELEASE_GRAPH}>")
+    else:
+        response = session.post(target.update_url, data=f"DROP SILENT GRAPH <{RELEASE_GRAPH}>".encode("utf-8"),
+                                headers={"Content-Type": "application/sparql-update"}, timeout=target.timeout)
+        _check(response, f"SPARQL Update of <{RELEASE_GRAPH}>")
+
+
+def record_release(session: requests.Session, target: Target, build_id: str, graphs: dict[str, int],
+                   union_triples: int) -> None:
+    """Write the release record into ``kzgraph:release`` (after the counts were verified)."""
+    triples = release_record(build_id, graphs, union_triples)
+    if target.gsp_url:
+        _send_gsp(session, target, RELEASE_GRAPH, triples, replace=True)
+    else:
+        _send_update(session, target, RELEASE_GRAPH, triples, replace=True)
