@@ -309,23 +309,43 @@ def publish(build_dir: Path, query_url: str, gsp_url: str | None, graph_param: s
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
-@click.option("--build/--no-build", "rebuild", default=True, show_default=True, help="Build the graph before serving.")
+@click.option("--build/--no-build", "rebuild", default=None,
+              help="Build the graph before serving [default: build, unless --store is given].")
 @click.option("--timeout", "query_timeout", type=float, help="Per-query time limit in seconds (KZKG_QUERY_TIMEOUT).")
-@click.option("--store", "store_url", help="Serve a remote SPARQL store at this URL instead of the embedded one.")
+@click.option("--store", "store_url", envvar="KZKG_STORE_URL",
+              help="Answer from the SPARQL 1.1 store at this query URL (loaded with `kzkg publish`) instead of "
+                   "the embedded one; implies --no-build.")
+@click.option("--store-user", envvar="KZKG_STORE_USER", help="User name for --store (or KZKG_STORE_USER).")
+@click.option("--store-password", envvar="KZKG_STORE_PASSWORD",
+              help="Password for --store (better: KZKG_STORE_PASSWORD, which `ps` does not show).")
+@click.option("--store-auth", type=click.Choice(["basic", "digest"]), envvar="KZKG_STORE_AUTH",
+              help="HTTP authentication scheme for --store [default: basic; Virtuoso's /sparql-auth: digest].")
+@click.option("--store-max-rows", type=int, envvar="KZKG_STORE_MAX_ROWS",
+              help="The store's silent result cap (Virtuoso's ResultSetMaxRows) [default: 10000; 0: none].")
 @fails_cleanly
-def serve(data_dir: Path, build_dir: Path, host: str, port: int, workers: int, rebuild: bool,
-          query_timeout: float | None, store_url: str | None) -> None:
-    """Build the graph (unless --no-build) and serve the SPARQL endpoint, UI and dumps."""
+def serve(data_dir: Path, build_dir: Path, host: str, port: int, workers: int, rebuild: bool | None,
+          query_timeout: float | None, store_url: str | None, store_user: str | None, store_password: str | None,
+          store_auth: str | None, store_max_rows: int | None) -> None:
+    """Build the graph (unless --no-build) and serve the SPARQL endpoint, UI and dumps.
+
+    With --store the graph comes from a remote store that `kzkg publish` loaded: nothing is built
+    (a local build in --build-dir, if it is the one the store holds, still provides the dumps).
+    """
     from kzkg_server.run import serve as run_server
 
-    if rebuild:
+    if rebuild if rebuild is not None else not store_url:
         release = _build_or_exit(data_dir, build_dir)
         click.echo(f"published release {release.build_id}", err=True)
     settings: dict[str, object] = {}
     if query_timeout is not None:
         settings["QUERY_TIMEOUT"] = query_timeout
     if store_url:
-        settings["STORE_URL"] = store_url
+        if not store_url.startswith(("http://", "https://")):
+            click.echo(f"error: --store must be the http(s) URL of a SPARQL query endpoint, not {store_url!r}", err=True)
+            sys.exit(EXIT_ERROR)
+        settings.update(STORE_URL=store_url, STORE_USER=store_user, STORE_PASSWORD=store_password,
+                        STORE_AUTH=store_auth, STORE_MAX_ROWS=store_max_rows)
+        click.echo(f"answering from the SPARQL store at {store_url}", err=True)
     click.echo(f"serving on http://{host}:{port}/ (SPARQL endpoint: http://{host}:{port}/sparql)", err=True)
     run_server(build_dir=build_dir.resolve(), host=host, port=port, workers=workers, settings=settings)
 
