@@ -88,19 +88,22 @@ def _is_builtin(term) -> bool:
 _REFLEXIVE_NOISE = frozenset({OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty, RDFS.subClassOf, RDFS.subPropertyOf})
 _HIERARCHY = frozenset({RDFS.subClassOf, RDFS.subPropertyOf})
 _TOPS = frozenset({OWL.Thing, RDFS.Resource, OWL.topObjectProperty, OWL.topDataProperty})
-_TYPE, _DIFFERENT, _LABEL = RDF.type, OWL.differentFrom, RDFS.label
+_TYPE, _DIFFERENT, _SAME_AS = RDF.type, OWL.differentFrom, OWL.sameAs
 
 
 def is_noise(triple: tuple) -> bool:
     """True for an inference that tells nobody anything about the unrest or the ontology.
 
-    The same filter for every engine (the vocabulary terms are module constants only because
-    rdflib's namespace attribute lookups are slow in a loop over a whole closure).
+    The same filter for every engine (the vocabulary terms are module constants, and URIRef is
+    tested by exact type first, only because rdflib's namespace lookups and ABC isinstance checks
+    are slow in a loop over a whole closure).
     """
     subject, predicate, obj = triple
-    if isinstance(subject, (Literal, BNode)) or isinstance(obj, BNode):
+    if type(subject) is not URIRef and not isinstance(subject, URIRef):
+        return True  # literal or blank-node subject
+    if type(obj) is BNode or (type(obj) is not URIRef and type(obj) is not Literal and isinstance(obj, BNode)):
         return True
-    if _is_builtin(subject):
+    if str.startswith(subject, _BUILTIN_NAMESPACES):  # (rdflib's own startswith takes no tuple)
         return True  # restating RDF/RDFS/OWL/XSD built-ins
     if predicate in _REFLEXIVE_NOISE and subject == obj:
         return True  # reflexive
@@ -108,7 +111,7 @@ def is_noise(triple: tuple) -> bool:
         return True
     if predicate in _HIERARCHY and obj in _TOPS:
         return True
-    if predicate == _DIFFERENT or predicate == _LABEL and isinstance(obj, Literal) and _is_builtin(subject):
+    if predicate == _DIFFERENT:
         return True
     return False
 
@@ -143,14 +146,26 @@ def normalise_triple(triple: Triple) -> Triple:
 def filtered(closure: Iterable[Triple], asserted: Iterable[Triple]) -> set[Triple]:
     """What a closure adds to the asserted triples, minus the noise, literals normalised.
 
-    The one filter both engines go through, so they can only differ in what they derive.
+    The one filter both engines go through, so they can only differ in what they derive. Written
+    for speed (it sees every triple of a closure): asserted triples are looked up as they are, and
+    only ``"x"^^xsd:string`` literals are respelt, once each.
     """
-    known = {normalise_triple(t) for t in asserted}
+    known = asserted if isinstance(asserted, (set, frozenset)) else set(asserted)
+    respelt = {normalise_triple(t) for t in known if isinstance(t[2], Literal) and t[2].datatype == _XSD_STRING}
+    if respelt:
+        known = known | respelt
+    plain: dict[Literal, Literal] = {}
     out: set[Triple] = set()
     for triple in closure:
-        triple = normalise_triple(triple)
-        if triple not in known and not is_noise(triple):
-            out.add(triple)
+        obj = triple[2]
+        if type(obj) is Literal and obj.datatype == _XSD_STRING and obj.language is None:
+            spelt = plain.get(obj)
+            if spelt is None:
+                spelt = plain[obj] = Literal(str(obj))
+            triple = (triple[0], triple[1], spelt)
+        if triple in known or is_noise(triple):
+            continue
+        out.add(triple)
     return out
 
 
@@ -159,9 +174,9 @@ def filtered(closure: Iterable[Triple], asserted: Iterable[Triple]) -> set[Tripl
 def is_schema(triple: Triple) -> bool:
     """True for a TBox triple: vocabulary axioms, OWL declarations, and blank-node structure."""
     s, p, o = triple
-    if p in _SCHEMA_PREDICATES or isinstance(s, BNode):
+    if p in _SCHEMA_PREDICATES or type(s) is BNode or (type(s) is not URIRef and isinstance(s, BNode)):
         return True
-    return p == RDF.type and _is_builtin(o)
+    return p == _TYPE and _is_builtin(o)
 
 
 def split_schema(triples: Iterable[Triple]) -> tuple[frozenset[Triple], list[Triple]]:
@@ -423,7 +438,7 @@ class Reasoner:
             relevant, active = self._relevant, []
             for triple in abox:
                 (active if triple[1] in relevant else self._inert).append(triple)
-            if any(p == OWL.sameAs and s != o for s, p, o in active):
+            if any(p == _SAME_AS and s != o for s, p, o in active):
                 self._stop_pruning()
                 return
         self._engine.from_graph(active)
@@ -453,22 +468,23 @@ class Reasoner:
     def closure(self) -> list[Triple]:
         """Asserted + inferred, with property chains applied until nothing new follows."""
         if self._closure is None:
-            result = self._engine.reason()
-            if self._prune and any(p == OWL.sameAs and s != o for s, p, o in result):
-                self._stop_pruning()  # a derived sameAs would rewrite held-back triples too
-                result = self._engine.reason()
-            steps = {step for _, chain in self._chains for step in chain}
+            steps = {step for _, chain in self._chains for step in chain} | {_SAME_AS}
             heads = {prop for prop, _ in self._chains}
-            while self._chains:
-                # Only the chain's own predicates matter; none of them has literal values that
-                # a chain could follow, so no literal normalisation is needed here.
+            while True:
+                result = self._engine.reason()
+                # One pass over the result for what the checks below need: chain edges and sameAs.
+                # Chains follow IRIs, never literals, so no literal respelling is needed here.
                 edges = [t for t in result if t[1] in steps]
-                current = {t for t in result if t[1] in heads}
+                if self._prune and any(p == _SAME_AS for s, p, o in edges if s != o):
+                    self._stop_pruning()  # a derived sameAs would rewrite held-back triples too
+                    continue
+                if not self._chains:
+                    break
+                current = {t for t in edges if t[1] in heads}
                 new = chain_inferences(edges, self._chains) - current
                 if not new:
                     break
                 self._engine.from_graph(list(new))
-                result = self._engine.reason()
             # The closed schema is part of reasonable's base triples already; listing it again
             # costs nothing downstream (callers take sets) and guarantees owlrl's schema
             # inferences are present whatever reasonable does with them.
@@ -496,16 +512,16 @@ def choose_engine(asserted: Iterable[Triple], engine: str = DEFAULT_ENGINE) -> s
     return engine
 
 
-def infer(asserted: Graph | Iterable[Triple], engine: str = DEFAULT_ENGINE) -> Graph:
-    """What OWL RL adds to ``asserted`` (ontology + data), minus the noise.
+def infer_triples(asserted: Graph | Iterable[Triple], engine: str = DEFAULT_ENGINE) -> set[Triple]:
+    """What OWL RL adds to ``asserted`` (ontology + data), minus the noise, as a set of triples.
 
     ``engine`` is "reasonable" (default, fast) or "owlrl" (the reference); both give the same
-    graph, which tests/test_reason_engines.py checks. A schema that needs a rule the reasonable
+    set, which tests/test_reason_engines.py checks. A schema that needs a rule the reasonable
     engine lacks is reasoned over by owlrl, with a warning in the log.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown reasoning engine {engine!r}: use one of {', '.join(ENGINES)}")
-    triples = asserted if isinstance(asserted, (Graph, list, set, frozenset)) else list(asserted)
+    triples = asserted if isinstance(asserted, (list, set, frozenset)) else list(asserted)
     closure: Iterable[Triple] | None = None
     if engine == "reasonable":
         reasoner = Reasoner()
@@ -518,11 +534,16 @@ def infer(asserted: Graph | Iterable[Triple], engine: str = DEFAULT_ENGINE) -> G
             closure = reasoner.closure()
     if closure is None:
         closure = owlrl_closure(triples)
+    return filtered(closure, triples)
+
+
+def infer(asserted: Graph | Iterable[Triple], engine: str = DEFAULT_ENGINE) -> Graph:
+    """:func:`infer_triples` as an rdflib Graph (for serialising; a build uses the set)."""
     inferred = Graph()
-    for triple in filtered(closure, triples):
+    for triple in infer_triples(asserted, engine):
         inferred.add(triple)
     return inferred
 
 
-__all__ = ["infer", "owlrl_closure", "reasonable_closure", "is_noise", "filtered", "Reasoner",
+__all__ = ["infer", "infer_triples", "owlrl_closure", "reasonable_closure", "is_noise", "filtered", "Reasoner",
            "ENGINES", "DEFAULT_ENGINE", "KZ"]
