@@ -74,9 +74,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     # Flask 3.1 refuses form fields beyond MAX_FORM_MEMORY_SIZE (500 kB by default) with a 413 of
-    # its own, below MAX_CONTENT_LENGTH: a 600 kB query posted as a form would be refused while the
-    # same query as application/sparql-query passed, and the 413 would name the wrong limit. A form
-    # field cannot be larger than its body, so one limit — the body's — applies to both.
+    # its own, below MAX_CONTENT_LENGTH, and Werkzeug 3.1.0-3.1.8 apply it to urlencoded posts: a
+    # 600 kB query posted as a form was refused while the same query as application/sparql-query
+    # passed, and the 413 named the wrong limit. A form field cannot be larger than its body, so
+    # one limit — the body's — applies to both, whichever Werkzeug is installed.
     if app.config.get("MAX_FORM_MEMORY_SIZE") is None:
         app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
 

@@ -247,8 +247,13 @@ def _answer(stores: dict[str, ox.Store], job: Job) -> tuple[str, Any]:
         return "error", ServiceFailed(f"a SERVICE call failed: {error}")
     except (RuntimeError, ValueError, TypeError) as error:  # raised by pyoxigraph for what the query asks
         return "error", QueryRejected(f"query evaluation failed: {error}")
-    except OSError as error:  # the store could not be read
-        return "error", QueryFailed(f"query evaluation failed: {error}")
+    except OSError as error:
+        if "redirect" in str(error):
+            # pyoxigraph's SERVICE client follows no redirects (tests/test_limits.py checks it): an
+            # allow-listed endpoint cannot forward a query to one that is not allow-listed.
+            return "error", ServiceFailed(f"a SERVICE call failed: the endpoint answered with a redirect, which "
+                                          f"this server does not follow ({error})")
+        return "error", QueryFailed(f"query evaluation failed: {error}")  # the store could not be read
 
 
 def _die_with_parent(parent_pid: int) -> None:
