@@ -225,3 +225,15 @@ def record_release(session: requests.Session, target: Target, build_id: str, gra
         _send_gsp(session, target, RELEASE_GRAPH, triples, replace=True)
     else:
         _send_update(session, target, RELEASE_GRAPH, triples, replace=True)
+
+
+def record_nquads(release: Release) -> bytes:
+    """The release record as N-Quads in ``kzgraph:release``, for stores loaded offline from the
+    N-Quads dump (QLever's index builder, Virtuoso's bulk loader, ``tdb2.tdbloader``), where
+    :func:`publish` cannot write it: load it with the dump and ``kzkg serve --store`` gets a build id."""
+    graphs = release_graphs(release)
+    counts = {graph: len(set(triples)) for graph, triples in graphs.items()}
+    union = len({triple for triples in graphs.values() for triple in triples})
+    name = ox.NamedNode(RELEASE_GRAPH)
+    quads = [ox.Quad(t.subject, t.predicate, t.object, name) for t in release_record(release.build_id, counts, union)]
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
