@@ -379,6 +379,80 @@ def test_allow_listed_service_federates_to_another_kzkg(server: LiveServer, limi
     assert listener.connections == []
 
 
+class Redirector:
+    """An HTTP server on 127.0.0.1 that answers every request with a 302 to ``target`` and counts them."""
+
+    def __init__(self, target: str) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        owner = self
+        self.requests = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def _redirect(self) -> None:
+                owner.requests += 1
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(302)
+                self.send_header("Location", target)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = _redirect
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/sparql"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "Redirector":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_allow_listed_service_that_redirects_is_not_followed(limits_build: Path, listener: Listener) -> None:
+    """Two loopback listeners: an allow-listed endpoint that redirects to one that is not. pyoxigraph's
+    SERVICE client does not follow the redirect, so the allow-list cannot be walked around."""
+    with Redirector(listener.url + "sparql") as redirector:
+        federating = LiveServer(limits_build, env={"KZKG_SERVICE_ALLOWLIST": f'["{redirector.url}"]'})
+        try:
+            url = federating.url + "/sparql"
+            query = f"SELECT * WHERE {{ SERVICE <{redirector.url}> {{ ?s ?p ?o }} }}"
+            response = requests.get(url, params={"query": query}, timeout=30)
+            silent = requests.get(url, params={"query": query.replace("SERVICE", "SERVICE SILENT")}, timeout=30)
+        finally:
+            federating.stop()
+    assert redirector.requests >= 1  # the allow-listed endpoint was asked
+    assert response.status_code == 502 and "redirect" in response.text, response.text
+    assert silent.status_code == 200
+    time.sleep(0.2)
+    assert listener.connections == []  # ...and the redirect was never followed
+
+
+def test_form_posts_get_the_body_limit_not_flasks_smaller_one(limits_build: Path) -> None:
+    """Flask 3.1 caps form fields at 500 kB (MAX_FORM_MEMORY_SIZE), below our 1 MB body limit, and
+    Werkzeug 3.1.0-3.1.8 applied that cap to urlencoded posts too (3.1.9 no longer does). The two
+    limits are aligned, so on any of them a 700 kB form query is answered like the same query sent
+    as the body, and the 413 names the limit that applied."""
+    from kzkg_server import create_app
+
+    app = create_app({"TESTING": True, "BUILD_DIR": str(limits_build)})
+    assert app.config["MAX_FORM_MEMORY_SIZE"] == app.config["MAX_CONTENT_LENGTH"] == 1_000_000
+    client = app.test_client()
+    query = "SELECT * WHERE { ?s ?p ?o } LIMIT 1 " + " " * 700_000  # a space is one byte URL-encoded ("+")
+    as_form = client.post("/sparql", data={"query": query})
+    as_body = client.post("/sparql", data=query.encode(), content_type="application/sparql-query")
+    assert as_form.status_code == as_body.status_code == 200, as_form.get_data(as_text=True)[:200]
+    too_big = client.post("/sparql", data={"query": "SELECT * WHERE { ?s ?p ?o } " + " " * 1_100_000})
+    assert too_big.status_code == 413
+    assert "up to 1000000 bytes" in too_big.get_data(as_text=True)
+
+
 # --- cost ------------------------------------------------------------------------------------
 
 def test_executor_overhead_per_query_is_small(limits_build: Path) -> None:
