@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,8 +237,3 @@ class EmbeddedBackend:
         graphs = tuple((row["g"].value, int(row["n"].value)) for row in store.query(STATS_GRAPHS))
         union = int(next(iter(store.query(STATS_UNION)))["n"].value)
         return Statistics(graphs=graphs, union_triples=union)
-
-
-def monotonic_deadline(timeout: float) -> float:
-    """A deadline on the monotonic clock, for backends that pace several round trips."""
-    return time.monotonic() + timeout

@@ -36,7 +36,9 @@ Identity
 from __future__ import annotations
 
 import base64
+import http.client
 import json
+import logging
 import re
 import socket
 import threading
@@ -62,6 +64,9 @@ from kzkg_server.media import ALIASES, BY_MEDIA_TYPE
 from kzkg_server.sparql_scan import QueryShape, scan, tokenize
 
 USER_AGENT = f"kzkg/{__version__} (https://w3id.org/kzkg; kzkg serve --store)"
+# The store's URL and the low-level reason go to the server's log, not to the public: the store
+# is often on an internal address.
+log = logging.getLogger("kzkg.remote")
 RELEASE_GRAPH = "https://w3id.org/kzkg/id/graph/release"
 DATASET_IRI = "https://w3id.org/kzkg/id/dataset"
 DCTERMS = "http://purl.org/dc/terms/"
@@ -178,10 +183,13 @@ class RemoteStore:
         except urllib.error.URLError as failed:
             if isinstance(failed.reason, (TimeoutError, socket.timeout)):
                 raise StoreTimeout(f"the SPARQL store did not accept a connection within {timeout:g} s") from None
-            raise StoreUnavailable(f"cannot reach the SPARQL store behind this endpoint ({self.url}): "
-                                   f"{failed.reason}") from None
-        except (ConnectionError, OSError) as failed:  # reset mid-answer, or a protocol error
-            raise StoreUnavailable(f"the connection to the SPARQL store failed: {failed}") from None
+            log.error("cannot reach the SPARQL store at %s: %s", self.url, failed.reason)
+            raise StoreUnavailable("cannot reach the SPARQL store behind this endpoint; it may be down or "
+                                   "restarting, retry shortly") from None
+        except (OSError, http.client.HTTPException) as failed:  # reset or cut off mid-answer
+            log.error("the connection to the SPARQL store at %s failed: %r", self.url, failed)
+            raise StoreUnavailable("the connection to the SPARQL store behind this endpoint failed mid-answer; "
+                                   "retry shortly") from None
         headers = {key.lower(): value for key, value in response.headers.items()}
         return _Reply(headers.get("content-type", "").split(";")[0].strip().lower(), headers, body)
 
@@ -208,13 +216,18 @@ class RemoteStore:
         text = (text or failed.reason or "").split("\n\nSPARQL query:", 1)[0].strip()  # Virtuoso echoes the query
         code = failed.code
         if 300 <= code < 400:
-            return StoreUnavailable(f"the SPARQL store answered with a redirect (HTTP {code}) to "
-                                    f"{failed.headers.get('Location')!r}; configure the store's final URL")
+            log.error("the SPARQL store at %s redirects (HTTP %s) to %s; configure its final URL", self.url, code,
+                      failed.headers.get("Location"))
+            return StoreUnavailable(f"the SPARQL store behind this endpoint answered with a redirect (HTTP {code}), "
+                                    f"which is not followed; the server's store URL needs updating")
         if code in (401, 403) and not STORE_TIMEOUT_TEXT.search(text):
+            log.error("the SPARQL store at %s refused our credentials (HTTP %s): %s", self.url, code, text[:300])
             return StoreUnavailable(f"the SPARQL store refused this server's credentials (HTTP {code}); check "
-                                    f"STORE_USER / STORE_PASSWORD / STORE_AUTH: {text[:300]}")
+                                    f"STORE_USER / STORE_PASSWORD / STORE_AUTH")
         if code == 404:
-            return StoreUnavailable(f"no SPARQL endpoint at {self.url} (HTTP 404)")
+            log.error("no SPARQL endpoint at %s (HTTP 404)", self.url)
+            return StoreUnavailable("the SPARQL store behind this endpoint has no SPARQL service at the configured "
+                                    "URL (HTTP 404)")
         if code in (503, 504) or (code >= 500 and STORE_TIMEOUT_TEXT.search(text)):
             return QueryTimeout(f"the SPARQL store stopped the query at its time limit: {text[:500]}")
         if 400 <= code < 500 or VIRTUOSO_REFUSAL.match(text):

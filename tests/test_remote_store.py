@@ -362,9 +362,30 @@ def test_dead_store_is_a_clear_502(build_dir: Path) -> None:
             assert response.status_code == 502, (path, response.status_code, response.text)
             assert response.headers["Content-Type"].startswith("text/plain")
             assert "cannot reach the SPARQL store" in response.text and "Traceback" not in response.text
+            assert dead not in response.text  # an internal address stays in the server's log
         assert requests.get(server.url + "/", timeout=30).status_code == 200  # the query page needs no store
     finally:
         server.stop()
+
+
+def test_serve_with_a_store_builds_nothing(published, tmp_path: Path) -> None:
+    """`kzkg serve --store` without --no-build: nothing is built, the store answers at once."""
+    port, build = free_port(), tmp_path / "never-built"
+    process = subprocess.Popen([sys.executable, "-m", "kzkg.cli", "serve", "--build-dir", str(build), "--host", "127.0.0.1",
+                                "--port", str(port), "--store", published.sparql_url],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, answer = time.monotonic() + 60, None
+        while answer is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=5)
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        assert answer is not None and answer.json() == {"head": {}, "boolean": True}
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert not build.exists()
 
 
 def test_credentials_digest_and_wrong(build_dir: Path, published) -> None:
