@@ -36,10 +36,12 @@ incremental materialisation for additions; a full re-run after any removal).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal as LiteralType
 
@@ -151,7 +153,7 @@ def filtered(closure: Iterable[Triple], asserted: Iterable[Triple]) -> set[Tripl
     only ``"x"^^xsd:string`` literals are respelt, once each.
     """
     known = asserted if isinstance(asserted, (set, frozenset)) else set(asserted)
-    respelt = {normalise_triple(t) for t in known if isinstance(t[2], Literal) and t[2].datatype == _XSD_STRING}
+    respelt = {normalise_triple(t) for t in known if type(t[2]) is Literal and t[2].datatype == _XSD_STRING}
     if respelt:
         known = known | respelt
     plain: dict[Literal, Literal] = {}
@@ -183,8 +185,15 @@ def split_schema(triples: Iterable[Triple]) -> tuple[frozenset[Triple], list[Tri
     """(TBox, ABox): the part closed once by owlrl and cached, and the part reasonable handles."""
     tbox: set[Triple] = set()
     abox: list[Triple] = []
-    for triple in triples:
-        (tbox.add(triple) if is_schema(triple) else abox.append(triple))
+    to_tbox, to_abox, schema_predicates = tbox.add, abox.append, _SCHEMA_PREDICATES
+    for triple in triples:  # is_schema inlined: this loop sees every triple of the input
+        s, p, o = triple
+        if p in schema_predicates or type(s) is BNode or (type(s) is not URIRef and isinstance(s, BNode)):
+            to_tbox(triple)
+        elif p == _TYPE and type(o) is URIRef and str.startswith(o, _BUILTIN_NAMESPACES):
+            to_tbox(triple)
+        else:
+            to_abox(triple)
     return frozenset(tbox), abox
 
 
@@ -436,8 +445,12 @@ class Reasoner:
             active = abox
         else:
             relevant, active = self._relevant, []
+            keep, hold = active.append, self._inert.append
             for triple in abox:
-                (active if triple[1] in relevant else self._inert).append(triple)
+                if triple[1] in relevant:
+                    keep(triple)
+                else:
+                    hold(triple)
             if any(p == _SAME_AS and s != o for s, p, o in active):
                 self._stop_pruning()
                 return
@@ -521,6 +534,29 @@ def infer_triples(asserted: Graph | Iterable[Triple], engine: str = DEFAULT_ENGI
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown reasoning engine {engine!r}: use one of {', '.join(ENGINES)}")
+    with _without_cyclic_gc():
+        return _infer_triples(asserted, engine)
+
+
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a closure is computed and filtered.
+
+    Reasoning allocates millions of small acyclic objects (tuples, rdflib terms); each allocation
+    burst triggers collections that traverse every live object — the caller's whole dataset
+    included — and free nothing. At 1M triples that is 30% of the reasoning time standalone, more
+    inside a build. Reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _infer_triples(asserted: Graph | Iterable[Triple], engine: str) -> set[Triple]:
     triples = asserted if isinstance(asserted, (list, set, frozenset)) else list(asserted)
     closure: Iterable[Triple] | None = None
     if engine == "reasonable":
