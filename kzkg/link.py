@@ -36,7 +36,7 @@ import re
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1173,17 +1173,18 @@ SELECT ?item ?p ?value WHERE {
 }"""
 
 
-def external_facts(store: ox.Store, entity_id: str) -> dict[str, Any]:
+def external_facts(select: Callable[[str], Iterable[Mapping[str, Any]]], entity_iri: str) -> dict[str, Any]:
     """Names per language, descriptions and coordinates the enrichment graph holds for an entity.
 
-    For the entity pages: ``{"items": [...], "names": {"ru": [...], ...}, "aliases": {...},
-    "descriptions": {...}, "coordinates": [(lat, lon), ...]}``.
+    ``select`` runs a SELECT over the union graph and yields rows of pyoxigraph terms, so the
+    embedded store and a remote store behind the pages both serve it. Returns ``{"items": [...],
+    "names": {"ru": [...], ...}, "aliases": {...}, "descriptions": {...}, "coordinates": [(lat, lon)]}``.
     """
-    query = FACTS_QUERY % {"entity": ID[entity_id], "exact": SKOS_EXACT, "graph": ENRICHMENT_GRAPH,
+    query = FACTS_QUERY % {"entity": entity_iri, "exact": SKOS_EXACT, "graph": ENRICHMENT_GRAPH,
                            "label": RDFS_LABEL, "alt": SKOS_ALT, "desc": SCHEMA_DESCRIPTION, "coord": WDT + "P625"}
     facts: dict[str, Any] = {"items": [], "names": {}, "aliases": {}, "descriptions": {}, "coordinates": []}
     key = {RDFS_LABEL: "names", SKOS_ALT: "aliases", SCHEMA_DESCRIPTION: "descriptions"}
-    for row in store.query(query, use_default_graph_as_union=True):
+    for row in select(query):
         item, prop, value = row["item"].value, row["p"].value, row["value"]
         if item not in facts["items"]:
             facts["items"].append(item)
@@ -1196,6 +1197,11 @@ def external_facts(store: ox.Store, entity_id: str) -> dict[str, Any]:
             if value.value not in bucket:
                 bucket.append(value.value)
     return facts
+
+
+def store_select(store: ox.Store) -> Callable[[str], Iterable[Mapping[str, Any]]]:
+    """``external_facts``' select over a pyoxigraph store's union graph."""
+    return lambda query: store.query(query, use_default_graph_as_union=True)
 
 
 def parse_point(wkt: str) -> tuple[float, float] | None:

@@ -34,6 +34,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from kzkg.examples import load_examples
+from kzkg.link import ENRICHMENT_GRAPH, external_facts, parse_point
 from kzkg.namespaces import KZ, OA, PREFIXES
 from kzkg.store import NoReleaseError, Release
 from kzkg_server.backend import GraphReader, Row, Served
@@ -590,7 +591,10 @@ def render_resource(store: GraphReader, node: ox.NamedNode, served: Served) -> s
         "article": None,
         "is_graph": store.has_graph(node),
         "roles": _roles(store, node, labels),
+        "external": None,
     }
+    if context["links"]:
+        context["external"] = _external(store, node)
     context["facts_in"], context["facts_in_truncated"] = labels.facts_in(node)
 
     relations = _claim_relations(store, node, labels)
@@ -611,6 +615,47 @@ def render_resource(store: GraphReader, node: ox.NamedNode, served: Served) -> s
     elif not is_claim:
         context["claims"] = _claims_of(store, node, labels, relations)
     return render_template("resource.html", **context)
+
+
+@dataclass
+class LocatorMap:
+    """An inline SVG map (no tiles, so it works offline): this place among the other linked places."""
+
+    width: int
+    height: int
+    here: list[tuple[float, float]]
+    others: list[tuple[float, float]]
+
+
+# Central Asia around Kazakhstan; a point outside it is drawn on a world frame instead.
+REGION = (44.0, 90.0, 36.0, 58.0)  # lon min, lon max, lat min, lat max
+WORLD = (-180.0, 180.0, -60.0, 80.0)
+
+
+def _project(points: Iterable[tuple[float, float]], frame: tuple[float, float, float, float],
+             width: int, height: int) -> list[tuple[float, float]]:
+    lon0, lon1, lat0, lat1 = frame
+    return [(round((lon - lon0) / (lon1 - lon0) * width, 1), round((lat1 - lat) / (lat1 - lat0) * height, 1))
+            for lat, lon in points if lon0 <= lon <= lon1 and lat0 <= lat <= lat1]
+
+
+def _external(store: GraphReader, node: ox.NamedNode) -> dict[str, object] | None:
+    """Names in other languages, descriptions and coordinates from the enrichment graph (kzkg enrich)."""
+    facts = external_facts(store.select, node.value)
+    if not facts["items"]:
+        return None
+    here = facts["coordinates"]
+    if here:
+        rows = store.select(f"SELECT ?p WHERE {{ GRAPH <{ENRICHMENT_GRAPH}> {{ ?i <http://www.wikidata.org/prop/direct/P625> ?p }} }}")
+        everywhere = {point for row in rows if (point := parse_point(row["p"].value))}
+        inside = all(REGION[2] <= lat <= REGION[3] and REGION[0] <= lon <= REGION[1] for lat, lon in here)
+        frame, width, height = (REGION, 460, 230) if inside else (WORLD, 480, 187)
+        facts["map"] = LocatorMap(width, height, _project(here, frame, width, height),
+                                  _project(sorted(everywhere - set(here)), frame, width, height))
+    languages = ("en", "ru", "kk")
+    facts["languages"] = [lang for lang in languages if lang in facts["names"] or lang in facts["descriptions"]] + sorted(
+        lang for lang in set(facts["names"]) | set(facts["descriptions"]) if lang not in languages)
+    return facts
 
 
 def _claim_relations(store: GraphReader, node: ox.NamedNode, labels: Labeller) -> dict[str, dict[str, list[TermView]]]:

@@ -33,8 +33,9 @@ from kzkg.export import canonical_quads
 from kzkg.ingest import load_corpus
 from kzkg.link import (
     ENRICHMENT_GRAPH, EndpointRefused, EndpointUnavailable, LinkError, SparqlClient, add_links,
-    atomic_write_text, enrich, external_facts, reconcile, reconcile_query, targets,
+    atomic_write_text, enrich, external_facts, reconcile, store_select, reconcile_query, targets,
 )
+from kzkg.namespaces import ID
 from kzkg.store import current_release, open_read_only, publish_nquads
 
 SNAPSHOT = Path(__file__).parent / "data" / "wikidata-snapshot.ttl"
@@ -518,12 +519,12 @@ def test_build_publishes_enrichment_in_its_own_graph_unreasoned(release) -> None
     assert len(list(store.quads_for_pattern(ox.NamedNode(WD + "Q232"), None, None, graph))) > 5
     inferred = ox.NamedNode("https://w3id.org/kzkg/id/graph/inferred")
     assert not [q for q in store.quads_for_pattern(None, None, None, inferred) if q.subject.value.startswith(WD)]
-    facts = external_facts(store, "kazakhstan")
+    facts = external_facts(store_select(store), str(ID) + "kazakhstan")
     assert "Казахстан" in facts["names"]["ru"] and "Қазақстан" in facts["names"]["kk"]
     assert facts["coordinates"] == [(48.0, 68.0)]
-    zhanaozen = external_facts(store, "zhanaozen")
+    zhanaozen = external_facts(store_select(store), str(ID) + "zhanaozen")
     assert zhanaozen["coordinates"] == [(43.34116, 52.86192)] and zhanaozen["names"]["kk"] == ["Жаңаөзен"]
-    assert external_facts(store, "peter-leonard")["items"] == []  # unlinked: nothing external
+    assert external_facts(store_select(store), str(ID) + "peter-leonard")["items"] == []  # unlinked: nothing external
 
 
 def test_offline_example_query_lists_multilingual_names(build_dir: Path) -> None:

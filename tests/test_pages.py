@@ -480,3 +480,42 @@ def test_article_rdf_links_its_annotations(client, store):
     graph = Graph().parse(data=client.get("/id/article/001?format=ttl").data, format="turtle")
     annotations = set(graph.subjects(OA.hasTarget, None))
     assert len(annotations) == count_annotations(store, f"{ID}article/001")
+
+
+def test_linked_place_page_shows_names_in_kazakh_and_russian_and_a_map(client) -> None:
+    """The enrichment graph (kzkg enrich) reaches the page: names per language, coordinates, map."""
+    from html.parser import HTMLParser
+
+    page = client.get("/id/zhanaozen", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+
+    class Cells(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lang: str | None = None
+            self.names: dict[str, str] = {}
+            self.in_name = False
+            self.points: list[dict[str, str]] = []
+
+        def handle_starttag(self, tag, attrs):
+            attributes = dict(attrs)
+            if tag == "tr" and "lang" in attributes:
+                self.lang = attributes["lang"]
+            self.in_name = tag == "td" and attributes.get("class") == "name"
+            if tag == "span" and attributes.get("class") == "coordinate":
+                self.points.append(attributes)
+            if tag == "circle" and attributes.get("class") == "this-place":
+                self.points.append({"circle": "here"})
+
+        def handle_data(self, data):
+            if self.in_name and self.lang and data.strip():
+                self.names[self.lang] = data.strip()
+
+    cells = Cells()
+    cells.feed(html)
+    assert cells.names == {"en": "Zhanaozen", "ru": "Жанаозен", "kk": "Жаңаөзен"}
+    assert {"data-lat": "43.34116", "data-lon": "52.86192", "class": "coordinate"} in cells.points
+    assert {"circle": "here"} in cells.points
+    # an unlinked entity has no such section
+    assert "Elsewhere" not in client.get("/id/peter-leonard", headers={"Accept": "text/html"}).get_data(as_text=True)
