@@ -139,7 +139,7 @@ def measure_queries(corpus: Corpus, per_query_limit: float) -> None:
                        "--lib", lib, "--repeat", "5", "--budget", str(per_query_limit * 20)]
             process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                        text=True, env={**os.environ, "BENCH_SKIP": ",".join(skip)})
-            killed = _watch_queries(process, done, skip, per_query_limit * (10 if lib == "rdflib" and not done else 1))
+            killed = _watch_queries(process, done, skip, per_query_limit, load_limit=per_query_limit * 10)
             if not killed:
                 break
             if LOAD in skip:  # rdflib could not even load the data in time: nothing to measure
@@ -153,27 +153,37 @@ def measure_queries(corpus: Corpus, per_query_limit: float) -> None:
     log(f"{corpus.name}: example queries measured ({len(corpus.queries['oxigraph'])} on each store)")
 
 
-def _watch_queries(process: subprocess.Popen, done: dict, skip: list, limit: float) -> bool:
-    """Read a queries worker's lines; True if it had to be killed for a query past ``limit``."""
-    import selectors
+def _watch_queries(process: subprocess.Popen, done: dict, skip: list, limit: float, load_limit: float) -> bool:
+    """Read a queries worker's lines; True if it had to be killed for a step past ``limit``.
 
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
+    Lines are read by a thread into a queue: select() on the pipe cannot see lines that Python
+    has already buffered, so it would miss the start of a query and never time it.
+    """
+    import queue
+    import threading
+
+    lines: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
     current, started = None, time.perf_counter()
     try:
         while True:
-            if current and time.perf_counter() - started > limit:
+            if current and time.perf_counter() - started > (load_limit if current == LOAD else limit):
                 process.kill()
                 process.wait()
-                done[current] = {"seconds": [], "rows": None, "over_limit": limit}
+                done[current] = {"seconds": [], "rows": None, "over_limit": load_limit if current == LOAD else limit}
                 skip.append(current)
                 return True
-            if not selector.select(timeout=0.5):
-                if process.poll() is not None:
-                    return False
+            try:
+                line = lines.get(timeout=0.5)
+            except queue.Empty:
                 continue
-            line = process.stdout.readline()
-            if not line:
+            if line is None:
                 process.wait()
                 return False
             record = json.loads(line)
@@ -183,7 +193,6 @@ def _watch_queries(process: subprocess.Popen, done: dict, skip: list, limit: flo
                 done[record["slug"]] = record
                 current = None
     finally:
-        selector.close()
         if process.poll() is None:
             process.kill()
             process.wait()
