@@ -481,7 +481,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for kzkg serve")
     parser.add_argument("--budget", type=float, default=8.0, help="seconds per endpoint workload")
     parser.add_argument("--query-limit", type=float, default=30.0, help="seconds before an rdflib query is abandoned")
-    parser.add_argument("--virtuoso", help="SPARQL endpoint URL of Virtuoso loaded with the same data (loopback)")
+    parser.add_argument("--virtuoso", default="auto",
+                        help="reference Virtuoso: 'auto' starts one on loopback (default), a loopback SPARQL URL uses yours, 'none' skips it")
     parser.add_argument("--workdir", type=Path, help="keep corpora and builds here (default: a temporary dir)")
     parser.add_argument("--no-write", action="store_true", help="print the table only; leave bench/README.md alone")
     parser.add_argument("--json", type=Path, help="also write every raw measurement to this file")
@@ -501,6 +502,14 @@ def main(argv: list[str] | None = None) -> None:
         corpus.notes.append(f"{label}: {synth.plan.claims:,} claims, {synth.plan.articles} articles, {synth.plan.actors} actors; "
                             f"the top 2 actors make {corpus.skew:.0%} of claimant slots (real corpus: 43%)")
         corpora.append(corpus)
+    from bench import virtuoso as reference
+
+    if args.virtuoso == "auto":
+        args.virtuoso = None if args.no_endpoint else reference.start()
+        if args.virtuoso is None and not args.no_endpoint:
+            log("virtuoso-t is not installed (./dev bench installs it): no Virtuoso reference in this run")
+    elif args.virtuoso == "none":
+        args.virtuoso = None
     try:
         for corpus in corpora:
             measure_build(corpus, workdir, args.repeats)
@@ -510,6 +519,7 @@ def main(argv: list[str] | None = None) -> None:
             if not args.no_endpoint:
                 measure_endpoint(corpus, args.clients, args.budget, args.workers, args.virtuoso)
     finally:
+        reference.stop()
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
     if args.json:

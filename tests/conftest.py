@@ -104,7 +104,7 @@ def live_server(build_dir: Path) -> Iterator[LiveServer]:
 @pytest.fixture(scope="session")
 def virtuoso(tmp_path_factory: pytest.TempPathFactory):
     """A real Virtuoso on loopback; `./dev test` installs it, so in CI its absence is a failure."""
-    import virtuoso as launcher
+    from bench import virtuoso_server as launcher
 
     if not launcher.available():
         if os.environ.get("CI"):

@@ -1,4 +1,4 @@
-"""A throwaway Virtuoso 7 server on loopback (Debian's virtuoso-opensource-7-bin), for tests and benches.
+"""A throwaway Virtuoso 7 server on loopback (Debian's virtuoso-opensource-7-bin), for tests and the bench.
 
 Virtuoso is the production store kzkg is measured and tested against. Each instance gets its own
 database directory and free ports, and is killed at the end; nothing listens beyond 127.0.0.1.
