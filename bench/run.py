@@ -374,6 +374,9 @@ def render(corpora: list[Corpus], args: argparse.Namespace, started: float) -> s
         for c in corpora:
             ox_q, rdf_q = c.queries.get("oxigraph", {}).get(slug, {}), c.queries.get("rdflib", {}).get(slug, {})
             ox_ms = loadgen.median(ox_q.get("seconds", [])) * 1000
+            if rdf_q.get("error"):
+                cells += [f"{ox_ms:.1f}", f"fails ({rdf_q['error'].split(':')[0]})", "—"]
+                continue
             if not rdf_q.get("seconds") and not rdf_q.get("over_limit"):
                 cells += [f"{ox_ms:.1f}", "not run", "—"]
                 continue

@@ -141,6 +141,8 @@ def task_queries(args: argparse.Namespace) -> None:
             if isinstance(results, ox.QueryBoolean):
                 return 1
             return sum(1 for _ in results)
+
+        failures = (SyntaxError, OSError)
     else:
         import rdflib
 
@@ -154,6 +156,10 @@ def task_queries(args: argparse.Namespace) -> None:
             result = dataset.query(text, initNs=PREFIXES)
             return 1 if result.type == "ASK" else len(list(result))
 
+        from rdflib.plugins.sparql.sparql import SPARQLError
+
+        failures = (SPARQLError,)  # rdflib fails some valid queries on some data (NotBoundError)
+
     skip = set(filter(None, os.environ.get("BENCH_SKIP", "").split(",")))  # abandoned by the watchdog
     deadline = time.perf_counter() + args.budget
     for example in examples:
@@ -165,11 +171,17 @@ def task_queries(args: argparse.Namespace) -> None:
             if time.perf_counter() > deadline:
                 break
             started = time.perf_counter()
-            rows = run(example.sparql)
+            try:
+                rows = run(example.sparql)
+            except failures as failed:
+                emit(task="query", lib=args.lib, slug=example.slug, seconds=[], rows=None,
+                     error=f"{type(failed).__name__}: {failed}")
+                break
             times.append(time.perf_counter() - started)
             if times[-1] > 2.0:
                 break  # one slow run is enough to know it is slow, and repeats would eat the budget
-        emit(task="query", lib=args.lib, slug=example.slug, seconds=times, rows=rows)
+        if times:
+            emit(task="query", lib=args.lib, slug=example.slug, seconds=times, rows=rows)
     emit(task="queries", lib=args.lib, peak_rss_mb=peak_rss_mb())
 
 
