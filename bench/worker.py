@@ -58,19 +58,8 @@ def reasoning_input_from_release(release: Path) -> set[tuple]:
     the reasoning itself; the triples are the ones the build reasoned over.
     """
     import pyoxigraph as ox
-    from rdflib import BNode, Literal, URIRef
-    from rdflib.namespace import XSD
 
-    def term(t):
-        if isinstance(t, ox.NamedNode):
-            return URIRef(t.value)
-        if isinstance(t, ox.BlankNode):
-            return BNode(t.value)
-        if t.language:
-            return Literal(t.value, lang=t.language)
-        if t.datatype.value == str(XSD.string):
-            return Literal(t.value)
-        return Literal(t.value, datatype=URIRef(t.datatype.value))
+    from kzkg.reason import _from_ox as term  # the same pyoxigraph → rdflib mapping the build uses
 
     triples = set()
     cache: dict = {}

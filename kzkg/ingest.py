@@ -273,7 +273,8 @@ class _Entry:
 
 def _load_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's loader when PyYAML has it: same safe constructors, several times faster
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as broken:
         raise IngestError(f"{path}: not valid YAML: {broken}") from broken
     except OSError as unreadable:

@@ -113,9 +113,14 @@ def check_references(corpus: Corpus) -> list[Problem]:
 
 
 def run_shapes(data: Graph, shapes: Graph, ontology: Graph) -> list[str]:
-    """SHACL violations as readable lines: focus node, path, message."""
+    """SHACL violations as readable lines: focus node, path, message.
+
+    ``data`` is validated in place (pyshacl mixes the ontology into it instead of copying it
+    first), so callers pass a graph made for validation only.
+    """
     conforms, results, _ = shacl_validate(
-        data, shacl_graph=shapes, ont_graph=ontology, inference="none", advanced=True, allow_warnings=True
+        data, shacl_graph=shapes, ont_graph=ontology, inference="none", advanced=True, allow_warnings=True,
+        inplace=True,
     )
     if conforms:
         return []
