@@ -40,6 +40,22 @@ def release(build_dir: Path) -> Release:
     return current_release(build_dir)
 
 
+@pytest.fixture(scope="session")
+def store(release: Release):
+    """The real build's store, opened read-only as the endpoint opens it."""
+    from kzkg.store import open_read_only
+
+    return open_read_only(release)
+
+
+@pytest.fixture(scope="session")
+def corpus():
+    """The curated data as ingested (records, not RDF), for checks phrased in YAML terms."""
+    from kzkg.ingest import load_corpus
+
+    return load_corpus(DATA_DIR)
+
+
 @pytest.fixture()
 def app(build_dir: Path):
     return create_app({"TESTING": True, "BUILD_DIR": str(build_dir)})

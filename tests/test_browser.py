@@ -20,7 +20,6 @@ import pytest
 
 from kzkg.examples import load_examples
 from kzkg.namespaces import ID, PREFIXES
-from kzkg.store import open_read_only
 from kzkg_server import pages
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,11 +53,6 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def store(release) -> ox.Store:
-    return open_read_only(release)
 
 
 def requested_urls(driver) -> list[str]:

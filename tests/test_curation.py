@@ -21,10 +21,9 @@ import pytest
 import yaml
 from rdflib import Graph
 
-from kzkg.ingest import EVENT_TYPES, QUALIFIERS, QUANTITY_KINDS, load_corpus
+from kzkg.ingest import EVENT_TYPES, QUALIFIERS, QUANTITY_KINDS
 from kzkg.map import locate, map_corpus
-from kzkg.namespaces import ID, KZ, PREFIXES
-from kzkg.store import open_read_only
+from kzkg.namespaces import ID, PREFIXES
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -35,16 +34,6 @@ ARTICLE = str(ID) + "article/"
 
 # ---------------------------------------------------------------------------------------------
 # fixtures and helpers
-
-
-@pytest.fixture(scope="module")
-def store(release) -> ox.Store:
-    return open_read_only(release)
-
-
-@pytest.fixture(scope="module")
-def corpus():
-    return load_corpus(DATA)
 
 
 @pytest.fixture(scope="module")

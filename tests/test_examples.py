@@ -13,26 +13,13 @@ from collections import defaultdict
 from pathlib import Path
 
 import pyoxigraph as ox
-import pytest
 
 from kzkg.examples import load_examples
-from kzkg.ingest import load_corpus
 from kzkg.namespaces import PREFIXES
-from kzkg.store import open_read_only
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 EXAMPLES = {e.slug: e for e in load_examples()}
-
-
-@pytest.fixture(scope="module")
-def store(release) -> ox.Store:
-    return open_read_only(release)
-
-
-@pytest.fixture(scope="module")
-def corpus():
-    return load_corpus(DATA)
 
 
 def run(store: ox.Store, sparql: str) -> list[dict[str, str | None]]:

@@ -21,7 +21,7 @@ from rdflib.namespace import RDFS, SKOS
 
 from kzkg.examples import load_examples
 from kzkg.namespaces import ID, KZ, OA, PREFIXES, article_graph
-from kzkg.store import Release, open_read_only, publish_nquads
+from kzkg.store import publish_nquads
 from kzkg_server import create_app, pages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,11 +72,6 @@ def contradicting_claim(claims: dict[str, dict]) -> dict:
     if preferred and preferred.get("claimed_by") and preferred.get("contradicts"):
         return preferred
     return next(c for c in claims.values() if c.get("claimed_by") and c.get("contradicts"))
-
-
-@pytest.fixture(scope="module")
-def store(release: Release) -> ox.Store:
-    return open_read_only(release)
 
 
 def count_annotations(store: ox.Store, article_iri: str) -> int:

@@ -120,13 +120,6 @@ def select(store: ox.Store, query: str) -> list[dict[str, str]]:
     return [{v.value: s[v].value for v in results.variables if s[v] is not None} for s in results]
 
 
-@pytest.fixture(scope="module")
-def store(release) -> ox.Store:
-    from kzkg.store import open_read_only
-
-    return open_read_only(release)
-
-
 def test_real_media_outlet_is_prov_agent(store: ox.Store) -> None:
     assert ask(store, "ASK { GRAPH kzgraph:inferred { kzid:rt a prov:Agent } }")
     assert not ask(store, "ASK { GRAPH ?g { kzid:rt a prov:Agent } FILTER(?g != kzgraph:inferred) }"), \
