@@ -87,7 +87,7 @@ def _client(endpoint: str, timeout: float, retries: int, min_interval: float, ca
 
 def _build_or_exit(data_dir: Path, build_dir: Path):
     """Build and publish, or list the data's problems and exit 1 with the old build untouched."""
-    from kzkg.pipeline import BuildFailed, build as run_build
+    from kzkg.pipeline import BuildFailed, ValidationCrashed, build as run_build
 
     try:
         return run_build(data_dir, build_dir, progress=_progress)
@@ -96,6 +96,9 @@ def _build_or_exit(data_dir: Path, build_dir: Path):
             click.echo(line, err=True)
         click.echo(f"build failed: {failed}", err=True)
         sys.exit(EXIT_VIOLATIONS)
+    except ValidationCrashed as crashed:
+        click.echo(f"error: {crashed}", err=True)
+        sys.exit(EXIT_ERROR)
 
 
 @click.group(epilog=EXIT_CODES_HELP)

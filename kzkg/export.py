@@ -1,15 +1,15 @@
 """Stage 6, export: dumps that strangers load into their own stores, and their VoID description.
 
-Dumps are written from a *sorted* list of quads by pyoxigraph's serialisers, so the same graph
-always gives the same bytes (diffable releases, stable checksums) and the Turtle groups each
-subject's triples together. Triple formats (Turtle, N-Triples) merge the named graphs; dataset
+Dumps are written from one canonical, sorted form of the graph (:class:`Canonical`) by
+pyoxigraph's serialisers, so the same graph always gives the same bytes (diffable releases, stable
+checksums) and the Turtle groups each subject's triples together. Triple formats (Turtle, N-Triples) merge the named graphs; dataset
 formats (N-Quads, TriG, JSON-LD) keep them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,64 +52,121 @@ def resolve_format(name: str) -> DumpFormat:
     return FORMATS[key]
 
 
-def _sort_key(quad: ox.Quad) -> tuple[str, str, str, str]:
-    return (str(quad.graph_name), str(quad.subject), str(quad.predicate), str(quad.object))
+RDF_TYPE = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
 
-def canonical_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
-    """Deduplicated, normalised as the store keeps them, and sorted: what every dump is written from.
+@dataclass(frozen=True)
+class Canonical:
+    """A dataset in canonical form: each graph's triples as sorted, unique N-Triples lines.
 
-    Passing through an in-memory pyoxigraph store applies oxigraph's literal normalisation
-    (e.g. "+1"^^xsd:int becomes "1"^^xsd:integer, oxigraph#526), so a dump always says exactly
-    what the endpoint answers.
+    Why lines of bytes: every dump is a pure function of the graph, so it must come out in one
+    order; sorting 1M terms as Python objects with ``str()`` keys cost a 1M-triple build over a
+    minute, while sorting the byte lines pyoxigraph writes is a C comparison, and pyoxigraph then
+    streams every other format from those lines. Going through a pyoxigraph store first applies
+    its literal normalisation (e.g. "+1"^^xsd:int becomes "1"^^xsd:integer, oxigraph#526), so a
+    dump always says exactly what the endpoint answers.
     """
-    normaliser = ox.Store()
-    normaliser.extend(quads)
-    return sorted(normaliser, key=_sort_key)
 
+    graphs: tuple[tuple[str | None, tuple[bytes, ...]], ...]  # (graph IRI or None for the default graph, lines)
+    inferred_graph: str = str(INFERRED_GRAPH)
 
-def in_scope(quads: Sequence[ox.Quad], scope: str) -> list[ox.Quad]:
-    if scope not in SCOPES:
-        raise ValueError(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
-    if scope == "all":
-        return list(quads)
-    inferred = ox.NamedNode(str(INFERRED_GRAPH))
-    return [q for q in quads if (q.graph_name == inferred) == (scope == "inferred")]
+    @classmethod
+    def from_quads(cls, quads: Iterable[ox.Quad]) -> Canonical:
+        normaliser = ox.Store()
+        normaliser.extend(quads)
+        return cls.from_store(normaliser)
 
+    @classmethod
+    def from_store(cls, store: ox.Store) -> Canonical:
+        names = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
+        graphs: list[tuple[str | None, tuple[bytes, ...]]] = []
+        for name in [None, *names]:
+            source = ox.DefaultGraph() if name is None else ox.NamedNode(name)
+            lines = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=source).splitlines(keepends=True)
+            if lines:
+                lines.sort()
+                graphs.append((name, tuple(lines)))
+        return cls(tuple(graphs))
 
-def serialize(quads: Sequence[ox.Quad], fmt: DumpFormat) -> bytes:
-    """Bytes of one dump; triple formats merge graphs (each triple once, subjects grouped)."""
-    if fmt.keeps_graphs:
-        items: Iterable = quads
-    else:
-        triples = {ox.Triple(q.subject, q.predicate, q.object) for q in quads}
-        items = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    prefixes = PREFIXES if fmt.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.JSON_LD) else None
-    if prefixes:
-        return ox.serialize(items, format=fmt.rdf, prefixes=prefixes)
-    return ox.serialize(items, format=fmt.rdf)
+    def _selected(self, scope: str) -> list[tuple[str | None, tuple[bytes, ...]]]:
+        if scope not in SCOPES:
+            raise ValueError(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
+        if scope == "all":
+            return list(self.graphs)
+        return [(name, lines) for name, lines in self.graphs if (name == self.inferred_graph) == (scope == "inferred")]
+
+    def nquads(self, scope: str = "all") -> bytes:
+        """N-Quads, graph by graph (so TriG groups each graph once), triples sorted within each."""
+        parts: list[bytes] = []
+        for name, lines in self._selected(scope):
+            if name is None:
+                parts.extend(lines)
+            else:
+                suffix = b"<" + name.encode("utf-8") + b"> .\n"
+                parts.extend(line[:-2] + suffix for line in lines)
+        return b"".join(parts)
+
+    def triple_lines(self, scope: str = "all") -> list[bytes]:
+        """The scope's graphs merged: each triple once, sorted (subjects grouped for Turtle)."""
+        selected = self._selected(scope)
+        if len(selected) == 1:
+            return list(selected[0][1])
+        return sorted({line for _, lines in selected for line in lines})
+
+    def graph_sizes(self) -> dict[str, int]:
+        return {("default" if name is None else name): len(lines) for name, lines in self.graphs}
+
+    def __len__(self) -> int:
+        return sum(len(lines) for _, lines in self.graphs)
+
+    def write(self, fmt: DumpFormat, scope: str, output: Path | None = None) -> bytes | None:
+        """One dump, to ``output`` or returned as bytes."""
+        if fmt.keeps_graphs:
+            data, source_format = self.nquads(scope), ox.RdfFormat.N_QUADS
+        else:
+            data, source_format = b"".join(self.triple_lines(scope)), ox.RdfFormat.N_TRIPLES
+        if fmt.rdf == source_format:
+            if output is None:
+                return data
+            output.write_bytes(data)
+            return None
+        prefixes = PREFIXES if fmt.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.JSON_LD) else None
+        items = ox.parse(data, format=source_format)  # streamed in order: pyoxigraph keeps the sort
+        target = None if output is None else str(output)
+        if prefixes:
+            return ox.serialize(items, target, format=fmt.rdf, prefixes=prefixes)
+        return ox.serialize(items, target, format=fmt.rdf)
 
 
 def dump_name(fmt: DumpFormat, scope: str) -> str:
     return f"kzkg.{fmt.extension}" if scope == "all" else f"kzkg-{scope}.{fmt.extension}"
 
 
-def write_dumps(quads: Sequence[ox.Quad], folder: Path) -> list[Path]:
+def write_dumps(canonical: Canonical, folder: Path) -> list[Path]:
     """Every format in every scope, into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for scope in SCOPES:
-        selected = in_scope(quads, scope)
         for fmt in FORMATS.values():
             path = folder / dump_name(fmt, scope)
-            path.write_bytes(serialize(selected, fmt))
+            canonical.write(fmt, scope, path)
             written.append(path)
     return written
 
 
-def void_description(quads: Sequence[ox.Quad], dump_files: Iterable[str]) -> bytes:
+def _split(line: bytes) -> tuple[bytes, bytes, bytes]:
+    """Subject, predicate and object of one N-Triples line (subjects and predicates hold no spaces)."""
+    subject, predicate, rest = line.split(b" ", 2)
+    return subject, predicate, rest[:-3]  # drop " .\n"
+
+
+def _iri(term: bytes) -> ox.NamedNode:
+    return ox.NamedNode(term[1:-1].decode("utf-8"))
+
+
+def void_description(canonical: Canonical, dump_files: Iterable[str]) -> bytes:
     """The VoID description of a build: sizes, graphs, classes, properties and where the dumps are."""
-    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    rdf_type = ox.NamedNode(RDF_TYPE[1:-1].decode())
     xsd_integer = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
     dataset = ox.NamedNode(str(ID) + "dataset")
     out: list[ox.Triple] = []
@@ -120,39 +177,41 @@ def void_description(quads: Sequence[ox.Quad], dump_files: Iterable[str]) -> byt
     def count(n: int) -> ox.Literal:
         return ox.Literal(str(n), datatype=xsd_integer)
 
-    triples = {(q.subject, q.predicate, q.object) for q in quads}
+    triples = [_split(line) for line in canonical.triple_lines("all")]
+    subjects = {s for s, _, _ in triples}
     add(dataset, rdf_type, ox.NamedNode(str(VOID.Dataset)))
     add(dataset, "http://purl.org/dc/terms/title", ox.Literal("kzkg: the Kazakhstan knowledge graph", language="en"))
     add(dataset, VOID.triples, count(len(triples)))
-    add(dataset, VOID.entities, count(len({s for s, _, _ in triples if isinstance(s, ox.NamedNode)})))
-    add(dataset, VOID.distinctSubjects, count(len({s for s, _, _ in triples})))
-    add(dataset, VOID.properties, count(len({p for _, p, _ in triples})))
+    add(dataset, VOID.entities, count(sum(1 for s in subjects if s.startswith(b"<"))))
+    add(dataset, VOID.distinctSubjects, count(len(subjects)))
+    properties = Counter(p for _, p, _ in triples)
+    add(dataset, VOID.properties, count(len(properties)))
     add(dataset, VOID.uriSpace, ox.Literal(str(ID)))
     add(dataset, VOID.vocabulary, ox.NamedNode(str(KZ)))
     add(dataset, VOID.sparqlEndpoint, ox.NamedNode("https://w3id.org/kzkg/sparql"))
     add(dataset, VOID.rootResource, ox.NamedNode(str(ID) + "article/001"))
     for name in sorted(dump_files):
         add(dataset, VOID.dataDump, ox.NamedNode(f"https://w3id.org/kzkg/dumps/{name}"))
-    per_graph = Counter(q.graph_name for q in quads)
-    for graph, size in sorted(per_graph.items(), key=lambda item: str(item[0])):
-        subset = ox.NamedNode(f"{dataset.value}/graph/{str(graph.value).rsplit('/graph/', 1)[-1]}")
+    for graph, lines in canonical.graphs:
+        if graph is None:  # the default graph has no name to describe it by
+            continue
+        subset = ox.NamedNode(f"{dataset.value}/graph/{graph.rsplit('/graph/', 1)[-1]}")
         add(dataset, VOID.subset, subset)
         add(subset, rdf_type, ox.NamedNode(str(VOID.Dataset)))
-        add(subset, "http://www.w3.org/ns/sparql-service-description#name", graph)
-        add(subset, VOID.triples, count(size))
-    classes = Counter(o for s, p, o in triples if p == rdf_type)
-    for cls, size in sorted(classes.items(), key=lambda item: str(item[0])):
-        if not isinstance(cls, ox.NamedNode):
-            continue
-        partition = ox.NamedNode(f"{dataset.value}/class/{_slug(cls.value)}")
+        add(subset, "http://www.w3.org/ns/sparql-service-description#name", ox.NamedNode(graph))
+        add(subset, VOID.triples, count(len(lines)))
+    classes = Counter(o for _, p, o in triples if p == RDF_TYPE and o.startswith(b"<"))
+    for cls, size in sorted(classes.items()):
+        iri = _iri(cls)
+        partition = ox.NamedNode(f"{dataset.value}/class/{_slug(iri.value)}")
         add(dataset, VOID.classPartition, partition)
-        add(partition, VOID["class"], cls)
+        add(partition, VOID["class"], iri)
         add(partition, VOID.entities, count(size))
-    properties = Counter(p for _, p, _ in triples)
-    for prop, size in sorted(properties.items(), key=lambda item: str(item[0])):
-        partition = ox.NamedNode(f"{dataset.value}/property/{_slug(prop.value)}")
+    for prop, size in sorted(properties.items()):
+        iri = _iri(prop)
+        partition = ox.NamedNode(f"{dataset.value}/property/{_slug(iri.value)}")
         add(dataset, VOID.propertyPartition, partition)
-        add(partition, VOID.property, prop)
+        add(partition, VOID.property, iri)
         add(partition, VOID.triples, count(size))
     ordered = sorted(set(out), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
     return ox.serialize(ordered, format=ox.RdfFormat.TURTLE, prefixes={**PREFIXES, "sd": "http://www.w3.org/ns/sparql-service-description#"})
@@ -177,4 +236,4 @@ def release_dump(release_path: Path, fmt: DumpFormat, scope: str) -> bytes:
     from kzkg.store import STORE_DIR
 
     store = ox.Store.read_only(str(release_path / STORE_DIR))
-    return serialize(in_scope(canonical_quads(store), scope), fmt)
+    return Canonical.from_store(store).write(fmt, scope)

@@ -29,14 +29,14 @@ import requests
 import yaml
 
 from conftest import DATA_DIR, ROOT, LiveServer
-from kzkg.export import canonical_quads
+from kzkg.export import Canonical
 from kzkg.ingest import load_corpus
 from kzkg.link import (
     ENRICHMENT_GRAPH, EndpointRefused, EndpointUnavailable, LinkError, SparqlClient, add_links,
     atomic_write_text, enrich, external_facts, reconcile, store_select, reconcile_query, targets,
 )
 from kzkg.namespaces import ID
-from kzkg.store import current_release, open_read_only, publish_nquads
+from kzkg.store import open_read_only, publish_nquads
 
 SNAPSHOT = Path(__file__).parent / "data" / "wikidata-snapshot.ttl"
 SNAPSHOT_IRI = "https://w3id.org/kzkg/id/source/wikidata-snapshot"
@@ -63,8 +63,8 @@ def standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The Wikidata stand-in: `kzkg serve` on loopback over a release holding only the snapshot."""
     build = tmp_path_factory.mktemp("wikidata-standin")
     triples = ox.parse(path=str(SNAPSHOT), format=ox.RdfFormat.TURTLE)
-    quads = canonical_quads(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
-    publish_nquads(build, ox.serialize(quads, format=ox.RdfFormat.N_QUADS), {"note": "Wikidata stand-in"})
+    canonical = Canonical.from_quads(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+    publish_nquads(build, canonical.nquads(), {"note": "Wikidata stand-in"})
     server = LiveServer(build, extra_args=["--workers", "1"])
     yield server.url + "/sparql"
     server.stop()
