@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     "SERVICE_ALLOWLIST": ["https://query.wikidata.org/sparql", "https://dbpedia.org/sparql"],
     # Entries in the in-process cache of query responses (keyed by build id, so a rebuild empties it).
     "QUERY_CACHE_SIZE": 1024,
+    # Answer a GET query Flask has answered from that cache before straight from it, in front of
+    # Flask (server/fastcache.py): same bytes, a fraction of the cost. False: always through Flask.
+    "QUERY_FAST_PATH": True,
     # SPARQL endpoint (server/sparql.py, executor.py, run.py): killable query processes per server
     # worker, their address-space cap in bytes (None: no cap), the response cache's byte budget,
     # Cache-Control max-age of query answers, gunicorn threads per worker, gunicorn access log.
@@ -84,6 +87,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["kzkg"] = GraphService.from_config(app.config)
 
     from kzkg_server import dumps, pages, sparql
+    from kzkg_server.fastcache import FastCache
 
     @app.errorhandler(QueryError)
     def _store_error(error: QueryError) -> Response:
@@ -95,4 +99,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(dumps.bp)
+    # Cached query answers are served in front of Flask; everything else passes through.
+    app.wsgi_app = FastCache(app, app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -36,7 +36,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +75,8 @@ FORMAT_IRIS = {
     "application/trig": "TriG",
     "application/n-quads": "N-Quads",
 }
+# Server-Timing of an answer given from the response cache.
+CACHE_HIT_TIMING = "cache;desc=hit"
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "ETag, Content-Type, Server-Timing",
@@ -109,25 +111,58 @@ class ProtocolError(Exception):
 # --- per-process state ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Prerendered:
+    """The exact WSGI status and header lists the Flask path gives for a cached answer, made once
+    when the answer is stored, so the fast path (:mod:`kzkg_server.fastcache`) sends the same bytes
+    without running Flask: a 200 served from cache and the 304 for a matching If-None-Match."""
+
+    etag: str  # unquoted, as If-None-Match values are compared
+    status: str
+    headers: tuple[tuple[str, str], ...]
+    not_modified_status: str
+    not_modified_headers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class CachedResponse:
     body: bytes
     media_type: str
     count: int | None
+    wsgi: Prerendered | None = None
+
+
+# The WSGI environ key under which the fast path hands the Flask path the request's alias (its raw
+# fields, see kzkg_server.fastcache.request_alias); only requests the fast path may answer get one.
+ALIAS_ENVIRON_KEY = "kzkg.response_alias"
+# Raw-request aliases kept per cached answer: a few Accept spellings (browser, curl, a library)
+# reach the fast path; more variants are still answered from the cache, through Flask.
+MAX_ALIASES_PER_ENTRY = 4
 
 
 class ResponseCache:
-    """An LRU of serialised responses, bounded in entries and in bytes."""
+    """An LRU of serialised responses, bounded in entries and in bytes.
+
+    Besides its cache key (build id, query, dataset, media type, base IRI: what the answer depends
+    on, known only after Flask has parsed and negotiated), an entry can be found by *aliases*: the
+    raw request fields that were seen to produce that key. The fast path looks answers up by alias,
+    so it never parses a query or negotiates; an alias lives and dies with its entry, and its bytes
+    count against ``max_bytes`` like the body's. ``hits`` counts every answer given from the cache,
+    ``fast_hits`` those given by alias before Flask.
+    """
 
     def __init__(self, max_entries: int, max_bytes: int):
         self.max_entries = max(0, int(max_entries))
         self.max_bytes = max(0, int(max_bytes))
         self._entries: OrderedDict[tuple[Any, ...], CachedResponse] = OrderedDict()
+        self._aliases: dict[Hashable, tuple[Any, ...]] = {}
+        self._aliases_of: dict[tuple[Any, ...], list[tuple[Hashable, int]]] = {}
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.fast_hits = 0
 
-    def get(self, key: tuple[Any, ...]) -> CachedResponse | None:
+    def get(self, key: tuple[Any, ...], alias: Hashable | None = None) -> CachedResponse | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -135,26 +170,76 @@ class ResponseCache:
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
+            if alias is not None:
+                self._add_alias(key, alias)
             return entry
 
-    def put(self, key: tuple[Any, ...], entry: CachedResponse) -> None:
+    def get_by_alias(self, alias: Hashable, build_id: str) -> CachedResponse | None:
+        """The entry a raw request was seen to map to, if it is still cached and of ``build_id``."""
+        with self._lock:
+            key = self._aliases.get(alias)
+            if key is None or key[0] != build_id:
+                return None
+            entry = self._entries.get(key)
+            if entry is None or entry.wsgi is None:
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            self.fast_hits += 1
+            return entry
+
+    def put(self, key: tuple[Any, ...], entry: CachedResponse, alias: Hashable | None = None) -> None:
         size = len(entry.body)
         if self.max_entries == 0 or size > self.max_bytes // 8:
             return  # one huge result must not flush everything else
         with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old.body)
+            if key in self._entries:
+                self._drop(key)
             self._entries[key] = entry
             self._bytes += size
-            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
-                _, evicted = self._entries.popitem(last=False)
-                self._bytes -= len(evicted.body)
+            if alias is not None:
+                self._add_alias(key, alias)
+            self._evict()
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._aliases.clear()
+            self._aliases_of.clear()
             self._bytes = 0
+
+    # The helpers below run with self._lock held.
+
+    def _add_alias(self, key: tuple[Any, ...], alias: Hashable) -> None:
+        if self._aliases.get(alias) == key:
+            return
+        known = self._aliases_of.setdefault(key, [])
+        if len(known) >= MAX_ALIASES_PER_ENTRY or alias in self._aliases:
+            return  # enough spellings of this answer (or, impossibly, one raw request with two keys)
+        size = _alias_size(alias)
+        if size > self.max_bytes // 8:
+            return
+        self._aliases[alias] = key
+        known.append((alias, size))
+        self._bytes += size
+        self._evict()
+
+    def _drop(self, key: tuple[Any, ...]) -> None:
+        entry = self._entries.pop(key)
+        self._bytes -= len(entry.body)
+        for alias, size in self._aliases_of.pop(key, ()):
+            del self._aliases[alias]
+            self._bytes -= size
+
+    def _evict(self) -> None:
+        while self._entries and (len(self._entries) > self.max_entries or self._bytes > self.max_bytes):
+            self._drop(next(iter(self._entries)))
+
+
+def _alias_size(alias: Hashable) -> int:
+    """Bytes an alias holds, roughly: its strings (the query string dominates)."""
+    parts = alias if isinstance(alias, tuple) else (alias,)
+    return 64 + sum(len(part) for part in parts if isinstance(part, (str, bytes)))
 
 
 @dataclass
@@ -425,9 +510,10 @@ def answer_query(query: str) -> Response:
     if state.last_build != served.build_id:
         state.cache.clear()  # the build changed: every cached answer is for the old graph
         state.last_build = served.build_id
-    cached = state.cache.get(key) if etag is not None else None
+    alias = request.environ.get(ALIAS_ENVIRON_KEY)
+    cached = state.cache.get(key, alias) if etag is not None else None
     if cached is not None:
-        return _body_response(cached.body, cached.media_type, etag, "cache;desc=hit")
+        return _body_response(cached.body, cached.media_type, etag, CACHE_HIT_TIMING)
 
     started = time.perf_counter()
     job = QueryRequest(query=query, shape=shape, media_type=media.media_type, dataset=dataset, base_iri=base_iri,
@@ -435,9 +521,43 @@ def answer_query(query: str) -> Response:
     answer: Answer = _service().backend.query(served, job, timeout=float(config["QUERY_TIMEOUT"]))
     total_ms = (time.perf_counter() - started) * 1000
     if etag is not None:
-        state.cache.put(key, CachedResponse(answer.body, answer.media_type, answer.count))
+        state.cache.put(key, CachedResponse(answer.body, answer.media_type, answer.count,
+                                            _prerender(answer.body, answer.media_type, etag)), alias)
     timing = f"query;dur={answer.evaluate_seconds * 1000:.2f}, total;dur={total_ms:.2f}"
     return _body_response(answer.body, answer.media_type, etag, timing)
+
+
+def _prerender(body: bytes, media_type: str, etag: str) -> Prerendered:
+    """What Flask will send for this answer once it is cached, as WSGI status and headers: made
+    by the very functions the Flask path answers with, so both paths give the same bytes."""
+    hit = _body_response(body, media_type, etag, CACHE_HIT_TIMING)
+    not_modified = _cacheable(Response(status=304), etag)
+    environ = request.environ
+    return Prerendered(etag=etag.strip('"'), status=hit.status,
+                       headers=tuple(hit.get_wsgi_headers(environ).to_wsgi_list()),
+                       not_modified_status=not_modified.status,
+                       not_modified_headers=tuple(not_modified.get_wsgi_headers(environ).to_wsgi_list()))
+
+
+def cached_answer(app: Flask, alias: Hashable) -> tuple[bytes, Prerendered] | None:
+    """The cached answer to a request known by its raw fields, for the fast path; None when Flask
+    must answer: the process has no runtime yet, nothing is served (no build, remote store down:
+    Flask gives the error), the build changed since the cache was filled (Flask empties it), or
+    the request was never seen to produce a cached answer of the current build."""
+    holder: RuntimeHolder = app.extensions[EXTENSION]
+    state = holder.runtime
+    if state is None or state.pid != os.getpid():
+        return None
+    try:
+        build_id = _service(app).served().build_id
+    except (NoReleaseError, QueryError):
+        return None
+    if build_id is None or build_id != state.last_build:
+        return None
+    entry = state.cache.get_by_alias(alias, build_id)
+    if entry is None or entry.wsgi is None:
+        return None
+    return entry.body, entry.wsgi
 
 
 # --- describing the service -----------------------------------------------------------------
