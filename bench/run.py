@@ -43,6 +43,13 @@ STAGES = ("ingest", "map", "validate", "reason", "store", "export")
 REBUILD_STAGES = ("map", "validate", "reason", "export")
 
 
+def rebuild_seconds(timings: dict[str, float]) -> float:
+    """Wall time of map → export. Validation runs in a child beside reason/store/export, so the
+    build records this span itself ('rebuild', store included, waiting for validation included);
+    summing the stages would count the overlapped validation twice. Older builds: the sum."""
+    return timings.get("rebuild", sum(timings[s] for s in REBUILD_STAGES))
+
+
 @dataclass
 class Corpus:
     """One corpus measured: its name, its data, and everything measured on it."""
@@ -93,9 +100,13 @@ def measure_build(corpus: Corpus, workdir: Path, repeats: int) -> None:
         corpus.builds.append(result)
         log(f"{corpus.name}: build {attempt + 1}/{repeats} {result['wall']:.2f} s, {result['quads']} quads")
     best = dict(corpus.builds[0])
-    best["timings"] = {stage: min(b["timings"].get(stage, float("nan")) for b in corpus.builds) for stage in STAGES}
+    best["timings"] = {stage: min(b["timings"].get(stage, float("nan")) for b in corpus.builds)
+                       for stage in (*STAGES, "rebuild")}
     best["wall"] = min(b["wall"] for b in corpus.builds)
-    best["peak_rss_mb"] = max(b["peak_rss_mb"] for b in corpus.builds)
+    heaviest = max(corpus.builds, key=lambda b: b["peak_rss_mb"])
+    for key in ("peak_rss_mb", "build_rss_mb", "validation_rss_mb"):
+        if key in heaviest:
+            best[key] = heaviest[key]
     corpus.build = best
 
 
@@ -322,6 +333,13 @@ def ratio(reference: float | None, candidate: float | None) -> str:
     return f"{reference / candidate:.1f}×"
 
 
+def rss(build: dict) -> str:
+    """Peak RSS of a build: the sum, and its parts when the build forked a validation child."""
+    if "validation_rss_mb" in build:
+        return f"{build['peak_rss_mb']:.0f} ({build['build_rss_mb']:.0f} + {build['validation_rss_mb']:.0f})"
+    return f"{build['peak_rss_mb']:.0f}"
+
+
 def render(corpora: list[Corpus], args: argparse.Namespace, started: float) -> str:
     lines = [f"Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {platform.machine()}, {os.cpu_count()} cores, "
              f"Python {platform.python_version()}; `python -m bench {' '.join(args.argv)}`; "
@@ -329,13 +347,13 @@ def render(corpora: list[Corpus], args: argparse.Namespace, started: float) -> s
              "fresh-process builds; ratios are reference ÷ kzkg measured in this run (higher is better for kzkg).", ""]
 
     lines += ["### Build stages (seconds, `kzkg build` in a fresh process)", "",
-              "| corpus | quads | " + " | ".join(STAGES) + " | map+validate+reason+export | whole build | peak RSS MB |",
+              "| corpus | quads | " + " | ".join(STAGES) + " | map → export, wall (validate beside reason/store/export) | whole build | peak RSS MB (build + validation child) |",
               "|---|---:|" + "---:|" * (len(STAGES) + 3)]
     for c in corpora:
         t = c.build["timings"]
-        rebuild = sum(t[s] for s in REBUILD_STAGES)
+        rebuild = rebuild_seconds(t)
         lines.append(f"| {c.name} | {c.build['quads']:,} | " + " | ".join(fmt_s(t[s]) for s in STAGES)
-                     + f" | **{fmt_s(rebuild)}** | {fmt_s(c.build['wall'])} | {c.build['peak_rss_mb']:.0f} |")
+                     + f" | **{fmt_s(rebuild)}** | {fmt_s(c.build['wall'])} | {rss(c.build)} |")
 
     lines += ["", "### OWL-RL closure: owlrl (reference) vs reasonable + kzkg.reason supplements", "",
               "| corpus | input triples | inferred (after noise filter) | owlrl s | reasonable s (schema cache cold / warm) | speed-up | same closure |",
@@ -422,9 +440,10 @@ def targets(corpora: list[Corpus]) -> list[str]:
 
     real = by_name.get("real corpus")
     if real:
-        rebuild = sum(real.build["timings"][s] for s in REBUILD_STAGES)
-        row("real corpus: map+validate+reason+export < 2 s", f"{rebuild:.2f} s ({rebuild / 2:.1f}× the budget; "
-            f"validate alone {real.build['timings']['validate']:.2f} s)", rebuild < 2)
+        rebuild = rebuild_seconds(real.build["timings"])
+        row("real corpus: map+validate+reason+export < 2 s", f"{rebuild:.2f} s wall, store included "
+            f"({rebuild / 2:.2f}× the budget; validate {real.build['timings']['validate']:.2f} s beside the rest)",
+            rebuild < 2)
     big = by_name.get("synthetic 1M")
     if big:
         wall = big.build["wall"]
@@ -433,7 +452,8 @@ def targets(corpora: list[Corpus]) -> list[str]:
         owl = ref["seconds"] if ref else OWLRL_ANCHORS[1_000_000]
         row("1M: OWL-RL closure ≥ 25× faster than owlrl", f"{owl / fast['seconds']:.0f}× ({fast['seconds']:.1f} s vs "
             f"{owl:.0f} s{'' if ref else ' anchor'})", owl / fast["seconds"] >= 25)
-        row("1M: peak build memory < 3 GB", f"{big.build['peak_rss_mb'] / 1024:.2f} GB", big.build["peak_rss_mb"] < 3072)
+        row("1M: peak build memory < 3 GB", f"{big.build['peak_rss_mb'] / 1024:.2f} GB ({rss(big.build)} MB)",
+            big.build["peak_rss_mb"] < 3072)
         if big.endpoint:
             cached = big.endpoint["cached"]["throughput"]
             row("1M: repeated query from cache > 5,000 req/s", f"{cached:.0f} req/s", cached > 5000)
