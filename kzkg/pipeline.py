@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import json
 import multiprocessing
+import resource
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -75,6 +76,7 @@ class _Mapped:
     ontology: Graph
     lint: Graph
     timings: dict[str, float]
+    peaks: dict[str, float] = field(default_factory=dict)  # MB, this process's peak RSS after each stage
 
 
 def _ingest_and_map(data_dir: Path, ontology_dir: Path | None, progress: Progress) -> _Mapped:
@@ -85,6 +87,7 @@ def _ingest_and_map(data_dir: Path, ontology_dir: Path | None, progress: Progres
     progress("ingest: reading articles and annotations")
     corpus = load_corpus(Path(data_dir))
     timings["ingest"] = time.perf_counter() - started
+    ingest_peak = peak_rss_mb()
 
     started = time.perf_counter()
     progress("map: locating quotes and writing triples")
@@ -104,7 +107,8 @@ def _ingest_and_map(data_dir: Path, ontology_dir: Path | None, progress: Progres
     started = time.perf_counter()
     problems = corpus.problems + check_references(corpus) + mapping_problems
     timings["validate"] = time.perf_counter() - started  # the SHACL part is added by the caller
-    return _Mapped(corpus, dataset, problems, shapes, ontology, lint, timings)
+    return _Mapped(corpus, dataset, problems, shapes, ontology, lint, timings,
+                   {"ingest": ingest_peak, "map": peak_rss_mb()})
 
 
 def _shacl_lines(mapped: _Mapped) -> list[str]:
@@ -129,6 +133,21 @@ def prepare(data_dir: Path, ontology_dir: Path | None = None, progress: Progress
     return Prepared(mapped.corpus, mapped.dataset, report, mapped.timings)
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def private_mb() -> float:
+    """Memory this process does not share with others (a forked child's own cost), from
+    /proc/self/smaps_rollup; 0 where the kernel does not provide it."""
+    try:
+        with open("/proc/self/smaps_rollup", encoding="ascii") as rollup:
+            return sum(int(line.split()[1]) for line in rollup if line.startswith(("Private_Clean", "Private_Dirty"))) / 1024
+    except FileNotFoundError:
+        return 0.0
+
+
 class ValidationCrashed(RuntimeError):
     """The SHACL validation process died without a verdict; nothing was published."""
 
@@ -137,7 +156,7 @@ def _validate_in_child(mapped: _Mapped, send: Connection) -> None:
     """Runs in the forked child: the verdict and how long it took go back through the pipe."""
     started = time.perf_counter()
     lines = _shacl_lines(mapped)
-    send.send((lines, time.perf_counter() - started))
+    send.send((lines, time.perf_counter() - started, private_mb()))
     send.close()
 
 
@@ -159,10 +178,11 @@ class _ShapesBeside:
         self._process.start()
         send.close()  # ours; the child holds its own, so its death reads as EOF here
 
-    def verdict(self) -> tuple[list[str], float]:
-        """The SHACL lines and the child's seconds; waits for the child if it is still working."""
+    def verdict(self) -> tuple[list[str], float, float]:
+        """The SHACL lines, the child's seconds and the memory it did not share with this process
+        (MB); waits for the child if it is still working."""
         try:
-            lines, seconds = self._verdict.recv()
+            lines, seconds, private = self._verdict.recv()
         except EOFError as died:
             self._process.join()
             code = self._process.exitcode
@@ -171,7 +191,7 @@ class _ShapesBeside:
         finally:
             self._verdict.close()
         self._process.join()
-        return lines, seconds
+        return lines, seconds, private
 
     def cancel(self) -> None:
         if self._process.is_alive():
@@ -253,16 +273,17 @@ def build(data_dir: Path, build_dir: Path, ontology_dir: Path | None = None, pro
         validation = _ShapesBeside(mapped)
         try:
             if mapped.problems:  # the build fails anyway: only wait for the complete report
-                shacl, validate_seconds = validation.verdict()
+                shacl, _, _ = validation.verdict()
                 raise BuildFailed(Report(problems=mapped.problems, shacl=shacl,
                                          checked_files=len(mapped.corpus.files)))
             staging, canonical, build_id = _reason_store_export(mapped, build_dir, timings, progress)
             waited = time.perf_counter()
-            shacl, validate_seconds = validation.verdict()
+            shacl, validate_seconds, validate_private = validation.verdict()
             timings["validate_wait"] = time.perf_counter() - waited
         finally:
             validation.cancel()
         timings["validate"] += validate_seconds
+        mapped.peaks["validate (child, unshared)"] = validate_private
         if shacl:
             raise BuildFailed(Report(problems=mapped.problems, shacl=shacl, checked_files=len(mapped.corpus.files)))
         timings["rebuild"] = time.perf_counter() - rebuild_started  # map..export, wall clock
@@ -284,6 +305,7 @@ def _reason_store_export(mapped: _Mapped, build_dir: Path, timings: dict[str, fl
     progress("reason: OWL-RL closure")
     inferred = infer_triples(reasoning_triples(mapped.dataset))  # a set: no rdflib Graph to fill
     timings["reason"] = time.perf_counter() - started
+    mapped.peaks["reason"] = peak_rss_mb()
 
     started = time.perf_counter()
     progress("store: loading the release store")
@@ -296,6 +318,7 @@ def _reason_store_export(mapped: _Mapped, build_dir: Path, timings: dict[str, fl
         load_store(staging / STORE_DIR, nquads)
         del nquads
         timings["store"] = time.perf_counter() - started
+        mapped.peaks["store"] = peak_rss_mb()
 
         started = time.perf_counter()
         progress("export: dumps and VoID")
@@ -304,6 +327,7 @@ def _reason_store_export(mapped: _Mapped, build_dir: Path, timings: dict[str, fl
         (staging / "dumps" / "void.ttl").write_bytes(void)
         (staging / "void.ttl").write_bytes(void)
         timings["export"] = time.perf_counter() - started
+        mapped.peaks["export"] = peak_rss_mb()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -331,5 +355,6 @@ def _write_release_files(mapped: _Mapped, staging: Path, canonical: Canonical, b
             "entities": len(mapped.corpus.entities),
         },
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+        "peak_rss_mb": {k: round(v, 1) for k, v in mapped.peaks.items()},
     }
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
