@@ -347,7 +347,7 @@ def render(corpora: list[Corpus], args: argparse.Namespace, started: float) -> s
              "fresh-process builds; ratios are reference ÷ kzkg measured in this run (higher is better for kzkg).", ""]
 
     lines += ["### Build stages (seconds, `kzkg build` in a fresh process)", "",
-              "| corpus | quads | " + " | ".join(STAGES) + " | map → export, wall (validate beside reason/store/export) | whole build | peak RSS MB (build + validation child) |",
+              "| corpus | quads | " + " | ".join(STAGES) + " | map → export, wall (validate beside reason/store/export) | whole build | peak RSS MB (build + validation child's unshared) |",
               "|---|---:|" + "---:|" * (len(STAGES) + 3)]
     for c in corpora:
         t = c.build["timings"]
