@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -27,6 +27,8 @@ from rdflib.term import Node
 from kzkg.ingest import Corpus, Problem
 
 log = logging.getLogger(__name__)
+
+Triple = tuple[Node, Node, Node]
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 
@@ -123,7 +125,7 @@ def check_references(corpus: Corpus) -> list[Problem]:
     return problems
 
 
-def run_shapes(data: Graph, shapes: Graph, ontology: Graph, *, engine: str = "fast") -> list[str]:
+def run_shapes(data: Graph | Collection[Triple], shapes: Graph, ontology: Graph, *, engine: str = "fast") -> list[str]:
     """SHACL violations as readable lines: focus node, path, message.
 
     ``engine="fast"`` (the default) first asks the fast checker below whether the data conforms,
@@ -131,13 +133,20 @@ def run_shapes(data: Graph, shapes: Graph, ontology: Graph, *, engine: str = "fa
     checker does not implement) does pyshacl validate, so every reported line is pyshacl's.
     ``engine="pyshacl"`` skips the fast check (the reference, for tests and benchmarks).
 
-    ``data`` may be validated in place (pyshacl mixes the ontology into it instead of copying it
+    ``data`` is a Graph, or any collection of triples (a list or set): then no rdflib Graph is
+    filled unless pyshacl has to report — filling one costs ~9 µs a triple, more than the check.
+    A Graph may be validated in place (pyshacl mixes the ontology into it instead of copying it
     first), so callers pass a graph made for validation only.
     """
     if engine not in ("fast", "pyshacl"):
         raise ValueError(f"unknown SHACL engine {engine!r}")
     if engine == "fast" and fast_failures(data, shapes, ontology) == set():
         return []
+    if not isinstance(data, Graph):
+        graph = Graph()
+        for triple in data:
+            graph.add(triple)
+        data = graph
     return pyshacl_lines(data, shapes, ontology)
 
 
@@ -215,7 +224,8 @@ class _Unsupported(Exception):
     """The shapes or the data need something the fast checker does not implement: use pyshacl."""
 
 
-_Check = Callable[[Node, frozenset], bool]  # (focus node, its value nodes) -> conforms?
+_Check = Callable[[Node, Collection[Node]], bool]  # (focus node, its value nodes) -> conforms?
+_NO_VALUES: frozenset[Node] = frozenset()
 
 _SHAPE_TYPES = {SH.NodeShape, SH.PropertyShape, SH.Shape}
 _TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
@@ -241,11 +251,28 @@ class _Index:
     """Forward and inverse adjacency of the data graph with the ontology mixed in, per predicate.
 
     Built lazily, one scan per predicate the shapes use, because an rdflib triple-pattern lookup
-    per focus node and path costs more than the whole check.
+    per focus node and path costs more than the whole check. Terms are interned: rdflib compares
+    equal terms in Python (Identifier.__eq__), so a dict lookup with an equal but distinct term
+    object costs ~1 µs, one with the very object the table holds almost nothing.
     """
 
-    def __init__(self, graphs: Sequence[Graph]):
+    def __init__(self, graphs: Sequence[Graph], triples: Iterable[Triple] = ()):
         self.graphs = graphs
+        canonical: dict[Node, Node] = {}
+        self._canonical = canonical
+        intern = canonical.setdefault
+        # Plain triples are indexed in one pass (cheaper than any per-predicate scan of a list).
+        self._pending: dict[Node, dict[Node, set[Node]]] = {}
+        for s, p, o in triples:
+            table = self._pending.get(p)
+            if table is None:
+                table = self._pending[p] = {}
+            s = intern(s, s)
+            objects = table.get(s)
+            if objects is None:
+                table[s] = {intern(o, o)}
+            else:
+                objects.add(intern(o, o))
         self._forward: dict[Node, dict[Node, set[Node]]] = {}
         self._inverse: dict[Node, dict[Node, set[Node]]] = {}
         self._descendants: dict[Node, frozenset[Node]] = {}
@@ -253,10 +280,16 @@ class _Index:
     def forward(self, predicate: Node) -> dict[Node, set[Node]]:
         table = self._forward.get(predicate)
         if table is None:
-            table = {}
+            table = self._pending.pop(predicate, {})
+            intern = self._canonical.setdefault
             for graph in self.graphs:
                 for s, o in graph.subject_objects(predicate):
-                    table.setdefault(s, set()).add(o)
+                    s = intern(s, s)
+                    objects = table.get(s)
+                    if objects is None:
+                        table[s] = {intern(o, o)}
+                    else:
+                        objects.add(intern(o, o))
             self._forward[predicate] = table
         return table
 
@@ -270,11 +303,16 @@ class _Index:
             self._inverse[predicate] = table
         return table
 
+    def term(self, node: Node) -> Node:
+        """The interned object for a term from elsewhere (the shapes graph)."""
+        return self._canonical.setdefault(node, node)
+
     def subclasses(self, cls: Node) -> frozenset[Node]:
         """cls and every class below it by rdfs:subClassOf in the data graph (as pyshacl walks it)."""
         found = self._descendants.get(cls)
         if found is None:
             below = self.inverse(RDFS.subClassOf)
+            cls = self.term(cls)
             seen, todo = {cls}, [cls]
             while todo:
                 for sub in below.get(todo.pop(), ()):
@@ -291,9 +329,12 @@ class _Shape:
 
     node: Node
     path: tuple[tuple[Node, bool], ...] | None  # (predicate, inverse) steps; None for node shapes
+    values: Callable[[Node], Collection[Node]]  # focus node -> value nodes (never mutated)
     checks: list[_Check] = field(default_factory=list)
     properties: list[_Shape] = field(default_factory=list)
-    verdicts: dict[Node, bool] = field(default_factory=dict)  # focus node -> conforms (memo)
+    # focus node -> conforms, for node shapes: sh:node/sh:or targets such as kzsh:ActorValue are
+    # asked about the same few actors thousands of times. (Property shapes see each focus once.)
+    verdicts: dict[Node, bool] | None = None
 
 
 def _as_string(value: Node) -> str:
@@ -342,9 +383,9 @@ _NODE_KINDS = {
 class _FastShacl:
     """Compiles a shapes graph once and checks a data graph (+ ontology) against it."""
 
-    def __init__(self, shapes: Graph, graphs: Sequence[Graph]):
+    def __init__(self, shapes: Graph, index: _Index):
         self.sg = shapes
-        self.index = _Index(graphs)
+        self.index = index
         self._compiled: dict[Node, _Shape] = {}
         self._compiling: set[Node] = set()
         self._check_shapes_graph()
@@ -416,7 +457,8 @@ class _FastShacl:
             raise _Unsupported(f"recursive shape {node}")  # pyshacl warns and skips: let it decide
         self._compiling.add(node)
         path_node = self._one(node, SH.path)
-        shape = _Shape(node, None if path_node is None else self._path(path_node))
+        path = None if path_node is None else self._path(path_node)
+        shape = _Shape(node, path, self._value_function(path), verdicts={} if path is None else None)
         self._compile_checks(shape)
         self._compiling.discard(node)
         self._compiled[node] = shape
@@ -497,7 +539,7 @@ class _FastShacl:
             elif parameter == SH.languageIn:
                 add(self._language_check(values[0]))
             elif parameter == SH["in"]:
-                allowed = frozenset(self._items(values[0]))
+                allowed = frozenset(self.index.term(v) for v in self._items(values[0]))
                 add(lambda f, vs, a=allowed: all(v in a for v in vs))
             elif parameter == SH.hasValue:
                 add(lambda f, vs, wanted=tuple(values): all(any(v == w for v in vs) for w in wanted))
@@ -536,7 +578,7 @@ class _FastShacl:
         types = self.index.forward(RDF.type)
         allowed = [self.index.subclasses(c) for c in classes]
 
-        def check(f: Node, vs: frozenset) -> bool:
+        def check(f: Node, vs: Collection[Node]) -> bool:
             for v in vs:
                 if isinstance(v, Literal):
                     return False
@@ -595,7 +637,7 @@ class _FastShacl:
                 return True, term.value
             return False, term
 
-        def check(f: Node, vs: frozenset) -> bool:
+        def check(f: Node, vs: Collection[Node]) -> bool:
             for v in vs:
                 v_string, left = comparable(v)
                 for o in other.get(f, ()):
@@ -632,33 +674,55 @@ class _FastShacl:
                      for q in sg.objects(p, SH.qualifiedValueShape) if q != qualified}
             siblings = [self._shape(q) for q in sorted(names, key=str)]
 
-        def check(f: Node, vs: frozenset) -> bool:
+        def check(f: Node, vs: Collection[Node]) -> bool:
             count = sum(1 for v in vs if self.conforms(target, v) and not any(self.conforms(s, v) for s in siblings))
             return (high is None or count <= high) and (low is None or count >= low)
         return check
 
     # -- evaluation -------------------------------------------------------------------------------
 
-    def values(self, shape: _Shape, focus: Node) -> frozenset:
-        if shape.path is None:
-            return frozenset((focus,))
-        current = {focus}
-        for predicate, inverse in shape.path:
-            table = self.index.inverse(predicate) if inverse else self.index.forward(predicate)
-            following: set[Node] = set()
-            for node in current:
-                following.update(table.get(node, ()))
-            current = following
-        return frozenset(current)
+    def _value_function(self, path: tuple[tuple[Node, bool], ...] | None) -> Callable[[Node], Collection[Node]]:
+        """Value nodes of a path as sets, as pyshacl computes them (duplicates collapse)."""
+        if path is None:
+            return lambda focus: (focus,)
+        tables = [self.index.inverse(p) if inverse else self.index.forward(p) for p, inverse in path]
+        if len(tables) == 1:
+            get = tables[0].get
+            return lambda focus: get(focus, _NO_VALUES)
+
+        def follow(focus: Node) -> Collection[Node]:
+            current = {focus}
+            for table in tables:
+                following: set[Node] = set()
+                for node in current:
+                    following.update(table.get(node, ()))
+                current = following
+            return current
+        return follow
 
     def conforms(self, shape: _Shape, focus: Node) -> bool:
-        known = shape.verdicts.get(focus)
-        if known is None:
-            vs = self.values(shape, focus)
-            known = all(check(focus, vs) for check in shape.checks) and \
-                all(self.conforms(p, v) for p in shape.properties for v in vs)
-            shape.verdicts[focus] = known
-        return known
+        verdicts = shape.verdicts
+        if verdicts is not None:
+            known = verdicts.get(focus)
+            if known is not None:
+                return known
+        vs = shape.values(focus)
+        ok = True
+        for check in shape.checks:
+            if not check(focus, vs):
+                ok = False
+                break
+        else:
+            for prop in shape.properties:
+                for v in vs:
+                    if not self.conforms(prop, v):
+                        ok = False
+                        break
+                if not ok:
+                    break
+        if verdicts is not None:
+            verdicts[focus] = ok
+        return ok
 
     def focus_nodes(self, node: Node) -> set[Node]:
         """The targets of a shape, as pyshacl finds them (targetClass follows rdfs:subClassOf)."""
@@ -678,7 +742,7 @@ class _FastShacl:
         failed: set[tuple[Node, Node]] = set()
 
         def report(shape: _Shape, focus: Node) -> None:
-            vs = self.values(shape, focus)
+            vs = shape.values(focus)
             if not all(check(focus, vs) for check in shape.checks):
                 failed.add((focus, shape.node))
             for prop in shape.properties:
@@ -692,12 +756,14 @@ class _FastShacl:
         return failed
 
 
-def fast_failures(data: Graph, shapes: Graph, ontology: Graph) -> set[tuple[Node, Node]] | None:
-    """(focus node, source shape) pairs that fail, or None when only pyshacl can tell."""
+def fast_failures(data: Graph | Collection[Triple], shapes: Graph, ontology: Graph) -> set[tuple[Node, Node]] | None:
+    """(focus node, source shape) of every top-level result pyshacl would report for ``data``
+    with ``ontology`` mixed in, or None when only pyshacl can tell (see the notes above)."""
     if isinstance(data, ConjunctiveGraph) or isinstance(ontology, ConjunctiveGraph):
         return None  # named graphs: pyshacl's default-union handling, not reimplemented here
+    index = _Index([data, ontology]) if isinstance(data, Graph) else _Index([ontology], data)
     try:
-        return _FastShacl(shapes, [data, ontology]).failures()
+        return _FastShacl(shapes, index).failures()
     except _Unsupported as why:
         log.info("fast SHACL check not used (%s); validating with pyshacl", why)
         return None
