@@ -125,7 +125,8 @@ def check_references(corpus: Corpus) -> list[Problem]:
     return problems
 
 
-def run_shapes(data: Graph | Collection[Triple], shapes: Graph, ontology: Graph, *, engine: str = "fast") -> list[str]:
+def run_shapes(data: Graph | Collection[Triple], shapes: Graph, ontology: Graph | None, *,
+               engine: str = "fast") -> list[str]:
     """SHACL violations as readable lines: focus node, path, message.
 
     ``engine="fast"`` (the default) first asks the fast checker below whether the data conforms,
@@ -150,7 +151,7 @@ def run_shapes(data: Graph | Collection[Triple], shapes: Graph, ontology: Graph,
     return pyshacl_lines(data, shapes, ontology)
 
 
-def pyshacl_lines(data: Graph, shapes: Graph, ontology: Graph) -> list[str]:
+def pyshacl_lines(data: Graph, shapes: Graph, ontology: Graph | None) -> list[str]:
     """The violations pyshacl reports (nested sh:detail results included), one line each."""
     conforms, results, _ = shacl_validate(
         data, shacl_graph=shapes, ont_graph=ontology, inference="none", advanced=True, allow_warnings=True,
@@ -234,7 +235,7 @@ _INERT = {SH.name, SH.description, SH.message, SH.order, SH.group, SH.defaultVal
 _QUALIFIED = (SH.qualifiedValueShape, SH.qualifiedMinCount, SH.qualifiedMaxCount, SH.qualifiedValueShapesDisjoint)
 _LIST_PARAMETERS = (SH["or"], SH["and"], SH.xone, SH["in"], SH.languageIn)
 _IMPLEMENTED = {
-    SH.path, SH.property, SH.node, SH["not"], SH["or"], SH["and"], SH.xone, SH["class"], SH.datatype,
+    SH.path, SH.inversePath, SH.property, SH.node, SH["not"], SH["or"], SH["and"], SH.xone, SH["class"], SH.datatype,
     SH.nodeKind, SH.minCount, SH.maxCount, SH.minInclusive, SH.maxInclusive, SH.minExclusive,
     SH.maxExclusive, SH.minLength, SH.maxLength, SH.pattern, SH.languageIn, SH["in"], SH.hasValue,
     SH.equals, SH.disjoint, SH.lessThan, SH.lessThanOrEquals, *_QUALIFIED, *_TARGETS, *_INERT,
@@ -756,12 +757,14 @@ class _FastShacl:
         return failed
 
 
-def fast_failures(data: Graph | Collection[Triple], shapes: Graph, ontology: Graph) -> set[tuple[Node, Node]] | None:
+def fast_failures(data: Graph | Collection[Triple], shapes: Graph,
+                  ontology: Graph | None) -> set[tuple[Node, Node]] | None:
     """(focus node, source shape) of every top-level result pyshacl would report for ``data``
     with ``ontology`` mixed in, or None when only pyshacl can tell (see the notes above)."""
     if isinstance(data, ConjunctiveGraph) or isinstance(ontology, ConjunctiveGraph):
         return None  # named graphs: pyshacl's default-union handling, not reimplemented here
-    index = _Index([data, ontology]) if isinstance(data, Graph) else _Index([ontology], data)
+    graphs = [] if ontology is None else [ontology]
+    index = _Index([data, *graphs]) if isinstance(data, Graph) else _Index(graphs, data)
     try:
         return _FastShacl(shapes, index).failures()
     except _Unsupported as why:
