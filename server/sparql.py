@@ -213,18 +213,30 @@ class ResponseCache:
     # The helpers below run with self._lock held.
 
     def _add_alias(self, key: tuple[Any, ...], alias: Hashable) -> None:
-        if self._aliases.get(alias) == key:
+        previous = self._aliases.get(alias)
+        if previous == key:
             return
+        if previous is not None:
+            # The same raw request now means another key: an answer of an older build stored after
+            # the cache was emptied for the new one. The alias follows the newest answer.
+            self._forget_alias(previous, alias)
         known = self._aliases_of.setdefault(key, [])
-        if len(known) >= MAX_ALIASES_PER_ENTRY or alias in self._aliases:
-            return  # enough spellings of this answer (or, impossibly, one raw request with two keys)
         size = _alias_size(alias)
-        if size > self.max_bytes // 8:
-            return
+        if len(known) >= MAX_ALIASES_PER_ENTRY or size > self.max_bytes // 8:
+            return  # enough spellings of this answer; further ones are still answered, by Flask
         self._aliases[alias] = key
         known.append((alias, size))
         self._bytes += size
         self._evict()
+
+    def _forget_alias(self, key: tuple[Any, ...], alias: Hashable) -> None:
+        del self._aliases[alias]
+        known = self._aliases_of.get(key, [])
+        for index, (other, size) in enumerate(known):
+            if other == alias:
+                del known[index]
+                self._bytes -= size
+                return
 
     def _drop(self, key: tuple[Any, ...]) -> None:
         entry = self._entries.pop(key)

@@ -384,3 +384,15 @@ def test_load_against_the_real_server_gets_cached_answers(servers: tuple[LiveSer
     result = load.run_load(fast.url + "/sparql", "cached", lambda i: CLAIM_QUERY, clients=4, max_requests=400,
                            max_seconds=30)
     assert result.requests == 400 and result.errors == 0 and result.statuses == {200: 400}
+
+
+def test_an_alias_follows_the_newest_answer() -> None:
+    """An old build's answer stored after the cache was emptied must not keep the request's alias."""
+    from kzkg_server.sparql import CachedResponse
+
+    cache = ResponseCache(max_entries=8, max_bytes=1_000_000)
+    entry = CachedResponse(b"x", "text/csv", 1)
+    cache.put(("old", "q"), entry, alias=("raw",))
+    cache.put(("new", "q"), entry, alias=("raw",))
+    assert cache._aliases == {("raw",): ("new", "q")}
+    assert cache._bytes == 2 + (64 + 3)
