@@ -8,9 +8,11 @@ follow pyshacl's contract: 0 clean, 1 violations, 2 could not validate.
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -764,9 +766,27 @@ def fast_failures(data: Graph | Collection[Triple], shapes: Graph,
     if isinstance(data, ConjunctiveGraph) or isinstance(ontology, ConjunctiveGraph):
         return None  # named graphs: pyshacl's default-union handling, not reimplemented here
     graphs = [] if ontology is None else [ontology]
-    index = _Index([data, *graphs]) if isinstance(data, Graph) else _Index(graphs, data)
+    with _without_cyclic_gc():
+        try:
+            index = _Index([data, *graphs]) if isinstance(data, Graph) else _Index(graphs, data)
+            return _FastShacl(shapes, index).failures()
+        except _Unsupported as why:
+            log.info("fast SHACL check not used (%s); validating with pyshacl", why)
+            return None
+
+
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Pause Python's cyclic collector while the index is built (as kzkg.reason does for a closure).
+
+    The index is millions of small acyclic sets; each allocation burst triggers collections that
+    traverse every live object — the caller's whole dataset included — and free nothing.
+    Reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        return _FastShacl(shapes, index).failures()
-    except _Unsupported as why:
-        log.info("fast SHACL check not used (%s); validating with pyshacl", why)
-        return None
+        yield
+    finally:
+        if enabled:
+            gc.enable()
