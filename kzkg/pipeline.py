@@ -113,10 +113,9 @@ def _ingest_and_map(data_dir: Path, ontology_dir: Path | None, progress: Progres
 
 def _shacl_lines(mapped: _Mapped) -> list[str]:
     """The data shapes over everything asserted by us, and the annotation lint over the ontology."""
-    asserted = Graph()
-    for s, p, o, g in mapped.dataset.quads((None, None, None, None)):
-        if _graph_name(g) not in (None, ONTOLOGY_GRAPH, LINKS_GRAPH, ENRICHMENT_GRAPH):
-            asserted.add((s, p, o))
+    # Plain triples: run_shapes fills an rdflib Graph only if pyshacl has to write the report.
+    asserted = {(s, p, o) for s, p, o, g in mapped.dataset.quads((None, None, None, None))
+                if _graph_name(g) not in (None, ONTOLOGY_GRAPH, LINKS_GRAPH, ENRICHMENT_GRAPH)}
     return run_shapes(asserted, mapped.shapes, mapped.ontology) + [
         line.replace("shacl:", "shacl (ontology annotations):", 1)
         for line in run_shapes(mapped.ontology, mapped.lint, Graph())
