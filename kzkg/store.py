@@ -6,14 +6,24 @@ the ``<build_dir>/current`` symlink at it with an atomic rename. A build that fa
 half-way leaves ``current`` — and every server reading it — untouched. Servers open the release
 read-only, so any number of worker processes share one copy on disk instead of each loading the
 graph into memory; opening is a RocksDB open, well under a second whatever the graph's size.
+
+Sharing one copy on disk means the graph lives in the OS page cache, which the kernel may reclaim
+while the server is idle (this machine's DAMON reclaim pages out file pages untouched for ~30 s), and
+a query that then needs them reads them from disk: a 1M-triple aggregate took 0.7–2 s instead of
+0.15 s. :class:`StoreWarmer` reads the served store through the page cache every few seconds (one
+process per release does it, chosen by a lock), so what a query needs is in memory when it runs.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
 import os
 import shutil
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +34,8 @@ RELEASES_DIR = "releases"
 STORE_DIR = "store"
 MANIFEST = "manifest.json"
 KEEP_RELEASES = 3
+
+log = logging.getLogger(__name__)
 
 
 class NoReleaseError(FileNotFoundError):
@@ -64,6 +76,147 @@ def current_release(build_dir: Path) -> Release:
 def open_read_only(release: Release) -> ox.Store:
     """Open a published release's store for reading; safe because releases are never written again."""
     return ox.Store.read_only(str(release.store_path))
+
+
+def store_size(store_path: Path) -> int:
+    """Bytes of a store's files on disk."""
+    return sum(entry.stat().st_size for entry in os.scandir(store_path) if entry.is_file())
+
+
+def read_through(store_path: Path) -> int:
+    """Read every file of a store once through the OS page cache; returns the bytes read.
+
+    Nothing is copied into this process where the OS can avoid it: on Linux the files are
+    ``sendfile``d to /dev/null (≈17 ms of CPU for a 400 MB store whose pages are cached, against
+    ≈75 ms for plain reads); elsewhere they are read in 1 MB chunks into one reused buffer. Either
+    way the pages count as accessed, so reclaim that looks for idle pages leaves them alone a while.
+    """
+    total = 0
+    buffer: bytearray | None = None
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for entry in sorted(os.scandir(store_path), key=lambda e: e.name):
+            if not entry.is_file():
+                continue
+            try:
+                fd = os.open(entry.path, os.O_RDONLY)
+            except FileNotFoundError:  # a file of a release being pruned
+                continue
+            try:
+                size = os.fstat(fd).st_size
+                offset = 0
+                while buffer is None and offset < size:
+                    try:
+                        sent = os.sendfile(null, fd, offset, size - offset)
+                    except OSError:  # no sendfile to a non-socket here: read instead
+                        buffer = bytearray(1 << 20)
+                        break
+                    if sent <= 0:
+                        break
+                    offset += sent
+                if buffer is not None:
+                    os.lseek(fd, offset, os.SEEK_SET)
+                    while offset < size:
+                        read = os.readv(fd, [buffer])
+                        if read <= 0:
+                            break
+                        offset += read
+                total += offset
+            finally:
+                os.close(fd)
+    finally:
+        os.close(null)
+    return total
+
+
+class StoreWarmer:
+    """Keeps the served release's store in the OS page cache by reading it every ``period`` seconds.
+
+    ``locate`` gives the store directory to keep warm now (it is asked before every pass, so a new
+    release is followed; it may raise NoReleaseError before the first build). Every server process
+    may run one: the first to take an exclusive ``flock`` on the store directory does the reading
+    and keeps the lock until it exits or the release changes, so the store is read once per pass
+    whatever the number of workers; the others try again each period and take over if it dies.
+    A store larger than ``max_bytes`` is left to the kernel (keeping it would push out everything
+    else). The cost is the store's size in page cache (RAM no process's RSS shows) and one
+    sequential read of its files per pass: ≈17 ms of CPU at 1M triples (400 MB), plus re-reading
+    from disk whatever the kernel reclaimed since the last pass.
+    """
+
+    def __init__(self, locate: Callable[[], Path], period: float, max_bytes: int | None = None):
+        self.locate = locate
+        self.period = float(period)
+        self.max_bytes = max_bytes if max_bytes is not None else _half_of_memory()
+        self.passes = 0
+        self._path: Path | None = None
+        self._lock_fd: int | None = None
+        self._owner = False
+        self._too_large: Path | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Read now and then every period, from a daemon thread (call after any fork)."""
+        if self._thread is None and self.period > 0:
+            self._thread = threading.Thread(target=self._loop, name="kzkg-store-warmer", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        self._release_lock()
+
+    def _loop(self) -> None:
+        delay = 0.0
+        while not self._stop.wait(delay):
+            delay = self.period
+            try:
+                self.warm_once()
+            except NoReleaseError:
+                pass
+            except OSError as error:  # a release pruned under us, a full file table: next period
+                log.warning("keeping the store warm failed: %s", error)
+
+    def warm_once(self) -> int | None:
+        """One pass: the bytes read, or None when another process keeps this store warm (or it is too large)."""
+        path = Path(self.locate())
+        if path != self._path:
+            self._release_lock()
+            self._path = path
+            self._lock_fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        if not self._owner:
+            assert self._lock_fd is not None
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
+            self._owner = True
+        size = store_size(path)
+        if size > self.max_bytes:
+            if self._too_large != path:
+                self._too_large = path
+                log.warning("not keeping the store warm: %s is %d MB, more than the %d MB allowed",
+                            path, size >> 20, self.max_bytes >> 20)
+            return None
+        read = read_through(path)
+        self.passes += 1
+        return read
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor drops the flock
+        self._lock_fd = None
+        self._owner = False
+        self._path = None
+
+
+def _half_of_memory() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):
+        return 1 << 30
 
 
 def new_staging_dir(build_dir: Path) -> Path:

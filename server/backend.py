@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import pyoxigraph as ox
 
 from kzkg.namespaces import PREFIXES
-from kzkg.store import Release, current_release, open_read_only
+from kzkg.store import NoReleaseError, Release, StoreWarmer, current_release, open_read_only
 from kzkg_server.executor import Dataset, ExecutorPool, Job, QueryError
 from kzkg_server.sparql_scan import QueryShape
 
@@ -172,11 +172,36 @@ class EmbeddedReader:
         """Nothing to prefetch: a lookup in the local store costs microseconds."""
 
 
+# Seconds between two reads of the served store through the page cache (kzkg.store.StoreWarmer);
+# 0 turns it off. STORE_KEEP_WARM_MAX_BYTES: larger stores are left to the kernel (None: half the RAM).
+KEEP_WARM_SECONDS = 10.0
+
+# One warmer per process and build directory, however many apps (tests make many) serve it.
+_warmers: dict[tuple[int, Path], StoreWarmer] = {}
+_warmers_lock = threading.Lock()
+
+
+def keep_warm(build_dir: Path, period: float, max_bytes: int | None) -> StoreWarmer | None:
+    """Start (once per process) keeping the store of ``build_dir``'s current release in the page cache."""
+    if period <= 0:
+        return None
+    key = (os.getpid(), Path(build_dir).resolve())
+    with _warmers_lock:
+        warmer = _warmers.get(key)
+        if warmer is None:
+            warmer = _warmers[key] = StoreWarmer(lambda: current_release(key[1]).store_path, period, max_bytes)
+            warmer.start()
+        return warmer
+
+
 class EmbeddedBackend:
     """The published release under ``BUILD_DIR``: a read-only store per worker, queries in executors.
 
     Nothing is opened or started before the first request of a process (or gunicorn's
     post_worker_init): RocksDB handles, threads and child processes do not survive a fork.
+    ``start`` also keeps the served store in the OS page cache (``STORE_KEEP_WARM`` seconds between
+    reads, one process per release doing it): cold aggregates otherwise wait for the disk after the
+    kernel reclaimed an idle store (see kzkg.store.StoreWarmer).
     """
 
     kind = "embedded"
@@ -190,13 +215,23 @@ class EmbeddedBackend:
 
     def start(self) -> None:
         self.pool()
+        max_bytes = self.config.get("STORE_KEEP_WARM_MAX_BYTES")
+        keep_warm(self.build_dir, float(self.config.get("STORE_KEEP_WARM", KEEP_WARM_SECONDS)),
+                  None if max_bytes is None else int(max_bytes))
 
     def pool(self) -> ExecutorPool:
-        """This process's executor children (a forked process makes its own)."""
+        """This process's executor children (a forked process makes its own); they open the current
+        release's store as they start, so the first query of each does not wait for it."""
         with self._lock:
             if self._pool is None or self._pool[0] != os.getpid():
+                try:
+                    release = self.release()
+                    hint: tuple[str, str] | None = (str(release.store_path), release.build_id)
+                except NoReleaseError:
+                    hint = None
                 self._pool = (os.getpid(), ExecutorPool(size=int(self.config.get("QUERY_EXECUTORS", 2)),
-                                                        memory_limit=self.config.get("QUERY_MEMORY_LIMIT")))
+                                                        memory_limit=self.config.get("QUERY_MEMORY_LIMIT"),
+                                                        store=hint))
             return self._pool[1]
 
     def release(self) -> Release:
