@@ -6,7 +6,9 @@ which for a 4-way cross product is never. So queries run in a child process inst
 
 * each server worker owns a small pool (``QUERY_EXECUTORS``) of long-lived children; each child
   imports pyoxigraph once, opens the published release read-only and keeps it open until the
-  build id changes, so a query costs one pipe round trip, not a process start;
+  build id changes, so a query costs one pipe round trip, not a process start. A child opens the
+  release the pool last ran a query on (or was started with) as it starts, before it says it is
+  ready, so a replacement for a killed child does not make the next query wait for the open;
 * a child evaluates the query *and* serialises the response to bytes (natively, in Rust), so the
   parent only copies bytes, and the result-size limit is enforced while serialising: rows are
   counted as they are written and the evaluation is abandoned as soon as the limit is passed;
@@ -17,7 +19,8 @@ Children are started from one long-lived thread per pool with ``PR_SET_PDEATHSIG
 with their worker even if it is SIGKILLed; they also exit when their stdin closes. Nothing is
 started at import or before gunicorn forks: the pool is created by the first request.
 
-Run as ``python -m kzkg_server.executor <parent-pid> [<memory-limit-bytes>]`` (the pool does this).
+Run as ``python -m kzkg_server.executor <parent-pid> [<memory-limit-bytes> [<store-path> <build-id>]]``
+(the pool does this).
 """
 
 from __future__ import annotations
@@ -292,8 +295,13 @@ def child_main(argv: list[str]) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     requests_in, answers_out = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the protocol
-    _write_frame(answers_out, (_READY, os.getpid()))
     stores: dict[str, ox.Store] = {}
+    if len(argv) > 3:  # the release to serve, opened before saying ready; a failure waits for a job to report it
+        try:
+            stores[argv[3]] = ox.Store.read_only(argv[2])
+        except Exception:  # noqa: BLE001 - whatever the reason, the job that needs it will say it
+            pass
+    _write_frame(answers_out, (_READY, os.getpid()))
     while True:
         job = _read_frame(requests_in)
         if job is None:
@@ -391,10 +399,14 @@ class _Child:
 class ExecutorPool:
     """A fixed number of executor children for one server process; see the module docstring."""
 
-    def __init__(self, size: int = 1, memory_limit: int | None = None, spawn_timeout: float = 30.0):
+    def __init__(self, size: int = 1, memory_limit: int | None = None, spawn_timeout: float = 30.0,
+                 store: tuple[str, str] | None = None):
+        """``store``: (store path, build id) of the release children should open as they start;
+        after that, the release of the last query run."""
         self.size = max(1, int(size))
         self.memory_limit = memory_limit
         self.spawn_timeout = spawn_timeout
+        self.store_hint = store
         self.owner_pid = os.getpid()
         self._spawner = _Spawner()
         self._idle: queue.LifoQueue[_Child | None] = queue.LifoQueue()
@@ -408,6 +420,8 @@ class ExecutorPool:
 
     def _start(self) -> _Child:
         command = [sys.executable, "-m", "kzkg_server.executor", str(os.getpid()), str(self.memory_limit or 0)]
+        if self.store_hint is not None:
+            command += list(self.store_hint)
         child = _Child(self._spawner.spawn(command))
         with self._lock:
             self._all.add(child)
@@ -437,6 +451,7 @@ class ExecutorPool:
             child = self._idle.get(timeout=timeout if queue_timeout is None else queue_timeout)
         except queue.Empty:
             raise ExecutorBusy("the query service is busy: all query processes are running queries; retry shortly") from None
+        self.store_hint = (job.store_path, job.build_id)
         try:
             if child is None or not child.alive():
                 if child is not None:
