@@ -44,11 +44,11 @@ from urllib.error import HTTPError, URLError
 
 import pyoxigraph as ox
 import yaml
-from rdflib import Dataset
 
 from kzkg import __version__
 from kzkg.ingest import Corpus, Entity, load_corpus
-from kzkg.namespaces import GRAPH, ID
+from kzkg.map import MappedDataset
+from kzkg.namespaces import GRAPH
 
 WIKIDATA_ENDPOINT = "https://query.wikidata.org/sparql"
 DBPEDIA_ENDPOINT = "https://dbpedia.org/sparql"
@@ -1151,7 +1151,7 @@ def render_enrichment(triples: Iterable[ox.Triple], endpoint: str, when: str) ->
 
 
 # ------------------------------------------------------------------------- build and UI integration
-def load_enrichment(dataset: Dataset, data_dir: Path) -> int:
+def load_enrichment(dataset: MappedDataset, data_dir: Path) -> int:
     """Add data/enrichment/*.ttl to the build, in its own named graph; return the triple count."""
     folder = Path(data_dir) / "enrichment"
     if not folder.is_dir():

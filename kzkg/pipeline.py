@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from kzkg import __version__
 from kzkg.export import Canonical, void_description, write_dumps
 from kzkg.ingest import Corpus, IngestError, load_corpus
 from kzkg.link import ENRICHMENT_GRAPH, load_enrichment
-from kzkg.map import LINKS_GRAPH, map_corpus
+from kzkg.map import LINKS_GRAPH, MappedDataset, map_corpus
 from kzkg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from kzkg.reason import infer_triples
 from kzkg.store import MANIFEST, STORE_DIR, Release, content_id, load_store, new_staging_dir, publish
@@ -47,7 +47,7 @@ class Prepared:
     """The result of ingest + map + validate: what a build reasons over and publishes."""
 
     corpus: Corpus
-    dataset: Dataset
+    dataset: MappedDataset
     report: Report
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -70,7 +70,7 @@ class _Mapped:
     """Ingest + map + the corpus checks: everything validation and the later stages start from."""
 
     corpus: Corpus
-    dataset: Dataset
+    dataset: MappedDataset
     problems: list
     shapes: Graph
     ontology: Graph
@@ -203,7 +203,7 @@ def validate(data_dir: Path, ontology_dir: Path | None = None, progress: Progres
     return prepare(data_dir, ontology_dir, progress).report
 
 
-def reasoning_triples(dataset: Dataset) -> set[tuple]:
+def reasoning_triples(dataset: MappedDataset) -> set[tuple]:
     """Everything asserted, ontology included, except the owl:sameAs links (see kzkg.reason) and the
     external facts of the enrichment graph (someone else's statements, not ours to reason over).
 
@@ -214,7 +214,7 @@ def reasoning_triples(dataset: Dataset) -> set[tuple]:
             if _graph_name(g) not in (None, LINKS_GRAPH, ENRICHMENT_GRAPH)}
 
 
-def reasoning_input(dataset: Dataset) -> Graph:
+def reasoning_input(dataset: MappedDataset) -> Graph:
     """The reasoner's input (:func:`reasoning_triples`) as an rdflib Graph."""
     graph = Graph()
     for triple in reasoning_triples(dataset):
@@ -243,7 +243,7 @@ def _ox_term(term, cache: dict):
     return converted
 
 
-def to_quads(dataset: Dataset, inferred: Iterable[tuple]) -> Iterator[ox.Quad]:
+def to_quads(dataset: MappedDataset, inferred: Iterable[tuple]) -> Iterator[ox.Quad]:
     """rdflib → pyoxigraph term by term (the same quads as an N-Quads round trip, 3x faster),
     streamed: at 1M triples a list of them would be another few hundred MB at the build's peak."""
     cache: dict = {}
