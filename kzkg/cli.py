@@ -139,13 +139,15 @@ def validate(data_dir: Path) -> None:
 @main.command(epilog=EXIT_CODES_HELP)
 @data_dir_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--engine", type=click.Choice(["reasonable", "owlrl"]), default="reasonable", show_default=True,
+              help="reasonable (fast, what builds use) or owlrl (the reference); both give the same filtered closure.")
 @fails_cleanly
-def reason(data_dir: Path, output: Path | None) -> None:
+def reason(data_dir: Path, output: Path | None, engine: str) -> None:
     """Print the OWL-RL inferences (noise filtered) as Turtle, without publishing anything."""
     from kzkg.pipeline import prepare, reasoning_input
     from kzkg.reason import infer
 
-    inferred = infer(reasoning_input(prepare(data_dir, progress=_progress).dataset))
+    inferred = infer(reasoning_input(prepare(data_dir, progress=_progress).dataset), engine=engine)
     text = inferred.serialize(format="turtle")
     if output:
         output.write_text(text, encoding="utf-8")

@@ -69,3 +69,23 @@ def test_stats_reports_the_build(build_dir: Path) -> None:
     manifest = json.loads(result.stdout)
     assert manifest["counts"]["claims"] > 50
     assert "https://w3id.org/kzkg/id/graph/inferred" in manifest["graphs"]
+
+
+def test_reason_engines_agree_from_the_command_line(release) -> None:
+    """`kzkg reason --engine owlrl` (the reference) prints the same inferences as the default
+    engine, and both are exactly the published build's inferred graph."""
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    root = Path(__file__).resolve().parent.parent
+    printed = {}
+    for engine in ("reasonable", "owlrl"):
+        result = kzkg("reason", "--data-dir", str(root / "data"), "--engine", engine)
+        assert result.returncode == 0, result.stderr
+        printed[engine] = Graph().parse(data=result.stdout, format="turtle")
+    assert len(printed["reasonable"]) > 1000
+    assert isomorphic(printed["reasonable"], printed["owlrl"])
+    published = Graph().parse(release.dumps_path / "kzkg-inferred.nt", format="nt")
+    assert isomorphic(printed["reasonable"], published)
+    refused = kzkg("reason", "--engine", "pellet")
+    assert refused.returncode == 2 and "pellet" in refused.stderr
