@@ -176,18 +176,17 @@ class StoreWarmer:
                 self.warm_once()
             except NoReleaseError:
                 pass
-            except OSError as error:  # a release pruned under us, a full file table: next period
+            except Exception as error:  # noqa: BLE001 - a release pruned under us, a full file table: next period
                 log.warning("keeping the store warm failed: %s", error)
 
     def warm_once(self) -> int | None:
         """One pass: the bytes read, or None when another process keeps this store warm (or it is too large)."""
         path = Path(self.locate())
-        if path != self._path:
+        if path != self._path or self._lock_fd is None:
             self._release_lock()
-            self._path = path
             self._lock_fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            self._path = path
         if not self._owner:
-            assert self._lock_fd is not None
             try:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

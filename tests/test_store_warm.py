@@ -131,6 +131,23 @@ def test_the_warmer_waits_for_a_first_build(tmp_path: Path) -> None:
         warmer.stop()
 
 
+def test_the_warmer_survives_a_store_that_vanished(build_dir: Path, tmp_path: Path) -> None:
+    where = [tmp_path / "pruned-release" / "store"]
+    warmer = StoreWarmer(lambda: where[0], period=0.05)
+    with pytest.raises(OSError):
+        warmer.warm_once()
+    warmer.start()
+    try:
+        time.sleep(0.2)  # failing passes are logged, the thread goes on
+        where[0] = store_of(build_dir)
+        deadline = time.monotonic() + 10
+        while warmer.passes == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert warmer.passes >= 1
+    finally:
+        warmer.stop()
+
+
 def test_keep_warm_is_one_warmer_per_process_and_build_dir_and_off_at_zero(build_dir: Path) -> None:
     assert keep_warm(build_dir, 0, None) is None
     warmer = keep_warm(build_dir, 60, None)
