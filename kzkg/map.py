@@ -7,22 +7,51 @@ its article here; its offsets become a W3C Web Annotation that proves the articl
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import namespace as rdflib_namespaces
 from rdflib.compare import to_canonical_graph
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
 from kzkg import __version__
+from kzkg import namespaces
 from kzkg.ingest import Claim, Corpus, Entity, Event, Evidence, Problem
-from kzkg.namespaces import (
-    DBR, ENTITIES_GRAPH, GEONAMES, ID, KZ, OA, ONTOLOGY_GRAPH, ONTOLOGY_IRI, SCHEMA, WD, GRAPH,
-    PREFIXES, article_graph,
-)
+from kzkg.namespaces import ENTITIES_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, PREFIXES, article_graph
+
+
+class _Terms:
+    """A namespace whose terms are made once: rdflib builds (and validates) a new URIRef at every
+    ``KZ.quantity`` or ``ID[...]``, 1.8M of them in a 1M-triple map; reusing one object per IRI
+    also lets the dataset's triples share their terms."""
+
+    def __init__(self, namespace) -> None:
+        self._namespace = namespace
+        self._items: dict[str, URIRef] = {}
+
+    def __getattr__(self, name: str) -> URIRef:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        term = getattr(self._namespace, name)
+        setattr(self, name, term)  # later lookups are plain attribute reads
+        return term
+
+    def __getitem__(self, name: str) -> URIRef:
+        term = self._items.get(name)
+        if term is None:
+            term = self._items[name] = self._namespace[name]
+        return term
+
+
+DCTERMS, OWL, RDF, RDFS, SKOS, XSD = (_Terms(getattr(rdflib_namespaces, name))
+                                      for name in ("DCTERMS", "OWL", "RDF", "RDFS", "SKOS", "XSD"))
+DBR, GEONAMES, ID, KZ, OA, SCHEMA, WD, GRAPH = (_Terms(getattr(namespaces, name))
+                                                for name in ("DBR", "GEONAMES", "ID", "KZ", "OA", "SCHEMA", "WD", "GRAPH"))
 
 LINKS_GRAPH = GRAPH["links"]
 QUOTE_CONTEXT = 32  # characters of oa:prefix / oa:suffix, enough to re-anchor a quote
@@ -62,32 +91,53 @@ def locate(text: str, quote: str, occurrence: int = 1) -> tuple[int, int] | None
     words = quote.split()
     if not words:
         return None
-    folded, origin = _folded(text)
+    folded = _fold(text)
     needle = " ".join(words)
     found = -len(needle)
     for _ in range(occurrence):
-        found = folded.find(needle, found + len(needle))
+        found = folded.text.find(needle, found + len(needle))
         if found < 0:
             return None
-    return origin[found], origin[found + len(needle) - 1] + 1
+    return folded.original(found), folded.original(found + len(needle) - 1) + 1
 
 
-@functools.lru_cache(maxsize=64)
-def _folded(text: str) -> tuple[str, tuple[int, ...]]:
-    """The text with every white-space run as one space, and each folded character's offset in
-    the original (an article is folded once, however many quotes it holds)."""
+@dataclass(frozen=True)
+class _Folded:
+    """An article with every white-space run as one space, and how to map offsets back.
+
+    Only the runs are recorded (their folded offsets and the characters removed up to each), not a
+    table per character: a corpus of hundreds of articles stays a few MB in the cache below.
+    """
+
+    text: str
+    runs: array  # folded offset of each run's single space, ascending
+    removed: array  # characters removed by that run and every run before it
+
+    def original(self, offset: int) -> int:
+        """The article offset of the folded character at ``offset`` (not inside a run)."""
+        before = bisect.bisect_left(self.runs, offset)
+        return offset + (self.removed[before - 1] if before else 0)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold(text: str) -> _Folded:
+    """Folded once per article however many quotes it holds, and however the quotes of the
+    corpus interleave articles (a 64-entry cache was refolding at every article switch at 1M)."""
     pieces: list[str] = []
-    origin: list[int] = []
-    position = 0
+    runs, removed = array("q"), array("q")
+    position = folded_length = dropped = 0
     for run in _WHITESPACE.finditer(text):
-        pieces.append(text[position:run.start()])
-        origin.extend(range(position, run.start()))
+        piece = text[position:run.start()]
+        pieces.append(piece)
         pieces.append(" ")
-        origin.append(run.start())
+        folded_length += len(piece)
+        runs.append(folded_length)
+        dropped += run.end() - run.start() - 1
+        removed.append(dropped)
+        folded_length += 1
         position = run.end()
     pieces.append(text[position:])
-    origin.extend(range(position, len(text)))
-    return "".join(pieces), tuple(origin)
+    return _Folded("".join(pieces), runs, removed)
 
 
 _WHITESPACE = re.compile(r"\s+")
@@ -427,4 +477,5 @@ def map_corpus(corpus: Corpus, ontology: Graph) -> tuple[MappedDataset, list[Pro
     """The asserted dataset and the problems met while mapping (quotes that are not in the text)."""
     mapper = Mapper(corpus, ontology)
     dataset = mapper.run()
+    _fold.cache_clear()  # the folded articles are only needed while quotes are being located
     return dataset, mapper.problems
