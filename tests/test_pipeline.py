@@ -48,10 +48,13 @@ def test_manifest_times_the_overlapped_stages(published: tuple[Path, Release]) -
     can tell the overlap from the sum of the stages."""
     _, release = published
     timings = release.manifest["timings_seconds"]
-    for stage in ("ingest", "map", "validate", "reason", "store", "export", "validate_wait", "rebuild", "total"):
+    for stage in ("ingest", "map", "validate", "reason", "canonical", "store", "export", "validate_wait",
+                  "rebuild", "total"):
         assert timings[stage] >= 0, stage
     assert timings["rebuild"] <= timings["total"]
-    assert timings["rebuild"] >= timings["map"] + timings["reason"] + timings["store"] + timings["export"]
+    # the store is loaded in a thread while the dumps are written: they overlap, nothing else does
+    sequential = timings["map"] + timings["reason"] + max(timings["store"], timings["canonical"] + timings["export"])
+    assert timings["rebuild"] >= sequential - 0.005  # the manifest rounds to milliseconds
 
 
 def test_a_violation_only_the_shapes_see_publishes_nothing(published: tuple[Path, Release], data_copy: Path) -> None:
