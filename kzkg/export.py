@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -69,6 +69,7 @@ class Canonical:
 
     graphs: tuple[tuple[str | None, tuple[bytes, ...]], ...]  # (graph IRI or None for the default graph, lines)
     inferred_graph: str = str(INFERRED_GRAPH)
+    _merged: dict[str, list[bytes]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_quads(cls, quads: Iterable[ox.Quad]) -> Canonical:
@@ -108,10 +109,15 @@ class Canonical:
 
     def triple_lines(self, scope: str = "all") -> list[bytes]:
         """The scope's graphs merged: each triple once, sorted (subjects grouped for Turtle)."""
-        selected = self._selected(scope)
-        if len(selected) == 1:
-            return list(selected[0][1])
-        return sorted({line for _, lines in selected for line in lines})
+        merged = self._merged.get(scope)
+        if merged is None:  # kept: the dumps and the VoID description all read the merged lines
+            selected = self._selected(scope)
+            if len(selected) == 1:
+                merged = list(selected[0][1])
+            else:
+                merged = sorted({line for _, lines in selected for line in lines})
+            self._merged[scope] = merged
+        return merged
 
     def graph_sizes(self) -> dict[str, int]:
         return {("default" if name is None else name): len(lines) for name, lines in self.graphs}
@@ -119,23 +125,29 @@ class Canonical:
     def __len__(self) -> int:
         return sum(len(lines) for _, lines in self.graphs)
 
+    def source(self, scope: str, keeps_graphs: bool) -> tuple[bytes, ox.RdfFormat]:
+        """What every dump of a scope is streamed from: N-Quads, or the merged N-Triples."""
+        if keeps_graphs:
+            return self.nquads(scope), ox.RdfFormat.N_QUADS
+        return b"".join(self.triple_lines(scope)), ox.RdfFormat.N_TRIPLES
+
     def write(self, fmt: DumpFormat, scope: str, output: Path | None = None) -> bytes | None:
         """One dump, to ``output`` or returned as bytes."""
-        if fmt.keeps_graphs:
-            data, source_format = self.nquads(scope), ox.RdfFormat.N_QUADS
-        else:
-            data, source_format = b"".join(self.triple_lines(scope)), ox.RdfFormat.N_TRIPLES
-        if fmt.rdf == source_format:
-            if output is None:
-                return data
-            output.write_bytes(data)
-            return None
-        prefixes = PREFIXES if fmt.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.JSON_LD) else None
-        items = ox.parse(data, format=source_format)  # streamed in order: pyoxigraph keeps the sort
-        target = None if output is None else str(output)
-        if prefixes:
-            return ox.serialize(items, target, format=fmt.rdf, prefixes=prefixes)
-        return ox.serialize(items, target, format=fmt.rdf)
+        return _convert(*self.source(scope, fmt.keeps_graphs), fmt, output)
+
+
+def _convert(data: bytes, source_format: ox.RdfFormat, fmt: DumpFormat, output: Path | None) -> bytes | None:
+    if fmt.rdf == source_format:
+        if output is None:
+            return data
+        output.write_bytes(data)
+        return None
+    prefixes = PREFIXES if fmt.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.JSON_LD) else None
+    items = ox.parse(data, format=source_format)  # streamed in order: pyoxigraph keeps the sort
+    target = None if output is None else str(output)
+    if prefixes:
+        return ox.serialize(items, target, format=fmt.rdf, prefixes=prefixes)
+    return ox.serialize(items, target, format=fmt.rdf)
 
 
 def dump_name(fmt: DumpFormat, scope: str) -> str:
@@ -147,11 +159,15 @@ def write_dumps(canonical: Canonical, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for scope in SCOPES:
-        for fmt in FORMATS.values():
-            path = folder / dump_name(fmt, scope)
-            canonical.write(fmt, scope, path)
-            written.append(path)
-    return written
+        for keeps_graphs in (True, False):  # each scope's source is made once for its formats
+            data, source_format = canonical.source(scope, keeps_graphs)
+            for fmt in FORMATS.values():
+                if fmt.keeps_graphs == keeps_graphs:
+                    path = folder / dump_name(fmt, scope)
+                    _convert(data, source_format, fmt, path)
+                    written.append(path)
+            del data
+    return sorted(written, key=lambda path: path.name)
 
 
 def _split(line: bytes) -> tuple[bytes, bytes, bytes]:
