@@ -70,6 +70,7 @@ class Canonical:
     graphs: tuple[tuple[str | None, tuple[bytes, ...]], ...]  # (graph IRI or None for the default graph, lines)
     inferred_graph: str = str(INFERRED_GRAPH)
     _merged: dict[str, list[bytes]] = field(default_factory=dict, compare=False, repr=False)
+    _whole: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_quads(cls, quads: Iterable[ox.Quad]) -> Canonical:
@@ -97,7 +98,13 @@ class Canonical:
         return [(name, lines) for name, lines in self.graphs if (name == self.inferred_graph) == (scope == "inferred")]
 
     def nquads(self, scope: str = "all") -> bytes:
-        """N-Quads, graph by graph (so TriG groups each graph once), triples sorted within each."""
+        """N-Quads, graph by graph (so TriG groups each graph once), triples sorted within each.
+
+        The whole dataset's is made once and kept: a build hashes it for the build id, loads the
+        store from it and writes three dumps from it, and at 1M each copy is 250 MB of the peak.
+        """
+        if scope == "all" and "all" in self._whole:
+            return self._whole["all"]
         parts: list[bytes] = []
         for name, lines in self._selected(scope):
             if name is None:
@@ -105,7 +112,10 @@ class Canonical:
             else:
                 suffix = b"<" + name.encode("utf-8") + b"> .\n"
                 parts.extend(line[:-2] + suffix for line in lines)
-        return b"".join(parts)
+        data = b"".join(parts)
+        if scope == "all":
+            self._whole["all"] = data
+        return data
 
     def triple_lines(self, scope: str = "all") -> list[bytes]:
         """The scope's graphs merged: each triple once, sorted (subjects grouped for Turtle)."""
