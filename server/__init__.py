@@ -49,6 +49,11 @@ DEFAULTS: dict[str, Any] = {
     # Answer a GET query Flask has answered from that cache before straight from it, in front of
     # Flask (server/fastcache.py): same bytes, a fraction of the cost. False: always through Flask.
     "QUERY_FAST_PATH": True,
+    # Seconds between re-reads of the served store's files, so kernels that reclaim idle file pages
+    # (DAMON) do not make the first whole-graph query after a quiet minute read from disk; 0: off.
+    # Stores larger than STORE_KEEP_WARM_MAX_BYTES are left to the kernel (None: half the RAM).
+    "STORE_KEEP_WARM": 10.0,
+    "STORE_KEEP_WARM_MAX_BYTES": None,
     # SPARQL endpoint (server/sparql.py, executor.py, run.py): killable query processes per server
     # worker, their address-space cap in bytes (None: no cap), the response cache's byte budget,
     # Cache-Control max-age of query answers, gunicorn threads per worker, gunicorn access log.
