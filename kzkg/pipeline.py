@@ -356,6 +356,7 @@ def _write_release_files(mapped: _Mapped, staging: Path, canonical: Canonical, b
         "build_id": build_id,
         "kzkg_version": __version__,
         "quads": len(canonical),
+        "triples": len(canonical.triple_lines("all")),  # distinct triples: the union default graph's size
         "graphs": dict(sorted(canonical.graph_sizes().items())),
         "articles": {a.id: a.file for a in mapped.corpus.articles.values()},
         "counts": {
