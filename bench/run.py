@@ -302,11 +302,36 @@ def sample_subjects(release: Path, limit: int = 4000, seed: int = 1) -> list[str
     return ordered[:limit]
 
 
+def cpu_idle(seconds: float = 1.0) -> float:
+    """Fraction of all cores' time spent idle over the next ``seconds`` (Linux /proc/stat)."""
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+        return fields[3] + fields[4], sum(fields)  # idle + iowait, total
+    idle0, total0 = sample()
+    time.sleep(seconds)
+    idle1, total1 = sample()
+    return (idle1 - idle0) / max(1, total1 - total0)
+
+
+def wait_for_quiet(what: str, idle: float = 0.85, patience: float = 90.0) -> float:
+    """Wait until the machine is mostly idle before a throughput measurement, so that leftovers of
+    the previous task (a reference store still checkpointing, page cache writeback) do not count
+    against whichever endpoint happens to be measured next; log how quiet it got."""
+    deadline = time.monotonic() + patience
+    level = cpu_idle()
+    while level < idle and time.monotonic() < deadline:
+        level = cpu_idle()
+    log(f"{what}: CPU {level:.0%} idle before measuring" + ("" if level >= idle else f" (waited {patience:.0f} s)"))
+    return level
+
+
 def measure_endpoint(corpus: Corpus, clients: int, budget: float, workers: int, virtuoso: str | None) -> None:
     build_dir = corpus.release.parent.parent
     subjects = sample_subjects(corpus.release)
     server = Server(build_dir, workers)
     try:
+        corpus.notes.append(f"{corpus.name}: CPU {wait_for_quiet(corpus.name + ' endpoint'):.0%} idle before kzkg's endpoint was measured")
         corpus.endpoint = loadgen.summarise(loadgen.measure_endpoint(server.url, subjects, clients, budget))
         corpus.server_memory = server.memory()
     finally:
@@ -316,6 +341,7 @@ def measure_endpoint(corpus: Corpus, clients: int, budget: float, workers: int, 
         from bench import virtuoso as reference
 
         reference.load(virtuoso, corpus.release / "dumps" / "kzkg.nq")
+        corpus.notes.append(f"{corpus.name}: CPU {wait_for_quiet(corpus.name + ' Virtuoso'):.0%} idle before Virtuoso was measured")
         corpus.virtuoso = loadgen.summarise(loadgen.measure_endpoint(virtuoso, subjects, clients, budget))
 
 
@@ -407,7 +433,7 @@ def render(corpora: list[Corpus], args: argparse.Namespace, started: float) -> s
         lines.append(f"| {slug} | " + " | ".join(cells) + " |")
 
     lines += ["", f"### Endpoint (`kzkg serve --no-build`, {args.workers} gunicorn workers, loopback; "
-              f"{args.clients} client threads in the bench process share the same 2 cores)", "",
+              f"{args.clients} keep-alive client connections driven by one thread of the bench process, on the same 2 cores)", "",
               "| corpus | workload | requests | req/s | p50 ms | p99 ms | errors | Virtuoso req/s | kzkg ÷ Virtuoso |",
               "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for c in corpora:
