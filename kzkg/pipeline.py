@@ -9,7 +9,6 @@ from __future__ import annotations
 import gc
 import json
 import multiprocessing
-import resource
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +30,7 @@ from kzkg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from kzkg.reason import infer_triples
 from kzkg.store import MANIFEST, STORE_DIR, Release, content_id, load_store, new_staging_dir, publish
 from kzkg.validate import Report, check_references, load_turtle, run_shapes
+from kzkg.resources import peak_rss_mb, private_mb
 
 Progress = Callable[[str], None]
 
@@ -131,21 +131,6 @@ def prepare(data_dir: Path, ontology_dir: Path | None = None, progress: Progress
     report = Report(problems=mapped.problems, checked_files=len(mapped.corpus.files), shacl=_shacl_lines(mapped))
     mapped.timings["validate"] += time.perf_counter() - started
     return Prepared(mapped.corpus, mapped.dataset, report, mapped.timings)
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory so far (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def private_mb() -> float:
-    """Memory this process does not share with others (a forked child's own cost), from
-    /proc/self/smaps_rollup; 0 where the kernel does not provide it."""
-    try:
-        with open("/proc/self/smaps_rollup", encoding="ascii") as rollup:
-            return sum(int(line.split()[1]) for line in rollup if line.startswith(("Private_Clean", "Private_Dirty"))) / 1024
-    except FileNotFoundError:
-        return 0.0
 
 
 class ValidationCrashed(RuntimeError):

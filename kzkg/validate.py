@@ -8,11 +8,9 @@ follow pyshacl's contract: 0 clean, 1 violations, 2 could not validate.
 
 from __future__ import annotations
 
-import gc
 import logging
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -27,6 +25,7 @@ from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from kzkg.ingest import Corpus, Problem
+from kzkg.resources import without_cyclic_gc
 
 log = logging.getLogger(__name__)
 
@@ -766,7 +765,7 @@ def fast_failures(data: Graph | Collection[Triple], shapes: Graph,
     if isinstance(data, ConjunctiveGraph) or isinstance(ontology, ConjunctiveGraph):
         return None  # named graphs: pyshacl's default-union handling, not reimplemented here
     graphs = [] if ontology is None else [ontology]
-    with _without_cyclic_gc():
+    with without_cyclic_gc():
         try:
             index = _Index([data, *graphs]) if isinstance(data, Graph) else _Index(graphs, data)
             return _FastShacl(shapes, index).failures()
@@ -775,18 +774,3 @@ def fast_failures(data: Graph | Collection[Triple], shapes: Graph,
             return None
 
 
-@contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """Pause Python's cyclic collector while the index is built (as kzkg.reason does for a closure).
-
-    The index is millions of small acyclic sets; each allocation burst triggers collections that
-    traverse every live object — the caller's whole dataset included — and free nothing.
-    Reference counting still frees everything as usual.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

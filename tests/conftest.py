@@ -7,6 +7,7 @@ loopback port — so tests talk HTTP to what users run, through real clients.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,6 +24,14 @@ from kzkg_server import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
+
+
+@pytest.fixture()
+def data_copy(tmp_path: Path) -> Path:
+    """A private copy of data/ and ontology/ laid out as in the repository, for tests that break it."""
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    shutil.copytree(ROOT / "ontology", tmp_path / "ontology")
+    return tmp_path / "data"
 
 
 @pytest.fixture(scope="session")

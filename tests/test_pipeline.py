@@ -9,7 +9,6 @@ dies, leaves ``current`` where it was and no half-made release behind.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 from pathlib import Path
 
@@ -22,14 +21,6 @@ from kzkg.namespaces import KZ
 from kzkg.store import RELEASES_DIR, Release, current_release
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture()
-def data_copy(tmp_path: Path) -> Path:
-    """A private copy of data/ and ontology/ laid out as in the repository."""
-    shutil.copytree(ROOT / "data", tmp_path / "data")
-    shutil.copytree(ROOT / "ontology", tmp_path / "ontology")
-    return tmp_path / "data"
 
 
 @pytest.fixture()

@@ -6,7 +6,6 @@ command (`kzkg validate` / `kzkg build`) and checks the exit code, the message a
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from datetime import date
@@ -25,14 +24,6 @@ from kzkg.store import current_release
 from kzkg.validate import fast_failures, load_turtle, run_shapes
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture()
-def data_copy(tmp_path: Path) -> Path:
-    """A private copy of data/ and ontology/ laid out as in the repository."""
-    shutil.copytree(ROOT / "data", tmp_path / "data")
-    shutil.copytree(ROOT / "ontology", tmp_path / "ontology")
-    return tmp_path / "data"
 
 
 def kzkg(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
