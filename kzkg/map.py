@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib import namespace as rdflib_namespaces
 from rdflib.compare import to_canonical_graph
 
 from kzkg import __version__
 from kzkg import namespaces
 from kzkg.ingest import Claim, Corpus, Entity, Event, Evidence, Problem
-from kzkg.namespaces import ENTITIES_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, PREFIXES, article_graph
+from kzkg.namespaces import ENTITIES_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, article_graph
 
 
 class _Terms:
@@ -185,9 +185,6 @@ class MappedGraph:
     def __len__(self) -> int:
         return len(self._triples)
 
-    def __contains__(self, triple: tuple) -> bool:
-        return triple in self._triples
-
 
 class MappedDataset:
     """The asserted dataset as the map stage writes it: named graphs of rdflib terms, no indexes.
@@ -195,7 +192,7 @@ class MappedDataset:
     Why not rdflib's Dataset: the map stage only adds and every later stage only iterates, while
     the Memory store's indexes cost ~1.4 KB and ~20 µs per quad (1.8 GB and 25 s at 1M triples).
     A set per graph keeps the same terms and the same duplicate-free quads at a tenth of the
-    memory; :meth:`to_rdflib` gives a queryable Dataset where one is really needed.
+    memory. Every graph is named: the map stage writes nothing to a default graph.
     """
 
     def __init__(self) -> None:
@@ -207,29 +204,11 @@ class MappedDataset:
             graph = self._graphs[identifier] = MappedGraph(identifier)
         return graph
 
-    def graphs(self) -> list[MappedGraph]:
-        return list(self._graphs.values())
-
-    def quads(self, pattern: tuple = (None, None, None, None)) -> Iterator[tuple]:
-        """Every quad as (s, p, o, graph name); only the all-wildcard pattern is supported."""
-        if any(term is not None for term in pattern):
-            raise ValueError("MappedDataset.quads takes no pattern; use to_rdflib() to query")
+    def quads(self) -> Iterator[tuple]:
+        """Every quad as (s, p, o, graph name)."""
         for name, graph in self._graphs.items():
             for s, p, o in graph:
                 yield s, p, o, name
-
-    def __len__(self) -> int:
-        return sum(len(graph) for graph in self._graphs.values())
-
-    def to_rdflib(self) -> Dataset:
-        dataset = Dataset()
-        for prefix, namespace in PREFIXES.items():
-            dataset.bind(prefix, namespace)
-        for name, graph in self._graphs.items():
-            target = dataset.graph(name)
-            for triple in graph:
-                target.add(triple)
-        return dataset
 
 
 class Mapper:

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from kzkg import __version__
 from kzkg.export import Canonical, void_description, write_dumps
@@ -51,11 +50,6 @@ class Prepared:
     dataset: MappedDataset
     report: Report
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def _graph_name(graph) -> object:
-    """rdflib yields a quad's graph as a Graph or as its name, depending on the version."""
-    return getattr(graph, "identifier", graph)
 
 
 def default_ontology_dir(data_dir: Path) -> Path:
@@ -115,8 +109,8 @@ def _ingest_and_map(data_dir: Path, ontology_dir: Path | None, progress: Progres
 def _shacl_lines(mapped: _Mapped) -> list[str]:
     """The data shapes over everything asserted by us, and the annotation lint over the ontology."""
     # Plain triples: run_shapes fills an rdflib Graph only if pyshacl has to write the report.
-    asserted = {(s, p, o) for s, p, o, g in mapped.dataset.quads((None, None, None, None))
-                if _graph_name(g) not in (None, ONTOLOGY_GRAPH, LINKS_GRAPH, ENRICHMENT_GRAPH)}
+    asserted = {(s, p, o) for s, p, o, g in mapped.dataset.quads()
+                if g not in (ONTOLOGY_GRAPH, LINKS_GRAPH, ENRICHMENT_GRAPH)}
     return run_shapes(asserted, mapped.shapes, mapped.ontology) + [
         line.replace("shacl:", "shacl (ontology annotations):", 1)
         for line in run_shapes(mapped.ontology, mapped.lint, Graph())
@@ -196,8 +190,7 @@ def reasoning_triples(dataset: MappedDataset) -> set[tuple]:
     A plain set: the reasoner only iterates and tests membership, and filling an rdflib Graph
     costs a build ~0.3 s on the real corpus (seconds at scale).
     """
-    return {(s, p, o) for s, p, o, g in dataset.quads((None, None, None, None))
-            if _graph_name(g) not in (None, LINKS_GRAPH, ENRICHMENT_GRAPH)}
+    return {(s, p, o) for s, p, o, g in dataset.quads() if g not in (LINKS_GRAPH, ENRICHMENT_GRAPH)}
 
 
 def reasoning_input(dataset: MappedDataset) -> Graph:
@@ -233,11 +226,8 @@ def to_quads(dataset: MappedDataset, inferred: Iterable[tuple]) -> Iterator[ox.Q
     """rdflib → pyoxigraph term by term (the same quads as an N-Quads round trip, 3x faster),
     streamed: at 1M triples a list of them would be another few hundred MB at the build's peak."""
     cache: dict = {}
-    default = ox.DefaultGraph()
-    for s, p, o, g in dataset.quads((None, None, None, None)):
-        name = _graph_name(g)
-        graph = default if name in (None, DATASET_DEFAULT_GRAPH_ID) else _ox_term(name, cache)
-        yield ox.Quad(_ox_term(s, cache), _ox_term(p, cache), _ox_term(o, cache), graph)
+    for s, p, o, g in dataset.quads():
+        yield ox.Quad(_ox_term(s, cache), _ox_term(p, cache), _ox_term(o, cache), _ox_term(g, cache))
     inferred_graph = ox.NamedNode(str(INFERRED_GRAPH))
     for s, p, o in inferred:
         yield ox.Quad(_ox_term(s, cache), _ox_term(p, cache), _ox_term(o, cache), inferred_graph)

@@ -176,7 +176,7 @@ class StoreWarmer:
                 self.warm_once()
             except NoReleaseError:
                 pass
-            except Exception as error:  # noqa: BLE001 - a release pruned under us, a full file table: next period
+            except OSError as error:  # a release pruned under us, a full file table: try again next period
                 log.warning("keeping the store warm failed: %s", error)
 
     def warm_once(self) -> int | None:

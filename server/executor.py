@@ -299,7 +299,7 @@ def child_main(argv: list[str]) -> None:
     if len(argv) > 3:  # the release to serve, opened before saying ready; a failure waits for a job to report it
         try:
             stores[argv[3]] = ox.Store.read_only(argv[2])
-        except Exception:  # noqa: BLE001 - whatever the reason, the job that needs it will say it
+        except OSError:  # missing, pruned or corrupt store: the job that needs it will say so
             pass
     _write_frame(answers_out, (_READY, os.getpid()))
     while True:

@@ -168,9 +168,8 @@ def shacl_inputs() -> tuple[list, Graph, Graph, Graph]:
 
     ontology = load_turtle(ROOT / "ontology" / "kzkg.ttl")
     dataset, _ = map_corpus(load_corpus(ROOT / "data"), ontology)
-    skipped = {ONTOLOGY_GRAPH, LINKS_GRAPH, ENRICHMENT_GRAPH, None}
-    triples = [(s, p, o) for s, p, o, g in dataset.quads((None, None, None, None))
-               if getattr(g, "identifier", g) not in skipped]
+    skipped = {ONTOLOGY_GRAPH, LINKS_GRAPH, ENRICHMENT_GRAPH}
+    triples = [(s, p, o) for s, p, o, g in dataset.quads() if g not in skipped]
     return (triples, ontology, load_turtle(ROOT / "ontology" / "shapes.ttl"),
             load_turtle(ROOT / "ontology" / "annotation-shape.ttl"))
 
