@@ -79,7 +79,7 @@ def sparql_client_options(command):
 
 def _client(endpoint: str, timeout: float, retries: int, min_interval: float, cache_dir: Path | None,
             no_cache: bool, contact: str | None):
-    from kzkg.link import SparqlClient, default_cache_dir
+    from kzkg.sparql_client import SparqlClient, default_cache_dir
 
     return SparqlClient(endpoint, timeout=timeout, retries=retries, min_interval=min_interval, contact=contact,
                         cache_dir=None if no_cache else (cache_dir or default_cache_dir()), log=_progress)
@@ -251,7 +251,7 @@ def link(data_dir: Path, endpoint: str, timeout: float, retries: int, min_interv
 def enrich(data_dir: Path, endpoint: str, timeout: float, retries: int, min_interval: float, cache_dir: Path | None,
            no_cache: bool, contact: str | None, output: Path | None, licence: str | None) -> None:
     """Fetch names (en/kk/ru), descriptions, coordinates and key facts of linked entities into data/enrichment."""
-    from kzkg.link import LinkError, enrich as run_enrich
+    from kzkg.enrich import LinkError, enrich as run_enrich
 
     client = _client(endpoint, timeout, retries, min_interval, cache_dir, no_cache, contact)
     try:

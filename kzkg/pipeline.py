@@ -23,7 +23,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from kzkg import __version__
 from kzkg.export import Canonical, void_description, write_dumps
 from kzkg.ingest import Corpus, IngestError, load_corpus
-from kzkg.link import ENRICHMENT_GRAPH, load_enrichment
+from kzkg.enrich import ENRICHMENT_GRAPH, load_enrichment
 from kzkg.map import LINKS_GRAPH, MappedDataset, map_corpus
 from kzkg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from kzkg.reason import infer_triples

@@ -70,11 +70,11 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _run_remote(text: str, endpoint: str, format_name: str, timeout: float = 60.0) -> str:
-    """Through kzkg.link's client: a descriptive User-Agent, retries with back-off on 429/5xx and
+    """Through kzkg.sparql_client's client: a descriptive User-Agent, retries with back-off on 429/5xx and
     timeouts, and clear errors, as for `kzkg link`; CONSTRUCT/DESCRIBE answers come back as Turtle."""
     from SPARQLWrapper import SPARQLWrapper
 
-    from kzkg.link import LinkError, SparqlClient
+    from kzkg.sparql_client import LinkError, SparqlClient
 
     form = SPARQLWrapper(endpoint)
     form.setQuery(text)  # SPARQLWrapper's own reading of the query form (prefixes and comments allowed)

@@ -34,10 +34,11 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from kzkg.examples import load_examples
-from kzkg.link import ENRICHMENT_GRAPH, external_facts, parse_point
+from kzkg.enrich import ENRICHMENT_GRAPH
 from kzkg.namespaces import KZ, OA, PREFIXES
 from kzkg.store import NoReleaseError, Release
 from kzkg_server.backend import GraphReader, Row, Served
+from kzkg_server.enrichment import external_facts, parse_point
 from kzkg_server.media import ALIASES, GRAPH_TYPES, MediaType, negotiate
 
 bp = Blueprint("pages", __name__)

@@ -31,10 +31,11 @@ import yaml
 from conftest import DATA_DIR, ROOT, LiveServer
 from kzkg.export import Canonical
 from kzkg.ingest import load_corpus
-from kzkg.link import (
-    ENRICHMENT_GRAPH, EndpointRefused, EndpointUnavailable, LinkError, SparqlClient, add_links,
-    atomic_write_text, enrich, external_facts, reconcile, store_select, reconcile_query, targets,
-)
+from kzkg.atomic import FileChangedError, atomic_write_text
+from kzkg.enrich import ENRICHMENT_GRAPH, enrich
+from kzkg.link import add_links, reconcile, reconcile_query, targets
+from kzkg.sparql_client import EndpointRefused, EndpointUnavailable, SparqlClient
+from kzkg_server.enrichment import external_facts, store_select
 from kzkg.namespaces import ID
 from kzkg.store import open_read_only, publish_nquads
 
@@ -189,7 +190,7 @@ def test_client_identifies_itself_and_uses_the_sparql_protocol(fault: FaultServe
     assert results.bindings and not results.from_cache
     sent = fault.requests[0]
     agent = sent["headers"]["User-Agent"]
-    assert agent.startswith("kzkg/") and "mailto:maintainers@example.org" in agent and "SPARQLWrapper/" in agent
+    assert agent.startswith("kzkg/") and "mailto:maintainers@example.org" in agent and "python-requests/" in agent
     assert "application/sparql-results+json" in sent["headers"]["Accept"]
     assert "format=" not in sent["path"]  # content negotiation only
 
@@ -427,7 +428,7 @@ def test_atomic_write_refuses_a_file_changed_meanwhile(tmp_path: Path) -> None:
     target = tmp_path / "entities.yaml"
     target.write_text("- id: a\n  type: Place\n  label: A\n", encoding="utf-8")
     stale = hashlib.sha256(b"what we read before a curator saved").hexdigest()
-    with pytest.raises(LinkError, match="changed while kzkg was writing it"):
+    with pytest.raises(FileChangedError, match="changed while kzkg was writing it"):
         atomic_write_text(target, "replacement\n", expected_sha256=stale)
     assert target.read_text(encoding="utf-8") == "- id: a\n  type: Place\n  label: A\n"
     assert [p.name for p in tmp_path.iterdir()] == ["entities.yaml"]  # no temp file left behind
