@@ -1,8 +1,8 @@
 """Run SPARQL from the command line: on the published build, or on any remote endpoint.
 
 The local path queries the release store with the same dataset the endpoint serves (the default
-graph is the union of all named graphs; kzkg's prefixes are predeclared). The remote path uses
-SPARQLWrapper so that it speaks the protocol exactly as other clients do.
+graph is the union of all named graphs; kzkg's prefixes are predeclared). The remote path goes
+through :mod:`kzkg.sparql_client`, as `kzkg link` does.
 """
 
 from __future__ import annotations
