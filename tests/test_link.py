@@ -182,6 +182,16 @@ def test_snapshot_is_generated_from_its_recorded_sources_and_says_so() -> None:
         assert str(source).startswith("https://github.com/") and "/blob/" in str(source)
 
 
+# ------------------------------------------------------------------------------ module homes
+def test_only_the_cli_imports_reconciliation() -> None:
+    """The build and the web server use enrichment and the page facts, never kzkg.link."""
+    probe = ("import sys, kzkg.pipeline, kzkg.query, kzkg_server.pages, kzkg_server.remote, kzkg_server.run; "
+             "print(sorted(m for m in sys.modules if m == 'kzkg.link'))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 # ------------------------------------------------------------------------ client behaviour
 def test_client_identifies_itself_and_uses_the_sparql_protocol(fault: FaultServer) -> None:
     fault.script = [("proxy",)]
