@@ -76,7 +76,8 @@ class FaultServer:
 
     Actions: ("proxy",) forward to the stand-in; ("status", code, headers, body); ("sleep", s) then
     a valid answer too late; ("malformed",) 200 with broken JSON. When the script runs out,
-    ``default`` is used. Every request is recorded (method, path, headers, body, time).
+    ``default`` is used. ("truncated",) sends fewer bytes than its Content-Length and closes. Every
+    request is recorded (method, path, headers, body, time).
     """
 
     def __init__(self, upstream: str | None = None, script: list[tuple] | None = None,
@@ -128,6 +129,13 @@ class FaultServer:
                        b'{"head":{"vars":[]},"results":{"bindings":[]}}')
         elif kind == "malformed":
             self.reply(handler, 200, {"Content-Type": "application/sparql-results+json"}, b'{"head": {"vars": [')
+        elif kind == "truncated":  # headers promise more than arrives before the connection closes
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/sparql-results+json")
+            handler.send_header("Content-Length", "1000")
+            handler.end_headers()
+            handler.wfile.write(b'{"head": {"vars": []}, ')
+            handler.close_connection = True
 
     @staticmethod
     def reply(handler, code: int, headers: dict[str, str], payload: bytes) -> None:
@@ -264,6 +272,18 @@ def test_malformed_json_is_retried_and_never_taken_for_an_answer(fault: FaultSer
     fault.script, fault.default = [], ("malformed",)
     with pytest.raises(EndpointUnavailable, match="malformed: .*did not answer with JSON"):
         fast_client(fault.url, retries=1).select(ASK_ALL + " ")
+
+
+def test_an_answer_cut_off_mid_body_is_retried(fault: FaultServer) -> None:
+    """urllib3's Retry ends at the headers; a body that breaks off after them is retried from the same budget."""
+    fault.script = [("truncated",), ("proxy",)]
+    client = fast_client(fault.url)
+    assert client.select(ASK_ALL).bindings
+    assert [a.outcome for a in client.attempts] == ["connection", "ok"] and client.attempts[0].waited > 0
+    fault.script, fault.default = [], ("truncated",)
+    with pytest.raises(EndpointUnavailable, match=r"failed 2 time\(s\); last: connection: "):
+        fast_client(fault.url, retries=1).select(ASK_ALL + " ")
+    assert len(fault.requests) == 4
 
 
 def test_wrong_shape_json_is_malformed(fault: FaultServer) -> None:
