@@ -300,7 +300,7 @@ class SparqlClient:
         while True:
             used = len(self.attempts) - self._first
             self._throttle()
-            self._adapter.max_retries = _Retry(
+            retry = self._adapter.max_retries = _Retry(
                 total=self.retries - used, status_forcelist=RETRY_STATUSES, allowed_methods=None,
                 backoff_factor=self.backoff, backoff_max=self.max_backoff, raise_on_status=False,
                 respect_retry_after_header=True, client=self)
@@ -318,7 +318,7 @@ class SparqlClient:
                 raise self._gave_up() from None
             if response.status_code in RETRY_STATUSES:  # urllib3 stopped retrying it (and _Retry recorded it)
                 self.attempts[-1].detail = _short(body) or response.reason or ""
-                asked = self._adapter.max_retries.retry_after(response.raw)
+                asked = retry.retry_after(response.raw)
                 if asked is not None and asked > self.max_retry_after:
                     raise EndpointUnavailable(
                         f"{self.endpoint} asked to retry after {asked:g} s ({response.status_code}), more than "
