@@ -188,3 +188,13 @@ def test_exit_codes_are_one_table_in_the_cli_and_old_imports_still_work() -> Non
         assert cli.exit_code_for(error) == 2
     assert issubclass(NoReleaseError, NoBuildError) and issubclass(NoReleaseError, FileNotFoundError)
     assert str(InputError("not UTF-8", file="a.yaml", line=3, column=7, entry="claim x")) == "a.yaml:3:7: claim x: not UTF-8"
+
+
+def test_endpoint_queries_still_run_in_process_and_agree(build_dir: Path, live_server) -> None:
+    """`--endpoint` speaks the protocol (no child needed: a remote crash cannot take us down)."""
+    local = kzkg("query", "--build-dir", str(build_dir), "--format", "csv", DEATH_TOLL_QUERY)
+    remote = kzkg("query", "--endpoint", live_server.url + "/sparql", "--format", "csv", DEATH_TOLL_QUERY)
+    assert local.returncode == remote.returncode == 0, remote.stderr
+    assert local.stdout.replace("\r\n", "\n") == remote.stdout.replace("\r\n", "\n")
+    refused = kzkg("query", "--endpoint", live_server.url + "/sparql", "SELECT ?x WHERE { ?x ?p }")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr and "error: " in refused.stderr
