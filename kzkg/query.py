@@ -184,8 +184,16 @@ def _death_cause(exitcode: int | None, said: str, text: str) -> str:
     depth = _nesting_depth(text)
     if exitcode == -signal.SIGSEGV and depth > 1000:
         return f"{how}: most likely a stack overflow, the query nests brackets {depth} levels deep"
-    last = [line for line in said.splitlines() if line.strip()]
-    return f"{how}" + (f": {last[-1].strip()}" if last else "; the query did not run")
+    out_of_memory = re.search(r"memory allocation of (\d+) bytes failed", said)
+    if out_of_memory:
+        return f"{how}: out of memory (could not allocate {int(out_of_memory.group(1)) >> 20} MB more)"
+    words = [line.strip() for line in said.splitlines() if _last_words(line)]
+    return f"{how}" + (f": {words[0]}" if words else "; the query did not run")
+
+
+def _last_words(line: str) -> bool:
+    """A line the dying child wrote, not a frame of a Rust backtrace (RUST_BACKTRACE=1)."""
+    return bool(line.strip()) and not line[:1].isspace() and not line.startswith(("stack backtrace:", "note: "))
 
 
 def _nesting_depth(text: str) -> int:

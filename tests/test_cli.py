@@ -142,6 +142,23 @@ def test_a_killed_query_process_is_exit_2_naming_the_signal(build_dir: Path) -> 
     assert "crashed (SIGKILL)" in one_line_error(result)
 
 
+def test_an_engine_abort_is_exit_2_naming_the_cause(build_dir: Path) -> None:
+    """Rust aborts the process (SIGABRT, exit 134 in-process) when an allocation fails: here a
+    GROUP_CONCAT over a cross join outgrows a 1 GB address-space limit. The child dies, the
+    command reports why."""
+    import resource
+
+    def one_gigabyte() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    greedy = "SELECT (STRLEN(GROUP_CONCAT(?o)) AS ?n) WHERE { ?s schema:articleBody ?o . ?a ?b ?c }"
+    result = subprocess.run([sys.executable, "-m", "kzkg.cli", "query", "--build-dir", str(build_dir), greedy],
+                            capture_output=True, text=True, timeout=300, preexec_fn=one_gigabyte)
+    assert result.returncode == 2, result.stderr[-2000:]
+    line = one_line_error(result)
+    assert "crashed (SIGABRT): out of memory (could not allocate" in line, line
+
+
 def test_a_missing_query_file_is_named_not_called_malformed(build_dir: Path, tmp_path: Path) -> None:
     missing = tmp_path / "nosuch.rq"
     result = kzkg("query", "--build-dir", str(build_dir), str(missing))
