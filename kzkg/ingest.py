@@ -88,7 +88,30 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
             return bad
 
 
+class _Located(dict):
+    """A YAML mapping that remembers where it starts and where each of its values is written
+    (lines and columns from 1), so a problem with an entry or a key can name its line."""
+
+    __slots__ = ("line", "column", "marks")
+
+    line: int
+    column: int
+    marks: dict[str, tuple[int, int]]
+
+
+def _construct_located_map(loader: _Loader, node: yaml.MappingNode):
+    data = _Located()
+    data.line, data.column = node.start_mark.line + 1, node.start_mark.column + 1
+    data.marks = {}
+    yield data  # first, as PyYAML's own constructor does, so recursive structures still work
+    data.update(loader.construct_mapping(node))
+    for key, value in node.value:
+        if isinstance(key, yaml.ScalarNode):
+            data.marks[key.value] = (value.start_mark.line + 1, value.start_mark.column + 1)
+
+
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_located_map)
 
 
 @dataclass
@@ -212,23 +235,27 @@ class _Entry:
         if not isinstance(raw, dict):
             self.problem(f"expected a mapping, found {type(raw).__name__}")
         for key in sorted(set(self.raw) - allowed):
-            self.problem(f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+            self.problem(f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})", key)
 
     @property
     def where(self) -> str:
         return f"{self.path}: {self.name}"
 
-    def problem(self, message: str) -> None:
-        self.corpus.problems.append(Problem(self.path, self.name, message))
+    def problem(self, message: str, key: str | None = None) -> None:
+        """Record a problem at the line of ``key``'s value (or of the entry, without a key)."""
+        line = column = None
+        if isinstance(self.raw, _Located):
+            line, column = self.raw.marks.get(key, (self.raw.line, self.raw.column)) if key else (self.raw.line, self.raw.column)
+        self.corpus.problems.append(Problem(self.path, self.name, message, line, column))
 
     def text(self, key: str, required: bool = False) -> str | None:
         value = self.raw.get(key)
         if value is None:
             if required:
-                self.problem(f"missing {key!r}")
+                self.problem(f"missing {key!r}", key)
             return None
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            self.problem(f"{key!r} must be text, found {type(value).__name__}")
+            self.problem(f"{key!r} must be text, found {type(value).__name__}", key)
             return None
         return str(value).strip()
 
@@ -242,7 +269,7 @@ class _Entry:
             if isinstance(item, str) and SLUG.match(item):
                 result.append(item)
             else:
-                self.problem(f"{key!r}: {item!r} is not an id (lowercase letters, digits and hyphens)")
+                self.problem(f"{key!r}: {item!r} is not an id (lowercase letters, digits and hyphens)", key)
         return result
 
     def texts(self, key: str) -> list[str]:
@@ -256,7 +283,7 @@ class _Entry:
             if isinstance(item, (str, int, float)) and not isinstance(item, bool):
                 result.append(str(item))
             else:
-                self.problem(f"{key!r}: expected text, found {type(item).__name__} {item!r}")
+                self.problem(f"{key!r}: expected text, found {type(item).__name__} {item!r}", key)
         return result
 
     def occurrence(self, raw: Any, key: str = "occurrence") -> int:
@@ -265,7 +292,7 @@ class _Entry:
             return 1
         if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 1:
             return raw
-        self.problem(f"{key!r}: {raw!r} must be a positive integer (1 for the first occurrence of the quote)")
+        self.problem(f"{key!r}: {raw!r} must be a positive integer (1 for the first occurrence of the quote)", key)
         return 1
 
     def choice(self, key: str, allowed: tuple[str, ...], default: str | None = None) -> str | None:
@@ -273,7 +300,7 @@ class _Entry:
         if value is None:
             return default
         if value not in allowed:
-            self.problem(f"{key!r}: {value!r} is not one of {', '.join(allowed)}")
+            self.problem(f"{key!r}: {value!r} is not one of {', '.join(allowed)}", key)
             return default
         return value
 
@@ -285,14 +312,14 @@ class _Entry:
             self.corpus.problems.append(Problem(self.path, self.name, f"invalid date {value}", value.line, value.column))
             return None
         if isinstance(value, dt.datetime):
-            self.problem(f"{key!r}: give a date (YYYY-MM-DD), not a time")
+            self.problem(f"{key!r}: give a date (YYYY-MM-DD), not a time", key)
             return None
         if isinstance(value, dt.date):
             return value
         try:
             return dt.date.fromisoformat(str(value))
         except ValueError:
-            self.problem(f"{key!r}: {value!r} is not a date (YYYY-MM-DD) or 'unknown'")
+            self.problem(f"{key!r}: {value!r} is not a date (YYYY-MM-DD) or 'unknown'", key)
             return None
 
     def number(self, key: str) -> int | float | None:
@@ -300,7 +327,7 @@ class _Entry:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.problem(f"{key!r}: {value!r} is not a number (write 8500000000, not '8.5 billion')")
+            self.problem(f"{key!r}: {value!r} is not a number (write 8500000000, not '8.5 billion')", key)
             return None
         return value
 
@@ -317,14 +344,14 @@ class _Entry:
             elif isinstance(item, dict) and isinstance(item.get("quote"), str):
                 extra = set(item) - {"article", "quote", "occurrence"}
                 if extra:
-                    self.problem(f"{key!r}: unknown key(s) {sorted(extra)} in evidence")
+                    self.problem(f"{key!r}: unknown key(s) {sorted(extra)} in evidence", key)
                 source = str(item.get("article") or article or "")
                 if not source:
-                    self.problem(f"{key!r}: evidence needs an 'article'")
+                    self.problem(f"{key!r}: evidence needs an 'article'", key)
                     continue
                 found.append(Evidence(source, item["quote"], self.occurrence(item.get("occurrence")), self.where))
             else:
-                self.problem(f"{key!r}: expected a quote or {{article, quote}}, found {item!r}")
+                self.problem(f"{key!r}: expected a quote or {{article, quote}}, found {item!r}", key)
         return found
 
 

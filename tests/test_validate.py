@@ -609,10 +609,26 @@ def test_occurrence_must_be_a_positive_integer(data_copy: Path, tmp_path: Path) 
     quote = '    quote: "though it does note that the vast majority of the demonstrators were men aged between 20-40"\n'
     assert quote in text
     path.write_text(text.replace(quote, quote + "    occurrence: second\n"), encoding="utf-8")
+    line = text[: text.index(quote) + len(quote)].count("\n") + 1  # the line after the quote
     result = build_once(data_copy, tmp_path)
     assert result.returncode == 1
-    assert ("data/annotations/002.yaml: report of 004-beisembayev-protesters-mostly-men-20-40: 'occurrence': "
-            "'second' must be a positive integer (1 for the first occurrence of the quote)") in reported(result)
+    assert (f"data/annotations/002.yaml:{line}:17: report of 004-beisembayev-protesters-mostly-men-20-40: "
+            "'occurrence': 'second' must be a positive integer (1 for the first occurrence of the quote)"
+            ) in reported(result)
+
+
+def test_every_problem_in_a_yaml_entry_names_its_line(data_copy: Path) -> None:
+    """A curator jumps to the line: the value's line for a problem with a key, else the entry's."""
+    path = data_copy / "annotations" / "003.yaml"
+    text = path.read_text(encoding="utf-8")
+    first = text.index("claimed_by: [")
+    path.write_text(text[:first] + "claimed_by: [Bad-Id, " + text[first + len("claimed_by: ["):], encoding="utf-8")
+    line = text[:first].count("\n") + 1
+    column = first - text.rfind("\n", 0, first) - 1 + len("claimed_by: ") + 1
+    lines = validate(data_copy).lines()
+    assert any(problem.startswith(f"data/annotations/003.yaml:{line}:{column}: claim ")
+               and problem.endswith("'claimed_by': 'Bad-Id' is not an id (lowercase letters, digits and hyphens)")
+               for problem in lines), lines
 
 
 def test_a_single_reprint_id_is_a_one_item_list_not_characters(data_copy: Path, tmp_path: Path) -> None:
