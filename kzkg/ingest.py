@@ -1,7 +1,8 @@
 """Stage 1, ingest: read the curated YAML and the article texts into typed records.
 
 Curators edit YAML by hand, so every mistake must come back as a sentence that names the file and
-the entry (``data/annotations/001.yaml: claim 001-x: unknown key 'claimd_by'``), and all mistakes
+the entry, with the line and column where the YAML says it
+(``data/annotations/001.yaml:79:13: claim 001-x: unknown key 'claimd_by'``), and all mistakes
 of a run come back together. Nothing here touches RDF; :mod:`kzkg.map` does that.
 """
 
