@@ -31,7 +31,14 @@ log = logging.getLogger(__name__)
 
 Triple = tuple[Node, Node, Node]
 
-EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+
+def __getattr__(name: str) -> int:
+    """The exit codes moved to the CLI, which owns that contract; old imports keep working."""
+    if name in ("EXIT_CLEAN", "EXIT_VIOLATIONS", "EXIT_ERROR"):
+        from kzkg import cli
+
+        return getattr(cli, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -48,6 +55,8 @@ class Report:
 
     @property
     def exit_code(self) -> int:
+        from kzkg.cli import EXIT_CLEAN, EXIT_VIOLATIONS
+
         return EXIT_CLEAN if self.conforms else EXIT_VIOLATIONS
 
     def lines(self) -> list[str]:
@@ -79,6 +88,8 @@ def check_references(corpus: Corpus) -> list[Problem]:
         need_entity(where, "publisher", article.publisher, ("Organization", "MediaOutlet"))
         for creator in article.creators:
             need_entity(where, "creators", creator, actor_kinds)
+        if article.repost_of:
+            need_entity(where, "repost_of: publisher", article.repost_of["publisher"], ("Organization", "MediaOutlet"))
         for reprinted in article.reprints:
             if reprinted not in corpus.articles:
                 bad(where, f"'reprints': {reprinted!r} is not an article")

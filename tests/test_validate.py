@@ -6,6 +6,7 @@ command (`kzkg validate` / `kzkg build`) and checks the exit code, the message a
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import date
@@ -72,7 +73,7 @@ def test_yaml_syntax_error_is_exit_2_naming_the_file(data_copy: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8") + "\n  - id: [unclosed\n", encoding="utf-8")
     result = kzkg("validate", "--data-dir", str(data_copy))
     assert result.returncode == 2
-    assert "001.yaml: not valid YAML" in result.stderr
+    assert re.search(r"001\.yaml:\d+:\d+: not valid YAML", result.stderr), result.stderr  # with line:column
     assert "Traceback" not in result.stderr
 
 
@@ -519,3 +520,146 @@ def test_fast_check_agrees_with_pyshacl_on_constraints_the_kzkg_shapes_do_not_us
     flagged = {str(focus).rsplit("/", 1)[-1] for focus, _ in fast}
     assert {"p1", "h1", "d1"}.isdisjoint(flagged)  # the conforming ones
     assert {"p2", "p3", "p4", "p5", "banned", "lit", "h2", "h3", "d2", "d3"} <= flagged
+
+
+# --- input the build cannot read, or data it must refuse: one line each, never a traceback ---
+
+
+def build_once(data: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    return kzkg("build", "--data-dir", str(data), "--build-dir", str(tmp_path / "build"))
+
+
+def reported(result: subprocess.CompletedProcess) -> list[str]:
+    """Every line on stderr that is not progress; none may be a traceback."""
+    assert "Traceback" not in result.stderr, result.stderr
+    return [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("  ")]
+
+
+def first_article_file(data: Path) -> Path:
+    articles = yaml.safe_load((data / "articles.yaml").read_text(encoding="utf-8"))["articles"]
+    return data / articles[0]["file"]
+
+
+def test_a_yaml_file_that_is_not_utf8_is_exit_2_with_its_line(data_copy: Path, tmp_path: Path) -> None:
+    path = data_copy / "annotations" / "003.yaml"
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:4]) + b"# caf\xe9\n" + b"".join(lines[4:]))  # Latin-1, not UTF-8
+    result = build_once(data_copy, tmp_path)
+    assert result.returncode == 2
+    assert reported(result) == [f"error: {path}:5:6: not UTF-8 (byte 0xe9); save it as UTF-8"]
+    assert not (tmp_path / "build" / "current").exists()
+
+
+def test_an_article_that_is_not_utf8_is_exit_2_naming_it(data_copy: Path, tmp_path: Path) -> None:
+    article = first_article_file(data_copy)
+    article.write_bytes(b"\xff\xfe" + article.read_bytes())  # as a UTF-16 export would start
+    result = build_once(data_copy, tmp_path)
+    assert result.returncode == 2
+    assert reported(result) == [f"error: {article}:1:1: not UTF-8 (byte 0xff); save it as UTF-8"]
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_an_unreadable_article_is_exit_2_naming_it(data_copy: Path, tmp_path: Path, kind: str) -> None:
+    """Tests run as root, where chmod 000 reads fine: a folder (or a FIFO, which a plain open
+    would wait on forever) where the article's text should be is unreadable for anyone."""
+    import os
+
+    article = first_article_file(data_copy)
+    article.unlink()
+    if kind == "directory":
+        article.mkdir()
+    else:
+        os.mkfifo(article)
+    result = build_once(data_copy, tmp_path)
+    assert result.returncode == 2
+    assert reported(result) == [f"error: {article}: article text of article 000: not a regular file"]
+
+
+def test_an_impossible_date_is_a_violation_with_line_and_column(data_copy: Path, tmp_path: Path) -> None:
+    """PyYAML reads 2022-02-30 as a timestamp and raised ValueError from the calendar (a 60-line
+    traceback); it is a curator's mistake like any other: reported with the rest, exit 1."""
+    path = data_copy / "annotations" / "001.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    number = next(i for i, line in enumerate(lines) if line.startswith("    date: 2022-"))
+    lines[number] = "    date: 2022-02-30\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    claim = next(line.split(":", 1)[1].strip() for line in reversed(lines[:number]) if line.startswith("  - id:"))
+    result = build_once(data_copy, tmp_path)
+    assert result.returncode == 1
+    problems = reported(result)
+    assert f"data/annotations/001.yaml:{number + 1}:11: claim {claim}: invalid date 2022-02-30" in problems
+    assert problems[-1].startswith("error: 1 problem(s) in the data")
+    assert kzkg("validate", "--data-dir", str(data_copy)).returncode == 1
+
+
+def test_a_yaml_syntax_error_names_line_and_column(data_copy: Path, tmp_path: Path) -> None:
+    path = data_copy / "annotations" / "001.yaml"  # ends inside its claims list
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "  - id: [unclosed\n", encoding="utf-8")
+    line = text.count("\n") + 1
+    result = build_once(data_copy, tmp_path)
+    assert result.returncode == 2
+    assert reported(result) == [f"error: {path}:{line + 1}:1: not valid YAML: did not find expected ',' or ']' "
+                                f"(while parsing a flow sequence that starts at line {line}, column 9)"]
+
+
+def test_occurrence_must_be_a_positive_integer(data_copy: Path, tmp_path: Path) -> None:
+    path = data_copy / "annotations" / "002.yaml"
+    text = path.read_text(encoding="utf-8")
+    quote = '    quote: "though it does note that the vast majority of the demonstrators were men aged between 20-40"\n'
+    assert quote in text
+    path.write_text(text.replace(quote, quote + "    occurrence: second\n"), encoding="utf-8")
+    line = text[: text.index(quote) + len(quote)].count("\n") + 1  # the line after the quote
+    result = build_once(data_copy, tmp_path)
+    assert result.returncode == 1
+    assert (f"data/annotations/002.yaml:{line}:17: report of 004-beisembayev-protesters-mostly-men-20-40: "
+            "'occurrence': 'second' must be a positive integer (1 for the first occurrence of the quote)"
+            ) in reported(result)
+
+
+def test_every_problem_in_a_yaml_entry_names_its_line(data_copy: Path) -> None:
+    """A curator jumps to the line: the value's line for a problem with a key, else the entry's."""
+    path = data_copy / "annotations" / "003.yaml"
+    text = path.read_text(encoding="utf-8")
+    first = text.index("claimed_by: [")
+    path.write_text(text[:first] + "claimed_by: [Bad-Id, " + text[first + len("claimed_by: ["):], encoding="utf-8")
+    line = text[:first].count("\n") + 1
+    column = first - text.rfind("\n", 0, first) - 1 + len("claimed_by: ") + 1
+    lines = validate(data_copy).lines()
+    assert any(problem.startswith(f"data/annotations/003.yaml:{line}:{column}: claim ")
+               and problem.endswith("'claimed_by': 'Bad-Id' is not an id (lowercase letters, digits and hyphens)")
+               for problem in lines), lines
+
+
+def test_a_single_reprint_id_is_a_one_item_list_not_characters(data_copy: Path, tmp_path: Path) -> None:
+    """`reprints: "000"` used to become ['0', '0', '0']; an id where a list is expected is a list of
+    one, as for every other id list (README of data/)."""
+    index = data_copy / "articles.yaml"
+    text = index.read_text(encoding="utf-8")
+    assert 'reprints: ["000"]' in text
+    index.write_text(text.replace('reprints: ["000"]', 'reprints: "000"'), encoding="utf-8")
+    corpus = load_corpus(data_copy)
+    assert [a.reprints for a in corpus.articles.values() if a.reprints] == [["000"]]
+    assert corpus.problems == []
+    result = build_once(data_copy, tmp_path)
+    assert result.returncode == 0, result.stderr
+    same = current_release(tmp_path / "build")
+    assert same.build_id == build(ROOT / "data", tmp_path / "reference").build_id
+
+
+@pytest.mark.parametrize("repost_of, expected", [
+    ('repost_of: "004-opendemocracy"',
+     "'repost_of': expected a mapping {id, title, publisher, date, evidence}, found '004-opendemocracy'"),
+    ("repost_of: {id: 004-opendemocracy, title: T}", "article 004 repost_of: missing 'publisher' (an entity id)"),
+    ("repost_of: {id: 004-opendemocracy, title: T, publisher: nobody-known}",
+     "'repost_of: publisher': 'nobody-known' is not in the entity registry"),
+])
+def test_a_broken_repost_of_is_a_clear_problem(data_copy: Path, tmp_path: Path, repost_of: str, expected: str) -> None:
+    index = data_copy / "articles.yaml"
+    content = yaml.safe_load(index.read_text(encoding="utf-8"))
+    original = next(a for a in content["articles"] if "repost_of" in a)
+    original["repost_of"] = yaml.safe_load(repost_of)["repost_of"]
+    index.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    result = build_once(data_copy, tmp_path)
+    assert result.returncode == 1
+    assert any(expected in line for line in reported(result)), result.stderr
