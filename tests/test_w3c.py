@@ -23,6 +23,8 @@ from conftest import LiveServer
 from kzkg.store import publish_nquads
 from kzkg_server.sparql_scan import scan
 
+pytestmark = pytest.mark.w3c
+
 QUERY_TESTS = w3c.query_tests()
 PROTOCOL_TESTS = w3c.protocol_tests()
 KNOWN = w3c.known_failures()
