@@ -80,7 +80,7 @@ SLOW_TESTS: dict[str, float] = {
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Apply the fixture and measured-time markers; warn when a SLOW_TESTS entry names no test
     (a renamed test would otherwise silently join the fast core)."""
     seen: set[str] = set()

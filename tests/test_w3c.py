@@ -151,3 +151,11 @@ def test_the_vendored_suite_holds_every_file_the_run_reads() -> None:
     assert not missing, missing
     assert len(QUERY_TESTS) > 300 and len(PROTOCOL_TESTS) > 30 and len(w3c.query_files()) > 400
     assert all(path.resolve().is_relative_to(Path(__file__).resolve().parent) for path in needed | set(w3c.query_files()))
+
+
+def test_a_missing_suite_is_an_error_not_a_skip(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without tests/w3c/ the harness raises (collection fails, the run is red) and says what to do."""
+    monkeypatch.setattr(w3c, "SUITE_ROOT", tmp_path / "nowhere")
+    for read in (w3c.query_tests, w3c.protocol_tests, w3c.query_files):
+        with pytest.raises(w3c.SuiteMissing, match="vendored W3C SPARQL 1.1 suite is missing"):
+            read()
