@@ -36,14 +36,11 @@ def exit_code_for(error: BaseException) -> int:
 def _expected_errors() -> tuple[type[BaseException], ...]:
     """What a command may fail with and still owe the user one line, not a traceback.
 
-    OSError covers what no library call could foresee (``-o`` into a missing folder, a full
-    disk while writing a dump to stdout's file). Imported on the error path only: the link and
-    publish modules are heavy, and their errors predate :mod:`kzkg.errors`.
+    Every library failure is a :class:`KzkgError` (link, publish and atomic-write errors
+    included); OSError covers what no library call could foresee (``-o`` into a missing folder,
+    a full disk while writing a dump to stdout's file).
     """
-    from kzkg.sparql_client import LinkError
-    from kzkg.publish import PublishError
-
-    return KzkgError, LinkError, PublishError, OSError
+    return KzkgError, OSError
 
 
 def _one_line(error: BaseException) -> str:
