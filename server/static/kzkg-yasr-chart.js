@@ -31,6 +31,21 @@
     return numbers > 0 && text <= 1 && others.length === 0;
   };
 
+  /**
+   * The name of a row's slot on the x axis: the text column right after its first resource
+   * (?state ?name), else that resource's local name, else the row's first text.
+   */
+  function slotLabel(table, row) {
+    var iri = table.of("iri")[0];
+    if (iri && row[iri]) {
+      var next = table.vars[table.vars.indexOf(iri) + 1];
+      if (next && table.kinds[next] === "text" && row[next]) return row[next].value;
+      var name = V.shortName(row[iri].value);
+      return name.slice(name.indexOf(":") + 1);
+    }
+    return V.rowLabel(table, row);
+  }
+
   Chart.prototype.draw = function (persistent) {
     var self = this;
     var table = V.analyse(this.yasr);
@@ -41,7 +56,10 @@
 
     var dates = table.of("date");
     var series = table.of("number");
-    var timeAxis = dates.length > 0;
+    // time runs along x when most rows with a number also have a date; else one slot per row
+    var numeric = table.rows.filter(function (row) { return series.some(function (s) { return row[s]; }); });
+    var dated = dates.length ? numeric.filter(function (row) { return row[dates[0]] && V.parseDate(row[dates[0]]); }) : [];
+    var timeAxis = dated.length > 0 && dated.length * 2 >= numeric.length;
     var type = this.yasr.kzkgChartType || (persistent && persistent.type) || (timeAxis ? "dot" : "bar");
     wrap.dataset.type = type;
 
@@ -79,12 +97,13 @@
     var values = [];
     rows.forEach(function (row) { series.forEach(function (s) { if (row[s]) values.push(parseFloat(row[s].value)); }); });
     var lo = Math.min(0, Math.min.apply(null, values)), hi = Math.max(0, Math.max.apply(null, values));
+    hi += (hi - lo) * 0.08;  // room for the value written above the highest mark
     var ticks = V.niceTicks(lo, hi, 6);
     lo = Math.min(lo, ticks[0]); hi = Math.max(hi, ticks[ticks.length - 1]);
 
     var width = Math.max(320, Math.min(1100, wrap.clientWidth || 800));
     var height = 380;
-    var margin = { top: 16, right: 24, bottom: timeAxis ? 40 : 110, left: 64 };
+    var margin = { top: 16, right: 24, bottom: timeAxis ? 40 : 110, left: timeAxis ? 64 : 100 };
     var plotW = width - margin.left - margin.right, plotH = height - margin.top - margin.bottom;
     var root = V.svg("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height, role: "img",
       "aria-label": "Chart of " + series.join(", ") }, wrap);
@@ -114,8 +133,8 @@
       x = function (row, i) { return margin.left + band * (i + 0.5); };
       if (band >= 9) {
         rows.forEach(function (row, i) {
-          var label = V.rowLabel(table, row);
-          V.svgText(label.length > 18 ? label.slice(0, 17) + "…" : label, {
+          var label = slotLabel(table, row);
+          V.svgText(label.length > 24 ? label.slice(0, 23) + "…" : label, {
             x: 0, y: 0, "text-anchor": "end",
             transform: "translate(" + x(row, i) + "," + (margin.top + plotH + 10) + ") rotate(-40)"
           }, axes);
@@ -152,8 +171,9 @@
       });
       if (type === "line" && points.length > 1) {
         var sorted = points.slice().sort(function (a, b) { return a[0] - b[0]; });
-        V.svg("polyline", { points: sorted.map(function (p) { return p.join(","); }).join(" "), fill: "none",
-          stroke: colour, "stroke-width": 2, "class": "line" }, marks).parentNode.insertBefore(marks.lastChild, marks.firstChild);
+        var line = V.svg("polyline", { points: sorted.map(function (p) { return p.join(","); }).join(" "), fill: "none",
+          stroke: colour, "stroke-width": 2, "class": "line" });
+        marks.insertBefore(line, marks.firstChild);  // under the points
       }
     });
     if (series.length > 1) {
