@@ -154,6 +154,10 @@
     if (target) target.scrollIntoView();
   }
 
+  // On a phone the examples start folded, so the editor is on the first screen.
+  var box = document.getElementById("examples-box");
+  if (box && window.matchMedia("(max-width: 820px)").matches) box.open = false;
+
   // The example list is searchable: every word typed must occur in a title or description.
   var filter = document.getElementById("example-filter");
   if (filter) {
