@@ -464,3 +464,33 @@ def test_graph_view_draws_the_contradictions(browser, live_server, store, tmp_pa
     assert {label for _, _, label in drawn["edges"]} == {"kz:contradicts"}
     # the layout spread the nodes out
     assert len({(round(x), round(y)) for x, y in drawn["positions"]}) == len(drawn["positions"])
+
+
+@pytest.mark.parametrize("query, view, chart_type", [
+    # resources linking resources: the graph
+    ("SELECT ?a ?b WHERE { ?a kz:contradicts ?b }", "kzkgGraph", None),
+    # a label and numbers: the chart, as bars
+    ("SELECT ?name (COUNT(?c) AS ?claims) WHERE { ?c kz:claimedBy/rdfs:label ?name } GROUP BY ?name",
+     "kzkgChart", "bar"),
+    # the query's own #defaultView wins over the fit (Wikidata's convention)
+    ("#defaultView:LineChart\nSELECT ?c ?f ?s WHERE { ?c kz:quantityKind kz:Deaths ; kz:quantity ?f ; "
+     "kz:status/rdfs:label ?s }", "kzkgChart", "line"),
+    ("#defaultView:Table\nSELECT ?a ?b WHERE { ?a kz:contradicts ?b }", "table", None),
+    # nothing a view fits: the table
+    ("SELECT ?c ?label ?s WHERE { ?c a kz:Claim ; rdfs:label ?label ; kz:status/rdfs:label ?s }", "table", None),
+])
+def test_the_view_is_chosen_by_what_the_result_holds(browser, live_server, query, view, chart_type):
+    require_editor()
+    text = ("PREFIX kz: <https://w3id.org/kzkg/ontology#>\n"
+            "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" + query)
+    open_fresh(browser, live_server.url + "/")
+    browser.execute_script("""const tab = window.kzkgYasgui.addTab(true, {name: 'choice'});
+        tab.setQuery(arguments[0]); tab.query();""", text)
+    wait_for(browser, lambda d: active(d, "return !!yasr.results && !!yasr.resultsEl.firstChild"))
+    assert active(browser, "return yasr.getSelectedPluginName()") == view
+    if chart_type:
+        wait_for(browser, lambda d: d.find_elements("css selector", f".tabPanel.active .kzkg-chart[data-type={chart_type}] .mark"))
+    # the choice is only a default: every other view that can draw the result stays one click away
+    if view != "table":
+        browser.find_element("css selector", ".tabPanel.active .yasr .select_table").click()
+        wait_for(browser, lambda d: d.find_elements("css selector", ".tabPanel.active .yasr .dt-info"))

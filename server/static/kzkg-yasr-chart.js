@@ -164,7 +164,7 @@
           V.svg("circle", { cx: cx, cy: cy, r: 5, fill: retracted ? "#fff" : colour, stroke: colour,
             "stroke-width": 2, "class": "point" }, group);
         }
-        if (rows.length <= 40) {
+        if (timeAxis ? rows.length <= 40 : band / (type === "bar" ? series.length : 1) >= 16) {
           V.svgText(String(value), { x: cx + (type === "bar" ? 0 : 8), y: cy - 7, "text-anchor": type === "bar" ? "middle" : "start",
             "class": "value" }, group);
         }

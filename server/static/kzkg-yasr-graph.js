@@ -103,7 +103,6 @@
       container: canvas,
       elements: elements,
       layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: function () { return 8000; } },
-      wheelSensitivity: 0.3,
       style: [
         { selector: "node", style: { label: "data(label)", "font-size": 10, "text-wrap": "ellipsis", "text-max-width": 160,
           "background-color": "#1f5fa8", width: 14, height: 14, color: "#1d2430" } },
