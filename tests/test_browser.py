@@ -282,6 +282,21 @@ def test_a_shared_query_in_the_fragment_wins_over_the_example(browser, live_serv
     assert "example=" not in browser.current_url
 
 
+def test_a_shared_link_shows_the_view_it_was_shared_with(browser, live_server):
+    """YASGUI's share link names the view (outputFormat); it wins over the automatic choice."""
+    from urllib.parse import quote
+
+    require_editor()
+    example = next(e for e in load_examples() if e.slug == "01-death-tolls")
+    open_fresh(browser, live_server.url + "/#query=" + quote(example.sparql, safe="") + "&outputFormat=kzkgChart")
+    wait_for_view(browser, "chart")
+    assert active(browser, "return yasr.getSelectedPluginName()") == "kzkgChart"
+    assert browser.find_elements("css selector", ".tabPanel.active .kzkg-chart .mark[data-value='164']")
+    # and the share link of what is shown names the view again
+    link = active(browser, "return tab.getShareableLink()")
+    assert "outputFormat=kzkgChart" in link
+
+
 def test_editor_comes_first_and_the_examples_are_searchable(browser, live_server):
     require_editor()
     examples = load_examples()

@@ -101,7 +101,7 @@
     },
     yasr: { prefixes: config.prefixes, pluginOrder: ["table", "response"].concat(KzkgViews.names) }
   });
-  KzkgViews.attach(yasgui);
+  KzkgViews.attach(yasgui, sharedQuery ? fragment.get("outputFormat") : null);
   window.kzkgYasgui = yasgui;  // for the browser tests and the console
 
   // Tabs restored from localStorage may point at another port or host: point them all here.

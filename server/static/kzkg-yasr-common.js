@@ -5,8 +5,9 @@
 //
 // The automatic choice, made afresh for every new result (the buttons still switch views; a switch
 // holds until the next query runs):
-//   1. a `#defaultView:Name` comment in the query (Wikidata's convention: Table, Chart, BarChart,
-//      LineChart, ScatterChart/DotChart, Timeline, Map, Graph) wins if that view can draw the result;
+//   1. the view a shared link names (YASGUI's `outputFormat`), then a `#defaultView:Name` comment in
+//      the query (Wikidata's convention: Table, Chart, BarChart, LineChart, ScatterChart/DotChart,
+//      Timeline, Map, Graph) wins if that view can draw the result;
 //   2. else the first view whose strict "fits" test passes, in the order map, timeline, chart, graph;
 //   3. else the table.
 // Each view's `canHandleResults` is looser than its `fits`: its button is enabled whenever it can
@@ -47,6 +48,13 @@
   function analyse(yasr) {
     var results = yasr.results;
     if (!results || results.hasError()) return null;
+    // every view asks on every draw (can it draw? does it fit?): read a result's columns once
+    if (results.kzkgTable !== undefined) return results.kzkgTable;
+    results.kzkgTable = readColumns(results);
+    return results.kzkgTable;
+  }
+
+  function readColumns(results) {
     var json = results.getAsJson();
     if (!json || !json.results) return null;
     var vars = results.getVariables() || [];
@@ -251,11 +259,16 @@
       this.names.push(name);
       Yasr.registerPlugin(name, plugin);
     },
-    /** Mark every new result of every tab for the automatic choice. */
-    attach: function (yasgui) {
+    /**
+     * Mark every new result of every tab for the automatic choice. `sharedView` is the view a
+     * shared link names (its `outputFormat`): the sharer's view wins for that link's first result.
+     */
+    attach: function (yasgui, sharedView) {
+      var pending = sharedView ? [sharedView] : null;
       yasgui.on("queryResponse", function (_yasgui, tab) {
         var yasr = tab.getYasr();
-        if (yasr) yasr.kzkgFresh = { hint: viewHint(tab.getQuery()) };
+        if (yasr) yasr.kzkgFresh = { hint: pending || viewHint(tab.getQuery()) };
+        pending = null;
       });
     },
     analyse: analyse, parseDate: parseDate, shortName: shortName, localHref: localHref,
