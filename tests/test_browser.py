@@ -282,6 +282,16 @@ def test_a_shared_query_in_the_fragment_wins_over_the_example(browser, live_serv
     assert "example=" not in browser.current_url
 
 
+def test_an_unknown_example_is_named_not_replaced(browser, live_server):
+    require_editor()
+    open_fresh(browser, live_server.url + "/?example=no-such-example#query")
+    notice = browser.find_element("css selector", "#example-missing")
+    assert notice.is_displayed() and "no-such-example" in notice.text
+    assert page_errors(browser) == []
+    titles = {e.title for e in load_examples()}
+    assert active(browser, "return tab.getName()") not in titles
+
+
 def test_a_shared_link_shows_the_view_it_was_shared_with(browser, live_server):
     """YASGUI's share link names the view (outputFormat); it wins over the automatic choice."""
     from urllib.parse import quote

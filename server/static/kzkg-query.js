@@ -144,9 +144,16 @@
       document.getElementById("query").scrollIntoView({ behavior: "smooth" });
     });
   });
-  if (config.explicit && config.selected && !sharedQuery) {
-    openExample(config.selected, true);
-    markCurrent(config.selected);
+  var asked = new URLSearchParams(location.search).get("example");
+  if (asked && !sharedQuery) {
+    if (examples[asked]) {
+      openExample(asked, true);
+      markCurrent(asked);
+    } else {  // say so rather than open another example in its place
+      var missing = document.getElementById("example-missing");
+      missing.textContent = "There is no example query named \u201c" + asked + "\u201d; the examples are listed beside the editor.";
+      missing.classList.remove("hidden");
+    }
   }
   if (anchor) {
     history.replaceState(null, "", location.pathname + location.search + anchor);
