@@ -227,9 +227,17 @@ def wait_for_view(driver, view: str) -> None:
     wait_for(driver, lambda d: d.find_elements("css selector", f".tabPanel.active .kzkg-{view}"))
 
 
+VIEW_FILES = ("node_modules/cytoscape/dist/cytoscape.min.js", "node_modules/topojson-client/dist/topojson-client.min.js",
+              "node_modules/world-atlas/countries-50m.json")
+
+
 def require_editor() -> None:
+    """The editor and the views' npm files must be installed (a missing input is a failure)."""
     if not pages.yasgui_installed():
         pytest.fail(f"the query editor is not installed: run `{pages.NPM_INSTALL}`")
+    missing = [name for name in VIEW_FILES if not (pages.STATIC_DIR / name).is_file()]
+    if missing:
+        pytest.fail(f"the result views' npm files are missing ({', '.join(missing)}): run `{pages.NPM_INSTALL}`")
 
 
 def result_count(driver) -> int:
