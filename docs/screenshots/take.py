@@ -111,6 +111,7 @@ def take(url: str) -> None:
         shoot_results(driver, "view-graph")
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                {"width": 400, "height": 800, "deviceScaleFactor": 1, "mobile": True})
+        driver.execute_script("localStorage.clear()")
         driver.get(url + "/")
         wait(driver, ready)
         driver.save_screenshot(str(HERE / "query-page-phone.png"))
