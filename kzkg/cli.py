@@ -355,5 +355,28 @@ def serve(data_dir: Path, build_dir: Path, host: str, port: int, workers: int, r
     run_server(build_dir=build_dir.resolve(), host=host, port=port, workers=workers, settings=settings)
 
 
+@main.command(epilog=EXIT_CODES_HELP)
+@data_dir_option
+@click.argument("article", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--meta", multiple=True, metavar="KEY=VALUE",
+              help="Article metadata as stated: title=, publisher= (a registry id), byline=, date= (YYYY-MM-DD).")
+@click.option("--no-model", is_flag=True, help="Rules only, without the statistical English model.")
+@fails_cleanly
+def extract(data_dir: Path, article: Path, meta: tuple[str, ...], no_model: bool) -> None:
+    """Add a plain-text article and draft its annotations for review (issue #13; drafts never publish)."""
+    from kzkg.extract import ExtractError
+    from kzkg.extract.write import extract as run_extract, parse_meta
+
+    try:
+        result = run_extract(article, data_dir, parse_meta(meta), use_model=not no_model,
+                             warn=lambda message: click.echo(f"warning: {message}", err=True))
+    except ExtractError as problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(f"article {result.article}: {result.claims} draft claims in {result.annotations_path}, "
+               f"{result.entities} proposed entities in {result.drafts_path} ({result.seconds:.1f} s"
+               f"{'' if result.model else ', rules only'}); review them with `kzkg serve --review`")
+
+
 if __name__ == "__main__":
     main()
