@@ -67,6 +67,9 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
                 candidates.append((_depth(token) + 0.5, Attribution(_phrase(objects[0]), verb=token)))
         elif token.pos_ == "VERB" and lemma in SPEECH_VERBS:
             subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
+            if not subjects and token.dep_ in ("xcomp", "conj") and token.head.pos_ == "VERB":
+                # "The RT report went on to say" / "he blamed and sacked": the governing verb's subject
+                subjects = [c for c in token.head.children if c.dep_ == "nsubj"]
             if not subjects or subjects[0].dep_ == "nsubjpass":
                 # "X is quoted as saying" / "it was reported": no named speaker on this verb
                 agent = [g for c in token.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]

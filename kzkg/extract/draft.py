@@ -27,6 +27,9 @@ _OPINION = re.compile(r"\b(?:should|must|seems?\s+to|appears?\s+to|it\s+seems|in
 _DENIAL = re.compile(r"\b(?:there\s+(?:was|were|is|are|has\s+been|have\s+been)\s+no|nothing\s+(?:is|was)\s+happening)\b", re.I)
 
 
+_DETERMINER = re.compile(r"^(?:the|a|an|one|another|some|several|many)\s+", re.I)
+
+
 @dataclass
 class ArticleMeta:
     id: str
@@ -46,7 +49,7 @@ def _is_statement(sentence: Span, parsed: bool) -> bool:
     """Headlines, bylines, questions and page furniture are not claims."""
     text = sentence.text.strip()
     words = [t for t in sentence if t.is_alpha]
-    if len(words) < 5 or text.endswith("?") or text.lower().startswith("by "):
+    if len(words) < 5 or text.endswith("?") or (text.startswith("By ") and len(words) <= 10):
         return False
     if "\n" in text.strip():
         return False
@@ -79,7 +82,7 @@ class _Drafter:
         if entity_id in self.registry.entities:
             return entity_id
         if entity_id not in self.drafts.entities:
-            proposal: dict = {"id": entity_id, "type": types, "label": re.sub(r"^(?:the|a|an)\s+", "", text.strip(), flags=re.I),
+            proposal: dict = {"id": entity_id, "type": types, "label": _DETERMINER.sub("", text.strip()),
                               "draft": True}
             if evidence:
                 proposal["evidence"] = {"article": self.meta.id, "quote": evidence}
@@ -103,12 +106,18 @@ class _Drafter:
 
     def _resolve(self, span: Span, sentence: Span) -> list[str]:
         """Registry ids in the span (EntityRuler), else one proposed entity for it."""
-        known = [ent.ent_id_ for ent in span.ents if ent.ent_id_]
-        if known:
-            return list(dict.fromkeys(known))[:1]
-        for ent in span.ents:
-            if ent.label_ in NER_TYPES and ent.label_ != "NORP":
-                return [self._propose(ent.text, NER_TYPES[ent.label_], sentence.text.strip())]
+        # the name that heads the phrase speaks ("Russia's channel RT" is RT; "an Almaty resident" is
+        # a resident, not Almaty)
+        root = span.root
+        heads = [ent for ent in span.ents if ent.start <= root.i < ent.end]
+        if heads and heads[0].ent_id_:
+            return [heads[0].ent_id_]
+        if heads and heads[0].label_ in NER_TYPES and heads[0].label_ != "NORP":
+            return [self._propose(heads[0].text, NER_TYPES[heads[0].label_], sentence.text.strip())]
+        if root.pos_ not in ("NOUN", "PROPN") or not self.parsed:
+            known = [ent.ent_id_ for ent in span.ents if ent.ent_id_]
+            if known:
+                return known[-1:]
         words = [t for t in span if not t.is_punct]
         if not words:
             return []
@@ -165,8 +174,11 @@ class _Drafter:
                 while token is not None and token.pos_ not in ("VERB", "AUX") and token.head is not token:
                     token = token.head
                 if token is not None and token.pos_ in ("VERB", "AUX"):
-                    start, end = token.left_edge.idx, token.right_edge.idx + len(token.right_edge)
-                    start, end = max(start, sentence.start_char), min(end, sentence.end_char)
+                    left, right = token.left_edge.idx, token.right_edge.idx + len(token.right_edge)
+                    others = [f for f in figures if f is not figure and left <= f.start < right]
+                    # the clause, when it holds this figure alone and says something by itself
+                    if not others and len(self.doc.text[left:right].split()) >= 5:
+                        start, end = max(left, sentence.start_char), min(right, sentence.end_char)
             pieces.append((start, end, [figure]))
         return pieces
 

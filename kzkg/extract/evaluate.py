@@ -186,3 +186,23 @@ def table(scores: list[Score], model: str) -> str:
             f"{_ratio(s.claimant_right, s.claimant_checked)} | {_ratio(s.figures_right, s.figures)} ({s.figures_right}/{s.figures}) | "
             f"{_ratio(s.dates_right, s.dates_checked)} | {s.seconds:.1f} |")
     return "\n".join(lines)
+
+
+def claimant_errors(corpus: Corpus, article: str) -> list[tuple[str, str, str]]:
+    """(curated claimants, drafted claimants, quote) where they differ: for improving the rules."""
+    hidden = hidden_for(corpus, article)
+    registry = Registry.from_corpus(corpus, hidden)
+    source = corpus.articles[article]
+    creators = [c for c in source.creators if c not in hidden]
+    drafts = draft_article(source.text, ArticleMeta(article, source.date, source.byline, creators), registry,
+                           build_pipeline(registry))
+    out = []
+    for item in _curated(corpus, article):
+        for draft in drafts.claims:
+            span = locate(source.text, draft["quote"], draft.get("occurrence", 1))
+            if _overlap(span, item.spans[0]) >= 0.5 * (item.spans[0][1] - item.spans[0][0]):
+                got = _claimant_ids(draft, drafts, corpus, hidden)
+                if got != item.claimants:
+                    out.append((",".join(sorted(item.claimants)), ",".join(sorted(got)), draft["quote"][:150]))
+                break
+    return out

@@ -31,7 +31,8 @@ _NUMBER = (r"(?:\$\s?)?(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s+(?:thousand|mil
            r"(?:\s+(?:thousand|million|billion))?")
 _VAGUE = [(r"a couple of dozen", "a-couple-of-dozen", None), (r"two dozen", None, 24), (r"a dozen", None, 12),
           (r"dozens", "dozens", None), (r"hundreds", "hundreds", None), (r"several thousand", "thousands", None),
-          (r"thousands", "thousands", None)]
+          (r"thousands", "thousands", None), (r"the majority", "most", None), (r"most", "most", None),
+          (r"many", "many", None), (r"several", "several", None)]
 _QUAL_RE = "|".join(re.escape(q) for q, _ in _QUALIFIERS)
 FIGURE = re.compile(
     r"(?<![\w$.,])(?P<qual>(?:" + _QUAL_RE + r")\s+)?(?P<num>" + "|".join(v for v, _, _ in _VAGUE) + "|" + _NUMBER
@@ -41,7 +42,7 @@ _PEOPLE = r"(?:people|persons|civilians|citizens|residents|children|policemen|po
           r"law[- ]enforcement\s+officers|servicemen|members|individuals|men|women|journalists|of (?:them|those|us))"
 # (kind, unit, pattern on the words right after the number)
 _NOUN_KINDS = [
-    ("Deaths", "people", r"(?:dead|deaths|fatalities|lives|bodies|corpses|killed)"),
+    ("Deaths", "people", r"(?:\w+\s+)?(?:dead|deaths|fatalities|lives|bodies|corpses|body\s+bags|killed)"),
     ("Injuries", "people", r"(?:injured|wounded|injuries)"),
     ("Hospitalisations", "people", r"(?:hospitali[sz]ed)"),
     ("Detentions", "people", r"(?:detained|arrested|detentions|arrests|detainees)"),
@@ -51,7 +52,7 @@ _NOUN_KINDS = [
     ("Attackers", "people", r"(?:\w+\s+)?(?:terrorists|bandits|attackers|militants|gunmen|armed men|men carrying)"),
     ("Protesters", "people", r"(?:\w+\s+)?(?:protesters|protestors|demonstrators)"),
     ("LootedStores", "stores", r"(?:of\s+(?:its|their)\s+)?(?:stores|shops|outlets)\s+(?:were\s+|had been\s+)?(?:looted|robbed)"),
-    ("Stores", "stores", r"(?:\w+\s+)?(?:stores|shops|supermarkets)"),
+    ("Stores", "stores", r"(?:\w+\s+)?(?:stores|shops|supermarkets|outlets)"),
     ("Weapons", "weapons", r"(?:\w+\s+)?(?:weapons|guns|firearms|rifles)"),
     ("Vehicles", "vehicles", r"(?:\w+\s+)?(?:cars|vehicles|buses)"),
     ("Buildings", "buildings", r"(?:\w+\s+)?(?:buildings)"),
@@ -102,6 +103,8 @@ def _kind(tail: str, clause: str, money: bool) -> tuple[str, str | None] | None:
     if money:
         return ("Damage" if re.search(r"\b(damage|losses|worth)\b", clause, re.IGNORECASE) else "Money"), None
     tail = tail.lstrip(" -")
+    # "38 of its 68 outlets", "most of the fatalities": what is counted comes after "of"
+    tail = re.sub(r"^of\s+(?:the|its|their|these|those)\s+(?:[\d,]+\s+)?", "", tail, flags=re.IGNORECASE)
     for kind, unit, pattern in _NOUN_KINDS:
         if re.match(pattern, tail, re.IGNORECASE):
             if kind == "Duration":
@@ -115,9 +118,15 @@ def _kind(tail: str, clause: str, money: bool) -> tuple[str, str | None] | None:
     return None
 
 
+_DURATION = re.compile(r"\b(?:(?P<unit1>day|week|month|year)-?long|(?:a|one)\s+(?P<unit2>day|week|month|year))\b", re.I)
+
+
 def find_figures(text: str, offset: int = 0) -> list[Figure]:
     """The figures of one sentence (``offset``: where the sentence starts in the article)."""
     found = []
+    for match in _DURATION.finditer(text):
+        unit = (match.group("unit1") or match.group("unit2")).lower()
+        found.append(Figure(offset + match.start(), offset + match.end(), 1, "Duration", None, match.group(0), unit))
     for match in FIGURE.finditer(text):
         number, tail = match.group("num"), match.group("tail") or ""
         before = text[max(0, match.start() - 12):match.start()].lower()
@@ -132,6 +141,9 @@ def find_figures(text: str, offset: int = 0) -> list[Figure]:
         money = number.startswith("$") or bool(_CURRENCY.match(tail))
         kind = _kind(tail if not _CURRENCY.match(tail) else "", text, money)
         if kind is None:
+            continue
+        if lowered in ("many", "most", "several", "the majority") and not re.match(
+                r"\s+(?:of\s+(?:the|its|their|these|those|them)\b|[a-z]+\s)", tail, re.IGNORECASE):
             continue
         qualifier = None
         if match.group("qual"):

