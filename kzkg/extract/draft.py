@@ -27,6 +27,9 @@ _OPINION = re.compile(r"\b(?:should|must|seems?\s+to|appears?\s+to|it\s+seems|in
 _DENIAL = re.compile(r"\b(?:there\s+(?:was|were|is|are|has\s+been|have\s+been)\s+no|nothing\s+(?:is|was)\s+happening)\b", re.I)
 
 
+_HEARSAY = re.compile(r"\b(?:there\s+(?:are|were|have\s+been|has\s+been)\s+(?:\w+\s+){0,2}(?:reports|rumours|rumors)|"
+                      r"reportedly|unconfirmed\s+reports|it\s+(?:is|was|has\s+been)\s+reported|rumours|rumors)\b", re.I)
+_SOCIAL = re.compile(r"\b(?:on|from)\s+social\s+media\b|\bsocial\s+media\s+(?:footage|posts?|videos?|clips?)\b", re.I)
 _DETERMINER = re.compile(r"^(?:the|a|an|one|another|some|several|many)\s+", re.I)
 
 
@@ -152,8 +155,28 @@ class _Drafter:
             start, end = _trim(self.doc, start, end)
             self._claim(sentence, start, end, found, claimant, via, dates, figs[0] if figs else None)
 
+    def _hearsay(self, sentence: Span) -> list[str]:
+        """Unattributed hearsay ("there are reports", "reportedly", "rumours") is not the author's
+        own statement: its claimant is the reports, or social media users when those are named."""
+        text = sentence.text
+        if _SOCIAL.search(text):
+            return self._by_name("social media users", sentence)
+        if _HEARSAY.search(text):
+            return self._by_name("reports", sentence)
+        return []
+
+    def _by_name(self, name: str, sentence: Span) -> list[str]:
+        for known in self.registry.entities.values():
+            if name in (n.lower() for n in known.names):
+                return [known.id]
+        return [self._propose(name, "Group", sentence.text.strip())]
+
     def _claimant(self, found: Attribution, sentence: Span) -> tuple[list[str], list[str]]:
         if found.claimant is None:
+            hearsay = self._hearsay(sentence)
+            if hearsay:
+                found.claimant = sentence[:0]  # attributed (dated like one), to a group
+                return hearsay, []
             return self.author, []
         if found.pronoun:
             claimant = self.last_claimant or self.author
