@@ -365,7 +365,12 @@ def serve(data_dir: Path, build_dir: Path, host: str, port: int, workers: int, r
 def extract(data_dir: Path, article: Path, meta: tuple[str, ...], no_model: bool) -> None:
     """Add a plain-text article and draft its annotations for review (issue #13; drafts never publish)."""
     from kzkg.extract import ExtractError
-    from kzkg.extract.write import extract as run_extract, parse_meta
+
+    try:
+        from kzkg.extract.write import extract as run_extract, parse_meta
+    except ModuleNotFoundError as missing:
+        click.echo(f"error: kzkg extract needs {missing.name} (pip install 'kzkg[extract]', or ./dev)", err=True)
+        sys.exit(EXIT_ERROR)
 
     try:
         result = run_extract(article, data_dir, parse_meta(meta), use_model=not no_model,

@@ -40,7 +40,8 @@ def build_pipeline(registry: Registry, use_model: bool = True, warn: Callable[[s
         nlp.add_pipe("kzkg_line_breaks", before="parser")
         ruler = nlp.add_pipe("entity_ruler", before="ner", config={"phrase_matcher_attr": None})
     else:
-        warn(f"the statistical English model ({MODEL}) is not installed: running on rules only "
+        why = "not installed" if use_model else "switched off (--no-model)"
+        warn(f"the statistical English model ({MODEL}) is {why}: running on rules only "
              "(sentences by punctuation, registry names, no parse or NER); expect lower recall")
         nlp = spacy.blank("en")
         nlp.add_pipe("kzkg_line_breaks")
