@@ -44,6 +44,7 @@ class Score:
     figures_right: int = 0
     dates_right: int = 0
     dates_checked: int = 0
+    one_to_one: int = 0  # curated claims matched when each draft may stand for one claim only
     seconds: float = 0.0
     misses: list[str] = field(default_factory=list)
 
@@ -131,7 +132,8 @@ def evaluate_article(corpus: Corpus, article: str, use_model: bool = True,
         spans.append(span)
     author_ids = set(creators) | {p for p in drafts.entities if drafts.entities[p]["label"].lower() in
                                   (source.byline or "").lower()}
-    matched_drafts = set()
+    matched_drafts: set[int] = set()
+    assigned: set[int] = set()
     for item in curated:
         hits = [(max(_overlap(s, c) for c in item.spans) / max(1, max(c[1] - c[0] for c in item.spans)), i)
                 for i, s in enumerate(spans)]
@@ -148,6 +150,10 @@ def evaluate_article(corpus: Corpus, article: str, use_model: bool = True,
         else:
             score.attributed_found += 1
         matched_drafts.update(i for _, i in hits)
+        free = [(share, i) for share, i in hits if i not in assigned]
+        if free:
+            assigned.add(max(free)[1])
+            score.one_to_one += 1
         best = drafts.claims[max(hits)[1]]
         score.claimant_checked += 1
         score.claimant_right += _claimant_ids(best, drafts, corpus, hidden) == item.claimants
@@ -174,8 +180,8 @@ def table(scores: list[Score], model: str) -> str:
     for score in scores:
         total.add(score)
     lines = [f"Pipeline: {model}.", "",
-             "| article | drafts | precision (attributed / author) | recall attributed | recall author | claimant | figure | date | seconds |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| article | drafts | precision (attributed / author) | recall attributed | recall author | recall 1:1 | claimant | figure | date | seconds |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for s in [*scores, total]:
         attributed_drafts = s.drafts - s.author_drafts
         attributed_matched = s.drafts_matched - s.author_drafts_matched
@@ -183,6 +189,7 @@ def table(scores: list[Score], model: str) -> str:
             f"| {s.article} | {s.drafts} | {_ratio(s.drafts_matched, s.drafts)} ({_ratio(attributed_matched, attributed_drafts)} / "
             f"{_ratio(s.author_drafts_matched, s.author_drafts)}) | {_ratio(s.attributed_found, s.attributed)} "
             f"({s.attributed_found}/{s.attributed}) | {_ratio(s.author_found, s.author)} ({s.author_found}/{s.author}) | "
+            f"{_ratio(s.one_to_one, s.attributed + s.author)} | "
             f"{_ratio(s.claimant_right, s.claimant_checked)} | {_ratio(s.figures_right, s.figures)} ({s.figures_right}/{s.figures}) | "
             f"{_ratio(s.dates_right, s.dates_checked)} | {s.seconds:.1f} |")
     return "\n".join(lines)
