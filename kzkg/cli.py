@@ -327,10 +327,13 @@ def publish(build_dir: Path, query_url: str, gsp_url: str | None, graph_param: s
               help="HTTP authentication scheme for --store [default: basic; Virtuoso's /sparql-auth: digest].")
 @click.option("--store-max-rows", type=int, envvar="KZKG_STORE_MAX_ROWS",
               help="The store's silent result cap (Virtuoso's ResultSetMaxRows) [default: 10000; 0: none].")
+@click.option("--review", is_flag=True,
+              help="Also serve /review, where a person reviews `kzkg extract` drafts in --data-dir (loopback hosts only; "
+                   "implies --no-build unless --build is given).")
 @fails_cleanly
 def serve(data_dir: Path, build_dir: Path, host: str, port: int, workers: int, rebuild: bool | None,
           query_timeout: float | None, store_url: str | None, store_user: str | None, store_password: str | None,
-          store_auth: str | None, store_max_rows: int | None) -> None:
+          store_auth: str | None, store_max_rows: int | None, review: bool) -> None:
     """Build the graph (unless --no-build) and serve the SPARQL endpoint, UI and dumps.
 
     With --store the graph comes from a remote store that `kzkg publish` loaded: nothing is built
@@ -338,12 +341,19 @@ def serve(data_dir: Path, build_dir: Path, host: str, port: int, workers: int, r
     """
     from kzkg_server.run import serve as run_server
 
-    if rebuild if rebuild is not None else not store_url:
+    if review and host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"error: --review writes to {data_dir}: serve it on a loopback host, not {host}", err=True)
+        sys.exit(EXIT_ERROR)
+    # with --review the data holds drafts, which a build refuses by design: serve the last build
+    if rebuild if rebuild is not None else not (store_url or review):
         release = _build_or_exit(data_dir, build_dir)
         click.echo(f"published release {release.build_id}", err=True)
     settings: dict[str, object] = {}
     if query_timeout is not None:
         settings["QUERY_TIMEOUT"] = query_timeout
+    if review:
+        settings["REVIEW"] = str(data_dir.resolve())
+        click.echo(f"review page: http://{host}:{port}/review/ (edits {data_dir})", err=True)
     if store_url:
         if not store_url.startswith(("http://", "https://")):
             click.echo(f"error: --store must be the http(s) URL of a SPARQL query endpoint, not {store_url!r}", err=True)
