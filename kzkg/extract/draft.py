@@ -16,6 +16,7 @@ from spacy.tokens import Doc, Span
 
 from kzkg.extract.attribution import CHANNEL_WORDS, Attribution, attribute
 from kzkg.extract.dates import DateMention, find_dates
+from kzkg.extract.events import assertions, find_event, identity
 from kzkg.extract.figures import Figure, find_figures
 from kzkg.extract.nlp import has_parse
 from kzkg.extract.registry import NER_TYPES, Registry, slug
@@ -223,6 +224,9 @@ class _Drafter:
             claim["stated_in"] = channel
         about = [e.ent_id_ for e in self.doc.char_span(start, end, alignment_mode="expand").ents
                  if e.ent_id_ and e.ent_id_ not in claimant and e.ent_id_ != channel]
+        event = find_event(sentence, self.registry, {e.ent_id_ for e in sentence.ents if e.ent_id_})
+        if event:
+            about.insert(0, event[0])
         if about:
             claim["about"] = list(dict.fromkeys(about))
         if figure:
@@ -240,7 +244,11 @@ class _Drafter:
             "opinion" if _OPINION.search(quote) and not figure else None)
         if kind:
             claim["kind"] = kind
-        asserts = self._asserts(claim, dates, figure)
+        asserts = self._asserts(claim, figure, event)
+        if event:
+            asserts += assertions(sentence, event[0], event[1], self.registry, found.verb, dates,
+                                  claim.get("polarity") == "negative", self.parsed)
+        asserts += identity(sentence, self.registry)
         if asserts and not kind:
             claim["asserts"] = asserts
         claim["quote"] = quote
@@ -273,13 +281,14 @@ class _Drafter:
             return self._propose(f"{claimant[0]} {match.group(0)}", "Channel", sentence.text.strip())
         return None
 
-    def _asserts(self, claim: dict, dates: list[DateMention], figure: Figure | None) -> list[dict]:
-        """The claims-as-data block (issue #12) where the sentence fixes it: a figure about a known
-        subject, with its as-of date. Dates, agents and identities need the event resolved, which
-        the reviewer does; the extractor does not guess a subject."""
-        subjects = [a for a in claim.get("about", []) if "Place" not in self.registry.entities.get(a, _NONE).types]
-        if figure and figure.value is not None and subjects:
-            statement = {"subject": subjects[0], "property": "quantity", "kind": figure.kind, "value": figure.value}
+    def _asserts(self, claim: dict, figure: Figure | None, event: tuple | None) -> list[dict]:
+        """A figure of the sentence's event (issue #12's format), with its as-of date. Without an
+        event the figure has no subject the extractor could name without guessing: none."""
+        counted = ("Deaths", "Injuries", "Hospitalisations", "Detentions", "CriminalCases", "Attackers", "Protesters",
+                   "Troops", "LootedStores", "Damage")
+        if (figure and figure.value is not None and event and figure.kind in counted
+                and self.registry.events[event[0]].type not in ("Broadcast", "Statement", "Other")):
+            statement = {"subject": event[0], "property": "quantity", "kind": figure.kind, "value": figure.value}
             if figure.qualifier:
                 statement["qualifier"] = figure.qualifier
             if claim.get("date") not in (None, "unknown"):
@@ -288,13 +297,6 @@ class _Drafter:
                 statement["unit"] = figure.unit
             return [statement]
         return []
-
-
-class _None:
-    types: tuple[str, ...] = ()
-
-
-_NONE = _None()
 
 
 def draft_article(text: str, meta: ArticleMeta, registry: Registry, nlp: Language) -> Drafts:

@@ -75,8 +75,9 @@ def hidden_for(corpus: Corpus, article: str) -> set[str]:
         note([art.publisher, *art.creators], art.id)
     for event in corpus.events.values():
         for evidence in event.evidence:
-            note([*event.places, *event.participants], evidence.article)
-    return {entity for entity, where in refs.items() if where == {article} and entity in corpus.entities}
+            note([event.id, *event.places, *event.participants, *event.part_of], evidence.article)
+    return {entity for entity, where in refs.items()
+            if where == {article} and (entity in corpus.entities or entity in corpus.events)}
 
 
 def _curated(corpus: Corpus, article: str) -> list[Curated]:
@@ -109,7 +110,7 @@ def _claimant_ids(draft: dict, drafts: Drafts, corpus: Corpus, hidden: set[str])
             result.add(entity_id)
             continue
         label = proposal["label"].lower()
-        match = [h for h in hidden if label in {n.lower() for n in [corpus.entities[h].label, *corpus.entities[h].aliases]}]
+        match = [h for h in hidden if h in corpus.entities and label in {n.lower() for n in [corpus.entities[h].label, *corpus.entities[h].aliases]}]
         result.add(match[0] if match else entity_id)
     return frozenset(result)
 

@@ -26,9 +26,19 @@ class Known:
     types: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class KnownEvent:
+    id: str
+    type: str
+    label: str
+    places: tuple[str, ...]
+    participants: tuple[str, ...]
+
+
 @dataclass
 class Registry:
     entities: dict[str, Known] = field(default_factory=dict)
+    events: dict[str, KnownEvent] = field(default_factory=dict)
 
     @classmethod
     def from_corpus(cls, corpus: Corpus, hidden: Iterable[str] = ()) -> "Registry":
@@ -46,6 +56,10 @@ class Registry:
                     names.append(parts[-1])
             registry.entities[entity.id] = Known(entity.id, entity.label, tuple(dict.fromkeys(names)),
                                                  tuple(entity.types))
+        for event in corpus.events.values():
+            if event.id not in hide:
+                registry.events[event.id] = KnownEvent(event.id, event.type, event.label, tuple(event.places),
+                                                       tuple(event.participants))
         return registry
 
     def patterns(self, tokenize) -> list[dict]:
