@@ -53,7 +53,8 @@ def _is_statement(sentence: Span, parsed: bool) -> bool:
     """Headlines, bylines, questions and page furniture are not claims."""
     text = sentence.text.strip()
     words = [t for t in sentence if t.is_alpha]
-    if len(words) < 5 or text.endswith("?") or (text.startswith("By ") and len(words) <= 10):
+    byline = text.startswith("By ") and (not any(t.pos_ in ("VERB", "AUX") for t in sentence) if parsed else len(words) <= 8)
+    if len(words) < 5 or text.endswith("?") or byline:
         return False
     if "\n" in text.strip():
         return False

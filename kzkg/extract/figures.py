@@ -39,7 +39,8 @@ FIGURE = re.compile(
     + r")(?![\w%])(?=(?P<tail>(?:-|\s)[^.;:]{0,60})?)", re.IGNORECASE)
 
 _PEOPLE = r"(?:people|persons|civilians|citizens|residents|children|policemen|police(?:\s+officers)?|officers|" \
-          r"law[- ]enforcement\s+officers|servicemen|members|individuals|men|women|journalists|of (?:them|those|us))"
+          r"personnel|employees|staff|workers|officials|deputies|servicemen|members|individuals|men|women|" \
+          r"journalists|of (?:them|those|us))"
 # (kind, unit, pattern on the words right after the number)
 _NOUN_KINDS = [
     ("Deaths", "people", r"(?:\w+\s+)?(?:dead|deaths|fatalities|lives|bodies|corpses|body\s+bags|killed)"),
@@ -62,7 +63,8 @@ _NOUN_KINDS = [
 ]
 _CLAUSE_KINDS = [("Deaths", r"\b(?:killed|died|dead|deaths?|lost their lives|murdered|perished)\b"),
                  ("Injuries", r"\b(?:injured|wounded)\b"), ("Hospitalisations", r"\bhospitali[sz]ed\b"),
-                 ("Detentions", r"\b(?:detained|arrested)\b")]
+                 ("Detentions", r"\b(?:detained|arrested)\b"),
+                 ("Dismissals", r"\b(?:removed\s+from\s+(?:their|his|her)\s+posts?|dismissed|sacked)\b")]
 _CURRENCY = re.compile(r"^\s*(?:tenge|dollars|rubles|roubles|euros)\b", re.IGNORECASE)
 
 
@@ -111,7 +113,7 @@ def _kind(tail: str, clause: str, money: bool) -> tuple[str, str | None] | None:
                 word = re.match(r"-?(day|week|month|year|hour)", tail, re.IGNORECASE).group(1).lower()
                 return kind, word + ("" if tail.lower().startswith(word + "-") else "s")
             return kind, unit
-    if re.match(r"(?:\w+\s+)?" + _PEOPLE + r"\b", tail, re.IGNORECASE) or not tail.strip() or re.match(r"(?:were|had|have|are|was)\b", tail, re.IGNORECASE):
+    if re.match(r"(?:[\w’'-]+\s+){0,3}" + _PEOPLE + r"\b", tail, re.IGNORECASE) or not tail.strip() or re.match(r"(?:were|had|have|are|was)\b", tail, re.IGNORECASE):
         for kind, pattern in _CLAUSE_KINDS:
             if re.search(pattern, clause, re.IGNORECASE):
                 return kind, "people"
