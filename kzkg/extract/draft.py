@@ -282,6 +282,9 @@ class _Drafter:
                     return ent.ent_id_
                 if ent.label_ == "KZ_CHANNEL":
                     return ent.ent_id_
+        if found.channel is not None and found.claimant is not None and not any(e.ent_id_ for e in found.channel.ents):
+            # "told RIA": an outlet the registry does not know yet
+            return self._propose(found.channel.text, "MediaOutlet", sentence.text.strip())
         match = CHANNEL_WORDS.search(sentence.text)
         if match and found.claimant is not None and claimant:
             return self._propose(f"{claimant[0]} {match.group(0)}", "Channel", sentence.text.strip())

@@ -1,8 +1,8 @@
 """Which registry event a sentence is about, and what it asserts about it (issue #12's format).
 
 An event is a candidate when the sentence uses a word of its type ("looted" → Looting, "stormed"
-→ Seizure); it is chosen when the sentence also names its place, a participant or words of its
-label, or when it is the registry's only event of that type. From the parse, the sentence then
+→ Seizure); it is chosen when the sentence also names a participant or words of its label
+beyond its type and places (the best-scoring one, places adding weight); otherwise no event. From the parse, the sentence then
 gives the event's agent (the subject of the event's verb, or "by X"), its date (a date phrase
 attached to the event's verb, not to the speech verb), or its denial ("there was no looting").
 """
@@ -39,9 +39,6 @@ def find_event(sentence: Span, registry: Registry, mentioned: set[str]) -> tuple
     """(event id, the trigger's match) for the sentence's event, or None."""
     text = sentence.text
     best: tuple[int, str, re.Match] | None = None
-    by_type: dict[str, int] = {}
-    for event in registry.events.values():
-        by_type[event.type] = by_type.get(event.type, 0) + 1
     for event in sorted(registry.events.values(), key=lambda e: e.id):
         pattern = TRIGGERS.get(event.type)
         # "attackers", "protesters": people, not the event
@@ -49,11 +46,14 @@ def find_event(sentence: Span, registry: Registry, mentioned: set[str]) -> tuple
                       if not re.search(r"(?:ers|ors)$", m.group(0), re.I)), None) if pattern else None
         if not match:
             continue
-        label_words = {w for w in re.findall(r"[a-z]+", event.label.lower()) if w not in _STOP and len(w) > 3}
+        # words of the label beyond the event's type and places: what tells this event from others
+        places = {w for p in event.places if p in registry.entities for w in registry.entities[p].label.lower().split()}
+        label_words = {w for w in re.findall(r"[a-z]+", event.label.lower())
+                       if w not in _STOP and len(w) > 3 and w not in places and not re.fullmatch(pattern, w, re.I)}
         specific = len(mentioned & set(event.participants)) + len(label_words & set(re.findall(r"[a-z]+", text.lower())))
+        if not specific:
+            continue  # a type word and a place do not tell which event: no guess
         score = 2 * len(mentioned & set(event.places)) + 2 * specific
-        if not specific and by_type[event.type] > 1:
-            continue  # a place alone does not tell two events of one type apart
         if best is None or score > best[0]:
             best = (score, event.id, match)
     return (best[1], best[2]) if best else None
