@@ -31,6 +31,7 @@ _DENIAL = re.compile(r"\b(?:there\s+(?:was|were|is|are|has\s+been|have\s+been)\s
 _HEARSAY = re.compile(r"\b(?:there\s+(?:are|were|have\s+been|has\s+been)\s+(?:\w+\s+){0,2}(?:reports|rumours|rumors)|"
                       r"reportedly|unconfirmed\s+reports|it\s+(?:is|was|has\s+been)\s+reported|rumours|rumors)\b", re.I)
 _SOCIAL = re.compile(r"\b(?:on|from)\s+social\s+media\b|\bsocial\s+media\s+(?:footage|posts?|videos?|clips?)\b", re.I)
+_REPORTERS = frozenset("correspondent reporter journalist author writer".split())
 _DOCUMENTS = frozenset("bulletin statement report data figure account channel tweet video footage post message "
                        "release announcement website page feed".split())
 _DETERMINER = re.compile(r"^(?:the|a|an|one|another|some|several|many)\s+", re.I)
@@ -42,6 +43,7 @@ class ArticleMeta:
     date: dt.date | None
     byline: str | None
     creators: list[str]  # registry ids of the author(s), when known
+    publisher: str | None = None  # registry id: "bne IntelliNews' correspondent" is then the author
 
 
 @dataclass
@@ -116,6 +118,9 @@ class _Drafter:
         # the name that heads the phrase speaks ("Russia's channel RT" is RT; "an Almaty resident" is
         # a resident, not Almaty)
         root = span.root
+        if root.lemma_.lower() in _REPORTERS and self.author and (
+                any(t.lower_ == "our" for t in span) or any(e.ent_id_ == self.meta.publisher for e in span.ents)):
+            return list(self.author)  # "our correspondent", "<the publisher>'s reporter": the article's author
         if root.lemma_.lower() in _DOCUMENTS and span.ents:
             # "the Health Ministry bulletin", "Tokayev's statement": a document speaks for its author
             root = span.ents[-1].root

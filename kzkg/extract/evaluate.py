@@ -123,7 +123,8 @@ def evaluate_article(corpus: Corpus, article: str, use_model: bool = True,
     creators = [c for c in source.creators if c not in hidden]
     started = time.perf_counter()
     nlp = build_pipeline(registry, use_model=use_model, warn=warn)
-    drafts = draft_article(source.text, ArticleMeta(article, source.date, source.byline, creators), registry, nlp)
+    drafts = draft_article(source.text, ArticleMeta(article, source.date, source.byline, creators,
+                                                                  source.publisher if source.publisher not in hidden else None), registry, nlp)
     score = Score(article, seconds=time.perf_counter() - started)
     curated = _curated(corpus, article)
     spans = []
@@ -202,7 +203,8 @@ def claimant_errors(corpus: Corpus, article: str) -> list[tuple[str, str, str]]:
     registry = Registry.from_corpus(corpus, hidden)
     source = corpus.articles[article]
     creators = [c for c in source.creators if c not in hidden]
-    drafts = draft_article(source.text, ArticleMeta(article, source.date, source.byline, creators), registry,
+    drafts = draft_article(source.text, ArticleMeta(article, source.date, source.byline, creators,
+                                                                  source.publisher if source.publisher not in hidden else None), registry,
                            build_pipeline(registry))
     out = []
     for item in _curated(corpus, article):

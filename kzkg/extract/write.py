@@ -111,7 +111,8 @@ def extract(article: Path, data_dir: Path, meta: Mapping[str, str], use_model: b
         None if date_value == "unknown" else stated_date)
     title = meta.get("title") or next((line.strip() for line in text.splitlines() if line.strip()), "unknown")
     creators = [k.id for k in registry.entities.values() if byline and any(n.lower() == byline.lower() for n in k.names)]
-    drafts = run_extraction(text, ArticleMeta(article_id, day, byline, creators), registry, use_model, warn)
+    publisher = meta.get("publisher") if meta.get("publisher") in registry.entities else None
+    drafts = run_extraction(text, ArticleMeta(article_id, day, byline, creators, publisher), registry, use_model, warn)
 
     text_rel = f"articles/{article_id}_{digest[:16]}.txt"
     text_path = data_dir / text_rel
