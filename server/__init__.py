@@ -58,6 +58,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(dumps.bp)
+    if app.config.get("REVIEW"):  # writes to data/: only with `kzkg serve --review`, never on the public endpoint
+        from kzkg_server import review
+
+        app.register_blueprint(review.bp)
     # Cached query answers are served in front of Flask; everything else passes through.
     app.wsgi_app = FastCache(app, app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -125,6 +125,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SPARQL_CACHE_MAX_AGE", 300, _integer, "Cache-Control max-age (seconds) of query answers."),
     Setting("SERVER_THREADS", 4, _integer, "gunicorn threads per worker."),
     Setting("ACCESS_LOG", None, _text, "gunicorn access log (`-` for stderr); empty: none.", optional=True),
+    Setting("REVIEW", None, _text, "A data folder whose `kzkg extract` drafts the review page (/review) edits; set by `kzkg serve --review` (loopback only); empty: no review page.", optional=True),
     Setting("RESOURCE_BASE", "https://w3id.org/kzkg/id/", _text, "The IRI prefix whose resources this server resolves as linked data."),
 )
 
