@@ -6,6 +6,8 @@ article (real text, no invented facts), so the extractor meets the prose it is b
 
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 import subprocess
 import sys
@@ -53,8 +55,10 @@ def test_a_draft_entry_is_refused_by_validate_and_build(data_copy: Path, tmp_pat
 
     validated = kzkg("validate", "--data-dir", str(data_copy))
     assert validated.returncode == 1, validated.stdout + validated.stderr
-    assert f"annotations/001.yaml: claim {first}: still a draft" in validated.stdout
-    assert f"annotations/004.yaml: report of {reported}: still a draft" in validated.stdout
+    # file:line:col: entry: problem (the line and column of the entry in its YAML file)
+    assert re.search(rf"annotations/001\.yaml:\d+:\d+: claim {re.escape(first)}: still a draft", validated.stdout)
+    assert re.search(rf"annotations/004\.yaml:\d+:\d+: report of {re.escape(reported)}: still a draft",
+                     validated.stdout)
     built = kzkg("build", "--data-dir", str(data_copy), "--build-dir", str(tmp_path / "b"))
     assert built.returncode == 1
     assert "still a draft" in built.stderr
