@@ -63,6 +63,8 @@ DEFAULTS: dict[str, Any] = {
     "SPARQL_CACHE_MAX_AGE": 300,
     "SERVER_THREADS": 4,
     "ACCESS_LOG": None,
+    # Request framing (server/framing.py): seconds a request body may take to arrive (408 after).
+    "REQUEST_BODY_TIMEOUT": 10.0,
     # The IRI prefix whose resources this server resolves as linked data.
     "RESOURCE_BASE": "https://w3id.org/kzkg/id/",
 }
@@ -93,6 +95,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from kzkg_server import dumps, pages, sparql
     from kzkg_server.fastcache import FastCache
+    from kzkg_server.framing import RequestFraming
 
     @app.errorhandler(QueryError)
     def _store_error(error: QueryError) -> Response:
@@ -106,4 +109,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(dumps.bp)
     # Cached query answers are served in front of Flask; everything else passes through.
     app.wsgi_app = FastCache(app, app.wsgi_app)  # type: ignore[method-assign]
+    # Outermost: every request body is read completely and within its limits first (400/408/413).
+    app.wsgi_app = RequestFraming(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
