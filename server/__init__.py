@@ -61,10 +61,24 @@ DEFAULTS: dict[str, Any] = {
     "QUERY_MEMORY_LIMIT": 2_000_000_000,
     "QUERY_CACHE_MAX_BYTES": 64_000_000,
     "SPARQL_CACHE_MAX_AGE": 300,
-    "SERVER_THREADS": 4,
+    "SERVER_THREADS": 8,
     "ACCESS_LOG": None,
     # Request framing (server/framing.py): seconds a request body may take to arrive (408 after).
     "REQUEST_BODY_TIMEOUT": 10.0,
+    # Fairness between clients (server/admission.py; all per server worker, so with N workers a
+    # client gets N times each): queries a client may have running or waiting at once, seconds of
+    # query time it may use per rolling window, queries that may wait for a free query process
+    # and for how long (None: QUERY_TIMEOUT), query processes kept for clients whose recent
+    # queries were all shorter than QUERY_SHORT_SECONDS, and the proxies whose X-Forwarded-For
+    # names the client (addresses or networks; empty: the remote address is the client).
+    "QUERY_CLIENT_CONCURRENCY": 2,
+    "QUERY_CLIENT_BUDGET": 30.0,
+    "QUERY_BUDGET_WINDOW": 60.0,
+    "QUERY_QUEUE_SIZE": 2,
+    "QUERY_QUEUE_TIMEOUT": None,
+    "QUERY_RESERVED_SLOTS": 1,
+    "QUERY_SHORT_SECONDS": 1.0,
+    "TRUSTED_PROXIES": [],
     # The IRI prefix whose resources this server resolves as linked data.
     "RESOURCE_BASE": "https://w3id.org/kzkg/id/",
 }
@@ -93,7 +107,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions["kzkg"] = GraphService.from_config(app.config)
 
-    from kzkg_server import dumps, pages, sparql
+    from kzkg_server import admission, dumps, pages, sparql
     from kzkg_server.fastcache import FastCache
     from kzkg_server.framing import RequestFraming
 
@@ -107,6 +121,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(dumps.bp)
+    # Queries that must run take a turn per client (429 beyond a client's limits); cache hits never do.
+    admission.install(app)
     # Cached query answers are served in front of Flask; everything else passes through.
     app.wsgi_app = FastCache(app, app.wsgi_app)  # type: ignore[method-assign]
     # Outermost: every request body is read completely and within its limits first (400/408/413).

@@ -4,7 +4,9 @@ gunicorn forks ``workers`` processes; each builds its own Flask app (no ``preloa
 store, thread or executor child exists before the fork — RocksDB handles and threads do not
 survive a fork safely. Workers are ``gthread``: ``SERVER_THREADS`` threads each, so cached answers,
 pages and dumps are served while up to ``QUERY_EXECUTORS`` queries per worker run in their
-killable child processes (see :mod:`kzkg_server.executor`).
+killable child processes (see :mod:`kzkg_server.executor`). Admission control
+(:mod:`kzkg_server.admission`) never lets queries — running or waiting for a child — hold more
+than ``SERVER_THREADS - FREE_THREADS`` of those threads, so there are always threads for the rest.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from flask import Config
 from gunicorn.app.base import BaseApplication
 
 from kzkg_server import DEFAULTS, create_app
+from kzkg_server.admission import FREE_THREADS
 
 # gunicorn refuses request lines longer than this (its maximum); longer queries must be POSTed.
 MAX_REQUEST_LINE = 8190
@@ -54,7 +57,8 @@ def gunicorn_options(host: str, port: int, workers: int, config: Mapping[str, An
         "bind": f"{host}:{port}",
         "workers": max(1, int(workers)),
         "worker_class": "gthread",
-        "threads": max(1, int(settings["SERVER_THREADS"])),
+        # Never fewer than the threads admission keeps free of queries, plus one for a query.
+        "threads": max(FREE_THREADS + 1, int(settings["SERVER_THREADS"])),
         # A worker is only "stuck" if it outlives the longest legitimate request by a margin:
         # queries are bounded by QUERY_TIMEOUT, plus waiting for a free executor as long again.
         "timeout": int(2 * query_timeout + 30),
