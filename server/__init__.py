@@ -71,6 +71,7 @@ DEFAULTS: dict[str, Any] = {
     # and for how long (None: QUERY_TIMEOUT), query processes kept for clients whose recent
     # queries were all shorter than QUERY_SHORT_SECONDS, and the proxies whose X-Forwarded-For
     # names the client (addresses or networks; empty: the remote address is the client).
+    # None for QUERY_CLIENT_CONCURRENCY or QUERY_CLIENT_BUDGET: no such limit.
     "QUERY_CLIENT_CONCURRENCY": 2,
     "QUERY_CLIENT_BUDGET": 30.0,
     "QUERY_BUDGET_WINDOW": 60.0,

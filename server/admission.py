@@ -75,7 +75,7 @@ class Settings:
     reserved: int
     queue_size: int
     queue_timeout: float
-    client_concurrency: int
+    client_concurrency: float
     budget: float
     window: float
     short_seconds: float
@@ -93,12 +93,17 @@ class Settings:
             reserved=max(0, min(int(config.get("QUERY_RESERVED_SLOTS", 1)), slots - 1)),
             queue_size=max(0, min(int(config.get("QUERY_QUEUE_SIZE", 2)), query_threads - slots)),
             queue_timeout=query_timeout if queue_timeout is None else float(queue_timeout),
-            client_concurrency=max(1, int(config.get("QUERY_CLIENT_CONCURRENCY", 2))),
-            budget=float(config.get("QUERY_CLIENT_BUDGET", 30.0)),
+            client_concurrency=_limit(config.get("QUERY_CLIENT_CONCURRENCY", 2)),
+            budget=_limit(config.get("QUERY_CLIENT_BUDGET", 30.0)),
             window=float(config.get("QUERY_BUDGET_WINDOW", 60.0)),
             short_seconds=float(config.get("QUERY_SHORT_SECONDS", 1.0)),
             query_timeout=query_timeout,
         )
+
+
+def _limit(value: Any) -> float:
+    """A per-client limit from the config; None: no limit."""
+    return math.inf if value is None else max(0.0, float(value))
 
 
 @dataclass
@@ -212,23 +217,18 @@ class Admission:
     def _client(self, client_id: str, now: float) -> Client:
         client = self._clients.get(client_id)
         if client is None:
-            self._forget_idle_clients(now)
+            self._forget_idle_clients()
             client = self._clients[client_id] = Client()
         else:
             self._clients.move_to_end(client_id)
         client.expire(now, self.settings.window)
         return client
 
-    def _forget_idle_clients(self, now: float) -> None:
-        """Keep the table bounded: drop clients with nothing in the window, then the least recent
-        idle ones (a busy client is never forgotten: its running queries must be released)."""
+    def _forget_idle_clients(self) -> None:
+        """Keep the table bounded: forget the least recently seen idle clients (a client with a
+        query running or waiting is never forgotten: its slot must be released into its entry)."""
         if len(self._clients) < MAX_CLIENTS:
             return
-        for client_id in list(self._clients):
-            client = self._clients[client_id]
-            client.expire(now, self.settings.window)
-            if client.idle() and not client.finished:
-                del self._clients[client_id]
         for client_id in list(self._clients):
             if len(self._clients) < MAX_CLIENTS:
                 break
@@ -250,7 +250,7 @@ class Admission:
         if len(client.running) + client.waiting >= settings.client_concurrency:
             soonest = min(client.running, default=now) + settings.query_timeout - now
             raise self._refuse("concurrency", (
-                f"too many requests: at most {settings.client_concurrency} queries per client at a time; "
+                f"too many requests: at most {settings.client_concurrency:g} queries per client at a time; "
                 f"wait for your running queries to finish"), soonest)
 
     def _budget_frees_in(self, client: Client, now: float) -> float:

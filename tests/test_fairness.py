@@ -184,6 +184,19 @@ def test_threads_parked_on_queries_stay_below_the_thread_count() -> None:
     assert (resolved.slots, resolved.queue_size, resolved.reserved) == (2, 2, 1)
 
 
+def test_the_client_table_is_bounded_and_never_forgets_a_busy_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kzkg_server import admission as module
+
+    monkeypatch.setattr(module, "MAX_CLIENTS", 3)
+    clock = Clock()
+    admission = Admission(settings(slots=3, reserved=0), clock)
+    with admission.admit("busy"):
+        for i in range(10):  # ten more clients, as many addresses can make
+            run_for(admission, clock, f"other-{i}", 0.1)
+        assert admission.snapshot()["clients"] <= 3
+    assert admission.snapshot()["running"] == 0  # the busy client's slot was released into its entry
+
+
 def test_the_client_is_the_address_or_what_a_trusted_proxy_says() -> None:
     proxies = parse_proxies("10.0.0.1, 192.168.0.0/16")
     assert client_id({"REMOTE_ADDR": "127.0.0.5"}, proxies) == "127.0.0.5"
