@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Config
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 
 from kzkg_server import DEFAULTS, create_app
@@ -81,10 +82,25 @@ def gunicorn_options(host: str, port: int, workers: int, config: Mapping[str, An
 def _start_query_processes(worker: Any) -> None:
     """Right after the fork, start this worker's per-process resources (the embedded store's
     executor children, which then import pyoxigraph while the worker waits for its first request
-    instead of during it; nothing for a remote store)."""
+    instead of during it; nothing for a remote store), and make gunicorn's own error answers plain
+    text like the app's."""
     from kzkg_server.sparql import runtime
 
+    gunicorn_util.write_error = write_plain_error
     runtime(worker.wsgi)
+
+
+def write_plain_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's answer to a request it could not parse (a malformed request line or header, a
+    URI too long, bytes after a body's Content-Length), as one line of plain text instead of
+    gunicorn's HTML page. Same signature as ``gunicorn.util.write_error``, which gunicorn's workers
+    look up when they answer (``util.write_error(...)``), so setting it in a worker is enough.
+    Bad input gets one line naming the problem, whichever layer refuses it."""
+    detail = " ".join("".join(c if c.isprintable() else " " for c in str(mesg)).split())[:300]
+    body = (f"{reason.lower()}: {detail}\n" if detail else f"{reason.lower()}\n").encode("utf-8", "replace")
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1", "replace")
+    gunicorn_util.write_nonblock(sock, head + body)
 
 
 def serve(build_dir: Path, host: str, port: int, workers: int, settings: dict[str, object]) -> None:

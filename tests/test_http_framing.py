@@ -153,7 +153,7 @@ def test_content_length_over_the_limit_is_413_before_the_body_is_sent(server: Li
 
 def test_content_length_shorter_than_the_body_frames_the_request_by_its_length(server: LiveServer) -> None:
     """The body is what Content-Length says; the bytes after it are the next request, which is not
-    a request (gunicorn answers that with its own 400 and closes)."""
+    a request (gunicorn answers that with a 400, in plain text too, and closes)."""
     query = b"ASK { <http://example.org/s1> ?p ?o }"
     with connect(server) as sock:
         sock.sendall(post_head(server, Content_Length=str(len(query))) + query + b" GARBAGE AFTER THE BODY\r\n\r\n")
@@ -163,6 +163,7 @@ def test_content_length_shorter_than_the_body_frames_the_request_by_its_length(s
         assert json.loads(first.body)["boolean"] is True
         second = read_reply(sock, buffer)
         assert second.status == 400
+        second.assert_plain_line()
         sock.settimeout(5)
         assert sock.recv(1) == b""  # and the connection is closed
 
@@ -207,3 +208,15 @@ def test_body_limit_is_unchanged_for_ordinary_posts(server: LiveServer) -> None:
     too_big = exchange(server, post_head(server, Content_Length=str(len(PADDED))) + PADDED)
     assert too_big.status == 413
     too_big.assert_plain_line()
+
+
+@pytest.mark.parametrize("raw, status", [
+    (b"GARBAGE\r\n\r\n", 400),
+    (b"GET /sparql HTTP/1.1\r\nHost: x\r\nBad Header Name: 1\r\n\r\n", 400),
+    (b"GET /sparql?query=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+], ids=["request-line", "header-name", "uri-too-long", "length-and-chunked"])
+def test_requests_gunicorn_cannot_parse_get_plain_text_too(server: LiveServer, raw: bytes, status: int) -> None:
+    reply = exchange(server, raw)
+    assert reply.status == status, reply.text
+    reply.assert_plain_line()
