@@ -159,7 +159,7 @@ class Admission:
         self._waiting: list[Ticket] = []
         self._running = 0
         self._running_shared = 0  # running queries of clients not in good standing when admitted
-        self._ends: list[float] = []  # start times of all running queries
+        self._starts: list[float] = []  # start times of all running queries (each ends by its time limit)
         self._sequence = 0
         self.refused: dict[str, int] = {"budget": 0, "concurrency": 0, "queue": 0}
 
@@ -185,7 +185,7 @@ class Admission:
                 self._enqueue(ticket, client, now)
             started = self.clock()
             client.running.append(started)
-            self._ends.append(started)
+            self._starts.append(started)
             self._running += 1
             if not good:
                 self._running_shared += 1
@@ -197,7 +197,7 @@ class Admission:
                 now = self.clock()
                 seconds = now - started if charge.seconds is None else max(0.0, charge.seconds)
                 client.running.remove(started)
-                self._ends.remove(started)
+                self._starts.remove(started)
                 self._running -= 1
                 if not good:
                     self._running_shared -= 1
@@ -303,7 +303,7 @@ class Admission:
 
     def _next_slot_in(self, now: float) -> float:
         """Seconds until a running query must have ended (its time limit)."""
-        return min(self._ends, default=now) + self.settings.query_timeout - now
+        return min(self._starts, default=now) + self.settings.query_timeout - now
 
 
 # --- clients ----------------------------------------------------------------------------------
