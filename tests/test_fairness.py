@@ -348,3 +348,38 @@ def test_runaway_clients_do_not_make_a_polite_client_wait(server: LiveServer) ->
             assert retry_after is not None and retry_after.isdigit() and int(retry_after) >= 1
             assert body.startswith("too many requests: ") and body.count("\n") == 1, body
             assert any(limit in body for limit in ("budget", "queries per client", "queue", "came free")), body
+
+
+def test_budget_per_client_behind_a_trusted_proxy(tmp_path: Path) -> None:
+    """Behind a trusted proxy (here 127.0.0.1) the client is who X-Forwarded-For names: one that
+    used its query time is refused with 429 and Retry-After while another behind the same proxy
+    is answered; a sender that is not a trusted proxy cannot pick an identity that way. One
+    keep-alive connection per sender, so every request reaches the same worker."""
+    publish_nquads(tmp_path, NQUADS)
+    live = LiveServer(tmp_path, env={"KZKG_QUERY_TIMEOUT": "1", "KZKG_QUERY_CLIENT_BUDGET": "0.5",
+                                     "KZKG_TRUSTED_PROXIES": "127.0.0.1"})
+    try:
+        proxy = requests.Session()
+        runaway = {"query": CROSS_PRODUCT.format(n=1)}
+        ask = {"query": "ASK { ?s ?p ?o }"}
+        first = proxy.get(live.url + "/sparql", params=runaway, headers={"X-Forwarded-For": "198.51.100.7"}, timeout=30)
+        assert first.status_code == 503  # stopped at the time limit: 1 s of query time used
+        refused = proxy.get(live.url + "/sparql", params=ask, headers={"X-Forwarded-For": "198.51.100.7"}, timeout=30)
+        assert refused.status_code == 429, refused.text
+        assert refused.headers["Content-Type"].startswith("text/plain")
+        assert refused.text.startswith("too many requests: query-time budget used up")
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        other = proxy.get(live.url + "/sparql", params=ask, headers={"X-Forwarded-For": "198.51.100.8"}, timeout=30)
+        assert other.status_code == 200 and other.json()["boolean"] is True
+        # Not from a trusted proxy: X-Forwarded-For is ignored, the address is the client.
+        direct = urllib3.HTTPConnectionPool("127.0.0.1", live.port, maxsize=1, retries=False, timeout=30,
+                                            source_address=("127.0.0.2", 0))
+        for query in (runaway["query"], "ASK { ?s ?p ?o }"):
+            answer = direct.request("GET", "/sparql", fields={"query": query},
+                                    headers={"X-Forwarded-For": "198.51.100.9"})
+        assert answer.status == 429
+        direct.close()
+        fresh = proxy.get(live.url + "/sparql", params=ask, headers={"X-Forwarded-For": "198.51.100.9"}, timeout=30)
+        assert fresh.status_code == 200
+    finally:
+        live.stop()
