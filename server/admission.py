@@ -112,16 +112,27 @@ class Client:
 
     running: list[float] = field(default_factory=list)  # start times (monotonic) of its running queries
     waiting: int = 0
-    finished: deque[tuple[float, float]] = field(default_factory=deque)  # (end time, seconds), oldest first
+    # (end time, seconds) of finished queries, oldest first; queries ending within the same second
+    # share one entry (with the later end time), so a busy client holds at most ~window entries.
+    finished: deque[tuple[float, float]] = field(default_factory=deque)
+    spent: float = 0.0  # the sum of the seconds in `finished`
     last_long: float = -math.inf  # when a query of its last ran longer than short_seconds
 
     def expire(self, now: float, window: float) -> None:
         while self.finished and self.finished[0][0] <= now - window:
-            self.finished.popleft()
+            self.spent -= self.finished.popleft()[1]
+        if not self.finished:
+            self.spent = 0.0  # no rounding left over
+
+    def add(self, now: float, seconds: float) -> None:
+        self.spent += seconds
+        if self.finished and math.floor(self.finished[-1][0]) == math.floor(now):
+            seconds += self.finished.pop()[1]
+        self.finished.append((now, seconds))
 
     def used(self, now: float) -> float:
         """Query time in the window: finished queries plus the elapsed time of running ones."""
-        return sum(seconds for _, seconds in self.finished) + sum(now - started for started in self.running)
+        return self.spent + sum(now - started for started in self.running)
 
     def in_good_standing(self, now: float, settings: Settings) -> bool:
         return (bool(self.finished) and self.last_long <= now - settings.window
@@ -201,7 +212,7 @@ class Admission:
                 self._running -= 1
                 if not good:
                     self._running_shared -= 1
-                client.finished.append((now, seconds))
+                client.add(now, seconds)
                 if seconds > settings.short_seconds:
                     client.last_long = now
                 self._cond.notify_all()

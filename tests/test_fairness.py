@@ -184,6 +184,19 @@ def test_threads_parked_on_queries_stay_below_the_thread_count() -> None:
     assert (resolved.slots, resolved.queue_size, resolved.reserved) == (2, 2, 1)
 
 
+def test_a_busy_client_costs_one_entry_per_second_not_per_query() -> None:
+    clock = Clock()
+    admission = Admission(settings(budget=1000.0, window=60.0), clock)
+    for _ in range(1000):  # 1000 queries of 10 ms over 10 s
+        run_for(admission, clock, "busy", 0.01)
+    client = admission._clients["busy"]
+    assert len(client.finished) <= 11
+    assert client.used(clock.now) == pytest.approx(10.0)
+    clock.now += 61
+    client.expire(clock.now, 60.0)
+    assert client.used(clock.now) == 0.0 and not client.finished
+
+
 def test_the_client_table_is_bounded_and_never_forgets_a_busy_client(monkeypatch: pytest.MonkeyPatch) -> None:
     from kzkg_server import admission as module
 
