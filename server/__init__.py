@@ -68,7 +68,7 @@ DEFAULTS: dict[str, Any] = {
     # Fairness between clients (server/admission.py; all per server worker, so with N workers a
     # client gets N times each): queries a client may have running or waiting at once, seconds of
     # query time it may use per rolling window, queries that may wait for a free query process
-    # and for how long (None: QUERY_TIMEOUT), query processes kept for clients whose recent
+    # and for how long (None: QUERY_TIMEOUT + 2 s), query processes kept for clients whose recent
     # queries were all shorter than QUERY_SHORT_SECONDS, and the proxies whose X-Forwarded-For
     # names the client (addresses or networks; empty: the remote address is the client).
     # None for QUERY_CLIENT_CONCURRENCY or QUERY_CLIENT_BUDGET: no such limit.

@@ -11,12 +11,14 @@ waited ~10 s. Like Wikidata's query service, each client now gets
   ``QUERY_BUDGET_WINDOW`` seconds; the time of queries still running counts too),
 
 and the worker a **bounded queue**: at most ``QUERY_QUEUE_SIZE`` queries wait for a free child,
-each at most ``QUERY_QUEUE_TIMEOUT`` seconds (default: ``QUERY_TIMEOUT``, by which a running
-query has ended). Beyond any of these the client gets ``429 Too Many Requests`` with
+each at most ``QUERY_QUEUE_TIMEOUT`` seconds (default: ``QUERY_TIMEOUT`` plus ``QUEUE_SLACK``, by
+which a running query has been stopped and its process replaced). Beyond any of these the client gets ``429 Too Many Requests`` with
 ``Retry-After`` (when the limit will have passed, in whole seconds) and one line naming the limit.
 
 The queue is not first come, first served: a free child goes to the waiting client that used the
-least query time in the window. And ``QUERY_RESERVED_SLOTS`` of the children are kept for clients
+least query time in the window (then: the one refused least often in the window, so a client that
+keeps knocking does not keep out one that just came), and a full queue lets a query in that goes
+before the last one waiting, which is refused instead. And ``QUERY_RESERVED_SLOTS`` of the children are kept for clients
 *in good standing* — clients that finished a query in the window and none of whose queries in the
 window ran longer than ``QUERY_SHORT_SECONDS`` — so a regular user's short queries are answered
 while runaways fill the other children. A client never seen before shares the other children with
@@ -52,6 +54,10 @@ from flask import Flask, Response, request
 EXTENSION = "kzkg_admission"
 # Threads of each worker never given to queries (see the module docstring).
 FREE_THREADS = 2
+# Seconds a stopped query takes to release its process (kill, reap, start the replacement), added
+# to QUERY_TIMEOUT for the default queue wait: a query that waits for one that started just before
+# it must not give up a moment before that one is stopped.
+QUEUE_SLACK = 2.0
 # Clients remembered per worker; idle ones are forgotten first (an attacker with many addresses
 # must not grow this table without bound).
 MAX_CLIENTS = 10_000
@@ -92,7 +98,7 @@ class Settings:
             slots=slots,
             reserved=max(0, min(int(config.get("QUERY_RESERVED_SLOTS", 1)), slots - 1)),
             queue_size=max(0, min(int(config.get("QUERY_QUEUE_SIZE", 2)), query_threads - slots)),
-            queue_timeout=query_timeout if queue_timeout is None else float(queue_timeout),
+            queue_timeout=query_timeout + QUEUE_SLACK if queue_timeout is None else float(queue_timeout),
             client_concurrency=_limit(config.get("QUERY_CLIENT_CONCURRENCY", 2)),
             budget=_limit(config.get("QUERY_CLIENT_BUDGET", 30.0)),
             window=float(config.get("QUERY_BUDGET_WINDOW", 60.0)),
@@ -117,12 +123,16 @@ class Client:
     finished: deque[tuple[float, float]] = field(default_factory=deque)
     spent: float = 0.0  # the sum of the seconds in `finished`
     last_long: float = -math.inf  # when a query of its last ran longer than short_seconds
+    refusals: int = 0  # refusals since refusals_since (counted per window, to tell hammering clients apart)
+    refusals_since: float = -math.inf
 
     def expire(self, now: float, window: float) -> None:
         while self.finished and self.finished[0][0] <= now - window:
             self.spent -= self.finished.popleft()[1]
         if not self.finished:
             self.spent = 0.0  # no rounding left over
+        if self.refusals_since <= now - window:
+            self.refusals, self.refusals_since = 0, now
 
     def add(self, now: float, seconds: float) -> None:
         self.spent += seconds
@@ -151,11 +161,14 @@ class Charge:
 
 @dataclass(eq=False)
 class Ticket:
-    """A query waiting for a child; the lowest ``key`` goes first."""
+    """A query waiting for a child; the lowest ``key`` goes first: clients in good standing, then
+    those that used less query time, then those refused less often (a client that keeps
+    knocking does not keep the place of one that just came), then the first to come."""
 
     client: str
     good: bool
-    key: tuple[bool, float, int]
+    key: tuple[bool, float, int, int]
+    displaced: bool = False
 
 
 class Admission:
@@ -191,7 +204,7 @@ class Admission:
             self._check_client(client, now)
             good = client.in_good_standing(now, settings)
             self._sequence += 1
-            ticket = Ticket(client_id, good, (not good, client.used(now), self._sequence))
+            ticket = Ticket(client_id, good, (not good, client.used(now), client.refusals, self._sequence))
             if not self._may_start_now(ticket):
                 self._enqueue(ticket, client, now)
             started = self.clock()
@@ -246,21 +259,22 @@ class Admission:
             if self._clients[client_id].idle():
                 del self._clients[client_id]
 
-    def _refuse(self, limit: str, message: str, retry_after: float) -> AdmissionRefused:
+    def _refuse(self, client: Client, limit: str, message: str, retry_after: float) -> AdmissionRefused:
         self.refused[limit] += 1
+        client.refusals += 1
         return AdmissionRefused(limit, message, retry_after)
 
     def _check_client(self, client: Client, now: float) -> None:
         settings = self.settings
         used = client.used(now)
         if used >= settings.budget:
-            raise self._refuse("budget", (
+            raise self._refuse(client, "budget", (
                 f"too many requests: query-time budget used up ({used:.1f} s of query time in the last "
                 f"{settings.window:g} s; the limit is {settings.budget:g} s per client)"),
                 self._budget_frees_in(client, now))
         if len(client.running) + client.waiting >= settings.client_concurrency:
             soonest = min(client.running, default=now) + settings.query_timeout - now
-            raise self._refuse("concurrency", (
+            raise self._refuse(client, "concurrency", (
                 f"too many requests: at most {settings.client_concurrency:g} queries per client at a time; "
                 f"wait for your running queries to finish"), soonest)
 
@@ -293,22 +307,34 @@ class Admission:
         # Clients in good standing may also use the queue places kept for the reserved children.
         room = settings.queue_size if ticket.good else max(0, settings.queue_size - settings.reserved)
         if len(self._waiting) >= room:
-            raise self._refuse("queue", (
-                f"too many requests: all {settings.slots} query processes are busy and the queue of "
-                f"{settings.queue_size} waiting queries is full"), self._next_slot_in(now))
+            # A full queue keeps the waiting queries that go first: the last of them makes way for
+            # this one if this one goes before it, and is told so.
+            last = max(self._waiting, key=lambda other: other.key, default=None)
+            if room == 0 or last is None or last.key < ticket.key:
+                raise self._refuse(client, "queue", (
+                    f"too many requests: all {settings.slots} query processes are busy and the queue of "
+                    f"{settings.queue_size} waiting queries is full"), self._next_slot_in(now))
+            last.displaced = True
+            self._waiting.remove(last)
+            self._cond.notify_all()
         self._waiting.append(ticket)
         client.waiting += 1
         deadline = now + settings.queue_timeout
         try:
-            while not self._may_start_now(ticket):
+            while ticket.displaced or not self._may_start_now(ticket):
+                if ticket.displaced:
+                    raise self._refuse(client, "queue", (
+                        "too many requests: all query processes are busy and the queue is full; your place in it "
+                        "went to a client that used less query time"), self._next_slot_in(self.clock()))
                 remaining = deadline - self.clock()
                 if remaining <= 0:
-                    raise self._refuse("queue", (
+                    raise self._refuse(client, "queue", (
                         f"too many requests: no query process came free within {settings.queue_timeout:g} s"),
                         self._next_slot_in(self.clock()))
                 self._cond.wait(remaining)
         finally:
-            self._waiting.remove(ticket)
+            if ticket in self._waiting:  # a displaced ticket is already out
+                self._waiting.remove(ticket)
             client.waiting -= 1
             self._cond.notify_all()  # the order of the rest may have changed
 

@@ -396,3 +396,67 @@ def test_budget_per_client_behind_a_trusted_proxy(tmp_path: Path) -> None:
         assert fresh.status_code == 200
     finally:
         live.stop()
+
+
+def test_a_newcomer_takes_the_queue_place_of_a_client_that_keeps_knocking() -> None:
+    admission = Admission(settings(slots=1, reserved=0, queue_size=1, queue_timeout=5.0, budget=100.0))
+    release = threading.Event()
+    started = threading.Event()
+
+    def hold() -> None:
+        with admission.admit("runaway-a"):
+            started.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert started.wait(10)
+    # runaway-b knocks while the queue place is taken, and gets in line once it is free.
+    outcomes: dict[str, str] = {}
+
+    def wait(client: str) -> None:
+        try:
+            with admission.admit(client):
+                outcomes[client] = "ran"
+        except AdmissionRefused as refused:
+            outcomes[client] = refused.message
+
+    blocker = threading.Thread(target=wait, args=("runaway-c",))
+    blocker.start()
+    while admission.snapshot()["waiting"] < 1:
+        time.sleep(0.01)
+    with pytest.raises(AdmissionRefused):  # runaway-b has a refusal on record now
+        with admission.admit("runaway-b"):
+            pass
+    # runaway-c and the newcomer both used nothing; but runaway-c was never refused either, so it
+    # keeps its place: the first to come.
+    with pytest.raises(AdmissionRefused):
+        with admission.admit("newcomer"):
+            pass
+    blocker_b = threading.Thread(target=wait, args=("newcomer-2",))
+    # A client refused before does not displace one that used as little and was never refused...
+    with pytest.raises(AdmissionRefused, match="queue"):
+        with admission.admit("runaway-b"):
+            pass
+    release.set()
+    holder.join(10)
+    blocker.join(10)
+    assert outcomes["runaway-c"] == "ran"
+    # ...while, once a knocking client holds the place, a newcomer takes it from it.
+    release.clear()
+    started.clear()
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert started.wait(10)
+    knocker = threading.Thread(target=wait, args=("runaway-b",))
+    knocker.start()
+    while admission.snapshot()["waiting"] < 1:
+        time.sleep(0.01)
+    blocker_b.start()
+    while "runaway-b" not in outcomes:
+        time.sleep(0.01)
+    assert "went to a client that used less query time" in outcomes["runaway-b"]
+    release.set()
+    for thread in (holder, knocker, blocker_b):
+        thread.join(10)
+    assert outcomes["newcomer-2"] == "ran"
