@@ -89,20 +89,20 @@ class Settings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Settings":
-        threads = max(1, int(config.get("SERVER_THREADS", 8)))
+        threads = max(1, int(config["SERVER_THREADS"]))
         query_threads = max(1, threads - FREE_THREADS)
-        slots = max(1, min(int(config.get("QUERY_EXECUTORS", 2)), query_threads))
-        query_timeout = float(config.get("QUERY_TIMEOUT", 10.0))
+        slots = max(1, min(int(config["QUERY_EXECUTORS"]), query_threads))
+        query_timeout = float(config["QUERY_TIMEOUT"])
         queue_timeout = config.get("QUERY_QUEUE_TIMEOUT")
         return cls(
             slots=slots,
-            reserved=max(0, min(int(config.get("QUERY_RESERVED_SLOTS", 1)), slots - 1)),
-            queue_size=max(0, min(int(config.get("QUERY_QUEUE_SIZE", 2)), query_threads - slots)),
+            reserved=max(0, min(int(config["QUERY_RESERVED_SLOTS"]), slots - 1)),
+            queue_size=max(0, min(int(config["QUERY_QUEUE_SIZE"]), query_threads - slots)),
             queue_timeout=query_timeout + QUEUE_SLACK if queue_timeout is None else float(queue_timeout),
-            client_concurrency=_limit(config.get("QUERY_CLIENT_CONCURRENCY", 2)),
-            budget=_limit(config.get("QUERY_CLIENT_BUDGET", 30.0)),
-            window=float(config.get("QUERY_BUDGET_WINDOW", 60.0)),
-            short_seconds=float(config.get("QUERY_SHORT_SECONDS", 1.0)),
+            client_concurrency=_limit(config["QUERY_CLIENT_CONCURRENCY"]),
+            budget=_limit(config["QUERY_CLIENT_BUDGET"]),
+            window=float(config["QUERY_BUDGET_WINDOW"]),
+            short_seconds=float(config["QUERY_SHORT_SECONDS"]),
             query_timeout=query_timeout,
         )
 
@@ -420,7 +420,7 @@ def admission(app: Flask) -> Admission:
 def install(app: Flask) -> None:
     """Admit every query the endpoint runs on its backend (cache hits never get here), and answer
     refusals as 429 with Retry-After."""
-    app.extensions[EXTENSION] = _Holder(Settings.from_config(app.config), parse_proxies(app.config.get("TRUSTED_PROXIES")))
+    app.extensions[EXTENSION] = _Holder(Settings.from_config(app.config), parse_proxies(app.config["TRUSTED_PROXIES"]))
     backend = app.extensions["kzkg"].backend
     run_query = backend.query
 

@@ -24,6 +24,7 @@ import urllib3
 
 from conftest import LiveServer
 from kzkg.store import publish_nquads
+from kzkg_server import DEFAULTS
 from kzkg_server.admission import Admission, AdmissionRefused, Settings, client_id, parse_proxies
 
 
@@ -177,10 +178,9 @@ def test_the_queue_is_bounded_in_length_and_in_time() -> None:
 
 
 def test_threads_parked_on_queries_stay_below_the_thread_count() -> None:
-    config = {"SERVER_THREADS": 4, "QUERY_EXECUTORS": 8, "QUERY_QUEUE_SIZE": 10}
-    resolved = Settings.from_config(config)
+    resolved = Settings.from_config({**DEFAULTS, "SERVER_THREADS": 4, "QUERY_EXECUTORS": 8, "QUERY_QUEUE_SIZE": 10})
     assert resolved.slots + resolved.queue_size <= 4 - 2
-    resolved = Settings.from_config({"SERVER_THREADS": 8, "QUERY_EXECUTORS": 2, "QUERY_QUEUE_SIZE": 2})
+    resolved = Settings.from_config(DEFAULTS)
     assert (resolved.slots, resolved.queue_size, resolved.reserved) == (2, 2, 1)
 
 
@@ -363,6 +363,7 @@ def test_runaway_clients_do_not_make_a_polite_client_wait(server: LiveServer) ->
             assert any(limit in body for limit in ("budget", "queries per client", "queue", "came free")), body
 
 
+@pytest.mark.slow
 def test_budget_per_client_behind_a_trusted_proxy(tmp_path: Path) -> None:
     """Behind a trusted proxy (here 127.0.0.1) the client is who X-Forwarded-For names: one that
     used its query time is refused with 429 and Retry-After while another behind the same proxy

@@ -19,6 +19,9 @@ import pytest
 from conftest import LiveServer
 from kzkg.store import publish_nquads
 
+# A server of its own and tests that wait for REQUEST_BODY_TIMEOUT: ~8 s in all, outside the fast core.
+pytestmark = pytest.mark.slow
+
 LIMIT = 4000
 BODY_TIMEOUT = 1.0
 NQUADS = "".join(f'<http://example.org/s{i}> <http://example.org/p> "{i}" <http://example.org/g> .\n'
