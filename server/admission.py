@@ -4,7 +4,7 @@ Why: every query runs in one of a worker's few executor children (``QUERY_EXECUT
 ``QUERY_TIMEOUT`` seconds, and a request waiting for a child holds one of the worker's few
 gunicorn threads (``SERVER_THREADS``). Eight clients sending queries that run until the time
 limit used to take every child and every thread: all other requests, cached answers included,
-waited ~10 s. Like Wikidata's query service, each client now gets
+waited for those queries to be stopped. Like Wikidata's query service, each client now gets
 
 * a **concurrency limit** (``QUERY_CLIENT_CONCURRENCY`` queries running or waiting at once),
 * a **query-time budget** (``QUERY_CLIENT_BUDGET`` seconds of query time per rolling
