@@ -51,6 +51,8 @@ from typing import Any
 
 from flask import Flask, Response, request
 
+from kzkg_server.settings import SettingsError
+
 EXTENSION = "kzkg_admission"
 # Threads of each worker never given to queries (see the module docstring).
 FREE_THREADS = 2
@@ -361,7 +363,7 @@ def parse_proxies(value: Any) -> tuple[Network, ...]:
         try:
             networks.append(ipaddress.ip_network(text, strict=False))
         except ValueError:
-            raise ValueError(f"TRUSTED_PROXIES: {text!r} is not an IP address or network") from None
+            raise SettingsError(f"KZKG_TRUSTED_PROXIES: {text!r} is not an IP address or network") from None
     return tuple(networks)
 
 

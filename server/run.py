@@ -20,7 +20,7 @@ from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 
 from kzkg_server import create_app
-from kzkg_server.admission import FREE_THREADS
+from kzkg_server.admission import FREE_THREADS, parse_proxies
 from kzkg_server.settings import SettingsError, resolve
 
 # gunicorn refuses request lines longer than this (its maximum); longer queries must be POSTed.
@@ -51,6 +51,7 @@ def gunicorn_options(host: str, port: int, workers: int, config: Mapping[str, An
     e.g. ``KZKG_QUERY_TIMEOUT`` also moves gunicorn's worker timeout.
     """
     settings = resolve(config)
+    parse_proxies(settings["TRUSTED_PROXIES"])  # a SettingsError now, not in every worker as it boots
     query_timeout = float(settings["QUERY_TIMEOUT"])
     return {
         "bind": f"{host}:{port}",

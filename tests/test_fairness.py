@@ -223,8 +223,22 @@ def test_the_client_is_the_address_or_what_a_trusted_proxy_says() -> None:
     # One IPv6 host has a whole /64.
     assert client_id({"REMOTE_ADDR": "2001:db8::1"}, ()) == client_id({"REMOTE_ADDR": "2001:db8::ffff:1"}, ()) \
         == "2001:db8::/64"
-    with pytest.raises(ValueError, match="TRUSTED_PROXIES: 'nonsense'"):
+    with pytest.raises(ValueError, match="TRUSTED_PROXIES: 'nonsense' is not an IP address"):
         parse_proxies(["nonsense"])
+
+
+def test_kzkg_serve_refuses_a_bad_trusted_proxy_in_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "kzkg.cli", "serve", "--no-build", "--build-dir", str(tmp_path),
+                             "--port", "1"], env={**os.environ, "KZKG_TRUSTED_PROXIES": "10.0.0.1, proxy.example"},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == \
+        "error: KZKG_TRUSTED_PROXIES: 'proxy.example' is not an IP address or network", result.stderr
+    assert "Traceback" not in result.stderr
 
 
 # --- the guarantee, on a live server ----------------------------------------------------------
