@@ -247,6 +247,7 @@ QUERY_TIMEOUT = 3.0
 BUDGET = 6.0
 RUNAWAYS = 20
 DURATION = 12.0
+BASELINE = 4.0
 TRIPLES = 3000
 NQUADS = "".join(f'<http://example.org/s{i}> <http://example.org/p{i % 7}> "{i}" <http://example.org/g{i % 3}> .\n'
                  for i in range(TRIPLES)).encode()
@@ -310,8 +311,44 @@ def percentile_99(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[98]
 
 
+def polite_round(polite: requests.Session, endpoint: str, seconds: float, first: int) -> tuple[list[float], list[float], list[str]]:
+    """The polite client for ``seconds``: its cached query, then a small uncached ASK (a constant
+    it never asked before), and a short pause; the latencies of each and anything not answered."""
+    cached: list[float] = []
+    uncached: list[float] = []
+    failures: list[str] = []
+    deadline = time.monotonic() + seconds
+    n = first
+    while time.monotonic() < deadline:
+        n += 1
+        started = time.perf_counter()
+        response = polite.get(endpoint, params={"query": CACHED}, timeout=30)
+        cached.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            failures.append(f"cached: {response.status_code} {response.text[:100]}")
+        started = time.perf_counter()
+        query = f'ASK {{ ?s ?p "{n % TRIPLES}" }} # request {n}'  # true, and never asked before
+        response = polite.get(endpoint, params={"query": query}, timeout=30)
+        uncached.append(time.perf_counter() - started)
+        if response.status_code != 200 or response.json()["boolean"] is not True:
+            failures.append(f"uncached: {response.status_code} {response.text[:100]}")
+        time.sleep(0.02)
+    return cached, uncached, failures
+
+
+def describe(name: str, samples: list[float]) -> str:
+    return (f"{name}: {len(samples)}, p50 {statistics.median(samples) * 1000:.1f} ms, "
+            f"p99 {percentile_99(samples) * 1000:.1f} ms, max {max(samples) * 1000:.1f} ms")
+
+
 @pytest.mark.slow
 def test_runaway_clients_do_not_make_a_polite_client_wait(server: LiveServer) -> None:
+    """The bounds are the guarantee's: p99 under 100 ms for cached answers and under 1 s for small
+    uncached queries. The machine's own delays are measured too, the same way in the same run
+    before the runaways start: on a machine so loaded by other work that the polite client alone
+    already has a p99 over a third of a bound, the bound is three times that reference instead.
+    Without admission every one of these requests waits for a runaway to be stopped (QUERY_TIMEOUT,
+    here 3 s), far beyond either."""
     endpoint = server.url + "/sparql"
     polite = requests.Session()
     # The polite client is a regular: it has asked short queries before (on fresh connections too,
@@ -322,32 +359,17 @@ def test_runaway_clients_do_not_make_a_polite_client_wait(server: LiveServer) ->
     for i in range(3):
         assert polite.get(endpoint, params={"query": CACHED}, timeout=30).status_code == 200
         assert polite.get(endpoint, params={"query": f'ASK {{ ?s ?p "w{i}" }}'}, timeout=30).status_code == 200
+    alone_cached, alone_uncached, alone_failures = polite_round(polite, endpoint, BASELINE, 100_000)
+    assert alone_failures == []
 
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     clients = context.Process(target=run_runaways, args=(server.port, RUNAWAYS, DURATION + 1.0, results))
     clients.start()
-    cached: list[float] = []
-    uncached: list[float] = []
-    failures: list[str] = []
     try:
         assert results.get(timeout=60) == "started"
         time.sleep(0.5)  # every runaway has sent its first query
-        deadline = time.monotonic() + DURATION
-        n = 0
-        while time.monotonic() < deadline:
-            n += 1
-            started = time.perf_counter()
-            response = polite.get(endpoint, params={"query": CACHED}, timeout=30)
-            cached.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                failures.append(f"cached: {response.status_code} {response.text[:100]}")
-            started = time.perf_counter()
-            response = polite.get(endpoint, params={"query": f'ASK {{ ?s ?p "{n}" }}'}, timeout=30)
-            uncached.append(time.perf_counter() - started)
-            if response.status_code != 200 or response.json()["boolean"] is not True:
-                failures.append(f"uncached: {response.status_code} {response.text[:100]}")
-            time.sleep(0.02)
+        cached, uncached, failures = polite_round(polite, endpoint, DURATION, 0)
         runaways = results.get(timeout=QUERY_TIMEOUT * 10)
     finally:
         clients.join(QUERY_TIMEOUT * 10)
@@ -357,16 +379,16 @@ def test_runaway_clients_do_not_make_a_polite_client_wait(server: LiveServer) ->
     assert clients.exitcode == 0
     assert not any(alive for _, alive, _, _ in runaways)
 
-    cached_p99, uncached_p99 = percentile_99(cached), percentile_99(uncached)
+    cached_bound = max(0.1, 3 * percentile_99(alone_cached))
+    uncached_bound = max(1.0, 3 * percentile_99(alone_uncached))
     statuses = [status for _, _, seen, _ in runaways for status in seen]
-    print(f"\npolite client: {len(cached)} cached answers, p50 {statistics.median(cached) * 1000:.1f} ms, "
-          f"p99 {cached_p99 * 1000:.1f} ms, max {max(cached) * 1000:.1f} ms; {len(uncached)} uncached ASK, "
-          f"p50 {statistics.median(uncached) * 1000:.1f} ms, p99 {uncached_p99 * 1000:.1f} ms, "
-          f"max {max(uncached) * 1000:.1f} ms; runaways: {len(statuses)} requests, "
+    print(f"\npolite client alone: {describe('cached', alone_cached)}; {describe('uncached', alone_uncached)}"
+          f"\nwith {RUNAWAYS} runaways: {describe('cached', cached)}; {describe('uncached', uncached)}; "
+          f"bounds {cached_bound * 1000:.0f} / {uncached_bound * 1000:.0f} ms; runaways: {len(statuses)} requests, "
           f"{statuses.count(503)} stopped at the time limit, {statuses.count(429)} refused with 429")
     assert failures == []
-    assert cached_p99 < 0.1
-    assert uncached_p99 < 1.0
+    assert percentile_99(cached) < cached_bound
+    assert percentile_99(uncached) < uncached_bound
     assert set(statuses) <= {429, 503}, statuses
     assert statuses.count(503) >= 2  # runaways did run (and were stopped at the limit)
     for address, _, _, refusals in runaways:
