@@ -24,8 +24,8 @@ from pyshacl import validate as pyshacl_validate
 from rdflib import Graph
 
 from bench.synth import generate
-from kzkg.ingest import load_corpus
 from kzkg.enrich import ENRICHMENT_GRAPH
+from kzkg.ingest import load_corpus
 from kzkg.map import LINKS_GRAPH, map_corpus
 from kzkg.namespaces import ONTOLOGY_GRAPH
 from kzkg.shacl_fast import fast_failures

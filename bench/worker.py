@@ -23,7 +23,7 @@ def peak_rss_mb() -> float:
 
 
 def current_rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
+    with Path("/proc/self/status").open(encoding="ascii") as status:
         for line in status:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024

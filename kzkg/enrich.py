@@ -23,8 +23,9 @@ from kzkg.atomic import atomic_write_text
 from kzkg.ingest import load_corpus
 from kzkg.namespaces import GRAPH
 from kzkg.sparql_client import LinkError, SparqlClient, SparqlResults, utc_now
-from kzkg.wikidata import (DCTERMS, KNOWN_LICENCES, PROV, QUERY_PREFIXES, RDF_TYPE, RDFS_LABEL, VOID, WD, WDT,
-                           XSD, qid as _qid, value as _value)
+from kzkg.wikidata import DCTERMS, KNOWN_LICENCES, PROV, QUERY_PREFIXES, RDF_TYPE, RDFS_LABEL, VOID, WD, WDT, XSD
+from kzkg.wikidata import qid as _qid
+from kzkg.wikidata import value as _value
 
 if TYPE_CHECKING:  # the build hands its dataset in; the web server imports this module without it
     from kzkg.map import MappedDataset

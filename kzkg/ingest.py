@@ -93,7 +93,7 @@ class _Located(dict):
     """A YAML mapping that remembers where it starts and where each of its values is written
     (lines and columns from 1), so a problem with an entry or a key can name its line."""
 
-    __slots__ = ("line", "column", "marks")
+    __slots__ = ("column", "line", "marks")
 
     line: int
     column: int

@@ -34,10 +34,20 @@ from kzkg import __version__
 from kzkg.atomic import FileChangedError, atomic_write_text
 from kzkg.ingest import Corpus, Entity, load_corpus
 from kzkg.sparql_client import LinkError, SparqlClient, utc_now
-from kzkg.wikidata import QUERY_PREFIXES, WD, qid as _qid, value as _value
+from kzkg.wikidata import QUERY_PREFIXES, WD
+from kzkg.wikidata import qid as _qid
+from kzkg.wikidata import value as _value
 
-__all__ = ["LinkError", "apply_candidates", "add_links", "reconcile", "reconcile_query", "targets", "utc_now",
-           "write_candidates"]
+__all__ = [
+    "LinkError",
+    "add_links",
+    "apply_candidates",
+    "reconcile",
+    "reconcile_query",
+    "targets",
+    "utc_now",
+    "write_candidates",
+]
 
 LINK_EVIDENCE_DIR = "link-evidence"
 
@@ -143,8 +153,8 @@ def targets(corpus: Corpus, only: Sequence[str] = ()) -> list[Target]:
         if entity.links.get("wikidata") or not (set(entity.types) & LINKABLE_TYPES):
             continue
         names = []
-        for name in [entity.label, *entity.aliases]:
-            name = " ".join(str(name).split())
+        for spelling in [entity.label, *entity.aliases]:
+            name = " ".join(str(spelling).split())
             if len(name) >= 2 and name not in names:
                 names.append(name)
         chosen.append(Target(entity.id, entity.label, tuple(names), tuple(entity.types),
@@ -534,8 +544,9 @@ def add_links(path: Path, links: dict[str, tuple[str, str]]) -> None:
     new_lines: list[str] = []
     for number, line in enumerate(lines):
         if number in inserts and not line.endswith(("\n", "\r")):
-            line += newline  # the entity ends the file without a final newline
-        new_lines.append(line)
+            new_lines.append(line + newline)  # the entity ends the file without a final newline
+        else:
+            new_lines.append(line)
         if number in inserts:
             new_lines.append(inserts[number] + newline)
     new_text = "".join(new_lines)

@@ -213,7 +213,7 @@ def forget_release(session: requests.Session, target: Target) -> None:
         if response.status_code != 404:  # no record yet: nothing to forget
             _check(response, f"Graph Store Protocol DELETE of <{RELEASE_GRAPH}>")
     else:
-        response = session.post(target.update_url, data=f"DROP SILENT GRAPH <{RELEASE_GRAPH}>".encode("utf-8"),
+        response = session.post(target.update_url, data=f"DROP SILENT GRAPH <{RELEASE_GRAPH}>".encode(),
                                 headers={"Content-Type": "application/sparql-update"}, timeout=target.timeout)
         _check(response, f"SPARQL Update of <{RELEASE_GRAPH}>")
 

@@ -86,7 +86,9 @@ def _is_builtin(term) -> bool:
     return isinstance(term, URIRef) and str(term).startswith(_BUILTIN_NAMESPACES)
 
 
-_REFLEXIVE_NOISE = frozenset({OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty, RDFS.subClassOf, RDFS.subPropertyOf})
+_REFLEXIVE_NOISE = frozenset(
+    {OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty, RDFS.subClassOf, RDFS.subPropertyOf}
+)
 _HIERARCHY = frozenset({RDFS.subClassOf, RDFS.subPropertyOf})
 _TOPS = frozenset({OWL.Thing, RDFS.Resource, OWL.topObjectProperty, OWL.topDataProperty})
 _TYPE, _DIFFERENT, _SAME_AS = RDF.type, OWL.differentFrom, OWL.sameAs
@@ -112,9 +114,7 @@ def is_noise(triple: tuple) -> bool:
         return True
     if predicate in _HIERARCHY and obj in _TOPS:
         return True
-    if predicate == _DIFFERENT:
-        return True
-    return False
+    return predicate == _DIFFERENT
 
 
 def owlrl_closure(asserted: Iterable[tuple]) -> Graph:
@@ -163,10 +163,12 @@ def filtered(closure: Iterable[Triple], asserted: Iterable[Triple]) -> set[Tripl
             spelt = plain.get(obj)
             if spelt is None:
                 spelt = plain[obj] = Literal(str(obj))
-            triple = (triple[0], triple[1], spelt)
-        if triple in known or is_noise(triple):
+            kept = (triple[0], triple[1], spelt)
+        else:
+            kept = triple
+        if kept in known or is_noise(kept):
             continue
-        out.add(triple)
+        out.add(kept)
     return out
 
 
@@ -187,9 +189,12 @@ def split_schema(triples: Iterable[Triple]) -> tuple[frozenset[Triple], list[Tri
     to_tbox, to_abox, schema_predicates = tbox.add, abox.append, _SCHEMA_PREDICATES
     for triple in triples:  # is_schema inlined: this loop sees every triple of the input
         s, p, o = triple
-        if p in schema_predicates or type(s) is BNode or (type(s) is not URIRef and isinstance(s, BNode)):
-            to_tbox(triple)
-        elif p == _TYPE and type(o) is URIRef and str.startswith(o, _BUILTIN_NAMESPACES):
+        if (
+            p in schema_predicates
+            or type(s) is BNode
+            or (type(s) is not URIRef and isinstance(s, BNode))
+            or (p == _TYPE and type(o) is URIRef and str.startswith(o, _BUILTIN_NAMESPACES))
+        ):
             to_tbox(triple)
         else:
             to_abox(triple)
@@ -262,7 +267,7 @@ def _write_cached(path: Path, closure: frozenset[Triple]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_bytes(text)
-        os.replace(temporary, path)  # atomic: concurrent builds never read half a file
+        temporary.replace(path)  # atomic: concurrent builds never read half a file
         # Ontologies parsed without kzkg.map's canonical blank nodes get a new key per parse;
         # keep the cache from growing without bound by dropping all but the newest files.
         files = sorted(path.parent.glob("schema-*.nt"), key=lambda f: f.stat().st_mtime, reverse=True)
@@ -380,10 +385,7 @@ def relevant_predicates(schema: Iterable[Triple]) -> frozenset:
 
 def pruning_is_safe(schema: Iterable[Triple]) -> bool:
     """False when the schema lets OWL RL derive owl:sameAs, which makes every triple relevant."""
-    for _, p, o in schema:
-        if p in _SAMEAS_PREDICATES or (p == RDF.type and o in _SAMEAS_SOURCES):
-            return False
-    return True
+    return not any(p in _SAMEAS_PREDICATES or (p == RDF.type and o in _SAMEAS_SOURCES) for _, p, o in schema)
 
 
 class Reasoner:
@@ -549,5 +551,15 @@ def infer(asserted: Graph | Iterable[Triple], engine: str = DEFAULT_ENGINE) -> G
     return inferred
 
 
-__all__ = ["infer", "infer_triples", "owlrl_closure", "reasonable_closure", "is_noise", "filtered", "Reasoner",
-           "ENGINES", "DEFAULT_ENGINE", "KZ"]
+__all__ = [
+    "DEFAULT_ENGINE",
+    "ENGINES",
+    "KZ",
+    "Reasoner",
+    "filtered",
+    "infer",
+    "infer_triples",
+    "is_noise",
+    "owlrl_closure",
+    "reasonable_closure",
+]

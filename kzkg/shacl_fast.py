@@ -90,10 +90,10 @@ class _Index:
             table = self._pending.get(p)
             if table is None:
                 table = self._pending[p] = {}
-            s = intern(s, s)
-            objects = table.get(s)
+            subject = intern(s, s)
+            objects = table.get(subject)
             if objects is None:
-                table[s] = {intern(o, o)}
+                table[subject] = {intern(o, o)}
             else:
                 objects.add(intern(o, o))
         self._forward: dict[Node, dict[Node, set[Node]]] = {}
@@ -107,10 +107,10 @@ class _Index:
             intern = self._canonical.setdefault
             for graph in self.graphs:
                 for s, o in graph.subject_objects(predicate):
-                    s = intern(s, s)
-                    objects = table.get(s)
+                    subject = intern(s, s)
+                    objects = table.get(subject)
                     if objects is None:
-                        table[s] = {intern(o, o)}
+                        table[subject] = {intern(o, o)}
                     else:
                         objects.add(intern(o, o))
             self._forward[predicate] = table
@@ -441,7 +441,7 @@ class _FastShacl:
             if not isinstance(v, Literal) or not v.language:
                 return False
             language = str(v.language)
-            return wildcard or language.lower() in wanted or language.split("-")[0].lower() in wanted
+            return wildcard or language.lower() in wanted or language.split("-", maxsplit=1)[0].lower() in wanted
         return lambda f, vs: all(matches(v) for v in vs)
 
     def _pair_check(self, parameter: Node, other: dict[Node, set[Node]]) -> _Check:
