@@ -457,8 +457,8 @@ def apply_candidates(candidates_path: Path, data_dir: Path) -> ApplyReport:
             why = f"{choose} is already the link of {taken[str(choose)]}"
         elif corpus.entities[entity_id].links:
             why = "it has other links already; add the Wikidata id by hand"
-        if why:
-            report.skipped.append((entity_id, why))
+        if why or candidate is None:  # a missing candidate always has its why
+            report.skipped.append((entity_id, why or "no candidate"))
             continue
         qid = str(choose)
         taken[qid] = entity_id
@@ -481,13 +481,13 @@ def apply_candidates(candidates_path: Path, data_dir: Path) -> ApplyReport:
         target = evidence_dir / f"{name}.rq"
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             atomic_write_text(target, text)
-    for file, items in sorted(plan.items()):
+    for file_name, items in sorted(plan.items()):
         try:
-            add_links(Path(file), {e: (q, ev) for e, q, ev in items})
+            add_links(Path(file_name), {e: (q, ev) for e, q, ev in items})
         except LinkError as problem:
             report.skipped += [(e, str(problem)) for e, _, _ in items]
             continue
-        rel = os.path.relpath(file, data_dir.parent)
+        rel = os.path.relpath(file_name, data_dir.parent)
         report.applied += [(e, q, rel) for e, q, _ in items]
     return report
 

@@ -97,7 +97,9 @@ def _render(results: object, format_name: str) -> Iterator[bytes]:
                else f"{str(value).lower()}\n").encode("utf-8")
         return
     if isinstance(results, ox.QueryTriples):
-        yield results.serialize(format=ox.RdfFormat.TURTLE)
+        turtle = results.serialize(format=ox.RdfFormat.TURTLE)
+        assert turtle is not None  # pyoxigraph returns the bytes when given no output file
+        yield turtle
         return
     if format_name in RESULT_FORMATS:
         yield results.serialize(format=RESULT_FORMATS[format_name])  # type: ignore[attr-defined]

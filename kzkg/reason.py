@@ -41,6 +41,7 @@ import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, overload
 from typing import Literal as LiteralType
 
 import owlrl
@@ -223,7 +224,13 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kzkg"
 
 
-def _to_ox(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+@overload
+def _to_ox(term: URIRef) -> ox.NamedNode: ...
+@overload
+def _to_ox(term: BNode) -> ox.BlankNode: ...
+@overload
+def _to_ox(term: Literal) -> ox.Literal: ...
+def _to_ox(term: URIRef | BNode | Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
@@ -263,6 +270,7 @@ def _write_cached(path: Path, closure: frozenset[Triple]) -> None:
     """Best effort: a read-only or full disk only costs the next run the owlrl time again."""
     text = ox.serialize([ox.Triple(_to_ox(s), _to_ox(p), _to_ox(o)) for s, p, o in closure],
                         format=ox.RdfFormat.N_TRIPLES)
+    assert text is not None  # pyoxigraph returns the bytes when given no output file
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
@@ -402,7 +410,7 @@ class Reasoner:
         import reasonable  # imported here so that owlrl-only installs can still import kzkg
 
         self._module = reasonable
-        self._engine = None
+        self._engine: Any = None  # a reasonable.PyReasoner once the schema is known (reasonable ships no types)
         self._tbox: frozenset[Triple] = frozenset()
         self._schema: frozenset[Triple] = frozenset()
         self._chains: list[tuple[URIRef, list[URIRef]]] = []
