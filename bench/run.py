@@ -176,8 +176,11 @@ def _watch_queries(process: subprocess.Popen, done: dict, skip: list, limit: flo
 
     lines: queue.Queue = queue.Queue()
 
+    assert process.stdout is not None  # started with stdout=PIPE
+    output = process.stdout
+
     def pump() -> None:
-        for line in process.stdout:
+        for line in output:
             lines.put(line)
         lines.put(None)
 
@@ -226,10 +229,12 @@ class Server:
                    "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                         start_new_session=True)
+        errors = self.process.stderr
+        assert errors is not None  # started with stderr=PIPE
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"kzkg serve exited: {self.process.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"kzkg serve exited: {errors.read().decode()[-2000:]}")
             try:
                 with urllib.request.urlopen(self.url, timeout=2):
                     return

@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
                 filled.add(triple)
             return filled
 
-        options = {"inference": "none", "allow_warnings": True}
+        options: dict[str, Any] = {"inference": "none", "allow_warnings": True}  # the same for every engine
         program = pyshacl_turbo.compile_shapes(shapes, advanced=True)
         ontology_nt = ontology.serialize(format="nt", encoding="utf-8")
         engines: list[tuple[str, Callable[[], Any], Callable[[Any], bool]]] = [
