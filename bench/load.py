@@ -225,6 +225,11 @@ class Connection:
         self.sock.close()
 
 
+def _numbered(query: str) -> Callable[[int], str]:
+    """Each request's text differs by a comment, so no cache can answer it from the previous one."""
+    return lambda i: query + f"\n# request {i}\n"
+
+
 def run_load(url: str, name: str, queries: Callable[[int], str], clients: int, max_requests: int,
              max_seconds: float, accept: str = RESULTS_JSON, timeout: float = 60.0) -> LoadResult:
     """Send up to ``max_requests`` GET queries over ``clients`` connections, for at most ``max_seconds``.
@@ -385,8 +390,7 @@ def measure_endpoint(url: str, subjects: Sequence[str], clients: int = 8, budget
         "lookup": run_load(url, "lookup", lambda i: lookup_query(subjects[i % len(subjects)]), clients,
                            min(lookup_requests, len(subjects)), budget_seconds),
         "cached": run_load(url, "cached", lambda i: REPEATED_QUERY, clients, cached_requests, budget_seconds),
-        **{name: run_load(url, name, lambda i, query=query: query + f"\n# request {i}\n",
-                          2, aggregate_requests, budget_seconds)
+        **{name: run_load(url, name, _numbered(query), 2, aggregate_requests, budget_seconds)
            for name, query in AGGREGATE_QUERIES.items()},
     }
 

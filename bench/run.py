@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import platform
 import random
@@ -80,8 +81,8 @@ def log(message: str) -> None:
 def worker(*args: str, timeout: float, env: dict | None = None) -> list[dict]:
     """Run one bench.worker task; its JSON lines (the last is the result)."""
     command = [sys.executable, "-m", "bench.worker", *args]
-    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                               env={**os.environ, **(env or {})})
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
+                               env={**os.environ, **(env or {})})  # the failure below carries the child's stderr
     if completed.returncode != 0:
         raise RuntimeError(f"{' '.join(args[:1])} failed ({completed.returncode}):\n{completed.stderr[-3000:]}")
     return [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
@@ -175,8 +176,11 @@ def _watch_queries(process: subprocess.Popen, done: dict, skip: list, limit: flo
 
     lines: queue.Queue = queue.Queue()
 
+    assert process.stdout is not None  # started with stdout=PIPE
+    output = process.stdout
+
     def pump() -> None:
-        for line in process.stdout:
+        for line in output:
             lines.put(line)
         lines.put(None)
 
@@ -229,10 +233,12 @@ class Server:
                "KZKG_QUERY_CLIENT_BUDGET": "1e9", "KZKG_QUERY_QUEUE_SIZE": "1000", "KZKG_QUERY_RESERVED_SLOTS": "0"}
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                         start_new_session=True)
+        errors = self.process.stderr
+        assert errors is not None  # started with stderr=PIPE
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"kzkg serve exited: {self.process.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"kzkg serve exited: {errors.read().decode()[-2000:]}")
             try:
                 with urllib.request.urlopen(self.url, timeout=2):
                     return
@@ -297,7 +303,7 @@ def _rss_mb(pid: int) -> float:
 def sample_subjects(release: Path, limit: int = 4000, seed: int = 1) -> list[str]:
     """Distinct kzkg IRIs that have descriptions, sampled reproducibly from the N-Triples dump."""
     subjects: set[str] = set()
-    with open(release / "dumps" / "kzkg.nt", encoding="utf-8") as dump:
+    with (release / "dumps" / "kzkg.nt").open(encoding="utf-8") as dump:
         for line in dump:
             if line.startswith("<https://w3id.org/kzkg/id/"):
                 subjects.add(line[1:line.index(">")])
@@ -309,7 +315,7 @@ def sample_subjects(release: Path, limit: int = 4000, seed: int = 1) -> list[str
 def cpu_idle(seconds: float = 1.0) -> float:
     """Fraction of all cores' time spent idle over the next ``seconds`` (Linux /proc/stat)."""
     def sample() -> tuple[int, int]:
-        with open("/proc/stat", encoding="ascii") as stat:
+        with Path("/proc/stat").open(encoding="ascii") as stat:
             fields = [int(x) for x in stat.readline().split()[1:]]
         return fields[3] + fields[4], sum(fields)  # idle + iowait, total
     idle0, total0 = sample()
@@ -335,7 +341,8 @@ def measure_endpoint(corpus: Corpus, clients: int, budget: float, workers: int, 
     subjects = sample_subjects(corpus.release)
     server = Server(build_dir, workers)
     try:
-        corpus.notes.append(f"{corpus.name}: CPU {wait_for_quiet(corpus.name + ' endpoint'):.0%} idle before kzkg's endpoint was measured")
+        idle = wait_for_quiet(corpus.name + " endpoint")
+        corpus.notes.append(f"{corpus.name}: CPU {idle:.0%} idle before kzkg's endpoint was measured")
         corpus.endpoint = loadgen.summarise(loadgen.measure_endpoint(server.url, subjects, clients, budget))
         corpus.server_memory = server.memory()
     finally:
@@ -352,7 +359,7 @@ def measure_endpoint(corpus: Corpus, clients: int, budget: float, workers: int, 
 # --- the report ---------------------------------------------------------------------------------------
 
 def fmt_s(value: float | None) -> str:
-    if value is None or value != value:
+    if value is None or math.isnan(value):
         return "—"
     return f"{value:.2f}" if value < 100 else f"{value:.0f}"
 
@@ -371,13 +378,15 @@ def rss(build: dict) -> str:
 
 
 def render(corpora: list[Corpus], args: argparse.Namespace, started: float) -> str:
-    lines = [f"Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {platform.machine()}, {os.cpu_count()} cores, "
-             f"Python {platform.python_version()}; `python -m bench {' '.join(args.argv)}`; "
-             f"{(time.perf_counter() - started) / 60:.1f} min. Seconds are the fastest of {args.repeats} "
-             "fresh-process builds; ratios are reference ÷ kzkg measured in this run (higher is better for kzkg).", ""]
+    lines = [(f"Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {platform.machine()}, {os.cpu_count()} cores, "
+              f"Python {platform.python_version()}; `python -m bench {' '.join(args.argv)}`; "
+              f"{(time.perf_counter() - started) / 60:.1f} min. Seconds are the fastest of {args.repeats} "
+              "fresh-process builds; ratios are reference ÷ kzkg measured in this run (higher is better for kzkg)."),
+             ""]
 
     lines += ["### Build stages (seconds, `kzkg build` in a fresh process)", "",
-              "| corpus | quads | " + " | ".join(STAGES) + " | map → export, wall (validate beside reason/store/export) | whole build | peak RSS MB (build + validation child's unshared) |",
+              "| corpus | quads | " + " | ".join(STAGES) + " | map → export, wall (validate beside reason/store/export)"
+              " | whole build | peak RSS MB (build + validation child's unshared) |",
               "|---|---:|" + "---:|" * (len(STAGES) + 3)]
     for c in corpora:
         t = c.build["timings"]
@@ -386,7 +395,8 @@ def render(corpora: list[Corpus], args: argparse.Namespace, started: float) -> s
                      + f" | **{fmt_s(rebuild)}** | {fmt_s(c.build['wall'])} | {rss(c.build)} |")
 
     lines += ["", "### OWL-RL closure: owlrl (reference) vs reasonable + kzkg.reason supplements", "",
-              "| corpus | input triples | inferred (after noise filter) | owlrl s | reasonable s (schema cache cold / warm) | speed-up | same closure |",
+              ("| corpus | input triples | inferred (after noise filter) | owlrl s"
+               " | reasonable s (schema cache cold / warm) | speed-up | same closure |"),
               "|---|---:|---:|---:|---:|---:|---|"]
     for c in corpora:
         fast, cold, ref = c.reason["reasonable"], c.reason["reasonable (cold)"], c.reason.get("owlrl")
@@ -406,14 +416,19 @@ def render(corpora: list[Corpus], args: argparse.Namespace, started: float) -> s
     for c in corpora:
         r, o = c.load["rdflib"], c.load["oxigraph"]
         lines.append(f"| {c.name} | {o['triples']:,} | {fmt_s(r['seconds'])} | {fmt_s(o['seconds'])} | "
-                     f"{ratio(r['seconds'], o['seconds'])} | {r['rss_mb']:.0f} | {o['rss_mb']:.0f} | {ratio(r['rss_mb'], o['rss_mb'])} |")
+                     f"{ratio(r['seconds'], o['seconds'])} | {r['rss_mb']:.0f} | {o['rss_mb']:.0f} | "
+                     f"{ratio(r['rss_mb'], o['rss_mb'])} |")
 
     lines += ["", "### Example queries (kzkg/queries, SERVICE queries left out): median ms, pyoxigraph store vs rdflib", ""]
     slugs = sorted({s for c in corpora for s in c.queries.get("oxigraph", {})})
     loads = [c.queries.get("rdflib", {}).get(LOAD, {}) for c in corpora]
-    lines.append("rdflib first parses the N-Quads dump into a Dataset: " + ", ".join(
-        f"{c.name} {fmt_s(load['seconds'][0]) + ' s' if load.get('seconds') else 'over the limit' if load else 'not run'}"
-        for c, load in zip(corpora, loads)) + ".")
+    def load_time(load: dict) -> str:
+        if load.get("seconds"):
+            return fmt_s(load["seconds"][0]) + " s"
+        return "over the limit" if load else "not run"
+
+    lines.append("rdflib first parses the N-Quads dump into a Dataset: "
+                 + ", ".join(f"{c.name} {load_time(load)}" for c, load in zip(corpora, loads, strict=True)) + ".")
     lines.append("")
     lines.append("| query | " + " | ".join(f"{c.name} pyoxigraph | {c.name} rdflib | ×" for c in corpora) + " |")
     lines.append("|---|" + "---:|---:|---:|" * len(corpora))
@@ -436,8 +451,9 @@ def render(corpora: list[Corpus], args: argparse.Namespace, started: float) -> s
             cells += [f"{ox_ms:.1f}", f"{rdf_ms:.1f}{mismatch}", ratio(rdf_ms, ox_ms)]
         lines.append(f"| {slug} | " + " | ".join(cells) + " |")
 
-    lines += ["", f"### Endpoint (`kzkg serve --no-build`, {args.workers} gunicorn workers, loopback; "
-              f"{args.clients} keep-alive client connections driven by one thread of the bench process, on the same 2 cores)", "",
+    lines += ["", (f"### Endpoint (`kzkg serve --no-build`, {args.workers} gunicorn workers, loopback; "
+                   f"{args.clients} keep-alive client connections driven by one thread of the bench process, "
+                   "on the same 2 cores)"), "",
               "| corpus | workload | requests | req/s | p50 ms | p99 ms | errors | Virtuoso req/s | kzkg ÷ Virtuoso |",
               "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for c in corpora:
@@ -541,7 +557,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget", type=float, default=8.0, help="seconds per endpoint workload")
     parser.add_argument("--query-limit", type=float, default=30.0, help="seconds before an rdflib query is abandoned")
     parser.add_argument("--virtuoso", default="auto",
-                        help="reference Virtuoso: 'auto' starts one on loopback (default), a loopback SPARQL URL uses yours, 'none' skips it")
+                        help="reference Virtuoso: 'auto' starts one on loopback (default), "
+                             "a loopback SPARQL URL uses yours, 'none' skips it")
     parser.add_argument("--workdir", type=Path, help="keep corpora and builds here (default: a temporary dir)")
     parser.add_argument("--no-write", action="store_true", help="print the table only; leave bench/README.md alone")
     parser.add_argument("--json", type=Path, help="also write every raw measurement to this file")

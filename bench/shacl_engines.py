@@ -24,8 +24,8 @@ from pyshacl import validate as pyshacl_validate
 from rdflib import Graph
 
 from bench.synth import generate
-from kzkg.ingest import load_corpus
 from kzkg.enrich import ENRICHMENT_GRAPH
+from kzkg.ingest import load_corpus
 from kzkg.map import LINKS_GRAPH, map_corpus
 from kzkg.namespaces import ONTOLOGY_GRAPH
 from kzkg.shacl_fast import fast_failures
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
                 filled.add(triple)
             return filled
 
-        options = {"inference": "none", "allow_warnings": True}
+        options: dict[str, Any] = {"inference": "none", "allow_warnings": True}  # the same for every engine
         program = pyshacl_turbo.compile_shapes(shapes, advanced=True)
         ontology_nt = ontology.serialize(format="nt", encoding="utf-8")
         engines: list[tuple[str, Callable[[], Any], Callable[[Any], bool]]] = [

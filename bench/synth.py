@@ -26,6 +26,7 @@ import math
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -102,7 +103,8 @@ class _Text:
     """An article's text, sentence by sentence; every quote is a sentence that occurs once."""
 
     def __init__(self, rng: random.Random, article: str):
-        self.rng, self.article, self.sentences, self.counter = rng, article, [], 0
+        self.rng, self.article, self.counter = rng, article, 0
+        self.sentences: list[str] = []
 
     def filler(self, n: int) -> str:
         return " ".join(self.rng.choice(WORDS) for _ in range(n))
@@ -142,7 +144,7 @@ def generate(target_triples: int, out_dir: Path, seed: int = 0) -> SynthCorpus:
         current = []
         for i in range(size):
             pid = f"place-{depth}-{i}"
-            entry = {"id": pid, "type": "Place", "label": f"Place {depth}.{i}"}
+            entry: dict[str, Any] = {"id": pid, "type": "Place", "label": f"Place {depth}.{i}"}  # YAML values
             if previous:
                 entry["located_in"] = previous[rng.randrange(len(previous))]
             places.append(entry)

@@ -62,7 +62,7 @@ def _drop_kzkg_graphs(target: Target) -> None:
     graphs = [b["g"]["value"] for b in found.json()["results"]["bindings"]]
     if graphs:
         update = " ; ".join(f"DROP SILENT GRAPH <{g}>" for g in graphs)
-        response = requests.post(target.update_url, data=update.encode("utf-8"), timeout=600,
+        response = requests.post(target.sparql_update_url(), data=update.encode("utf-8"), timeout=600,
                                  headers={"Content-Type": "application/sparql-update"},
                                  auth=HTTPDigestAuth(target.user or "", target.password or ""))
         response.raise_for_status()

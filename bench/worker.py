@@ -23,7 +23,7 @@ def peak_rss_mb() -> float:
 
 
 def current_rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
+    with Path("/proc/self/status").open(encoding="ascii") as status:
         for line in status:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
@@ -110,9 +110,9 @@ def task_load(args: argparse.Namespace) -> None:
         graph.parse(args.file, format="nt")
         size = len(graph)
     else:
-        graph = ox.Store()
-        graph.bulk_load(path=args.file, format=ox.RdfFormat.N_TRIPLES)
-        size = len(graph)
+        store = ox.Store()
+        store.bulk_load(path=args.file, format=ox.RdfFormat.N_TRIPLES)
+        size = len(store)
     seconds = time.perf_counter() - started
     emit(task="load", lib=args.lib, triples=size, seconds=seconds, rss_mb=current_rss_mb() - baseline,
          peak_rss_mb=peak_rss_mb())
@@ -139,7 +139,7 @@ def task_queries(args: argparse.Namespace) -> None:
                 return 1
             return sum(1 for _ in results)
 
-        failures = (SyntaxError, OSError)
+        failures: tuple[type[Exception], ...] = (SyntaxError, OSError)
     else:
         import rdflib
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kzkg.errors import KzkgError
 
+
 class FileChangedError(KzkgError):
     """The file changed between being read and being replaced; nothing was written."""
 
@@ -27,17 +28,17 @@ def atomic_write_text(path: Path, text: str, expected_sha256: str | None = None)
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.kzkg-tmp")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
+            tmp.chmod(path.stat().st_mode & 0o7777)
         if expected_sha256 is not None:
             current = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
             if current != expected_sha256:
                 raise FileChangedError(f"{path} changed while kzkg was writing it; nothing written, run again")
-        os.replace(tmp, path)
+        tmp.replace(path)
     finally:
         if tmp.exists():
             tmp.unlink()

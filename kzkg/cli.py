@@ -293,7 +293,8 @@ def stats(build_dir: Path) -> None:
 def publish(build_dir: Path, query_url: str, gsp_url: str | None, graph_param: str, update_url: str | None,
             user: str | None, password: str | None, auth_scheme: str, batch: int) -> None:
     """Load every named graph of the published build into a SPARQL 1.1 store, then verify it."""
-    from kzkg.publish import Target, publish as run_publish
+    from kzkg.publish import Target
+    from kzkg.publish import publish as run_publish
     from kzkg.store import current_release
 
     target = Target(query_url=query_url, gsp_url=gsp_url, update_url=update_url, graph_param=graph_param,

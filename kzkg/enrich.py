@@ -23,8 +23,9 @@ from kzkg.atomic import atomic_write_text
 from kzkg.ingest import load_corpus
 from kzkg.namespaces import GRAPH
 from kzkg.sparql_client import LinkError, SparqlClient, SparqlResults, utc_now
-from kzkg.wikidata import (DCTERMS, KNOWN_LICENCES, PROV, QUERY_PREFIXES, RDF_TYPE, RDFS_LABEL, VOID, WD, WDT,
-                           XSD, qid as _qid, value as _value)
+from kzkg.wikidata import DCTERMS, KNOWN_LICENCES, PROV, QUERY_PREFIXES, RDF_TYPE, RDFS_LABEL, VOID, WD, WDT, XSD
+from kzkg.wikidata import qid as _qid
+from kzkg.wikidata import value as _value
 
 if TYPE_CHECKING:  # the build hands its dataset in; the web server imports this module without it
     from kzkg.map import MappedDataset
@@ -70,10 +71,15 @@ def _term(cell: dict) -> ox.NamedNode | ox.Literal | None:
 def _triples(results: SparqlResults, s: str, p: str, o: str) -> list[ox.Triple]:
     out = []
     for binding in results.bindings:
-        terms = [_term(binding.get(v) or {}) for v in (s, p, o)]
-        if all(terms) and isinstance(terms[0], ox.NamedNode) and isinstance(terms[1], ox.NamedNode):
-            out.append(ox.Triple(*terms))
+        subject, predicate, obj = (_term(binding.get(v) or {}) for v in (s, p, o))
+        if isinstance(subject, ox.NamedNode) and isinstance(predicate, ox.NamedNode) and obj is not None:
+            out.append(ox.Triple(subject, predicate, obj))
     return out
+
+
+def _subject_iri(triple: ox.Triple) -> str:
+    """The subject's IRI; every triple built here has one (:func:`_triples` keeps no other subject)."""
+    return triple.subject.value if isinstance(triple.subject, ox.NamedNode) else ""
 
 
 def _values(items: Iterable[str]) -> str:
@@ -144,9 +150,10 @@ def enrich(data_dir: Path, client: SparqlClient, *, output: Path | None = None, 
                 + f"SELECT ?item ?value WHERE {{\n  VALUES ?item {{ {_values(offices)} }}\n"
                 f"  ?item rdfs:label ?value .\n  FILTER({lang_filter})\n}}\n")
             sent += 1
-            triples += [ox.Triple(ox.NamedNode(_value(b, "item")), ox.NamedNode(RDFS_LABEL), _term(b["value"]))
-                        for b in named.bindings
-                        if _value(b, "item").startswith(WD) and _term(b.get("value") or {}) is not None]
+            for b in named.bindings:
+                label = _term(b.get("value") or {})
+                if label is not None and _value(b, "item").startswith(WD):
+                    triples.append(ox.Triple(ox.NamedNode(_value(b, "item")), ox.NamedNode(RDFS_LABEL), label))
     # what the endpoint says about itself and its sources (a stand-in names its origin this way)
     described = client.select(
         f"# kzkg {__version__} enrich: the endpoint's own dataset description\n" + QUERY_PREFIXES
@@ -165,13 +172,13 @@ def enrich(data_dir: Path, client: SparqlClient, *, output: Path | None = None, 
             sent += 1
             triples += _triples(about, "s", "p", "o")
     finished = utc_now()
-    dataset_iris = sorted({t.subject.value for t in datasets})
+    dataset_iris = sorted({_subject_iri(t) for t in datasets})
     triples += _provenance(client.endpoint, started, finished, licence or KNOWN_LICENCES.get(client.endpoint),
                            dataset_iris, len(items))
     text = render_enrichment(triples, client.endpoint, finished)
     counts = _label_counts(triples, set(items))
-    placed = {t.subject.value for t in triples if t.predicate.value == WDT + "P625" and t.subject.value in items}
-    returned = {t.subject.value for t in triples if t.subject.value in items}
+    placed = {_subject_iri(t) for t in triples if t.predicate.value == WDT + "P625" and _subject_iri(t) in items}
+    returned = {_subject_iri(t) for t in triples if _subject_iri(t) in items}
     output.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(output, text)
     return EnrichReport(output, len(returned), len(set(triples)), counts, len(placed),
@@ -187,9 +194,9 @@ def _label_counts(triples: Iterable[ox.Triple], items: set[str]) -> dict[str, in
     """How many of the linked items have a label in each language (kk counts kk-* variants)."""
     seen: dict[str, set[str]] = {}
     for t in triples:
-        if t.predicate.value == RDFS_LABEL and t.subject.value in items and isinstance(t.object, ox.Literal):
+        if t.predicate.value == RDFS_LABEL and _subject_iri(t) in items and isinstance(t.object, ox.Literal):
             lang = (t.object.language or "").split("-")[0]
-            seen.setdefault(lang, set()).add(t.subject.value)
+            seen.setdefault(lang, set()).add(_subject_iri(t))
     return {lang: len(subjects) for lang, subjects in sorted(seen.items())}
 
 
@@ -237,7 +244,9 @@ ENRICH_PREFIXES = {"wd": WD, "wdt": WDT, "rdfs": "http://www.w3.org/2000/01/rdf-
 def render_enrichment(triples: Iterable[ox.Triple], endpoint: str, when: str) -> str:
     """Sorted Turtle (same facts, same bytes) under a header saying where it came from."""
     unique = sorted(set(triples), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    body = ox.serialize(unique, format=ox.RdfFormat.TURTLE, prefixes=ENRICH_PREFIXES).decode("utf-8")
+    turtle = ox.serialize(unique, format=ox.RdfFormat.TURTLE, prefixes=ENRICH_PREFIXES)
+    assert turtle is not None  # pyoxigraph returns the bytes when given no output file
+    body = turtle.decode("utf-8")
     header = (f"# External facts about kzkg's linked entities, written by `kzkg enrich` ({__version__}).\n"
               f"# Source: {endpoint}, retrieved {when}. Do not edit by hand: run `kzkg enrich` again.\n"
               f"# Loaded by `kzkg build` into the named graph <{ENRICHMENT_GRAPH}>.\n")

@@ -77,10 +77,10 @@ class InvalidDate(str):
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when PyYAML has it
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):
     """PyYAML's safe loader, except that an impossible date is data to report, not a crash."""
 
-    def construct_yaml_timestamp(self, node: yaml.Node):  # type: ignore[override]
+    def construct_yaml_timestamp(self, node: yaml.Node):
         try:
             return super().construct_yaml_timestamp(node)
         except ValueError:  # the regexp matched, the calendar refused: 2022-02-30, 2022-13-01
@@ -93,7 +93,7 @@ class _Located(dict):
     """A YAML mapping that remembers where it starts and where each of its values is written
     (lines and columns from 1), so a problem with an entry or a key can name its line."""
 
-    __slots__ = ("line", "column", "marks")
+    __slots__ = ("column", "line", "marks")
 
     line: int
     column: int
@@ -635,7 +635,8 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
         name = f"role of {item.get('actor', f'#{position}')}" if isinstance(item, dict) else f"role #{position}"
         entry = _Entry(corpus, rel, name, item, {"actor", "role", "quote", "occurrence", "note", "draft"})
         _refuse_draft(entry)
-        actor, role = (entry.ids("actor") or [None])[0], entry.text("role", True)
+        actors = entry.ids("actor")
+        actor, role = (actors[0] if actors else None), entry.text("role", True)
         evidence = entry.evidence("quote", article)
         if not evidence:
             entry.problem("a role needs the 'quote' from this article")

@@ -34,10 +34,20 @@ from kzkg import __version__
 from kzkg.atomic import FileChangedError, atomic_write_text
 from kzkg.ingest import Corpus, Entity, load_corpus
 from kzkg.sparql_client import LinkError, SparqlClient, utc_now
-from kzkg.wikidata import QUERY_PREFIXES, WD, qid as _qid, value as _value
+from kzkg.wikidata import QUERY_PREFIXES, WD
+from kzkg.wikidata import qid as _qid
+from kzkg.wikidata import value as _value
 
-__all__ = ["LinkError", "apply_candidates", "add_links", "reconcile", "reconcile_query", "targets", "utc_now",
-           "write_candidates"]
+__all__ = [
+    "LinkError",
+    "add_links",
+    "apply_candidates",
+    "reconcile",
+    "reconcile_query",
+    "targets",
+    "utc_now",
+    "write_candidates",
+]
 
 LINK_EVIDENCE_DIR = "link-evidence"
 
@@ -143,8 +153,8 @@ def targets(corpus: Corpus, only: Sequence[str] = ()) -> list[Target]:
         if entity.links.get("wikidata") or not (set(entity.types) & LINKABLE_TYPES):
             continue
         names = []
-        for name in [entity.label, *entity.aliases]:
-            name = " ".join(str(name).split())
+        for spelling in [entity.label, *entity.aliases]:
+            name = " ".join(str(spelling).split())
             if len(name) >= 2 and name not in names:
                 names.append(name)
         chosen.append(Target(entity.id, entity.label, tuple(names), tuple(entity.types),
@@ -447,8 +457,8 @@ def apply_candidates(candidates_path: Path, data_dir: Path) -> ApplyReport:
             why = f"{choose} is already the link of {taken[str(choose)]}"
         elif corpus.entities[entity_id].links:
             why = "it has other links already; add the Wikidata id by hand"
-        if why:
-            report.skipped.append((entity_id, why))
+        if why or candidate is None:  # a missing candidate always has its why
+            report.skipped.append((entity_id, why or "no candidate"))
             continue
         qid = str(choose)
         taken[qid] = entity_id
@@ -471,13 +481,13 @@ def apply_candidates(candidates_path: Path, data_dir: Path) -> ApplyReport:
         target = evidence_dir / f"{name}.rq"
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             atomic_write_text(target, text)
-    for file, items in sorted(plan.items()):
+    for file_name, items in sorted(plan.items()):
         try:
-            add_links(Path(file), {e: (q, ev) for e, q, ev in items})
+            add_links(Path(file_name), {e: (q, ev) for e, q, ev in items})
         except LinkError as problem:
             report.skipped += [(e, str(problem)) for e, _, _ in items]
             continue
-        rel = os.path.relpath(file, data_dir.parent)
+        rel = os.path.relpath(file_name, data_dir.parent)
         report.applied += [(e, q, rel) for e, q, _ in items]
     return report
 
@@ -534,8 +544,9 @@ def add_links(path: Path, links: dict[str, tuple[str, str]]) -> None:
     new_lines: list[str] = []
     for number, line in enumerate(lines):
         if number in inserts and not line.endswith(("\n", "\r")):
-            line += newline  # the entity ends the file without a final newline
-        new_lines.append(line)
+            new_lines.append(line + newline)  # the entity ends the file without a final newline
+        else:
+            new_lines.append(line)
         if number in inserts:
             new_lines.append(inserts[number] + newline)
     new_text = "".join(new_lines)

@@ -73,6 +73,18 @@ class Target:
             return HTTPDigestAuth(self.user, self.password or "")
         return HTTPBasicAuth(self.user, self.password or "")
 
+    def graph_url(self, graph: str) -> str:
+        """One named graph's Graph Store Protocol URL; the graph goes in ``graph_param``."""
+        if not self.gsp_url:
+            raise PublishError("no Graph Store Protocol URL (--gsp-url) to write the graph to")
+        return f"{self.gsp_url}{'&' if '?' in self.gsp_url else '?'}{urlencode({self.graph_param: graph})}"
+
+    def sparql_update_url(self) -> str:
+        """The SPARQL Update endpoint, for stores without the Graph Store Protocol."""
+        if not self.update_url:
+            raise PublishError("no SPARQL Update URL (--update-url) to write the graph to")
+        return self.update_url
+
 
 @dataclass
 class PublishReport:
@@ -103,7 +115,9 @@ def _chunks(triples: Sequence[ox.Triple], size: int) -> Iterator[Sequence[ox.Tri
 
 
 def _ntriples(triples: Sequence[ox.Triple]) -> bytes:
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    assert data is not None  # pyoxigraph returns the bytes when given no output file
+    return data
 
 
 def _check(response: requests.Response, what: str) -> None:
@@ -145,7 +159,7 @@ def publish(release: Release, target: Target, batch: int = DEFAULT_BATCH,
 
 
 def _send_gsp(session: requests.Session, target: Target, graph: str, chunk: Sequence[ox.Triple], replace: bool) -> None:
-    url = f"{target.gsp_url}{'&' if '?' in target.gsp_url else '?'}{urlencode({target.graph_param: graph})}"
+    url = target.graph_url(graph)
     response = session.request("PUT" if replace else "POST", url, data=_ntriples(chunk),
                                headers={"Content-Type": "application/n-triples"}, timeout=target.timeout)
     if response.status_code == 415:  # older stores know N-Triples only as text/plain or Turtle
@@ -161,7 +175,7 @@ def _send_update(session: requests.Session, target: Target, graph: str, chunk: S
     insert = (f"INSERT {{ GRAPH <{graph}> {{\n{body}}} }} WHERE {{}}" if _has_blank_nodes(chunk)
               else f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}}} }}")
     update = (f"DROP SILENT GRAPH <{graph}> ;\n" if replace else "") + insert
-    response = session.post(target.update_url, data=update.encode("utf-8"),
+    response = session.post(target.sparql_update_url(), data=update.encode("utf-8"),
                             headers={"Content-Type": "application/sparql-update"}, timeout=target.timeout)
     _check(response, f"SPARQL Update of <{graph}>")
 
@@ -208,12 +222,11 @@ def forget_release(session: requests.Session, target: Target) -> None:
     """Drop the release record before the graphs change, so no server keys answers by a build id
     the store no longer (or not yet) holds."""
     if target.gsp_url:
-        url = f"{target.gsp_url}{'&' if '?' in target.gsp_url else '?'}{urlencode({target.graph_param: RELEASE_GRAPH})}"
-        response = session.delete(url, timeout=target.timeout)
+        response = session.delete(target.graph_url(RELEASE_GRAPH), timeout=target.timeout)
         if response.status_code != 404:  # no record yet: nothing to forget
             _check(response, f"Graph Store Protocol DELETE of <{RELEASE_GRAPH}>")
     else:
-        response = session.post(target.update_url, data=f"DROP SILENT GRAPH <{RELEASE_GRAPH}>".encode("utf-8"),
+        response = session.post(target.sparql_update_url(), data=f"DROP SILENT GRAPH <{RELEASE_GRAPH}>".encode(),
                                 headers={"Content-Type": "application/sparql-update"}, timeout=target.timeout)
         _check(response, f"SPARQL Update of <{RELEASE_GRAPH}>")
 
@@ -237,4 +250,6 @@ def record_nquads(release: Release) -> bytes:
     union = len({triple for triples in graphs.values() for triple in triples})
     name = ox.NamedNode(RELEASE_GRAPH)
     quads = [ox.Quad(t.subject, t.predicate, t.object, name) for t in release_record(release.build_id, counts, union)]
-    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    assert data is not None  # pyoxigraph returns the bytes when given no output file
+    return data

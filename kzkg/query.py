@@ -37,7 +37,7 @@ RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsForm
 TABLE_CELL_WIDTH = 80
 CHUNK = 1 << 20  # bytes per message from the query child
 
-__all__ = ["QueryCrashed", "QueryError", "TABLE_CELL_WIDTH", "query_text", "run_local", "run_query", "stream_query"]
+__all__ = ["TABLE_CELL_WIDTH", "QueryCrashed", "QueryError", "query_text", "run_local", "run_query", "stream_query"]
 
 
 def query_text(argument: str) -> str:
@@ -97,7 +97,9 @@ def _render(results: object, format_name: str) -> Iterator[bytes]:
                else f"{str(value).lower()}\n").encode("utf-8")
         return
     if isinstance(results, ox.QueryTriples):
-        yield results.serialize(format=ox.RdfFormat.TURTLE)
+        turtle = results.serialize(format=ox.RdfFormat.TURTLE)
+        assert turtle is not None  # pyoxigraph returns the bytes when given no output file
+        yield turtle
         return
     if format_name in RESULT_FORMATS:
         yield results.serialize(format=RESULT_FORMATS[format_name])  # type: ignore[attr-defined]
@@ -121,7 +123,7 @@ def _child(store_path: str, text: str, format_name: str, send: Connection, stder
         send.send(("error", str(refused)))
     except OSError as failed:  # pyoxigraph's evaluation and store errors
         send.send(("error", " ".join(str(failed).split())))
-    except BaseException as fault:  # noqa: BLE001 - only pyo3's PanicException, which is no Exception
+    except BaseException as fault:
         if type(fault).__name__ != "PanicException":
             raise
         send.send(("panic", " ".join(str(fault).split())))
@@ -229,9 +231,9 @@ def _fit(cell: str) -> str:
 def _table(header: list[str], rows: list[list[str]]) -> str:
     rows = [[_fit(c) for c in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
-    line = " | ".join(h.ljust(w) for h, w in zip(header, widths))
+    line = " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
     out = [line, "-+-".join("-" * w for w in widths)]
-    out += [" | ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+    out += [" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(out) + "\n"
 

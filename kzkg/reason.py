@@ -41,6 +41,7 @@ import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, overload
 from typing import Literal as LiteralType
 
 import owlrl
@@ -86,7 +87,9 @@ def _is_builtin(term) -> bool:
     return isinstance(term, URIRef) and str(term).startswith(_BUILTIN_NAMESPACES)
 
 
-_REFLEXIVE_NOISE = frozenset({OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty, RDFS.subClassOf, RDFS.subPropertyOf})
+_REFLEXIVE_NOISE = frozenset(
+    {OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty, RDFS.subClassOf, RDFS.subPropertyOf}
+)
 _HIERARCHY = frozenset({RDFS.subClassOf, RDFS.subPropertyOf})
 _TOPS = frozenset({OWL.Thing, RDFS.Resource, OWL.topObjectProperty, OWL.topDataProperty})
 _TYPE, _DIFFERENT, _SAME_AS = RDF.type, OWL.differentFrom, OWL.sameAs
@@ -112,9 +115,7 @@ def is_noise(triple: tuple) -> bool:
         return True
     if predicate in _HIERARCHY and obj in _TOPS:
         return True
-    if predicate == _DIFFERENT:
-        return True
-    return False
+    return predicate == _DIFFERENT
 
 
 def owlrl_closure(asserted: Iterable[tuple]) -> Graph:
@@ -163,10 +164,12 @@ def filtered(closure: Iterable[Triple], asserted: Iterable[Triple]) -> set[Tripl
             spelt = plain.get(obj)
             if spelt is None:
                 spelt = plain[obj] = Literal(str(obj))
-            triple = (triple[0], triple[1], spelt)
-        if triple in known or is_noise(triple):
+            kept = (triple[0], triple[1], spelt)
+        else:
+            kept = triple
+        if kept in known or is_noise(kept):
             continue
-        out.add(triple)
+        out.add(kept)
     return out
 
 
@@ -187,9 +190,12 @@ def split_schema(triples: Iterable[Triple]) -> tuple[frozenset[Triple], list[Tri
     to_tbox, to_abox, schema_predicates = tbox.add, abox.append, _SCHEMA_PREDICATES
     for triple in triples:  # is_schema inlined: this loop sees every triple of the input
         s, p, o = triple
-        if p in schema_predicates or type(s) is BNode or (type(s) is not URIRef and isinstance(s, BNode)):
-            to_tbox(triple)
-        elif p == _TYPE and type(o) is URIRef and str.startswith(o, _BUILTIN_NAMESPACES):
+        if (
+            p in schema_predicates
+            or type(s) is BNode
+            or (type(s) is not URIRef and isinstance(s, BNode))
+            or (p == _TYPE and type(o) is URIRef and str.startswith(o, _BUILTIN_NAMESPACES))
+        ):
             to_tbox(triple)
         else:
             to_abox(triple)
@@ -218,7 +224,13 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kzkg"
 
 
-def _to_ox(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+@overload
+def _to_ox(term: URIRef) -> ox.NamedNode: ...
+@overload
+def _to_ox(term: BNode) -> ox.BlankNode: ...
+@overload
+def _to_ox(term: Literal) -> ox.Literal: ...
+def _to_ox(term: URIRef | BNode | Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
@@ -258,11 +270,12 @@ def _write_cached(path: Path, closure: frozenset[Triple]) -> None:
     """Best effort: a read-only or full disk only costs the next run the owlrl time again."""
     text = ox.serialize([ox.Triple(_to_ox(s), _to_ox(p), _to_ox(o)) for s, p, o in closure],
                         format=ox.RdfFormat.N_TRIPLES)
+    assert text is not None  # pyoxigraph returns the bytes when given no output file
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_bytes(text)
-        os.replace(temporary, path)  # atomic: concurrent builds never read half a file
+        temporary.replace(path)  # atomic: concurrent builds never read half a file
         # Ontologies parsed without kzkg.map's canonical blank nodes get a new key per parse;
         # keep the cache from growing without bound by dropping all but the newest files.
         files = sorted(path.parent.glob("schema-*.nt"), key=lambda f: f.stat().st_mtime, reverse=True)
@@ -380,10 +393,7 @@ def relevant_predicates(schema: Iterable[Triple]) -> frozenset:
 
 def pruning_is_safe(schema: Iterable[Triple]) -> bool:
     """False when the schema lets OWL RL derive owl:sameAs, which makes every triple relevant."""
-    for _, p, o in schema:
-        if p in _SAMEAS_PREDICATES or (p == RDF.type and o in _SAMEAS_SOURCES):
-            return False
-    return True
+    return not any(p in _SAMEAS_PREDICATES or (p == RDF.type and o in _SAMEAS_SOURCES) for _, p, o in schema)
 
 
 class Reasoner:
@@ -400,7 +410,7 @@ class Reasoner:
         import reasonable  # imported here so that owlrl-only installs can still import kzkg
 
         self._module = reasonable
-        self._engine = None
+        self._engine: Any = None  # a reasonable.PyReasoner once the schema is known (reasonable ships no types)
         self._tbox: frozenset[Triple] = frozenset()
         self._schema: frozenset[Triple] = frozenset()
         self._chains: list[tuple[URIRef, list[URIRef]]] = []
@@ -549,5 +559,15 @@ def infer(asserted: Graph | Iterable[Triple], engine: str = DEFAULT_ENGINE) -> G
     return inferred
 
 
-__all__ = ["infer", "infer_triples", "owlrl_closure", "reasonable_closure", "is_noise", "filtered", "Reasoner",
-           "ENGINES", "DEFAULT_ENGINE", "KZ"]
+__all__ = [
+    "DEFAULT_ENGINE",
+    "ENGINES",
+    "KZ",
+    "Reasoner",
+    "filtered",
+    "infer",
+    "infer_triples",
+    "is_noise",
+    "owlrl_closure",
+    "reasonable_closure",
+]

@@ -10,6 +10,7 @@ import gc
 import resource
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 @contextmanager
@@ -39,7 +40,9 @@ def private_mb() -> float:
     """Memory this process does not share with others (a forked child's own cost), from
     /proc/self/smaps_rollup; 0 where the kernel does not provide it."""
     try:
-        with open("/proc/self/smaps_rollup", encoding="ascii") as rollup:
-            return sum(int(line.split()[1]) for line in rollup if line.startswith(("Private_Clean", "Private_Dirty"))) / 1024
+        with Path("/proc/self/smaps_rollup").open(encoding="ascii") as rollup:
+            private = ("Private_Clean", "Private_Dirty")
+            private_kb = sum(int(line.split()[1]) for line in rollup if line.startswith(private))
+        return private_kb / 1024
     except FileNotFoundError:
         return 0.0

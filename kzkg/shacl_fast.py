@@ -28,7 +28,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from pyshacl.consts import XSD_WHOLE_INTEGERS
 from pyshacl.rdfutil.compare import compare_literal
@@ -90,10 +90,10 @@ class _Index:
             table = self._pending.get(p)
             if table is None:
                 table = self._pending[p] = {}
-            s = intern(s, s)
-            objects = table.get(s)
+            subject = intern(s, s)
+            objects = table.get(subject)
             if objects is None:
-                table[s] = {intern(o, o)}
+                table[subject] = {intern(o, o)}
             else:
                 objects.add(intern(o, o))
         self._forward: dict[Node, dict[Node, set[Node]]] = {}
@@ -107,10 +107,10 @@ class _Index:
             intern = self._canonical.setdefault
             for graph in self.graphs:
                 for s, o in graph.subject_objects(predicate):
-                    s = intern(s, s)
-                    objects = table.get(s)
+                    subject = intern(s, s)
+                    objects = table.get(subject)
                     if objects is None:
-                        table[s] = {intern(o, o)}
+                        table[subject] = {intern(o, o)}
                     else:
                         objects.add(intern(o, o))
             self._forward[predicate] = table
@@ -197,10 +197,42 @@ def _value_has_type(value: Literal, datatype: Node) -> bool:
     return True if expected is None else isinstance(value.value, expected)
 
 
-_NODE_KINDS = {
+_NODE_KINDS: dict[Node, tuple[type[Node], ...]] = {
     SH.BlankNode: (BNode,), SH.IRI: (URIRef,), SH.Literal: (Literal,), SH.BlankNodeOrIRI: (BNode, URIRef),
     SH.BlankNodeOrLiteral: (BNode, Literal), SH.IRIOrLiteral: (URIRef, Literal),
 }
+
+
+# Checks of one constraint value each, made by a function so that each check keeps its own value
+# (a lambda in the compiling loop would see the loop's last one).
+def _datatype_check(datatype: Node) -> _Check:
+    return lambda f, vs: all(_datatype_matches(v, datatype) for v in vs)
+
+
+def _kind_check(kinds: tuple[type[Node], ...]) -> _Check:
+    return lambda f, vs: all(isinstance(v, kinds) for v in vs)
+
+
+def _count_check(limit: int, at_least: bool) -> _Check:
+    return (lambda f, vs: len(vs) >= limit) if at_least else (lambda f, vs: len(vs) <= limit)
+
+
+def _length_check(limit: int, at_least: bool) -> _Check:
+    if at_least:
+        return lambda f, vs: all(not isinstance(v, BNode) and len(_as_string(v)) >= limit for v in vs)
+    return lambda f, vs: all(not isinstance(v, BNode) and len(_as_string(v)) <= limit for v in vs)
+
+
+def _pattern_check(regex: re.Pattern[str]) -> _Check:
+    return lambda f, vs: all(not isinstance(v, BNode) and regex.search(_as_string(v)) for v in vs)
+
+
+def _in_check(allowed: frozenset[Node]) -> _Check:
+    return lambda f, vs: all(v in allowed for v in vs)
+
+
+def _has_value_check(wanted: tuple[Node, ...]) -> _Check:
+    return lambda f, vs: all(any(v == w for v in vs) for w in wanted)
 
 
 class _FastShacl:
@@ -287,7 +319,7 @@ class _FastShacl:
         self._compiled[node] = shape
         return shape
 
-    def _integer(self, value: Node, types: tuple[Node, ...] = (XSD.integer,)) -> int:
+    def _integer(self, value: Node, types: Collection[Node | None] = (XSD.integer,)) -> int:
         if not isinstance(value, Literal) or value.datatype not in types or getattr(value, "ill_typed", False) \
                 or not isinstance(value.value, int) or value.value < 0:
             raise _Unsupported(f"{value!r} is not a non-negative integer")
@@ -328,20 +360,16 @@ class _FastShacl:
             elif parameter == SH.datatype:
                 if len(values) != 1:
                     self._refuse(parameter, node)
-                add(lambda f, vs, d=values[0]: all(_datatype_matches(v, d) for v in vs))
+                add(_datatype_check(values[0]))
             elif parameter == SH.nodeKind:
                 kinds = _NODE_KINDS.get(values[0]) if len(values) == 1 else None
                 if kinds is None:
                     self._refuse(parameter, node)
-                add(lambda f, vs, k=kinds: all(isinstance(v, k) for v in vs))
+                add(_kind_check(kinds))
             elif parameter in (SH.minCount, SH.maxCount):
                 if not is_property or len(values) != 1:
                     self._refuse(parameter, node)
-                count = self._integer(values[0])
-                if parameter == SH.minCount:
-                    add(lambda f, vs, n=count: len(vs) >= n)
-                else:
-                    add(lambda f, vs, n=count: len(vs) <= n)
+                add(_count_check(self._integer(values[0]), at_least=parameter == SH.minCount))
             elif parameter in (SH.minInclusive, SH.maxInclusive, SH.minExclusive, SH.maxExclusive):
                 for bound in values:
                     add(self._range_check(parameter, bound))
@@ -349,23 +377,20 @@ class _FastShacl:
                 if len(values) != 1:
                     self._refuse(parameter, node)
                 length = self._integer(values[0], XSD_WHOLE_INTEGERS)
-                if parameter == SH.minLength:
-                    add(lambda f, vs, n=length: all(not isinstance(v, BNode) and len(_as_string(v)) >= n for v in vs))
-                else:
-                    add(lambda f, vs, n=length: all(not isinstance(v, BNode) and len(_as_string(v)) <= n for v in vs))
+                add(_length_check(length, at_least=parameter == SH.minLength))
             elif parameter == SH.pattern:
                 if len(values) != 1 or not isinstance(values[0], Literal) or (node, SH.flags, None) in sg:
                     self._refuse(parameter, node)
                 pattern = values[0]
                 regex = re.compile(str(pattern.value) if pattern.value is not None and len(pattern.value) > 1 else str(pattern))
-                add(lambda f, vs, r=regex: all(not isinstance(v, BNode) and r.search(_as_string(v)) for v in vs))
+                add(_pattern_check(regex))
             elif parameter == SH.languageIn:
                 add(self._language_check(values[0]))
             elif parameter == SH["in"]:
                 allowed = frozenset(self.index.term(v) for v in self._items(values[0]))
-                add(lambda f, vs, a=allowed: all(v in a for v in vs))
+                add(_in_check(allowed))
             elif parameter == SH.hasValue:
-                add(lambda f, vs, wanted=tuple(values): all(any(v == w for v in vs) for w in wanted))
+                add(_has_value_check(tuple(values)))
             elif parameter in (SH.equals, SH.disjoint, SH.lessThan, SH.lessThanOrEquals):
                 if not all(isinstance(v, URIRef) for v in values):
                     self._refuse(parameter, node)
@@ -415,8 +440,10 @@ class _FastShacl:
         if not isinstance(bound, Literal):
             self._refuse(parameter, bound)
         bound_is_string = isinstance(bound.value, str)
-        accept = {SH.minInclusive: lambda c: c >= 0, SH.minExclusive: lambda c: c > 0,
-                  SH.maxInclusive: lambda c: c <= 0, SH.maxExclusive: lambda c: c < 0}[parameter]
+        accepts: dict[Node, Callable[[int], bool]] = {
+            SH.minInclusive: lambda c: c >= 0, SH.minExclusive: lambda c: c > 0,
+            SH.maxInclusive: lambda c: c <= 0, SH.maxExclusive: lambda c: c < 0}
+        accept = accepts[parameter]
 
         def within(v: Node) -> bool:
             if not isinstance(v, Literal):
@@ -441,7 +468,7 @@ class _FastShacl:
             if not isinstance(v, Literal) or not v.language:
                 return False
             language = str(v.language)
-            return wildcard or language.lower() in wanted or language.split("-")[0].lower() in wanted
+            return wildcard or language.lower() in wanted or language.split("-", maxsplit=1)[0].lower() in wanted
         return lambda f, vs: all(matches(v) for v in vs)
 
     def _pair_check(self, parameter: Node, other: dict[Node, set[Node]]) -> _Check:
@@ -451,7 +478,7 @@ class _FastShacl:
             return lambda f, vs: set(vs).isdisjoint(other.get(f, ()))
         strict = parameter == SH.lessThan
 
-        def comparable(term: Node) -> tuple[bool, object]:
+        def comparable(term: Node) -> tuple[bool, Any]:  # Any: what rdflib's value compares with; TypeError below
             if isinstance(term, BNode):
                 raise _Unsupported(f"{parameter} with a blank node")  # pyshacl raises an error
             if isinstance(term, URIRef):

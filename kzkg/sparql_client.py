@@ -36,13 +36,12 @@ import pyoxigraph as ox
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import (ConnectTimeoutError, InvalidHeader, MaxRetryError, ReadTimeoutError,
-                                ResponseError)
+from urllib3.exceptions import ConnectTimeoutError, InvalidHeader, MaxRetryError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
 from kzkg import __version__
-from kzkg.errors import KzkgError
 from kzkg.atomic import atomic_write_text
+from kzkg.errors import KzkgError
 
 # What is worth retrying: too many requests, and the server's own failures.
 RETRY_STATUSES = frozenset({429, *range(500, 600)})
@@ -102,7 +101,7 @@ def query_id(query: str) -> str:
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def default_cache_dir() -> Path:
@@ -253,7 +252,7 @@ class SparqlClient:
     def _cache_path(self, query: str, fmt: str) -> Path | None:
         if self.cache_dir is None:
             return None
-        key = hashlib.sha256(f"{self.endpoint}\n{fmt}\n{query}".encode("utf-8")).hexdigest()
+        key = hashlib.sha256(f"{self.endpoint}\n{fmt}\n{query}".encode()).hexdigest()
         return Path(self.cache_dir) / key[:2] / f"{key}.json"
 
     def _read_cache(self, path: Path | None) -> tuple[bytes, str] | None:

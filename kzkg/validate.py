@@ -93,7 +93,7 @@ def check_references(corpus: Corpus) -> list[Problem]:
         for place in event.places:
             need_entity(event.where, "places", place, ("Place",))
         for actor in event.participants:
-            need_entity(event.where, "participants", actor, actor_kinds + ("Place",))
+            need_entity(event.where, "participants", actor, (*actor_kinds, "Place"))
         for parent in event.part_of:
             if parent not in events:
                 bad(event.where, f"'part_of': {parent!r} is not an event")
@@ -103,7 +103,7 @@ def check_references(corpus: Corpus) -> list[Problem]:
         for actor in claim.claimed_by:
             need_entity(claim.where, "claimed_by", actor, actor_kinds)
         for actor in claim.via:
-            need_entity(claim.where, "via", actor, actor_kinds + ("Channel",))
+            need_entity(claim.where, "via", actor, (*actor_kinds, "Channel"))
         need_entity(claim.where, "stated_in", claim.stated_in, ("Channel", "MediaOutlet"))
         for subject in claim.about:
             if subject not in entities and subject not in events:

@@ -9,8 +9,8 @@ serve it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 
@@ -27,7 +27,13 @@ SELECT ?item ?p ?value WHERE {
 }"""
 
 
-def external_facts(select: Callable[[str], Iterable[Mapping[str, Any]]], entity_iri: str) -> dict[str, Any]:
+class SolutionRow(Protocol):
+    """One SELECT solution by variable name: a pyoxigraph QuerySolution or a mapping of terms."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
+
+
+def external_facts(select: Callable[[str], Iterable[SolutionRow]], entity_iri: str) -> dict[str, Any]:
     """Names per language, descriptions and coordinates the enrichment graph holds for an entity.
 
     ``select`` runs a SELECT over the union graph and yields rows of pyoxigraph terms, so the
@@ -53,9 +59,16 @@ def external_facts(select: Callable[[str], Iterable[Mapping[str, Any]]], entity_
     return facts
 
 
-def store_select(store: ox.Store) -> Callable[[str], Iterable[Mapping[str, Any]]]:
+def store_select(store: ox.Store) -> Callable[[str], Iterable[SolutionRow]]:
     """``external_facts``' select over a pyoxigraph store's union graph."""
-    return lambda query: store.query(query, use_default_graph_as_union=True)
+
+    def select(query: str) -> Iterable[SolutionRow]:
+        solutions = store.query(query, use_default_graph_as_union=True)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise TypeError(f"external_facts runs SELECT queries only, not {query!r}")
+        return solutions
+
+    return select
 
 
 def parse_point(wkt: str) -> tuple[float, float] | None:

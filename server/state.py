@@ -28,7 +28,7 @@ class GraphService:
     backend: Backend
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "GraphService":
+    def from_config(cls, config: Mapping[str, Any]) -> GraphService:
         build_dir = Path(config["BUILD_DIR"])
         backend: Backend
         if config.get("STORE_URL"):

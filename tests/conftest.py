@@ -41,6 +41,7 @@ FIXTURE_MARKERS = {"virtuoso": ("virtuoso", "slow"), "browser": ("browser", "slo
 # "file::*". The rest, `-m "not slow"`, must stay well under a minute: README, first lines.
 SLOW_TESTS: dict[str, float] = {
     "test_cli.py::test_every_command_has_help_with_exit_codes": 1.1,
+    "test_code_quality.py::*": 11.3,  # mypy without its cache; ruff and cached mypy take ~2 s
     "test_cli.py::test_malformed_query_is_exit_2_with_position": 1.2,
     "test_cli.py::test_query_from_rq_file_and_ask": 1.0,
     "test_cli.py::test_query_table_json_csv": 2.8,
@@ -52,7 +53,8 @@ SLOW_TESTS: dict[str, float] = {
     "test_export.py::test_export_command_writes_each_format": 1.2,
     "test_export.py::test_rebuild_is_byte_identical": 4.0,
     "test_fastcache.py::test_a_new_release_is_never_answered_from_the_old_ones_cache": 1.7,
-    "test_fastcache.py::test_load_against_the_real_server_gets_cached_answers": 3.8,  # with ..._byte_for_byte_flasks: the two-server fixture
+    # with ..._byte_for_byte_flasks: the two-server fixture
+    "test_fastcache.py::test_load_against_the_real_server_gets_cached_answers": 3.8,
     "test_fastcache.py::test_load_is_bounded_by_time_and_by_the_request_timeout": 1.0,
     "test_fastcache.py::test_over_http_a_new_release_is_seen_at_once": 6.7,
     "test_fastcache.py::test_over_http_the_fast_answer_is_byte_for_byte_flasks": 1.7,
@@ -97,7 +99,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 seen.add(key)
     for key in SLOW_TESTS.keys() - seen:
         if key.split("::")[0] in files:
-            warnings.warn(pytest.PytestWarning(f"tests/conftest.py SLOW_TESTS names {key}, which is not a test"))
+            warnings.warn(pytest.PytestWarning(f"tests/conftest.py SLOW_TESTS names {key}, which is not a test"), stacklevel=2)
 
 
 @pytest.fixture()

@@ -20,9 +20,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from decimal import Decimal, InvalidOperation
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +174,7 @@ def dataset_nquads(graph_data: Iterable[GraphData]) -> bytes:
         path = local_path(item.file_iri)
         renamed: dict[str, ox.BlankNode] = {}
 
-        def apart(term: Any) -> Any:
+        def apart(term: Any, renamed: dict[str, ox.BlankNode] = renamed) -> Any:  # this file's labels only
             if isinstance(term, ox.BlankNode):
                 return renamed.setdefault(term.value, ox.BlankNode())
             if isinstance(term, ox.Triple):
@@ -260,7 +260,7 @@ def _parse_csv(text: str) -> Results:
     solutions: list[Solution] = []
     for row in rows[1:]:
         solution: Solution = {}
-        for name, value in zip(variables, row):
+        for name, value in zip(variables, row, strict=False):  # a short row leaves the rest unbound
             if value == "":
                 continue
             solution[name] = ("bnode", value[2:]) if value.startswith("_:") else ("text", value)
@@ -339,7 +339,7 @@ def _extend(wanted: Solution, candidate: Solution, forward: dict[str, str],
         labels, other_labels = _bnodes(term), _bnodes(other)
         if len(labels) != len(other_labels):
             return None
-        for mine, theirs in zip(labels, other_labels):
+        for mine, theirs in zip(labels, other_labels, strict=True):
             if forward.get(mine, theirs) != theirs or backward.get(theirs, mine) != mine:
                 return None
             forward[mine], backward[theirs] = theirs, mine
@@ -469,8 +469,8 @@ def known_failures(path: Path = KNOWN_FAILURES_FILE) -> dict[str, str]:
     known: dict[str, str] = {}
     if not path.exists():
         return known
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
         if not line or line.startswith("#"):
             continue
         test_id, _, reason = line.partition(" ")
