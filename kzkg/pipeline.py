@@ -24,6 +24,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
 from kzkg import __version__
+from kzkg import search
 from kzkg.export import Canonical, void_description, write_dumps
 from kzkg.enrich import ENRICHMENT_GRAPH, load_enrichment
 from kzkg.errors import BuildInterrupted, DataViolations, InputError, OutputError, ValidationCrashed
@@ -350,6 +351,8 @@ def _reason_store_export(mapped: _Mapped, build_dir: Path, timings: dict[str, fl
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kzkg-store") as loader:
             progress("store: loading the release store, beside the export")
             loading = loader.submit(_timed, load_store, staging / STORE_DIR, nquads)
+            # The search index reads the loaded store (same thread, after it), still beside the dumps.
+            indexing = loader.submit(_timed, search.write_index, staging / STORE_DIR, staging / search.INDEX_FILE)
             started = time.perf_counter()
             progress("export: dumps and VoID")
             dumps = write_dumps(canonical, staging / "dumps")
@@ -358,6 +361,7 @@ def _reason_store_export(mapped: _Mapped, build_dir: Path, timings: dict[str, fl
             (staging / "void.ttl").write_bytes(void)
             timings["export"] = time.perf_counter() - started
             timings["store"] = timings["canonical"] + loading.result()
+            timings["search_index"] = indexing.result()
         mapped.peaks["export"] = mapped.peaks["store"] = peak_rss_mb()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
