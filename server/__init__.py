@@ -45,7 +45,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions["kzkg"] = GraphService.from_config(app.config)
 
-    from kzkg_server import dumps, pages, sparql
+    from kzkg_server import dumps, pages, sparql, views
+    from kzkg_server.compress import Gzip
     from kzkg_server.fastcache import FastCache
 
     @app.errorhandler(QueryError)
@@ -58,6 +59,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(dumps.bp)
+    app.register_blueprint(views.bp)
     # Cached query answers are served in front of Flask; everything else passes through.
     app.wsgi_app = FastCache(app, app.wsgi_app)  # type: ignore[method-assign]
+    # Outermost, so cached answers and static files are compressed too (server/compress.py).
+    if app.config["GZIP_MIN_BYTES"]:
+        app.wsgi_app = Gzip(app.wsgi_app, minimum=int(app.config["GZIP_MIN_BYTES"]))  # type: ignore[method-assign]
     return app

@@ -126,6 +126,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SERVER_THREADS", 4, _integer, "gunicorn threads per worker."),
     Setting("ACCESS_LOG", None, _text, "gunicorn access log (`-` for stderr); empty: none.", optional=True),
     Setting("RESOURCE_BASE", "https://w3id.org/kzkg/id/", _text, "The IRI prefix whose resources this server resolves as linked data."),
+    Setting("GZIP_MIN_BYTES", 1024, _integer, "Smallest response body (HTML, JSON, SPARQL results, RDF, scripts) sent gzipped to clients that accept it; 0: never compress."),
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
