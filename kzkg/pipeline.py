@@ -25,7 +25,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from kzkg import __version__
 from kzkg import search
-from kzkg.export import Canonical, void_description, write_dumps
+from kzkg.export import Canonical, gzip_dumps, void_description, write_dumps
 from kzkg.enrich import ENRICHMENT_GRAPH, load_enrichment
 from kzkg.errors import BuildInterrupted, DataViolations, InputError, OutputError, ValidationCrashed
 from kzkg.ingest import Corpus, load_corpus
@@ -359,6 +359,7 @@ def _reason_store_export(mapped: _Mapped, build_dir: Path, timings: dict[str, fl
             void = void_description(canonical, [p.name for p in dumps])
             (staging / "dumps" / "void.ttl").write_bytes(void)
             (staging / "void.ttl").write_bytes(void)
+            gzip_dumps(staging / "dumps")
             timings["export"] = time.perf_counter() - started
             timings["store"] = timings["canonical"] + loading.result()
             timings["search_index"] = indexing.result()

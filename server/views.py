@@ -307,7 +307,10 @@ def figures() -> Response:
     colours = _palette(p.claimants for p in points)
     for point in points:
         point.colour = colours[point.claimants]
-    plotted = sorted((p for p in points if p.value is not None and p.when), key=lambda p: (p.when, p.value))
+    # Figures whose date nobody gives (article 004 is undated) stand in an "undated" column at the
+    # right, so 227 is on the chart beside 164 without a guessed day.
+    plotted = sorted((p for p in points if p.value is not None),
+                     key=lambda p: (p.when is None, p.when or date.max, p.value))
     unplotted = sorted((p for p in points if p not in plotted), key=lambda p: p.label.lower())
     chart = _figure_layout(plotted, scale)
     return _page("views/figures.html", served=served, kinds=kinds, kind=kind, scale=scale, plotted=plotted,
@@ -321,7 +324,10 @@ def _figure_layout(points: list[FigurePoint], scale: str) -> dict[str, Any]:
     if not points:
         return {"x_ticks": [], "y_ticks": [], "left": left, "top": top, "width": width, "height": height}
     days = sorted({p.when for p in points if p.when})
-    first, last = days[0] - timedelta(days=1), days[-1] + timedelta(days=1)
+    undated = any(p.when is None for p in points)
+    dated_width = width - 90 if undated else width
+    first = (days[0] if days else date(2022, 1, 1)) - timedelta(days=1)
+    last = (days[-1] if days else date(2022, 1, 1)) + timedelta(days=1)
     span = max((last - first).days, 1)
     top_value = max(p.value or 0 for p in points)
     if scale == "log":
@@ -334,16 +340,21 @@ def _figure_layout(points: list[FigurePoint], scale: str) -> dict[str, Any]:
         upper_value = math.ceil(top_value / step) * step or 1
         y_of = lambda v: top + height - height * (v / upper_value)  # noqa: E731
         y_ticks = [step * i for i in range(int(upper_value / step) + 1)]
-    seen: dict[tuple[date, float], int] = defaultdict(int)
+    undated_x = left + width - 45
+
+    def x_of(day: date | None) -> float:
+        return undated_x if day is None else left + dated_width * (day - first).days / span
+
+    seen: dict[tuple[date | None, float], int] = defaultdict(int)
     for point in points:
-        assert point.when is not None and point.value is not None
+        assert point.value is not None
         offset = seen[(point.when, point.value)]
         seen[(point.when, point.value)] += 1
         # Claims at the same day and value sit side by side, not on top of each other.
-        point.x = left + width * (point.when - first).days / span + 9 * offset
+        point.x = x_of(point.when) + 9 * offset
         point.y = y_of(point.value)
-    return {"x_ticks": [(left + width * (d - first).days / span, d) for d in days],
-            "y_ticks": [(y_of(v), int(v) if v == int(v) else v) for v in y_ticks],
+    x_ticks = [(x_of(d), d.strftime("%-d %b")) for d in days] + ([(undated_x, "undated")] if undated else [])
+    return {"x_ticks": x_ticks, "y_ticks": [(y_of(v), int(v) if v == int(v) else v) for v in y_ticks],
             "left": left, "top": top, "width": width, "height": height}
 
 
