@@ -32,6 +32,8 @@ INDEX_FILE = "search.sqlite"
 KINDS: tuple[tuple[str, str], ...] = (
     ("claim", "Claim"), ("article", "Article"), ("event", "Event"), ("place", "Place"), ("actor", "Actor"),
 )
+# The order results are shown in: who, what happened, where, then what was said and where it was printed.
+DISPLAY_ORDER = ("actor", "event", "place", "claim", "article")
 KIND_LABELS = {"actor": "Actors", "event": "Events", "place": "Places", "claim": "Claims", "article": "Articles"}
 # BM25 weights per column (iri, kind, label, names, quotes): a hit in a label outranks one in a quote.
 WEIGHTS = (0.0, 0.0, 10.0, 5.0, 1.0)
@@ -68,7 +70,7 @@ class Hit:
 
 @dataclass(frozen=True)
 class Results:
-    """Hits grouped by kind (in KINDS order, best first) and how many matched per kind in all."""
+    """Hits grouped by kind (in DISPLAY_ORDER, best first) and how many matched per kind in all."""
 
     query: str
     groups: dict[str, list[Hit]]
@@ -145,8 +147,8 @@ def search(index: Path, text: str, per_kind: int = 10) -> Results:
     """The best ``per_kind`` hits of each kind for ``text``, with how many matched in all."""
     if not index.is_file():
         raise SearchIndexMissing(f"{index}: no search index in this release (rebuild with `kzkg build`)")
-    groups: dict[str, list[Hit]] = {kind: [] for kind, _ in KINDS}
-    totals: dict[str, int] = {kind: 0 for kind, _ in KINDS}
+    groups: dict[str, list[Hit]] = {kind: [] for kind in DISPLAY_ORDER}
+    totals: dict[str, int] = {kind: 0 for kind in DISPLAY_ORDER}
     match = fts_query(text)
     if match is None:
         return Results(text, groups, totals)
@@ -162,6 +164,9 @@ def search(index: Path, text: str, per_kind: int = 10) -> Results:
                 f" WHERE docs MATCH ? AND kind = ? ORDER BY bm25(docs, {weights}), iri LIMIT ?",
                 (match, kind, per_kind))
             for iri, label, snip in ranked:
+                # A match in the label is shown by the label itself; a snippet repeating it is noise.
+                if snip.replace(_OPEN, "").replace(_CLOSE, "") == label:
+                    snip = ""
                 safe = html.escape(snip).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
                 groups[kind].append(Hit(iri, kind, label, safe))
     finally:

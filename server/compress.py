@@ -58,8 +58,9 @@ class Gzip:
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if not self.accepts_gzip(environ) or environ.get("REQUEST_METHOD") not in ("GET", "POST"):
             return self.app(environ, self._add_vary(start_response))
-        if "HTTP_IF_NONE_MATCH" in environ:
-            environ["HTTP_IF_NONE_MATCH"] = _strip_gz(environ["HTTP_IF_NONE_MATCH"])
+        sent_tags = environ.get("HTTP_IF_NONE_MATCH", "")
+        if sent_tags:
+            environ["HTTP_IF_NONE_MATCH"] = _strip_gz(sent_tags)
         captured: dict[str, Any] = {}
         written: list[bytes] = []
 
@@ -74,7 +75,9 @@ class Gzip:
         status, headers = captured["status"], list(captured["headers"])
         if not self._worth_it(status, headers):
             if status.startswith("304"):
-                headers = [(k, _etag_gz(v) if k.lower() == "etag" else v) for k, v in headers]
+                # Not modified: name the representation the client holds (gzipped if it sent that tag).
+                headers = [(k, _etag_gz(v) if k.lower() == "etag" and _etag_gz(v) in sent_tags else v)
+                           for k, v in headers]
             start_response(status, self._vary(headers), captured["exc_info"])
             return _chain(written, body)
         try:

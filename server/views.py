@@ -695,7 +695,7 @@ def ontology() -> Response:
                             if media.rdf in (ox.RdfFormat.TURTLE,) else None)
         response = Response(body, mimetype=media.media_type)
     else:
-        response = Response(render_template("views/ontology.html", terms=_ontology_terms(reader),
+        response = Response(render_template("views/ontology.html", terms=_cached_terms(served, reader),
                                             ontology_iri=ONTOLOGY_IRI, ns=KZ_NS, local_url=local_url,
                                             kind_order=KIND_ORDER), mimetype="text/html")
     response.vary.add("Accept")
@@ -716,6 +716,22 @@ def _negotiate_ontology() -> MediaType | None:
     if best == "application/xhtml+xml":
         return HTML_TYPE
     return next((m for m in ONTOLOGY_TYPES if m.media_type == best), None)
+
+
+_TERMS_CACHE: dict[str, list[dict[str, Any]]] = {}
+
+
+def _cached_terms(served: Served, reader: GraphReader) -> list[dict[str, Any]]:
+    """The documented terms, computed once per build: finding an example of each term scans the
+    data graphs, which is cheap on the corpus but not on a million triples."""
+    if served.build_id is None:
+        return _ontology_terms(reader)
+    terms = _TERMS_CACHE.get(served.build_id)
+    if terms is None:
+        terms = _ontology_terms(reader)
+        _TERMS_CACHE.clear()  # one build is served at a time
+        _TERMS_CACHE[served.build_id] = terms
+    return terms
 
 
 def _ontology_terms(reader: GraphReader) -> list[dict[str, Any]]:

@@ -109,7 +109,7 @@ def test_search_page_groups_results_by_kind(client):
     html = Elements(page)
     kinds = [a["data-kind"] for a in html.find("section", class_="search-group")]
     assert {"event", "claim", "place"} <= set(kinds)
-    assert kinds == [k for k, _ in search.KINDS if k in kinds]  # in the declared order
+    assert kinds == [k for k in search.DISPLAY_ORDER if k in kinds]  # who, what, where, then what was said
     assert html.find("li", data_iri=ID + "event/almaty-airport-seizure")
     assert "<mark>" in page
     as_json = client.get("/search?q=airport&format=json").get_json()
