@@ -377,6 +377,9 @@ SELECT DISTINCT ?a ?p ?b WHERE {
 }"""
 
 
+MAX_NODES = 600  # claims drawn at most in one network picture
+
+
 @dataclass
 class Node:
     iri: str
@@ -428,6 +431,13 @@ def network() -> Response:
     # With no filter the whole corpus would be a wall of isolated dots: keep the linked claims.
     if not filters:
         nodes = {iri: n for iri, n in nodes.items() if n.degree}
+    # A picture of thousands of dots says nothing (and weighs megabytes): the most linked claims are
+    # drawn, and the page says how many more a filter would show.
+    hidden = max(len(nodes) - MAX_NODES, 0)
+    if hidden:
+        kept = sorted(nodes.values(), key=lambda n: (-n.degree, n.iri))[:MAX_NODES]
+        nodes = {n.iri: n for n in kept}
+        edges = [(a, kind, b) for a, kind, b in edges if a in nodes and b in nodes]
     boxes = _network_layout(list(nodes.values()))
     drawn, bottom = [], max((b["y"] + b["height"] for b in boxes), default=0.0)
     for a, kind, b in edges:
@@ -442,7 +452,7 @@ def network() -> Response:
     counts = defaultdict(int)
     for _, kind, _ in edges:
         counts[kind] += 1
-    return _page("views/network.html", served=served, nodes=nodes, edges=drawn, boxes=boxes, height=bottom + 16, topic=topic,
+    return _page("views/network.html", served=served, nodes=nodes, edges=drawn, boxes=boxes, height=bottom + 16, hidden=hidden, topic=topic,
                  topics=TOPICS, article=article, about=about, group_by=group_by, articles=articles,
                  status_colours=STATUS_COLOURS, counts=counts, local_url=local_url)
 
@@ -628,21 +638,34 @@ BROWSE_QUERIES = {
 }
 
 
+BROWSE_PAGE = 200  # rows of one list per page (?type=…&page=N)
+BROWSE_PREVIEW = 25  # rows of each list on the index of all four
+
+
 @bp.get("/browse")
 def browse() -> Response:
-    """Index of actors, events, places and articles, each with its count; ``?type=`` opens one list."""
+    """Index of actors, events, places and articles, each with its count; ``?type=`` opens one list,
+    ``page=`` pages through it, so a page stays readable however large the graph grows."""
     only = _choice_param("type", ["all", *BROWSE_QUERIES], "all")
+    try:
+        page = max(int(request.args.get("page", "1")), 1)
+    except ValueError:
+        abort(400, description=f"page={request.args.get('page')!r}: expected a page number")
     served, reader = _reader()
     sections = []
     for kind, (title, counted, query) in BROWSE_QUERIES.items():
+        if only not in ("all", kind):
+            continue
         rows = reader.select(query)
+        size = BROWSE_PREVIEW if only == "all" else BROWSE_PAGE
+        start = 0 if only == "all" else (page - 1) * size
         items = [{"iri": _text(r, "s"), "label": _text(r, "label"), "n": _int(r, "n"),
-                  "note": _local_name(_text(r, "type")) if kind == "actor" else _text(r, "type")} for r in rows]
-        sections.append({"kind": kind, "title": title, "counted": counted, "entries": items,
+                  "note": _local_name(_text(r, "type")) if kind == "actor" else _text(r, "type")}
+                 for r in rows[start:start + size]]
+        sections.append({"kind": kind, "title": title, "counted": counted, "entries": items, "total": len(rows),
+                         "start": start, "pages": math.ceil(len(rows) / size) if only != "all" else 1,
                          "open": only == kind or (only == "all" and kind == "article")})
-    if only != "all":
-        sections = [s for s in sections if s["kind"] == only]
-    return _page("views/browse.html", served=served, sections=sections, only=only, local_url=local_url)
+    return _page("views/browse.html", served=served, sections=sections, only=only, page=page, local_url=local_url)
 
 
 # --------------------------------------------------------------------------------------------

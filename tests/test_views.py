@@ -269,13 +269,19 @@ def test_browse_counts_match_the_graph(client, store):
     html = Elements(get_html(client, "/browse"))
     for kind, cls in (("actor", "Actor"), ("event", "Event"), ("place", "Place"), ("article", "Article")):
         section = html.find("details", data_kind=kind)
-        assert section, kind
+        total = rows(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a kz:{cls} }}")[0]["n"]
+        assert section and section[0]["data-total"] == total, kind
+    # the index shows the start of each list and links to the whole of it
+    page = client.get("/browse").get_data(as_text=True)
+    assert 'href="/browse?type=actor">all ' in page
     page = client.get("/browse?type=article").get_data(as_text=True)
     for row in rows(store, "SELECT ?a (COUNT(DISTINCT ?c) AS ?n) WHERE { ?a a kz:Article OPTIONAL { ?c kz:reportedIn ?a } } GROUP BY ?a"):
         assert re.search(rf'data-iri="{re.escape(row["a"])}">.*?<td class="num">{row["n"]}</td>', page, re.S), row
     actors = rows(store, "SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a a kz:Actor }")[0]["n"]
     page = client.get("/browse?type=actor").get_data(as_text=True)
-    assert page.count('<tr data-iri="') == int(actors)
+    assert page.count('<tr data-iri="') == int(actors)  # fewer than a page
+    assert client.get("/browse?type=actor&page=2").get_data(as_text=True).count('<tr data-iri="') == 0
+    assert client.get("/browse?page=x").status_code == 400
     tokayev = rows(store, "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c kz:claimedBy kzid:tokayev }")[0]["n"]
     assert re.search(rf'data-iri="{ID}tokayev">.*?<td class="num">{tokayev}</td>', page, re.S)
 
@@ -382,3 +388,19 @@ def test_views_without_a_build_say_so(tmp_path):
         response = client.get(url)
         assert response.status_code == 503, url
         assert b"kzkg build" in response.data
+
+
+def test_network_draws_at_most_max_nodes_the_most_linked_first(client, monkeypatch):
+    from kzkg_server import views
+
+    whole = Elements(get_html(client, "/network"))
+    degrees: dict[str, int] = {}
+    for edge in whole.find("path", class_="edge"):
+        for end in (edge["data-from"], edge["data-to"]):
+            degrees[end] = degrees.get(end, 0) + 1
+    monkeypatch.setattr(views, "MAX_NODES", 5)
+    page = get_html(client, "/network?group=outlet")
+    drawn = [n["data-iri"] for n in Elements(page).find("circle", class_="node")]
+    assert len(drawn) == 5
+    assert min(degrees[d] for d in drawn) >= sorted(degrees.values(), reverse=True)[4]
+    assert f"{len(degrees) - 5} less linked claims not drawn" in page
