@@ -44,11 +44,14 @@ class Gzip:
     moderate size (``minimum`` to ``maximum`` bytes)."""
 
     def __init__(self, app: Callable[[dict, StartResponse], Iterable[bytes]], minimum: int = 1024,
-                 maximum: int = 32_000_000, level: int = 6):
+                 maximum: int = 16_000_000, level: int = 6, skip_prefixes: tuple[str, ...] = ("/dumps/",)):
         self.app = app
         self.minimum = minimum
         self.maximum = maximum
         self.level = level
+        # Dump files are sent from disk (sendfile) and offered gzipped as files already: compressing
+        # each download again would cost CPU per request for what a `.gz` link gives for free.
+        self.skip_prefixes = skip_prefixes
 
     @staticmethod
     def accepts_gzip(environ: dict) -> bool:
@@ -56,7 +59,8 @@ class Gzip:
         return accept.quality("gzip") > 0 or ("*" in accept.values() and accept.quality("gzip") > 0)
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        if not self.accepts_gzip(environ) or environ.get("REQUEST_METHOD") not in ("GET", "POST"):
+        if (not self.accepts_gzip(environ) or environ.get("REQUEST_METHOD") not in ("GET", "POST")
+                or environ.get("PATH_INFO", "").startswith(self.skip_prefixes)):
             return self.app(environ, self._add_vary(start_response))
         sent_tags = environ.get("HTTP_IF_NONE_MATCH", "")
         if sent_tags:

@@ -21,7 +21,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -814,8 +814,3 @@ def _examples(reader: GraphReader, terms: dict[str, dict[str, Any]]) -> None:
                 term["example"] = {"subject": subject, "predicate": _text(row, "b"), "object": term["iri"],
                                    "object_is_iri": True}
 
-
-def nav_links() -> Iterator[tuple[str, str]]:
-    """The views in the site's navigation (base.html), in reading order."""
-    yield from (("views.timeline", "Timeline"), ("views.network", "Claim network"), ("views.figures", "Figures"),
-                ("views.place_map", "Map"), ("views.browse", "Browse"), ("views.ontology", "Ontology"))

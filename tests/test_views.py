@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import gzip
 import re
+import shutil
+import sqlite3
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 import rdflib
@@ -23,7 +24,7 @@ KZ = "https://w3id.org/kzkg/ontology#"
 
 
 class Elements(HTMLParser):
-    """Every start tag as (tag, attributes, the text up to its end tag's parent closing), flat."""
+    """Every start tag of a page with its attributes, in document order (enough to read what a view drew)."""
 
     def __init__(self, html: str):
         super().__init__()
@@ -72,7 +73,6 @@ def test_the_release_has_a_search_index_of_every_kind(release, store):
     expected = rows(store, "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a kz:Claim }")[0]["n"]
     results = search.search(index, "the", per_kind=1)
     assert results.totals["claim"] > 0
-    import sqlite3
     with sqlite3.connect(index) as db:
         assert db.execute("SELECT count(*) FROM docs WHERE kind = 'claim'").fetchone()[0] == int(expected)
 
@@ -353,14 +353,16 @@ def test_gzipped_dumps_are_offered_and_hold_the_dump(client, release):
     names = {f["name"]: f for f in listing["files"]}
     for name in ("kzkg.nt", "kzkg.nq"):
         assert f"{name}.gz" in names and names[f"{name}.gz"]["media_type"] == "application/gzip"
-        response = client.get(f"/dumps/{name}.gz")
+        response = client.get(f"/dumps/{name}.gz", headers={"Accept-Encoding": "gzip"})
         assert response.status_code == 200 and "Content-Encoding" not in response.headers
         assert gzip.decompress(response.data) == (release.dumps_path / name).read_bytes()
+        # the plain dump is sent as the file it is, not compressed again per download
+        plain = client.get(f"/dumps/{name}", headers={"Accept-Encoding": "gzip"})
+        assert "Content-Encoding" not in plain.headers and plain.data == (release.dumps_path / name).read_bytes()
 
 
 def test_gzipped_dumps_are_byte_identical_across_builds(release, tmp_path):
     from kzkg.export import gzip_dumps
-    import shutil
 
     shutil.copy(release.dumps_path / "kzkg.nq", tmp_path / "kzkg.nq")
     (again,) = gzip_dumps(tmp_path, ["kzkg.nq"])
