@@ -278,6 +278,7 @@ class FigurePoint:
     colour: str = ""
     x: float = 0.0
     y: float = 0.0
+    labelled: bool = True
 
     @property
     def when(self) -> date | None:
@@ -319,16 +320,15 @@ def figures() -> Response:
 
 
 def _figure_layout(points: list[FigurePoint], scale: str) -> dict[str, Any]:
-    """Positions in a 720×360 plot area (viewBox 800×420): days on x, value (linear or log) on y."""
+    """Positions in a 720×340 plot area (viewBox 800×420): a column per date on x, value (linear or log) on y."""
     left, top, width, height = 60.0, 20.0, 720.0, 340.0
     if not points:
         return {"x_ticks": [], "y_ticks": [], "left": left, "top": top, "width": width, "height": height}
+    # One column per date that has a figure, in order, then "undated": the figures cluster on a few
+    # days weeks apart, and a linear time axis squeezed 5, 6 and 9 January into one smear.
     days = sorted({p.when for p in points if p.when})
-    undated = any(p.when is None for p in points)
-    dated_width = width - 90 if undated else width
-    first = (days[0] if days else date(2022, 1, 1)) - timedelta(days=1)
-    last = (days[-1] if days else date(2022, 1, 1)) + timedelta(days=1)
-    span = max((last - first).days, 1)
+    columns: list[date | None] = [*days, *([None] if any(p.when is None for p in points) else [])]
+    step_x = width / max(len(columns), 1)
     top_value = max(p.value or 0 for p in points)
     if scale == "log":
         upper = math.ceil(math.log10(max(top_value, 1)) + 0.05)
@@ -340,10 +340,9 @@ def _figure_layout(points: list[FigurePoint], scale: str) -> dict[str, Any]:
         upper_value = math.ceil(top_value / step) * step or 1
         y_of = lambda v: top + height - height * (v / upper_value)  # noqa: E731
         y_ticks = [step * i for i in range(int(upper_value / step) + 1)]
-    undated_x = left + width - 45
 
     def x_of(day: date | None) -> float:
-        return undated_x if day is None else left + dated_width * (day - first).days / span
+        return left + step_x * (columns.index(day) + 0.3)
 
     seen: dict[tuple[date | None, float], int] = defaultdict(int)
     for point in points:
@@ -353,7 +352,13 @@ def _figure_layout(points: list[FigurePoint], scale: str) -> dict[str, Any]:
         # Claims at the same day and value sit side by side, not on top of each other.
         point.x = x_of(point.when) + 9 * offset
         point.y = y_of(point.value)
-    x_ticks = [(x_of(d), d.strftime("%-d %b")) for d in days] + ([(undated_x, "undated")] if undated else [])
+    # Value labels only where they do not overprint the one above in the same column.
+    last_label: dict[date | None, float] = {}
+    for point in sorted(points, key=lambda p: p.y):
+        point.labelled = point.y - last_label.get(point.when, -1e9) >= 15 or point.retracted
+        if point.labelled:
+            last_label[point.when] = point.y
+    x_ticks = [(x_of(d), d.strftime("%-d %b %Y") if d else "undated") for d in columns]
     return {"x_ticks": x_ticks, "y_ticks": [(y_of(v), int(v) if v == int(v) else v) for v in y_ticks],
             "left": left, "top": top, "width": width, "height": height}
 

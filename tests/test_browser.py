@@ -242,17 +242,19 @@ def test_figures_chart_draws_164_retracted_above_the_other_tolls(browser, live_s
         const a = document.querySelector('svg.figures-chart a.point[data-value="164"]');
         const dot = a.querySelector('circle').getBoundingClientRect();
         const marks = Array.from(a.querySelectorAll('.retracted-mark')).map(m => m.getBoundingClientRect());
+        const ring = getComputedStyle(a.querySelector('circle.retracted-mark')).stroke;
         const others = Array.from(document.querySelectorAll('svg.figures-chart a.point'))
             .filter(p => Number(p.dataset.value) < 164)
             .map(p => p.querySelector('circle').getBoundingClientRect().top);
         const cx = dot.left + dot.width / 2, cy = dot.top + dot.height / 2;
         const hit = document.elementFromPoint(cx, cy);
-        return {cls: a.getAttribute('class'), marks: marks.length,
+        return {cls: a.getAttribute('class'), marks: marks.length, ring,
                 ringCovers: marks.some(m => m.left <= dot.left && m.right >= dot.right),
                 top: dot.top, others, hitInside: a.contains(hit),
                 label: a.querySelector('.value-label').textContent};""")
     assert "retracted" in point["cls"].split()
     assert point["marks"] == 2 and point["ringCovers"]
+    assert point["ring"] == "rgb(198, 40, 40)", "the ring is painted red, not hidden by the dots' white outline"
     assert point["hitInside"], "the point is painted where it is, not hidden under something"
     assert point["label"] == "164 (retracted)"
     assert point["others"] and all(point["top"] < top for top in point["others"])

@@ -198,7 +198,12 @@ def test_figures_mark_the_164_toll_retracted(client, store):
 
 def test_figures_show_qualifiers_and_colour_by_claimant(client):
     page = get_html(client, "/figures?kind=Deaths")
-    assert re.search(r'class="value-label"[^>]*>at least 10', page)
+    # the qualifier stays with the number: on the dot (its tooltip) and in the table
+    rt = re.search(r'data-iri="' + re.escape(ID) + r'claim/000-rt-ten-police-dead"[^>]*>\s*<title>([^<]*)</title>', page)
+    assert rt and rt.group(1).startswith("at least 10 ")
+    assert re.search(r'<tr data-iri="' + re.escape(ID) + r'claim/000-rt-ten-police-dead">.*?at least 10', page, re.S)
+    labels = re.findall(r'class="value-label"[^>]*>([^<]*)<', page)
+    assert "164 (retracted)" in labels and "227" in labels
     fills = set(re.findall(r'<circle cx="[0-9.]+" cy="[0-9.]+" r="7" fill="(#[0-9a-f]{6})"', page))
     assert len(fills) >= 4
     assert client.get("/figures?kind=Deaths&scale=log").status_code == 200
