@@ -643,6 +643,17 @@ BROWSE_QUERIES = {
 }
 
 
+def _browse_note(kind: str, row: Row) -> str:
+    """The second column: an actor's kind, an event's date, a place's container, an article's number
+    and date (two articles may share a title: 004 and the original it reposts)."""
+    value = _text(row, "type")
+    if kind == "actor":
+        return _local_name(value)
+    if kind == "article":
+        return " · ".join(x for x in (_local_name(_text(row, "s")), value) if x)
+    return value
+
+
 BROWSE_PAGE = 200  # rows of one list per page (?type=…&page=N)
 BROWSE_PREVIEW = 25  # rows of each list on the index of all four
 
@@ -665,8 +676,7 @@ def browse() -> Response:
         size = BROWSE_PREVIEW if only == "all" else BROWSE_PAGE
         start = 0 if only == "all" else (page - 1) * size
         items = [{"iri": _text(r, "s"), "label": _text(r, "label"), "n": _int(r, "n"),
-                  "note": _local_name(_text(r, "type")) if kind == "actor" else _text(r, "type")}
-                 for r in rows[start:start + size]]
+                  "note": _browse_note(kind, r)} for r in rows[start:start + size]]
         sections.append({"kind": kind, "title": title, "counted": counted, "entries": items, "total": len(rows),
                          "start": start, "pages": math.ceil(len(rows) / size) if only != "all" else 1,
                          "open": only == kind or (only == "all" and kind == "article")})
