@@ -559,8 +559,12 @@ def place_map() -> Response:
     def project(lon: float, lat: float) -> tuple[float, float]:
         return (lon - lon_min) * k * scale, (lat_max - lat) * scale
 
+    try:
+        countries = _countries()
+    except FileNotFoundError as missing:  # an install without the npm packages: say which command
+        abort(503, description=str(missing))
     outlines, labels = [], []
-    for name, rings in _countries():
+    for name, rings in countries:
         inside_rings = [r for r in rings if any(lon_min - 5 <= lo <= lon_max + 5 and lat_min - 5 <= la <= lat_max + 5
                                                 for lo, la in r)]
         if not inside_rings:

@@ -268,6 +268,20 @@ def test_map_draws_kazakhstan_and_places_almaty_inside(client, store):
     assert '<text class="country-label"' in page and ">Kazakhstan</text>" in page
 
 
+def test_map_without_its_geometry_names_the_install_command(client, monkeypatch, tmp_path):
+    from kzkg_server import views
+
+    monkeypatch.setattr(views, "WORLD_ATLAS", tmp_path / "countries-50m.json")
+    views._countries.cache_clear()
+    try:
+        response = client.get("/map")
+        assert response.status_code == 503
+        assert b"npm ci --prefix server/static" in response.data
+    finally:
+        monkeypatch.undo()
+        views._countries.cache_clear()
+
+
 # --- browse --------------------------------------------------------------------------------------
 
 def test_browse_counts_match_the_graph(client, store):
