@@ -11,8 +11,9 @@ import hashlib
 import os
 from pathlib import Path
 
+from kzkg.errors import KzkgError
 
-class FileChangedError(Exception):
+class FileChangedError(KzkgError):
     """The file changed between being read and being replaced; nothing was written."""
 
 

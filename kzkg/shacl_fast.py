@@ -76,7 +76,7 @@ class _Index:
     Built lazily, one scan per predicate the shapes use, because an rdflib triple-pattern lookup
     per focus node and path costs more than the whole check. Terms are interned: rdflib compares
     equal terms in Python (Identifier.__eq__), so a dict lookup with an equal but distinct term
-    object costs ~1 µs, one with the very object the table holds almost nothing.
+    object runs Python code, one with the very object the table holds almost none.
     """
 
     def __init__(self, graphs: Sequence[Graph], triples: Iterable[Triple] = ()):

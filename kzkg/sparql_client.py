@@ -41,6 +41,7 @@ from urllib3.exceptions import (ConnectTimeoutError, InvalidHeader, MaxRetryErro
 from urllib3.util.retry import Retry
 
 from kzkg import __version__
+from kzkg.errors import KzkgError
 from kzkg.atomic import atomic_write_text
 
 # What is worth retrying: too many requests, and the server's own failures.
@@ -51,7 +52,7 @@ ACCEPT = {"json": "application/sparql-results+json", "turtle": "text/turtle"}
 
 
 # ------------------------------------------------------------------------------------------ errors
-class LinkError(Exception):
+class LinkError(KzkgError):
     """Talking to an external dataset, or recording what it said, could not be done; the message
     says what and why. Nothing in data/ was changed."""
 

@@ -8,9 +8,9 @@ read-only, so any number of worker processes share one copy on disk instead of e
 graph into memory; opening is a RocksDB open, well under a second whatever the graph's size.
 
 Sharing one copy on disk means the graph lives in the OS page cache, which the kernel may reclaim
-while the server is idle (this machine's DAMON reclaim pages out file pages untouched for ~30 s), and
-a query that then needs them reads them from disk: a 1M-triple aggregate took 0.7–2 s instead of
-0.15 s. :class:`StoreWarmer` reads the served store through the page cache every few seconds (one
+while the server is idle (kernels with proactive reclaim page out file pages untouched for a few
+seconds), and a query that then needs them reads them from disk, several times slower (measured in
+bench/README.md, "Endpoint"). :class:`StoreWarmer` reads the served store through the page cache every few seconds (one
 process per release does it, chosen by a lock), so what a query needs is in memory when it runs.
 """
 
@@ -94,8 +94,8 @@ def read_through(store_path: Path) -> int:
     """Read every file of a store once through the OS page cache; returns the bytes read.
 
     Nothing is copied into this process where the OS can avoid it: on Linux the files are
-    ``sendfile``d to /dev/null (≈17 ms of CPU for a 400 MB store whose pages are cached, against
-    ≈75 ms for plain reads); elsewhere they are read in 1 MB chunks into one reused buffer. Either
+    ``sendfile``d to /dev/null (a few times cheaper in CPU than plain reads, which copy every page
+    into the process); elsewhere they are read in 1 MB chunks into one reused buffer. Either
     way the pages count as accessed, so reclaim that looks for idle pages leaves them alone a while.
     """
     total = 0
@@ -146,8 +146,8 @@ class StoreWarmer:
     whatever the number of workers; the others try again each period and take over if it dies.
     A store larger than ``max_bytes`` is left to the kernel (keeping it would push out everything
     else). The cost is the store's size in page cache (RAM no process's RSS shows) and one
-    sequential read of its files per pass: ≈17 ms of CPU at 1M triples (400 MB), plus re-reading
-    from disk whatever the kernel reclaimed since the last pass.
+    sequential read of its files per pass (its CPU cost at 1M triples is in bench/README.md), plus
+    re-reading from disk whatever the kernel reclaimed since the last pass.
     """
 
     def __init__(self, locate: Callable[[], Path], period: float, max_bytes: int | None = None):

@@ -266,7 +266,7 @@ class EmbeddedBackend:
         assert served.release is not None
         manifest = served.release.manifest
         if "triples" in manifest and "graphs" in manifest:  # the build counted them: no whole-store scan,
-            # which at 1M triples left ~250 MB of query memory in every worker that described the service
+            # which at scale left the scan's query memory behind in every worker that described the service
             graphs = tuple(sorted((name, count) for name, count in manifest["graphs"].items() if name != "default"))
             return Statistics(graphs=graphs, union_triples=int(manifest["triples"]))
         store = self.store(served.release)
