@@ -425,3 +425,40 @@ def test_network_draws_at_most_max_nodes_the_most_linked_first(client, monkeypat
     assert len(drawn) == 5
     assert min(degrees[d] for d in drawn) >= sorted(degrees.values(), reverse=True)[4]
     assert f"{len(degrees) - 5} less linked claims not drawn" in page
+
+
+def test_claims_as_data_show_once_the_build_writes_them(tmp_path):
+    """Issue #12's shapes, on a hand-made release: the dates each claim's assertion graph gives an
+    event appear under it on the timeline, and a computed kz:conflictsWith is drawn in the network."""
+    from kzkg.store import publish_nquads
+    from kzkg_server import create_app
+
+    kz, base, graph = KZ, ID, ID + "graph/entities"
+    rdf_type, label = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://www.w3.org/2000/01/rdf-schema#label"
+    date = '"2022-01-05"^^<http://www.w3.org/2001/XMLSchema#date>'
+    lines = [
+        f'<{base}event/csto-request> <{rdf_type}> <{kz}Event> <{graph}> .',
+        f'<{base}event/csto-request> <{label}> "Tokayev asks the CSTO for help" <{graph}> .',
+        f'<{base}event/csto-request> <{kz}dateText> "on the night of 6 January" <{graph}> .',
+        f'<{base}event/other> <{rdf_type}> <{kz}Event> <{graph}> .',
+        f'<{base}event/other> <{label}> "Something dated" <{graph}> .',
+        f'<{base}event/other> <{kz}startDate> {date} <{graph}> .',
+        f'<{base}tokayev> <{label}> "Kassym-Jomart Tokayev" <{graph}> .',
+    ]
+    for claim, day in (("000-a", "2022-01-05"), ("004-b", "2022-01-06")):
+        iri, assertion = f"{base}claim/{claim}", f"{base}assertion/{claim}"
+        lines += [f'<{iri}> <{rdf_type}> <{kz}Claim> <{graph}> .', f'<{iri}> <{label}> "claim {claim}" <{graph}> .',
+                  f'<{iri}> <{kz}claimedBy> <{base}tokayev> <{graph}> .', f'<{iri}> <{kz}asserts> <{assertion}> <{graph}> .',
+                  f'<{base}event/csto-request> <{kz}startDate> "{day}"^^<http://www.w3.org/2001/XMLSchema#date> <{assertion}> .']
+    lines.append(f'<{base}claim/000-a> <{kz}conflictsWith> <{base}claim/004-b> <{graph}> .')
+    publish_nquads(tmp_path, ("\n".join(lines) + "\n").encode())
+    client = create_app({"TESTING": True, "BUILD_DIR": str(tmp_path)}).test_client()
+
+    page = get_html(client, "/timeline")
+    sources = re.search(r'data-iri="' + re.escape(base) + r'event/csto-request".*?</li>\s*</ul>', page, re.S)
+    assert sources, "the undated event lists the dates its sources give"
+    assert "<time>2022-01-05</time> per Kassym-Jomart Tokayev" in sources.group(0)
+    assert "<time>2022-01-06</time> per Kassym-Jomart Tokayev" in sources.group(0)
+    network = Elements(get_html(client, "/network"))
+    assert {(e["data-from"], e["data-to"]) for e in network.find("path", class_="conflictsWith")} == {
+        (f"{base}claim/000-a", f"{base}claim/004-b")}
