@@ -37,8 +37,6 @@ DISPLAY_ORDER = ("actor", "event", "place", "claim", "article")
 KIND_LABELS = {"actor": "Actors", "event": "Events", "place": "Places", "claim": "Claims", "article": "Articles"}
 # BM25 weights per column (iri, kind, label, names, quotes): a hit in a label outranks one in a quote.
 WEIGHTS = (0.0, 0.0, 10.0, 5.0, 1.0)
-# Snippet markers that cannot occur in the data; replaced by <mark> after HTML escaping.
-_OPEN, _CLOSE = "\x02", "\x03"
 
 _TYPED = """
 SELECT ?s ?type WHERE { VALUES ?type { %s } ?s a ?type . FILTER(isIRI(?s)) }
@@ -143,8 +141,23 @@ def fts_query(text: str) -> str | None:
     return " ".join(quoted)
 
 
+_RANKED = """
+WITH matched AS MATERIALIZED (
+  SELECT rowid AS id, kind, bm25(docs, %s) AS score FROM docs WHERE docs MATCH ?)
+SELECT id, kind, total FROM (
+  SELECT id, kind, row_number() OVER (PARTITION BY kind ORDER BY score, id) AS place,
+         count(*) OVER (PARTITION BY kind) AS total FROM matched)
+WHERE place <= ? ORDER BY kind, place""" % ", ".join(str(w) for w in WEIGHTS)
+
+
 def search(index: Path, text: str, per_kind: int = 10) -> Results:
-    """The best ``per_kind`` hits of each kind for ``text``, with how many matched in all."""
+    """The best ``per_kind`` hits of each kind for ``text``, with how many matched in all.
+
+    One pass ranks every match (BM25, once, in a materialised table: FTS5 refuses its ranking
+    functions under a window function) and keeps the best of each kind; only those rows are then
+    read, by rowid, and their snippets cut here. FTS5's own snippet() re-runs the full-text match
+    for every row it is asked about, which on a 100k-row index made a common word take a second.
+    """
     if not index.is_file():
         raise SearchIndexMissing(f"{index}: no search index in this release (rebuild with `kzkg build`)")
     groups: dict[str, list[Hit]] = {kind: [] for kind in DISPLAY_ORDER}
@@ -152,23 +165,51 @@ def search(index: Path, text: str, per_kind: int = 10) -> Results:
     match = fts_query(text)
     if match is None:
         return Results(text, groups, totals)
+    words = [w.casefold() for w in re.findall(r"\w+", text)]
     db = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
     try:
-        for kind, count in db.execute("SELECT kind, count(*) FROM docs WHERE docs MATCH ? GROUP BY kind", (match,)):
-            totals[kind] = count
-        weights = ", ".join(str(w) for w in WEIGHTS)
-        # One ranked query per kind with matches (FTS5's snippet() cannot run under a window function).
-        for kind in (k for k, _ in KINDS if totals[k]):
-            ranked = db.execute(
-                f"SELECT iri, label, snippet(docs, -1, '{_OPEN}', '{_CLOSE}', '…', 16) FROM docs"
-                f" WHERE docs MATCH ? AND kind = ? ORDER BY bm25(docs, {weights}), iri LIMIT ?",
-                (match, kind, per_kind))
-            for iri, label, snip in ranked:
-                # A match in the label is shown by the label itself; a snippet repeating it is noise.
-                if snip.replace(_OPEN, "").replace(_CLOSE, "") == label:
-                    snip = ""
-                safe = html.escape(snip).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
-                groups[kind].append(Hit(iri, kind, label, safe))
+        ranked = db.execute(_RANKED, (match, per_kind)).fetchall()
+        for _, kind, total in ranked:
+            totals[kind] = total
+        if ranked:
+            marks = ",".join("?" * len(ranked))
+            found = {rowid: (iri, label, names, quotes) for rowid, iri, label, names, quotes in db.execute(
+                f"SELECT rowid, iri, label, names, quotes FROM docs WHERE rowid IN ({marks})", [r[0] for r in ranked])}
+            for rowid, kind, _ in ranked:
+                iri, label, names, quotes = found[rowid]
+                groups[kind].append(Hit(iri, kind, label, _snippet(words, label, names, quotes)))
     finally:
         db.close()
     return Results(text, groups, totals)
+
+
+def _snippet(words: list[str], label: str, names: str, quotes: str, width: int = 90) -> str:
+    """Safe HTML: the words in context from the names or quotes (the label is shown anyway), the
+    last word as a prefix, as the index matched it; empty when the label is where they matched."""
+    pattern = re.compile("|".join(r"\b" + re.escape(w) + (r"\w*" if i == len(words) - 1 else r"\b")
+                                  for i, w in enumerate(words)), re.IGNORECASE)
+    for field in (names, quotes):
+        hit = pattern.search(field)
+        if hit is None:
+            continue
+        start = max(hit.start() - width // 3, 0)
+        end = min(start + width, len(field))
+        # Whole words at both ends of the cut.
+        while start > 0 and not field[start - 1].isspace() and hit.start() - start < width // 2:
+            start -= 1
+        while end < len(field) and not field[end].isspace() and end - start < width + 20:
+            end += 1
+        cut = field[start:end]
+        body = "".join(html.escape(part) if i % 2 == 0 else f"<mark>{html.escape(part)}</mark>"
+                       for i, part in enumerate(_split_marks(pattern, cut)))
+        return ("…" if start else "") + body + ("…" if end < len(field) else "")
+    return ""
+
+
+def _split_marks(pattern: re.Pattern[str], text: str) -> list[str]:
+    """``text`` cut into plain, match, plain, match, … pieces."""
+    pieces, at = [], 0
+    for hit in pattern.finditer(text):
+        pieces += [text[at:hit.start()], hit.group(0)]
+        at = hit.end()
+    return pieces + [text[at:]]

@@ -462,3 +462,13 @@ def test_claims_as_data_show_once_the_build_writes_them(tmp_path):
     network = Elements(get_html(client, "/network"))
     assert {(e["data-from"], e["data-to"]) for e in network.find("path", class_="conflictsWith")} == {
         (f"{base}claim/000-a", f"{base}claim/004-b")}
+
+
+def test_snippets_mark_whole_words_and_escape_the_text():
+    from kzkg.search import _snippet
+
+    html = _snippet(["air", "port"], "a label", "", 'The <b>airport</b> & the "port" of passport holders')
+    assert "<b>" not in html and "&lt;b&gt;" in html and "&amp;" in html
+    assert "<mark>port</mark>" in html  # the last word as a prefix, at a word's start
+    assert "pass<mark>" not in html and "<mark>air</mark>" not in html  # not inside words; "air" is whole
+    assert _snippet(["tokayev"], "Tokayev speaks", "", "nothing here") == ""
