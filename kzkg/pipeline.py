@@ -24,7 +24,8 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
 from kzkg import __version__
-from kzkg.export import Canonical, void_description, write_dumps
+from kzkg import search
+from kzkg.export import Canonical, gzip_dumps, void_description, write_dumps
 from kzkg.enrich import ENRICHMENT_GRAPH, load_enrichment
 from kzkg.errors import BuildInterrupted, DataViolations, InputError, OutputError, ValidationCrashed
 from kzkg.ingest import Corpus, load_corpus
@@ -350,14 +351,18 @@ def _reason_store_export(mapped: _Mapped, build_dir: Path, timings: dict[str, fl
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kzkg-store") as loader:
             progress("store: loading the release store, beside the export")
             loading = loader.submit(_timed, load_store, staging / STORE_DIR, nquads)
+            # The search index reads the loaded store (same thread, after it), still beside the dumps.
+            indexing = loader.submit(_timed, search.write_index, staging / STORE_DIR, staging / search.INDEX_FILE)
             started = time.perf_counter()
             progress("export: dumps and VoID")
             dumps = write_dumps(canonical, staging / "dumps")
             void = void_description(canonical, [p.name for p in dumps])
             (staging / "dumps" / "void.ttl").write_bytes(void)
             (staging / "void.ttl").write_bytes(void)
+            gzip_dumps(staging / "dumps")
             timings["export"] = time.perf_counter() - started
             timings["store"] = timings["canonical"] + loading.result()
+            timings["search_index"] = indexing.result()
         mapped.peaks["export"] = mapped.peaks["store"] = peak_rss_mb()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

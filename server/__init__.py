@@ -45,7 +45,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions["kzkg"] = GraphService.from_config(app.config)
 
-    from kzkg_server import admission, dumps, pages, sparql
+    from kzkg_server import admission, dumps, pages, sparql, views
+    from kzkg_server.compress import Gzip
     from kzkg_server.fastcache import FastCache
     from kzkg_server.framing import RequestFraming
 
@@ -63,10 +64,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         from kzkg_server import review
 
         app.register_blueprint(review.bp)
+    app.register_blueprint(views.bp)
     # Queries that must run take a turn per client (429 beyond a client's limits); cache hits never do.
     admission.install(app)
     # Cached query answers are served in front of Flask; everything else passes through.
     app.wsgi_app = FastCache(app, app.wsgi_app)  # type: ignore[method-assign]
+    # Around the cache, so cached answers and static files are compressed too (server/compress.py).
+    if app.config["GZIP_MIN_BYTES"]:
+        app.wsgi_app = Gzip(app.wsgi_app, minimum=int(app.config["GZIP_MIN_BYTES"]))  # type: ignore[method-assign]
     # Outermost: every request body is read completely and within its limits first (400/408/413).
     app.wsgi_app = RequestFraming(app, app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -136,6 +136,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QUERY_SHORT_SECONDS", 1.0, _number, "A query longer than this costs its client the reserved query processes for QUERY_BUDGET_WINDOW."),
     Setting("TRUSTED_PROXIES", None, _text, "Comma-separated addresses or networks of proxies whose X-Forwarded-For names the client; empty: the remote address is the client.", optional=True),
     Setting("RESOURCE_BASE", "https://w3id.org/kzkg/id/", _text, "The IRI prefix whose resources this server resolves as linked data."),
+    Setting("GZIP_MIN_BYTES", 1024, _integer, "Smallest response body (HTML, JSON, SPARQL results, RDF, scripts) sent gzipped to clients that accept it; 0: never compress."),
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}

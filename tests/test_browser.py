@@ -527,3 +527,136 @@ def test_the_view_is_chosen_by_what_the_result_holds(browser, live_server, query
     if view != "table":
         browser.find_element("css selector", ".tabPanel.active .yasr .select_table").click()
         wait_for(browser, lambda d: d.find_elements("css selector", ".tabPanel.active .yasr .dt-info"))
+
+# --- the views (server/views.py): what each draws, at desktop and phone widths -----------------------
+
+VIEWS = ("/timeline", "/network?topic=deaths", "/figures?kind=Deaths", "/map", "/search?q=airport", "/browse",
+         "/ontology")
+
+
+@pytest.fixture()
+def phone(browser) -> Iterator[object]:
+    """The module's browser at 400 px wide, restored afterwards for the other tests."""
+    browser.set_window_size(400, 900)
+    try:
+        yield browser
+    finally:
+        browser.set_window_size(1300, 1600)
+
+
+@pytest.mark.parametrize("path", VIEWS)
+def test_each_view_fits_a_phone_and_stays_on_this_server(phone, live_server, path, tmp_path):
+    requested_urls(phone)
+    phone.get(live_server.url + path)
+    wait_for(phone, lambda d: d.execute_script("return document.readyState") == "complete")
+    phone.save_screenshot(str(tmp_path / "view.png"))
+    width = phone.execute_script("return window.innerWidth")
+    assert width <= 420
+    # nothing sticks out sideways (no horizontal scrolling), and a picture, if any, fills the width
+    assert phone.execute_script("return document.documentElement.scrollWidth") <= width
+    drawn = phone.execute_script("""return Array.from(document.querySelectorAll('main svg'))
+        .map(s => s.getBoundingClientRect().width)""")
+    assert all(w > width * 0.7 for w in drawn), drawn
+    search_box = phone.execute_script("""const r = document.querySelector('form.site-search input').getBoundingClientRect();
+        return [r.left, r.right]""")
+    assert 0 <= search_box[0] and search_box[1] <= width
+    outside = [u for u in requested_urls(phone) if leaves_the_machine(u, live_server.url)]
+    assert outside == []
+
+
+def test_figures_chart_draws_164_retracted_above_the_other_tolls(browser, live_server):
+    browser.get(live_server.url + "/figures?kind=Deaths")
+    point = browser.execute_script("""
+        const a = document.querySelector('svg.figures-chart a.point[data-value="164"]');
+        const dot = a.querySelector('circle').getBoundingClientRect();
+        const marks = Array.from(a.querySelectorAll('.retracted-mark')).map(m => m.getBoundingClientRect());
+        const ring = getComputedStyle(a.querySelector('circle.retracted-mark')).stroke;
+        const others = Array.from(document.querySelectorAll('svg.figures-chart a.point'))
+            .filter(p => Number(p.dataset.value) < 164)
+            .map(p => p.querySelector('circle').getBoundingClientRect().top);
+        const cx = dot.left + dot.width / 2, cy = dot.top + dot.height / 2;
+        const hit = document.elementFromPoint(cx, cy);
+        return {cls: a.getAttribute('class'), marks: marks.length, ring,
+                ringCovers: marks.some(m => m.left <= dot.left && m.right >= dot.right),
+                top: dot.top, others, hitInside: a.contains(hit),
+                label: a.querySelector('.value-label').textContent};""")
+    assert "retracted" in point["cls"].split()
+    assert point["marks"] == 2 and point["ringCovers"]
+    assert point["ring"] == "rgb(198, 40, 40)", "the ring is painted red, not hidden by the dots' white outline"
+    assert point["hitInside"], "the point is painted where it is, not hidden under something"
+    assert point["label"] == "164 (retracted)"
+    assert point["others"] and all(point["top"] < top for top in point["others"])
+
+
+def test_timeline_draws_the_airport_events_at_5_january(browser, live_server):
+    browser.get(live_server.url + "/timeline")
+    found = browser.execute_script("""
+        const tick = Array.from(document.querySelectorAll('.tl-tick')).find(t => t.textContent.trim() === '5');
+        const t = tick.getBoundingClientRect();
+        const rows = Array.from(document.querySelectorAll('li.tl-event'))
+            .filter(li => li.querySelector('.tl-label').textContent.toLowerCase().includes('airport'));
+        return {tick: t.left, tickWidth: t.width, rows: rows.map(li => {
+            const bar = li.querySelector('.tl-bar').getBoundingClientRect();
+            return {start: li.dataset.start, at: bar.left,
+                    visible: bar.width > 0 && bar.height > 0,
+                    day: li.parentElement.previousElementSibling.textContent};
+        })};""")
+    on_the_fifth = [r for r in found["rows"] if r["start"] == "2022-01-05"]
+    assert len(on_the_fifth) >= 2
+    for row in on_the_fifth:
+        assert row["visible"] and "5 January 2022" in row["day"]
+        assert abs(row["at"] - found["tick"]) < 1.5  # under the "5" of the day axis, in pixels
+    assert found["tickWidth"] > 5
+
+
+def test_network_edge_joins_the_two_death_toll_claims_and_a_click_opens_one(browser, live_server):
+    from selenium.webdriver.common.by import By
+
+    toll, retraction = f"{ID}claim/001-health-ministry-164-dead", f"{ID}claim/001-health-ministry-retraction"
+    browser.get(live_server.url + "/network?topic=deaths")
+    ends = browser.execute_script("""
+        const [a, b] = arguments;
+        const edge = Array.from(document.querySelectorAll('svg.network path.edge.contradicts'))
+            .find(e => [e.dataset.from, e.dataset.to].sort().join() === [a, b].sort().join());
+        if (!edge) return null;
+        const centre = iri => { const c = document.querySelector(`circle[data-iri="${iri}"]`);
+                                return [c.cx.baseVal.value, c.cy.baseVal.value]; };
+        const start = edge.getPointAtLength(0), end = edge.getPointAtLength(edge.getTotalLength());
+        return {start: [start.x, start.y], end: [end.x, end.y], from: centre(edge.dataset.from),
+                to: centre(edge.dataset.to), colour: getComputedStyle(edge).stroke};""", toll, retraction)
+    assert ends, "no contradiction edge between the 164 toll and its retraction"
+    assert all(abs(p - q) < 0.5 for p, q in zip(ends["start"] + ends["end"], ends["from"] + ends["to"]))
+    assert ends["colour"] == "rgb(198, 40, 40)"
+    browser.find_element(By.CSS_SELECTOR, f'circle[data-iri="{toll}"]').click()
+    wait_for(browser, lambda d: "/id/claim/001-health-ministry-164-dead" in d.current_url)
+    assert "164" in browser.find_element(By.TAG_NAME, "h1").text
+
+
+def test_map_draws_almaty_inside_kazakhstan(browser, live_server):
+    browser.get(live_server.url + "/map")
+    found = browser.execute_script("""
+        const kz = document.querySelector('path.country[data-country="Kazakhstan"]').getBoundingClientRect();
+        const dot = document.querySelector('a.place[data-iri$="/id/almaty"] circle').getBoundingClientRect();
+        const cx = dot.left + dot.width / 2, cy = dot.top + dot.height / 2;
+        return {inside: kz.left < cx && cx < kz.right && kz.top < cy && cy < kz.bottom,
+                southEast: cx > kz.left + kz.width / 2 && cy > kz.top + kz.height / 2,
+                outlines: document.querySelectorAll('path.country').length,
+                labels: Array.from(document.querySelectorAll('text.country-label')).map(t => t.textContent)};""")
+    assert found["inside"] and found["southEast"]
+    assert found["outlines"] >= 10 and "Kazakhstan" in found["labels"]
+
+
+def test_search_box_on_a_resource_page_finds_grouped_results(browser, live_server):
+    from selenium.webdriver.common.by import By
+
+    browser.get(live_server.url + "/id/tokayev")
+    box = browser.find_element(By.CSS_SELECTOR, "form.site-search input[name=q]")
+    box.send_keys("almaty airport")
+    box.submit()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "section.search-group"))
+    assert "/search?q=almaty+airport" in browser.current_url
+    kinds = [s.get_attribute("data-kind") for s in browser.find_elements(By.CSS_SELECTOR, "section.search-group")]
+    assert "event" in kinds and "claim" in kinds
+    first_event = browser.find_element(By.CSS_SELECTOR, 'section.search-group[data-kind="event"] li a')
+    first_event.click()
+    wait_for(browser, lambda d: "/id/event/" in d.current_url)
