@@ -691,11 +691,17 @@ class ExecutorPool:
 
     def check_started(self) -> None:
         """Wait for one child to be ready; raise QueryFailed if it refused to start (it could not
-        seal itself), so a server finds out at startup, not at its first query."""
+        seal itself), so a server finds out at startup, not at its first query. Any other failure
+        to start is left to the first query, which starts a replacement."""
         child = self._idle.get(timeout=self.spawn_timeout)
         try:
             if child is not None:
-                self._ensure_ready(child)
+                try:
+                    child.wait_ready(self.spawn_timeout)
+                except TimeoutError:
+                    return
+                if child.refusal is not None:
+                    self._ensure_ready(child)
         finally:
             self._idle.put(child)
 

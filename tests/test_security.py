@@ -39,7 +39,7 @@ import test_limits as limits
 import w3c_harness as w3c
 from conftest import LiveServer
 from kzkg.store import current_release, publish_nquads
-from kzkg_server.executor import ExecutorPool, Job, NeedsFederation, QueryRefused
+from kzkg_server.executor import ExecutorPool, Job, NeedsFederation, QueryRefused, death_cause
 from kzkg_server.sandbox import program
 from kzkg_server.sparql_scan import ScanError, canonicalise
 
@@ -218,23 +218,22 @@ def test_ten_thousand_nested_parentheses_are_reported_as_a_stack_crash(endpoint:
     assert post(endpoint, "ASK {}").json()["boolean"] is True  # a fresh child took over
 
 
-def test_a_killed_query_process_is_reported_by_its_signal(server: LiveServer, endpoint: str) -> None:
-    query = limits.CROSS_PRODUCT.replace("?l }", "?l . ?m ?n ?q }")
-    with ThreadPoolExecutor(1) as pool:
-        running = pool.submit(post, endpoint, query)
-        deadline = time.monotonic() + 5
-        busy: list[int] = []
-        while not busy and time.monotonic() < deadline:
-            time.sleep(0.3)
-            before = limits.executor_processes(server)
-            time.sleep(0.3)
-            after = limits.executor_processes(server)
-            busy = [pid for pid in after if pid in before and after[pid] - before[pid] > 0.1]
-        assert busy, "no executor child was seen computing"
-        os.kill(busy[0], signal.SIGTERM)
-        response = running.result()
-    assert response.status_code == 500
-    assert "SIGTERM" in response.text and "memory" not in response.text
+def test_a_killed_query_process_is_reported_by_its_signal(small_build: Path) -> None:
+    live = LiveServer(small_build, ["--workers", "1"], env={"KZKG_QUERY_EXECUTORS": "1", "KZKG_QUERY_TIMEOUT": "20"})
+    try:
+        url = live.url + "/sparql"
+        with ThreadPoolExecutor(1) as pool:
+            running = pool.submit(post, url, limits.CROSS_PRODUCT)
+            time.sleep(1.5)
+            children = limits.executor_processes(live)
+            assert len(children) == 1
+            os.kill(next(iter(children)), signal.SIGTERM)
+            response = running.result()
+        assert response.status_code == 500
+        assert "SIGTERM" in response.text and "memory" not in response.text, response.text
+        assert post(url, "ASK {}").json()["boolean"] is True
+    finally:
+        live.stop()
 
 
 @pytest.fixture(scope="module")
@@ -244,41 +243,75 @@ def w3c_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_dir
 
 
-def test_the_engine_panic_on_pp14_is_reported_as_a_panic(w3c_build: Path) -> None:
-    """pyoxigraph 0.5.13 sometimes panics sorting the answer of W3C pp14.rq over the union of the
-    suite's data ("user-provided comparison function does not correctly implement a total order"),
-    in about one process of six (its hash seeds are per process). The child is killed between tries
-    so each try runs in a fresh process; every answer is the result or a panic named as one."""
-    query = w3c.SUITE_DIR.joinpath("property-path", "pp14.rq").read_text(encoding="utf-8")
-    live = LiveServer(w3c_build, env={"KZKG_QUERY_EXECUTORS": "1", "KZKG_MAX_RESULTS": "100000"})
+PP14_IN_MEMORY = r"""
+import sys
+import pyoxigraph as ox
+store = ox.Store()
+store.load(open(sys.argv[1], "rb").read(), format=ox.RdfFormat.N_QUADS)
+print(len(list(store.query(open(sys.argv[2], encoding="utf-8").read(), use_default_graph_as_union=True))))
+"""
+
+
+def test_the_engine_panic_on_pp14_is_reported_as_a_panic(w3c_build: Path, tmp_path: Path) -> None:
+    """pyoxigraph 0.5.13 panics sorting the answer of W3C pp14.rq over the union of the suite's data
+    ("user-provided comparison function does not correctly implement a total order") in some
+    processes and not others: measured 3 of 8 fresh in-memory stores, and from none to every one
+    of the endpoint's children, depending on how they were started. So: (1) fresh processes run it
+    until one panics (at most 40), and what that process left — its exit status and its stderr —
+    is read by the executor's own diagnosis; (2) over HTTP, fresh children run it 20 times and
+    every answer is the result or a 500 that names the panic, never "memory"."""
+    query_path = w3c.SUITE_DIR / "property-path" / "pp14.rq"
+    data = tmp_path / "w3c.nq"
+    data.write_bytes(w3c.dataset_nquads(w3c.all_graph_data(w3c.query_tests(), w3c.protocol_tests())))
+    for _ in range(40):
+        run = subprocess.run([sys.executable, "-c", PP14_IN_MEMORY, str(data), str(query_path)],
+                             capture_output=True, text=True, timeout=120)
+        if run.returncode != 0:
+            break
+    assert run.returncode == -signal.SIGABRT, (run.returncode, run.stderr[-2000:])
+    reported = death_cause(run.returncode, run.stderr, 2_000_000_000)
+    assert reported.status == 500
+    assert "panicked" in reported.message and "total order" in reported.message and "memory" not in reported.message
+
+    query = query_path.read_text(encoding="utf-8")
+    live = LiveServer(w3c_build, ["--workers", "1"], env={"KZKG_QUERY_EXECUTORS": "1", "KZKG_MAX_RESULTS": "100000"})
     url = live.url + "/sparql"
-    panics = 0
+    outcomes: dict[str, int] = {}
     try:
-        for attempt in range(60):
+        for attempt in range(20):
             response = post(url, f"{query}\n# try {attempt}")  # a new text: not answered from the cache
             if response.status_code == 500:
                 assert "panicked" in response.text and "memory" not in response.text, response.text
-                panics += 1
-                break
+                outcomes["panic"] = outcomes.get("panic", 0) + 1
+                continue  # the pool has started a fresh child already
             assert response.status_code == 200, response.text
+            assert len(response.json()["results"]["bindings"]) == 332
+            outcomes["answer"] = outcomes.get("answer", 0) + 1
             for pid in limits.executor_processes(live):
                 os.kill(pid, signal.SIGKILL)
                 _wait_dead(pid)
         assert post(url, "ASK {}").json()["boolean"] is True  # and the next query is answered
     finally:
         live.stop()
-    assert panics == 1, "pp14 never made the engine panic in 60 fresh processes"
+    print(f"\npp14 over HTTP in 20 fresh children: {outcomes}")
 
 
 def _wait_dead(pid: int) -> None:
-    """Until a killed process is gone or a zombie (a live-looking child would get the next job)."""
+    """Until a killed process can be reaped: every thread of it gone or a zombie (the leader shows
+    "Z" while its other threads are still exiting, and its parent cannot reap it yet)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except FileNotFoundError:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except (FileNotFoundError, ProcessLookupError):
             return
-        if state in {"Z", "X"}:
+        states = []
+        for tid in tasks:
+            try:
+                states.append(Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()[0])
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+        if all(state in {"Z", "X"} for state in states):
             return
         time.sleep(0.01)
 
@@ -354,15 +387,39 @@ def test_a_value_over_16mb_is_written_in_every_format(big_literal_build: tuple[P
         for media_type in (SELECT_JSON, "application/sparql-results+xml", "text/csv", "text/tab-separated-values"):
             response = post(url, select, accept=media_type, timeout=120)
             assert response.status_code == 200, (media_type, response.text[:300])
-            results = w3c.parse_results(response.content, media_type)
-            assert len(results.solutions) == 1
-            assert results.solutions[0]["o"].value == value, media_type
+            assert _only_value(response.content, media_type) == value, media_type
         for media_type in ("text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples"):
             response = post(url, "CONSTRUCT WHERE { ?s ?p ?o }", accept=media_type, timeout=120)
             assert response.status_code == 200, (media_type, response.text[:300])
             assert len(response.content) > 17_000_000
     finally:
         live.stop()
+
+
+def _only_value(body: bytes, media_type: str) -> str:
+    """The one value of a one-row, one-column answer, read with the standard library (pyoxigraph's
+    own parsers stop at 16 MiB, which is the point of the test)."""
+    import csv
+    import io
+    import xml.etree.ElementTree as ElementTree
+
+    if media_type == SELECT_JSON:
+        [row] = json.loads(body)["results"]["bindings"]
+        return row["o"]["value"]
+    if media_type == "application/sparql-results+xml":
+        [literal] = ElementTree.fromstring(body).iter("{http://www.w3.org/2005/sparql-results#}literal")
+        return literal.text or ""
+    if media_type == "text/csv":
+        previous = csv.field_size_limit(len(body) + 1)
+        try:
+            header, row = list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
+        finally:
+            csv.field_size_limit(previous)
+        return row[0]
+    header, line, end = body.decode("utf-8").split("\n")
+    assert header == "?o" and end == "" and line.startswith('"') and line.endswith('"')
+    escapes = {"t": "\t", "n": "\n", "r": "\r", '"': '"', "'": "'", "\\": "\\", "b": "\b", "f": "\f"}
+    return re.sub(r"\\(.)", lambda m: escapes[m.group(1)], line[1:-1])
 
 
 def test_a_long_query_is_reniced_and_the_next_job_is_not(server: LiveServer, endpoint: str) -> None:
@@ -389,12 +446,12 @@ def _thread_nice(server: LiveServer) -> dict[tuple[int, int], int]:
     for pid in limits.executor_processes(server):
         try:
             tids = os.listdir(f"/proc/{pid}/task")
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):
             continue
         for tid in tids:
             try:
                 fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
-            except FileNotFoundError:
+            except (FileNotFoundError, ProcessLookupError):
                 continue
             found[(pid, int(tid))] = int(fields[16])
     return found
@@ -515,28 +572,41 @@ def test_allow_listed_federation_works_through_the_live_server(small_build: Path
 
 FRAGMENTS = ["<", "<<", ">", ">>", "#", "'''", '"""', "'", '"', "\\", "\\u003C", "\\u0022", "\\u0027", "\\u0053ERVICE",
              "\\U0000003C", "\n", " ", "(", ")", "{", "}", "?a<<http://x/#>||true", "<http://x/'>", "<<(", ")>>", "{|",
-             "|}", "^^", "@en--ltr", "SERVICE <{url}> {{ }}", "SERVICE SILENT <{url}x> {{ ?s ?p ?o }}",
-             "SERVICE <{rel}> {{ }}", "FILTER(?a<?b)", "\\#", "ex:a\\'b", "BASE <{url}>", "<{url}>"]
+             "|}", "^^", "@en--ltr", "SERVICE <{url}> { }", "SERVICE SILENT <{url}x> { ?s ?p ?o }",
+             "SERVICE <{rel}> { }", "FILTER(?a<?b)", "\\#", "ex:a\\'b", "BASE <{url}>", "<{url}>",
+             "# SERVICE <{url}> { }\n", "FILTER(\"SERVICE <{url}> { }\" != \'\'\'SERVICE <{url}>\'\'\')",
+             "BIND(\"<<\" AS ?zz)", "FILTER(1<2)", "FILTER(?a<<{url}#>||true)", "OPTIONAL { SERVICE SILENT <{url}> { } }"]
+
+
+def _fragment(rng: random.Random, url: str) -> str:
+    return rng.choice(FRAGMENTS).replace("{url}", url).replace("{rel}", "sparql")
 
 
 def _mutate(text: str, rng: random.Random, url: str) -> str:
-    for _ in range(rng.randint(1, 4)):
-        position = rng.randint(0, len(text))
+    """One or two edits, mostly insertions of a fragment between tokens (where the query often
+    stays valid), sometimes anywhere, a deletion or a repeat."""
+    for _ in range(1 if rng.random() < 0.7 else 2):
+        spaces = [index for index, char in enumerate(text) if char in " \n"]
         choice = rng.random()
-        if choice < 0.75:
-            fragment = rng.choice(FRAGMENTS).format(url=url, rel="sparql")
-            text = text[:position] + fragment + text[position:]
+        if choice < 0.6 and spaces:
+            position = rng.choice(spaces)
+            text = text[:position] + " " + _fragment(rng, url) + " " + text[position:]
+        elif choice < 0.8:
+            position = rng.randint(0, len(text))
+            text = text[:position] + _fragment(rng, url) + text[position:]
         elif choice < 0.9:
+            position = rng.randint(0, len(text))
             text = text[:position] + text[position + rng.randint(1, 8):]
         else:
-            text = text[:position] + text[position:][::-1][:20][::-1] + text[position:]
+            position = rng.randint(0, len(text))
+            text = text[:position] + text[max(0, position - 20):position] + text[position:]
     return text
 
 
 def _generated(rng: random.Random, url: str) -> str:
     parts = [rng.choice(["SELECT *", "ASK", "CONSTRUCT WHERE", "SELECT ?a"]), "WHERE {" if rng.random() < 0.8 else "{"]
     for _ in range(rng.randint(1, 6)):
-        parts.append(rng.choice(FRAGMENTS).format(url=url, rel="sparql"))
+        parts.append(_fragment(rng, url))
         parts.append(rng.choice(["", " ", "\n", "?a", "FILTER(", "?s ?p ?o .", "'x'", "1"]))
     parts.append(f"SERVICE <{url}> {{ }}" if rng.random() < 0.5 else "")
     parts.append("}")
@@ -558,7 +628,7 @@ def test_differential_fuzz_never_reaches_the_listener(small_build: Path, listene
     started = time.monotonic()
     try:
         with requests.Session() as http:
-            for index in range(400):
+            for index in range(600):
                 if index % 2:
                     query = _mutate(rng.choice(sources), rng, listener.url)
                 else:
@@ -576,4 +646,4 @@ def test_differential_fuzz_never_reaches_the_listener(small_build: Path, listene
     time.sleep(0.2)
     assert listener.connections == []
     assert unexpected == []
-    assert statuses.get(200, 0) > 20 and statuses.get(403, 0) > 20 and statuses.get(400, 0) > 20
+    assert statuses.get(200, 0) >= 15 and statuses.get(403, 0) >= 30 and statuses.get(400, 0) >= 30
