@@ -54,7 +54,7 @@ from kzkg.store import CURRENT_LINK, NoReleaseError
 from kzkg_server.backend import Answer, EmbeddedBackend, QueryRequest, Served, Statistics
 from kzkg_server.executor import Dataset, NotAcceptable, QueryError, check_shape
 from kzkg_server.media import GRAPH_TYPES, RESULT_TYPES, MediaType, negotiate
-from kzkg_server.sparql_scan import QueryShape, ScanError, scan
+from kzkg_server.sparql_scan import QueryShape, ScanError, query_form, scan
 from kzkg_server.state import GraphService
 
 bp = Blueprint("sparql", __name__)
@@ -504,13 +504,21 @@ def _front_shape(query: str, choices: Mapping[str, str | None]) -> tuple[QuerySh
     except ScanError as error:
         raise ProtocolError(400, error.message) from None
     check_shape(shape, current_app.config.get("SERVICE_ALLOWLIST") or ())
-    kind = "GRAPH" if shape.returns_graph else "ASK" if shape.form == "ASK" else "SELECT"
+    return shape, _media_for(shape.form, choices)
+
+
+def _media_for(form: str | None, choices: Mapping[str, str | None]) -> str:
+    """The negotiated type for a query form; 406 when the client accepts none of its types."""
+    if form == "UPDATE":
+        return RESULT_TYPES[0].media_type  # refused (403) by whoever reads the whole query
+    kind = "GRAPH" if form in {"CONSTRUCT", "DESCRIBE"} else "ASK" if form == "ASK" else "SELECT"
     media_type = choices[kind]
     if media_type is None:
-        if shape.form is not None:
+        if form is not None:
             raise _not_acceptable(*OFFERED[kind])
-        media_type = RESULT_TYPES[0].media_type  # unparseable: let the parser's message win over a 406
-    return shape, media_type
+        # unparseable: let the parser's message win over a 406
+        media_type = next((m for m in choices.values() if m), RESULT_TYPES[0].media_type)
+    return media_type
 
 
 # --- the endpoint ---------------------------------------------------------------------------
@@ -538,15 +546,17 @@ def answer_query(query: str) -> Response:
     allowlist = tuple(config.get("SERVICE_ALLOWLIST") or ())
     base_iri = _base_iri()
     shape: QueryShape | None = None
-    media_type = ""
     if isinstance(backend, EmbeddedBackend):
+        # The form, read from the prologue only, picks the response type (406, the cache key and
+        # the ETag depend on it); the query child reads the whole text again and decides the rest.
+        media_type = _media_for(query_form(query), choices)
         dataset = _dataset(None)
     else:
         shape, media_type = _front_shape(query, choices)
         dataset = _dataset(shape.has_dataset_clause)
     state = runtime()
     served = _served()
-    key = (served.build_id, query, dataset, tuple(sorted(choices.items(), key=lambda item: item[0])), base_iri)
+    key = (served.build_id, query, dataset, media_type, base_iri)
     etag = _etag(*key)
     if (not_modified := _not_modified(etag)) is not None:
         return not_modified

@@ -524,6 +524,32 @@ def _dataset_graphs(tokens: list[Token], prefixes: Mapping[str, str], base: str 
         yield _service_call(target, prefixes, None, False).iri
 
 
+def query_form(text: str) -> str | None:
+    """The query's form as :func:`canonicalise` reads it, from the prologue and the first keyword
+    only (the tokens are made lazily, so the rest of the text is not read): for negotiating the
+    response type in front, never for a security decision. None when it cannot be told."""
+    skip = 0
+    try:
+        for token in tokenize(text):
+            if skip:
+                skip -= 1
+                continue
+            word = token.text.upper() if token.kind == "NAME" else ""
+            if word == "PREFIX":
+                skip = 2
+            elif word in {"BASE", "VERSION"}:
+                skip = 1
+            elif word in QUERY_FORMS:
+                return word
+            elif word in UPDATE_KEYWORDS:
+                return "UPDATE"
+            else:
+                return None
+    except ScanError:
+        return None
+    return None
+
+
 def scan(query: str, predeclared: Mapping[str, str] | None = None, base_iri: str | None = None) -> QueryShape:
     """What a query is and does (form, dataset clauses, SERVICE calls), read as :func:`canonicalise`
     reads it; raises ScanError for a text that is not made of SPARQL tokens."""
