@@ -415,6 +415,9 @@ def _answer(stores: dict[str, ox.Store], job: Job, sealed: bool) -> tuple[str, A
     except SyntaxError as error:
         return "error", QuerySyntaxError(str(error))
     except MemoryError as error:
+        if "buffer maximal size" in str(error):  # a pyoxigraph parser's 16 MiB line buffer, not memory
+            return "error", QueryFailed(f"query evaluation failed: a single value is larger than a pyoxigraph "
+                                        f"parser's buffer ({error})")
         return "error", MemoryLimit(f"the query stopped: it needed more memory than this endpoint allows ({error})")
     except (ConnectionError, TimeoutError) as error:
         return "error", ServiceFailed(f"a SERVICE call failed: {type(error).__name__}")

@@ -164,6 +164,36 @@ def test_canonical_text_has_no_unicode_escapes_and_is_stable() -> None:
         canonicalise("SELECT * { BIND('a\\\\u0041' AS ?x) }")
 
 
+def test_canonicalisation_accepts_and_refuses_every_w3c_query_alike() -> None:
+    """Every W3C query without SERVICE, on pyoxigraph in-process: the client's text and its
+    canonical text are both accepted or both refused (the meaning itself is checked over HTTP by
+    tests/test_w3c.py, which now runs canonical texts only)."""
+    store = ox.Store()
+    compared = 0
+
+    def verdict(text: str) -> str:
+        try:
+            store.query(text, base_iri="http://example.org/base/")
+        except SyntaxError:
+            return "refused"
+        except (OSError, RuntimeError, ValueError, TypeError):  # parsed, but would not evaluate
+            return "accepted"
+        return "accepted"
+
+    for path in sorted(w3c.SUITE_DIR.rglob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        if re.search("service", text, re.IGNORECASE):
+            continue  # never run SERVICE in-process, unsealed
+        try:
+            canonical = canonicalise(text).text
+        except ScanError:
+            assert verdict(text) == "refused", path
+            continue
+        assert verdict(canonical) == verdict(text), (path, canonical)
+        compared += 1
+    assert compared > 350
+
+
 # --- the pre-scan costs nothing outside the limits --------------------------------------------
 
 PATHOLOGICAL = {
