@@ -526,6 +526,52 @@ def test_sealed_children_of_a_live_server_run_under_a_seccomp_filter(server: Liv
         assert re.search(r"^Seccomp:\s+2$", status, re.MULTILINE), status  # 2: filter mode
 
 
+# Runs a command under a seccomp filter that makes prctl(PR_SET_SECCOMP) and seccomp() fail with
+# EPERM (inherited across exec): a kernel or container where query children cannot seal themselves.
+NO_SECCOMP = r"""
+import ctypes, errno, os, platform, sys
+from kzkg_server.sandbox import _SockFilter, _SockFprog
+arch, prctl, seccomp = {"x86_64": (0xC000003E, 157, 317), "aarch64": (0xC00000B7, 167, 277)}[platform.machine()]
+deny = 0x00050000 | errno.EPERM
+program = [(0x20, 0, 0, 4), (0x15, 0, 5, arch), (0x20, 0, 0, 0), (0x15, 4, 0, seccomp), (0x15, 0, 2, prctl),
+           (0x20, 0, 0, 16), (0x15, 1, 0, 22), (0x06, 0, 0, 0x7FFF0000), (0x06, 0, 0, deny)]
+array = (_SockFilter * len(program))(*(_SockFilter(*i) for i in program))
+libc = ctypes.CDLL(None, use_errno=True)
+libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+assert libc.prctl(38, 1, 0, 0, 0) == 0
+assert libc.prctl(22, 2, ctypes.addressof(_SockFprog(len(program), array)), 0, 0) == 0
+os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+"""
+
+
+def test_a_server_whose_children_cannot_seal_themselves_does_not_start(small_build: Path) -> None:
+    """No silent fallback: the children refuse to start unsealed, the worker does not boot and the
+    server exits naming the cause; QUERY_SANDBOX=false (explicit) serves unsealed."""
+    from conftest import free_port
+
+    port = free_port()
+    command = [sys.executable, "-c", NO_SECCOMP, "-m", "kzkg.cli", "serve", "--build-dir", str(small_build),
+               "--host", "127.0.0.1", "--port", str(port), "--no-build", "--workers", "1"]
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0
+    assert "refused to start" in refused.stdout + refused.stderr and "PR_SET_SECCOMP" in refused.stdout + refused.stderr
+    unsealed = subprocess.Popen(command, env={**os.environ, "KZKG_QUERY_SANDBOX": "false"},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/sparql", params={"query": "ASK {}"}, timeout=5)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and unsealed.poll() is None
+                time.sleep(0.2)
+        assert answer.json()["boolean"] is True
+    finally:
+        unsealed.terminate()
+        unsealed.wait(timeout=30)
+
+
 class FakeSparql:
     """A loopback SPARQL endpoint that answers every query with one fixed row."""
 
