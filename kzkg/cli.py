@@ -2,21 +2,66 @@
 
 Exit codes (a contract, as pyshacl's are): 0 success / data conforms; 1 the data has
 violations (nothing was published); 2 the command could not run (unreadable input, no build yet,
-bad arguments, a malformed query).
+another build running, a full disk, bad arguments, a malformed query, a crashed query engine).
+
+Errors are turned into that contract in one place, :class:`KzkgGroup`: the library raises
+:mod:`kzkg.errors` (each knows its file, entry, line and column), the group prints it as one line
+on stderr and exits with the code for its kind. No command has its own try/except.
 """
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from kzkg.ingest import IngestError
-from kzkg.validate import EXIT_ERROR, EXIT_VIOLATIONS
+from kzkg.errors import DataViolations, KzkgError
 
-EXIT_CODES_HELP = "Exit codes: 0 success, 1 data violations (nothing published), 2 could not run."
+EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+
+EXIT_CODES_HELP = ("Exit codes: 0 success, 1 data violations (nothing published), 2 could not run "
+                   "(unreadable or missing input, no build yet, a build already running, a full disk, "
+                   "a malformed query or a crashed query engine).")
+
+FAILURE_NOTE = "kzkg.failure_note"  # ctx.meta key: what a command wants said after its error line
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The documented exit code of an expected failure: 1 for violations, 2 for everything else."""
+    return EXIT_VIOLATIONS if isinstance(error, DataViolations) else EXIT_ERROR
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """What a command may fail with and still owe the user one line, not a traceback.
+
+    Every library failure is a :class:`KzkgError` (link, publish and atomic-write errors
+    included); OSError covers what no library call could foresee (``-o`` into a missing folder,
+    a full disk while writing a dump to stdout's file).
+    """
+    return KzkgError, OSError
+
+
+def _one_line(error: BaseException) -> str:
+    if isinstance(error, OSError) and not isinstance(error, KzkgError) and error.strerror:
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror}"
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+class KzkgGroup(click.Group):
+    """The one place where library errors become a message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _expected_errors() as error:
+            for line in getattr(error, "details", ()):
+                click.echo(line, err=True)
+            note = ctx.meta.get(FAILURE_NOTE)
+            click.echo(f"error: {_one_line(error)}" + (f" ({note})" if note else ""), err=True)
+            ctx.exit(exit_code_for(error))
 
 
 def data_dir_option(command):
@@ -31,22 +76,6 @@ def build_dir_option(command):
         "--build-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("build"), show_default=True,
         envvar="KZKG_BUILD_DIR", help="Where releases are published; the served one is <build-dir>/current.",
     )(command)
-
-
-def fails_cleanly(command):
-    """Turn the library's expected failures into a message and exit code 2, never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        from kzkg.store import NoReleaseError
-
-        try:
-            return command(*args, **kwargs)
-        except (IngestError, NoReleaseError) as problem:
-            click.echo(f"error: {problem}", err=True)
-            sys.exit(EXIT_ERROR)
-
-    return wrapper
 
 
 def _progress(message: str) -> None:
@@ -79,29 +108,20 @@ def sparql_client_options(command):
 
 def _client(endpoint: str, timeout: float, retries: int, min_interval: float, cache_dir: Path | None,
             no_cache: bool, contact: str | None):
-    from kzkg.link import SparqlClient, default_cache_dir
+    from kzkg.sparql_client import SparqlClient, default_cache_dir
 
     return SparqlClient(endpoint, timeout=timeout, retries=retries, min_interval=min_interval, contact=contact,
                         cache_dir=None if no_cache else (cache_dir or default_cache_dir()), log=_progress)
 
 
-def _build_or_exit(data_dir: Path, build_dir: Path):
-    """Build and publish, or list the data's problems and exit 1 with the old build untouched."""
-    from kzkg.pipeline import BuildFailed, ValidationCrashed, build as run_build
+def _build(data_dir: Path, build_dir: Path):
+    """Build and publish (BuildFailed lists the data's problems; the group prints them, exit 1)."""
+    from kzkg.pipeline import build as run_build
 
-    try:
-        return run_build(data_dir, build_dir, progress=_progress)
-    except BuildFailed as failed:
-        for line in failed.report.lines():
-            click.echo(line, err=True)
-        click.echo(f"build failed: {failed}", err=True)
-        sys.exit(EXIT_VIOLATIONS)
-    except ValidationCrashed as crashed:
-        click.echo(f"error: {crashed}", err=True)
-        sys.exit(EXIT_ERROR)
+    return run_build(data_dir, build_dir, progress=_progress)
 
 
-@click.group(epilog=EXIT_CODES_HELP)
+@click.group(cls=KzkgGroup, epilog=EXIT_CODES_HELP)
 @click.version_option(package_name="kzkg")
 def main() -> None:
     """kzkg: who claimed what, on what evidence, in Kazakhstan's January 2022 unrest."""
@@ -110,10 +130,9 @@ def main() -> None:
 @main.command(epilog=EXIT_CODES_HELP)
 @data_dir_option
 @build_dir_option
-@fails_cleanly
 def build(data_dir: Path, build_dir: Path) -> None:
     """Map, validate, reason and export the corpus, then publish it atomically."""
-    release = _build_or_exit(data_dir, build_dir)
+    release = _build(data_dir, build_dir)
     click.echo(f"published release {release.build_id}")
     click.echo(f"store: {release.store_path}")
     click.echo(f"dumps: {release.dumps_path}")
@@ -121,7 +140,6 @@ def build(data_dir: Path, build_dir: Path) -> None:
 
 @main.command(epilog=EXIT_CODES_HELP)
 @data_dir_option
-@fails_cleanly
 def validate(data_dir: Path) -> None:
     """Check the curated data: quotes found, ids resolve, dates valid, SHACL shapes pass."""
     from kzkg.pipeline import validate as run_validate
@@ -141,7 +159,6 @@ def validate(data_dir: Path) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.option("--engine", type=click.Choice(["reasonable", "owlrl"]), default="reasonable", show_default=True,
               help="reasonable (fast, what builds use) or owlrl (the reference); both give the same filtered closure.")
-@fails_cleanly
 def reason(data_dir: Path, output: Path | None, engine: str) -> None:
     """Print the OWL-RL inferences (noise filtered) as Turtle, without publishing anything."""
     from kzkg.pipeline import prepare, reasoning_input
@@ -162,7 +179,6 @@ def reason(data_dir: Path, output: Path | None, engine: str) -> None:
               help="turtle, ntriples, nquads, trig or jsonld (N-Quads, TriG and JSON-LD keep named graphs).")
 @click.option("--scope", type=click.Choice(["all", "asserted", "inferred"]), default="all", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
-@fails_cleanly
 def export(build_dir: Path, format_name: str, scope: str, output: Path | None) -> None:
     """Write a dump of the published graph (byte-identical for the same build)."""
     from kzkg.export import release_dump, resolve_format
@@ -184,18 +200,13 @@ def export(build_dir: Path, format_name: str, scope: str, output: Path | None) -
 @build_dir_option
 @click.argument("query")
 @click.option("--format", "format_name", type=click.Choice(["table", "json", "csv", "tsv"]), default="table", show_default=True)
-@click.option("--endpoint", help="Run against this remote SPARQL endpoint (with SPARQLWrapper) instead of the build.")
-@fails_cleanly
+@click.option("--endpoint", help="Run against this remote SPARQL endpoint (SPARQL 1.1 Protocol) instead of the build.")
 def query(build_dir: Path, query: str, format_name: str, endpoint: str | None) -> None:
     """Run a SPARQL query (text, or a path to a .rq file) and print the results."""
-    from kzkg.query import QueryError, run_query
+    from kzkg.query import query_text, stream_query
 
-    text = Path(query).read_text(encoding="utf-8") if query.endswith(".rq") and Path(query).is_file() else query
-    try:
-        click.echo(run_query(text, build_dir=build_dir, endpoint=endpoint, format_name=format_name), nl=False)
-    except QueryError as problem:
-        click.echo(f"error: {problem}", err=True)
-        sys.exit(EXIT_ERROR)
+    stream_query(query_text(query), build_dir=build_dir, endpoint=endpoint, format_name=format_name,
+                 write=sys.stdout.buffer.write)
 
 
 @main.command(epilog=EXIT_CODES_HELP)
@@ -208,31 +219,26 @@ def query(build_dir: Path, query: str, format_name: str, endpoint: str | None) -
 @click.option("--only", multiple=True, help="Search only these entity ids (repeatable).")
 @click.option("--batch-size", type=int, default=8, show_default=True, help="Entities per query (VALUES batch).")
 @click.option("--languages", default="en,mul,ru,kk", show_default=True, help="Label languages to match.")
-@fails_cleanly
 def link(data_dir: Path, endpoint: str, timeout: float, retries: int, min_interval: float, cache_dir: Path | None,
          no_cache: bool, contact: str | None, candidates: Path, apply_chosen: bool, only: tuple[str, ...],
          batch_size: int, languages: str) -> None:
     """Find Wikidata items for unlinked entities and write scored candidates to review; --apply records them."""
     from kzkg.ingest import load_corpus
-    from kzkg.link import LinkError, apply_candidates, reconcile, utc_now, write_candidates
+    from kzkg.link import apply_candidates, reconcile, utc_now, write_candidates
 
-    try:
-        if apply_chosen:
-            report = apply_candidates(candidates, data_dir)
-            for entity, qid, file in report.applied:
-                click.echo(f"linked {entity} -> wd:{qid} ({file})")
-            for entity, why in report.skipped:
-                click.echo(f"skipped {entity}: {why}", err=True)
-            click.echo(f"{len(report.applied)} link(s) recorded, {len(report.skipped)} skipped")
-            return
-        client = _client(endpoint, timeout, retries, min_interval, cache_dir, no_cache, contact)
-        results, queries = reconcile(load_corpus(data_dir), client, only=only, batch_size=batch_size,
-                                     languages=[lang.strip() for lang in languages.split(",") if lang.strip()],
-                                     progress=_progress)
-        write_candidates(candidates, results, queries, endpoint, utc_now())
-    except LinkError as problem:
-        click.echo(f"error: {problem}", err=True)
-        sys.exit(EXIT_ERROR)
+    if apply_chosen:
+        report = apply_candidates(candidates, data_dir)
+        for entity, qid, file in report.applied:
+            click.echo(f"linked {entity} -> wd:{qid} ({file})")
+        for entity, why in report.skipped:
+            click.echo(f"skipped {entity}: {why}", err=True)
+        click.echo(f"{len(report.applied)} link(s) recorded, {len(report.skipped)} skipped")
+        return
+    client = _client(endpoint, timeout, retries, min_interval, cache_dir, no_cache, contact)
+    results, queries = reconcile(load_corpus(data_dir), client, only=only, batch_size=batch_size,
+                                 languages=[lang.strip() for lang in languages.split(",") if lang.strip()],
+                                 progress=_progress)
+    write_candidates(candidates, results, queries, endpoint, utc_now())
     counts = {d: sum(1 for r in results if r.decision == d) for d in ("accept", "review", "no-candidates")}
     for result in results:
         if result.candidates:
@@ -247,18 +253,14 @@ def link(data_dir: Path, endpoint: str, timeout: float, retries: int, min_interv
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Default: <data-dir>/enrichment/wikidata.ttl.")
 @click.option("--licence", help="Licence IRI of the endpoint's data, if it does not say (Wikidata's: CC0).")
-@fails_cleanly
 def enrich(data_dir: Path, endpoint: str, timeout: float, retries: int, min_interval: float, cache_dir: Path | None,
            no_cache: bool, contact: str | None, output: Path | None, licence: str | None) -> None:
     """Fetch names (en/kk/ru), descriptions, coordinates and key facts of linked entities into data/enrichment."""
-    from kzkg.link import LinkError, enrich as run_enrich
+    from kzkg.enrich import enrich as run_enrich
 
+    click.get_current_context().meta[FAILURE_NOTE] = "the enrichment graph was not changed"
     client = _client(endpoint, timeout, retries, min_interval, cache_dir, no_cache, contact)
-    try:
-        report = run_enrich(data_dir, client, output=output, licence=licence, progress=_progress)
-    except LinkError as problem:
-        click.echo(f"error: {problem} (the enrichment graph was not changed)", err=True)
-        sys.exit(EXIT_ERROR)
+    report = run_enrich(data_dir, client, output=output, licence=licence, progress=_progress)
     labels = ", ".join(f"{lang} {n}" for lang, n in report.labels.items())
     click.echo(f"{report.items} items, {report.triples} triples ({labels} labelled; {report.coordinates} with "
                f"coordinates) written to {report.path} with {report.queries} queries")
@@ -268,7 +270,6 @@ def enrich(data_dir: Path, endpoint: str, timeout: float, retries: int, min_inte
 
 @main.command(epilog=EXIT_CODES_HELP)
 @build_dir_option
-@fails_cleanly
 def stats(build_dir: Path) -> None:
     """Summarise the published build: triples per graph, claims, events, entities, timings."""
     import json
@@ -289,20 +290,15 @@ def stats(build_dir: Path) -> None:
 @click.option("--password", envvar="KZKG_STORE_PASSWORD", help="Password (better: KZKG_STORE_PASSWORD).")
 @click.option("--auth", "auth_scheme", type=click.Choice(["basic", "digest"]), default="basic", show_default=True)
 @click.option("--batch", default=50_000, show_default=True, help="Triples per request.")
-@fails_cleanly
 def publish(build_dir: Path, query_url: str, gsp_url: str | None, graph_param: str, update_url: str | None,
             user: str | None, password: str | None, auth_scheme: str, batch: int) -> None:
     """Load every named graph of the published build into a SPARQL 1.1 store, then verify it."""
-    from kzkg.publish import PublishError, Target, publish as run_publish
+    from kzkg.publish import Target, publish as run_publish
     from kzkg.store import current_release
 
     target = Target(query_url=query_url, gsp_url=gsp_url, update_url=update_url, graph_param=graph_param,
                     user=user, password=password, auth_scheme=auth_scheme)
-    try:
-        report = run_publish(current_release(build_dir), target, batch=batch, progress=_progress)
-    except PublishError as failed:
-        click.echo(f"error: {failed}", err=True)
-        sys.exit(EXIT_ERROR)
+    report = run_publish(current_release(build_dir), target, batch=batch, progress=_progress)
     total = sum(report.graphs.values())
     click.echo(f"published {total} triples in {len(report.graphs)} graphs ({report.requests} requests, "
                f"{report.seconds:.1f} s); counts verified on {query_url}")
@@ -327,7 +323,6 @@ def publish(build_dir: Path, query_url: str, gsp_url: str | None, graph_param: s
               help="HTTP authentication scheme for --store [default: basic; Virtuoso's /sparql-auth: digest].")
 @click.option("--store-max-rows", type=int, envvar="KZKG_STORE_MAX_ROWS",
               help="The store's silent result cap (Virtuoso's ResultSetMaxRows) [default: 10000; 0: none].")
-@fails_cleanly
 def serve(data_dir: Path, build_dir: Path, host: str, port: int, workers: int, rebuild: bool | None,
           query_timeout: float | None, store_url: str | None, store_user: str | None, store_password: str | None,
           store_auth: str | None, store_max_rows: int | None) -> None:
@@ -339,15 +334,15 @@ def serve(data_dir: Path, build_dir: Path, host: str, port: int, workers: int, r
     from kzkg_server.run import serve as run_server
 
     if rebuild if rebuild is not None else not store_url:
-        release = _build_or_exit(data_dir, build_dir)
+        release = _build(data_dir, build_dir)
         click.echo(f"published release {release.build_id}", err=True)
     settings: dict[str, object] = {}
     if query_timeout is not None:
         settings["QUERY_TIMEOUT"] = query_timeout
     if store_url:
         if not store_url.startswith(("http://", "https://")):
-            click.echo(f"error: --store must be the http(s) URL of a SPARQL query endpoint, not {store_url!r}", err=True)
-            sys.exit(EXIT_ERROR)
+            raise click.BadParameter(f"must be the http(s) URL of a SPARQL query endpoint, not {store_url!r}",
+                                     param_hint="--store")
         settings.update(STORE_URL=store_url, STORE_USER=store_user, STORE_PASSWORD=store_password,
                         STORE_AUTH=store_auth, STORE_MAX_ROWS=store_max_rows)
         click.echo(f"answering from the SPARQL store at {store_url}", err=True)

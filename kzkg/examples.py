@@ -40,10 +40,3 @@ def load_examples() -> list[ExampleQuery]:
         examples.append(ExampleQuery(entry.name.removesuffix(".rq"), fields["title"], fields["description"], text))
     return examples
 
-
-def example(slug: str) -> ExampleQuery:
-    """One example by slug (file name without .rq); KeyError names the slug when it is unknown."""
-    for candidate in load_examples():
-        if candidate.slug == slug:
-            return candidate
-    raise KeyError(f"no example query named {slug!r}")

@@ -1,7 +1,8 @@
 """Stage 1, ingest: read the curated YAML and the article texts into typed records.
 
 Curators edit YAML by hand, so every mistake must come back as a sentence that names the file and
-the entry (``data/annotations/001.yaml: claim 001-x: unknown key 'claimd_by'``), and all mistakes
+the entry, with the line and column where the YAML says it
+(``data/annotations/001.yaml:79:13: claim 001-x: unknown key 'claimd_by'``), and all mistakes
 of a run come back together. Nothing here touches RDF; :mod:`kzkg.map` does that.
 """
 
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from kzkg.errors import InputError
 
 UNKNOWN = "unknown"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -40,24 +43,76 @@ QUALIFIERS = (
 )
 
 
-class IngestError(Exception):
-    """The input could not be read at all (a missing folder, YAML that does not parse).
-
-    Distinct from a :class:`Problem`, which is a mistake *in* readable data: errors stop
-    validation (exit 2), problems are reported together (exit 1).
-    """
+# The input could not be read at all (a missing folder, a file that is not UTF-8, YAML that does
+# not parse). Distinct from a :class:`Problem`, which is a mistake *in* readable data: errors stop
+# validation (exit 2), problems are reported together (exit 1). Kept under its old name.
+IngestError = InputError
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One mistake in the curated data, located by file and entry."""
+    """One mistake in the curated data, located by file and entry (and, when the YAML parser knows
+    it, the line and column of the offending value, counted from 1)."""
 
     path: str
     entry: str
     message: str
+    line: int | None = None
+    column: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.entry}: {self.message}" if self.entry else f"{self.path}: {self.message}"
+        where = self.path if self.line is None else f"{self.path}:{self.line}:{self.column}"
+        return f"{where}: {self.entry}: {self.message}" if self.entry else f"{where}: {self.message}"
+
+
+class InvalidDate(str):
+    """A YAML timestamp that names no day of the calendar (``2022-02-30``), kept as its text with
+    where it was written, so the curator gets ``file:line:col: entry: invalid date 2022-02-30``
+    among the other problems instead of PyYAML's traceback."""
+
+    line: int
+    column: int
+
+
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when PyYAML has it
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """PyYAML's safe loader, except that an impossible date is data to report, not a crash."""
+
+    def construct_yaml_timestamp(self, node: yaml.Node):  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:  # the regexp matched, the calendar refused: 2022-02-30, 2022-13-01
+            bad = InvalidDate(node.value)
+            bad.line, bad.column = node.start_mark.line + 1, node.start_mark.column + 1
+            return bad
+
+
+class _Located(dict):
+    """A YAML mapping that remembers where it starts and where each of its values is written
+    (lines and columns from 1), so a problem with an entry or a key can name its line."""
+
+    __slots__ = ("line", "column", "marks")
+
+    line: int
+    column: int
+    marks: dict[str, tuple[int, int]]
+
+
+def _construct_located_map(loader: _Loader, node: yaml.MappingNode):
+    data = _Located()
+    data.line, data.column = node.start_mark.line + 1, node.start_mark.column + 1
+    data.marks = {}
+    yield data  # first, as PyYAML's own constructor does, so recursive structures still work
+    data.update(loader.construct_mapping(node))
+    for key, value in node.value:
+        if isinstance(key, yaml.ScalarNode):
+            data.marks[key.value] = (value.start_mark.line + 1, value.start_mark.column + 1)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_located_map)
 
 
 @dataclass
@@ -181,23 +236,27 @@ class _Entry:
         if not isinstance(raw, dict):
             self.problem(f"expected a mapping, found {type(raw).__name__}")
         for key in sorted(set(self.raw) - allowed):
-            self.problem(f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+            self.problem(f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})", key)
 
     @property
     def where(self) -> str:
         return f"{self.path}: {self.name}"
 
-    def problem(self, message: str) -> None:
-        self.corpus.problems.append(Problem(self.path, self.name, message))
+    def problem(self, message: str, key: str | None = None) -> None:
+        """Record a problem at the line of ``key``'s value (or of the entry, without a key)."""
+        line = column = None
+        if isinstance(self.raw, _Located):
+            line, column = self.raw.marks.get(key, (self.raw.line, self.raw.column)) if key else (self.raw.line, self.raw.column)
+        self.corpus.problems.append(Problem(self.path, self.name, message, line, column))
 
     def text(self, key: str, required: bool = False) -> str | None:
         value = self.raw.get(key)
         if value is None:
             if required:
-                self.problem(f"missing {key!r}")
+                self.problem(f"missing {key!r}", key)
             return None
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            self.problem(f"{key!r} must be text, found {type(value).__name__}")
+            self.problem(f"{key!r} must be text, found {type(value).__name__}", key)
             return None
         return str(value).strip()
 
@@ -211,15 +270,38 @@ class _Entry:
             if isinstance(item, str) and SLUG.match(item):
                 result.append(item)
             else:
-                self.problem(f"{key!r}: {item!r} is not an id (lowercase letters, digits and hyphens)")
+                self.problem(f"{key!r}: {item!r} is not an id (lowercase letters, digits and hyphens)", key)
         return result
+
+    def texts(self, key: str) -> list[str]:
+        """A list of strings; a single string is a one-item list (never split into characters)."""
+        value = self.raw.get(key)
+        if value is None:
+            return []
+        values = value if isinstance(value, list) else [value]
+        result = []
+        for item in values:
+            if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+                result.append(str(item))
+            else:
+                self.problem(f"{key!r}: expected text, found {type(item).__name__} {item!r}", key)
+        return result
+
+    def occurrence(self, raw: Any, key: str = "occurrence") -> int:
+        """Which occurrence of a quote is meant: a positive integer (1 when not given)."""
+        if raw is None:
+            return 1
+        if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 1:
+            return raw
+        self.problem(f"{key!r}: {raw!r} must be a positive integer (1 for the first occurrence of the quote)", key)
+        return 1
 
     def choice(self, key: str, allowed: tuple[str, ...], default: str | None = None) -> str | None:
         value = self.text(key)
         if value is None:
             return default
         if value not in allowed:
-            self.problem(f"{key!r}: {value!r} is not one of {', '.join(allowed)}")
+            self.problem(f"{key!r}: {value!r} is not one of {', '.join(allowed)}", key)
             return default
         return value
 
@@ -227,15 +309,18 @@ class _Entry:
         value = self.raw.get(key)
         if value is None or value == UNKNOWN:
             return None
+        if isinstance(value, InvalidDate):
+            self.corpus.problems.append(Problem(self.path, self.name, f"invalid date {value}", value.line, value.column))
+            return None
         if isinstance(value, dt.datetime):
-            self.problem(f"{key!r}: give a date (YYYY-MM-DD), not a time")
+            self.problem(f"{key!r}: give a date (YYYY-MM-DD), not a time", key)
             return None
         if isinstance(value, dt.date):
             return value
         try:
             return dt.date.fromisoformat(str(value))
         except ValueError:
-            self.problem(f"{key!r}: {value!r} is not a date (YYYY-MM-DD) or 'unknown'")
+            self.problem(f"{key!r}: {value!r} is not a date (YYYY-MM-DD) or 'unknown'", key)
             return None
 
     def number(self, key: str) -> int | float | None:
@@ -243,7 +328,7 @@ class _Entry:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.problem(f"{key!r}: {value!r} is not a number (write 8500000000, not '8.5 billion')")
+            self.problem(f"{key!r}: {value!r} is not a number (write 8500000000, not '8.5 billion')", key)
             return None
         return value
 
@@ -260,25 +345,50 @@ class _Entry:
             elif isinstance(item, dict) and isinstance(item.get("quote"), str):
                 extra = set(item) - {"article", "quote", "occurrence"}
                 if extra:
-                    self.problem(f"{key!r}: unknown key(s) {sorted(extra)} in evidence")
+                    self.problem(f"{key!r}: unknown key(s) {sorted(extra)} in evidence", key)
                 source = str(item.get("article") or article or "")
                 if not source:
-                    self.problem(f"{key!r}: evidence needs an 'article'")
+                    self.problem(f"{key!r}: evidence needs an 'article'", key)
                     continue
-                found.append(Evidence(source, item["quote"], int(item.get("occurrence", 1)), self.where))
+                found.append(Evidence(source, item["quote"], self.occurrence(item.get("occurrence")), self.where))
             else:
-                self.problem(f"{key!r}: expected a quote or {{article, quote}}, found {item!r}")
+                self.problem(f"{key!r}: expected a quote or {{article, quote}}, found {item!r}", key)
         return found
 
 
-def _load_yaml(path: Path) -> Any:
+def read_text(path: Path, what: str = "") -> str:
+    """A UTF-8 text file, or an InputError naming the file (and the line and column of the first
+    byte that is not UTF-8): the build must say which file to fix, never show a traceback."""
+    if path.exists() and not path.is_file():  # a folder, a FIFO (opening one would block), a device
+        raise InputError(f"{what or 'expected a file'}: not a regular file", file=path)
     try:
-        # libyaml's loader when PyYAML has it: same safe constructors, several times faster
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as broken:
-        raise IngestError(f"{path}: not valid YAML: {broken}") from broken
+        data = path.read_bytes()
     except OSError as unreadable:
-        raise IngestError(f"{path}: cannot be read: {unreadable}") from unreadable
+        raise InputError(f"cannot be read: {unreadable.strerror or unreadable}", file=path) from unreadable
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as undecodable:
+        before = data[: undecodable.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise InputError(f"not UTF-8 (byte 0x{data[undecodable.start]:02x}); save it as UTF-8",
+                         file=path, line=line, column=column) from undecodable
+
+
+def _load_yaml(path: Path) -> Any:
+    text = read_text(path)
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as broken:
+        mark = broken.problem_mark or broken.context_mark
+        problem = str(broken.problem or broken.context or "cannot be parsed")
+        if broken.context and broken.context_mark and broken.problem:  # "while parsing a flow sequence"
+            problem += (f" ({broken.context} that starts at line {broken.context_mark.line + 1}, "
+                        f"column {broken.context_mark.column + 1})")
+        raise InputError(f"not valid YAML: {problem}", file=path,
+                         line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None) from broken
+    except yaml.YAMLError as broken:
+        raise InputError(f"not valid YAML: {broken}", file=path) from broken
 
 
 def _rel(path: Path, data_dir: Path) -> str:
@@ -293,15 +403,15 @@ def _yaml_files(folder: Path) -> list[Path]:
 
 
 def load_corpus(data_dir: Path) -> Corpus:
-    """Read every curated file under ``data_dir``; raise IngestError only when nothing can be read."""
+    """Read every curated file under ``data_dir``; raise InputError only when nothing can be read."""
     data_dir = Path(data_dir)
     corpus = Corpus()
     index = data_dir / "articles.yaml"
     if not index.is_file():
-        raise IngestError(f"{index}: missing (the article index)")
+        raise InputError("missing (the article index)", file=index)
     annotation_files = _yaml_files(data_dir / "annotations")
     if not annotation_files:
-        raise IngestError(f"{data_dir / 'annotations'}: no annotation files (*.yaml) found")
+        raise InputError("no annotation files (*.yaml) found", file=data_dir / "annotations")
     _read_articles(corpus, data_dir, index)
     for path in _yaml_files(data_dir / "entities"):
         _read_entities(corpus, data_dir, path)
@@ -329,25 +439,46 @@ def _read_articles(corpus: Corpus, data_dir: Path, index: Path) -> None:
         if not article_id or not file:
             continue
         text_path = data_dir / file
-        if not text_path.is_file():
+        if not text_path.exists():
             entry.problem(f"article text {file} not found")
             continue
         if article_id in corpus.articles:
             entry.problem("defined twice")
             continue
-        with open(text_path, encoding="utf-8", newline="") as handle:
-            text = handle.read()
+        text = read_text(text_path, f"article text of article {article_id}")  # newlines as written
         corpus.articles[article_id] = Article(
             id=article_id, file=file, title=entry.text("title", True) or "",
             publisher=entry.ids("publisher")[0] if entry.ids("publisher") else "",
             byline=entry.text("byline") or UNKNOWN, creators=entry.ids("creators"),
             date=entry.date("date"), date_text=entry.text("date_text"), note=entry.text("note"),
-            text=text, repost_of=entry.raw.get("repost_of"),
-            reprints=[str(r) for r in entry.raw.get("reprints") or []],
+            text=text, repost_of=_repost_of(entry),
+            reprints=entry.ids("reprints"),
             part_of_issue=entry.text("part_of_issue"),
         )
         if not corpus.articles[article_id].publisher:
             entry.problem("missing 'publisher'")
+
+
+def _repost_of(entry: _Entry) -> dict[str, Any] | None:
+    """The original an article reposts: {id, title, publisher, evidence?}; anything else is a problem
+    here, so mapping never meets a half-described original (it used to be a KeyError there)."""
+    value = entry.raw.get("repost_of")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        entry.problem(f"'repost_of': expected a mapping {{id, title, publisher, date, evidence}}, found {value!r}")
+        return None
+    original = _Entry(entry.corpus, entry.path, f"{entry.name} repost_of", value, {"id", "title", "publisher", "date", "evidence"})
+    original.date("date")  # not mapped (yet), but a curator's impossible date is still reported
+    ids, title, publisher = original.ids("id"), original.text("title", True), original.ids("publisher")
+    evidence = original.text("evidence")
+    if not ids:
+        original.problem("missing 'id' (the original article's id)")
+    if not publisher:
+        original.problem("missing 'publisher' (an entity id)")
+    if not ids or not title or not publisher:
+        return None
+    return {"id": ids[0], "title": title, "publisher": publisher[0], **({"evidence": evidence} if evidence else {})}
 
 
 def _entries(corpus: Corpus, rel: str, items: Any, kind: str, allowed: set[str]):
@@ -394,7 +525,7 @@ def _read_entities(corpus: Corpus, data_dir: Path, path: Path) -> None:
         control_evidence = entry.evidence("control_evidence", None)
         entity = Entity(
             id=entity_id, types=[t for t in types if t in ENTITY_TYPES], label=entry.text("label", True) or entity_id,
-            aliases=[str(a) for a in entry.raw.get("aliases") or []], located_in=(entry.ids("located_in") or [None])[0],
+            aliases=entry.texts("aliases"), located_in=(entry.ids("located_in") or [None])[0],
             member_of=entry.ids("member_of"), country=(entry.ids("country") or [None])[0],
             control=entry.choice("control", CONTROL_VALUES), control_evidence=control_evidence[0] if control_evidence else None,
             links=links, where=entry.where,
@@ -483,7 +614,7 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
         claim_id = entry.text("claim", True)
         evidence = entry.evidence("quote", article)
         if claim_id and evidence:
-            evidence[0].occurrence = int(entry.raw.get("occurrence", 1))
+            evidence[0].occurrence = entry.occurrence(entry.raw.get("occurrence"))
             corpus.reports.append(ReReport(claim_id, evidence[0], entry.where))
         elif claim_id:
             entry.problem("a report needs the 'quote' from this article")
@@ -495,5 +626,5 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
         if not evidence:
             entry.problem("a role needs the 'quote' from this article")
         if actor and role and evidence:
-            evidence[0].occurrence = int(entry.raw.get("occurrence", 1))
+            evidence[0].occurrence = entry.occurrence(entry.raw.get("occurrence"))
             corpus.roles.append(Role(actor, role, evidence[0], entry.where))

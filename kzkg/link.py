@@ -1,16 +1,11 @@
-"""Linking kzkg to external datasets: reconciliation (``kzkg link``) and enrichment (``kzkg enrich``).
+"""Reconciliation with Wikidata (``kzkg link``) and recording what a reviewer accepted (``--apply``).
 
-Both talk SPARQL 1.1 through SPARQLWrapper to Wikidata's query service by default, or to any
-endpoint holding Wikidata-shaped data (wd: items, rdfs:label / skos:altLabel / schema:description,
-wdt: properties) -- in the tests, a second kzkg server on loopback loaded with a small snapshot.
+Only the CLI imports this module: the build reads the enrichment graph through :mod:`kzkg.enrich`,
+and the endpoint and the pages never reconcile anything. The HTTP side is
+:mod:`kzkg.sparql_client`; whole-file writes are :mod:`kzkg.atomic`.
 
 Why it is built the way it is:
 
-* The remote side is someone else's shared service. :class:`SparqlClient` identifies itself with a
-  descriptive User-Agent, spaces its requests out, batches many entities into one query with
-  VALUES, caches answers on disk, and retries only what can succeed on a retry (429 with its
-  Retry-After, 5xx, timeouts, dropped connections, truncated or malformed bodies) with exponential
-  back-off. A refusal (400, 403, 404, 414) is final and reported as such.
 * A wrong identifier is worse than none. Reconciliation only *proposes*: it writes scored
   candidates to a file people review. ``--apply`` records a candidate only when the search found
   exactly one viable one (matched on a label, type and place consistent) or when a named reviewer
@@ -19,66 +14,32 @@ Why it is built the way it is:
   by inserting one line per entity -- nothing else in the file is re-serialised -- checks that the
   parsed result equals the old document plus exactly those links, and swaps the file in atomically
   only if nobody changed it meanwhile.
-* Failures of the remote side never corrupt data: enrichment fetches everything first and writes
-  the graph (atomically) only when every query succeeded.
 """
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import hashlib
-import http.client
 import json
 import os
-import random
 import re
-import socket
-import sys
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.error import HTTPError, URLError
 
-import pyoxigraph as ox
 import yaml
 
 from kzkg import __version__
+from kzkg.atomic import FileChangedError, atomic_write_text
 from kzkg.ingest import Corpus, Entity, load_corpus
-from kzkg.map import MappedDataset
-from kzkg.namespaces import GRAPH
+from kzkg.sparql_client import LinkError, SparqlClient, utc_now
+from kzkg.wikidata import QUERY_PREFIXES, WD, qid as _qid, value as _value
 
-WIKIDATA_ENDPOINT = "https://query.wikidata.org/sparql"
-DBPEDIA_ENDPOINT = "https://dbpedia.org/sparql"
-ENRICHMENT_GRAPH = GRAPH["enrichment"]
-ENRICHMENT_FILE = Path("enrichment") / "wikidata.ttl"
+__all__ = ["LinkError", "apply_candidates", "add_links", "reconcile", "reconcile_query", "targets", "utc_now",
+           "write_candidates"]
+
 LINK_EVIDENCE_DIR = "link-evidence"
-
-WD = "http://www.wikidata.org/entity/"
-WDT = "http://www.wikidata.org/prop/direct/"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-SKOS_ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
-SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
-SCHEMA_DESCRIPTION = "http://schema.org/description"
-PROV = "http://www.w3.org/ns/prov#"
-DCTERMS = "http://purl.org/dc/terms/"
-VOID = "http://rdfs.org/ns/void#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-CC0 = "http://creativecommons.org/publicdomain/zero/1.0/"
-KNOWN_LICENCES = {WIKIDATA_ENDPOINT: CC0}  # Wikidata's structured data is CC0
-
-QUERY_PREFIXES = f"""PREFIX wd: <{WD}>
-PREFIX wdt: <{WDT}>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX schema: <http://schema.org/>
-PREFIX prov: <{PROV}>
-PREFIX dcterms: <{DCTERMS}>
-PREFIX void: <{VOID}>
-"""
 
 # Classes that show an item is the kind of thing a kzkg entity type names. Reached through
 # wdt:P31/wdt:P279* on the live service; a snapshot without subclass triples only matches them
@@ -93,347 +54,11 @@ EXPECTED_KINDS: dict[str, tuple[str, ...]] = {
 }
 LINKABLE_TYPES = frozenset(EXPECTED_KINDS)
 DEFAULT_LANGUAGES = ("en", "mul", "ru", "kk")
-ENRICH_LANGUAGES = ("en", "ru", "kk")
-# Facts fetched beside ours: instance of, country, coordinates, position held, birth, death,
-# inception, dissolution, citizenship, located in, headquarters, website, GeoNames id, ISO 3166-2.
-ENRICH_PROPERTIES = ("P31", "P17", "P625", "P39", "P569", "P570", "P571", "P576", "P27", "P131",
-                     "P159", "P856", "P1566", "P300")
-HEAD_PROPERTIES = ("P35", "P6")  # head of state / head of government (the reverse of "office held")
 THE_YEAR = 2022
 
 # Scoring (0..1); see score_candidate() for how they combine.
 ACCEPT_SCORE = 0.75
 VIABLE_SCORE = 0.5
-
-
-# ------------------------------------------------------------------------------------------ errors
-class LinkError(Exception):
-    """Linking could not be done; the message says what and why. Nothing in data/ was changed."""
-
-
-class EndpointRefused(LinkError):
-    """The endpoint refused the request (400, 401, 403, 404, 414): retrying cannot help."""
-
-
-class EndpointUnavailable(LinkError):
-    """The endpoint kept failing (429, 5xx, timeouts, broken bodies) until the retries ran out."""
-
-
-class MalformedResponse(LinkError):
-    """The endpoint answered 200 with something that is not SPARQL JSON results."""
-
-
-# ------------------------------------------------------------------------------------------ client
-@dataclass
-class Attempt:
-    """One request and how it ended; kept so that tests and --verbose can show the back-off."""
-
-    number: int
-    outcome: str  # "ok", "cached", "429", "500", "timeout", "connection", "malformed", ...
-    detail: str = ""
-    waited: float = 0.0
-
-
-@dataclass
-class SparqlResults:
-    """A SELECT answer: variables and the raw SPARQL-JSON bindings, with where and when it came from."""
-
-    variables: list[str]
-    bindings: list[dict[str, dict[str, str]]]
-    endpoint: str
-    query: str
-    retrieved: str  # ISO timestamp of the HTTP answer (or of the cached one)
-    from_cache: bool = False
-
-    @property
-    def query_id(self) -> str:
-        return query_id(self.query)
-
-
-def query_id(query: str) -> str:
-    """A short content hash naming a query in candidates files and link evidence."""
-    return hashlib.sha256(query.encode("utf-8")).hexdigest()[:16]
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kzkg" / "sparql"
-
-
-class SparqlClient:
-    """A polite SPARQL 1.1 client on top of SPARQLWrapper (see the module docstring for why).
-
-    ``sleep`` and ``clock`` are injectable so that tests can observe the back-off; by default they
-    are the real ones, and the failure tests run against real loopback servers with short delays.
-    """
-
-    def __init__(self, endpoint: str, *, timeout: float = 60.0, retries: int = 4, min_interval: float = 1.0,
-                 backoff: float = 1.0, max_backoff: float = 60.0, max_retry_after: float = 300.0,
-                 cache_dir: Path | None = None, cache_ttl: float = 7 * 86400, contact: str | None = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-                 log: Callable[[str], None] | None = None):
-        if not re.match(r"^https?://", endpoint):
-            raise LinkError(f"{endpoint!r} is not an http(s) SPARQL endpoint URL")
-        self.endpoint = endpoint
-        self.timeout = float(timeout)
-        self.retries = max(0, int(retries))
-        self.min_interval = max(0.0, float(min_interval))
-        self.backoff = max(0.0, float(backoff))
-        self.max_backoff = float(max_backoff)
-        self.max_retry_after = float(max_retry_after)
-        self.cache_dir = cache_dir
-        self.cache_ttl = float(cache_ttl)
-        self.contact = contact
-        self._sleep = sleep
-        self._clock = clock
-        self._log = log or (lambda _message: None)
-        self._last_request: float | None = None
-        self.attempts: list[Attempt] = []
-        self.requests_sent = 0
-
-    @property
-    def user_agent(self) -> str:
-        """Wikimedia's User-Agent policy: tool/version (contact) library/version."""
-        import SPARQLWrapper
-
-        contact = self.contact or "https://w3id.org/kzkg"
-        return (f"kzkg/{__version__} (linked-data reconciliation and enrichment; {contact}) "
-                f"SPARQLWrapper/{SPARQLWrapper.__version__} Python/{sys.version_info.major}.{sys.version_info.minor}")
-
-    # -- public --------------------------------------------------------------------------------
-    def select(self, query: str) -> SparqlResults:
-        """Run a SELECT (or ASK) query and return its bindings; raise LinkError subclasses."""
-        body, retrieved, cached = self._fetch(query, "json")
-        data = _parse_results(body, self.endpoint)
-        if "boolean" in data:
-            return SparqlResults(["boolean"], [{"boolean": {"type": "literal", "value": str(data["boolean"]).lower()}}],
-                                 self.endpoint, query, retrieved, cached)
-        return SparqlResults(list(data["head"]["vars"]), list(data["results"]["bindings"]), self.endpoint, query,
-                             retrieved, cached)
-
-    def fetch_json(self, query: str) -> dict:
-        """The SPARQL-JSON document of a SELECT/ASK answer, validated (for `kzkg query --endpoint`)."""
-        body, _, _ = self._fetch(query, "json")
-        return _parse_results(body, self.endpoint)
-
-    def fetch_rdf(self, query: str) -> bytes:
-        """A CONSTRUCT/DESCRIBE answer as Turtle bytes (checked to parse)."""
-        body, _, _ = self._fetch(query, "turtle")
-        return body
-
-    # -- machinery -----------------------------------------------------------------------------
-    def _cache_path(self, query: str, fmt: str) -> Path | None:
-        if self.cache_dir is None:
-            return None
-        key = hashlib.sha256(f"{self.endpoint}\n{fmt}\n{query}".encode("utf-8")).hexdigest()
-        return Path(self.cache_dir) / key[:2] / f"{key}.json"
-
-    def _read_cache(self, path: Path | None) -> tuple[bytes, str] | None:
-        if path is None or not path.is_file():
-            return None
-        try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
-            if time.time() - float(entry["stored"]) > self.cache_ttl:
-                return None
-            return entry["body"].encode("utf-8"), str(entry["retrieved"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # a damaged cache entry is a miss, never an answer
-
-    def _write_cache(self, path: Path | None, body: bytes, retrieved: str, query: str) -> None:
-        if path is None:
-            return
-        entry = {"endpoint": self.endpoint, "query": query, "retrieved": retrieved, "stored": time.time(),
-                 "body": body.decode("utf-8")}
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(path, json.dumps(entry, ensure_ascii=False))
-        except OSError as problem:  # a read-only cache must not stop the work
-            self._log(f"cache not written ({problem})")
-
-    def _throttle(self) -> None:
-        if self._last_request is not None and self.min_interval:
-            wait = self._last_request + self.min_interval - self._clock()
-            if wait > 0:
-                self._sleep(wait)
-        self._last_request = self._clock()
-
-    def _fetch(self, query: str, fmt: str) -> tuple[bytes, str, bool]:
-        cache = self._cache_path(query, fmt)
-        hit = self._read_cache(cache)
-        if hit is not None:
-            self.attempts.append(Attempt(0, "cached"))
-            return hit[0], hit[1], True
-        last = ""
-        for number in range(1, self.retries + 2):
-            self._throttle()
-            self.requests_sent += 1
-            outcome, detail, retry_after, body = self._attempt(query, fmt)
-            if outcome == "ok":
-                try:
-                    _check_body(body, fmt, self.endpoint)
-                except MalformedResponse as malformed:
-                    outcome, detail = "malformed", str(malformed)
-                else:
-                    retrieved = utc_now()
-                    self.attempts.append(Attempt(number, "ok"))
-                    self._write_cache(cache, body, retrieved, query)
-                    return body, retrieved, False
-            last = f"{outcome}: {detail}" if detail else outcome
-            if number > self.retries:
-                self.attempts.append(Attempt(number, outcome, detail))
-                break
-            delay = self._delay(number, retry_after)
-            if delay is None:
-                self.attempts.append(Attempt(number, outcome, detail))
-                raise EndpointUnavailable(
-                    f"{self.endpoint} asked to retry after {retry_after} s (429), more than the "
-                    f"{self.max_retry_after:g} s this client waits; try again later")
-            self.attempts.append(Attempt(number, outcome, detail, delay))
-            self._log(f"{self.endpoint}: {last}; retrying in {delay:.1f} s ({number}/{self.retries})")
-            self._sleep(delay)
-        raise EndpointUnavailable(f"{self.endpoint} failed {self.retries + 1} time(s); last: {last}")
-
-    def _delay(self, number: int, retry_after: str | None) -> float | None:
-        delay = min(self.max_backoff, self.backoff * (2 ** (number - 1))) * (1 + random.uniform(0, 0.25))
-        if retry_after:
-            asked = _parse_retry_after(retry_after)
-            if asked is not None:
-                if asked > self.max_retry_after:
-                    return None
-                delay = max(delay, asked)
-        return delay
-
-    def _attempt(self, query: str, fmt: str) -> tuple[str, str, str | None, bytes]:
-        """One HTTP request; returns (outcome, detail, Retry-After, body). Raises on refusals."""
-        from SPARQLWrapper import GET, JSON, POST, TURTLE, SPARQLWrapper
-        from SPARQLWrapper.SPARQLExceptions import (
-            EndPointInternalError, EndPointNotFound, QueryBadFormed, SPARQLWrapperException, Unauthorized,
-            URITooLong,
-        )
-
-        wrapper = SPARQLWrapper(self.endpoint, agent=self.user_agent)
-        wrapper.setQuery(query)
-        wrapper.setReturnFormat(JSON if fmt == "json" else TURTLE)
-        wrapper.setOnlyConneg(True)  # Accept header only: no format=/output= parameters to confuse servers
-        # GET is cacheable by the service's front end; long batched queries go by POST.
-        wrapper.setMethod(GET if len(query) <= 1500 else POST)
-        # SPARQLWrapper.setTimeout() truncates to whole seconds, turning 0.5 into "no timeout".
-        wrapper.timeout = self.timeout
-        try:
-            response = wrapper.query().response
-            body = response.read()
-            return "ok", "", None, body
-        except HTTPError as error:  # codes SPARQLWrapper does not map: 429, 502, 503, 504, ...
-            detail = _short(error.read() if error.fp else b"") or str(error.reason)
-            if error.code == 429 or error.code >= 500:
-                return str(error.code), detail, error.headers.get("Retry-After"), b""
-            raise EndpointRefused(f"{self.endpoint} answered {error.code}: {detail}") from error
-        except EndPointInternalError as error:
-            return "500", _short(str(error)), None, b""
-        except QueryBadFormed as error:
-            raise EndpointRefused(f"{self.endpoint} rejected the query as malformed (400): {_short(str(error))}") from error
-        except (EndPointNotFound, Unauthorized, URITooLong) as error:
-            raise EndpointRefused(f"{self.endpoint} refused the request: {_short(str(error))}") from error
-        except SPARQLWrapperException as error:
-            raise EndpointRefused(f"{self.endpoint}: {_short(str(error))}") from error
-        except (TimeoutError, socket.timeout):
-            return "timeout", f"no answer within {self.timeout:g} s", None, b""
-        except URLError as error:
-            if isinstance(error.reason, (TimeoutError, socket.timeout)):
-                return "timeout", f"no answer within {self.timeout:g} s", None, b""
-            return "connection", str(error.reason), None, b""
-        except (http.client.HTTPException, ConnectionError) as error:
-            return "connection", f"{type(error).__name__}: {error}", None, b""
-
-
-def _short(text: str | bytes, limit: int = 300) -> str:
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _parse_retry_after(value: str) -> float | None:
-    """Retry-After is either delta-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        from email.utils import parsedate_to_datetime
-
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
-
-
-def _parse_results(body: bytes, endpoint: str) -> dict:
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as broken:
-        raise MalformedResponse(f"{endpoint} did not answer with JSON: {broken}") from broken
-    if not isinstance(data, dict):
-        raise MalformedResponse(f"{endpoint} answered JSON that is not SPARQL results")
-    if "boolean" in data and isinstance(data["boolean"], bool):
-        return data
-    head, results = data.get("head"), data.get("results")
-    if not (isinstance(head, dict) and isinstance(head.get("vars"), list) and isinstance(results, dict)
-            and isinstance(results.get("bindings"), list)
-            and all(isinstance(b, dict) for b in results["bindings"])):
-        raise MalformedResponse(f"{endpoint} answered JSON without head.vars and results.bindings")
-    return data
-
-
-def _check_body(body: bytes, fmt: str, endpoint: str) -> None:
-    if fmt == "json":
-        _parse_results(body, endpoint)
-        return
-    try:
-        list(ox.parse(body, format=ox.RdfFormat.TURTLE))
-    except (SyntaxError, ValueError) as broken:
-        raise MalformedResponse(f"{endpoint} did not answer with Turtle: {broken}") from broken
-
-
-# ------------------------------------------------------------------------------------ file writing
-def atomic_write_text(path: Path, text: str, expected_sha256: str | None = None) -> None:
-    """Write a whole file or nothing: temp file in the same folder, fsync, rename.
-
-    With ``expected_sha256``, the rename only happens if the file still has that content (someone
-    editing it meanwhile makes this raise LinkError instead of silently losing their change).
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.kzkg-tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        if expected_sha256 is not None:
-            current = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
-            if current != expected_sha256:
-                raise LinkError(f"{path} changed while kzkg was writing it; nothing written, run again")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    try:
-        folder = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(folder)
-    except OSError:
-        pass
-    finally:
-        os.close(folder)
 
 
 # ---------------------------------------------------------------------------------- reconciliation
@@ -502,10 +127,6 @@ class EntityCandidates:
         return {"entity": self.entity, "label": self.label, "types": self.types, "file": self.where,
                 "decision": self.decision, "reason": self.reason, "choose": self.choose, "reviewed_by": None,
                 "candidates": [c.as_dict() for c in self.candidates]}
-
-
-def _qid(iri_or_id: str) -> str:
-    return iri_or_id[len(WD):] if iri_or_id.startswith(WD) else iri_or_id
 
 
 def linked_items(corpus: Corpus) -> dict[str, str]:
@@ -594,11 +215,6 @@ def reconcile_query(batch: Sequence[Target], languages: Sequence[str] = DEFAULT_
         "}\n"
         "GROUP BY ?entity ?name ?via ?item\n"
     )
-
-
-def _value(binding: dict, name: str) -> str:
-    cell = binding.get(name)
-    return str(cell.get("value", "")) if isinstance(cell, dict) else ""
 
 
 def _year(value: str) -> int | None:
@@ -924,7 +540,10 @@ def add_links(path: Path, links: dict[str, tuple[str, str]]) -> None:
             new_lines.append(inserts[number] + newline)
     new_text = "".join(new_lines)
     _verify_only_links_added(path, text, new_text, links)
-    atomic_write_text(path, new_text, expected_sha256=original_hash)
+    try:
+        atomic_write_text(path, new_text, expected_sha256=original_hash)
+    except FileChangedError as changed:
+        raise LinkError(str(changed)) from changed
 
 
 def _verify_only_links_added(path: Path, old: str, new: str, links: dict[str, tuple[str, str]]) -> None:
@@ -945,271 +564,3 @@ def _verify_only_links_added(path: Path, old: str, new: str, links: dict[str, tu
             len(new_lines) != len(old_lines) + len(links):
         raise LinkError(f"{path}: the edit would touch other lines; nothing written")
 
-
-# -------------------------------------------------------------------------------------- enrichment
-@dataclass
-class EnrichReport:
-    path: Path
-    items: int
-    triples: int
-    labels: dict[str, int]
-    coordinates: int
-    missing: list[str]
-    queries: int
-
-
-def _term(cell: dict) -> ox.NamedNode | ox.Literal | None:
-    kind, value = cell.get("type"), cell.get("value")
-    if not isinstance(value, str):
-        return None
-    if kind == "uri":
-        return ox.NamedNode(value)
-    if kind in ("literal", "typed-literal"):
-        if cell.get("xml:lang"):
-            return ox.Literal(value, language=str(cell["xml:lang"]))
-        if cell.get("datatype"):
-            return ox.Literal(value, datatype=ox.NamedNode(str(cell["datatype"])))
-        return ox.Literal(value)
-    return None  # blank nodes (Wikidata's "unknown value") carry nothing we can show
-
-
-def _triples(results: SparqlResults, s: str, p: str, o: str) -> list[ox.Triple]:
-    out = []
-    for binding in results.bindings:
-        terms = [_term(binding.get(v) or {}) for v in (s, p, o)]
-        if all(terms) and isinstance(terms[0], ox.NamedNode) and isinstance(terms[1], ox.NamedNode):
-            out.append(ox.Triple(*terms))
-    return out
-
-
-def _values(items: Iterable[str]) -> str:
-    return " ".join(f"<{i}>" for i in sorted(items))
-
-
-def _lang_filter(var: str, languages: Sequence[str]) -> str:
-    return " || ".join(f'langMatches(LANG({var}), "{lang}")' for lang in languages)
-
-
-def enrich(data_dir: Path, client: SparqlClient, *, output: Path | None = None, licence: str | None = None,
-           batch_size: int = 40, languages: Sequence[str] = ENRICH_LANGUAGES,
-           progress: Callable[[str], None] = lambda _m: None) -> EnrichReport:
-    """Fetch facts about every linked entity into a separate graph file (written only on success)."""
-    data_dir = Path(data_dir)
-    output = Path(output) if output else data_dir / ENRICHMENT_FILE
-    corpus = load_corpus(data_dir)
-    items = sorted({WD + e.links["wikidata"] for e in corpus.entities.values() if e.links.get("wikidata")},
-                   key=lambda i: int(i[len(WD) + 1:]))
-    if not items:
-        raise LinkError(f"{data_dir}: no entity has a Wikidata link; nothing to enrich")
-    started = utc_now()
-    triples: list[ox.Triple] = []
-    sent = 0
-    lang_filter = _lang_filter("?value", languages)
-    referenced: set[str] = set()
-    for start in range(0, len(items), max(1, batch_size)):
-        batch = items[start:start + max(1, batch_size)]
-        progress(f"fetching {len(batch)} items from {client.endpoint}")
-        terms = client.select(
-            f"# kzkg {__version__} enrich: labels, aliases and descriptions\n" + QUERY_PREFIXES
-            + f"SELECT ?item ?p ?value WHERE {{\n  VALUES ?item {{ {_values(batch)} }}\n"
-            "  VALUES ?p { rdfs:label skos:altLabel schema:description }\n"
-            f"  ?item ?p ?value .\n  FILTER({lang_filter})\n}}\n")
-        facts = client.select(
-            f"# kzkg {__version__} enrich: statements\n" + QUERY_PREFIXES
-            + f"SELECT ?item ?p ?value WHERE {{\n  VALUES ?item {{ {_values(batch)} }}\n"
-            f"  VALUES ?p {{ {' '.join('wdt:' + p for p in ENRICH_PROPERTIES)} prov:wasDerivedFrom }}\n"
-            "  ?item ?p ?value .\n}\n")
-        heads = client.select(
-            f"# kzkg {__version__} enrich: states the items head\n" + QUERY_PREFIXES
-            + f"SELECT ?state ?p ?item WHERE {{\n  VALUES ?item {{ {_values(batch)} }}\n"
-            f"  VALUES ?p {{ {' '.join('wdt:' + p for p in HEAD_PROPERTIES)} }}\n  ?state ?p ?item .\n}}\n")
-        sent += 3
-        triples += _triples(terms, "item", "p", "value") + _triples(facts, "item", "p", "value")
-        triples += _triples(heads, "state", "p", "item")
-        for t in _triples(facts, "item", "p", "value") + _triples(heads, "state", "p", "item"):
-            for term in (t.subject, t.object):
-                if isinstance(term, ox.NamedNode) and term.value.startswith(WD) and term.value not in items:
-                    referenced.add(term.value)
-    # labels (and, for states, the office their head holds) of everything the facts point at
-    sources: set[str] = {t.object.value for t in triples
-                         if t.predicate.value == PROV + "wasDerivedFrom" and isinstance(t.object, ox.NamedNode)}
-    if referenced:
-        for chunk in _chunks(sorted(referenced), 80):
-            named = client.select(
-                f"# kzkg {__version__} enrich: labels of referenced items\n" + QUERY_PREFIXES
-                + f"SELECT ?item ?p ?value WHERE {{\n  VALUES ?item {{ {_values(chunk)} }}\n"
-                "  VALUES ?p { rdfs:label wdt:P1906 wdt:P2388 }\n  ?item ?p ?value .\n"
-                f"  FILTER(?p != rdfs:label || {lang_filter})\n}}\n")
-            sent += 1
-            triples += _triples(named, "item", "p", "value")
-        offices = {t.object.value for t in triples if t.predicate.value in (WDT + "P1906", WDT + "P2388")
-                   and isinstance(t.object, ox.NamedNode)} - referenced - set(items)
-        if offices:
-            named = client.select(
-                f"# kzkg {__version__} enrich: labels of offices\n" + QUERY_PREFIXES
-                + f"SELECT ?item ?value WHERE {{\n  VALUES ?item {{ {_values(offices)} }}\n"
-                f"  ?item rdfs:label ?value .\n  FILTER({lang_filter})\n}}\n")
-            sent += 1
-            triples += [ox.Triple(ox.NamedNode(_value(b, "item")), ox.NamedNode(RDFS_LABEL), _term(b["value"]))
-                        for b in named.bindings
-                        if _value(b, "item").startswith(WD) and _term(b.get("value") or {}) is not None]
-    # what the endpoint says about itself and its sources (a stand-in names its origin this way)
-    described = client.select(
-        f"# kzkg {__version__} enrich: the endpoint's own dataset description\n" + QUERY_PREFIXES
-        + "SELECT ?s ?p ?o WHERE {\n  ?s a void:Dataset ; ?p ?o .\n  FILTER(isIRI(?s))\n} LIMIT 500\n")
-    sent += 1
-    datasets = _triples(described, "s", "p", "o")
-    triples += datasets
-    for t in datasets:
-        if t.predicate.value == PROV + "wasDerivedFrom" and isinstance(t.object, ox.NamedNode):
-            sources.add(t.object.value)
-    if sources:
-        for chunk in _chunks(sorted(sources), 80):
-            about = client.select(
-                f"# kzkg {__version__} enrich: the sources the endpoint names\n" + QUERY_PREFIXES
-                + f"SELECT ?s ?p ?o WHERE {{\n  VALUES ?s {{ {_values(chunk)} }}\n  ?s ?p ?o .\n}}\n")
-            sent += 1
-            triples += _triples(about, "s", "p", "o")
-    finished = utc_now()
-    dataset_iris = sorted({t.subject.value for t in datasets})
-    triples += _provenance(client.endpoint, started, finished, licence or KNOWN_LICENCES.get(client.endpoint),
-                           dataset_iris, len(items))
-    text = render_enrichment(triples, client.endpoint, finished)
-    counts = _label_counts(triples, set(items))
-    placed = {t.subject.value for t in triples if t.predicate.value == WDT + "P625" and t.subject.value in items}
-    returned = {t.subject.value for t in triples if t.subject.value in items}
-    output.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(output, text)
-    return EnrichReport(output, len(returned), len(set(triples)), counts, len(placed),
-                        [_qid(i) for i in items if i not in returned], sent)
-
-
-def _chunks(values: Sequence[str], size: int) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
-def _label_counts(triples: Iterable[ox.Triple], items: set[str]) -> dict[str, int]:
-    """How many of the linked items have a label in each language (kk counts kk-* variants)."""
-    seen: dict[str, set[str]] = {}
-    for t in triples:
-        if t.predicate.value == RDFS_LABEL and t.subject.value in items and isinstance(t.object, ox.Literal):
-            lang = (t.object.language or "").split("-")[0]
-            seen.setdefault(lang, set()).add(t.subject.value)
-    return {lang: len(subjects) for lang, subjects in sorted(seen.items())}
-
-
-def _provenance(endpoint: str, started: str, finished: str, licence: str | None, datasets: list[str],
-                requested: int) -> list[ox.Triple]:
-    graph = ox.NamedNode(str(ENRICHMENT_GRAPH))
-    run = ox.NamedNode(str(ENRICHMENT_GRAPH) + "#run")
-    dts = ox.NamedNode(XSD + "dateTime")
-    out = [
-        ox.Triple(graph, ox.NamedNode(RDF_TYPE), ox.NamedNode(VOID + "Dataset")),
-        ox.Triple(graph, ox.NamedNode(RDF_TYPE), ox.NamedNode(PROV + "Entity")),
-        ox.Triple(graph, ox.NamedNode(DCTERMS + "title"),
-                  ox.Literal("External facts about kzkg's linked entities", language="en")),
-        ox.Triple(graph, ox.NamedNode(DCTERMS + "description"), ox.Literal(
-            f"Copied by `kzkg enrich` from the SPARQL endpoint {endpoint} for the {requested} Wikidata items "
-            "kzkg's entities link to, in the endpoint's own shape (wd: items; rdfs:label, skos:altLabel and "
-            "schema:description in en/ru/kk; wdt: statements). kzkg's entities point at these items with "
-            "skos:exactMatch. Kept apart from kzkg's own claims and never reasoned over. "
-            + ("The endpoint describes itself with the void:Dataset(s) this graph was derived from; their "
-               "sources and licences are given below. " if datasets else "")
-            + "Run `kzkg enrich` with internet access to refresh it from the live service.", language="en")),
-        ox.Triple(graph, ox.NamedNode(DCTERMS + "source"), ox.NamedNode(endpoint)),
-        ox.Triple(graph, ox.NamedNode(PROV + "generatedAtTime"), ox.Literal(finished, datatype=dts)),
-        ox.Triple(graph, ox.NamedNode(PROV + "wasGeneratedBy"), run),
-        ox.Triple(run, ox.NamedNode(RDF_TYPE), ox.NamedNode(PROV + "Activity")),
-        ox.Triple(run, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
-                  ox.Literal(f"kzkg {__version__} enrich")),
-        ox.Triple(run, ox.NamedNode(PROV + "used"), ox.NamedNode(endpoint)),
-        ox.Triple(run, ox.NamedNode(PROV + "startedAtTime"), ox.Literal(started, datatype=dts)),
-        ox.Triple(run, ox.NamedNode(PROV + "endedAtTime"), ox.Literal(finished, datatype=dts)),
-    ]
-    if licence:
-        out.append(ox.Triple(graph, ox.NamedNode(DCTERMS + "license"), ox.NamedNode(licence)))
-    for dataset in datasets:
-        out.append(ox.Triple(graph, ox.NamedNode(PROV + "wasDerivedFrom"), ox.NamedNode(dataset)))
-    return out
-
-
-ENRICH_PREFIXES = {"wd": WD, "wdt": WDT, "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-                   "skos": "http://www.w3.org/2004/02/skos/core#", "schema": "http://schema.org/",
-                   "geo": "http://www.opengis.net/ont/geosparql#", "xsd": XSD, "prov": PROV, "dcterms": DCTERMS,
-                   "void": VOID}
-
-
-def render_enrichment(triples: Iterable[ox.Triple], endpoint: str, when: str) -> str:
-    """Sorted Turtle (same facts, same bytes) under a header saying where it came from."""
-    unique = sorted(set(triples), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    body = ox.serialize(unique, format=ox.RdfFormat.TURTLE, prefixes=ENRICH_PREFIXES).decode("utf-8")
-    header = (f"# External facts about kzkg's linked entities, written by `kzkg enrich` ({__version__}).\n"
-              f"# Source: {endpoint}, retrieved {when}. Do not edit by hand: run `kzkg enrich` again.\n"
-              f"# Loaded by `kzkg build` into the named graph <{ENRICHMENT_GRAPH}>.\n")
-    return header + body
-
-
-# ------------------------------------------------------------------------- build and UI integration
-def load_enrichment(dataset: MappedDataset, data_dir: Path) -> int:
-    """Add data/enrichment/*.ttl to the build, in its own named graph; return the triple count."""
-    folder = Path(data_dir) / "enrichment"
-    if not folder.is_dir():
-        return 0
-    graph = dataset.graph(ENRICHMENT_GRAPH)
-    before = len(graph)
-    for path in sorted(folder.glob("*.ttl")):
-        graph.parse(path, format="turtle")
-    return len(graph) - before
-
-
-FACTS_QUERY = """
-SELECT ?item ?p ?value WHERE {
-  <%(entity)s> <%(exact)s> ?item .
-  GRAPH <%(graph)s> {
-    VALUES ?p { <%(label)s> <%(alt)s> <%(desc)s> <%(coord)s> }
-    ?item ?p ?value .
-  }
-}"""
-
-
-def external_facts(select: Callable[[str], Iterable[Mapping[str, Any]]], entity_iri: str) -> dict[str, Any]:
-    """Names per language, descriptions and coordinates the enrichment graph holds for an entity.
-
-    ``select`` runs a SELECT over the union graph and yields rows of pyoxigraph terms, so the
-    embedded store and a remote store behind the pages both serve it. Returns ``{"items": [...],
-    "names": {"ru": [...], ...}, "aliases": {...}, "descriptions": {...}, "coordinates": [(lat, lon)]}``.
-    """
-    query = FACTS_QUERY % {"entity": entity_iri, "exact": SKOS_EXACT, "graph": ENRICHMENT_GRAPH,
-                           "label": RDFS_LABEL, "alt": SKOS_ALT, "desc": SCHEMA_DESCRIPTION, "coord": WDT + "P625"}
-    facts: dict[str, Any] = {"items": [], "names": {}, "aliases": {}, "descriptions": {}, "coordinates": []}
-    key = {RDFS_LABEL: "names", SKOS_ALT: "aliases", SCHEMA_DESCRIPTION: "descriptions"}
-    for row in select(query):
-        item, prop, value = row["item"].value, row["p"].value, row["value"]
-        if item not in facts["items"]:
-            facts["items"].append(item)
-        if prop == WDT + "P625":
-            point = parse_point(value.value)
-            if point and point not in facts["coordinates"]:
-                facts["coordinates"].append(point)
-        elif isinstance(value, ox.Literal):
-            bucket = facts[key[prop]].setdefault(value.language or "", [])
-            if value.value not in bucket:
-                bucket.append(value.value)
-    return facts
-
-
-def store_select(store: ox.Store) -> Callable[[str], Iterable[Mapping[str, Any]]]:
-    """``external_facts``' select over a pyoxigraph store's union graph."""
-    return lambda query: store.query(query, use_default_graph_as_union=True)
-
-
-def parse_point(wkt: str) -> tuple[float, float] | None:
-    """``Point(lon lat)`` (Wikidata's WKT, optionally with a CRS IRI first) -> (lat, lon)."""
-    match = re.search(r"Point\(\s*(-?[0-9.]+)\s+(-?[0-9.]+)\s*\)", wkt)
-    if not match:
-        return None
-    lon, lat = float(match.group(1)), float(match.group(2))
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return None
-    return lat, lon

@@ -10,9 +10,12 @@ import gc
 import json
 import multiprocessing
 import shutil
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,23 +25,26 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from kzkg import __version__
 from kzkg.export import Canonical, void_description, write_dumps
-from kzkg.ingest import Corpus, IngestError, load_corpus
-from kzkg.link import ENRICHMENT_GRAPH, load_enrichment
+from kzkg.enrich import ENRICHMENT_GRAPH, load_enrichment
+from kzkg.errors import BuildInterrupted, DataViolations, InputError, OutputError, ValidationCrashed
+from kzkg.ingest import Corpus, load_corpus
 from kzkg.map import LINKS_GRAPH, MappedDataset, map_corpus
 from kzkg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from kzkg.reason import infer_triples
-from kzkg.store import MANIFEST, STORE_DIR, Release, content_id, load_store, new_staging_dir, publish
+from kzkg.store import (MANIFEST, STORE_DIR, Release, build_lock, content_id, load_store, new_staging_dir,
+                        publish)
 from kzkg.validate import Report, check_references, load_turtle, run_shapes
 from kzkg.resources import peak_rss_mb, private_mb
 
 Progress = Callable[[str], None]
 
 
-class BuildFailed(Exception):
+class BuildFailed(DataViolations):
     """The data has problems; nothing was published. ``report`` lists them."""
 
     def __init__(self, report: Report):
-        super().__init__(f"{len(report.lines())} problem(s) in the data; the published build is unchanged")
+        super().__init__(f"{len(report.lines())} problem(s) in the data; the published build is unchanged",
+                         report.lines())
         self.report = report
 
 
@@ -75,7 +81,7 @@ class _Mapped:
 
 
 def _ingest_and_map(data_dir: Path, ontology_dir: Path | None, progress: Progress) -> _Mapped:
-    """Raises IngestError when the input cannot be read at all."""
+    """Raises InputError when the input cannot be read at all."""
     ontology_dir = Path(ontology_dir or default_ontology_dir(data_dir))
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -91,12 +97,12 @@ def _ingest_and_map(data_dir: Path, ontology_dir: Path | None, progress: Progres
         shapes = load_turtle(ontology_dir / "shapes.ttl")
         lint = load_turtle(ontology_dir / "annotation-shape.ttl")
     except (OSError, SyntaxError, ValueError) as broken:  # rdflib raises BadSyntax (a SyntaxError)
-        raise IngestError(f"{ontology_dir}: the ontology or its shapes cannot be read: {broken}") from broken
+        raise InputError(f"the ontology or its shapes cannot be read: {_one_line(broken)}", file=ontology_dir) from broken
     dataset, mapping_problems = map_corpus(corpus, ontology)
     try:  # external facts (kzkg enrich) in their own graph: published, never validated or reasoned over
         load_enrichment(dataset, Path(data_dir))
     except (OSError, SyntaxError, ValueError) as broken:
-        raise IngestError(f"{Path(data_dir) / 'enrichment'}: cannot be read: {broken}") from broken
+        raise InputError(f"cannot be read: {_one_line(broken)}", file=Path(data_dir) / "enrichment") from broken
     timings["map"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -118,7 +124,7 @@ def _shacl_lines(mapped: _Mapped) -> list[str]:
 
 
 def prepare(data_dir: Path, ontology_dir: Path | None = None, progress: Progress = _quiet) -> Prepared:
-    """Ingest, map and validate. Raises IngestError when the input cannot be read at all."""
+    """Ingest, map and validate. Raises InputError when the input cannot be read at all."""
     mapped = _ingest_and_map(data_dir, ontology_dir, progress)
     started = time.perf_counter()
     progress("validate: corpus checks and SHACL shapes")
@@ -127,12 +133,17 @@ def prepare(data_dir: Path, ontology_dir: Path | None = None, progress: Progress
     return Prepared(mapped.corpus, mapped.dataset, report, mapped.timings)
 
 
-class ValidationCrashed(RuntimeError):
-    """The SHACL validation process died without a verdict; nothing was published."""
+def _one_line(error: BaseException) -> str:
+    """A library's message on one line (rdflib's parse errors span several)."""
+    return " ".join(str(error).split())
 
 
 def _validate_in_child(mapped: _Mapped, send: Connection) -> None:
     """Runs in the forked child: the verdict and how long it took go back through the pipe."""
+    # The build's handlers turn SIGTERM/SIGINT into an exception for its own cleanup; here that
+    # would print a traceback when the build cancels us. The build cleans up; the child just goes.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     started = time.perf_counter()
     lines = _shacl_lines(mapped)
     send.send((lines, time.perf_counter() - started, private_mb()))
@@ -233,8 +244,51 @@ def to_quads(dataset: MappedDataset, inferred: Iterable[tuple]) -> Iterator[ox.Q
         yield ox.Quad(_ox_term(s, cache), _ox_term(p, cache), _ox_term(o, cache), inferred_graph)
 
 
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGTERM and SIGINT raise BuildInterrupted, so the build's ``finally`` blocks remove its
+    staging folder (a default SIGTERM would end the process with no cleanup at all).
+
+    Only the first signal raises: a second one during the cleanup is ignored rather than allowed
+    to cut it short (SIGKILL still ends everything; the next build sweeps what is left).
+    """
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+
+    def stop(number: int, _frame: object) -> None:
+        for each in previous:
+            signal.signal(each, signal.SIG_IGN)
+        raise BuildInterrupted(f"stopped by {signal.Signals(number).name}; nothing was published, "
+                               "the served build is unchanged")
+
+    previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    for number in previous:
+        signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def build(data_dir: Path, build_dir: Path, ontology_dir: Path | None = None, progress: Progress = _quiet) -> Release:
-    """Build and publish a release; raise BuildFailed (nothing published) if the data has problems."""
+    """Build and publish a release; raise BuildFailed (nothing published) if the data has problems.
+
+    One build at a time per build directory (:func:`kzkg.store.build_lock`; a second raises
+    BuildLocked). Any failure — violations, unreadable input, a full disk (OutputError), a signal
+    (BuildInterrupted) — removes the staging folder and leaves ``current`` as it was.
+    """
+    with build_lock(Path(build_dir)), _stopped_by_signals():
+        try:
+            return _build(data_dir, build_dir, ontology_dir, progress)
+        except OSError as failed:  # reading is checked where it happens: what is left is writing
+            where = failed.filename or build_dir
+            raise OutputError(f"could not write the release: {failed.strerror or failed}; nothing was published, "
+                              "the served build is unchanged", file=where) from failed
+
+
+def _build(data_dir: Path, build_dir: Path, ontology_dir: Path | None, progress: Progress) -> Release:
     build_started = time.perf_counter()
     mapped = _ingest_and_map(data_dir, ontology_dir, progress)
     timings = mapped.timings

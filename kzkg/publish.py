@@ -29,6 +29,7 @@ import requests
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
 from kzkg import __version__
+from kzkg.errors import KzkgError
 from kzkg.store import Release, open_read_only
 
 USER_AGENT = f"kzkg/{__version__} (https://w3id.org/kzkg; kzkg publish)"
@@ -43,7 +44,7 @@ DEFAULT_BATCH = 50_000  # triples per GSP request: big enough to be fast, small 
 UPDATE_BATCH = 2_000
 
 
-class PublishError(Exception):
+class PublishError(KzkgError):
     """The target refused the data or ended up with something other than the release."""
 
 

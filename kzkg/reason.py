@@ -511,19 +511,6 @@ def reasonable_closure(asserted: Iterable[Triple]) -> list[Triple]:
     return reasoner.closure()
 
 
-def choose_engine(asserted: Iterable[Triple], engine: str = DEFAULT_ENGINE) -> str:
-    """The engine that will actually run: reasonable unless the schema needs a rule it lacks."""
-    if engine not in ENGINES:
-        raise ValueError(f"unknown reasoning engine {engine!r}: use one of {', '.join(ENGINES)}")
-    if engine == "reasonable":
-        missing = unsupported_constructs(t for t in asserted if is_schema(t))
-        if missing:
-            log.warning("schema uses %s, which reasonable lacks: reasoning with owlrl",
-                        ", ".join(sorted(str(m) for m in missing)))
-            return "owlrl"
-    return engine
-
-
 def infer_triples(asserted: Graph | Iterable[Triple], engine: str = DEFAULT_ENGINE) -> set[Triple]:
     """What OWL RL adds to ``asserted`` (ontology + data), minus the noise, as a set of triples.
 

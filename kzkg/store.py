@@ -8,9 +8,9 @@ read-only, so any number of worker processes share one copy on disk instead of e
 graph into memory; opening is a RocksDB open, well under a second whatever the graph's size.
 
 Sharing one copy on disk means the graph lives in the OS page cache, which the kernel may reclaim
-while the server is idle (this machine's DAMON reclaim pages out file pages untouched for ~30 s), and
-a query that then needs them reads them from disk: a 1M-triple aggregate took 0.7–2 s instead of
-0.15 s. :class:`StoreWarmer` reads the served store through the page cache every few seconds (one
+while the server is idle (kernels with proactive reclaim page out file pages untouched for a few
+seconds), and a query that then needs them reads them from disk, several times slower (measured in
+bench/README.md, "Endpoint"). :class:`StoreWarmer` reads the served store through the page cache every few seconds (one
 process per release does it, chosen by a lock), so what a query needs is in memory when it runs.
 """
 
@@ -23,23 +23,30 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
+
+from kzkg.errors import BuildLocked, NoBuildError, OutputError
 
 CURRENT_LINK = "current"
 RELEASES_DIR = "releases"
 STORE_DIR = "store"
 MANIFEST = "manifest.json"
 KEEP_RELEASES = 3
+LOCK_FILE = ".lock"
+STAGING_PREFIX = ".staging-"
 
 log = logging.getLogger(__name__)
 
 
-class NoReleaseError(FileNotFoundError):
-    """Raised when a build directory has no published release yet (run `kzkg build`)."""
+class NoReleaseError(NoBuildError, FileNotFoundError):
+    """Raised when a build directory has no published release yet (run `kzkg build`).
+
+    Still a FileNotFoundError, as callers that predate :mod:`kzkg.errors` expect."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +94,8 @@ def read_through(store_path: Path) -> int:
     """Read every file of a store once through the OS page cache; returns the bytes read.
 
     Nothing is copied into this process where the OS can avoid it: on Linux the files are
-    ``sendfile``d to /dev/null (≈17 ms of CPU for a 400 MB store whose pages are cached, against
-    ≈75 ms for plain reads); elsewhere they are read in 1 MB chunks into one reused buffer. Either
+    ``sendfile``d to /dev/null (a few times cheaper in CPU than plain reads, which copy every page
+    into the process); elsewhere they are read in 1 MB chunks into one reused buffer. Either
     way the pages count as accessed, so reclaim that looks for idle pages leaves them alone a while.
     """
     total = 0
@@ -139,8 +146,8 @@ class StoreWarmer:
     whatever the number of workers; the others try again each period and take over if it dies.
     A store larger than ``max_bytes`` is left to the kernel (keeping it would push out everything
     else). The cost is the store's size in page cache (RAM no process's RSS shows) and one
-    sequential read of its files per pass: ≈17 ms of CPU at 1M triples (400 MB), plus re-reading
-    from disk whatever the kernel reclaimed since the last pass.
+    sequential read of its files per pass (its CPU cost at 1M triples is in bench/README.md), plus
+    re-reading from disk whatever the kernel reclaimed since the last pass.
     """
 
     def __init__(self, locate: Callable[[], Path], period: float, max_bytes: int | None = None):
@@ -218,11 +225,79 @@ def _half_of_memory() -> int:
         return 1 << 30
 
 
+_HELD_LOCKS: set[int] = set()
+
+
+def _drop_inherited_locks() -> None:
+    """In a forked child (the build's validation process), close the inherited lock descriptor:
+    a flock lives as long as any descriptor of it, and a child outliving a SIGKILLed build must
+    not keep the next build out."""
+    for fd in list(_HELD_LOCKS):
+        os.close(fd)
+    _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
+@contextmanager
+def build_lock(build_dir: Path) -> Iterator[None]:
+    """Hold ``<build_dir>/.lock`` (an exclusive ``flock``) while building into ``build_dir``.
+
+    Two builds into one folder would race: the first to publish used to sweep the other's staging
+    folder away. The lock is the kernel's, so a killed build releases it by dying; the file keeps
+    the holder's pid for the refusal message. Once the lock is held, staging folders and temporary
+    links left by killed builds are swept: no other build can be writing them.
+    """
+    build_dir = Path(build_dir)
+    try:
+        build_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(build_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as failed:
+        raise OutputError(f"cannot create the build lock: {failed.strerror or failed}", file=build_dir) from failed
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            raise BuildLocked(f"another kzkg build (pid {holder}) is running in {build_dir}/; "
+                              "wait for it to finish") from None
+        _HELD_LOCKS.add(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        except OSError:  # a full disk: the pid is only for the message, the lock itself holds
+            pass
+        sweep_abandoned(build_dir)
+        yield
+    finally:
+        _HELD_LOCKS.discard(fd)
+        os.close(fd)  # drops the flock
+
+
+def sweep_abandoned(build_dir: Path) -> list[Path]:
+    """Remove staging folders and temporary ``current`` links of builds that were killed.
+
+    Only call this holding :func:`build_lock`: a running build's staging folder looks the same.
+    """
+    build_dir = Path(build_dir)
+    swept = []
+    releases = build_dir / RELEASES_DIR
+    for stale in sorted(releases.glob(f"{STAGING_PREFIX}*")) if releases.is_dir() else []:
+        shutil.rmtree(stale, ignore_errors=True)
+        swept.append(stale)
+    for link in build_dir.glob(f".{CURRENT_LINK}.*"):
+        if link.is_symlink():
+            link.unlink(missing_ok=True)
+            swept.append(link)
+    return swept
+
+
 def new_staging_dir(build_dir: Path) -> Path:
     """A private directory next to the releases, so the final rename stays on one file system."""
     releases = Path(build_dir) / RELEASES_DIR
     releases.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=".staging-", dir=releases))
+    return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=releases))
 
 
 def load_store(store_path: Path, nquads: bytes) -> None:
@@ -257,7 +332,7 @@ def publish(build_dir: Path, staging: Path, build_id: str) -> Release:
 
 def _prune(releases: Path, keep: Path) -> None:
     """Drop old releases and abandoned staging dirs, keeping a few for servers still reading them."""
-    for stale in releases.glob(".staging-*"):
+    for stale in releases.glob(f"{STAGING_PREFIX}*"):  # callers hold build_lock: none is in use
         if stale != keep:
             shutil.rmtree(stale, ignore_errors=True)
     published = sorted(
@@ -279,8 +354,13 @@ def content_id(nquads: bytes) -> str:
 def publish_nquads(build_dir: Path, nquads: bytes, manifest: dict | None = None) -> Release:
     """Load canonical N-Quads into a new release and publish it (used by the build and by tests)."""
     build_id = content_id(nquads)
-    staging = new_staging_dir(build_dir)
-    load_store(staging / STORE_DIR, nquads)
-    info = {"build_id": build_id, **(manifest or {})}
-    (staging / MANIFEST).write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
-    return publish(build_dir, staging, build_id)
+    with build_lock(build_dir):
+        staging = new_staging_dir(build_dir)
+        try:
+            load_store(staging / STORE_DIR, nquads)
+            info = {"build_id": build_id, **(manifest or {})}
+            (staging / MANIFEST).write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
+            return publish(build_dir, staging, build_id)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise

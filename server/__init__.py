@@ -7,77 +7,31 @@ module of that generic name in users' environments). Run it with ``kzkg serve``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response
 
-DEFAULTS: dict[str, Any] = {
-    # Where `kzkg build` publishes releases; the served graph is <BUILD_DIR>/current.
-    "BUILD_DIR": str(Path.cwd() / "build"),
-    # A remote SPARQL 1.1 endpoint to put in front of instead of the embedded store (None: embedded),
-    # loaded with `kzkg publish` (see server/remote.py). STORE_AUTH: "basic" or "digest".
-    "STORE_URL": None,
-    "STORE_USER": None,
-    "STORE_PASSWORD": None,
-    "STORE_AUTH": "basic",
-    # The store's silent row cap (Virtuoso's ResultSetMaxRows, 10000 by default): an answer that
-    # reaches it may be cut short and is refused. 0: the store has no such cap.
-    "STORE_MAX_ROWS": 10_000,
-    # "explicit": name kzkg's graphs as default-graph-uri and named-graph-uri on every query (any
-    # store); "native": trust the store's own default graph to be the union of kzkg's graphs.
-    "STORE_DATASET": "explicit",
-    # The store's per-query time limit as a parameter template ("timeout={ms}" Virtuoso,
-    # "timeout={s}" Fuseki/GraphDB); "auto" detects Virtuoso; None sends nothing.
-    "STORE_TIMEOUT_PARAM": "auto",
-    # Seconds a remote store's build id (its release record) is trusted before it is read again.
-    "STORE_CHECK_SECONDS": 5.0,
-    # Bytes of one remote answer read at most.
-    "STORE_MAX_BYTES": 256_000_000,
-    # Public-endpoint limits: wall-clock seconds per query, rows per result, bytes per request.
-    "QUERY_TIMEOUT": 10.0,
-    "MAX_RESULTS": 10_000,
-    "MAX_CONTENT_LENGTH": 1_000_000,
-    # Bytes of one form field (Flask 3.1's own default is 500 kB); None: MAX_CONTENT_LENGTH.
-    "MAX_FORM_MEMORY_SIZE": None,
-    # SERVICE endpoints a query may call (exact IRIs); everything else is refused. Wikidata's and
-    # DBpedia's by default, so users can join our claims with their facts in one query
-    # (KZKG_SERVICE_ALLOWLIST='["https://…"]' replaces the list; '[]' turns federation off).
-    "SERVICE_ALLOWLIST": ["https://query.wikidata.org/sparql", "https://dbpedia.org/sparql"],
-    # Entries in the in-process cache of query responses (keyed by build id, so a rebuild empties it).
-    "QUERY_CACHE_SIZE": 1024,
-    # Answer a GET query Flask has answered from that cache before straight from it, in front of
-    # Flask (server/fastcache.py): same bytes, a fraction of the cost. False: always through Flask.
-    "QUERY_FAST_PATH": True,
-    # Seconds between re-reads of the served store's files, so kernels that reclaim idle file pages
-    # (DAMON) do not make the first whole-graph query after a quiet minute read from disk; 0: off.
-    # Stores larger than STORE_KEEP_WARM_MAX_BYTES are left to the kernel (None: half the RAM).
-    "STORE_KEEP_WARM": 10.0,
-    "STORE_KEEP_WARM_MAX_BYTES": None,
-    # SPARQL endpoint (server/sparql.py, executor.py, run.py): killable query processes per server
-    # worker, their address-space cap in bytes (None: no cap), the response cache's byte budget,
-    # Cache-Control max-age of query answers, gunicorn threads per worker, gunicorn access log.
-    "QUERY_EXECUTORS": 2,
-    "QUERY_MEMORY_LIMIT": 2_000_000_000,
-    "QUERY_CACHE_MAX_BYTES": 64_000_000,
-    "SPARQL_CACHE_MAX_AGE": 300,
-    "SERVER_THREADS": 4,
-    "ACCESS_LOG": None,
-    # The IRI prefix whose resources this server resolves as linked data.
-    "RESOURCE_BASE": "https://w3id.org/kzkg/id/",
-}
+from kzkg_server import settings
+
+# Every setting, its type, default and help: server/settings.py. Kept under this name for callers
+# that read a default (a copy: changing it changes nothing).
+DEFAULTS: dict[str, Any] = settings.defaults()
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Application factory: defaults, then ``KZKG_*`` environment variables, then ``test_config``."""
+    """Application factory: defaults, then ``KZKG_*`` environment variables, then ``test_config``.
+
+    The defaults and the parsing of the environment are :mod:`kzkg_server.settings`; an unknown
+    ``KZKG_*`` variable or a value of the wrong type raises :class:`~kzkg_server.settings.SettingsError`.
+    """
     # Imported here, not at the top: `python -m kzkg_server.executor` (each query child) imports this
     # package first, and must not find its own module already imported by it.
     from kzkg_server.executor import QueryError
     from kzkg_server.state import GraphService
 
     app = Flask(__name__)
-    app.config.from_mapping(DEFAULTS)
-    app.config.from_prefixed_env(prefix="KZKG")
+    app.config.from_mapping(settings.defaults())
+    app.config.from_mapping(settings.from_environment())
     if test_config is not None:
         app.config.from_mapping(test_config)
 

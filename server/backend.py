@@ -8,7 +8,7 @@ through a :class:`GraphReader` (``quads`` / ``select`` / ``has_graph``). Two bac
   Endpoint queries run in the killable executor children (:mod:`kzkg_server.executor`), pages
   read the worker's own read-only handle.
 * :class:`kzkg_server.remote.RemoteBackend` — any SPARQL 1.1 store loaded by ``kzkg publish``,
-  reached with SPARQLWrapper (``STORE_URL``).
+  reached over the SPARQL 1.1 Protocol (``STORE_URL``).
 
 What is checked in front (SERVICE allow-list, updates, the request's form and size) is checked
 in :mod:`kzkg_server.sparql` before a backend is asked, so both backends get the same refusals;
@@ -176,10 +176,6 @@ class EmbeddedReader:
         """Nothing to prefetch: a lookup in the local store costs microseconds."""
 
 
-# Seconds between two reads of the served store through the page cache (kzkg.store.StoreWarmer);
-# 0 turns it off. STORE_KEEP_WARM_MAX_BYTES: larger stores are left to the kernel (None: half the RAM).
-KEEP_WARM_SECONDS = 10.0
-
 # One warmer per process and build directory, however many apps (tests make many) serve it.
 _warmers: dict[tuple[int, Path], StoreWarmer] = {}
 _warmers_lock = threading.Lock()
@@ -222,8 +218,8 @@ class EmbeddedBackend:
         """Start the query children and wait for the first: one that cannot seal itself off the
         network is reported now (QueryFailed), which stops a gunicorn worker from booting."""
         self.pool().check_started()
-        max_bytes = self.config.get("STORE_KEEP_WARM_MAX_BYTES")
-        keep_warm(self.build_dir, float(self.config.get("STORE_KEEP_WARM", KEEP_WARM_SECONDS)),
+        max_bytes = self.config["STORE_KEEP_WARM_MAX_BYTES"]
+        keep_warm(self.build_dir, float(self.config["STORE_KEEP_WARM"]),
                   None if max_bytes is None else int(max_bytes))
 
     def pool(self) -> ExecutorPool:
@@ -236,24 +232,23 @@ class EmbeddedBackend:
                     hint: tuple[str, str] | None = (str(release.store_path), release.build_id)
                 except NoReleaseError:
                     hint = None
-                self._pool = (os.getpid(), ExecutorPool(size=int(self.config.get("QUERY_EXECUTORS", 2)),
-                                                        memory_limit=self.config.get("QUERY_MEMORY_LIMIT"),
+                self._pool = (os.getpid(), ExecutorPool(size=int(self.config["QUERY_EXECUTORS"]),
+                                                        memory_limit=self.config["QUERY_MEMORY_LIMIT"],
                                                         store=hint, sealed=self.sealed))
             return self._pool[1]
 
     @property
     def sealed(self) -> bool:
         """Whether query children run without network access (QUERY_SANDBOX, on unless set to false)."""
-        value = self.config.get("QUERY_SANDBOX", True)
-        return str(value).lower() not in {"false", "0", "no", "off"} if isinstance(value, str) else bool(value)
+        return bool(self.config["QUERY_SANDBOX"])
 
     def federation_pool(self) -> ExecutorPool:
         """This process's children for allow-listed federated queries: unsealed, started on first use."""
         with self._lock:
             if self._federation is None or self._federation[0] != os.getpid():
                 self._federation = (os.getpid(), ExecutorPool(
-                    size=int(self.config.get("QUERY_FEDERATION_EXECUTORS", 1)),
-                    memory_limit=self.config.get("QUERY_MEMORY_LIMIT"), sealed=False))
+                    size=int(self.config["QUERY_FEDERATION_EXECUTORS"]),
+                    memory_limit=self.config["QUERY_MEMORY_LIMIT"], sealed=False))
             return self._federation[1]
 
     def release(self) -> Release:
@@ -300,7 +295,7 @@ class EmbeddedBackend:
         assert served.release is not None
         manifest = served.release.manifest
         if "triples" in manifest and "graphs" in manifest:  # the build counted them: no whole-store scan,
-            # which at 1M triples left ~250 MB of query memory in every worker that described the service
+            # which at scale left the scan's query memory behind in every worker that described the service
             graphs = tuple(sorted((name, count) for name, count in manifest["graphs"].items() if name != "default"))
             return Statistics(graphs=graphs, union_triples=int(manifest["triples"]))
         store = self.store(served.release)

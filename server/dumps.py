@@ -68,15 +68,6 @@ class DumpFile:
         ranks = {"the whole graph": 0, SCOPES["asserted"]: 1, SCOPES["inferred"]: 2, "dataset description": 9}
         return (ranks.get(self.contents, 5), self.name)
 
-    @property
-    def human_size(self) -> str:
-        size = float(self.size)
-        for unit in ("bytes", "KiB", "MiB", "GiB"):
-            if size < 1024 or unit == "GiB":
-                return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-            size /= 1024
-        return f"{self.size} bytes"
-
 
 def media_type_for(name: str) -> str:
     """The media type of a dump, from the shared table (by extension), else from Python's guess.

@@ -22,8 +22,6 @@ costs a few dozen queries to the store, not one per label.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,10 +32,11 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from kzkg.examples import load_examples
-from kzkg.link import ENRICHMENT_GRAPH, external_facts, parse_point
+from kzkg.enrich import ENRICHMENT_GRAPH
 from kzkg.namespaces import KZ, OA, PREFIXES
 from kzkg.store import NoReleaseError, Release
 from kzkg_server.backend import GraphReader, Row, Served
+from kzkg_server.enrichment import external_facts, parse_point
 from kzkg_server.media import ALIASES, GRAPH_TYPES, MediaType, negotiate
 
 bp = Blueprint("pages", __name__)
@@ -87,26 +86,12 @@ EXTERNAL_SITES = (
 
 
 # --------------------------------------------------------------------------------------------
-# setup of the front-end files
+# the front-end files
 
 
 def yasgui_installed() -> bool:
     """Whether the editor's npm files are present; the query page degrades to a form without them."""
     return (STATIC_DIR / YASGUI_JS).is_file() and (STATIC_DIR / YASGUI_CSS).is_file()
-
-
-def install_static_assets(npm: str | None = None) -> None:
-    """Install the query editor from the committed lockfile (``npm ci``), for setup scripts.
-
-    ``--ignore-scripts``: the only install scripts in the tree print Font Awesome attributions,
-    and nothing the page needs is built at install time. Raises FileNotFoundError without npm and
-    CalledProcessError when npm fails.
-    """
-    executable = npm or shutil.which("npm")
-    if executable is None:
-        raise FileNotFoundError("npm is not installed; the query page will fall back to a plain form")
-    subprocess.run([executable, "ci", "--prefix", str(STATIC_DIR), "--ignore-scripts", "--no-audit", "--no-fund"],
-                   check=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -862,42 +847,25 @@ def segment_text(text: str, highlights: list[Highlight]) -> list[Segment]:
     return segments
 
 
-# The source checkout's data folder: where `kzkg build` reads the articles from by default.
-SOURCE_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-
-
 def article_text(release: Release | None, store: GraphReader, node: ox.NamedNode) -> str | None:
-    """The article's full text, from the release, or from the data folder the release was built from.
+    """The article's full text: the copy its release carries, else the text the graph carries.
 
-    The manifest maps article ids to files (``articles: {"001": "articles/001_….txt"}``, relative
-    to the data folder). Looked for, in order: that path inside the release (a release that
-    carries its texts is self-contained), ``<release>/articles/<NNN>.txt``, then the same relative
-    path in the source checkout's data folder; finally a kz:text / schema:text literal. A text
-    from outside the release could have changed since the build, which is why quotes are checked
-    against their offsets before they are drawn (see place_quote). A server in front of a remote
-    store may have no release of the served build: the text then comes from the graph, which
-    carries it as schema:articleBody so that the data is self-contained.
+    ``kzkg build`` writes every article's text into the release, at the path the manifest names
+    (``articles: {"001": "articles/001_….txt"}``), so a server installed anywhere shows the text
+    the quotes' offsets were computed on -- never a file of the source checkout, which may have
+    changed since. A server in front of a remote store may have no release of the served build:
+    the text then comes from the graph, which carries it as schema:articleBody.
     """
     number = node.value.rstrip("/").rsplit("/", 1)[-1]
     try:
         entry = release.manifest.get("articles", {}).get(number) if release is not None else None
     except (FileNotFoundError, ValueError, AttributeError):
         entry = None
-    if isinstance(entry, dict):
-        entry = entry.get("text") or entry.get("path") or entry.get("file")
-    candidates: list[Path] = []
-    if isinstance(entry, str) and Path(entry).is_absolute():
-        candidates.append(Path(entry))
-    elif isinstance(entry, str) and release is not None:
-        candidates.append(release.path / entry)
-    if release is not None:
-        candidates.append(release.path / "articles" / f"{number}.txt")
-    if isinstance(entry, str) and not Path(entry).is_absolute():
-        candidates.append(SOURCE_DATA_DIR / entry)
-    for candidate in candidates:
-        if candidate.is_file():
+    if release is not None and isinstance(entry, str):
+        copy = release.path / entry
+        if copy.is_file():
             # bytes → str without newline translation, so offsets count the file's own characters
-            return candidate.read_bytes().decode("utf-8")
+            return copy.read_bytes().decode("utf-8")
     for predicate in (str(KZ.text), "http://schema.org/articleBody", "http://schema.org/text", "https://schema.org/text"):
         for obj in _objects(store, node, predicate):
             if isinstance(obj, ox.Literal):

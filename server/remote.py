@@ -2,7 +2,8 @@
 
 ``kzkg publish`` loads a release into the store (every named graph, asserted and inferred) and
 records which build it is in ``kzgraph:release``. This backend answers the endpoint and the pages
-from that store through SPARQLWrapper, and keeps every promise the embedded store keeps:
+from that store over the SPARQL 1.1 Protocol (on requests), and keeps every promise the embedded
+store keeps:
 
 The dataset
     The store's own default graph differs between products (Virtuoso's is every graph including
@@ -25,7 +26,7 @@ Completeness
 
 Time
     The store is asked to stop at ``QUERY_TIMEOUT`` (``STORE_TIMEOUT_PARAM``; detected for
-    Virtuoso) and SPARQLWrapper's client-side timeout gives up a little later (504), so a runaway
+    Virtuoso) and our own client-side timeout gives up a little later (504), so a runaway
     query neither hangs a worker nor keeps the store busy.
 
 Identity
@@ -35,24 +36,20 @@ Identity
 
 from __future__ import annotations
 
-import base64
-import http.client
 import json
 import logging
 import re
-import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from http.client import HTTPResponse
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from SPARQLWrapper import POST, URLENCODED, SPARQLWrapper
+import requests
+import requests.auth
+from urllib3.exceptions import ReadTimeoutError
 
 from kzkg import __version__
 from kzkg.namespaces import PREFIXES
@@ -93,35 +90,7 @@ VIRTUOSO_BNODE = re.compile(r"^nodeID://(\w+)$")
 LABEL_BATCH = 200
 
 
-# --- HTTP through SPARQLWrapper ---------------------------------------------------------------
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A store that redirects is misconfigured for us: report it instead of following (a POST
-    would silently turn into a GET, and credentials must not travel to another host)."""
-
-    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> None:
-        return None
-
-
-class _Client(SPARQLWrapper):
-    """SPARQLWrapper with our own urllib opener.
-
-    SPARQLWrapper builds the request (parameters, encoding, content negotiation); the opener is
-    the backend's, built once: no redirects, and digest credentials in a password manager of its
-    own — SPARQLWrapper's DIGEST support installs a process-wide urllib opener, which would be
-    shared by every thread of the worker.
-    """
-
-    def __init__(self, endpoint: str, opener: urllib.request.OpenerDirector):
-        super().__init__(endpoint, agent=USER_AGENT)
-        self._opener = opener
-        self.request_timeout: float | None = None
-
-    def _query(self) -> tuple[HTTPResponse, str]:
-        request = self._createRequest()
-        return self._opener.open(request, timeout=self.request_timeout), self.returnFormat
-
+# --- HTTP ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class _Reply:
@@ -133,88 +102,93 @@ class _Reply:
 
 
 class RemoteStore:
-    """One SPARQL endpoint and how to talk to it; the HTTP half of :class:`RemoteBackend`."""
+    """One SPARQL endpoint and how to talk to it; the HTTP half of :class:`RemoteBackend`.
+
+    Plain SPARQL 1.1 Protocol over requests: a form POST of the query and the dataset parameters,
+    content negotiation by Accept only. No retries (the client of this front decides whether to
+    ask again; a retry here would double the time it waits) and no redirects: a store that
+    redirects is misconfigured for us, is reported instead of followed (a POST would silently turn
+    into a GET, and credentials must not travel to another host). Credentials stay with this
+    store's sessions (one per thread of the worker), never in a process-wide opener.
+    """
 
     def __init__(self, url: str, user: str | None = None, password: str | None = None, auth: str = "basic",
                  max_bytes: int = 256_000_000):
         self.url = url
         self.max_bytes = max_bytes
-        handlers: list[urllib.request.BaseHandler] = [_NoRedirects()]
-        self._authorization: str | None = None
+        self._auth: requests.auth.AuthBase | None = None
         if user is not None:
             if auth == "digest":
-                manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-                manager.add_password(None, url, user, password or "")
-                handlers.append(urllib.request.HTTPDigestAuthHandler(manager))
+                self._auth = requests.auth.HTTPDigestAuth(user, password or "")
             elif auth == "basic":  # sent up front: one round trip instead of a 401 first
-                token = base64.b64encode(f"{user}:{password or ''}".encode()).decode("ascii")
-                self._authorization = f"Basic {token}"
+                self._auth = requests.auth.HTTPBasicAuth(user, password or "")
             else:
                 raise ValueError(f"STORE_AUTH must be 'basic' or 'digest', not {auth!r}")
-        self._opener = urllib.request.build_opener(*handlers)
+        self._local = threading.local()
         self.server_header: str | None = None
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.headers["User-Agent"] = USER_AGENT
+            session.auth = self._auth
+        return session
 
     def call(self, query: str, accept: str, params: Sequence[tuple[str, str]], timeout: float) -> _Reply:
         """POST one query; map every failure to a QueryError with a message a user can act on."""
-        client = _Client(self.url, self._opener)
-        client.setMethod(POST)
-        client.setRequestMethod(URLENCODED)
-        client.setOnlyConneg(True)  # no format=/output= parameters: the Accept header decides
-        client.setQuery(query)
-        client.addCustomHttpHeader("Accept", accept)
-        if self._authorization:
-            client.addCustomHttpHeader("Authorization", self._authorization)
-        for name, value in params:
-            client.addParameter(name, value)
-        client.request_timeout = timeout
         deadline = time.monotonic() + timeout
         try:
-            response = client.query().response
-            try:
-                self.server_header = response.headers.get("Server")
-                body = self._read(response, deadline)
-            finally:
-                response.close()
-        except urllib.error.HTTPError as failed:
-            raise self._http_error(failed) from None
-        except (TimeoutError, socket.timeout):
-            raise StoreTimeout(f"the SPARQL store gave no answer within {timeout:g} s; the query was abandoned "
-                               f"(narrow the pattern or add a LIMIT)") from None
-        except urllib.error.URLError as failed:
-            if isinstance(failed.reason, (TimeoutError, socket.timeout)):
-                raise StoreTimeout(f"the SPARQL store did not accept a connection within {timeout:g} s") from None
-            log.error("cannot reach the SPARQL store at %s: %s", self.url, failed.reason)
+            response = self._session().post(self.url, data=[("query", query), *params], headers={"Accept": accept},
+                                            timeout=timeout, allow_redirects=False, stream=True)
+        except requests.ConnectTimeout:
+            raise StoreTimeout(f"the SPARQL store did not accept a connection within {timeout:g} s") from None
+        except requests.Timeout:
+            raise self._no_answer(timeout) from None
+        except requests.ConnectionError as failed:
+            log.error("cannot reach the SPARQL store at %s: %s", self.url, failed)
             raise StoreUnavailable("cannot reach the SPARQL store behind this endpoint; it may be down or "
                                    "restarting, retry shortly") from None
-        except (OSError, http.client.HTTPException) as failed:  # reset or cut off mid-answer
-            log.error("the connection to the SPARQL store at %s failed: %r", self.url, failed)
-            raise StoreUnavailable("the connection to the SPARQL store behind this endpoint failed mid-answer; "
-                                   "retry shortly") from None
+        with response:
+            self.server_header = response.headers.get("Server")
+            if response.status_code >= 300:
+                raise self._http_error(response)
+            try:
+                body = self._read(response, deadline, timeout)
+            except requests.RequestException as failed:  # reset, cut off or stalled mid-answer
+                if any(isinstance(arg, ReadTimeoutError) for arg in failed.args):
+                    raise self._no_answer(timeout) from None
+                log.error("the connection to the SPARQL store at %s failed: %r", self.url, failed)
+                raise StoreUnavailable("the connection to the SPARQL store behind this endpoint failed mid-answer; "
+                                       "retry shortly") from None
         headers = {key.lower(): value for key, value in response.headers.items()}
         return _Reply(headers.get("content-type", "").split(";")[0].strip().lower(), headers, body)
 
-    def _read(self, response: HTTPResponse, deadline: float) -> bytes:
+    @staticmethod
+    def _no_answer(timeout: float) -> StoreTimeout:
+        return StoreTimeout(f"the SPARQL store gave no answer within {timeout:g} s; the query was abandoned "
+                            f"(narrow the pattern or add a LIMIT)")
+
+    def _read(self, response: requests.Response, deadline: float, timeout: float) -> bytes:
         parts: list[bytes] = []
         size = 0
-        while True:
+        for chunk in response.iter_content(1 << 20):
             if time.monotonic() > deadline:
-                raise TimeoutError
-            chunk = response.read(1 << 20)
-            if not chunk:
-                return b"".join(parts)
+                raise self._no_answer(timeout)
             size += len(chunk)
             if size > self.max_bytes:
                 raise ResultTooLarge(f"result too large: the store's answer exceeds {self.max_bytes} bytes, the "
                                      f"limit of this endpoint; add a LIMIT or narrow the pattern")
             parts.append(chunk)
+        return b"".join(parts)
 
-    def _http_error(self, failed: urllib.error.HTTPError) -> QueryError:
+    def _http_error(self, failed: requests.Response) -> QueryError:
         try:
-            text = failed.read(4000).decode("utf-8", "replace").strip()
-        except OSError:
+            text = next(failed.iter_content(4000), b"").decode("utf-8", "replace").strip()
+        except requests.RequestException:
             text = ""
         text = (text or failed.reason or "").split("\n\nSPARQL query:", 1)[0].strip()  # Virtuoso echoes the query
-        code = failed.code
+        code = failed.status_code
         if 300 <= code < 400:
             log.error("the SPARQL store at %s redirects (HTTP %s) to %s; configure its final URL", self.url, code,
                       failed.headers.get("Location"))
@@ -393,15 +367,15 @@ class RemoteBackend:
         password = config.get("STORE_PASSWORD")
         user = config.get("STORE_USER")
         self.store = RemoteStore(str(config["STORE_URL"]), None if user is None else str(user),
-                                 None if password is None else str(password), str(config.get("STORE_AUTH") or "basic"),
-                                 int(config.get("STORE_MAX_BYTES") or 256_000_000))
-        self.max_rows = int(config.get("STORE_MAX_ROWS") or 0)  # 0: the store has no silent cap
-        self.dataset_mode = str(config.get("STORE_DATASET") or "explicit")
+                                 None if password is None else str(password), str(config["STORE_AUTH"]),
+                                 int(config["STORE_MAX_BYTES"]))
+        self.max_rows = int(config["STORE_MAX_ROWS"] or 0)  # 0: the store has no silent cap
+        self.dataset_mode = str(config["STORE_DATASET"])
         if self.dataset_mode not in ("explicit", "native"):
             raise ValueError(f"STORE_DATASET must be 'explicit' or 'native', not {self.dataset_mode!r}")
-        self.timeout_param = config.get("STORE_TIMEOUT_PARAM", "auto")
-        self.check_seconds = float(config.get("STORE_CHECK_SECONDS", 5.0))
-        self.resource_base = str(config.get("RESOURCE_BASE") or "https://w3id.org/kzkg/id/")
+        self.timeout_param = config["STORE_TIMEOUT_PARAM"]
+        self.check_seconds = float(config["STORE_CHECK_SECONDS"])
+        self.resource_base = str(config["RESOURCE_BASE"])
         self._lock = threading.Lock()
         self._served: tuple[float, Served] | None = None
 
@@ -415,7 +389,7 @@ class RemoteBackend:
             cached = self._served
         if cached is not None and time.monotonic() - cached[0] < self.check_seconds:
             return cached[1]
-        record = self._read_record(float(self.config.get("QUERY_TIMEOUT", 10.0)))
+        record = self._read_record(float(self.config["QUERY_TIMEOUT"]))
         served = Served(build_id=record.build_id, release=self._local_release(record.build_id),
                         graphs=record.graphs, statistics=record.statistics)
         with self._lock:
@@ -451,7 +425,7 @@ class RemoteBackend:
     def statistics(self, served: Served) -> Statistics:
         if served.statistics is not None:
             return served.statistics
-        timeout = float(self.config.get("QUERY_TIMEOUT", 10.0))
+        timeout = float(self.config["QUERY_TIMEOUT"])
         params = [("named-graph-uri", g) for g in served.graphs or ()] if self.dataset_mode == "explicit" else []
         rows = self._rows("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", params, timeout)
         graphs = tuple(sorted((row["g"].value, int(row["n"].value)) for row in rows if "g" in row))
@@ -679,6 +653,6 @@ def check_settings(config: Mapping[str, Any]) -> None:
     """Fail at start-up on a malformed remote configuration rather than on the first request."""
     if not str(config.get("STORE_URL") or "").startswith(("http://", "https://")):
         raise ValueError(f"STORE_URL must be an http(s) URL of a SPARQL endpoint, not {config.get('STORE_URL')!r}")
-    if str(config.get("STORE_AUTH") or "basic") not in ("basic", "digest"):
+    if str(config.get("STORE_AUTH")) not in ("basic", "digest"):
         raise ValueError("STORE_AUTH must be 'basic' or 'digest'")
 

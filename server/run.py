@@ -9,14 +9,15 @@ killable child processes (see :mod:`kzkg_server.executor`).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Config
 from gunicorn.app.base import BaseApplication
 
-from kzkg_server import DEFAULTS, create_app
+from kzkg_server import create_app
+from kzkg_server.settings import SettingsError, resolve
 
 # gunicorn refuses request lines longer than this (its maximum); longer queries must be POSTed.
 MAX_REQUEST_LINE = 8190
@@ -45,10 +46,7 @@ def gunicorn_options(host: str, port: int, workers: int, config: Mapping[str, An
     Resolved like create_app does (defaults, ``KZKG_*`` environment, overrides), so that
     e.g. ``KZKG_QUERY_TIMEOUT`` also moves gunicorn's worker timeout.
     """
-    settings = Config(str(Path.cwd()))
-    settings.from_mapping(DEFAULTS)
-    settings.from_prefixed_env(prefix="KZKG")
-    settings.from_mapping(config)
+    settings = resolve(config)
     query_timeout = float(settings["QUERY_TIMEOUT"])
     return {
         "bind": f"{host}:{port}",
@@ -90,4 +88,9 @@ def serve(build_dir: Path, host: str, port: int, workers: int, settings: dict[st
     """
     config = {key: value for key, value in settings.items() if value is not None}
     config["BUILD_DIR"] = str(Path(build_dir).resolve())
-    KzkgApplication(config, gunicorn_options(host, port, workers, config)).run()
+    try:
+        options = gunicorn_options(host, port, workers, config)
+    except SettingsError as problem:  # before any worker starts: one line, not a worker's traceback
+        print(f"error: {problem}", file=sys.stderr)
+        raise SystemExit(2) from None
+    KzkgApplication(config, options).run()

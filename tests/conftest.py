@@ -2,6 +2,11 @@
 
 The live server is the production path — ``kzkg serve`` (gunicorn, several workers) on a free
 loopback port — so tests talk HTTP to what users run, through real clients.
+
+Markers (registered in pyproject.toml, ``--strict-markers``) are applied here, so test files need
+not repeat them: ``virtuoso`` and ``browser`` to every test that uses those fixtures, ``slow`` to
+those and to the tests in :data:`SLOW_TESTS`; ``w3c`` is set where the suite is read.
+``./dev test -m "not slow"`` is the fast core; ``./dev test`` runs everything.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +30,74 @@ from kzkg_server import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
+
+# Fixtures that start an external program: every test using one (directly or through another
+# fixture) gets these markers. Starting Virtuoso or chromium alone takes seconds.
+FIXTURE_MARKERS = {"virtuoso": ("virtuoso", "slow"), "browser": ("browser", "slow")}
+
+# Tests over ~1 s, with the seconds `--durations` measured on the shared 2-core machine under load
+# from other work, by "file::test name" (parametrised cases share their function's entry); a
+# module whose every test pays for its own fixture (a build, a server) is listed whole as
+# "file::*". The rest, `-m "not slow"`, must stay well under a minute: README, first lines.
+SLOW_TESTS: dict[str, float] = {
+    "test_cli.py::test_every_command_has_help_with_exit_codes": 1.1,
+    "test_cli.py::test_malformed_query_is_exit_2_with_position": 1.2,
+    "test_cli.py::test_query_from_rq_file_and_ask": 1.0,
+    "test_cli.py::test_query_table_json_csv": 2.8,
+    "test_cli.py::test_reason_engines_agree_from_the_command_line": 4.0,
+    "test_curation.py::test_no_claim_without_a_claimant_an_article_and_evidence": 2.5,
+    "test_dumps.py::test_each_dump_downloads_and_parses_back": 1.5,
+    "test_dumps.py::test_full_dump_holds_the_corpus_claims": 1.7,
+    "test_export.py::test_dump_parses_back_isomorphic_in_rdflib_and_pyoxigraph": 9.0,
+    "test_export.py::test_export_command_writes_each_format": 1.2,
+    "test_export.py::test_rebuild_is_byte_identical": 4.0,
+    "test_fastcache.py::test_a_new_release_is_never_answered_from_the_old_ones_cache": 1.7,
+    "test_fastcache.py::test_load_against_the_real_server_gets_cached_answers": 3.8,  # with ..._byte_for_byte_flasks: the two-server fixture
+    "test_fastcache.py::test_load_is_bounded_by_time_and_by_the_request_timeout": 1.0,
+    "test_fastcache.py::test_over_http_a_new_release_is_seen_at_once": 6.7,
+    "test_fastcache.py::test_over_http_the_fast_answer_is_byte_for_byte_flasks": 1.7,
+    "test_limits.py::*": 37.6,  # its own build, a server, and tests that wait for time and memory limits
+    "test_link.py::*": 34.9,  # a stand-in server per test (each ~0.5 s to shut down)
+    "test_pipeline.py::*": 20.1,  # every test builds a copy of the corpus
+    "test_reason_engines.py::test_adding_an_article_incrementally_gives_the_full_closure": 2.6,
+    "test_reason_engines.py::test_infer_gives_the_same_graph_with_either_engine": 5.9,
+    "test_reason_engines.py::test_real_corpus_same_filtered_closure": 16.8,
+    "test_reason_engines.py::test_rule_gap_is_closed": 2.0,
+    "test_reason_engines.py::test_synthetic_corpus_same_filtered_closure": 4.1,
+    "test_remote_store.py::test_a_redirecting_store_is_reported_not_followed": 5.0,
+    "test_remote_store.py::test_dead_store_is_a_clear_502": 3.8,
+    "test_shacl_fast.py::test_fast_check_flags_exactly_what_pyshacl_reports_on_broken_data": 6.4,
+    "test_shacl_fast.py::test_fast_check_flags_exactly_what_pyshacl_reports_on_the_ontology_lint": 1.5,
+    "test_shacl_fast.py::test_shapes_beyond_the_fast_subset_are_validated_by_pyshacl": 6.8,
+    "test_sparql_protocol.py::test_a_new_build_changes_answers_and_etags": 6.0,
+    "test_sparql_protocol.py::test_get_post_form_and_post_direct_give_the_same_answer": 1.4,
+    "test_store_warm.py::test_a_live_server_keeps_its_store_warm_unless_told_not_to": 4.8,
+    "test_validate.py::test_broken_data_leaves_the_published_build_untouched": 6.3,
+    "test_validate.py::test_build_command_exit_codes": 5.7,
+    "test_validate.py::test_quote_not_in_article_is_named_with_file_and_entry": 3.2,
+    "test_validate.py::test_unknown_key_and_bad_reference_are_reported_together": 4.0,
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Apply the fixture and measured-time markers; warn when a SLOW_TESTS entry names no test
+    (a renamed test would otherwise silently join the fast core)."""
+    seen: set[str] = set()
+    files = {item.path.name for item in items}
+    for item in items:
+        for fixture, marks in FIXTURE_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                for mark in marks:
+                    item.add_marker(mark)
+        name = getattr(item, "originalname", item.name)
+        for key in (f"{item.path.name}::{name}", f"{item.path.name}::*"):
+            if key in SLOW_TESTS:
+                item.add_marker("slow")
+                seen.add(key)
+    for key in SLOW_TESTS.keys() - seen:
+        if key.split("::")[0] in files:
+            warnings.warn(pytest.PytestWarning(f"tests/conftest.py SLOW_TESTS names {key}, which is not a test"))
 
 
 @pytest.fixture()

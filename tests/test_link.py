@@ -31,10 +31,11 @@ import yaml
 from conftest import DATA_DIR, ROOT, LiveServer
 from kzkg.export import Canonical
 from kzkg.ingest import load_corpus
-from kzkg.link import (
-    ENRICHMENT_GRAPH, EndpointRefused, EndpointUnavailable, LinkError, SparqlClient, add_links,
-    atomic_write_text, enrich, external_facts, reconcile, store_select, reconcile_query, targets,
-)
+from kzkg.atomic import FileChangedError, atomic_write_text
+from kzkg.enrich import ENRICHMENT_GRAPH, enrich
+from kzkg.link import add_links, reconcile, reconcile_query, targets
+from kzkg.sparql_client import EndpointRefused, EndpointUnavailable, SparqlClient
+from kzkg_server.enrichment import external_facts, store_select
 from kzkg.namespaces import ID
 from kzkg.store import open_read_only, publish_nquads
 
@@ -75,7 +76,8 @@ class FaultServer:
 
     Actions: ("proxy",) forward to the stand-in; ("status", code, headers, body); ("sleep", s) then
     a valid answer too late; ("malformed",) 200 with broken JSON. When the script runs out,
-    ``default`` is used. Every request is recorded (method, path, headers, body, time).
+    ``default`` is used. ("truncated",) sends fewer bytes than its Content-Length and closes. Every
+    request is recorded (method, path, headers, body, time).
     """
 
     def __init__(self, upstream: str | None = None, script: list[tuple] | None = None,
@@ -127,6 +129,13 @@ class FaultServer:
                        b'{"head":{"vars":[]},"results":{"bindings":[]}}')
         elif kind == "malformed":
             self.reply(handler, 200, {"Content-Type": "application/sparql-results+json"}, b'{"head": {"vars": [')
+        elif kind == "truncated":  # headers promise more than arrives before the connection closes
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/sparql-results+json")
+            handler.send_header("Content-Length", "1000")
+            handler.end_headers()
+            handler.wfile.write(b'{"head": {"vars": []}, ')
+            handler.close_connection = True
 
     @staticmethod
     def reply(handler, code: int, headers: dict[str, str], payload: bytes) -> None:
@@ -181,6 +190,16 @@ def test_snapshot_is_generated_from_its_recorded_sources_and_says_so() -> None:
         assert str(source).startswith("https://github.com/") and "/blob/" in str(source)
 
 
+# ------------------------------------------------------------------------------ module homes
+def test_only_the_cli_imports_reconciliation() -> None:
+    """The build and the web server use enrichment and the page facts, never kzkg.link."""
+    probe = ("import sys, kzkg.pipeline, kzkg.query, kzkg_server.pages, kzkg_server.remote, kzkg_server.run; "
+             "print(sorted(m for m in sys.modules if m == 'kzkg.link'))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 # ------------------------------------------------------------------------ client behaviour
 def test_client_identifies_itself_and_uses_the_sparql_protocol(fault: FaultServer) -> None:
     fault.script = [("proxy",)]
@@ -189,7 +208,7 @@ def test_client_identifies_itself_and_uses_the_sparql_protocol(fault: FaultServe
     assert results.bindings and not results.from_cache
     sent = fault.requests[0]
     agent = sent["headers"]["User-Agent"]
-    assert agent.startswith("kzkg/") and "mailto:maintainers@example.org" in agent and "SPARQLWrapper/" in agent
+    assert agent.startswith("kzkg/") and "mailto:maintainers@example.org" in agent and "python-requests/" in agent
     assert "application/sparql-results+json" in sent["headers"]["Accept"]
     assert "format=" not in sent["path"]  # content negotiation only
 
@@ -253,6 +272,18 @@ def test_malformed_json_is_retried_and_never_taken_for_an_answer(fault: FaultSer
     fault.script, fault.default = [], ("malformed",)
     with pytest.raises(EndpointUnavailable, match="malformed: .*did not answer with JSON"):
         fast_client(fault.url, retries=1).select(ASK_ALL + " ")
+
+
+def test_an_answer_cut_off_mid_body_is_retried(fault: FaultServer) -> None:
+    """urllib3's Retry ends at the headers; a body that breaks off after them is retried from the same budget."""
+    fault.script = [("truncated",), ("proxy",)]
+    client = fast_client(fault.url)
+    assert client.select(ASK_ALL).bindings
+    assert [a.outcome for a in client.attempts] == ["connection", "ok"] and client.attempts[0].waited > 0
+    fault.script, fault.default = [], ("truncated",)
+    with pytest.raises(EndpointUnavailable, match=r"failed 2 time\(s\); last: connection: "):
+        fast_client(fault.url, retries=1).select(ASK_ALL + " ")
+    assert len(fault.requests) == 4
 
 
 def test_wrong_shape_json_is_malformed(fault: FaultServer) -> None:
@@ -427,7 +458,7 @@ def test_atomic_write_refuses_a_file_changed_meanwhile(tmp_path: Path) -> None:
     target = tmp_path / "entities.yaml"
     target.write_text("- id: a\n  type: Place\n  label: A\n", encoding="utf-8")
     stale = hashlib.sha256(b"what we read before a curator saved").hexdigest()
-    with pytest.raises(LinkError, match="changed while kzkg was writing it"):
+    with pytest.raises(FileChangedError, match="changed while kzkg was writing it"):
         atomic_write_text(target, "replacement\n", expected_sha256=stale)
     assert target.read_text(encoding="utf-8") == "- id: a\n  type: Place\n  label: A\n"
     assert [p.name for p in tmp_path.iterdir()] == ["entities.yaml"]  # no temp file left behind

@@ -19,7 +19,7 @@ from bench.synth import generate
 from kzkg import pipeline
 from kzkg.namespaces import KZ, PREFIXES
 from kzkg.reason import (
-    ENGINES, Reasoner, choose_engine, filtered, infer, is_noise, normalise_triple, owlrl_closure,
+    ENGINES, Reasoner, filtered, infer, infer_triples, is_noise, normalise_triple, owlrl_closure,
     reasonable_closure,
 )
 
@@ -138,13 +138,19 @@ def test_plain_and_xsd_string_literals_are_one_literal(ontology: Graph) -> None:
         (URIRef(EX + "c"), RDFS.label, Literal("a label"))
 
 
-def test_unsupported_schema_falls_back_to_owlrl(ontology: Graph) -> None:
+def test_unsupported_schema_falls_back_to_owlrl(ontology: Graph, caplog: pytest.LogCaptureFixture) -> None:
     """A schema needing a rule neither reasonable nor kzkg.reason implements is reasoned by owlrl."""
     graph = ontology + Graph().parse(data=HEADER + "kz:Claim owl:hasKey ( kz:quantity ) .", format="turtle")
-    assert choose_engine(graph, "reasonable") == "owlrl"
-    assert choose_engine(ontology, "reasonable") == "reasonable"
+    with caplog.at_level("WARNING", logger="kzkg.reason"):
+        fell_back = infer_triples(graph, "reasonable")
+    assert "which reasonable lacks: reasoning with owlrl" in caplog.text and "hasKey" in caplog.text
+    assert fell_back == infer_triples(graph, "owlrl")
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="kzkg.reason"):
+        infer_triples(ontology, "reasonable")
+    assert "reasoning with owlrl" not in caplog.text
     with pytest.raises(ValueError, match="unknown reasoning engine"):
-        choose_engine(ontology, "pellet")
+        infer_triples(ontology, "pellet")
 
 
 def test_noise_filter_is_the_same_function_for_both_engines() -> None:

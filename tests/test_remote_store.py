@@ -442,4 +442,6 @@ def test_overhead_of_the_front_is_measured(remote: LiveServer, published) -> Non
     print(f"\nlookup against Virtuoso: direct {statistics.median(direct) * 1000:.2f} ms, through kzkg "
           f"{statistics.median(front) * 1000:.2f} ms (front {overhead * 1000:.2f} ms), cached "
           f"{statistics.median(cached) * 1000:.2f} ms; {1 / statistics.median(front):.0f} req/s uncached on one connection")
-    assert overhead < 0.05
+    # Bounded on the fastest tenth of each: load on a shared 2-core machine delays some requests
+    # (and the medians above), a regression in the front delays every one of them.
+    assert statistics.quantiles(front, n=10)[0] - statistics.quantiles(direct, n=10)[0] < 0.05

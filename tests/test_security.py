@@ -15,13 +15,11 @@ written in every format; long queries give way (renice).
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -42,6 +40,9 @@ from kzkg.store import current_release, publish_nquads
 from kzkg_server.executor import ExecutorPool, Job, NeedsFederation, QueryRefused, death_cause
 from kzkg_server.sandbox import program
 from kzkg_server.sparql_scan import ScanError, canonicalise
+
+# Every test here starts a server or a process of its own: none belongs in the fast core.
+pytestmark = pytest.mark.slow
 
 TIMEOUT = 2.0
 SELECT_JSON = "application/sparql-results+json"
@@ -150,10 +151,11 @@ def test_engine_syntax_errors_point_at_the_clients_line_and_column(endpoint: str
     assert response.status_code == 400 and response.text.startswith("error at 2:")
 
 
+@pytest.mark.w3c
 def test_canonical_text_has_no_unicode_escapes_and_is_stable() -> None:
     """Canonicalising twice gives the same text, and no \\u sequence survives (so a parser that
     pre-processes them over the whole text and one that does not read the same thing)."""
-    for path in sorted(w3c.SUITE_DIR.rglob("*.rq")):
+    for path in w3c.query_files():
         try:
             once = canonicalise(path.read_text(encoding="utf-8")).text
         except ScanError:
@@ -164,6 +166,7 @@ def test_canonical_text_has_no_unicode_escapes_and_is_stable() -> None:
         canonicalise("SELECT * { BIND('a\\\\u0041' AS ?x) }")
 
 
+@pytest.mark.w3c
 def test_canonicalisation_accepts_and_refuses_every_w3c_query_alike() -> None:
     """Every W3C query without SERVICE, on pyoxigraph in-process: the client's text and its
     canonical text are both accepted or both refused (the meaning itself is checked over HTTP by
@@ -180,7 +183,7 @@ def test_canonicalisation_accepts_and_refuses_every_w3c_query_alike() -> None:
             return "accepted"
         return "accepted"
 
-    for path in sorted(w3c.SUITE_DIR.rglob("*.rq")):
+    for path in w3c.query_files():
         text = path.read_text(encoding="utf-8")
         if re.search("service", text, re.IGNORECASE):
             continue  # never run SERVICE in-process, unsealed
@@ -282,6 +285,7 @@ print(len(list(store.query(open(sys.argv[2], encoding="utf-8").read(), use_defau
 """
 
 
+@pytest.mark.w3c
 def test_the_engine_panic_on_pp14_is_reported_as_a_panic(w3c_build: Path, tmp_path: Path) -> None:
     """pyoxigraph 0.5.13 panics sorting the answer of W3C pp14.rq over the union of the suite's data
     ("user-provided comparison function does not correctly implement a total order") in some
@@ -290,7 +294,7 @@ def test_the_engine_panic_on_pp14_is_reported_as_a_panic(w3c_build: Path, tmp_pa
     until one panics (at most 40), and what that process left — its exit status and its stderr —
     is read by the executor's own diagnosis; (2) over HTTP, fresh children run it 20 times and
     every answer is the result or a 500 that names the panic, never "memory"."""
-    query_path = w3c.SUITE_DIR / "property-path" / "pp14.rq"
+    query_path = next(path for path in w3c.query_files() if path.parts[-2:] == ("property-path", "pp14.rq"))
     data = tmp_path / "w3c.nq"
     data.write_bytes(w3c.dataset_nquads(w3c.all_graph_data(w3c.query_tests(), w3c.protocol_tests())))
     for _ in range(40):
@@ -689,14 +693,14 @@ def _generated(rng: random.Random, url: str) -> str:
     return rng.choice(["", " "]).join(parts)
 
 
-@pytest.mark.slow
+@pytest.mark.w3c
 def test_differential_fuzz_never_reaches_the_listener(small_build: Path, listener: limits.Listener) -> None:
     """Mutated W3C queries and generated ones mixing <, <<, #, ''', escapes and SERVICE, against a
     server whose children are NOT sealed: the listener must see zero connections (the canonical
     text alone keeps SERVICE to the allow-list) and no answer may be an unexpected 5xx (503 is the
     time limit working; 500 only for an engine panic or crash, named as such)."""
     rng = random.Random(20261206)
-    sources = [p.read_text(encoding="utf-8") for p in sorted(w3c.SUITE_DIR.rglob("*.rq"))]
+    sources = [p.read_text(encoding="utf-8") for p in w3c.query_files()]
     live = LiveServer(small_build, env={"KZKG_QUERY_TIMEOUT": "1", "KZKG_QUERY_SANDBOX": "false",
                                         "KZKG_SERVICE_ALLOWLIST": "[]"})
     statuses: dict[int, int] = {}

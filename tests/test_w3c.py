@@ -23,6 +23,8 @@ from conftest import LiveServer
 from kzkg.store import publish_nquads
 from kzkg_server.sparql_scan import scan
 
+pytestmark = pytest.mark.w3c
+
 QUERY_TESTS = w3c.query_tests()
 PROTOCOL_TESTS = w3c.protocol_tests()
 KNOWN = w3c.known_failures()
@@ -136,3 +138,24 @@ def test_protocol_updates_are_refused(w3c_server: LiveServer, test: w3c.Protocol
         "query": "ASK { <http://kasei.us/2009/09/sparql/data/data1.rdf> a ?t }",
         "default-graph-uri": "http://kasei.us/2009/09/sparql/data/data1.rdf"}).json()
     assert still_there["boolean"] is True
+
+
+def test_the_vendored_suite_holds_every_file_the_run_reads() -> None:
+    """The suite lives in the repository (tests/w3c/), with its licence and upstream commit, and
+    every file a manifest names is there: a fresh clone runs the same tests as this one."""
+    vendored = w3c.SUITE_ROOT.parent.parent
+    assert (vendored / "LICENSE.md").is_file()
+    assert "ad541a5f0479f0798608c4801369d97b8e08b36f" in (vendored / "README.md").read_text(encoding="utf-8")
+    needed = w3c.referenced_files(QUERY_TESTS, PROTOCOL_TESTS)
+    missing = sorted(str(path.relative_to(w3c.SUITE_ROOT)) for path in needed if not path.is_file())
+    assert not missing, missing
+    assert len(QUERY_TESTS) > 300 and len(PROTOCOL_TESTS) > 30 and len(w3c.query_files()) > 400
+    assert all(path.resolve().is_relative_to(Path(__file__).resolve().parent) for path in needed | set(w3c.query_files()))
+
+
+def test_a_missing_suite_is_an_error_not_a_skip(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without tests/w3c/ the harness raises (collection fails, the run is red) and says what to do."""
+    monkeypatch.setattr(w3c, "SUITE_ROOT", tmp_path / "nowhere")
+    for read in (w3c.query_tests, w3c.protocol_tests, w3c.query_files):
+        with pytest.raises(w3c.SuiteMissing, match="vendored W3C SPARQL 1.1 suite is missing"):
+            read()

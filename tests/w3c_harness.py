@@ -1,8 +1,9 @@
 """Run the W3C SPARQL 1.1 test suites against the endpoint over HTTP.
 
-The suites (``/work/shared/w3c-rdf-tests/sparql/sparql11``) describe each test in RDF manifests
-whose IRIs use the base ``http://www.w3.org/2009/sparql/docs/tests/data-sparql11/``; this module
-maps that base to the local folder, reads the manifests with rdflib, loads every test's data into
+The suites, vendored in ``tests/w3c/`` (see its README: upstream commit, licence, what was copied
+and why), describe each test in RDF manifests whose IRIs use the base
+``http://www.w3.org/2009/sparql/docs/tests/data-sparql11/``; this module maps that base to
+:data:`SUITE_ROOT`, reads the manifests with rdflib, loads every test's data into
 ONE release (each file a named graph called by its IRI, blank nodes kept apart per file), and
 compares what the server answers with the expected results:
 
@@ -31,7 +32,9 @@ from rdflib import RDF, RDFS, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 
-SUITE_DIR = Path("/work/shared/w3c-rdf-tests/sparql/sparql11")
+# The one place tests find the W3C files: the copy inside the repository, so a fresh clone passes
+# without anything outside it. Other tests read the suite through SUITE_ROOT / query_files() only.
+SUITE_ROOT = Path(__file__).resolve().with_name("w3c") / "sparql" / "sparql11"
 SUITE_BASE = "http://www.w3.org/2009/sparql/docs/tests/data-sparql11/"
 KNOWN_FAILURES_FILE = Path(__file__).with_name("w3c_known_failures.txt")
 # A graph that is never in the store: naming it as the default graph gives an empty dataset.
@@ -51,15 +54,36 @@ RESULT_MEDIA = {".srx": "application/sparql-results+xml", ".srj": "application/s
                 ".tsv": "text/tab-separated-values", ".csv": "text/csv"}
 
 
+class SuiteMissing(RuntimeError):
+    """The vendored suite is not where the tests expect it: a broken checkout, never a skip."""
+
+
+def require_suite() -> Path:
+    """SUITE_ROOT, after checking it holds the suite; a missing suite must fail the run, loudly."""
+    top = SUITE_ROOT / "manifest-sparql11-query.ttl"
+    if not top.is_file():
+        raise SuiteMissing(f"the vendored W3C SPARQL 1.1 suite is missing: {top} does not exist "
+                           "(tests/w3c/ is part of the repository; restore it with git)")
+    return SUITE_ROOT
+
+
+def query_files() -> list[Path]:
+    """Every ``*.rq`` file of the vendored suite, sorted: the queries other tests parse or mutate."""
+    files = sorted(require_suite().rglob("*.rq"))
+    if not files:
+        raise SuiteMissing(f"no .rq files under {SUITE_ROOT}")
+    return files
+
+
 def local_path(iri: str) -> Path:
     """The file a test-suite IRI names."""
     if not iri.startswith(SUITE_BASE):
         raise ValueError(f"not a test-suite IRI: {iri}")
-    return SUITE_DIR / iri[len(SUITE_BASE):]
+    return SUITE_ROOT / iri[len(SUITE_BASE):]
 
 
 def suite_iri(path: Path) -> str:
-    return SUITE_BASE + path.relative_to(SUITE_DIR).as_posix()
+    return SUITE_BASE + path.relative_to(SUITE_ROOT).as_posix()
 
 
 def _graph(path: Path) -> rdflib.Graph:
@@ -116,7 +140,7 @@ def _graph_data(graph: rdflib.Graph, node: Any) -> GraphData:
 
 def query_tests(top_manifest: str = "manifest-sparql11-query.ttl") -> list[QueryTest]:
     """Every evaluation and syntax test reachable from the top manifest, in manifest order."""
-    top = _graph(SUITE_DIR / top_manifest)
+    top = _graph(require_suite() / top_manifest)
     manifests = [local_path(str(item)) for head in top.objects(None, MF.include) for item in _list(top, head)]
     tests: list[QueryTest] = []
     for manifest in manifests:
@@ -400,7 +424,7 @@ class ProtocolTest:
 
 
 def protocol_tests() -> list[ProtocolTest]:
-    manifest = SUITE_DIR / "protocol" / "manifest.ttl"
+    manifest = require_suite() / "protocol" / "manifest.ttl"
     graph = _graph(manifest)
     tests = []
     for head in graph.objects(None, MF.entries):
@@ -452,6 +476,22 @@ def known_failures(path: Path = KNOWN_FAILURES_FILE) -> dict[str, str]:
         test_id, _, reason = line.partition(" ")
         known[test_id] = reason.strip()
     return known
+
+
+def referenced_files(tests: Iterable[QueryTest], protocol: Iterable[ProtocolTest]) -> set[Path]:
+    """Every file the run reads: the manifests and each query, data and result file they name.
+
+    Together with :func:`query_files` this is what ``tests/w3c/`` must hold (its README)."""
+    top = require_suite() / "manifest-sparql11-query.ttl"
+    graph = _graph(top)
+    files = {top, SUITE_ROOT / "protocol" / "manifest.ttl"}
+    files |= {local_path(str(item)) for head in graph.objects(None, MF.include) for item in _list(graph, head)}
+    for test in tests:
+        files.add(local_path(test.query_iri))
+        if test.result_iri:
+            files.add(local_path(test.result_iri))
+    files |= {local_path(item.file_iri) for item in all_graph_data(tests, protocol)}
+    return files
 
 
 def all_graph_data(tests: Iterable[QueryTest], protocol: Iterable[ProtocolTest]) -> Iterator[GraphData]:
