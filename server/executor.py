@@ -566,6 +566,22 @@ class _Child:
             if stream is not None:
                 stream.close()
 
+    def reap(self, timeout: float) -> tuple[int | None, int | None]:
+        """Wait for the dead child: its exit status (None if it has not exited within timeout) and
+        its peak resident memory in bytes (from wait4's rusage, None if unknown)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                pid, status, usage = os.wait4(self.process.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped already
+                return self.process.poll(), None
+            if pid:
+                self.process.returncode = os.waitstatus_to_exitcode(status)
+                return self.process.returncode, usage.ru_maxrss * 1024
+            if time.monotonic() >= deadline:
+                return None, None
+            time.sleep(0.01)
+
     def stderr_tail(self) -> str:
         """The end of what the child wrote on stderr during its last job."""
         try:
@@ -616,12 +632,20 @@ class _Child:
         return self._read(deadline)
 
 
-def death_cause(code: int | None, stderr: str, memory_limit: int | None) -> QueryFailed:
-    """Why a child died during a job, as far as its exit status and its last words tell."""
+def death_cause(code: int | None, stderr: str, memory_limit: int | None, peak: int | None = None) -> QueryFailed:
+    """Why a child died during a job, as far as its exit status and its last words tell. Memory is
+    named only on evidence on stderr: a failed allocation (Rust, Python, C++), or — under an
+    address-space cap — a thread the store could not start (RocksDB's std::system_error EAGAIN:
+    no address space left for its stack)."""
     memory = (f"the query stopped: it needed more than the {memory_limit // 1_000_000} MB memory limit"
               if memory_limit else "the query stopped: the query process ran out of memory")
-    if "memory allocation of" in stderr or "MemoryError" in stderr or "out of memory" in stderr.lower():
+    if peak is not None:
+        memory += f" (its peak resident memory: {peak // 1_000_000} MB)"
+    if ("memory allocation of" in stderr or "MemoryError" in stderr or "bad_alloc" in stderr
+            or "out of memory" in stderr.lower()):
         return MemoryLimit(memory)
+    if memory_limit and "std::system_error" in stderr and "Resource temporarily unavailable" in stderr:
+        return MemoryLimit(memory + "; a thread could not be started within it")
     if "has overflowed its stack" in stderr:
         return ProcessDied("the query process crashed: its stack overflowed while running this query "
                            "(deeply nested syntax, such as thousands of nested parentheses)")
@@ -746,14 +770,11 @@ class ExecutorPool:
                 raise QueryTimeout(f"query exceeded the {timeout:g} s time limit and was stopped; "
                                    f"narrow the pattern or add a LIMIT") from None
             if answer is None:
-                try:  # its stdout closes a moment before its exit status can be collected
-                    code: int | None = child.process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    code = None
+                code, peak = child.reap(timeout=5)  # its stdout closes a moment before it can be reaped
                 last_words = child.stderr_tail()
                 self._retire(child)
                 child = self._start()
-                raise death_cause(code, last_words, self.memory_limit)
+                raise death_cause(code, last_words, self.memory_limit, peak)
             status, value = answer
             if status == "ok":
                 return value
