@@ -1,5 +1,12 @@
-"""`python -m bench` (or `./dev bench`): see bench/README.md."""
+"""`python -m bench` (or `./dev bench`): see bench/README.md. `python -m bench extract`: the extractor."""
 
-from bench.run import main
+import sys
 
-main()
+if sys.argv[1:2] == ["extract"]:
+    from bench.extract import main as extract_main
+
+    extract_main(sys.argv[2:])
+else:
+    from bench.run import main
+
+    main()

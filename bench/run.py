@@ -223,7 +223,11 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}/sparql"
         command = [sys.executable, "-m", "kzkg.cli", "serve", "--no-build", "--build-dir", str(build_dir),
                    "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        # The load generator is one client with many connections: lift the per-client fairness
+        # limits (server/admission.py), which would otherwise answer most of its queries with 429.
+        env = {**os.environ, "KZKG_SERVER_THREADS": "16", "KZKG_QUERY_CLIENT_CONCURRENCY": "1000",
+               "KZKG_QUERY_CLIENT_BUDGET": "1e9", "KZKG_QUERY_QUEUE_SIZE": "1000", "KZKG_QUERY_RESERVED_SLOTS": "0"}
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                         start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

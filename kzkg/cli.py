@@ -323,9 +323,12 @@ def publish(build_dir: Path, query_url: str, gsp_url: str | None, graph_param: s
               help="HTTP authentication scheme for --store [default: basic; Virtuoso's /sparql-auth: digest].")
 @click.option("--store-max-rows", type=int, envvar="KZKG_STORE_MAX_ROWS",
               help="The store's silent result cap (Virtuoso's ResultSetMaxRows) [default: 10000; 0: none].")
+@click.option("--review", is_flag=True,
+              help="Also serve /review, where a person reviews `kzkg extract` drafts in --data-dir (loopback hosts only; "
+                   "implies --no-build unless --build is given).")
 def serve(data_dir: Path, build_dir: Path, host: str, port: int, workers: int, rebuild: bool | None,
           query_timeout: float | None, store_url: str | None, store_user: str | None, store_password: str | None,
-          store_auth: str | None, store_max_rows: int | None) -> None:
+          store_auth: str | None, store_max_rows: int | None, review: bool) -> None:
     """Build the graph (unless --no-build) and serve the SPARQL endpoint, UI and dumps.
 
     With --store the graph comes from a remote store that `kzkg publish` loaded: nothing is built
@@ -333,12 +336,18 @@ def serve(data_dir: Path, build_dir: Path, host: str, port: int, workers: int, r
     """
     from kzkg_server.run import serve as run_server
 
-    if rebuild if rebuild is not None else not store_url:
+    if review and host not in ("127.0.0.1", "localhost", "::1"):
+        raise click.UsageError(f"--review writes to {data_dir}: serve it on a loopback host, not {host}")
+    # with --review the data holds drafts, which a build refuses by design: serve the last build
+    if rebuild if rebuild is not None else not (store_url or review):
         release = _build(data_dir, build_dir)
         click.echo(f"published release {release.build_id}", err=True)
     settings: dict[str, object] = {}
     if query_timeout is not None:
         settings["QUERY_TIMEOUT"] = query_timeout
+    if review:
+        settings["REVIEW"] = str(data_dir.resolve())
+        click.echo(f"review page: http://{host}:{port}/review/ (edits {data_dir})", err=True)
     if store_url:
         if not store_url.startswith(("http://", "https://")):
             raise click.BadParameter(f"must be the http(s) URL of a SPARQL query endpoint, not {store_url!r}",
@@ -348,6 +357,27 @@ def serve(data_dir: Path, build_dir: Path, host: str, port: int, workers: int, r
         click.echo(f"answering from the SPARQL store at {store_url}", err=True)
     click.echo(f"serving on http://{host}:{port}/ (SPARQL endpoint: http://{host}:{port}/sparql)", err=True)
     run_server(build_dir=build_dir.resolve(), host=host, port=port, workers=workers, settings=settings)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@data_dir_option
+@click.argument("article", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--meta", multiple=True, metavar="KEY=VALUE",
+              help="Article metadata as stated: title=, publisher= (a registry id), byline=, date= (YYYY-MM-DD).")
+@click.option("--no-model", is_flag=True, help="Rules only, without the statistical English model.")
+def extract(data_dir: Path, article: Path, meta: tuple[str, ...], no_model: bool) -> None:
+    """Add a plain-text article and draft its annotations for review (issue #13; drafts never publish)."""
+    from kzkg.extract import ExtractError
+
+    try:
+        from kzkg.extract.write import extract as run_extract, parse_meta
+    except ModuleNotFoundError as missing:
+        raise ExtractError(f"kzkg extract needs {missing.name} (pip install 'kzkg[extract]', or ./dev)") from missing
+    result = run_extract(article, data_dir, parse_meta(meta), use_model=not no_model,
+                         warn=lambda message: click.echo(f"warning: {message}", err=True))
+    click.echo(f"article {result.article}: {result.claims} draft claims in {result.annotations_path}, "
+               f"{result.entities} proposed entities in {result.drafts_path} ({result.seconds:.1f} s"
+               f"{'' if result.model else ', rules only'}); review them with `kzkg serve --review`")
 
 
 if __name__ == "__main__":

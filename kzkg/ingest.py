@@ -572,6 +572,14 @@ def _read_events(corpus: Corpus, data_dir: Path, path: Path) -> None:
         _register(corpus, entry, event_id, event)
 
 
+def _refuse_draft(entry: _Entry) -> None:
+    """``kzkg extract`` marks what it proposes ``draft: true``; a draft is a machine's guess that
+    nobody has reviewed, so it must never reach a release as fact (issue #13). Reviewing removes
+    the key; until then validate and build fail on it."""
+    if entry.raw.get("draft") not in (None, False):
+        entry.problem("still a draft")
+
+
 def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
     rel = _rel(path, data_dir)
     raw = _load_yaml(path)
@@ -584,7 +592,11 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
     claim_keys = {"id", "label", "claimed_by", "via", "date", "date_text", "stated_in", "about",
                   "quantity", "quantity_kind", "qualifier", "quantity_text", "unit", "status",
                   "polarity", "contradicts", "corroborates", "quote", "quotes", "note"}
+    # `draft` marks what `kzkg extract` proposed (refused below). `kind`/`asserts` are the claims-as-data
+    # format of issue #12, which extract drafts already use; that branch checks and maps them.
+    claim_keys |= {"draft", "kind", "asserts"}
     for entry, claim_id in _entries(corpus, rel, top.raw.get("claims"), "claim", claim_keys):
+        _refuse_draft(entry)
         evidence = entry.evidence("quote", article) + entry.evidence("quotes", article)
         if not evidence:
             entry.problem("a claim needs the verbatim 'quote' that shows the article makes it")
@@ -610,7 +622,8 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
         corpus.claims[claim_id] = claim
     for position, item in enumerate(top.raw.get("reports") or [], 1):
         name = f"report of {item.get('claim', f'#{position}')}" if isinstance(item, dict) else f"report #{position}"
-        entry = _Entry(corpus, rel, name, item, {"claim", "quote", "occurrence", "note"})
+        entry = _Entry(corpus, rel, name, item, {"claim", "quote", "occurrence", "note", "draft"})
+        _refuse_draft(entry)
         claim_id = entry.text("claim", True)
         evidence = entry.evidence("quote", article)
         if claim_id and evidence:
@@ -620,7 +633,8 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
             entry.problem("a report needs the 'quote' from this article")
     for position, item in enumerate(top.raw.get("roles") or [], 1):
         name = f"role of {item.get('actor', f'#{position}')}" if isinstance(item, dict) else f"role #{position}"
-        entry = _Entry(corpus, rel, name, item, {"actor", "role", "quote", "occurrence", "note"})
+        entry = _Entry(corpus, rel, name, item, {"actor", "role", "quote", "occurrence", "note", "draft"})
+        _refuse_draft(entry)
         actor, role = (entry.ids("actor") or [None])[0], entry.text("role", True)
         evidence = entry.evidence("quote", article)
         if not evidence:

@@ -45,8 +45,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions["kzkg"] = GraphService.from_config(app.config)
 
-    from kzkg_server import dumps, pages, sparql
+    from kzkg_server import admission, dumps, pages, sparql
     from kzkg_server.fastcache import FastCache
+    from kzkg_server.framing import RequestFraming
 
     @app.errorhandler(QueryError)
     def _store_error(error: QueryError) -> Response:
@@ -58,6 +59,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(dumps.bp)
+    if app.config.get("REVIEW"):  # writes to data/: only with `kzkg serve --review`, never on the public endpoint
+        from kzkg_server import review
+
+        app.register_blueprint(review.bp)
+    # Queries that must run take a turn per client (429 beyond a client's limits); cache hits never do.
+    admission.install(app)
     # Cached query answers are served in front of Flask; everything else passes through.
     app.wsgi_app = FastCache(app, app.wsgi_app)  # type: ignore[method-assign]
+    # Outermost: every request body is read completely and within its limits first (400/408/413).
+    app.wsgi_app = RequestFraming(app, app.wsgi_app)  # type: ignore[method-assign]
     return app

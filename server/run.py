@@ -4,7 +4,9 @@ gunicorn forks ``workers`` processes; each builds its own Flask app (no ``preloa
 store, thread or executor child exists before the fork — RocksDB handles and threads do not
 survive a fork safely. Workers are ``gthread``: ``SERVER_THREADS`` threads each, so cached answers,
 pages and dumps are served while up to ``QUERY_EXECUTORS`` queries per worker run in their
-killable child processes (see :mod:`kzkg_server.executor`).
+killable child processes (see :mod:`kzkg_server.executor`). Admission control
+(:mod:`kzkg_server.admission`) never lets queries — running or waiting for a child — hold more
+than ``SERVER_THREADS - FREE_THREADS`` of those threads, so there are always threads for the rest.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 
 from kzkg_server import create_app
+from kzkg_server.admission import FREE_THREADS, parse_proxies
 from kzkg_server.settings import SettingsError, resolve
 
 # gunicorn refuses request lines longer than this (its maximum); longer queries must be POSTed.
@@ -47,12 +51,14 @@ def gunicorn_options(host: str, port: int, workers: int, config: Mapping[str, An
     e.g. ``KZKG_QUERY_TIMEOUT`` also moves gunicorn's worker timeout.
     """
     settings = resolve(config)
+    parse_proxies(settings["TRUSTED_PROXIES"])  # a SettingsError now, not in every worker as it boots
     query_timeout = float(settings["QUERY_TIMEOUT"])
     return {
         "bind": f"{host}:{port}",
         "workers": max(1, int(workers)),
         "worker_class": "gthread",
-        "threads": max(1, int(settings["SERVER_THREADS"])),
+        # Never fewer than the threads admission keeps free of queries, plus one for a query.
+        "threads": max(FREE_THREADS + 1, int(settings["SERVER_THREADS"])),
         # A worker is only "stuck" if it outlives the longest legitimate request by a margin:
         # queries are bounded by QUERY_TIMEOUT, plus waiting for a free executor as long again.
         "timeout": int(2 * query_timeout + 30),
@@ -75,10 +81,25 @@ def gunicorn_options(host: str, port: int, workers: int, config: Mapping[str, An
 def _start_query_processes(worker: Any) -> None:
     """Right after the fork, start this worker's per-process resources (the embedded store's
     executor children, which then import pyoxigraph while the worker waits for its first request
-    instead of during it; nothing for a remote store)."""
+    instead of during it; nothing for a remote store), and make gunicorn's own error answers plain
+    text like the app's."""
     from kzkg_server.sparql import runtime
 
+    gunicorn_util.write_error = write_plain_error
     runtime(worker.wsgi)
+
+
+def write_plain_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's answer to a request it could not parse (a malformed request line or header, a
+    URI too long, bytes after a body's Content-Length), as one line of plain text instead of
+    gunicorn's HTML page. Same signature as ``gunicorn.util.write_error``, which gunicorn's workers
+    look up when they answer (``util.write_error(...)``), so setting it in a worker is enough.
+    Bad input gets one line naming the problem, whichever layer refuses it."""
+    detail = " ".join("".join(c if c.isprintable() else " " for c in str(mesg)).split())[:300]
+    body = (f"{reason.lower()}: {detail}\n" if detail else f"{reason.lower()}\n").encode("utf-8", "replace")
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1", "replace")
+    gunicorn_util.write_nonblock(sock, head + body)
 
 
 def serve(build_dir: Path, host: str, port: int, workers: int, settings: dict[str, object]) -> None:

@@ -198,3 +198,332 @@ def test_article_page_highlights_and_scrolls_to_a_quote(browser, live_server, st
     assert str(ID) + browser.current_url.split("/id/", 1)[1].split("#")[0] in claims_of_quote
     heading = browser.find_element(By.TAG_NAME, "h1").text
     assert heading in {row["label"] for row in evidence if row["claim"] in claims_of_quote}
+
+
+# --- the query UI of issue #14: links that always work, the layout, and the result views -----------
+
+def open_fresh(driver, url: str) -> None:
+    """Load ``url`` with no tabs left in localStorage by earlier tests, and wait for the editor."""
+    base = url.split("?", 1)[0].split("#", 1)[0]
+    driver.get(base)
+    driver.execute_script("localStorage.clear()")
+    driver.get("about:blank")
+    driver.get(url)
+    wait_for(driver, lambda d: d.execute_script("return !!(window.kzkgYasgui && document.querySelector('.yasqe'))"))
+
+
+def page_errors(driver) -> list[str]:
+    """Uncaught errors the page logged since the last call (the browser console's SEVERE entries)."""
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def active(driver, script: str):
+    """Evaluate ``script`` with ``tab`` (the active YASGUI tab) and ``yasr`` (its results) bound."""
+    return driver.execute_script("const tab = window.kzkgYasgui.getTab(); const yasr = tab.getYasr();" + script)
+
+
+def wait_for_view(driver, view: str) -> None:
+    wait_for(driver, lambda d: active(d, "return yasr.results ? yasr.getSelectedPluginName() : null") is not None)
+    wait_for(driver, lambda d: d.find_elements("css selector", f".tabPanel.active .kzkg-{view}"))
+
+
+VIEW_FILES = ("node_modules/cytoscape/dist/cytoscape.min.js", "node_modules/topojson-client/dist/topojson-client.min.js",
+              "node_modules/world-atlas/countries-50m.json")
+
+
+def require_editor() -> None:
+    """The editor and the views' npm files must be installed (a missing input is a failure)."""
+    if not pages.yasgui_installed():
+        pytest.fail(f"the query editor is not installed: run `{pages.NPM_INSTALL}`")
+    missing = [name for name in VIEW_FILES if not (pages.STATIC_DIR / name).is_file()]
+    if missing:
+        pytest.fail(f"the result views' npm files are missing ({', '.join(missing)}): run `{pages.NPM_INSTALL}`")
+
+
+def result_count(driver) -> int:
+    return active(driver, "return yasr.results.getBindings().length")
+
+
+@pytest.mark.parametrize("address", ["/?example=03-almaty-timeline#query", "/#query"])
+def test_anchor_links_open_the_editor_without_crashing(browser, live_server, store, address):
+    """`/?example=NN#query` (every example card's link) crashed YASGUI and left an empty tab."""
+    require_editor()
+    examples = {e.slug: e for e in load_examples()}
+    browser.get(live_server.url + "/")
+    page_errors(browser)
+    open_fresh(browser, live_server.url + address)
+    assert page_errors(browser) == []
+    assert browser.find_elements("css selector", ".tabPanel.active .CodeMirror")
+    assert browser.current_url.endswith("#query")  # the anchor stays, and the editor is on screen
+    top = browser.execute_script("return document.getElementById('query').getBoundingClientRect().top")
+    assert 0 <= top < browser.execute_script("return window.innerHeight")
+    if "example=" in address:
+        example = examples["03-almaty-timeline"]
+        assert active(browser, "return tab.getName()") == example.title
+        assert active(browser, "return tab.getQuery()") == example.sparql
+        # the example runs, so the results shown are its own
+        wait_for(browser, lambda d: active(d, "return !!yasr.results"))
+        assert result_count(browser) == len(select_rows(store, example.sparql))
+        # a reload shows the same again (it crashed before)
+        browser.refresh()
+        wait_for(browser, lambda d: d.execute_script("return !!(window.kzkgYasgui && document.querySelector('.yasqe'))"))
+        wait_for(browser, lambda d: active(d, "return !!yasr.results"))
+        assert page_errors(browser) == []
+        assert active(browser, "return tab.getQuery()") == example.sparql
+        assert result_count(browser) == len(select_rows(store, example.sparql))
+
+
+def test_a_shared_query_in_the_fragment_wins_over_the_example(browser, live_server, store):
+    """`/?example=01-death-tolls#query=<other>`: the editor and the results are both the fragment's."""
+    from urllib.parse import quote
+
+    require_editor()
+    other = "SELECT ?event WHERE { ?event a kz:Event } ORDER BY ?event LIMIT 7"
+    full = "PREFIX kz: <https://w3id.org/kzkg/ontology#>\n" + other
+    open_fresh(browser, live_server.url + "/?example=01-death-tolls#query=" + quote(full, safe=""))
+    wait_for(browser, lambda d: active(d, "return !!yasr.results"))
+    assert active(browser, "return tab.getQuery()") == full
+    assert active(browser, "return yasr.results.getVariables()") == ["event"]
+    assert result_count(browser) == len(select_rows(store, full)) == 7
+    assert page_errors(browser) == []
+    # the example is dropped from the address, so a reload cannot switch to it
+    assert "example=" not in browser.current_url
+
+
+def test_an_unknown_example_is_named_not_replaced(browser, live_server):
+    require_editor()
+    open_fresh(browser, live_server.url + "/?example=no-such-example#query")
+    notice = browser.find_element("css selector", "#example-missing")
+    assert notice.is_displayed() and "no-such-example" in notice.text
+    assert page_errors(browser) == []
+    titles = {e.title for e in load_examples()}
+    assert active(browser, "return tab.getName()") not in titles
+
+
+def test_a_shared_link_shows_the_view_it_was_shared_with(browser, live_server):
+    """YASGUI's share link names the view (outputFormat); it wins over the automatic choice."""
+    from urllib.parse import quote
+
+    require_editor()
+    example = next(e for e in load_examples() if e.slug == "01-death-tolls")
+    open_fresh(browser, live_server.url + "/#query=" + quote(example.sparql, safe="") + "&outputFormat=kzkgChart")
+    wait_for_view(browser, "chart")
+    assert active(browser, "return yasr.getSelectedPluginName()") == "kzkgChart"
+    assert browser.find_elements("css selector", ".tabPanel.active .kzkg-chart .mark[data-value='164']")
+    # and the share link of what is shown names the view again
+    link = active(browser, "return tab.getShareableLink()")
+    assert "outputFormat=kzkgChart" in link
+
+
+def test_editor_comes_first_and_the_examples_are_searchable(browser, live_server):
+    require_editor()
+    examples = load_examples()
+    try:
+        for width, height in ((1300, 900), (400, 800)):
+            # a real window cannot be narrower than 500 px in headless Chromium: emulate the phone
+            browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 800})
+            open_fresh(browser, live_server.url + "/")
+            assert browser.execute_script("return window.innerWidth") == width
+            editor = browser.execute_script("return document.querySelector('.yasqe').getBoundingClientRect().toJSON()")
+            # the editor starts on the first screen (it was 1,470 px down below 14 example cards)
+            assert editor["top"] < browser.execute_script("return window.innerHeight") - 150, (width, editor)
+            # nothing is wider than the window
+            assert browser.execute_script(
+                "return document.documentElement.scrollWidth <= window.innerWidth"), width
+            box = browser.find_element("css selector", "#examples-box")
+            if width < 800:  # on a phone the list starts folded above the editor, one tap away
+                assert box.get_attribute("open") is None
+                box.find_element("css selector", "summary").click()
+            search = browser.find_element("css selector", "#example-filter")
+            assert search.is_displayed()
+            search.clear()
+            search.send_keys("CSTO")
+            shown = [a.get_attribute("data-example") for a in browser.find_elements("css selector", ".example-list a.example")
+                     if a.is_displayed()]
+            expected = [e.slug for e in examples if "csto" in (e.title + " " + e.description).lower()]
+            assert expected and shown == expected, width
+            search.send_keys(" nosuchword")
+            wait_for(browser, lambda d: d.find_element("css selector", "#example-none").is_displayed())
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+# what Chromium sends when it follows a link or posts a form
+NAVIGATION_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,"
+                     "*/*;q=0.8,application/signed-exchange;v=b3;q=0.7")
+
+
+@pytest.mark.parametrize("query, expected_types", [
+    ("CONSTRUCT { ?c a kz:Claim } WHERE { ?c a kz:Claim } LIMIT 3", {"text/turtle"}),
+    ("DESCRIBE ?c WHERE { ?c a kz:Claim } LIMIT 1", {"text/turtle"}),
+    ("SELECT ?c WHERE { ?c a kz:Claim } LIMIT 3", {"application/sparql-results+xml", "text/html"}),
+    ("ASK { ?c a kz:Claim }", {"application/sparql-results+xml", "text/html"}),
+])
+def test_plain_form_default_format_suits_every_query_form(browser, live_server, query, expected_types):
+    """The no-JS form defaulted to CSV, so a CONSTRUCT got a 406; its default now sends no format,
+    so the endpoint picks one the query's form has."""
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(live_server.url + "/")
+    form = browser.find_element("css selector", "form.plain")
+    assert Select(form.find_element("name", "format")).first_selected_option.get_attribute("value") == ""
+    text = "PREFIX kz: <https://w3id.org/kzkg/ontology#>\n" + query
+    browser.execute_script("arguments[0].value = arguments[1]", form.find_element("name", "query"), text)
+    # the form's own fields, posted as the browser posts them
+    status, content_type = browser.execute_async_script("""
+        const [form, accept, done] = arguments;
+        fetch(form.action, {method: 'POST', headers: {Accept: accept}, body: new URLSearchParams(new FormData(form))})
+          .then(r => done([r.status, r.headers.get('Content-Type')]));""", form, NAVIGATION_ACCEPT)
+    assert status == 200
+    assert content_type.split(";")[0] in expected_types
+    if "text/turtle" in expected_types:  # and a real submit shows the graph
+        form.find_element("css selector", "button[type=submit]").click()
+        wait_for(browser, lambda d: "/sparql" in d.current_url)
+        assert "@prefix" in browser.find_element("tag name", "body").text
+
+
+def test_chart_view_draws_the_death_tolls(browser, live_server, store, tmp_path):
+    """Death tolls as bars: one per figure, 164 among them drawn as retracted, heights to scale."""
+    require_editor()
+    example = next(e for e in load_examples() if e.slug == "01-death-tolls")
+    rows = [row for row in select_rows(store, example.sparql) if "figure" in row]
+    assert any(float(row["figure"]) == 164 for row in rows)
+    open_fresh(browser, live_server.url + "/")
+    browser.find_element("css selector", 'a.example[data-example="01-death-tolls"]').click()
+    wait_for(browser, lambda d: d.find_elements("css selector", ".tabPanel.active .yasr .dt-info"))
+    # the death tolls have many columns, so the table stays the automatic choice; the chart is offered
+    assert active(browser, "return yasr.getSelectedPluginName()") == "table"
+    browser.find_element("css selector", ".tabPanel.active .yasr .select_kzkgChart").click()
+    wait_for_view(browser, "chart")
+    browser.save_screenshot(str(tmp_path / "chart.png"))
+    marks = browser.execute_script("""
+        return Array.from(document.querySelectorAll('.tabPanel.active .kzkg-chart .mark')).map(m => {
+          const shape = m.querySelector('rect, circle').getBBox();
+          return {value: +m.dataset.value, retracted: m.classList.contains('retracted'),
+                  top: shape.y, bottom: shape.y + shape.height, href: m.getAttribute('href')};
+        })""")
+    assert sorted(m["value"] for m in marks) == sorted(float(row["figure"]) for row in rows)
+    by_claim = {row["claim"]: row for row in rows}
+    for mark in marks:
+        claim = str(ID) + mark["href"].split("/id/", 1)[1]
+        assert float(by_claim[claim]["figure"]) == mark["value"]
+        assert mark["retracted"] == (by_claim[claim].get("status") == "retracted")
+    peak = next(m for m in marks if m["value"] == 164)
+    assert peak["retracted"]
+    # heights are to scale: 164 against the largest figure
+    largest = max(marks, key=lambda m: m["value"])
+    ratio = (peak["bottom"] - peak["top"]) / (largest["bottom"] - largest["top"])
+    assert abs(ratio - 164 / largest["value"]) < 0.02
+    # the user can switch to dots; the point at 164 is there
+    browser.execute_script("""const s = document.querySelector('.tabPanel.active .kzkg-chart-type');
+        s.value = 'dot'; s.dispatchEvent(new Event('change'));""")
+    wait_for(browser, lambda d: d.find_elements("css selector", ".tabPanel.active .kzkg-chart[data-type=dot] .mark[data-value='164'] circle"))
+
+
+def test_timeline_view_is_chosen_for_results_that_lead_with_dates(browser, live_server, store, tmp_path):
+    require_editor()
+    example = next(e for e in load_examples() if e.slug == "03-almaty-timeline")
+    rows = select_rows(store, example.sparql)
+    dated = [row for row in rows if "start" in row]
+    assert dated
+    open_fresh(browser, live_server.url + "/?example=03-almaty-timeline")
+    wait_for_view(browser, "timeline")
+    assert active(browser, "return yasr.getSelectedPluginName()") == "kzkgTimeline"
+    browser.save_screenshot(str(tmp_path / "timeline.png"))
+    items = browser.execute_script("""
+        return Array.from(document.querySelectorAll('.tabPanel.active .kzkg-timeline .item')).map(m => ({
+          start: m.dataset.start, label: m.dataset.label, x: m.querySelector('rect').getBBox().x}))""")
+    assert len(items) == len(dated)
+    assert sorted(i["start"][:10] for i in items) == sorted(row["start"][:10] for row in dated)
+    assert {i["label"] for i in items} == {row["label"] for row in dated}
+    # later dates are drawn further right
+    items.sort(key=lambda i: i["start"])
+    assert all(a["x"] <= b["x"] for a, b in zip(items, items[1:]))
+    assert items[0]["x"] < items[-1]["x"]
+    airport = [i for i in items if "airport" in i["label"].lower()]
+    assert airport and all(i["start"].startswith("2022-01-0") for i in airport)
+
+
+def test_map_view_draws_places_on_country_outlines(browser, live_server, store, tmp_path):
+    """Points from WKT coordinates, over Natural Earth outlines served by this server."""
+    require_editor()
+    example = next(e for e in load_examples() if e.slug == "93-enrichment-names")
+    located = {row["entity"]: row for row in select_rows(store, example.sparql) if "coordinates" in row}
+    assert f"{ID}almaty" in located
+    requested_urls(browser)
+    open_fresh(browser, live_server.url + "/?example=93-enrichment-names")
+    wait_for_view(browser, "map")
+    wait_for(browser, lambda d: d.find_elements("css selector", ".tabPanel.active .kzkg-map path.country"))
+    browser.save_screenshot(str(tmp_path / "map.png"))
+    assert active(browser, "return yasr.getSelectedPluginName()") == "kzkgMap"
+    places = browser.execute_script("""
+        const kz = document.querySelector('.tabPanel.active .kzkg-map path.country[data-name="Kazakhstan"]');
+        return Array.from(document.querySelectorAll('.tabPanel.active .kzkg-map .place')).map(p => {
+          const c = p.querySelector('circle');
+          const at = new DOMPoint(+c.getAttribute('cx'), +c.getAttribute('cy'));
+          return {href: p.getAttribute('href'), inKazakhstan: kz.isPointInFill(at)};
+        })""")
+    assert len(places) == len({row["entity"] for row in located.values()})
+    inside = {str(ID) + p["href"].split("/id/", 1)[1]: p["inKazakhstan"] for p in places}
+    assert set(inside) == set(located)
+    # what is drawn agrees with the geometry: Almaty and Aktobe lie inside Kazakhstan's outline,
+    # Armenia and Belarus outside it
+    assert inside[f"{ID}almaty"] and inside[f"{ID}aktobe"]
+    assert not inside[f"{ID}armenia"] and not inside[f"{ID}belarus"]
+    outside = [u for u in requested_urls(browser) if leaves_the_machine(u, live_server.url)]
+    assert outside == []
+
+
+def test_graph_view_draws_the_contradictions(browser, live_server, store, tmp_path):
+    require_editor()
+    query = ("PREFIX kz: <https://w3id.org/kzkg/ontology#>\n"
+             "CONSTRUCT { ?a kz:contradicts ?b } WHERE { ?a kz:contradicts ?b }")
+    pairs = {(t.subject.value, t.object.value)
+             for t in store.query(query, use_default_graph_as_union=True)}
+    peak = f"{ID}claim/001-health-ministry-164-dead"
+    assert any(peak in pair for pair in pairs)
+    open_fresh(browser, live_server.url + "/")
+    browser.execute_script("""const tab = window.kzkgYasgui.addTab(true, {name: 'contradictions'});
+        tab.setQuery(arguments[0]); tab.query();""", query)
+    wait_for_view(browser, "graph")
+    assert active(browser, "return yasr.getSelectedPluginName()") == "kzkgGraph"
+    browser.save_screenshot(str(tmp_path / "graph.png"))
+    drawn = browser.execute_script("""
+        const cy = document.querySelector('.tabPanel.active .kzkg-graph-canvas').kzkgCy;
+        return {edges: cy.edges().map(e => [e.source().id(), e.target().id(), e.data('label')]),
+                positions: cy.nodes().map(n => [n.position('x'), n.position('y')])}""")
+    assert {(a, b) for a, b, _ in drawn["edges"]} == pairs
+    assert {label for _, _, label in drawn["edges"]} == {"kz:contradicts"}
+    # the layout spread the nodes out
+    assert len({(round(x), round(y)) for x, y in drawn["positions"]}) == len(drawn["positions"])
+
+
+@pytest.mark.parametrize("query, view, chart_type", [
+    # resources linking resources: the graph
+    ("SELECT ?a ?b WHERE { ?a kz:contradicts ?b }", "kzkgGraph", None),
+    # a label and numbers: the chart, as bars
+    ("SELECT ?name (COUNT(?c) AS ?claims) WHERE { ?c kz:claimedBy/rdfs:label ?name } GROUP BY ?name",
+     "kzkgChart", "bar"),
+    # the query's own #defaultView wins over the fit (Wikidata's convention)
+    ("#defaultView:LineChart\nSELECT ?c ?f ?s WHERE { ?c kz:quantityKind kz:Deaths ; kz:quantity ?f ; "
+     "kz:status/rdfs:label ?s }", "kzkgChart", "line"),
+    ("#defaultView:Table\nSELECT ?a ?b WHERE { ?a kz:contradicts ?b }", "table", None),
+    # nothing a view fits: the table
+    ("SELECT ?c ?label ?s WHERE { ?c a kz:Claim ; rdfs:label ?label ; kz:status/rdfs:label ?s }", "table", None),
+])
+def test_the_view_is_chosen_by_what_the_result_holds(browser, live_server, query, view, chart_type):
+    require_editor()
+    text = ("PREFIX kz: <https://w3id.org/kzkg/ontology#>\n"
+            "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" + query)
+    open_fresh(browser, live_server.url + "/")
+    browser.execute_script("""const tab = window.kzkgYasgui.addTab(true, {name: 'choice'});
+        tab.setQuery(arguments[0]); tab.query();""", text)
+    wait_for(browser, lambda d: active(d, "return !!yasr.results && !!yasr.resultsEl.firstChild"))
+    assert active(browser, "return yasr.getSelectedPluginName()") == view
+    if chart_type:
+        wait_for(browser, lambda d: d.find_elements("css selector", f".tabPanel.active .kzkg-chart[data-type={chart_type}] .mark"))
+    # the choice is only a default: every other view that can draw the result stays one click away
+    if view != "table":
+        browser.find_element("css selector", ".tabPanel.active .yasr .select_table").click()
+        wait_for(browser, lambda d: d.find_elements("css selector", ".tabPanel.active .yasr .dt-info"))

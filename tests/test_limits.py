@@ -52,7 +52,11 @@ def limits_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(limits_build: Path) -> Iterator[LiveServer]:
     live = LiveServer(limits_build, env={
         "KZKG_QUERY_TIMEOUT": str(TIMEOUT), "KZKG_MAX_RESULTS": str(MAX_RESULTS),
-        "KZKG_MAX_CONTENT_LENGTH": str(MAX_CONTENT_LENGTH), "KZKG_QUERY_MEMORY_LIMIT": "900000000"})
+        "KZKG_MAX_CONTENT_LENGTH": str(MAX_CONTENT_LENGTH), "KZKG_QUERY_MEMORY_LIMIT": "900000000",
+        # One client (this test) sends many runaways at once here on purpose: the per-client limits
+        # (tests/test_fairness.py) are lifted so each is stopped by the time limit, not refused.
+        "KZKG_QUERY_CLIENT_CONCURRENCY": "100", "KZKG_QUERY_CLIENT_BUDGET": "1e9",
+        "KZKG_QUERY_RESERVED_SLOTS": "0", "KZKG_QUERY_QUEUE_SIZE": "100", "KZKG_QUERY_QUEUE_TIMEOUT": "60"})
     yield live
     live.stop()
 

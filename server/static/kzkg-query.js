@@ -12,6 +12,25 @@
     return;
   }
   var endpoint = new URL(config.sparql, document.baseURI).href;
+
+  // The address decides what the editor opens, and the editor and its results always agree:
+  // - `#query=<text>` (YASGUI's share link) wins: that query is shown and run, and an `?example=`
+  //   beside it is dropped from the address (a link cannot show one query's text and another's
+  //   results, and a reload must not switch to the example);
+  // - otherwise `?example=<slug>` opens that example in its tab and runs it;
+  // - a bare anchor (`#query`, the examples' links) only scrolls to the editor. YASGUI would read it
+  //   as a share link with an empty query and crash (issue #14), so it is taken off the address
+  //   before YASGUI starts and put back after.
+  var fragment = new URLSearchParams(location.hash.slice(1));
+  var sharedQuery = !!fragment.get("query");
+  var anchor = sharedQuery ? "" : location.hash;
+  if (sharedQuery && config.explicit) {
+    var cleaned = new URL(location.href);
+    cleaned.searchParams.delete("example");
+    history.replaceState(null, "", cleaned.pathname + cleaned.search + cleaned.hash);
+  } else if (!sharedQuery && location.hash) {
+    history.replaceState(null, "", location.pathname + location.search);
+  }
   var Yasqe = Yasgui.Yasqe;
 
   // Prefix completion: ours first, then the list bundled in YASQE (no prefix.cc request: prefixCcApi
@@ -80,8 +99,9 @@
       prefixCcApi: null,
       editorHeight: "320px"
     },
-    yasr: { prefixes: config.prefixes }
+    yasr: { prefixes: config.prefixes, pluginOrder: ["table", "response"].concat(KzkgViews.names) }
   });
+  KzkgViews.attach(yasgui, sharedQuery ? fragment.get("outputFormat") : null);
   window.kzkgYasgui = yasgui;  // for the browser tests and the console
 
   // Tabs restored from localStorage may point at another port or host: point them all here.
@@ -108,15 +128,59 @@
     if (run) tab.query().catch(function () {});
   }
 
+  function markCurrent(slug) {
+    document.querySelectorAll(".example-list li").forEach(function (li) {
+      var link = li.querySelector("a.example");
+      li.classList.toggle("current", !!link && link.dataset.example === slug);
+    });
+  }
+
   document.querySelectorAll("a.example[data-example]").forEach(function (link) {
     link.addEventListener("click", function (event) {
       event.preventDefault();
       openExample(link.dataset.example, true);
+      markCurrent(link.dataset.example);
       history.replaceState(null, "", link.getAttribute("href"));
       document.getElementById("query").scrollIntoView({ behavior: "smooth" });
     });
   });
-  if (config.explicit && config.selected) openExample(config.selected, false);
+  var asked = new URLSearchParams(location.search).get("example");
+  if (asked && !sharedQuery) {
+    if (examples[asked]) {
+      openExample(asked, true);
+      markCurrent(asked);
+    } else {  // say so rather than open another example in its place
+      var missing = document.getElementById("example-missing");
+      missing.textContent = "There is no example query named \u201c" + asked + "\u201d; the examples are listed beside the editor.";
+      missing.classList.remove("hidden");
+    }
+  }
+  if (anchor) {
+    history.replaceState(null, "", location.pathname + location.search + anchor);
+    var target = document.getElementById(anchor.slice(1));
+    if (target) target.scrollIntoView();
+  }
+
+  // On a phone the examples start folded, so the editor is on the first screen.
+  var box = document.getElementById("examples-box");
+  if (box && window.matchMedia("(max-width: 820px)").matches) box.open = false;
+
+  // The example list is searchable: every word typed must occur in a title or description.
+  var filter = document.getElementById("example-filter");
+  if (filter) {
+    filter.classList.remove("hidden");
+    filter.addEventListener("input", function () {
+      var words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+      var shown = 0;
+      document.querySelectorAll(".example-list li").forEach(function (li) {
+        var text = li.textContent.toLowerCase();
+        var match = words.every(function (w) { return text.indexOf(w) >= 0; });
+        li.classList.toggle("hidden", !match);
+        if (match) shown += 1;
+      });
+      document.getElementById("example-none").classList.toggle("hidden", shown > 0);
+    });
+  }
 
   // IRIs in results are links; ours resolve on this server, so point them here rather than at
   // w3id.org (which redirects back here anyway, but not when offline).

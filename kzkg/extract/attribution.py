@@ -1,0 +1,120 @@
+"""Who says it: dependency rules for attribution, with lexical fall-backs when there is no parse.
+
+Rules (issue #13): a speech verb's subject ("X said / told / reported / claimed / denied"),
+"according to X", "X cited Y as saying" (Y claims, X relays), "X's Telegram channel / Twitter
+account". A pronoun subject ("he said") is the last named claimant of a nearby sentence. A
+sentence with none of these is the author's own statement.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spacy.tokens import Span, Token
+
+SPEECH_VERBS = frozenset(
+    "say tell report claim deny state announce insist warn add write confirm acknowledge allege accuse "
+    "estimate argue suggest note explain post tweet broadcast admit declare assert blame describe "
+    "reveal stress maintain predict promise complain call show quote cite reject refute dismiss "
+    "believe think".split())
+DENIAL_VERBS = frozenset({"deny", "reject", "refute", "dismiss"})
+RELAY_VERBS = frozenset({"cite", "quote"})
+PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you", "him", "her", "them"})
+CHANNEL_WORDS = re.compile(
+    r"\b(?:Telegram\s+(?:channel|account)|Twitter(?:\s+account)?|state\s+(?:TV|television)|"
+    r"video\s+(?:message|address)|televised\s+address|press\s+conference|Instagram|Facebook|YouTube)\b", re.I)
+
+
+@dataclass
+class Attribution:
+    claimant: Span | None  # None: the author's own statement
+    pronoun: bool = False  # the claimant is a pronoun: resolve to the last named one
+    via: Span | None = None
+    channel: Span | None = None  # a named outlet in "told RIA", or the channel phrase
+    verb: Token | None = None
+    negative: bool = False
+
+
+def _phrase(token: Token) -> Span:
+    """The noun phrase headed by ``token``, without trailing clauses (relative clauses, appositions)."""
+    left = token.left_edge.i
+    right = token.i
+    for child in token.rights:
+        if child.dep_ in ("compound", "flat", "poss", "case") or (child.dep_ == "prep" and child.text.lower() == "of"):
+            right = max(right, child.right_edge.i)
+    return token.doc[left:right + 1]
+
+
+def _depth(token: Token) -> int:
+    depth = 0
+    while token.head is not token and depth < 50:
+        token, depth = token.head, depth + 1
+    return depth
+
+
+def attribute(sentence: Span, parsed: bool) -> Attribution:
+    """The sentence's attribution, or an author attribution (claimant None)."""
+    if not parsed:
+        return _lexical(sentence)
+    candidates = []
+    for token in sentence:
+        lemma = token.lemma_.lower()
+        if token.lower_ == "according" and any(c.lower_ == "to" for c in token.children):
+            to = next(c for c in token.children if c.lower_ == "to")
+            objects = [c for c in to.children if c.dep_ == "pobj"]
+            if objects:
+                candidates.append((_depth(token) + 0.5, Attribution(_phrase(objects[0]), verb=token)))
+        elif token.pos_ == "VERB" and lemma in SPEECH_VERBS:
+            subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
+            if not subjects and token.dep_ in ("xcomp", "conj") and token.head.pos_ == "VERB":
+                # "The RT report went on to say" / "he blamed and sacked": the governing verb's subject
+                subjects = [c for c in token.head.children if c.dep_ == "nsubj"]
+            if not subjects or subjects[0].dep_ == "nsubjpass":
+                # "X is quoted as saying" / "it was reported": no named speaker on this verb
+                agent = [g for c in token.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
+                if not agent:
+                    continue
+                subjects = agent
+            subject = subjects[0]
+            if subject.lower_ in ("it", "this", "that", "there", "which", "who"):
+                continue
+            found = Attribution(_phrase(subject), pronoun=subject.lower_ in PRONOUNS, verb=token,
+                                negative=lemma in DENIAL_VERBS)
+            objects = [c for c in token.children if c.dep_ in ("dobj", "dative")]
+            if lemma in RELAY_VERBS and objects:
+                found = Attribution(_phrase(objects[0]), via=found.claimant, verb=token)
+            elif lemma == "tell" and objects and objects[0].pos_ == "PROPN":
+                found.channel = _phrase(objects[0])
+            candidates.append((_depth(token), found))
+    if candidates:
+        return min(candidates, key=lambda c: c[0])[1]
+    for token in sentence:
+        # "X's Telegram channel" / "X's Twitter account": X speaks through it
+        if token.dep_ == "poss" and CHANNEL_WORDS.search(sentence.doc[token.i:token.head.i + 1].text):
+            return Attribution(_phrase(token)[:-1] if token.nbor(1).tag_ == "POS" else _phrase(token),
+                               channel=sentence.doc[token.i:token.head.i + 1])
+    return Attribution(None)
+
+
+_LEXICAL_VERBS = re.compile(r"^(?:said|says|told|tells|reported|reports|claimed|claims|denied|denies|stated|"
+                            r"announced|insisted|warned|added|wrote|confirmed|alleged|tweeted)$", re.I)
+
+
+def _lexical(sentence: Span) -> Attribution:
+    """Without a parse: a registry name or pronoun right before a speech verb, or 'according to X'."""
+    tokens = list(sentence)
+    for i, token in enumerate(tokens):
+        if token.lower_ == "according" and i + 2 < len(tokens) and tokens[i + 1].lower_ == "to":
+            for ent in sentence.ents:
+                if ent.start >= tokens[i + 2].i and ent.start <= tokens[i + 2].i + 2:
+                    return Attribution(ent, verb=token)
+        if _LEXICAL_VERBS.match(token.text) and i > 0:
+            before = tokens[i - 1]
+            if before.lower_ in PRONOUNS - {"it"}:
+                return Attribution(sentence.doc[before.i:before.i + 1], pronoun=True, verb=token,
+                                   negative=token.lower_.startswith("den"))
+            for ent in sentence.ents:
+                if ent.end == before.i + 1:
+                    return Attribution(ent, verb=token, negative=token.lower_.startswith("den"))
+    return Attribution(None)

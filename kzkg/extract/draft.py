@@ -1,0 +1,322 @@
+"""From parsed sentences to draft claims in the annotation format, and proposed entities.
+
+Each draft is one attributed assertion or one statement of the author's: one per sentence, split
+into one per figure when a sentence gives several (data/README.md: two figures are two claims).
+Quotes are slices of the article by offsets; claimants are registry ids or proposed entities.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from kzkg.extract.attribution import CHANNEL_WORDS, Attribution, attribute
+from kzkg.extract.dates import DateMention, find_dates
+from kzkg.extract.events import assertions, find_event, identity
+from kzkg.extract.figures import Figure, find_figures
+from kzkg.extract.nlp import has_parse
+from kzkg.extract.registry import NER_TYPES, Registry, slug
+
+_PREDICTION = re.compile(r"\b(?:will|would|is\s+likely\s+to|are\s+likely\s+to|is\s+expected\s+to|are\s+expected\s+to|"
+                         r"going\s+to)\b", re.I)
+_OPINION = re.compile(r"\b(?:should|must|seems?\s+to|appears?\s+to|it\s+seems|in\s+(?:my|our)\s+view|"
+                      r"clearly|obviously|highly\s+suspect|disingenuous|likely)\b", re.I)
+_DENIAL = re.compile(r"\b(?:there\s+(?:was|were|is|are|has\s+been|have\s+been)\s+no|nothing\s+(?:is|was)\s+happening)\b", re.I)
+
+
+_HEARSAY = re.compile(r"\b(?:there\s+(?:are|were|have\s+been|has\s+been)\s+(?:\w+\s+){0,2}(?:reports|rumours|rumors)|"
+                      r"reportedly|unconfirmed\s+reports|it\s+(?:is|was|has\s+been)\s+reported|rumours|rumors)\b", re.I)
+_SOCIAL = re.compile(r"\b(?:on|from)\s+social\s+media\b|\bsocial\s+media\s+(?:footage|posts?|videos?|clips?)\b", re.I)
+_REPORTERS = frozenset("correspondent reporter journalist author writer".split())
+_DOCUMENTS = frozenset("bulletin statement report data figure account channel tweet video footage post message "
+                       "release announcement website page feed".split())
+_DETERMINER = re.compile(r"^(?:the|a|an|one|another|some|several|many)\s+", re.I)
+
+
+@dataclass
+class ArticleMeta:
+    id: str
+    date: dt.date | None
+    byline: str | None
+    creators: list[str]  # registry ids of the author(s), when known
+    publisher: str | None = None  # registry id: "bne IntelliNews' correspondent" is then the author
+
+
+@dataclass
+class Drafts:
+    claims: list[dict] = field(default_factory=list)
+    entities: dict[str, dict] = field(default_factory=dict)  # proposed, by id
+    warnings: list[str] = field(default_factory=list)
+
+
+def _is_statement(sentence: Span, parsed: bool) -> bool:
+    """Headlines, bylines, questions and page furniture are not claims."""
+    text = sentence.text.strip()
+    words = [t for t in sentence if t.is_alpha]
+    byline = text.startswith("By ") and (not any(t.pos_ in ("VERB", "AUX") for t in sentence) if parsed else len(words) <= 8)
+    if len(words) < 5 or text.endswith("?") or byline:
+        return False
+    if "\n" in text.strip():
+        return False
+    if parsed and not any(t.pos_ in ("VERB", "AUX") for t in sentence):
+        return False
+    return text[-1] in ".”\"’)'" or len(words) >= 12
+
+
+def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    text = doc.text
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+class _Drafter:
+    def __init__(self, doc: Doc, meta: ArticleMeta, registry: Registry, nlp: Language):
+        self.doc, self.meta, self.registry, self.nlp = doc, meta, registry, nlp
+        self.parsed = has_parse(nlp)
+        self.drafts = Drafts()
+        self.last_claimant: list[str] | None = None
+        self.ids: set[str] = set()
+        self.author = self._author()
+
+    # --- entities ---
+    def _propose(self, text: str, types: str, evidence: str) -> str:
+        entity_id = slug(text)
+        if entity_id in self.registry.entities:
+            return entity_id
+        if entity_id not in self.drafts.entities:
+            proposal: dict = {"id": entity_id, "type": types, "label": _DETERMINER.sub("", text.strip()),
+                              "draft": True}
+            if evidence:
+                proposal["evidence"] = {"article": self.meta.id, "quote": evidence}
+            self.drafts.entities[entity_id] = proposal
+        return entity_id
+
+    def _author(self) -> list[str]:
+        if self.meta.creators:
+            return list(self.meta.creators)
+        byline = (self.meta.byline or "").strip()
+        if not byline or byline == "unknown":
+            return []
+        for known in self.registry.entities.values():
+            if any(name.lower() == byline.lower() for name in known.names):
+                return [known.id]
+        names = re.split(r"\s+and\s+|,\s*", re.sub(r"\s+in\s+\w+$", "", byline))
+        types = "Person" if all(re.fullmatch(r"[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)+", n.strip()) for n in names) else "Group"
+        if types == "Group":
+            names = [byline]
+        return [self._propose(n, types, "") for n in names if n.strip()]
+
+    def _resolve(self, span: Span, sentence: Span) -> list[str]:
+        """Registry ids in the span (EntityRuler), else one proposed entity for it."""
+        # the name that heads the phrase speaks ("Russia's channel RT" is RT; "an Almaty resident" is
+        # a resident, not Almaty)
+        root = span.root
+        if root.lemma_.lower() in _REPORTERS and self.author and (
+                any(t.lower_ == "our" for t in span) or any(e.ent_id_ == self.meta.publisher for e in span.ents)):
+            return list(self.author)  # "our correspondent", "<the publisher>'s reporter": the article's author
+        if root.lemma_.lower() in _DOCUMENTS and span.ents:
+            # "the Health Ministry bulletin", "Tokayev's statement": a document speaks for its author
+            root = span.ents[-1].root
+        heads = [ent for ent in span.ents if ent.start <= root.i < ent.end]
+        if heads and heads[0].ent_id_:
+            return [heads[0].ent_id_]
+        if heads and heads[0].label_ in NER_TYPES and heads[0].label_ != "NORP":
+            return [self._propose(heads[0].text, NER_TYPES[heads[0].label_], sentence.text.strip())]
+        if root.pos_ not in ("NOUN", "PROPN") or not self.parsed:
+            known = [ent.ent_id_ for ent in span.ents if ent.ent_id_]
+            if known:
+                return known[-1:]
+        words = [t for t in span if not t.is_punct]
+        if not words:
+            return []
+        kind = "Person" if all(t.pos_ == "PROPN" for t in words) and len(words) >= 2 else "Group"
+        return [self._propose(span.text, kind, sentence.text.strip())]
+
+    # --- claims ---
+    def _new_id(self, claimant: str, span_text: str) -> str:
+        words = [w for w in re.findall(r"[a-z0-9]+", span_text.lower()) if w not in
+                 {"the", "a", "an", "of", "to", "and", "that", "in", "on", "is", "was", "were", "has", "have", "had",
+                  "be", "been", "it", "said", "says", "he", "she", "they", "by", "for", "with", "as", "at"}]
+        base = f"{self.meta.id}-{claimant}-{'-'.join(words[:4])}".strip("-")[:80].rstrip("-")
+        candidate, n = base, 2
+        while candidate in self.ids:
+            candidate, n = f"{base}-{n}", n + 1
+        self.ids.add(candidate)
+        return candidate
+
+    def _occurrence(self, start: int, quote: str) -> int:
+        pattern = re.compile(r"\s+".join(re.escape(w) for w in quote.split()))
+        return 1 + sum(1 for m in pattern.finditer(self.doc.text) if m.start() < start)
+
+    def sentence(self, sentence: Span) -> None:
+        if not _is_statement(sentence, self.parsed):
+            return
+        found = attribute(sentence, self.parsed)
+        claimant, via = self._claimant(found, sentence)
+        dates = find_dates(sentence.text, self.meta.date, sentence.start_char)
+        figures = find_figures(sentence.text, sentence.start_char)
+        pieces = self._pieces(sentence, figures) if len(figures) > 1 else [(sentence.start_char, sentence.end_char, figures[:1])]
+        for start, end, figs in pieces:
+            start, end = _trim(self.doc, start, end)
+            self._claim(sentence, start, end, found, claimant, via, dates, figs[0] if figs else None)
+
+    def _hearsay(self, sentence: Span) -> list[str]:
+        """Unattributed hearsay ("there are reports", "reportedly", "rumours") is not the author's
+        own statement: its claimant is the reports, or social media users when those are named."""
+        text = sentence.text
+        if _SOCIAL.search(text):
+            return self._by_name("social media users", sentence)
+        if _HEARSAY.search(text):
+            return self._by_name("reports", sentence)
+        return []
+
+    def _by_name(self, name: str, sentence: Span) -> list[str]:
+        for known in self.registry.entities.values():
+            if name in (n.lower() for n in known.names):
+                return [known.id]
+        return [self._propose(name, "Group", sentence.text.strip())]
+
+    def _claimant(self, found: Attribution, sentence: Span) -> tuple[list[str], list[str]]:
+        if found.claimant is None:
+            hearsay = self._hearsay(sentence)
+            if hearsay:
+                found.claimant = sentence[:0]  # attributed (dated like one), to a group
+                return hearsay, []
+            return self.author, []
+        if found.pronoun:
+            claimant = self.last_claimant or self.author
+        else:
+            claimant = self._resolve(found.claimant, sentence) or self.author
+            self.last_claimant = claimant
+        via = self._resolve(found.via, sentence) if found.via is not None else []
+        return claimant, via
+
+    def _pieces(self, sentence: Span, figures: list[Figure]) -> list[tuple[int, int, list[Figure]]]:
+        """One piece per figure: the clause around it (the subtree of its nearest verb), else the sentence."""
+        pieces = []
+        for figure in figures:
+            start, end = sentence.start_char, sentence.end_char
+            if self.parsed:
+                span = self.doc.char_span(figure.start, figure.end, alignment_mode="expand")
+                token = span.root if span is not None else None
+                while token is not None and token.pos_ not in ("VERB", "AUX") and token.head is not token:
+                    token = token.head
+                if token is not None and token.pos_ in ("VERB", "AUX"):
+                    left, right = token.left_edge.idx, token.right_edge.idx + len(token.right_edge)
+                    others = [f for f in figures if f is not figure and left <= f.start < right]
+                    # the clause, when it holds this figure alone and says something by itself
+                    if not others and len(self.doc.text[left:right].split()) >= 5:
+                        start, end = max(left, sentence.start_char), min(right, sentence.end_char)
+            pieces.append((start, end, [figure]))
+        return pieces
+
+    def _claim(self, sentence: Span, start: int, end: int, found: Attribution, claimant: list[str], via: list[str],
+               dates: list[DateMention], figure: Figure | None) -> None:
+        quote = self.doc.text[start:end]
+        if not claimant:
+            claimant = [self._propose(f"author of article {self.meta.id}", "Group", "")]
+        claim: dict = {"id": self._new_id(claimant[0], quote), "draft": True,
+                       "label": re.sub(r"\s+", " ", quote)[:160], "claimed_by": claimant}
+        if via:
+            claim["via"] = via
+        date, date_text = self._date(found, dates)
+        claim["date"] = date.isoformat() if date else "unknown"
+        if date_text:
+            claim["date_text"] = date_text
+        channel = self._channel(found, sentence, claimant)
+        if channel:
+            claim["stated_in"] = channel
+        about = [e.ent_id_ for e in self.doc.char_span(start, end, alignment_mode="expand").ents
+                 if e.ent_id_ and e.ent_id_ not in claimant and e.ent_id_ != channel]
+        event = find_event(sentence, self.registry, {e.ent_id_ for e in sentence.ents if e.ent_id_})
+        if event:
+            about.insert(0, event[0])
+        if about:
+            claim["about"] = list(dict.fromkeys(about))
+        if figure:
+            if figure.value is not None:
+                claim["quantity"] = figure.value
+            claim["quantity_kind"] = figure.kind
+            if figure.qualifier:
+                claim["qualifier"] = figure.qualifier
+            claim["quantity_text"] = figure.quantity_text
+            if figure.unit:
+                claim["unit"] = figure.unit
+        if found.negative or _DENIAL.search(quote):
+            claim["polarity"] = "negative"
+        kind = "prediction" if _PREDICTION.search(quote) and not figure else (
+            "opinion" if _OPINION.search(quote) and not figure else None)
+        if kind:
+            claim["kind"] = kind
+        asserts = self._asserts(claim, figure, event)
+        if event:
+            asserts += assertions(sentence, event[0], event[1], self.registry, found.verb, dates,
+                                  claim.get("polarity") == "negative", self.parsed)
+        asserts += identity(sentence, self.registry)
+        if asserts and not kind:
+            claim["asserts"] = asserts
+        claim["quote"] = quote
+        occurrence = self._occurrence(start, quote)
+        if occurrence > 1:
+            claim["occurrence"] = occurrence
+        self.drafts.claims.append(claim)
+
+    def _date(self, found: Attribution, dates: list[DateMention]) -> tuple[dt.date | None, str | None]:
+        if found.claimant is None:
+            # the author's statement is made on the article's date (data/README.md)
+            text = dates[0].text if dates else None
+            return self.meta.date, text
+        if not dates:
+            return None, None
+        # the date nearest the speech verb is the statement's date
+        anchor = found.verb.idx if found.verb is not None else dates[0].start
+        nearest = min(dates, key=lambda d: abs(d.start - anchor))
+        return nearest.date, nearest.text
+
+    def _channel(self, found: Attribution, sentence: Span, claimant: list[str]) -> str | None:
+        for ent in sentence.ents:
+            if ent.ent_id_ and ent.label_ in ("KZ_CHANNEL", "KZ_MEDIAOUTLET") and ent.ent_id_ not in claimant:
+                if found.channel is not None and ent.start >= found.channel.start and ent.end <= found.channel.end:
+                    return ent.ent_id_
+                if ent.label_ == "KZ_CHANNEL":
+                    return ent.ent_id_
+        if found.channel is not None and found.claimant is not None and not any(e.ent_id_ for e in found.channel.ents):
+            # "told RIA": an outlet the registry does not know yet
+            return self._propose(found.channel.text, "MediaOutlet", sentence.text.strip())
+        match = CHANNEL_WORDS.search(sentence.text)
+        if match and found.claimant is not None and claimant:
+            return self._propose(f"{claimant[0]} {match.group(0)}", "Channel", sentence.text.strip())
+        return None
+
+    def _asserts(self, claim: dict, figure: Figure | None, event: tuple | None) -> list[dict]:
+        """A figure of the sentence's event (issue #12's format), with its as-of date. Without an
+        event the figure has no subject the extractor could name without guessing: none."""
+        counted = ("Deaths", "Injuries", "Hospitalisations", "Detentions", "CriminalCases", "Attackers", "Protesters",
+                   "Troops", "LootedStores", "Damage")
+        if (figure and figure.value is not None and event and figure.kind in counted
+                and self.registry.events[event[0]].type not in ("Broadcast", "Statement", "Other")):
+            statement = {"subject": event[0], "property": "quantity", "kind": figure.kind, "value": figure.value}
+            if figure.qualifier:
+                statement["qualifier"] = figure.qualifier
+            if claim.get("date") not in (None, "unknown"):
+                statement["as_of"] = claim["date"]
+            if figure.unit:
+                statement["unit"] = figure.unit
+            return [statement]
+        return []
+
+
+def draft_article(text: str, meta: ArticleMeta, registry: Registry, nlp: Language) -> Drafts:
+    """Every draft claim of one article, in text order."""
+    doc = nlp(text)
+    drafter = _Drafter(doc, meta, registry, nlp)
+    for sentence in doc.sents:
+        drafter.sentence(sentence)
+    return drafter.drafts

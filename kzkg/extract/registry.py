@@ -1,0 +1,87 @@
+"""The entity registry as the extractor sees it: names to match, ids to resolve to.
+
+Fed to a spaCy EntityRuler (labels and aliases, matched case-insensitively on tokens), so every
+mention of a known actor or place becomes an entity span carrying its registry id. A mention the
+registry does not know becomes a *proposed* entity, written to the drafts file for review.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kzkg.ingest import Corpus
+
+# spaCy NER labels → the registry's entity types, for proposals
+NER_TYPES = {"PERSON": "Person", "ORG": "Organization", "GPE": "Place", "LOC": "Place", "FAC": "Place",
+             "NORP": "Group"}
+
+
+@dataclass(frozen=True)
+class Known:
+    id: str
+    label: str
+    names: tuple[str, ...]
+    types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KnownEvent:
+    id: str
+    type: str
+    label: str
+    places: tuple[str, ...]
+    participants: tuple[str, ...]
+
+
+@dataclass
+class Registry:
+    entities: dict[str, Known] = field(default_factory=dict)
+    events: dict[str, KnownEvent] = field(default_factory=dict)
+
+    @classmethod
+    def from_corpus(cls, corpus: Corpus, hidden: Iterable[str] = ()) -> "Registry":
+        """The corpus's entities, less ``hidden`` (the evaluation hides what one article introduced)."""
+        hide = set(hidden)
+        registry = cls()
+        for entity in corpus.entities.values():
+            if entity.id in hide:
+                continue
+            names = [entity.label, *entity.aliases]
+            if "Person" in entity.types:
+                # a person is usually named by surname after the first mention ("Tokayev said")
+                parts = entity.label.split()
+                if len(parts) >= 2:
+                    names.append(parts[-1])
+            registry.entities[entity.id] = Known(entity.id, entity.label, tuple(dict.fromkeys(names)),
+                                                 tuple(entity.types))
+        for event in corpus.events.values():
+            if event.id not in hide:
+                registry.events[event.id] = KnownEvent(event.id, event.type, event.label, tuple(event.places),
+                                                       tuple(event.participants))
+        return registry
+
+    def patterns(self, tokenize) -> list[dict]:
+        """EntityRuler token patterns (lower-cased), each with its registry id; ambiguous names dropped."""
+        owners: dict[tuple[str, ...], set[str]] = {}
+        for known in self.entities.values():
+            for name in known.names:
+                tokens = tuple(t.lower_ for t in tokenize(name) if not t.is_space)
+                if tokens and not (len(tokens) == 1 and len(tokens[0]) < 3):
+                    owners.setdefault(tokens, set()).add(known.id)
+        patterns = []
+        for tokens, ids in sorted(owners.items()):
+            if len(ids) != 1:
+                continue
+            (entity_id,) = ids
+            label = "KZ_" + self.entities[entity_id].types[0].upper()
+            patterns.append({"label": label, "pattern": [{"LOWER": t} for t in tokens], "id": entity_id})
+        return patterns
+
+
+def slug(text: str) -> str:
+    """A registry id proposed for a new entity: lowercase, ASCII letters/digits and hyphens."""
+    text = text.lower().replace("’", "").replace("'", "")
+    text = re.sub(r"^(the|a|an|one|another|some|several|many)\s+", "", text)
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "unnamed"

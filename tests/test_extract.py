@@ -1,0 +1,180 @@
+"""`kzkg extract` (issue #13): drafts from a plain-text article, never published as fact.
+
+Real commands on a private copy of the real data; the "new" article is a passage of a corpus
+article (real text, no invented facts), so the extractor meets the prose it is built for.
+"""
+
+from __future__ import annotations
+
+import re
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kzkg.extract import ExtractError
+from kzkg.extract.dates import find_dates
+from kzkg.extract.draft import ArticleMeta
+from kzkg.extract.evaluate import evaluate_article, hidden_for
+from kzkg.extract.figures import find_figures
+from kzkg.extract.registry import Registry
+from kzkg.extract.text import read_article
+from kzkg.extract.write import run_extraction
+from kzkg.ingest import load_corpus
+from kzkg.map import locate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def kzkg(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kzkg.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def passage(article: str, start: int, end: int) -> str:
+    """Paragraphs start..end of a corpus article: a realistic new article that is not byte-identical."""
+    text = next((ROOT / "data" / "articles").glob(f"{article}_*.txt")).read_text(encoding="utf-8")
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    return "\n\n".join(paragraphs[start:end]) + "\n"
+
+
+def test_a_draft_entry_is_refused_by_validate_and_build(data_copy: Path, tmp_path: Path) -> None:
+    path = data_copy / "annotations" / "001.yaml"
+    content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    content["claims"][0]["draft"] = True
+    path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    first = content["claims"][0]["id"]
+    other = data_copy / "annotations" / "004.yaml"
+    reporting = yaml.safe_load(other.read_text(encoding="utf-8"))
+    reporting["reports"][0]["draft"] = True
+    other.write_text(yaml.safe_dump(reporting, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    reported = reporting["reports"][0]["claim"]
+
+    validated = kzkg("validate", "--data-dir", str(data_copy))
+    assert validated.returncode == 1, validated.stdout + validated.stderr
+    # file:line:col: entry: problem (the line and column of the entry in its YAML file)
+    assert re.search(rf"annotations/001\.yaml:\d+:\d+: claim {re.escape(first)}: still a draft", validated.stdout)
+    assert re.search(rf"annotations/004\.yaml:\d+:\d+: report of {re.escape(reported)}: still a draft",
+                     validated.stdout)
+    built = kzkg("build", "--data-dir", str(data_copy), "--build-dir", str(tmp_path / "b"))
+    assert built.returncode == 1
+    assert "still a draft" in built.stderr
+    assert not (tmp_path / "b" / "current").exists()
+
+
+def test_extract_adds_the_article_and_writes_drafts_every_quote_of_which_is_found(data_copy: Path) -> None:
+    article = data_copy.parent / "new.txt"
+    article.write_text(passage("001", 2, 25), encoding="utf-8")
+    registry_before = {p.name: p.read_bytes() for p in (data_copy / "entities").glob("*.yaml")}
+
+    result = kzkg("extract", "--data-dir", str(data_copy), str(article), "--meta", "date=2022-01-09",
+                  "--meta", "publisher=eurasianet", "--meta", "byline=Peter Leonard", "--meta", "title=A passage")
+    assert result.returncode == 0, result.stderr
+    assert "article 005:" in result.stdout
+
+    corpus = load_corpus(data_copy)
+    assert corpus.articles["005"].text == article.read_text(encoding="utf-8")
+    assert corpus.articles["005"].date == dt.date(2022, 1, 9) and corpus.articles["005"].creators == ["peter-leonard"]
+    drafts = yaml.safe_load((data_copy / "annotations" / "005.yaml").read_text(encoding="utf-8"))
+    claims = drafts["claims"]
+    assert len(claims) >= 10
+    for claim in claims:
+        assert claim["draft"] is True
+        assert locate(corpus.articles["005"].text, claim["quote"], claim.get("occurrence", 1)), claim["quote"]
+    by_id = {c["quote"]: c for c in claims}
+    health = next(c for q, c in by_id.items() if "164 people had been killed" in q)
+    assert health["claimed_by"] == ["health-ministry"] and health["quantity"] == 164
+    assert health["quantity_kind"] == "Deaths" and health["date"] == "2022-01-09"
+    assert {c["claimed_by"][0] for c in claims} >= {"peter-leonard", "erzhan-kazykhan", "tokayev"}
+    # proposals stay out of the registry
+    assert (data_copy / "drafts" / "005.yaml").is_file()
+    assert {p.name: p.read_bytes() for p in (data_copy / "entities").glob("*.yaml")} == registry_before
+    # and nothing drafted can be published
+    validated = kzkg("validate", "--data-dir", str(data_copy))
+    assert validated.returncode == 1 and "annotations/005.yaml: claim" in validated.stdout
+    assert "still a draft" in validated.stdout
+
+
+def test_extraction_is_deterministic_and_runs_without_the_model() -> None:
+    corpus = load_corpus(ROOT / "data")
+    text = passage("000", 3, 12)
+    meta = ArticleMeta("009", dt.date(2022, 1, 6), "bne correspondent in Almaty", ["bne-correspondent-almaty"])
+    registry = Registry.from_corpus(corpus)
+    once = run_extraction(text, meta, registry)
+    assert once.claims == run_extraction(text, meta, registry).claims
+    warnings: list[str] = []
+    rules = run_extraction(text, meta, registry, use_model=False, warn=warnings.append)
+    assert warnings and "rules only" in warnings[0]
+    assert rules.claims and all(locate(text, c["quote"]) for c in rules.claims)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "is empty"),
+    (b"   \n\n  ", "is empty"),
+    (b"Almaty \xff\xfe was quiet.", "not UTF-8"),
+    ("Вчера в Алматы прошли массовые протесты, полиция задержала демонстрантов. " * 20, "does not look like English"),
+    (b"The protest was calm. " * 60_000, "too large"),
+])
+def test_bad_input_is_a_one_line_error_and_changes_nothing(data_copy: Path, content, message: str) -> None:
+    article = data_copy.parent / "bad.txt"
+    article.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    index = (data_copy / "articles.yaml").read_bytes()
+    result = kzkg("extract", "--data-dir", str(data_copy), str(article))
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (data_copy / "articles.yaml").read_bytes() == index
+    assert not (data_copy / "annotations" / "005.yaml").exists()
+
+
+def test_an_article_already_in_the_corpus_and_bad_meta_are_refused(data_copy: Path) -> None:
+    existing = next((data_copy / "articles").glob("001_*.txt"))
+    result = kzkg("extract", "--data-dir", str(data_copy), str(existing))
+    assert result.returncode == 2 and "already in the corpus as article 001" in result.stderr
+    other = data_copy.parent / "x.txt"
+    other.write_text(passage("001", 2, 4), encoding="utf-8")
+    result = kzkg("extract", "--data-dir", str(data_copy), str(other), "--meta", "date=9 January")
+    assert result.returncode == 2 and "not a date" in result.stderr
+    with pytest.raises(ExtractError, match="cannot be read"):
+        read_article(data_copy / "missing.txt")
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("The reporter also claimed that at least 10 police officers have been killed", (10, "Deaths", "at-least")),
+    ("By the morning of 11 January, nearly 10,000 people had been detained.", (10000, "Detentions", "nearly")),
+    ("More than 4,500 people were detained", (4500, "Detentions", "more-than")),
+    ("a little over 200 people died", (200, "Deaths", "a-little-over")),
+    ("Fully 26 of its stores were looted", (26, "LootedStores", None)),
+    ("causing damage worth 8.5 billion tenge", (8500000000, "Damage", None)),
+    ("Video has also surfaced of almost two dozen civilian corpses.", (24, "Deaths", "nearly")),
+    ("RT reports that dozens are dead", (None, "Deaths", "dozens")),
+    ("As Kazakhstan battles its way out of a bloody weeklong crisis", (1, "Duration", None)),
+])
+def test_figures_keep_value_kind_and_qualifier_as_written(sentence: str, expected: tuple) -> None:
+    figures = find_figures(sentence)
+    assert (figures[0].value, figures[0].kind, figures[0].qualifier) == expected
+    assert figures[0].quantity_text in sentence
+
+
+def test_no_figure_from_years_days_or_ages() -> None:
+    assert find_figures("In 2022 men aged 20 marched on January 5 through the city.") == []
+
+
+def test_dates_are_relative_to_the_article_and_vague_stays_vague() -> None:
+    day = dt.date(2022, 1, 9)
+    assert [(m.text, m.date) for m in find_dates("Tokayev said on January 7 that", day)] == [("on January 7", dt.date(2022, 1, 7))]
+    assert find_dates("Tokayev spoke on Friday", day)[0].date == dt.date(2022, 1, 7)
+    assert find_dates("on the night of 6 January", day)[0].date is None
+    assert find_dates("reported the day before", day)[0].text == "the day before"
+    assert find_dates("on January 7", None)[0].date is None  # no year written, no article date: no day
+
+
+def test_leave_one_out_hides_what_only_that_article_introduced() -> None:
+    corpus = load_corpus(ROOT / "data")
+    hidden = hidden_for(corpus, "001")
+    assert "peter-leonard" in hidden and "tokayev" not in hidden
+    score = evaluate_article(corpus, "001")
+    assert score.drafts > 0 and score.attributed_found / score.attributed >= 0.8
