@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ import pyoxigraph as ox
 
 from kzkg.namespaces import PREFIXES
 from kzkg.store import NoReleaseError, Release, StoreWarmer, current_release, open_read_only
-from kzkg_server.executor import Dataset, ExecutorPool, Job, QueryError
+from kzkg_server.executor import Dataset, ExecutorPool, Job, NeedsFederation, QueryError
 from kzkg_server.sparql_scan import QueryShape
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -82,16 +83,19 @@ class Served:
 
 @dataclass(frozen=True)
 class QueryRequest:
-    """One endpoint query, already checked in front: the text, what the scanner found, the dataset,
-    the negotiated response type, and the limits."""
+    """One endpoint query: the text, what the front read in it (remote stores; the embedded store's
+    children read the text themselves), the dataset, the negotiated response type (or one per
+    form), the SERVICE allow-list and the limits."""
 
     query: str
-    shape: QueryShape
-    media_type: str
+    shape: QueryShape | None  # None: not read in front (the embedded backend's children read it)
+    media_type: str  # "" when media_by_form decides
     dataset: Dataset
     base_iri: str | None
     max_results: int
     prefixes: Mapping[str, str] = field(default_factory=lambda: dict(PREFIXES))
+    media_by_form: Mapping[str, str | None] | None = None
+    service_allowlist: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -208,9 +212,12 @@ class EmbeddedBackend:
         self._lock = threading.Lock()
         self._opened: tuple[int, str, ox.Store] | None = None
         self._pool: tuple[int, ExecutorPool] | None = None
+        self._federation: tuple[int, ExecutorPool] | None = None
 
     def start(self) -> None:
-        self.pool()
+        """Start the query children and wait for the first: one that cannot seal itself off the
+        network is reported now (QueryFailed), which stops a gunicorn worker from booting."""
+        self.pool().check_started()
         max_bytes = self.config["STORE_KEEP_WARM_MAX_BYTES"]
         keep_warm(self.build_dir, float(self.config["STORE_KEEP_WARM"]),
                   None if max_bytes is None else int(max_bytes))
@@ -227,8 +234,22 @@ class EmbeddedBackend:
                     hint = None
                 self._pool = (os.getpid(), ExecutorPool(size=int(self.config["QUERY_EXECUTORS"]),
                                                         memory_limit=self.config["QUERY_MEMORY_LIMIT"],
-                                                        store=hint))
+                                                        store=hint, sealed=self.sealed))
             return self._pool[1]
+
+    @property
+    def sealed(self) -> bool:
+        """Whether query children run without network access (QUERY_SANDBOX, on unless set to false)."""
+        return bool(self.config["QUERY_SANDBOX"])
+
+    def federation_pool(self) -> ExecutorPool:
+        """This process's children for allow-listed federated queries: unsealed, started on first use."""
+        with self._lock:
+            if self._federation is None or self._federation[0] != os.getpid():
+                self._federation = (os.getpid(), ExecutorPool(
+                    size=int(self.config["QUERY_FEDERATION_EXECUTORS"]),
+                    memory_limit=self.config["QUERY_MEMORY_LIMIT"], sealed=False))
+            return self._federation[1]
 
     def release(self) -> Release:
         """The release being served now (raises kzkg.store.NoReleaseError before the first build)."""
@@ -252,9 +273,17 @@ class EmbeddedBackend:
         assert release is not None and served.build_id is not None
         job = Job(store_path=str(release.store_path), build_id=release.build_id, query=request.query,
                   media_type=request.media_type, dataset=request.dataset, base_iri=request.base_iri,
-                  prefixes=request.prefixes, max_results=request.max_results)
-        outcome = self.pool().run(job, timeout=timeout)
-        return Answer(outcome.body, request.media_type, outcome.count, outcome.evaluate_seconds)
+                  prefixes=request.prefixes, max_results=request.max_results, media_by_form=request.media_by_form,
+                  service_allowlist=request.service_allowlist)
+        started = time.monotonic()
+        try:
+            outcome = self.pool().run(job, timeout=timeout)
+        except NeedsFederation:
+            # A sealed child read allow-listed SERVICE calls; an unsealed one reads the text again and
+            # decides again on its own reading before it runs anything.
+            remaining = max(0.1, timeout - (time.monotonic() - started))
+            outcome = self.federation_pool().run(job, timeout=remaining)
+        return Answer(outcome.body, outcome.media_type or request.media_type, outcome.count, outcome.evaluate_seconds)
 
     def reader(self, served: Served, timeout: float) -> EmbeddedReader:
         assert served.release is not None

@@ -15,11 +15,27 @@ which for a 4-way cross product is never. So queries run in a child process inst
 * when the time limit passes, the parent SIGKILLs the child — evaluation, memory and file
   handles go with it — answers 503, and starts a replacement for the next query.
 
+* a child reads the client's text itself (:func:`kzkg_server.sparql_scan.canonicalise`: linear,
+  and here under the time and memory limits, not in a request thread), decides on that reading —
+  update (403), SERVICE outside ``SERVICE_ALLOWLIST`` (403), the response type among those the
+  client accepts (406) — and runs the canonical text, never the client's;
+* children are *sealed* (:mod:`kzkg_server.sandbox`) before they read a job: socket() fails for
+  every family but AF_UNIX. A query whose SERVICE calls are all allow-listed is handed back
+  ("federate") and run in a separate small pool of unsealed federation children, which decide
+  again on their own reading;
+* a job that runs longer than ``RENICE_AFTER`` seconds has its thread reniced to 19, so that short
+  queries of other clients keep the CPU; each job runs in a fresh thread of the child, so the
+  next job starts at the child's own priority again (an unprivileged process may lower its
+  priority but never raise it back);
+* when a child dies, its death is reported as it was: the signal, a panic of the query engine or a
+  stack overflow (from what the engine wrote on the child's stderr, which goes to a file the
+  parent reads), the memory limit only when memory ran out.
+
 Children are started from one long-lived thread per pool with ``PR_SET_PDEATHSIG``, so they die
 with their worker even if it is SIGKILLed; they also exit when their stdin closes. Nothing is
 started at import or before gunicorn forks: the pool is created by the first request.
 
-Run as ``python -m kzkg_server.executor <parent-pid> [<memory-limit-bytes> [<store-path> <build-id>]]``
+Run as ``python -m kzkg_server.executor <parent-pid> <memory-limit-bytes> <sealed 0|1> [<store-path> <build-id>]``
 (the pool does this).
 """
 
@@ -29,17 +45,20 @@ import atexit
 import ctypes
 import io
 import os
+import re
+import tempfile
 import pickle
 import queue
 import select
 import signal
+import stat
 import struct
 import subprocess
 import sys
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -47,9 +66,18 @@ from typing import Any, BinaryIO
 import pyoxigraph as ox
 
 from kzkg_server.media import BY_MEDIA_TYPE
+from kzkg_server.sandbox import SandboxError, seal
+from kzkg_server.sparql_scan import Canonical, QueryShape, ScanError, canonicalise
 
 _HEADER = struct.Struct("!Q")
 _READY = "ready"
+_REFUSED = "refused"
+_FEDERATE = "federate"
+# Seconds a job runs before its thread is reniced to 19.
+RENICE_AFTER = 1.0
+RENICED = 19
+# Bytes of a dead child's stderr read to tell why it died.
+_STDERR_TAIL = 65536
 
 
 # --- what crosses the pipe ------------------------------------------------------------------
@@ -64,7 +92,7 @@ class Dataset:
     Otherwise the query's own FROM / FROM NAMED, which only select graphs already in the store.
     """
 
-    union: bool = True
+    union: bool | None = True  # None: the child decides (union unless the query has FROM / FROM NAMED)
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
 
@@ -75,12 +103,17 @@ class Job:
 
     store_path: str
     build_id: str
-    query: str
-    media_type: str  # a key of media.BY_MEDIA_TYPE
+    query: str  # as the client sent it: the child canonicalises it and runs the canonical text
+    media_type: str  # a key of media.BY_MEDIA_TYPE; "" when media_by_form decides
     dataset: Dataset = field(default_factory=Dataset)
     base_iri: str | None = None
     prefixes: Mapping[str, str] = field(default_factory=dict)
     max_results: int = 10_000
+    # The response type negotiated for each kind of answer ("SELECT", "ASK", "GRAPH"; None: nothing
+    # the client accepts, a 406), for the child to pick from once it knows the query's form.
+    media_by_form: Mapping[str, str | None] | None = None
+    # SERVICE endpoints the query may call (exact absolute IRIs); any other SERVICE is refused.
+    service_allowlist: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +123,7 @@ class Outcome:
     body: bytes
     count: int | None
     evaluate_seconds: float
+    media_type: str = ""
 
 
 class QueryError(Exception):
@@ -120,6 +154,35 @@ class QueryFailed(QueryError):
     status = 500
 
 
+class QueryRefused(QueryError):
+    """An update, or a SERVICE call this endpoint does not make."""
+
+    status = 403
+
+
+class NotAcceptable(QueryError):
+    """No response type the client accepts fits the query's form; ``what`` names the form (the
+    parent, which knows the request's Accept header, writes the 406)."""
+
+    status = 406
+
+    def __init__(self, message: str, what: str, kind: str):
+        super().__init__(message)
+        self.what = what
+        self.kind = kind
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (NotAcceptable, (self.message, self.what, self.kind))
+
+
+class ProcessDied(QueryFailed):
+    """The query process died while running the query (signal, engine panic, stack overflow)."""
+
+
+class MemoryLimit(QueryFailed):
+    """The query ran out of memory under the configured limit."""
+
+
 class ServiceFailed(QueryError):
     status = 502
 
@@ -139,39 +202,53 @@ class _TooMany(Exception):
 
 
 class _CountingSink(io.RawIOBase):
-    """A write target for pyoxigraph's serialisers that counts lines and stops past a limit.
+    """A write target for pyoxigraph's serialisers that counts results and stops past a limit.
 
     TSV results and N-Triples write exactly one line per row / triple (line breaks inside
-    literals are escaped), so counting b"\\n" counts results without parsing them.
+    literals are escaped), so counting b"\\n" counts them; SPARQL XML results open every row with
+    ``<result>``, which cannot occur inside a value (``<`` is always escaped there), so counting
+    that marker — across write() boundaries — counts rows in a format whose parser, unlike TSV's
+    and N-Triples', takes values of any size (both stop at 16 MiB per line).
     """
 
-    def __init__(self, max_lines: int):
+    def __init__(self, max_count: int, marker: bytes = b"\n"):
         super().__init__()
-        self.max_lines = max_lines
-        self.lines = 0
+        self.max_count = max_count
+        self.marker = marker
+        self.count = 0
         self.parts: list[bytes] = []
+        self._tail = b""
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: bytes) -> int:  # type: ignore[override]
-        self.lines += data.count(b"\n")
-        if self.lines > self.max_lines:
-            raise _TooMany(self.lines)
-        self.parts.append(bytes(data))
-        return len(data)
+        chunk = bytes(data)
+        if len(self.marker) == 1:
+            self.count += chunk.count(self.marker)
+        else:  # a marker split between two writes is counted once, in the joined bytes
+            self.count += (self._tail + chunk).count(self.marker)
+            self._tail = (self._tail + chunk)[-(len(self.marker) - 1):]
+        if self.count > self.max_count:
+            raise _TooMany(self.count)
+        self.parts.append(chunk)
+        return len(chunk)
+
+    @property
+    def lines(self) -> int:
+        return self.count
 
     def getvalue(self) -> bytes:
         return b"".join(self.parts)
 
 
-def _query_kwargs(job: Job) -> dict[str, Any]:
+def _query_kwargs(job: Job, union: bool) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"base_iri": job.base_iri, "prefixes": dict(job.prefixes) or None}
     dataset = job.dataset
     if dataset.default_graphs is not None or dataset.named_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs or ()]
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs or ()]
-    elif dataset.union:
+    elif union:
         kwargs["use_default_graph_as_union"] = True
     return kwargs
 
@@ -182,6 +259,11 @@ def serialise(result: Any, media_type: str, max_results: int, prefixes: Mapping[
     ``result`` is what pyoxigraph's ``Store.query`` returns, or what ``parse_query_results`` /
     ``parse`` make of a remote store's answer (a QuadParser of triples for a graph): the remote
     backend reuses this function, so both backends count and refuse in one place.
+
+    Nothing is parsed back from a format whose parser caps a line at 16 MiB (TSV, N-Triples):
+    rows go out as TSV directly, or through SPARQL XML (counted by its ``<result>`` markers);
+    triples are counted as they are read and serialised from the list, so a single value of any
+    size is written in every format.
     """
     media = BY_MEDIA_TYPE[media_type]
     if isinstance(result, ox.QueryBoolean):
@@ -193,31 +275,37 @@ def serialise(result: Any, media_type: str, max_results: int, prefixes: Mapping[
             raise QueryFailed(f"a SELECT query cannot be answered as {media_type}")
         if not result.variables:  # no variables: at most a handful of empty rows, size bounded by the query
             return result.serialize(format=media.results), None
-        sink = _CountingSink(max_results + 1)  # header line + rows
+        if media.results == ox.QueryResultsFormat.TSV:
+            sink = _CountingSink(max_results + 1)  # header line + rows
+            via = ox.QueryResultsFormat.TSV
+        else:
+            sink = _CountingSink(max_results, b"<result>")
+            via = ox.QueryResultsFormat.XML
         try:
-            result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+            result.serialize(sink, format=via)
         except _TooMany:
             raise ResultTooLarge(too_many_message(max_results, "rows")) from None
-        tsv = sink.getvalue()
-        if media.results == ox.QueryResultsFormat.TSV:
-            return tsv, sink.lines - 1
-        return ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=media.results), sink.lines - 1
+        body = sink.getvalue()
+        rows = sink.count - 1 if via == ox.QueryResultsFormat.TSV else sink.count
+        if media.results == via:
+            return body, rows
+        return ox.parse_query_results(body, format=via).serialize(format=media.results), rows
     if isinstance(result, (ox.QueryTriples, ox.QuadParser)):
         if media.rdf is None:
             raise QueryFailed(f"a CONSTRUCT or DESCRIBE query cannot be answered as {media_type}")
-        sink = _CountingSink(max_results)
-        try:
-            if isinstance(result, ox.QueryTriples):
+        if isinstance(result, ox.QueryTriples) and media.rdf == ox.RdfFormat.N_TRIPLES:
+            sink = _CountingSink(max_results)
+            try:
                 result.serialize(sink, format=ox.RdfFormat.N_TRIPLES)
-            else:
-                ox.serialize((quad.triple for quad in result), sink, format=ox.RdfFormat.N_TRIPLES)
-        except _TooMany:
-            raise ResultTooLarge(too_many_message(max_results, "triples")) from None
-        ntriples = sink.getvalue()
-        if media.rdf == ox.RdfFormat.N_TRIPLES:
-            return ntriples, sink.lines
-        quads = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
-        return ox.serialize(quads, format=media.rdf, prefixes=dict(prefixes) or None), sink.lines
+            except _TooMany:
+                raise ResultTooLarge(too_many_message(max_results, "triples")) from None
+            return sink.getvalue(), sink.count
+        triples: list[ox.Triple] = []
+        for item in result:
+            triples.append(item.triple if isinstance(item, ox.Quad) else item)
+            if len(triples) > max_results:
+                raise ResultTooLarge(too_many_message(max_results, "triples"))
+        return ox.serialize(triples, format=media.rdf, prefixes=dict(prefixes) or None), len(triples)
     raise QueryFailed(f"unexpected result type {type(result).__name__}")
 
 
@@ -226,37 +314,145 @@ def too_many_message(limit: int, what: str) -> str:
             f"Add a LIMIT (at most {limit}) or narrow the pattern; use ORDER BY with LIMIT/OFFSET to page.")
 
 
-def _run_job(stores: dict[str, ox.Store], job: Job) -> Outcome:
+@dataclass(frozen=True)
+class Prepared:
+    """A job as the child read it: the canonical text, the response type and the dataset."""
+
+    canonical: Canonical
+    media_type: str
+    union: bool
+
+    @property
+    def federated(self) -> bool:
+        return bool(self.canonical.shape.services)
+
+
+def check_shape(shape: QueryShape, service_allowlist: Iterable[str]) -> None:
+    """Refuse (403) an update, and a SERVICE call to anything but an allow-listed absolute IRI."""
+    if shape.is_update:
+        raise QueryRefused("this endpoint is read-only: SPARQL Update operations (INSERT, DELETE, LOAD, CLEAR, "
+                           "...) are refused; send a SELECT, ASK, CONSTRUCT or DESCRIBE query")
+    allowed = set(service_allowlist)
+    for call in shape.services:
+        if call.iri is None:
+            raise QueryRefused(f"SERVICE {call.text or '(nothing)'} is not allowed: federated queries must name an "
+                               f"allow-listed endpoint by its IRI, not a variable or an undeclared prefix")
+        if call.iri not in allowed:
+            listed = ", ".join(f"<{iri}>" for iri in sorted(allowed)) or "none are configured"
+            raise QueryRefused(f"SERVICE <{call.iri}> is not allowed: this endpoint only calls allow-listed SPARQL "
+                               f"endpoints ({listed})")
+
+
+def prepare(job: Job) -> Prepared:
+    """Read the client's text and decide everything on that one reading (raises QueryError)."""
+    try:
+        canonical = canonicalise(job.query, job.prefixes, job.base_iri)
+    except ScanError as error:
+        raise QuerySyntaxError(error.message) from None
+    shape = canonical.shape
+    check_shape(shape, job.service_allowlist)
+    media_type = job.media_type
+    if job.media_by_form is not None:
+        kind = "GRAPH" if shape.returns_graph else "ASK" if shape.form == "ASK" else "SELECT"
+        chosen = job.media_by_form.get(kind)
+        if chosen is None:
+            if shape.form is not None:
+                what = f"a {shape.form} query" if kind == "GRAPH" else f"an {kind} query" if kind == "ASK" \
+                    else "a SELECT query"
+                raise NotAcceptable(f"cannot produce any of the requested types for {what}", what, kind)
+            chosen = next((m for m in job.media_by_form.values() if m), "application/sparql-results+json")
+        media_type = chosen
+    union = job.dataset.union if job.dataset.union is not None else not shape.has_dataset_clause
+    return Prepared(canonical, media_type, union)
+
+
+def _run_job(stores: dict[str, ox.Store], job: Job, prepared: Prepared) -> Outcome:
     store = stores.get(job.build_id)
     if store is None:
         stores.clear()  # a new release is served; let the old one go
         store = stores[job.build_id] = ox.Store.read_only(job.store_path)
     started = time.perf_counter()
-    result = store.query(job.query, **_query_kwargs(job))
-    body, count = serialise(result, job.media_type, job.max_results, job.prefixes)
-    return Outcome(body, count, time.perf_counter() - started)
-
-
-def _answer(stores: dict[str, ox.Store], job: Job) -> tuple[str, Any]:
-    """Run one job; expected failures become messages, anything else crashes the child (by design:
-    the parent reports a crash and starts a fresh child)."""
     try:
-        return "ok", _run_job(stores, job)
-    except SyntaxError as error:
-        return "error", QuerySyntaxError(str(error))
+        result = store.query(prepared.canonical.text, **_query_kwargs(job, prepared.union))
+    except SyntaxError as error:  # positions in the canonical text -> the client's line:column
+        raise QuerySyntaxError(prepared.canonical.translate_error(str(error))) from None
+    body, count = serialise(result, prepared.media_type, job.max_results, job.prefixes)
+    return Outcome(body, count, time.perf_counter() - started, prepared.media_type)
+
+
+_UPSTREAM_STATUS = re.compile(r"^Error (\d{3})\b")
+
+
+def service_failure(error: OSError, prepared: Prepared) -> QueryError:
+    """What to tell the client about a failed SERVICE call: the endpoint and the HTTP status or the
+    kind of failure — never the upstream's body, which pyoxigraph puts in its message."""
+    endpoints = ", ".join(f"<{call.iri}>" for call in prepared.canonical.shape.services)
+    text = str(error)
+    status = _UPSTREAM_STATUS.match(text)
+    if "redirect" in text.lower() or (status is not None and status.group(1).startswith("3")):
+        code = f" (HTTP {status.group(1)})" if status else ""
+        # pyoxigraph's SERVICE client follows no redirects (tests/test_limits.py checks it): an
+        # allow-listed endpoint cannot forward a query to one that is not allow-listed.
+        return ServiceFailed(f"a SERVICE call failed: the endpoint {endpoints} answered with a redirect{code}, "
+                             f"which this server does not follow")
+    if status is not None:
+        return ServiceFailed(f"a SERVICE call failed: the endpoint {endpoints} answered HTTP {status.group(1)}")
+    reason = text.split(" with payload", 1)[0].splitlines()[0][:200] if text else type(error).__name__
+    return ServiceFailed(f"a SERVICE call to {endpoints} failed: {reason}")
+
+
+def _answer(stores: dict[str, ox.Store], job: Job, sealed: bool) -> tuple[str, Any]:
+    """Run one job; expected failures become messages, anything else crashes the child (by design:
+    the parent reports the crash as it was and starts a fresh child)."""
+    prepared: Prepared | None = None
+    try:
+        prepared = prepare(job)
+        if prepared.federated and sealed:
+            return _FEDERATE, None
+        return "ok", _run_job(stores, job, prepared)
     except QueryError as error:
         return "error", error
+    except SyntaxError as error:
+        return "error", QuerySyntaxError(str(error))
+    except MemoryError as error:
+        if "buffer maximal size" in str(error):  # a pyoxigraph parser's 16 MiB line buffer, not memory
+            return "error", QueryFailed(f"query evaluation failed: a single value is larger than a pyoxigraph "
+                                        f"parser's buffer ({error})")
+        return "error", MemoryLimit(f"the query stopped: it needed more memory than this endpoint allows ({error})")
     except (ConnectionError, TimeoutError) as error:
-        return "error", ServiceFailed(f"a SERVICE call failed: {error}")
+        return "error", ServiceFailed(f"a SERVICE call failed: {type(error).__name__}")
     except (RuntimeError, ValueError, TypeError) as error:  # raised by pyoxigraph for what the query asks
         return "error", QueryRejected(f"query evaluation failed: {error}")
     except OSError as error:
-        if "redirect" in str(error):
-            # pyoxigraph's SERVICE client follows no redirects (tests/test_limits.py checks it): an
-            # allow-listed endpoint cannot forward a query to one that is not allow-listed.
-            return "error", ServiceFailed(f"a SERVICE call failed: the endpoint answered with a redirect, which "
-                                          f"this server does not follow ({error})")
+        if prepared is not None and prepared.federated and not sealed:
+            return "error", service_failure(error, prepared)
         return "error", QueryFailed(f"query evaluation failed: {error}")  # the store could not be read
+    except BaseException as error:
+        if type(error).__name__ == "PanicException":  # pyo3's, raised when the engine panics and unwinds
+            return "error", ProcessDied(f"the query engine panicked while running this query: {error}")
+        raise
+
+
+def _run_in_thread(stores: dict[str, ox.Store], job: Job, sealed: bool) -> tuple[str, Any]:
+    """Run a job in a fresh thread; renice that thread to 19 once it has run RENICE_AFTER seconds.
+
+    Linux keeps a nice value per thread and a new thread starts at its creator's: the main thread
+    is never reniced, so every job starts at the child's normal priority, and a long one gives way.
+    """
+    answer: list[tuple[str, Any]] = []
+    worker = threading.Thread(target=lambda: answer.append(_answer(stores, job, sealed)), name="kzkg-job")
+    worker.start()
+    worker.join(RENICE_AFTER)
+    if worker.is_alive():
+        if worker.native_id is not None:
+            try:
+                os.setpriority(os.PRIO_PROCESS, worker.native_id, RENICED)
+            except OSError:  # the thread ended in between
+                pass
+        worker.join()
+    if not answer:  # the thread died of an exception _answer does not expect: die like the main thread would
+        os._exit(70)
+    return answer[0]
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -286,19 +482,28 @@ def _read_frame(stream: BinaryIO) -> Any:
 
 
 def child_main(argv: list[str]) -> None:
-    """The child's loop: read a job, answer it, until the parent closes the pipe."""
+    """The child's loop: seal (unless told not to), say ready, then read a job and answer it until
+    the parent closes the pipe."""
     _die_with_parent(int(argv[0]))
     if len(argv) > 1 and argv[1] not in {"", "0"}:
         import resource
 
         limit = int(argv[1])
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    sealed = len(argv) > 2 and argv[2] == "1"
     requests_in, answers_out = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the protocol
-    stores: dict[str, ox.Store] = {}
-    if len(argv) > 3:  # the release to serve, opened before saying ready; a failure waits for a job to report it
+    if sealed:
         try:
-            stores[argv[3]] = ox.Store.read_only(argv[2])
+            seal()
+        except SandboxError as error:
+            _write_frame(answers_out, (_REFUSED, str(error)))
+            return
+    stderr_is_file = stat.S_ISREG(os.fstat(2).st_mode)
+    stores: dict[str, ox.Store] = {}
+    if len(argv) > 4:  # the release to serve, opened before saying ready; a failure waits for a job to report it
+        try:
+            stores[argv[4]] = ox.Store.read_only(argv[3])
         except OSError:  # missing, pruned or corrupt store: the job that needs it will say so
             pass
     _write_frame(answers_out, (_READY, os.getpid()))
@@ -306,7 +511,10 @@ def child_main(argv: list[str]) -> None:
         job = _read_frame(requests_in)
         if job is None:
             return
-        _write_frame(answers_out, _answer(stores, job))
+        if stderr_is_file:  # the parent reads it if this job kills the process: only this job's words
+            os.ftruncate(2, 0)
+            os.lseek(2, 0, os.SEEK_SET)
+        _write_frame(answers_out, _run_in_thread(stores, job, sealed))
 
 
 # --- the parent -----------------------------------------------------------------------------
@@ -319,31 +527,33 @@ class _Spawner:
     """
 
     def __init__(self) -> None:
-        self._requests: queue.SimpleQueue[tuple[list[str], Future[subprocess.Popen[bytes]]]] = queue.SimpleQueue()
+        self._requests: queue.SimpleQueue[tuple[list[str], BinaryIO, Future[subprocess.Popen[bytes]]]] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="kzkg-executor-spawner", daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
         while True:
-            command, future = self._requests.get()
+            command, stderr, future = self._requests.get()
             try:
-                future.set_result(subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True))
+                future.set_result(subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                                   stderr=stderr, close_fds=True))
             except OSError as error:
                 future.set_exception(error)
 
-    def spawn(self, command: list[str]) -> subprocess.Popen[bytes]:
+    def spawn(self, command: list[str], stderr: BinaryIO) -> subprocess.Popen[bytes]:
         future: Future[subprocess.Popen[bytes]] = Future()
-        self._requests.put((command, future))
+        self._requests.put((command, stderr, future))
         return future.result()
 
 
 class _Child:
-    """One executor child as seen from the parent."""
+    """One executor child as seen from the parent, with the file its stderr goes to."""
 
-    def __init__(self, process: subprocess.Popen[bytes]):
+    def __init__(self, process: subprocess.Popen[bytes], stderr: BinaryIO):
         self.process = process
+        self.stderr = stderr
         self.ready = False
-        self.queries = 0
+        self.refusal: str | None = None
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -352,9 +562,34 @@ class _Child:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
+        for stream in (self.process.stdin, self.process.stdout, self.stderr):
             if stream is not None:
                 stream.close()
+
+    def reap(self, timeout: float) -> tuple[int | None, int | None]:
+        """Wait for the dead child: its exit status (None if it has not exited within timeout) and
+        its peak resident memory in bytes (from wait4's rusage, None if unknown)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                pid, status, usage = os.wait4(self.process.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped already
+                return self.process.poll(), None
+            if pid:
+                self.process.returncode = os.waitstatus_to_exitcode(status)
+                return self.process.returncode, usage.ru_maxrss * 1024
+            if time.monotonic() >= deadline:
+                return None, None
+            time.sleep(0.01)
+
+    def stderr_tail(self) -> str:
+        """The end of what the child wrote on stderr during its last job."""
+        try:
+            size = os.fstat(self.stderr.fileno()).st_size
+            data = os.pread(self.stderr.fileno(), _STDERR_TAIL, max(0, size - _STDERR_TAIL))
+        except (OSError, ValueError):
+            return ""
+        return data.decode("utf-8", "replace")
 
     def _read_exactly(self, size: int, deadline: float) -> bytes | None:
         assert self.process.stdout is not None
@@ -379,8 +614,10 @@ class _Child:
         return None if payload is None else pickle.loads(payload)
 
     def wait_ready(self, timeout: float) -> bool:
-        if not self.ready:
+        if not self.ready and self.refusal is None:
             message = self._read(time.monotonic() + timeout)
+            if isinstance(message, tuple) and message[0] == _REFUSED:
+                self.refusal = str(message[1])
             self.ready = isinstance(message, tuple) and message[0] == _READY
         return self.ready
 
@@ -392,37 +629,75 @@ class _Child:
             self.process.stdin.flush()
         except BrokenPipeError:
             return None
-        self.queries += 1
         return self._read(deadline)
 
 
+def death_cause(code: int | None, stderr: str, memory_limit: int | None, peak: int | None = None) -> QueryFailed:
+    """Why a child died during a job, as far as its exit status and its last words tell. Memory is
+    named only on evidence on stderr: a failed allocation (Rust, Python, C++), or — under an
+    address-space cap — a thread the store could not start (RocksDB's std::system_error EAGAIN:
+    no address space left for its stack)."""
+    memory = (f"the query stopped: it needed more than the {memory_limit // 1_000_000} MB memory limit"
+              if memory_limit else "the query stopped: the query process ran out of memory")
+    if peak is not None:
+        memory += f" (its peak resident memory: {peak // 1_000_000} MB)"
+    if ("memory allocation of" in stderr or "MemoryError" in stderr or "bad_alloc" in stderr
+            or "out of memory" in stderr.lower()):
+        return MemoryLimit(memory)
+    if memory_limit and "std::system_error" in stderr and "Resource temporarily unavailable" in stderr:
+        return MemoryLimit(memory + "; a thread could not be started within it")
+    if "has overflowed its stack" in stderr:
+        return ProcessDied("the query process crashed: its stack overflowed while running this query "
+                           "(deeply nested syntax, such as thousands of nested parentheses)")
+    panic = re.search(r"panicked at [^\n]*\n([^\n]*)", stderr)
+    if panic is not None:
+        return ProcessDied(f"the query engine (pyoxigraph) panicked while running this query: {panic.group(1)[:300]}")
+    if code is None:
+        return ProcessDied("the query process stopped answering and was replaced")
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        if -code == signal.SIGSEGV:
+            return ProcessDied(f"the query process crashed ({name}, a segmentation fault: most likely the query "
+                               f"parser's or evaluator's stack overflowing on deeply nested syntax)")
+        return ProcessDied(f"the query process was killed by {name} while running this query")
+    return ProcessDied(f"the query process exited with status {code} while running this query")
+
+
 class ExecutorPool:
-    """A fixed number of executor children for one server process; see the module docstring."""
+    """A fixed number of executor children for one server process; see the module docstring.
+
+    ``sealed`` children cannot open network sockets (:mod:`kzkg_server.sandbox`); a pool of
+    unsealed children serves the allow-listed federated queries that sealed ones hand back.
+    """
 
     def __init__(self, size: int = 1, memory_limit: int | None = None, spawn_timeout: float = 30.0,
-                 store: tuple[str, str] | None = None):
+                 store: tuple[str, str] | None = None, sealed: bool = True):
         """``store``: (store path, build id) of the release children should open as they start;
         after that, the release of the last query run."""
         self.size = max(1, int(size))
         self.memory_limit = memory_limit
         self.spawn_timeout = spawn_timeout
         self.store_hint = store
-        self.owner_pid = os.getpid()
+        self.sealed = sealed
         self._spawner = _Spawner()
         self._idle: queue.LifoQueue[_Child | None] = queue.LifoQueue()
         self._all: set[_Child] = set()
         self._lock = threading.Lock()
-        self.kills = 0
         for _ in range(self.size):
             self._idle.put(self._start())
         finaliser = weakref.finalize(self, ExecutorPool._kill_all, self._all)
         atexit.register(finaliser)
 
     def _start(self) -> _Child:
-        command = [sys.executable, "-m", "kzkg_server.executor", str(os.getpid()), str(self.memory_limit or 0)]
+        command = [sys.executable, "-m", "kzkg_server.executor", str(os.getpid()), str(self.memory_limit or 0),
+                   "1" if self.sealed else "0"]
         if self.store_hint is not None:
             command += list(self.store_hint)
-        child = _Child(self._spawner.spawn(command))
+        stderr = tempfile.TemporaryFile(prefix="kzkg-executor-stderr-")
+        child = _Child(self._spawner.spawn(command, stderr), stderr)
         with self._lock:
             self._all.add(child)
         return child
@@ -441,11 +716,39 @@ class ExecutorPool:
         """Stop every child (idle ones at once; the pool is unusable afterwards)."""
         self._kill_all(self._all)
 
+    def check_started(self) -> None:
+        """Wait for one child to be ready; raise QueryFailed if it refused to start (it could not
+        seal itself), so a server finds out at startup, not at its first query. Any other failure
+        to start is left to the first query, which starts a replacement."""
+        child = self._idle.get(timeout=self.spawn_timeout)
+        try:
+            if child is not None:
+                try:
+                    child.wait_ready(self.spawn_timeout)
+                except TimeoutError:
+                    return
+                if child.refusal is not None:
+                    self._ensure_ready(child)
+        finally:
+            self._idle.put(child)
+
+    def _ensure_ready(self, child: _Child) -> None:
+        try:
+            ready = child.wait_ready(self.spawn_timeout)
+        except TimeoutError:
+            raise QueryFailed("the query process did not start in time") from None
+        if child.refusal is not None:
+            raise QueryFailed(f"the query process refused to start: {child.refusal}. Queries are not run "
+                              f"without that protection unless QUERY_SANDBOX is set to false")
+        if not ready:
+            raise QueryFailed("the query process did not start")
+
     def run(self, job: Job, timeout: float, queue_timeout: float | None = None) -> Outcome:
         """Run a job in a free child within timeout seconds of evaluation, or raise a QueryError.
 
         Waits up to queue_timeout (default: timeout) for a free child first: more concurrent
-        queries than children queue rather than pile up.
+        queries than children queue rather than pile up. Raises :class:`NeedsFederation` when a
+        sealed child finds allow-listed SERVICE calls in the query.
         """
         try:
             child = self._idle.get(timeout=timeout if queue_timeout is None else queue_timeout)
@@ -457,37 +760,35 @@ class ExecutorPool:
                 if child is not None:
                     self._retire(child)
                 child = self._start()
-            try:
-                if not child.wait_ready(self.spawn_timeout):
-                    raise QueryFailed("the query process did not start")
-            except TimeoutError:
-                raise QueryFailed("the query process did not start in time") from None
+            self._ensure_ready(child)
             deadline = time.monotonic() + timeout
             try:
                 answer = child.call(job, deadline)
             except TimeoutError:
-                self.kills += 1
                 self._retire(child)
                 child = self._start()
                 raise QueryTimeout(f"query exceeded the {timeout:g} s time limit and was stopped; "
                                    f"narrow the pattern or add a LIMIT") from None
             if answer is None:
-                try:  # its stdout closes a moment before its exit status can be collected
-                    code = child.process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    code = None
+                code, peak = child.reap(timeout=5)  # its stdout closes a moment before it can be reaped
+                last_words = child.stderr_tail()
                 self._retire(child)
                 child = self._start()
-                if self.memory_limit and code in {-signal.SIGABRT, -signal.SIGKILL, -signal.SIGSEGV}:
-                    raise QueryFailed(f"the query stopped: it needed more than the "
-                                      f"{self.memory_limit // 1_000_000} MB memory limit")
-                raise QueryFailed("the query process crashed while running this query")
+                raise death_cause(code, last_words, self.memory_limit, peak)
             status, value = answer
             if status == "ok":
                 return value
+            if status == _FEDERATE:
+                raise NeedsFederation("the query calls allow-listed SERVICE endpoints")
             raise value
         finally:
             self._idle.put(child)
+
+
+class NeedsFederation(QueryError):
+    """A sealed child read allow-listed SERVICE calls in the query: run it in a federation child."""
+
+    status = 500
 
 
 if __name__ == "__main__":

@@ -14,9 +14,11 @@ Read-only, bounded, cacheable
     Updates (``update=``, ``application/sparql-update``, LOAD...) get 403. Each query runs under
     ``QUERY_TIMEOUT`` (503 when it passes) and ``MAX_RESULTS`` (400 "result too large" — never
     silent truncation); request bodies (and form fields: Flask's own MAX_FORM_MEMORY_SIZE is
-    aligned with it) are limited by ``MAX_CONTENT_LENGTH`` (413). SERVICE is refused unless its
-    endpoint IRI is in ``SERVICE_ALLOWLIST`` (checked with :mod:`kzkg_server.sparql_scan` before
-    the query runs). A response depends only on (build id, query, dataset, media type), so it
+    aligned with it) are limited by ``MAX_CONTENT_LENGTH`` (413). SERVICE is refused (403) unless its
+    endpoint IRI is in ``SERVICE_ALLOWLIST``: the query child reads the text once
+    (:mod:`kzkg_server.sparql_scan`), decides on that reading and runs its canonical re-writing,
+    so what runs is what was checked; children that do not federate cannot open sockets at all
+    (:mod:`kzkg_server.sandbox`). A response depends only on (build id, query, dataset, media type), so it
     carries an ETag of those, answers If-None-Match with 304, and is kept in an in-process LRU
     that a new build id invalidates by construction. A GET that Flask has answered from or into
     that LRU is answered the next time in front of Flask, from the same entry and with the same
@@ -50,9 +52,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from kzkg.namespaces import PREFIXES
 from kzkg.store import CURRENT_LINK, NoReleaseError
 from kzkg_server.backend import Answer, EmbeddedBackend, QueryRequest, Served, Statistics
-from kzkg_server.executor import Dataset, QueryError
+from kzkg_server.executor import Dataset, NotAcceptable, QueryError, check_shape
 from kzkg_server.media import GRAPH_TYPES, RESULT_TYPES, MediaType, negotiate
-from kzkg_server.sparql_scan import QueryShape, scan
+from kzkg_server.sparql_scan import QueryShape, ScanError, query_form, scan
 from kzkg_server.state import GraphService
 
 bp = Blueprint("sparql", __name__)
@@ -456,42 +458,67 @@ def _graph_list(name: str) -> tuple[str, ...]:
     return graphs
 
 
-def _dataset(shape: QueryShape) -> Dataset:
+def _dataset(has_dataset_clause: bool | None) -> Dataset:
+    """The protocol's dataset; without one, the union default graph unless the query has FROM /
+    FROM NAMED (None: not known here — the query child decides on its own reading)."""
     default_graphs, named_graphs = _graph_list("default-graph-uri"), _graph_list("named-graph-uri")
     if default_graphs or named_graphs:
         return Dataset(union=False, default_graphs=default_graphs, named_graphs=named_graphs)
     # pyoxigraph's union flag would override the query's own FROM / FROM NAMED.
-    return Dataset(union=not shape.has_dataset_clause)
+    return Dataset(union=None if has_dataset_clause is None else not has_dataset_clause)
 
 
-def _check_services(shape: QueryShape) -> None:
-    allowed = set(current_app.config.get("SERVICE_ALLOWLIST") or ())
-    for call in shape.services:
-        if call.iri is None:
-            raise ProtocolError(400, f"SERVICE {call.text} is not allowed: federated queries must name an "
-                                     f"allow-listed endpoint by its absolute IRI, not a variable or relative IRI")
-        if call.iri not in allowed:
-            listed = ", ".join(f"<{iri}>" for iri in sorted(allowed)) or "none are configured"
-            raise ProtocolError(400, f"SERVICE <{call.iri}> is not allowed: this endpoint only calls allow-listed "
-                                     f"SPARQL endpoints ({listed})")
+# What each kind of answer can be written as, and how a 406 names it.
+OFFERED: dict[str, tuple[tuple[MediaType, ...], str]] = {
+    "SELECT": (RESULT_TYPES, "a SELECT query"),
+    "ASK": (ASK_TYPES, "an ASK query"),
+    "GRAPH": (GRAPH_TYPES, "a CONSTRUCT or DESCRIBE query"),
+}
 
 
-def _choose_media(shape: QueryShape) -> MediaType:
-    format_name = _param("format")
-    if shape.returns_graph:
-        offered, what = GRAPH_TYPES, f"a {shape.form} query"
-        if format_name and format_name.lower() in GRAPH_FORMAT_ALIASES:
+def _media_by_form() -> dict[str, str | None]:
+    """The negotiated response type for each kind of answer (None: 406), decided before the query's
+    form is known; the query child picks the one for the form it reads."""
+    choices: dict[str, str | None] = {}
+    for kind, (offered, _) in OFFERED.items():
+        format_name = _param("format")
+        if kind == "GRAPH" and format_name and format_name.lower() in GRAPH_FORMAT_ALIASES:
             format_name = GRAPH_FORMAT_ALIASES[format_name.lower()]
-    elif shape.form == "ASK":
-        offered, what = ASK_TYPES, "an ASK query"
-    else:
-        offered, what = RESULT_TYPES, "a SELECT query"
-    media = negotiate(request.accept_mimetypes, offered, format_name)
-    if media is None:
-        if shape.form is None:  # unparseable: let the parser's message win over a 406
-            return offered[0]
-        raise _not_acceptable(offered, what)
-    return media
+        media = negotiate(request.accept_mimetypes, offered, format_name)
+        choices[kind] = media.media_type if media is not None else None
+    return choices
+
+
+def _base_iri() -> str:
+    """The base relative IRIs in queries resolve against: configured (BASE_IRI, by default the
+    resource namespace), never taken from the request's Host header."""
+    config = current_app.config
+    return str(config.get("BASE_IRI") or config.get("RESOURCE_BASE") or PREFIXES["kzid"])
+
+
+def _front_shape(query: str, choices: Mapping[str, str | None]) -> tuple[QueryShape, str]:
+    """For a remote store: read the query in front (linear, see sparql_scan), refuse what it may
+    not do, and pick the response type for its form."""
+    try:
+        shape = scan(query, PREFIXES, _base_iri())
+    except ScanError as error:
+        raise ProtocolError(400, error.message) from None
+    check_shape(shape, current_app.config.get("SERVICE_ALLOWLIST") or ())
+    return shape, _media_for(shape.form, choices)
+
+
+def _media_for(form: str | None, choices: Mapping[str, str | None]) -> str:
+    """The negotiated type for a query form; 406 when the client accepts none of its types."""
+    if form == "UPDATE":
+        return RESULT_TYPES[0].media_type  # refused (403) by whoever reads the whole query
+    kind = "GRAPH" if form in {"CONSTRUCT", "DESCRIBE"} else "ASK" if form == "ASK" else "SELECT"
+    media_type = choices[kind]
+    if media_type is None:
+        if form is not None:
+            raise _not_acceptable(*OFFERED[kind])
+        # unparseable: let the parser's message win over a 406
+        media_type = next((m for m in choices.values() if m), RESULT_TYPES[0].media_type)
+    return media_type
 
 
 # --- the endpoint ---------------------------------------------------------------------------
@@ -510,18 +537,26 @@ def endpoint() -> Response:
 
 
 def answer_query(query: str) -> Response:
+    """Answer a query. With the embedded store nothing here reads the query text: the query child
+    does (under the time and memory limits), decides on that reading and runs exactly it; this
+    side negotiates the response type for every form, keys the cache and relays the answer."""
     config = current_app.config
-    shape = scan(query, PREFIXES)
-    if shape.is_update:
-        raise ProtocolError(403, "this endpoint is read-only: SPARQL Update operations (INSERT, DELETE, LOAD, CLEAR, "
-                                 "...) are refused; send a SELECT, ASK, CONSTRUCT or DESCRIBE query")
-    _check_services(shape)
-    dataset = _dataset(shape)
-    media = _choose_media(shape)
+    backend = _service().backend
+    choices = _media_by_form()
+    allowlist = tuple(config.get("SERVICE_ALLOWLIST") or ())
+    base_iri = _base_iri()
+    shape: QueryShape | None = None
+    if isinstance(backend, EmbeddedBackend):
+        # The form, read from the prologue only, picks the response type (406, the cache key and
+        # the ETag depend on it); the query child reads the whole text again and decides the rest.
+        media_type = _media_for(query_form(query), choices)
+        dataset = _dataset(None)
+    else:
+        shape, media_type = _front_shape(query, choices)
+        dataset = _dataset(shape.has_dataset_clause)
     state = runtime()
     served = _served()
-    base_iri = _endpoint_url()
-    key = (served.build_id, query, dataset, media.media_type, base_iri)
+    key = (served.build_id, query, dataset, media_type, base_iri)
     etag = _etag(*key)
     if (not_modified := _not_modified(etag)) is not None:
         return not_modified
@@ -535,9 +570,13 @@ def answer_query(query: str) -> Response:
         return _body_response(cached.body, cached.media_type, etag, CACHE_HIT_TIMING)
 
     started = time.perf_counter()
-    job = QueryRequest(query=query, shape=shape, media_type=media.media_type, dataset=dataset, base_iri=base_iri,
-                       max_results=int(config["MAX_RESULTS"]), prefixes=PREFIXES)
-    answer: Answer = _service().backend.query(served, job, timeout=float(config["QUERY_TIMEOUT"]))
+    job = QueryRequest(query=query, shape=shape, media_type=media_type, dataset=dataset, base_iri=base_iri,
+                       max_results=int(config["MAX_RESULTS"]), prefixes=PREFIXES, media_by_form=choices,
+                       service_allowlist=allowlist)
+    try:
+        answer: Answer = backend.query(served, job, timeout=float(config["QUERY_TIMEOUT"]))
+    except NotAcceptable as refused:
+        raise _not_acceptable(*OFFERED[refused.kind]) from None
     total_ms = (time.perf_counter() - started) * 1000
     if etag is not None:
         state.cache.put(key, CachedResponse(answer.body, answer.media_type, answer.count,

@@ -286,7 +286,7 @@ def test_runaway_query_is_stopped_at_the_time_limit(remote: LiveServer) -> None:
 @pytest.mark.parametrize("name", SERVICE_TRICKS)
 def test_service_is_refused_before_anything_connects(remote: LiveServer, listener: Listener, name: str) -> None:
     response = requests.get(endpoint(remote), params={"query": SERVICE_TRICKS[name].format(url=listener.url)}, timeout=30)
-    assert response.status_code == 400, response.text
+    assert response.status_code == 403, response.text
     assert "SERVICE" in response.text and "not allowed" in response.text
     time.sleep(0.2)
     assert listener.connections == []
