@@ -90,7 +90,7 @@ class Settings:
     query_timeout: float
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "Settings":
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
         threads = max(1, int(config["SERVER_THREADS"]))
         query_threads = max(1, threads - FREE_THREADS)
         slots = max(1, min(int(config["QUERY_EXECUTORS"]), query_threads))

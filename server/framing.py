@@ -30,7 +30,6 @@ amount or closes), so the next request on the connection is never read from the 
 from __future__ import annotations
 
 import io
-import socket
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -127,7 +126,7 @@ def _read_body(environ: WSGIEnvironment, length: int | None, limit: int | None, 
                 sock.settimeout(remaining)
             try:
                 data = stream.read(step)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 raise
             except OSError:
                 if length is None:
@@ -137,7 +136,7 @@ def _read_body(environ: WSGIEnvironment, length: int | None, limit: int | None, 
                 break
             parts.append(data)
             received += len(data)
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise BodyRefused(408, f"request body not received in time: {received} bytes arrived within "
                                f"{timeout:g} s") from None
     except _GunicornParseError as error:

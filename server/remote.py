@@ -54,8 +54,17 @@ from urllib3.exceptions import ReadTimeoutError
 from kzkg import __version__
 from kzkg.namespaces import PREFIXES
 from kzkg.store import NoReleaseError, Release, current_release
-from kzkg_server.backend import (Answer, DatasetRefused, QueryRequest, Row, Served, Statistics, StoreTimeout,
-                                 StoreUnavailable, Term)
+from kzkg_server.backend import (
+    Answer,
+    DatasetRefused,
+    QueryRequest,
+    Row,
+    Served,
+    Statistics,
+    StoreTimeout,
+    StoreUnavailable,
+    Term,
+)
 from kzkg_server.executor import Dataset, QueryError, QuerySyntaxError, QueryTimeout, ResultTooLarge, serialise
 from kzkg_server.media import ALIASES, BY_MEDIA_TYPE
 from kzkg_server.sparql_scan import QueryShape, scan, tokenize

@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import LiveServer
 from flask import Flask
 from flask.testing import FlaskClient
 
 from bench import load
-from conftest import LiveServer
 from kzkg.store import current_release, publish_nquads
 from kzkg_server import create_app
 from kzkg_server.sparql import EXTENSION, ResponseCache

@@ -27,17 +27,17 @@ import pytest
 import rdflib
 import requests
 import yaml
-
 from conftest import DATA_DIR, ROOT, LiveServer
-from kzkg.export import Canonical
-from kzkg.ingest import load_corpus
+
 from kzkg.atomic import FileChangedError, atomic_write_text
 from kzkg.enrich import ENRICHMENT_GRAPH, enrich
+from kzkg.export import Canonical
+from kzkg.ingest import load_corpus
 from kzkg.link import add_links, reconcile, reconcile_query, targets
-from kzkg.sparql_client import EndpointRefused, EndpointUnavailable, SparqlClient
-from kzkg_server.enrichment import external_facts, store_select
 from kzkg.namespaces import ID
+from kzkg.sparql_client import EndpointRefused, EndpointUnavailable, SparqlClient
 from kzkg.store import open_read_only, publish_nquads
+from kzkg_server.enrichment import external_facts, store_select
 
 SNAPSHOT = Path(__file__).parent / "data" / "wikidata-snapshot.ttl"
 SNAPSHOT_IRI = "https://w3id.org/kzkg/id/source/wikidata-snapshot"

@@ -21,8 +21,8 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS
 
 from kzkg import pipeline
-from kzkg.namespaces import KZ
 from kzkg.errors import BuildLocked
+from kzkg.namespaces import KZ
 from kzkg.store import RELEASES_DIR, STAGING_PREFIX, Release, build_lock, current_release
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,9 +158,8 @@ def test_a_second_build_into_the_same_folder_is_refused(published: tuple[Path, R
 
 def test_the_library_build_takes_the_same_lock(published: tuple[Path, Release], data_copy: Path) -> None:
     build_dir, good = published
-    with build_lock(build_dir):
-        with pytest.raises(BuildLocked, match=f"pid {os.getpid()}"):
-            pipeline.build(data_copy, build_dir)
+    with build_lock(build_dir), pytest.raises(BuildLocked, match=f"pid {os.getpid()}"):
+        pipeline.build(data_copy, build_dir)
     assert pipeline.build(data_copy, build_dir) == good  # released on leaving the block
 
 

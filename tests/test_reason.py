@@ -153,7 +153,7 @@ def test_real_symmetric_contradicts_and_contested_class(store: ox.Store) -> None
 
 def test_real_claims_of_one_actor_are_returned_once(store: ox.Store) -> None:
     """owl:sameAs to Wikidata is published but never reasoned over: no claim is counted twice."""
-    assert ask(store, f"ASK {{ kzid:tokayev owl:sameAs <http://www.wikidata.org/entity/Q200881> }}")
+    assert ask(store, "ASK { kzid:tokayev owl:sameAs <http://www.wikidata.org/entity/Q200881> }")
     rows = select(store, "SELECT (COUNT(?c) AS ?all) (COUNT(DISTINCT ?c) AS ?distinct) WHERE { ?c a kz:Claim ; kz:claimedBy kzid:tokayev }")
     assert int(rows[0]["all"]) > 0
     assert rows[0]["all"] == rows[0]["distinct"]

@@ -28,12 +28,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from SPARQLWrapper import JSON, SPARQLWrapper
-
 from conftest import LiveServer, free_port
+from SPARQLWrapper import JSON, SPARQLWrapper
+from test_limits import SERVICE_TRICKS, Listener, Redirector
+
 from kzkg.examples import load_examples
 from kzkg.store import Release
-from test_limits import SERVICE_TRICKS, Listener, Redirector
 
 ID = "https://w3id.org/kzkg/id/"
 QUERY_TIMEOUT = 3.0
@@ -92,7 +92,7 @@ def as_multiset(answer: dict, separators: dict[str, str]) -> Counter:
         row = []
         for name, value in sorted(binding.items()):
             text = value["value"]
-            if name in separators and separators[name]:
+            if separators.get(name):
                 text = separators[name].join(sorted(text.split(separators[name])))
             row.append((name, value["type"].replace("typed-literal", "literal"), text, value.get("datatype"),
                         value.get("xml:lang")))

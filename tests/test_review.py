@@ -7,7 +7,6 @@ publishes it. The article is a passage of a corpus article (real text, nothing i
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import subprocess
@@ -17,12 +16,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import LiveServer
 
 from kzkg.extract.write import extract
 from kzkg.ingest import load_corpus
 from kzkg_server import create_app
-
-from conftest import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

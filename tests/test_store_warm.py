@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from conftest import LiveServer
+
 from kzkg.store import StoreWarmer, current_release, publish_nquads, read_through, store_size
 from kzkg_server.backend import keep_warm
 from kzkg_server.executor import ExecutorPool, Job

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 import requests
-
 import w3c_harness as w3c
 from conftest import LiveServer
+
 from kzkg.store import publish_nquads
 from kzkg_server.sparql_scan import scan
 

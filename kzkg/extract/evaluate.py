@@ -48,7 +48,7 @@ class Score:
     seconds: float = 0.0
     misses: list[str] = field(default_factory=list)
 
-    def add(self, other: "Score") -> None:
+    def add(self, other: Score) -> None:
         for name, value in vars(other).items():
             if isinstance(value, (int, float)) and name != "article":
                 setattr(self, name, getattr(self, name) + value)
