@@ -29,6 +29,7 @@ amount or closes), so the next request on the connection is never read from the 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import time
 from collections.abc import Iterable
@@ -162,10 +163,8 @@ def _socket_timeout(sock: Any) -> float | None:
 
 
 def _restore_timeout(sock: Any, prior: float | None) -> None:
-    try:
+    with contextlib.suppress(OSError):  # the client is gone; the response will fail on its own
         sock.settimeout(prior)
-    except OSError:  # the client is gone; the response will fail on its own
-        pass
 
 
 def _one_line(error: BaseException) -> str:

@@ -533,7 +533,7 @@ class RemoteBackend:
         if not template:
             return None
         name, _, value = str(template).partition("=")
-        return name, value.format(ms=int(timeout * 1000), s=max(1, int(round(timeout))))
+        return name, value.format(ms=int(timeout * 1000), s=max(1, round(timeout)))
 
     def _rows(self, text: str, params: Sequence[tuple[str, str]], timeout: float,
               labels: dict[str, str] | None = None) -> list[Row]:

@@ -133,7 +133,7 @@ def _text(article: str) -> str:
     index, _ = _read(data_dir() / "articles.yaml")
     for entry in (index or {}).get("articles", []):
         if str(entry.get("id")) == article:
-            with open(data_dir() / entry["file"], encoding="utf-8", newline="") as handle:
+            with (data_dir() / entry["file"]).open(encoding="utf-8", newline="") as handle:
                 return handle.read()
     abort(404)
 

@@ -38,8 +38,8 @@ class Clock:
 
 
 def settings(**overrides: float) -> Settings:
-    values = dict(slots=2, reserved=1, queue_size=2, queue_timeout=0.2, client_concurrency=2, budget=10.0,
-                  window=60.0, short_seconds=1.0, query_timeout=5.0)
+    values = {"slots": 2, "reserved": 1, "queue_size": 2, "queue_timeout": 0.2, "client_concurrency": 2,
+              "budget": 10.0, "window": 60.0, "short_seconds": 1.0, "query_timeout": 5.0}
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -159,9 +159,8 @@ def test_the_queue_is_bounded_in_length_and_in_time() -> None:
     waiter.start()
     while admission.snapshot()["waiting"] < 1:
         time.sleep(0.01)
-    with pytest.raises(AdmissionRefused) as full:  # the one queue place is taken
-        with admission.admit("third"):
-            pass
+    with pytest.raises(AdmissionRefused) as full, admission.admit("third"):  # the one queue place is taken
+        pass
     assert full.value.limit == "queue" and full.value.retry_after >= 1
     waiter.join(10)
     assert outcome == ["queue"]  # waited its 0.3 s, then was told so
@@ -456,9 +455,8 @@ def test_a_newcomer_takes_the_queue_place_of_a_client_that_keeps_knocking() -> N
     blocker.start()
     while admission.snapshot()["waiting"] < 1:
         time.sleep(0.01)
-    with pytest.raises(AdmissionRefused):  # runaway-b has a refusal on record now
-        with admission.admit("runaway-b"):
-            pass
+    with pytest.raises(AdmissionRefused), admission.admit("runaway-b"):  # runaway-b has a refusal on record now
+        pass
     # runaway-c and the newcomer both used nothing; but runaway-c was never refused either, so it
     # keeps its place: the first to come.
     with pytest.raises(AdmissionRefused), admission.admit("newcomer"):

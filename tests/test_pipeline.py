@@ -150,8 +150,8 @@ def test_a_second_build_into_the_same_folder_is_refused(published: tuple[Path, R
             first.kill()
             first.wait()
     assert second.returncode == 2
-    assert error_lines(second.stderr) == [f"error: another kzkg build (pid {first.pid}) is running in {build_dir}/; "
-                                          "wait for it to finish"]
+    assert error_lines(second.stderr) == [(f"error: another kzkg build (pid {first.pid}) is running in {build_dir}/; "
+                                           "wait for it to finish")]
     assert current_release(build_dir) == good  # the same data: the same release
     assert staging_dirs(build_dir) == []
 

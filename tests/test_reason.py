@@ -80,7 +80,7 @@ def ontology() -> Graph:
 def project(inferred: Graph, expected: Graph) -> Graph:
     """The inferred triples about the subjects and predicates the expectation speaks of."""
     subjects, predicates = set(expected.subjects()), set(expected.predicates())
-    classes_asked = {o for o in expected.objects(None, RDF.type)}
+    classes_asked = set(expected.objects(None, RDF.type))
     out = Graph()
     for s, p, o in inferred:
         if s in subjects and p in predicates:

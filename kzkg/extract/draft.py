@@ -163,8 +163,8 @@ class _Drafter:
         dates = find_dates(sentence.text, self.meta.date, sentence.start_char)
         figures = find_figures(sentence.text, sentence.start_char)
         pieces = self._pieces(sentence, figures) if len(figures) > 1 else [(sentence.start_char, sentence.end_char, figures[:1])]
-        for start, end, figs in pieces:
-            start, end = _trim(self.doc, start, end)
+        for piece_start, piece_end, figs in pieces:
+            start, end = _trim(self.doc, piece_start, piece_end)
             self._claim(sentence, start, end, found, claimant, via, dates, figs[0] if figs else None)
 
     def _hearsay(self, sentence: Span) -> list[str]:

@@ -137,7 +137,7 @@ def evaluate_article(corpus: Corpus, article: str, use_model: bool = True,
     matched_drafts: set[int] = set()
     assigned: set[int] = set()
     for item in curated:
-        hits = [(max(_overlap(s, c) for c in item.spans) / max(1, max(c[1] - c[0] for c in item.spans)), i)
+        hits = [(max(_overlap(s, c) for c in item.spans) / max(1, *(c[1] - c[0] for c in item.spans)), i)
                 for i, s in enumerate(spans)]
         hits = [(share, i) for share, i in hits if share >= 0.5]
         if item.author:
