@@ -233,7 +233,8 @@ class _Drafter:
         channel = self._channel(found, sentence, claimant)
         if channel:
             claim["stated_in"] = channel
-        about = [e.ent_id_ for e in self.doc.char_span(start, end, alignment_mode="expand").ents
+        span = self.doc.char_span(start, end, alignment_mode="expand")  # None when no token falls inside
+        about = [e.ent_id_ for e in (span.ents if span is not None else ())
                  if e.ent_id_ and e.ent_id_ not in claimant and e.ent_id_ != channel]
         event = find_event(sentence, self.registry, {e.ent_id_ for e in sentence.ents if e.ent_id_})
         if event:

@@ -66,9 +66,9 @@ def hidden_for(corpus: Corpus, article: str) -> set[str]:
     for claim in corpus.claims.values():
         note([*claim.claimed_by, *claim.via, claim.stated_in, *claim.about], claim.article)
     for report in corpus.reports:
-        claim = corpus.claims.get(report.claim)
-        if claim:
-            note([*claim.claimed_by, *claim.via, claim.stated_in, *claim.about], report.evidence.article)
+        reported = corpus.claims.get(report.claim)
+        if reported:
+            note([*reported.claimed_by, *reported.via, reported.stated_in, *reported.about], report.evidence.article)
     for role in corpus.roles:
         note([role.actor], role.evidence.article)
     for art in corpus.articles.values():
@@ -210,6 +210,7 @@ def claimant_errors(corpus: Corpus, article: str) -> list[tuple[str, str, str]]:
     for item in _curated(corpus, article):
         for draft in drafts.claims:
             span = locate(source.text, draft["quote"], draft.get("occurrence", 1))
+            assert span is not None, f"draft quote not found: {draft['quote']!r}"  # quotes are slices: never
             if _overlap(span, item.spans[0]) >= 0.5 * (item.spans[0][1] - item.spans[0][0]):
                 got = _claimant_ids(draft, drafts, corpus, hidden)
                 if got != item.claimants:

@@ -41,9 +41,11 @@ def find_event(sentence: Span, registry: Registry, mentioned: set[str]) -> tuple
     best: tuple[int, str, re.Match] | None = None
     for event in sorted(registry.events.values(), key=lambda e: e.id):
         pattern = TRIGGERS.get(event.type)
+        if not pattern:
+            continue
         # "attackers", "protesters": people, not the event
         match = next((m for m in re.finditer(r"\b(?:" + pattern + r")\b", text, re.I)
-                      if not re.search(r"(?:ers|ors)$", m.group(0), re.I)), None) if pattern else None
+                      if not re.search(r"(?:ers|ors)$", m.group(0), re.I)), None)
         if not match:
             continue
         # words of the label beyond the event's type and places: what tells this event from others
