@@ -12,8 +12,9 @@ waited for those queries to be stopped. Like Wikidata's query service, each clie
 
 and the worker a **bounded queue**: at most ``QUERY_QUEUE_SIZE`` queries wait for a free child,
 each at most ``QUERY_QUEUE_TIMEOUT`` seconds (default: ``QUERY_TIMEOUT`` plus ``QUEUE_SLACK``, by
-which a running query has been stopped and its process replaced). Beyond any of these the client gets ``429 Too Many Requests`` with
-``Retry-After`` (when the limit will have passed, in whole seconds) and one line naming the limit.
+which a running query has been stopped and its process replaced). Beyond any of these the client
+gets ``429 Too Many Requests`` with ``Retry-After`` (when the limit will have passed, in whole
+seconds) and one line naming the limit.
 
 The queue is not first come, first served: a free child goes to the waiting client that used the
 least query time in the window (then: the one refused least often in the window, so a client that

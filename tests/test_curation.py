@@ -444,7 +444,8 @@ KEY_FACTS = {
     "official sources: 227 dead, 19 of them law enforcement (004)": """
         ?c kz:claimedBy kzid:official-sources ; kz:quantity 227 ; kz:quantityKind kz:Deaths ;
            kz:reportedIn kzarticle:004 ; kz:status kz:Disputed .
-        ?d kz:claimedBy kzid:official-sources ; kz:quantity 19 ; kz:quantityKind kz:Deaths ; kz:reportedIn kzarticle:004 ;
+        ?d kz:claimedBy kzid:official-sources ; kz:quantity 19 ; kz:quantityKind kz:Deaths ;
+           kz:reportedIn kzarticle:004 ;
            kz:evidence/oa:hasTarget/oa:hasSelector/oa:exact ?q .
         FILTER(CONTAINS(?q, "227 people died during the clashes, including 19 law enforcement personnel"))
         FILTER NOT EXISTS { ?c kz:quantityQualifier ?h }""",
@@ -504,7 +505,8 @@ KEY_FACTS = {
     "the CSTO request: 5 January (000, 001) against the night of 6 January (004)": """
         ?jan5 kz:claimedBy kzid:bne-correspondent-almaty ; kz:about kzevent:csto-request ;
               kz:contradicts|^kz:contradicts ?night .
-        ?leonard kz:claimedBy kzid:peter-leonard ; kz:about kzevent:csto-request ; kz:contradicts|^kz:contradicts ?night .
+        ?leonard kz:claimedBy kzid:peter-leonard ; kz:about kzevent:csto-request ;
+                 kz:contradicts|^kz:contradicts ?night .
         ?night kz:claimedBy kzid:almas-kaisar ; kz:reportedIn kzarticle:004 ; kz:about kzevent:csto-request .
         FILTER NOT EXISTS { kzevent:csto-request kz:startDate ?d }""",
     "who took Almaty airport: protesters on 5 Jan (000) against unidentified persons at night (004)": """

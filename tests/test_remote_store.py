@@ -216,7 +216,8 @@ def test_virtuoso_really_truncates_silently(published) -> None:
     "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }",
     "SELECT * WHERE { ?s ?p ?o } LIMIT 20000",
     "SELECT ?s WHERE { { SELECT ?s WHERE { ?s ?p ?o } LIMIT 15000 } }",
-    "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } } VALUES ?g { kzgraph:inferred <https://w3id.org/kzkg/id/graph/article/004> }",
+    ("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } } "
+     "VALUES ?g { kzgraph:inferred <https://w3id.org/kzkg/id/graph/article/004> }"),
     "CONSTRUCT WHERE { ?s ?p ?o }",
     "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
 ], ids=["select", "select-graphs", "own-limit", "subquery", "trailing-values", "construct", "construct-graphs"])
@@ -441,7 +442,8 @@ def test_overhead_of_the_front_is_measured(remote: LiveServer, published) -> Non
     overhead = statistics.median(front) - statistics.median(direct)
     print(f"\nlookup against Virtuoso: direct {statistics.median(direct) * 1000:.2f} ms, through kzkg "
           f"{statistics.median(front) * 1000:.2f} ms (front {overhead * 1000:.2f} ms), cached "
-          f"{statistics.median(cached) * 1000:.2f} ms; {1 / statistics.median(front):.0f} req/s uncached on one connection")
+          f"{statistics.median(cached) * 1000:.2f} ms; "
+          f"{1 / statistics.median(front):.0f} req/s uncached on one connection")
     # Bounded on the fastest tenth of each: load on a shared 2-core machine delays some requests
     # (and the medians above), a regression in the front delays every one of them.
     assert statistics.quantiles(front, n=10)[0] - statistics.quantiles(direct, n=10)[0] < 0.05

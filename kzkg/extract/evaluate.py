@@ -182,17 +182,21 @@ def table(scores: list[Score], model: str) -> str:
     for score in scores:
         total.add(score)
     lines = [f"Pipeline: {model}.", "",
-             "| article | drafts | precision (attributed / author) | recall attributed | recall author | recall 1:1 | claimant | figure | date | seconds |",
+             ("| article | drafts | precision (attributed / author) | recall attributed | recall author | recall 1:1 "
+              "| claimant | figure | date | seconds |"),
              "|---|---|---|---|---|---|---|---|---|---|"]
     for s in [*scores, total]:
         attributed_drafts = s.drafts - s.author_drafts
         attributed_matched = s.drafts_matched - s.author_drafts_matched
         lines.append(
-            f"| {s.article} | {s.drafts} | {_ratio(s.drafts_matched, s.drafts)} ({_ratio(attributed_matched, attributed_drafts)} / "
+            f"| {s.article} | {s.drafts} | {_ratio(s.drafts_matched, s.drafts)} "
+            f"({_ratio(attributed_matched, attributed_drafts)} / "
             f"{_ratio(s.author_drafts_matched, s.author_drafts)}) | {_ratio(s.attributed_found, s.attributed)} "
-            f"({s.attributed_found}/{s.attributed}) | {_ratio(s.author_found, s.author)} ({s.author_found}/{s.author}) | "
+            f"({s.attributed_found}/{s.attributed}) | {_ratio(s.author_found, s.author)} "
+            f"({s.author_found}/{s.author}) | "
             f"{_ratio(s.one_to_one, s.attributed + s.author)} | "
-            f"{_ratio(s.claimant_right, s.claimant_checked)} | {_ratio(s.figures_right, s.figures)} ({s.figures_right}/{s.figures}) | "
+            f"{_ratio(s.claimant_right, s.claimant_checked)} | {_ratio(s.figures_right, s.figures)} "
+            f"({s.figures_right}/{s.figures}) | "
             f"{_ratio(s.dates_right, s.dates_checked)} | {s.seconds:.1f} |")
     return "\n".join(lines)
 

@@ -2,9 +2,10 @@
 
 An event is a candidate when the sentence uses a word of its type ("looted" → Looting, "stormed"
 → Seizure); it is chosen when the sentence also names a participant or words of its label
-beyond its type and places (the best-scoring one, places adding weight); otherwise no event. From the parse, the sentence then
-gives the event's agent (the subject of the event's verb, or "by X"), its date (a date phrase
-attached to the event's verb, not to the speech verb), or its denial ("there was no looting").
+beyond its type and places (the best-scoring one, places adding weight); otherwise no event.
+From the parse, the sentence then gives the event's agent (the subject of the event's verb, or
+"by X"), its date (a date phrase attached to the event's verb, not to the speech verb), or its
+denial ("there was no looting").
 """
 
 from __future__ import annotations

@@ -38,9 +38,9 @@ FIGURE = re.compile(
     r"(?<![\w$.,])(?P<qual>(?:" + _QUAL_RE + r")\s+)?(?P<num>" + "|".join(v for v, _, _ in _VAGUE) + "|" + _NUMBER
     + r")(?![\w%])(?=(?P<tail>(?:-|\s)[^.;:]{0,60})?)", re.IGNORECASE)
 
-_PEOPLE = r"(?:people|persons|civilians|citizens|residents|children|policemen|police(?:\s+officers)?|officers|" \
-          r"personnel|employees|staff|workers|officials|deputies|servicemen|members|individuals|men|women|" \
-          r"journalists|of (?:them|those|us))"
+_PEOPLE = (r"(?:people|persons|civilians|citizens|residents|children|policemen|police(?:\s+officers)?|officers|"
+           r"personnel|employees|staff|workers|officials|deputies|servicemen|members|individuals|men|women|"
+           r"journalists|of (?:them|those|us))")
 # (kind, unit, pattern on the words right after the number)
 _NOUN_KINDS = [
     ("Deaths", "people", r"(?:\w+\s+)?(?:dead|deaths|fatalities|lives|bodies|corpses|body\s+bags|killed)"),
