@@ -12,8 +12,9 @@ waited for those queries to be stopped. Like Wikidata's query service, each clie
 
 and the worker a **bounded queue**: at most ``QUERY_QUEUE_SIZE`` queries wait for a free child,
 each at most ``QUERY_QUEUE_TIMEOUT`` seconds (default: ``QUERY_TIMEOUT`` plus ``QUEUE_SLACK``, by
-which a running query has been stopped and its process replaced). Beyond any of these the client gets ``429 Too Many Requests`` with
-``Retry-After`` (when the limit will have passed, in whole seconds) and one line naming the limit.
+which a running query has been stopped and its process replaced). Beyond any of these the client
+gets ``429 Too Many Requests`` with ``Retry-After`` (when the limit will have passed, in whole
+seconds) and one line naming the limit.
 
 The queue is not first come, first served: a free child goes to the waiting client that used the
 least query time in the window (then: the one refused least often in the window, so a client that
@@ -90,7 +91,7 @@ class Settings:
     query_timeout: float
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "Settings":
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
         threads = max(1, int(config["SERVER_THREADS"]))
         query_threads = max(1, threads - FREE_THREADS)
         slots = max(1, min(int(config["QUERY_EXECUTORS"]), query_threads))

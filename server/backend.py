@@ -169,6 +169,8 @@ class EmbeddedReader:
 
     def select(self, sparql: str) -> list[Row]:
         solutions = self.store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise TypeError(f"select() runs SELECT queries, not {sparql[:60]!r}")  # a caller's bug, not bad input
         names = [v.value for v in solutions.variables]
         return [{name: row[name] for name in names if row[name] is not None} for row in solutions]
 
@@ -265,8 +267,8 @@ class EmbeddedBackend:
         with self._lock:
             opened = self._opened
             if opened is None or opened[0] != pid or opened[1] != release.build_id:
-                self._opened = (pid, release.build_id, open_read_only(release))
-            return self._opened[2]
+                opened = self._opened = (pid, release.build_id, open_read_only(release))
+            return opened[2]
 
     def query(self, served: Served, request: QueryRequest, timeout: float) -> Answer:
         release = served.release
@@ -299,6 +301,8 @@ class EmbeddedBackend:
             graphs = tuple(sorted((name, count) for name, count in manifest["graphs"].items() if name != "default"))
             return Statistics(graphs=graphs, union_triples=int(manifest["triples"]))
         store = self.store(served.release)
-        graphs = tuple((row["g"].value, int(row["n"].value)) for row in store.query(STATS_GRAPHS))
-        union = int(next(iter(store.query(STATS_UNION)))["n"].value)
+        per_graph, whole = store.query(STATS_GRAPHS), store.query(STATS_UNION)
+        assert isinstance(per_graph, ox.QuerySolutions) and isinstance(whole, ox.QuerySolutions)  # both are SELECTs
+        graphs = tuple((row["g"].value, int(row["n"].value)) for row in per_graph)
+        union = int(next(iter(whole))["n"].value)
         return Statistics(graphs=graphs, union_triples=union)

@@ -29,8 +29,8 @@ amount or closes), so the next request on the connection is never read from the 
 
 from __future__ import annotations
 
+import contextlib
 import io
-import socket
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -127,7 +127,7 @@ def _read_body(environ: WSGIEnvironment, length: int | None, limit: int | None, 
                 sock.settimeout(remaining)
             try:
                 data = stream.read(step)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 raise
             except OSError:
                 if length is None:
@@ -137,7 +137,7 @@ def _read_body(environ: WSGIEnvironment, length: int | None, limit: int | None, 
                 break
             parts.append(data)
             received += len(data)
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise BodyRefused(408, f"request body not received in time: {received} bytes arrived within "
                                f"{timeout:g} s") from None
     except _GunicornParseError as error:
@@ -163,10 +163,8 @@ def _socket_timeout(sock: Any) -> float | None:
 
 
 def _restore_timeout(sock: Any, prior: float | None) -> None:
-    try:
+    with contextlib.suppress(OSError):  # the client is gone; the response will fail on its own
         sock.settimeout(prior)
-    except OSError:  # the client is gone; the response will fail on its own
-        pass
 
 
 def _one_line(error: BaseException) -> str:

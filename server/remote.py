@@ -54,8 +54,17 @@ from urllib3.exceptions import ReadTimeoutError
 from kzkg import __version__
 from kzkg.namespaces import PREFIXES
 from kzkg.store import NoReleaseError, Release, current_release
-from kzkg_server.backend import (Answer, DatasetRefused, QueryRequest, Row, Served, Statistics, StoreTimeout,
-                                 StoreUnavailable, Term)
+from kzkg_server.backend import (
+    Answer,
+    DatasetRefused,
+    QueryRequest,
+    Row,
+    Served,
+    Statistics,
+    StoreTimeout,
+    StoreUnavailable,
+    Term,
+)
 from kzkg_server.executor import Dataset, QueryError, QuerySyntaxError, QueryTimeout, ResultTooLarge, serialise
 from kzkg_server.media import ALIASES, BY_MEDIA_TYPE
 from kzkg_server.sparql_scan import QueryShape, scan, tokenize
@@ -263,7 +272,17 @@ def _ask_from_rows(rows: ox.QuerySolutions) -> ox.QueryBoolean:
     if names != ["__ASK_RETVAL"]:
         raise StoreUnavailable(f"the SPARQL store answered an ASK query with a table of {names}")
     truth = any(row["__ASK_RETVAL"] is not None and row["__ASK_RETVAL"].value not in ("0", "false") for row in rows)
-    return ox.parse_query_results(json.dumps({"head": {}, "boolean": truth}).encode(), format=ox.QueryResultsFormat.JSON)
+    answer = ox.parse_query_results(json.dumps({"head": {}, "boolean": truth}).encode(),
+                                    format=ox.QueryResultsFormat.JSON)
+    assert isinstance(answer, ox.QueryBoolean)  # a JSON document with "boolean" parses as one
+    return answer
+
+
+def _text(term: Term) -> str:
+    """A term's lexical value: where kzkg reads ids, graph names, counts and predicates, never a quoted triple."""
+    if isinstance(term, ox.Triple):
+        raise StoreUnavailable(f"the SPARQL store answered with the quoted triple {term} where a term was expected")
+    return term.value
 
 
 def _graph(reply: _Reply) -> ox.QuadParser:
@@ -399,18 +418,18 @@ class RemoteBackend:
     def _read_record(self, timeout: float) -> _Record:
         """The release record ``kzkg publish`` wrote; without one, kzkg's graphs found by name."""
         rows = self._rows(RECORD_QUERY, (), timeout)
-        ids = sorted({row["id"].value for row in rows if "id" in row})
+        ids = sorted({_text(row["id"]) for row in rows if "id" in row})
         if ids:
-            counts = {row["graph"].value: int(row["n"].value) for row in rows if "graph" in row and "n" in row}
-            graphs = tuple(sorted({row["graph"].value for row in rows if "graph" in row}))
-            unions = [int(row["union"].value) for row in rows if "union" in row]
+            counts = {_text(row["graph"]): int(_text(row["n"])) for row in rows if "graph" in row and "n" in row}
+            graphs = tuple(sorted({_text(row["graph"]) for row in rows if "graph" in row}))
+            unions = [int(_text(row["union"])) for row in rows if "union" in row]
             stats = (Statistics(tuple((g, counts[g]) for g in graphs), unions[0])
                      if unions and set(counts) == set(graphs) else None)
             return _Record(ids[0], graphs, stats)
         prefix = self.resource_base + "graph/"
         found = self._rows(f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} '
                            f'FILTER(STRSTARTS(STR(?g), "{prefix}") && ?g != <{RELEASE_GRAPH}>) }}', (), timeout)
-        return _Record(None, tuple(sorted(row["g"].value for row in found if "g" in row)), None)
+        return _Record(None, tuple(sorted(_text(row["g"]) for row in found if "g" in row)), None)
 
     def _local_release(self, build_id: str | None) -> Release | None:
         """The local copy of the served build, if this server has one (for dumps and article files)."""
@@ -428,7 +447,7 @@ class RemoteBackend:
         timeout = float(self.config["QUERY_TIMEOUT"])
         params = [("named-graph-uri", g) for g in served.graphs or ()] if self.dataset_mode == "explicit" else []
         rows = self._rows("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", params, timeout)
-        graphs = tuple(sorted((row["g"].value, int(row["n"].value)) for row in rows if "g" in row))
+        graphs = tuple(sorted((_text(row["g"]), int(_text(row["n"]))) for row in rows if "g" in row))
         return Statistics(graphs, sum(n for _, n in graphs))
 
     # -- the endpoint
@@ -524,7 +543,7 @@ class RemoteBackend:
         if not template:
             return None
         name, _, value = str(template).partition("=")
-        return name, value.format(ms=int(timeout * 1000), s=max(1, int(round(timeout))))
+        return name, value.format(ms=int(timeout * 1000), s=max(1, round(timeout)))
 
     def _rows(self, text: str, params: Sequence[tuple[str, str]], timeout: float,
               labels: dict[str, str] | None = None) -> list[Row]:
@@ -645,7 +664,7 @@ class RemoteReader:
                 for p in wanted:
                     self._pairs.setdefault((s, p.value), [])
             for row in self.backend._rows(text, self.graph_params, self.timeout, self.labels):
-                self._pairs[(row["s"], row["p"].value)].append(
+                self._pairs[(row["s"], _text(row["p"]))].append(
                     ox.Quad(row["s"], row["p"], row["o"], row["g"]))  # type: ignore[arg-type]
 
 

@@ -62,7 +62,7 @@ def _article_id(article: str) -> str:
     return article
 
 
-def _read(path: Path) -> tuple[Any, str]:
+def _read(path: Path) -> tuple[Any, str | None]:
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     try:
         return yaml.safe_load(text) if text else None, hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None
@@ -133,7 +133,7 @@ def _text(article: str) -> str:
     index, _ = _read(data_dir() / "articles.yaml")
     for entry in (index or {}).get("articles", []):
         if str(entry.get("id")) == article:
-            with open(data_dir() / entry["file"], encoding="utf-8", newline="") as handle:
+            with (data_dir() / entry["file"]).open(encoding="utf-8", newline="") as handle:
                 return handle.read()
     abort(404)
 
@@ -276,7 +276,7 @@ def review_entity(article: str, entity_id: str) -> Response:
         if not SLUG.match(new_id) or kind not in ENTITY_TYPES:
             abort(Response(f"entity {new_id!r} of type {kind!r}: the id must be a lowercase slug and the type one of "
                            f"{', '.join(ENTITY_TYPES)}\n", status=400, mimetype="text/plain"))
-        approved = {"id": new_id, "type": kind, "label": str(fields.get("label") or entity["label"]).strip()}
+        approved: dict[str, str | list[str]] = {"id": new_id, "type": kind, "label": str(fields.get("label") or entity["label"]).strip()}
         aliases = [a.strip() for a in str(fields.get("aliases") or "").split(";") if a.strip()]
         if aliases:
             approved["aliases"] = aliases

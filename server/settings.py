@@ -66,8 +66,8 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
-EXPECTS = {_text: "text", _integer: "an integer", _number: "a number", _flag: "true or false",
-           _iri_list: 'a JSON list of strings, e.g. ["https://query.wikidata.org/sparql"]'}
+EXPECTS: dict[Callable[[str], Any], str] = {_text: "text", _integer: "an integer", _number: "a number", _flag: "true or false",
+                                            _iri_list: 'a JSON list of strings, e.g. ["https://query.wikidata.org/sparql"]'}
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def local(iri: str | None) -> str | None:
 
 def article_text(article_id: str) -> str:
     path = next((DATA / "articles").glob(f"{article_id}_*.txt"))
-    with open(path, encoding="utf-8", newline="") as handle:  # offsets count code points of the file as is
+    with path.open(encoding="utf-8", newline="") as handle:  # offsets count code points of the file as is
         return handle.read()
 
 
@@ -320,8 +320,8 @@ def test_every_claim_quote_of_an_article_is_in_that_articles_graph(store):
 
 # What the corpus README says each article is: title, publisher, byline, date (or none).
 METADATA = {
-    "000": ("Fake news? Conflicting reports of shooting in Almaty as Russian and Kazakh governments appear "
-            "to manipulate reporting for own agendas", "bne-intellinews", "bne correspondent in Almaty", "2022-01-06"),
+    "000": (("Fake news? Conflicting reports of shooting in Almaty as Russian and Kazakh governments appear "
+             "to manipulate reporting for own agendas"), "bne-intellinews", "bne correspondent in Almaty", "2022-01-06"),
     "001": ("Kazakhstan’s unrest narrative derailed by confusion and blackout", "eurasianet", "Peter Leonard",
             "2022-01-09"),
     "002": ("CENTRAL ASIA BLOG: Making sense of Kazakhstan’s ‘Bloody January’ — Part I/III", "bne-intellinews",
@@ -444,7 +444,8 @@ KEY_FACTS = {
     "official sources: 227 dead, 19 of them law enforcement (004)": """
         ?c kz:claimedBy kzid:official-sources ; kz:quantity 227 ; kz:quantityKind kz:Deaths ;
            kz:reportedIn kzarticle:004 ; kz:status kz:Disputed .
-        ?d kz:claimedBy kzid:official-sources ; kz:quantity 19 ; kz:quantityKind kz:Deaths ; kz:reportedIn kzarticle:004 ;
+        ?d kz:claimedBy kzid:official-sources ; kz:quantity 19 ; kz:quantityKind kz:Deaths ;
+           kz:reportedIn kzarticle:004 ;
            kz:evidence/oa:hasTarget/oa:hasSelector/oa:exact ?q .
         FILTER(CONTAINS(?q, "227 people died during the clashes, including 19 law enforcement personnel"))
         FILTER NOT EXISTS { ?c kz:quantityQualifier ?h }""",
@@ -504,7 +505,8 @@ KEY_FACTS = {
     "the CSTO request: 5 January (000, 001) against the night of 6 January (004)": """
         ?jan5 kz:claimedBy kzid:bne-correspondent-almaty ; kz:about kzevent:csto-request ;
               kz:contradicts|^kz:contradicts ?night .
-        ?leonard kz:claimedBy kzid:peter-leonard ; kz:about kzevent:csto-request ; kz:contradicts|^kz:contradicts ?night .
+        ?leonard kz:claimedBy kzid:peter-leonard ; kz:about kzevent:csto-request ;
+                 kz:contradicts|^kz:contradicts ?night .
         ?night kz:claimedBy kzid:almas-kaisar ; kz:reportedIn kzarticle:004 ; kz:about kzevent:csto-request .
         FILTER NOT EXISTS { kzevent:csto-request kz:startDate ?d }""",
     "who took Almaty airport: protesters on 5 Jan (000) against unidentified persons at night (004)": """
@@ -571,7 +573,7 @@ def test_counts_of_videos_incidents_and_dismissals_have_their_kinds(store):
 
 
 def test_every_vocabulary_code_is_a_concept_of_its_scheme(store):
-    schemes = {"EventType": [c for c in EVENT_TYPES], "QuantityKind": list(QUANTITY_KINDS),
+    schemes = {"EventType": list(EVENT_TYPES), "QuantityKind": list(QUANTITY_KINDS),
                "QuantityQualifier": list(QUALIFIERS)}
     for scheme, codes in schemes.items():
         rows = select(store, f"""

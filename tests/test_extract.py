@@ -6,9 +6,8 @@ article (real text, no invented facts), so the extractor meets the prose it is b
 
 from __future__ import annotations
 
-import re
-
 import datetime as dt
+import re
 import subprocess
 import sys
 from pathlib import Path

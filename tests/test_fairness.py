@@ -21,12 +21,11 @@ from typing import Any
 import pytest
 import requests
 import urllib3
-
 from conftest import LiveServer
+
 from kzkg.store import publish_nquads
 from kzkg_server import DEFAULTS
 from kzkg_server.admission import Admission, AdmissionRefused, Settings, client_id, parse_proxies
-
 
 # --- the rules, with a clock the test moves -------------------------------------------------
 
@@ -39,8 +38,8 @@ class Clock:
 
 
 def settings(**overrides: float) -> Settings:
-    values = dict(slots=2, reserved=1, queue_size=2, queue_timeout=0.2, client_concurrency=2, budget=10.0,
-                  window=60.0, short_seconds=1.0, query_timeout=5.0)
+    values = {"slots": 2, "reserved": 1, "queue_size": 2, "queue_timeout": 0.2, "client_concurrency": 2,
+              "budget": 10.0, "window": 60.0, "short_seconds": 1.0, "query_timeout": 5.0}
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -56,9 +55,8 @@ def test_budget_is_query_time_per_window_and_retry_after_says_when_it_frees() ->
     run_for(admission, clock, "a", 4.0)   # ends at 1004
     clock.now += 10
     run_for(admission, clock, "a", 6.5)   # ends at 1020.5: 10.5 s used
-    with pytest.raises(AdmissionRefused) as refused:
-        with admission.admit("a"):
-            pass
+    with pytest.raises(AdmissionRefused) as refused, admission.admit("a"):
+        pass
     assert refused.value.limit == "budget"
     assert "budget" in refused.value.message and "10 s" in refused.value.message
     # The 4 s query leaves the window at 1064, which brings "a" under the budget.
@@ -75,9 +73,8 @@ def test_running_queries_count_against_the_client_and_its_concurrency() -> None:
     admission = Admission(settings(client_concurrency=1, slots=3, reserved=0), clock)
     with admission.admit("a"):
         clock.now += 2
-        with pytest.raises(AdmissionRefused) as refused:
-            with admission.admit("a"):
-                pass
+        with pytest.raises(AdmissionRefused) as refused, admission.admit("a"):
+            pass
         assert refused.value.limit == "concurrency"
         assert refused.value.retry_after == 3  # its running query ends by its time limit (5 s)
         with admission.admit("b"):
@@ -90,18 +87,15 @@ def test_reserved_slot_is_kept_for_clients_in_good_standing() -> None:
     run_for(admission, clock, "polite", 0.01)  # a short query: in good standing from now on
     with admission.admit("runaway-1"):
         # A new client may not take the reserved slot, nor the only queue place (kept for regulars)...
-        with pytest.raises(AdmissionRefused) as refused:
-            with admission.admit("runaway-2"):
-                pass
+        with pytest.raises(AdmissionRefused) as refused, admission.admit("runaway-2"):
+            pass
         assert refused.value.limit == "queue"
         # ...while the polite client is admitted at once.
         run_for(admission, clock, "polite", 0.01)
     # A client whose query ran long loses its standing for the window.
     run_for(admission, clock, "polite", 2.0)
-    with admission.admit("runaway-3"):
-        with pytest.raises(AdmissionRefused):
-            with admission.admit("polite"):
-                pass
+    with admission.admit("runaway-3"), pytest.raises(AdmissionRefused), admission.admit("polite"):
+        pass
 
 
 def test_a_freed_slot_goes_to_the_waiting_client_that_used_least() -> None:
@@ -165,9 +159,8 @@ def test_the_queue_is_bounded_in_length_and_in_time() -> None:
     waiter.start()
     while admission.snapshot()["waiting"] < 1:
         time.sleep(0.01)
-    with pytest.raises(AdmissionRefused) as full:  # the one queue place is taken
-        with admission.admit("third"):
-            pass
+    with pytest.raises(AdmissionRefused) as full, admission.admit("third"):  # the one queue place is taken
+        pass
     assert full.value.limit == "queue" and full.value.retry_after >= 1
     waiter.join(10)
     assert outcome == ["queue"]  # waited its 0.3 s, then was told so
@@ -466,19 +459,16 @@ def test_a_newcomer_takes_the_queue_place_of_a_client_that_keeps_knocking() -> N
     blocker.start()
     while admission.snapshot()["waiting"] < 1:
         time.sleep(0.01)
-    with pytest.raises(AdmissionRefused):  # runaway-b has a refusal on record now
-        with admission.admit("runaway-b"):
-            pass
+    with pytest.raises(AdmissionRefused), admission.admit("runaway-b"):  # runaway-b has a refusal on record now
+        pass
     # runaway-c and the newcomer both used nothing; but runaway-c was never refused either, so it
     # keeps its place: the first to come.
-    with pytest.raises(AdmissionRefused):
-        with admission.admit("newcomer"):
-            pass
+    with pytest.raises(AdmissionRefused), admission.admit("newcomer"):
+        pass
     blocker_b = threading.Thread(target=wait, args=("newcomer-2",))
     # A client refused before does not displace one that used as little and was never refused...
-    with pytest.raises(AdmissionRefused, match="queue"):
-        with admission.admit("runaway-b"):
-            pass
+    with pytest.raises(AdmissionRefused, match="queue"), admission.admit("runaway-b"):
+        pass
     release.set()
     holder.join(10)
     blocker.join(10)

@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import LiveServer
 from flask import Flask
 from flask.testing import FlaskClient
 
 from bench import load
-from conftest import LiveServer
 from kzkg.store import current_release, publish_nquads
 from kzkg_server import create_app
 from kzkg_server.sparql import EXTENSION, ResponseCache
@@ -300,7 +300,8 @@ def test_over_http_a_new_release_is_seen_at_once(tmp_path: Path) -> None:
 
 CANNED = {
     "length": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
-    "chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n",
+    "chunked": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n"),
     "empty-chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     "close": b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end",
     "http10": b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",

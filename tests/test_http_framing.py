@@ -12,11 +12,10 @@ import json
 import socket
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
 from conftest import LiveServer
+
 from kzkg.store import publish_nquads
 
 # A server of its own and tests that wait for REQUEST_BODY_TIMEOUT: ~8 s in all, outside the fast core.
@@ -92,7 +91,7 @@ def chunked(body: bytes, size: int = 1000) -> bytes:
 
 
 def post_head(server: LiveServer, content_type: str = "application/sparql-query", **headers: str) -> bytes:
-    lines = [f"POST /sparql HTTP/1.1", f"Host: 127.0.0.1:{server.port}", f"Content-Type: {content_type}",
+    lines = ["POST /sparql HTTP/1.1", f"Host: 127.0.0.1:{server.port}", f"Content-Type: {content_type}",
              "Accept: application/sparql-results+json"]
     lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()

@@ -21,8 +21,8 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS
 
 from kzkg import pipeline
-from kzkg.namespaces import KZ
 from kzkg.errors import BuildLocked
+from kzkg.namespaces import KZ
 from kzkg.store import RELEASES_DIR, STAGING_PREFIX, Release, build_lock, current_release
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,17 +150,16 @@ def test_a_second_build_into_the_same_folder_is_refused(published: tuple[Path, R
             first.kill()
             first.wait()
     assert second.returncode == 2
-    assert error_lines(second.stderr) == [f"error: another kzkg build (pid {first.pid}) is running in {build_dir}/; "
-                                          "wait for it to finish"]
+    assert error_lines(second.stderr) == [(f"error: another kzkg build (pid {first.pid}) is running in {build_dir}/; "
+                                           "wait for it to finish")]
     assert current_release(build_dir) == good  # the same data: the same release
     assert staging_dirs(build_dir) == []
 
 
 def test_the_library_build_takes_the_same_lock(published: tuple[Path, Release], data_copy: Path) -> None:
     build_dir, good = published
-    with build_lock(build_dir):
-        with pytest.raises(BuildLocked, match=f"pid {os.getpid()}"):
-            pipeline.build(data_copy, build_dir)
+    with build_lock(build_dir), pytest.raises(BuildLocked, match=f"pid {os.getpid()}"):
+        pipeline.build(data_copy, build_dir)
     assert pipeline.build(data_copy, build_dir) == good  # released on leaving the block
 
 

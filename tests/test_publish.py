@@ -13,8 +13,8 @@ from kzkg.publish import PublishError, Target, publish, release_graphs
 
 
 def target_for(virtuoso, **overrides) -> Target:
-    settings = dict(query_url=virtuoso.sparql_url, gsp_url=virtuoso.gsp_url, graph_param=virtuoso.graph_param,
-                    user=virtuoso.user, password=virtuoso.password, auth_scheme="digest")
+    settings = {"query_url": virtuoso.sparql_url, "gsp_url": virtuoso.gsp_url, "graph_param": virtuoso.graph_param,
+                "user": virtuoso.user, "password": virtuoso.password, "auth_scheme": "digest"}
     settings.update(overrides)
     return Target(**settings)
 

@@ -80,7 +80,7 @@ def ontology() -> Graph:
 def project(inferred: Graph, expected: Graph) -> Graph:
     """The inferred triples about the subjects and predicates the expectation speaks of."""
     subjects, predicates = set(expected.subjects()), set(expected.predicates())
-    classes_asked = {o for o in expected.objects(None, RDF.type)}
+    classes_asked = set(expected.objects(None, RDF.type))
     out = Graph()
     for s, p, o in inferred:
         if s in subjects and p in predicates:
@@ -153,8 +153,9 @@ def test_real_symmetric_contradicts_and_contested_class(store: ox.Store) -> None
 
 def test_real_claims_of_one_actor_are_returned_once(store: ox.Store) -> None:
     """owl:sameAs to Wikidata is published but never reasoned over: no claim is counted twice."""
-    assert ask(store, f"ASK {{ kzid:tokayev owl:sameAs <http://www.wikidata.org/entity/Q200881> }}")
-    rows = select(store, "SELECT (COUNT(?c) AS ?all) (COUNT(DISTINCT ?c) AS ?distinct) WHERE { ?c a kz:Claim ; kz:claimedBy kzid:tokayev }")
+    assert ask(store, "ASK { kzid:tokayev owl:sameAs <http://www.wikidata.org/entity/Q200881> }")
+    rows = select(store, "SELECT (COUNT(?c) AS ?all) (COUNT(DISTINCT ?c) AS ?distinct) "
+                         "WHERE { ?c a kz:Claim ; kz:claimedBy kzid:tokayev }")
     assert int(rows[0]["all"]) > 0
     assert rows[0]["all"] == rows[0]["distinct"]
     assert not ask(store, "ASK { ?c kz:claimedBy <http://www.wikidata.org/entity/Q200881> }")
@@ -163,7 +164,8 @@ def test_real_claims_of_one_actor_are_returned_once(store: ox.Store) -> None:
 def test_real_inferred_graph_has_no_noise(store: ox.Store) -> None:
     assert not ask(store, "ASK { GRAPH kzgraph:inferred { ?x owl:sameAs ?x } }")
     assert not ask(store, """ASK { GRAPH kzgraph:inferred { ?s ?p ?o }
-                             FILTER(STRSTARTS(STR(?s), STR(rdf:)) || STRSTARTS(STR(?s), STR(owl:)) || STRSTARTS(STR(?s), STR(rdfs:))) }""")
+                             FILTER(STRSTARTS(STR(?s), STR(rdf:)) || STRSTARTS(STR(?s), STR(owl:))
+                                    || STRSTARTS(STR(?s), STR(rdfs:))) }""")
     assert not ask(store, "ASK { GRAPH kzgraph:inferred { ?s a owl:Thing } }")
     inferred = ox.NamedNode(str(INFERRED_GRAPH))
     assert any(True for _ in store.quads_for_pattern(None, None, None, inferred))

@@ -19,7 +19,14 @@ from bench.synth import generate
 from kzkg import pipeline
 from kzkg.namespaces import KZ, PREFIXES
 from kzkg.reason import (
-    ENGINES, Reasoner, filtered, infer, infer_triples, is_noise, normalise_triple, owlrl_closure,
+    ENGINES,
+    Reasoner,
+    filtered,
+    infer,
+    infer_triples,
+    is_noise,
+    normalise_triple,
+    owlrl_closure,
     reasonable_closure,
 )
 

@@ -28,12 +28,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from SPARQLWrapper import JSON, SPARQLWrapper
-
 from conftest import LiveServer, free_port
+from SPARQLWrapper import JSON, SPARQLWrapper
+from test_limits import SERVICE_TRICKS, Listener, Redirector
+
 from kzkg.examples import load_examples
 from kzkg.store import Release
-from test_limits import SERVICE_TRICKS, Listener, Redirector
 
 ID = "https://w3id.org/kzkg/id/"
 QUERY_TIMEOUT = 3.0
@@ -92,7 +92,7 @@ def as_multiset(answer: dict, separators: dict[str, str]) -> Counter:
         row = []
         for name, value in sorted(binding.items()):
             text = value["value"]
-            if name in separators and separators[name]:
+            if separators.get(name):
                 text = separators[name].join(sorted(text.split(separators[name])))
             row.append((name, value["type"].replace("typed-literal", "literal"), text, value.get("datatype"),
                         value.get("xml:lang")))
@@ -216,7 +216,8 @@ def test_virtuoso_really_truncates_silently(published) -> None:
     "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }",
     "SELECT * WHERE { ?s ?p ?o } LIMIT 20000",
     "SELECT ?s WHERE { { SELECT ?s WHERE { ?s ?p ?o } LIMIT 15000 } }",
-    "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } } VALUES ?g { kzgraph:inferred <https://w3id.org/kzkg/id/graph/article/004> }",
+    ("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } } "
+     "VALUES ?g { kzgraph:inferred <https://w3id.org/kzkg/id/graph/article/004> }"),
     "CONSTRUCT WHERE { ?s ?p ?o }",
     "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
 ], ids=["select", "select-graphs", "own-limit", "subquery", "trailing-values", "construct", "construct-graphs"])
@@ -441,7 +442,8 @@ def test_overhead_of_the_front_is_measured(remote: LiveServer, published) -> Non
     overhead = statistics.median(front) - statistics.median(direct)
     print(f"\nlookup against Virtuoso: direct {statistics.median(direct) * 1000:.2f} ms, through kzkg "
           f"{statistics.median(front) * 1000:.2f} ms (front {overhead * 1000:.2f} ms), cached "
-          f"{statistics.median(cached) * 1000:.2f} ms; {1 / statistics.median(front):.0f} req/s uncached on one connection")
+          f"{statistics.median(cached) * 1000:.2f} ms; "
+          f"{1 / statistics.median(front):.0f} req/s uncached on one connection")
     # Bounded on the fastest tenth of each: load on a shared 2-core machine delays some requests
     # (and the medians above), a regression in the front delays every one of them.
     assert statistics.quantiles(front, n=10)[0] - statistics.quantiles(direct, n=10)[0] < 0.05

@@ -7,7 +7,6 @@ publishes it. The article is a passage of a corpus article (real text, nothing i
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import subprocess
@@ -17,12 +16,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import LiveServer
 
 from kzkg.extract.write import extract
 from kzkg.ingest import load_corpus
 from kzkg_server import create_app
-
-from conftest import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -160,7 +158,7 @@ def test_a_whole_article_is_reviewed_in_the_browser_and_then_published(drafted: 
             count = len(browser.find_elements(By.CSS_SELECTOR, "#review-entities form"))
             form = browser.find_element(By.CSS_SELECTOR, "#review-entities form")
             form.find_element(By.NAME, "approve").click()
-            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#review-entities form")) == count - 1)
+            wait.until(lambda d, count=count: len(d.find_elements(By.CSS_SELECTOR, "#review-entities form")) == count - 1)
 
         # reject the first draft, add a claim from a selected passage, then accept everything
         drafts = int(browser.find_element(By.TAG_NAME, "body").get_attribute("data-drafts"))
@@ -197,8 +195,9 @@ def test_a_whole_article_is_reviewed_in_the_browser_and_then_published(drafted: 
                             "--build-dir", str(tmp_path / "published")], capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr
     found = subprocess.run([sys.executable, "-m", "kzkg.cli", "query", "--build-dir", str(tmp_path / "published"),
-                            "--format", "csv", "SELECT (COUNT(?c) AS ?n) WHERE { ?c a <https://w3id.org/kzkg/ontology#Claim> ; "
-                            "<https://w3id.org/kzkg/ontology#reportedIn> <https://w3id.org/kzkg/id/article/005> }"],
+                            "--format", "csv",
+                            ("SELECT (COUNT(?c) AS ?n) WHERE { ?c a <https://w3id.org/kzkg/ontology#Claim> ; "
+                             "<https://w3id.org/kzkg/ontology#reportedIn> <https://w3id.org/kzkg/id/article/005> }")],
                            capture_output=True, text=True, timeout=120)
     assert found.returncode == 0, found.stderr
     assert int(found.stdout.split()[-1]) == len(saved)

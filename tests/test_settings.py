@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from kzkg_server import create_app, settings
 from kzkg_server.run import gunicorn_options
 from kzkg_server.settings import SETTINGS, SettingsError

@@ -104,7 +104,8 @@ def break_data(b: Breaker) -> None:
     seq = f"{KZ.evidence}/{OA.hasTarget}/{OA.hasSource}"  # how run_shapes prints the sequence path
     place, person, article = b.pick(KZ.Place), b.pick(KZ.Person), b.pick(KZ.Article)
     channel, annotation = b.pick(KZ.Channel), b.pick(OA.Annotation)
-    claim = lambda **kw: b.pick(KZ.Claim, **kw)
+    def claim(having: URIRef | None = None, without: URIRef | None = None) -> URIRef:
+        return b.pick(KZ.Claim, having, without)
 
     # claims
     c = claim(); b.drop(c, RDFS.label); b.expect(c, str(RDFS.label), "no label")

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from conftest import LiveServer
+
 from kzkg.store import StoreWarmer, current_release, publish_nquads, read_through, store_size
 from kzkg_server.backend import keep_warm
 from kzkg_server.executor import ExecutorPool, Job
@@ -181,9 +181,9 @@ def test_a_live_server_keeps_its_store_warm_unless_told_not_to(build_dir: Path, 
 
 def open_store_files(pid: int, store: Path) -> list[str]:
     found = []
-    for fd in os.listdir(f"/proc/{pid}/fd"):
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
         try:
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            target = str(fd.readlink())
         except OSError:
             continue
         if target.startswith(str(store) + os.sep):

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 import requests
-
 import w3c_harness as w3c
 from conftest import LiveServer
+
 from kzkg.store import publish_nquads
 from kzkg_server.sparql_scan import scan
 
@@ -157,5 +157,5 @@ def test_a_missing_suite_is_an_error_not_a_skip(monkeypatch: pytest.MonkeyPatch,
     """Without tests/w3c/ the harness raises (collection fails, the run is red) and says what to do."""
     monkeypatch.setattr(w3c, "SUITE_ROOT", tmp_path / "nowhere")
     for read in (w3c.query_tests, w3c.protocol_tests, w3c.query_files):
-        with pytest.raises(w3c.SuiteMissing, match="vendored W3C SPARQL 1.1 suite is missing"):
+        with pytest.raises(w3c.SuiteMissing, match=r"vendored W3C SPARQL 1\.1 suite is missing"):
             read()

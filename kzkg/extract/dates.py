@@ -17,7 +17,8 @@ MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augus
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _M = "|".join(MONTHS)
 _W = "|".join(WEEKDAYS)
-_LEAD = r"(?:(?:on|by|since|from|until|during|before|after)\s+)?(?:(?:the\s+)?(?:night|morning|evening|afternoon|end)\s+of\s+)?"
+_LEAD = (r"(?:(?:on|by|since|from|until|during|before|after)\s+)?"
+         r"(?:(?:the\s+)?(?:night|morning|evening|afternoon|end)\s+of\s+)?")
 _PATTERNS = [
     ("md", re.compile(r"\b" + _LEAD + r"(?P<month>" + _M + r")\s+(?P<day>\d{1,2})(?:\s*[-–]\s*\d{1,2})?(?:st|nd|rd|th)?(?:,?\s+(?P<year>(?:19|20)\d\d))?\b", re.I)),
     ("dm", re.compile(r"\b" + _LEAD + r"(?P<day>\d{1,2})(?:\s*[-–]\s*\d{1,2})?(?:st|nd|rd|th)?\s+(?P<month>" + _M + r")(?:,?\s+(?P<year>(?:19|20)\d\d))?\b", re.I)),

@@ -163,8 +163,8 @@ class _Drafter:
         dates = find_dates(sentence.text, self.meta.date, sentence.start_char)
         figures = find_figures(sentence.text, sentence.start_char)
         pieces = self._pieces(sentence, figures) if len(figures) > 1 else [(sentence.start_char, sentence.end_char, figures[:1])]
-        for start, end, figs in pieces:
-            start, end = _trim(self.doc, start, end)
+        for piece_start, piece_end, figs in pieces:
+            start, end = _trim(self.doc, piece_start, piece_end)
             self._claim(sentence, start, end, found, claimant, via, dates, figs[0] if figs else None)
 
     def _hearsay(self, sentence: Span) -> list[str]:
@@ -233,7 +233,8 @@ class _Drafter:
         channel = self._channel(found, sentence, claimant)
         if channel:
             claim["stated_in"] = channel
-        about = [e.ent_id_ for e in self.doc.char_span(start, end, alignment_mode="expand").ents
+        span = self.doc.char_span(start, end, alignment_mode="expand")  # None when no token falls inside
+        about = [e.ent_id_ for e in (span.ents if span is not None else ())
                  if e.ent_id_ and e.ent_id_ not in claimant and e.ent_id_ != channel]
         event = find_event(sentence, self.registry, {e.ent_id_ for e in sentence.ents if e.ent_id_})
         if event:

@@ -48,7 +48,7 @@ class Score:
     seconds: float = 0.0
     misses: list[str] = field(default_factory=list)
 
-    def add(self, other: "Score") -> None:
+    def add(self, other: Score) -> None:
         for name, value in vars(other).items():
             if isinstance(value, (int, float)) and name != "article":
                 setattr(self, name, getattr(self, name) + value)
@@ -66,9 +66,9 @@ def hidden_for(corpus: Corpus, article: str) -> set[str]:
     for claim in corpus.claims.values():
         note([*claim.claimed_by, *claim.via, claim.stated_in, *claim.about], claim.article)
     for report in corpus.reports:
-        claim = corpus.claims.get(report.claim)
-        if claim:
-            note([*claim.claimed_by, *claim.via, claim.stated_in, *claim.about], report.evidence.article)
+        reported = corpus.claims.get(report.claim)
+        if reported:
+            note([*reported.claimed_by, *reported.via, reported.stated_in, *reported.about], report.evidence.article)
     for role in corpus.roles:
         note([role.actor], role.evidence.article)
     for art in corpus.articles.values():
@@ -137,7 +137,7 @@ def evaluate_article(corpus: Corpus, article: str, use_model: bool = True,
     matched_drafts: set[int] = set()
     assigned: set[int] = set()
     for item in curated:
-        hits = [(max(_overlap(s, c) for c in item.spans) / max(1, max(c[1] - c[0] for c in item.spans)), i)
+        hits = [(max(_overlap(s, c) for c in item.spans) / max(1, *(c[1] - c[0] for c in item.spans)), i)
                 for i, s in enumerate(spans)]
         hits = [(share, i) for share, i in hits if share >= 0.5]
         if item.author:
@@ -182,17 +182,21 @@ def table(scores: list[Score], model: str) -> str:
     for score in scores:
         total.add(score)
     lines = [f"Pipeline: {model}.", "",
-             "| article | drafts | precision (attributed / author) | recall attributed | recall author | recall 1:1 | claimant | figure | date | seconds |",
+             ("| article | drafts | precision (attributed / author) | recall attributed | recall author | recall 1:1 "
+              "| claimant | figure | date | seconds |"),
              "|---|---|---|---|---|---|---|---|---|---|"]
     for s in [*scores, total]:
         attributed_drafts = s.drafts - s.author_drafts
         attributed_matched = s.drafts_matched - s.author_drafts_matched
         lines.append(
-            f"| {s.article} | {s.drafts} | {_ratio(s.drafts_matched, s.drafts)} ({_ratio(attributed_matched, attributed_drafts)} / "
+            f"| {s.article} | {s.drafts} | {_ratio(s.drafts_matched, s.drafts)} "
+            f"({_ratio(attributed_matched, attributed_drafts)} / "
             f"{_ratio(s.author_drafts_matched, s.author_drafts)}) | {_ratio(s.attributed_found, s.attributed)} "
-            f"({s.attributed_found}/{s.attributed}) | {_ratio(s.author_found, s.author)} ({s.author_found}/{s.author}) | "
+            f"({s.attributed_found}/{s.attributed}) | {_ratio(s.author_found, s.author)} "
+            f"({s.author_found}/{s.author}) | "
             f"{_ratio(s.one_to_one, s.attributed + s.author)} | "
-            f"{_ratio(s.claimant_right, s.claimant_checked)} | {_ratio(s.figures_right, s.figures)} ({s.figures_right}/{s.figures}) | "
+            f"{_ratio(s.claimant_right, s.claimant_checked)} | {_ratio(s.figures_right, s.figures)} "
+            f"({s.figures_right}/{s.figures}) | "
             f"{_ratio(s.dates_right, s.dates_checked)} | {s.seconds:.1f} |")
     return "\n".join(lines)
 
@@ -210,6 +214,7 @@ def claimant_errors(corpus: Corpus, article: str) -> list[tuple[str, str, str]]:
     for item in _curated(corpus, article):
         for draft in drafts.claims:
             span = locate(source.text, draft["quote"], draft.get("occurrence", 1))
+            assert span is not None, f"draft quote not found: {draft['quote']!r}"  # quotes are slices: never
             if _overlap(span, item.spans[0]) >= 0.5 * (item.spans[0][1] - item.spans[0][0]):
                 got = _claimant_ids(draft, drafts, corpus, hidden)
                 if got != item.claimants:

@@ -2,9 +2,10 @@
 
 An event is a candidate when the sentence uses a word of its type ("looted" → Looting, "stormed"
 → Seizure); it is chosen when the sentence also names a participant or words of its label
-beyond its type and places (the best-scoring one, places adding weight); otherwise no event. From the parse, the sentence then
-gives the event's agent (the subject of the event's verb, or "by X"), its date (a date phrase
-attached to the event's verb, not to the speech verb), or its denial ("there was no looting").
+beyond its type and places (the best-scoring one, places adding weight); otherwise no event.
+From the parse, the sentence then gives the event's agent (the subject of the event's verb, or
+"by X"), its date (a date phrase attached to the event's verb, not to the speech verb), or its
+denial ("there was no looting").
 """
 
 from __future__ import annotations
@@ -41,9 +42,11 @@ def find_event(sentence: Span, registry: Registry, mentioned: set[str]) -> tuple
     best: tuple[int, str, re.Match] | None = None
     for event in sorted(registry.events.values(), key=lambda e: e.id):
         pattern = TRIGGERS.get(event.type)
+        if not pattern:
+            continue
         # "attackers", "protesters": people, not the event
         match = next((m for m in re.finditer(r"\b(?:" + pattern + r")\b", text, re.I)
-                      if not re.search(r"(?:ers|ors)$", m.group(0), re.I)), None) if pattern else None
+                      if not re.search(r"(?:ers|ors)$", m.group(0), re.I)), None)
         if not match:
             continue
         # words of the label beyond the event's type and places: what tells this event from others

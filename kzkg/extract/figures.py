@@ -38,9 +38,9 @@ FIGURE = re.compile(
     r"(?<![\w$.,])(?P<qual>(?:" + _QUAL_RE + r")\s+)?(?P<num>" + "|".join(v for v, _, _ in _VAGUE) + "|" + _NUMBER
     + r")(?![\w%])(?=(?P<tail>(?:-|\s)[^.;:]{0,60})?)", re.IGNORECASE)
 
-_PEOPLE = r"(?:people|persons|civilians|citizens|residents|children|policemen|police(?:\s+officers)?|officers|" \
-          r"personnel|employees|staff|workers|officials|deputies|servicemen|members|individuals|men|women|" \
-          r"journalists|of (?:them|those|us))"
+_PEOPLE = (r"(?:people|persons|civilians|citizens|residents|children|policemen|police(?:\s+officers)?|officers|"
+           r"personnel|employees|staff|workers|officials|deputies|servicemen|members|individuals|men|women|"
+           r"journalists|of (?:them|those|us))")
 # (kind, unit, pattern on the words right after the number)
 _NOUN_KINDS = [
     ("Deaths", "people", r"(?:\w+\s+)?(?:dead|deaths|fatalities|lives|bodies|corpses|body\s+bags|killed)"),
@@ -109,8 +109,8 @@ def _kind(tail: str, clause: str, money: bool) -> tuple[str, str | None] | None:
     tail = re.sub(r"^of\s+(?:the|its|their|these|those)\s+(?:[\d,]+\s+)?", "", tail, flags=re.IGNORECASE)
     for kind, unit, pattern in _NOUN_KINDS:
         if re.match(pattern, tail, re.IGNORECASE):
-            if kind == "Duration":
-                word = re.match(r"-?(day|week|month|year|hour)", tail, re.IGNORECASE).group(1).lower()
+            if kind == "Duration" and (duration := re.match(r"-?(day|week|month|year|hour)", tail, re.IGNORECASE)):
+                word = duration.group(1).lower()
                 return kind, word + ("" if tail.lower().startswith(word + "-") else "s")
             return kind, unit
     if re.match(r"(?:[\w’'-]+\s+){0,3}" + _PEOPLE + r"\b", tail, re.IGNORECASE) or not tail.strip() or re.match(r"(?:were|had|have|are|was)\b", tail, re.IGNORECASE):
@@ -140,8 +140,9 @@ def find_figures(text: str, offset: int = 0) -> list[Figure]:
             continue
         lowered = number.lower()
         vague = next(((q, v) for p, q, v in _VAGUE if lowered == p), None)
-        money = number.startswith("$") or bool(_CURRENCY.match(tail))
-        kind = _kind(tail if not _CURRENCY.match(tail) else "", text, money)
+        currency = _CURRENCY.match(tail)
+        money = number.startswith("$") or currency is not None
+        kind = _kind(tail if not currency else "", text, money)
         if kind is None:
             continue
         if lowered in ("many", "most", "several", "the majority") and not re.match(
@@ -157,12 +158,14 @@ def find_figures(text: str, offset: int = 0) -> list[Figure]:
         if value is None and not qualifier:
             continue
         unit = kind[1]
-        if money:
-            unit = "USD" if number.startswith("$") else {"tenge": "KZT", "dollars": "USD", "rubles": "RUB",
-                                                          "roubles": "RUB", "euros": "EUR"}[_CURRENCY.match(tail).group(0).strip().lower()]
+        if number.startswith("$"):
+            unit = "USD"
+        elif currency:
+            unit = {"tenge": "KZT", "dollars": "USD", "rubles": "RUB", "roubles": "RUB",
+                    "euros": "EUR"}[currency.group(0).strip().lower()]
         start = match.start()
         end = match.end("num")
-        if money and not number.startswith("$"):
-            end += _CURRENCY.match(tail).end()
+        if currency and not number.startswith("$"):
+            end += currency.end()
         found.append(Figure(offset + start, offset + end, value, kind[0], qualifier, text[start:end], unit))
     return found

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable
+from typing import cast
 
 import spacy
 from spacy.language import Language
+from spacy.pipeline import EntityRuler
 
 from kzkg.extract.registry import Registry
 
@@ -38,7 +40,7 @@ def build_pipeline(registry: Registry, use_model: bool = True, warn: Callable[[s
         # the lemmatizer is kept (attribution verbs are matched by lemma); nothing else is optional
         nlp = spacy.load(MODEL)
         nlp.add_pipe("kzkg_line_breaks", before="parser")
-        ruler = nlp.add_pipe("entity_ruler", before="ner", config={"phrase_matcher_attr": None})
+        ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler", before="ner", config={"phrase_matcher_attr": None}))
     else:
         why = "not installed" if use_model else "switched off (--no-model)"
         warn(f"the statistical English model ({MODEL}) is {why}: running on rules only "
@@ -46,7 +48,7 @@ def build_pipeline(registry: Registry, use_model: bool = True, warn: Callable[[s
         nlp = spacy.blank("en")
         nlp.add_pipe("kzkg_line_breaks")
         nlp.add_pipe("sentencizer")
-        ruler = nlp.add_pipe("entity_ruler")
+        ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler"))  # add_pipe is typed as returning any component
     ruler.add_patterns(registry.patterns(nlp.make_doc))
     nlp.max_length = 2_000_000
     return nlp

@@ -41,7 +41,7 @@ class Registry:
     events: dict[str, KnownEvent] = field(default_factory=dict)
 
     @classmethod
-    def from_corpus(cls, corpus: Corpus, hidden: Iterable[str] = ()) -> "Registry":
+    def from_corpus(cls, corpus: Corpus, hidden: Iterable[str] = ()) -> Registry:
         """The corpus's entities, less ``hidden`` (the evaluation hides what one article introduced)."""
         hide = set(hidden)
         registry = cls()

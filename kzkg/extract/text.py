@@ -28,7 +28,7 @@ def read_article(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
         raise ExtractError(f"{path}: cannot be read: {missing.strerror}") from missing
     if size > max_bytes:
         raise ExtractError(f"{path}: {size} bytes is too large for one article (limit {max_bytes})")
-    with open(path, "rb") as handle:
+    with path.open("rb") as handle:
         raw = handle.read(max_bytes + 1)
     if len(raw) > max_bytes:
         raise ExtractError(f"{path}: more than {max_bytes} bytes is too large for one article")

@@ -111,9 +111,11 @@ SOURCES: dict[str, dict[str, str]] = {
     },
     "spoc-hrw": {
         "repo": "SpocWiki/_Standards",
-        "path": "Society/Agent/Community/Organization/International_Organization/NGO(non-governmental_organization)/Human_Rights_Watch.md",
+        "path": ("Society/Agent/Community/Organization/International_Organization/"
+                 "NGO(non-governmental_organization)/Human_Rights_Watch.md"),
         "commit": "33fe7f0871ab4a52ef00b08103f17dc379a1b7ce",
-        "used": "has_id_wikidata; aliases; short_name; instance_of; country; headquarters_locations; inception; official_website.",
+        "used": ("has_id_wikidata; aliases; short_name; instance_of; country; headquarters_locations; inception; "
+                 "official_website."),
         "licence": CC_BY_SA_4,
     },
     "ep-kz-groups": {
@@ -123,7 +125,8 @@ SOURCES: dict[str, dict[str, str]] = {
         "used": "identifiers (wikidata); name; other_names with lang and source wikidata-label / "
                 "wikidata-alias (copied from Wikidata, which is CC0); links (website).",
         "licence": CC0,
-        "licence_note": "Values marked source: wikidata-label / wikidata-alias in the file, i.e. Wikidata's (CC0) labels.",
+        "licence_note": ("Values marked source: wikidata-label / wikidata-alias in the file, "
+                         "i.e. Wikidata's (CC0) labels."),
     },
 }
 
