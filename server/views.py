@@ -34,7 +34,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from kzkg import search as search_index
 from kzkg.namespaces import KZ, ONTOLOGY_GRAPH
 from kzkg.store import NoReleaseError
-from kzkg_server.backend import GraphReader, Row, Served
+from kzkg_server.backend import GraphReader, Row, Served, Term
 from kzkg_server.enrichment import parse_point
 from kzkg_server.media import GRAPH_TYPES, MediaType
 
@@ -45,9 +45,11 @@ WORLD_ATLAS = STATIC_DIR / "node_modules" / "world-atlas" / "countries-50m.json"
 KZ_NS = str(KZ)
 ONTOLOGY_IRI = KZ_NS.rstrip("#")
 HTML_TYPE = MediaType("text/html", ("html",))
-ONTOLOGY_TYPES: tuple[MediaType, ...] = (HTML_TYPE,) + tuple(
-    m for m in GRAPH_TYPES if m.media_type in ("text/turtle", "application/ld+json", "application/n-triples",
-                                               "application/rdf+xml"))
+ONTOLOGY_TYPES: tuple[MediaType, ...] = (
+    HTML_TYPE,
+    *(m for m in GRAPH_TYPES if m.media_type in ("text/turtle", "application/ld+json", "application/n-triples",
+                                                 "application/rdf+xml")),
+)
 
 # Colours for the claim statuses (kz:ClaimStatus) and, in turn, for claimants.
 STATUS_COLOURS = {"Unverified": "#6b7a8f", "Disputed": "#e08a00", "Confirmed": "#2e8b57", "Retracted": "#c62828"}
@@ -59,11 +61,12 @@ TOPICS: dict[str, tuple[str, str]] = {
     "deaths": ("Death tolls", "?c kz:quantityKind kz:Deaths ."),
     "injuries": ("Injuries", "?c kz:quantityKind kz:Injuries ."),
     "detentions": ("Detentions", "?c kz:quantityKind kz:Detentions ."),
-    "csto": ("The CSTO", "VALUES ?topic { kzid:csto kzevent:csto-request kzevent:csto-deployment } ?c kz:about ?topic ."),
-    "identity": ("Who was the man in the confession", "VALUES ?topic { kzid:confession-man kzid:vikram-ruzakhunov"
-                 " kzevent:confession-broadcast } ?c kz:about ?topic ."),
-    "airport": ("Almaty airport", "VALUES ?topic { kzid:almaty-airport kzevent:almaty-airport-seizure"
-                " kzevent:almaty-airport-recapture } ?c kz:about ?topic ."),
+    "csto": ("The CSTO",
+             "VALUES ?topic { kzid:csto kzevent:csto-request kzevent:csto-deployment } ?c kz:about ?topic ."),
+    "identity": ("Who was the man in the confession", ("VALUES ?topic { kzid:confession-man kzid:vikram-ruzakhunov"
+                 " kzevent:confession-broadcast } ?c kz:about ?topic .")),
+    "airport": ("Almaty airport", ("VALUES ?topic { kzid:almaty-airport kzevent:almaty-airport-seizure"
+                " kzevent:almaty-airport-recapture } ?c kz:about ?topic .")),
 }
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 ARTICLE_PATTERN = re.compile(r"^[0-9]{3}$")
@@ -128,14 +131,23 @@ def _choice_param(name: str, allowed: Iterable[str], default: str) -> str:
     return value
 
 
+def _value(term: Term | None) -> str | None:
+    """The lexical value of a bound term; a quoted triple (RDF-star) has none, so it reads as its N-Triples form."""
+    if term is None:
+        return None
+    if isinstance(term, ox.Triple):
+        return str(term)
+    return term.value
+
+
 def _text(row: Row, name: str, default: str = "") -> str:
-    term = row.get(name)
-    return term.value if term is not None else default
+    value = _value(row.get(name))
+    return value if value is not None else default
 
 
 def _int(row: Row, name: str) -> int:
-    term = row.get(name)
-    return int(term.value) if term is not None else 0
+    value = _value(row.get(name))
+    return int(value) if value is not None else 0
 
 
 def _local_name(iri: str) -> str:
@@ -148,7 +160,7 @@ def _page(template: str, **context: Any) -> Response:
     if isinstance(served, Served) and served.build_id:
         response.set_etag(f"{served.build_id}-{template}-{request.query_string.decode('latin-1')}")
         response.cache_control.max_age = 60
-        return response.make_conditional(request)
+        response.make_conditional(request)  # updates the response in place (and returns it, typed as werkzeug's)
     return response
 
 
@@ -261,7 +273,8 @@ SELECT ?c (SAMPLE(?l) AS ?label) (SAMPLE(?q) AS ?value) (SAMPLE(?qt) AS ?qtext) 
   OPTIONAL { ?c kz:quantityQualifier/rdfs:label ?qual }
   OPTIONAL { ?c kz:claimedBy/rdfs:label ?who }
 } GROUP BY ?c"""
-KINDS_QUERY = """SELECT ?k (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a kz:Claim ; kz:quantityKind ?k } GROUP BY ?k ORDER BY DESC(?n)"""
+KINDS_QUERY = """SELECT ?k (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a kz:Claim ; kz:quantityKind ?k }
+GROUP BY ?k ORDER BY DESC(?n)"""
 
 
 @dataclass
@@ -299,9 +312,9 @@ def figures() -> Response:
     scale = _choice_param("scale", ["linear", "log"], "linear")
     points = []
     for row in reader.select(FIGURES_QUERY % {"kind": kind}):
-        value = row.get("value")
+        value = _value(row.get("value"))
         points.append(FigurePoint(
-            _text(row, "c"), _text(row, "label"), float(value.value) if value is not None else None,
+            _text(row, "c"), _text(row, "label"), float(value) if value is not None else None,
             _text(row, "qtext"), _as_date(_text(row, "date")), _as_date(_text(row, "reported")),
             _local_name(_text(row, "status", KZ_NS + "Unverified")), _text(row, "qualifier"),
             _text(row, "claimants", "unattributed")))
@@ -451,15 +464,16 @@ def network() -> Response:
         cx = (na.x + nb.x) / 2 + 0.3 * abs(nb.y - na.y)
         cy = (na.y + nb.y) / 2 + 0.3 * abs(nb.x - na.x)
         bottom = max(bottom, 0.25 * na.y + 0.5 * cy + 0.25 * nb.y + 8)
-        drawn.append({"from": a, "to": b, "kind": kind, "d": f"M{na.x:.1f},{na.y:.1f} Q{cx:.1f},{cy:.1f} {nb.x:.1f},{nb.y:.1f}"})
+        drawn.append({"from": a, "to": b, "kind": kind,
+                      "d": f"M{na.x:.1f},{na.y:.1f} Q{cx:.1f},{cy:.1f} {nb.x:.1f},{nb.y:.1f}"})
     articles = [(_local_name(_text(r, "a")), _text(r, "t")) for r in reader.select(
         "SELECT ?a (SAMPLE(?title) AS ?t) WHERE { ?a a kz:Article ; dcterms:title ?title } GROUP BY ?a ORDER BY ?a")]
-    counts = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
     for _, kind, _ in edges:
         counts[kind] += 1
-    return _page("views/network.html", served=served, nodes=nodes, edges=drawn, boxes=boxes, height=bottom + 16, hidden=hidden, topic=topic,
-                 topics=TOPICS, article=article, about=about, group_by=group_by, articles=articles,
-                 status_colours=STATUS_COLOURS, counts=counts, local_url=local_url)
+    return _page("views/network.html", served=served, nodes=nodes, edges=drawn, boxes=boxes, height=bottom + 16,
+                 hidden=hidden, topic=topic, topics=TOPICS, article=article, about=about, group_by=group_by,
+                 articles=articles, status_colours=STATUS_COLOURS, counts=counts, local_url=local_url)
 
 
 def _network_layout(nodes: list[Node]) -> list[dict[str, Any]]:
@@ -536,21 +550,36 @@ SELECT ?p (SAMPLE(?l) AS ?label) (SAMPLE(?wkt) AS ?point) (COUNT(DISTINCT ?e) AS
 } GROUP BY ?p"""
 
 
+@dataclass
+class MapPlace:
+    """A place with coordinates as the map draws it; x, y and r (the dot) are set once the view is known."""
+
+    iri: str
+    label: str
+    lat: float
+    lon: float
+    events: int
+    claims: int
+    x: float = 0.0
+    y: float = 0.0
+    r: float = 0.0
+
+
 @bp.get("/map")
 def place_map() -> Response:
     """The places with coordinates over Natural Earth's country outlines, sized by their events."""
     served, reader = _reader()
-    places = []
+    places: list[MapPlace] = []
     for row in reader.select(MAP_QUERY):
         point = parse_point(_text(row, "point"))
         if point:
-            places.append({"iri": _text(row, "p"), "label": _text(row, "label"), "lat": point[0], "lon": point[1],
-                           "events": _int(row, "events"), "claims": _int(row, "claims")})
+            places.append(MapPlace(_text(row, "p"), _text(row, "label"), point[0], point[1],
+                                   _int(row, "events"), _int(row, "claims")))
     # The view: Kazakhstan and its neighbours, widened to every place with coordinates.
     lon_min, lon_max, lat_min, lat_max = 45.0, 88.0, 38.0, 56.5
     for place in places:
-        lon_min, lon_max = min(lon_min, place["lon"] - 2), max(lon_max, place["lon"] + 2)
-        lat_min, lat_max = min(lat_min, place["lat"] - 2), max(lat_max, place["lat"] + 2)
+        lon_min, lon_max = min(lon_min, place.lon - 2), max(lon_max, place.lon + 2)
+        lat_min, lat_max = min(lat_min, place.lat - 2), max(lat_max, place.lat + 2)
     k = math.cos(math.radians((lat_min + lat_max) / 2))
     width = 1000.0
     scale = width / ((lon_max - lon_min) * k)
@@ -580,9 +609,9 @@ def place_map() -> Response:
             labels.append({"name": name, "x": sum(x for x, _ in visible) / len(visible),
                            "y": sum(y for _, y in visible) / len(visible)})
     for place in places:
-        place["x"], place["y"] = project(place["lon"], place["lat"])
-        place["r"] = 4 + 2.2 * math.sqrt(place["events"])
-    places.sort(key=lambda p: (-p["events"], p["label"]))
+        place.x, place.y = project(place.lon, place.lat)
+        place.r = 4 + 2.2 * math.sqrt(place.events)
+    places.sort(key=lambda p: (-p.events, p.label))
     return _page("views/map.html", served=served, places=places, outlines=outlines, labels=labels,
                  width=width, height=height, local_url=local_url)
 
@@ -743,7 +772,7 @@ def ontology() -> Response:
     response.vary.add("Accept")
     if served.build_id:
         response.set_etag(f"{served.build_id}-ontology-{media.names[0]}")
-        return response.make_conditional(request)
+        response.make_conditional(request)  # updates the response in place (and returns it, typed as werkzeug's)
     return response
 
 
@@ -787,14 +816,14 @@ def _ontology_terms(reader: GraphReader) -> list[dict[str, Any]]:
         term["label"] = term["label"] or _text(row, "label")
         term["comment"] = term["comment"] or _text(row, "comment")
     for row in reader.select(ONTOLOGY_LINKS % values):
-        term = terms.get(_text(row, "term"))
-        if term is None:
+        linked = terms.get(_text(row, "term"))
+        if linked is None:
             continue
         name, target = LINK_NAMES.get(_local_name(_text(row, "p")), ""), _text(row, "o")
         if name == "type" and not (target.startswith(KZ_NS)):
             continue  # owl:Class etc. are the term's kind, shown already
-        if target not in term["links"][name]:
-            term["links"][name].append(target)
+        if target not in linked["links"][name]:
+            linked["links"][name].append(target)
     _examples(reader, terms)
     ordered = sorted(terms.values(), key=lambda t: (min(KIND_ORDER.get(k, 9) for k in t["kinds"]), t["name"].lower()))
     for term in ordered:
@@ -825,7 +854,7 @@ def _examples(reader: GraphReader, terms: dict[str, dict[str, Any]]) -> None:
             if how == "property":
                 obj = row.get("b")
                 term["example"] = {"subject": subject, "predicate": term["iri"],
-                                   "object": obj.value if obj is not None else "",
+                                   "object": _value(obj) or "",
                                    "object_is_iri": isinstance(obj, ox.NamedNode)}
             elif how == "class":
                 term["example"] = {"subject": subject, "predicate": "a", "object": term["iri"], "object_is_iri": True}
