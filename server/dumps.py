@@ -12,7 +12,17 @@ import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 
 from kzkg.store import NoReleaseError, Release
 from kzkg_server.media import BY_NAME
@@ -114,7 +124,8 @@ def _cacheable(response: Response, release: Release) -> Response:
     response.set_etag(release.build_id)
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
-    return response.make_conditional(request)
+    response.make_conditional(request)  # updates the response in place (and returns it, typed as werkzeug's)
+    return response
 
 
 @bp.get("/dumps", strict_slashes=False)

@@ -42,19 +42,20 @@ Run as ``python -m kzkg_server.executor <parent-pid> <memory-limit-bytes> <seale
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import io
 import os
-import re
-import tempfile
 import pickle
 import queue
+import re
 import select
 import signal
 import stat
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import weakref
@@ -201,7 +202,7 @@ class _TooMany(Exception):
     """Raised from inside a serialiser's write() to abandon an evaluation past the limit."""
 
 
-class _CountingSink(io.RawIOBase):
+class _CountingSink(io.BytesIO):
     """A write target for pyoxigraph's serialisers that counts results and stops past a limit.
 
     TSV results and N-Triples write exactly one line per row / triple (line breaks inside
@@ -209,6 +210,9 @@ class _CountingSink(io.RawIOBase):
     ``<result>``, which cannot occur inside a value (``<`` is always escaped there), so counting
     that marker — across write() boundaries — counts rows in a format whose parser, unlike TSV's
     and N-Triples', takes values of any size (both stop at 16 MiB per line).
+
+    A BytesIO (not a bare RawIOBase) because that is the binary file pyoxigraph's ``serialize(output=...)``
+    is typed to take, and it keeps the written bytes for ``getvalue()``.
     """
 
     def __init__(self, max_count: int, marker: bytes = b"\n"):
@@ -216,11 +220,7 @@ class _CountingSink(io.RawIOBase):
         self.max_count = max_count
         self.marker = marker
         self.count = 0
-        self.parts: list[bytes] = []
         self._tail = b""
-
-    def writable(self) -> bool:
-        return True
 
     def write(self, data: bytes) -> int:  # type: ignore[override]
         chunk = bytes(data)
@@ -231,15 +231,11 @@ class _CountingSink(io.RawIOBase):
             self._tail = (self._tail + chunk)[-(len(self.marker) - 1):]
         if self.count > self.max_count:
             raise _TooMany(self.count)
-        self.parts.append(chunk)
-        return len(chunk)
+        return super().write(chunk)
 
     @property
     def lines(self) -> int:
         return self.count
-
-    def getvalue(self) -> bytes:
-        return b"".join(self.parts)
 
 
 def _query_kwargs(job: Job, union: bool) -> dict[str, Any]:
@@ -251,6 +247,14 @@ def _query_kwargs(job: Job, union: bool) -> dict[str, Any]:
     elif union:
         kwargs["use_default_graph_as_union"] = True
     return kwargs
+
+
+def _in_memory(body: bytes | None) -> bytes:
+    """pyoxigraph's ``serialize()`` is typed ``bytes | None``: None only when it wrote to an ``output``,
+    which these calls never pass, so None here is a broken invariant, not bad input."""
+    if body is None:
+        raise RuntimeError("pyoxigraph serialize() without an output returned None")
+    return body
 
 
 def serialise(result: Any, media_type: str, max_results: int, prefixes: Mapping[str, str]) -> tuple[bytes, int | None]:
@@ -269,12 +273,12 @@ def serialise(result: Any, media_type: str, max_results: int, prefixes: Mapping[
     if isinstance(result, ox.QueryBoolean):
         if media.results is None:
             raise QueryFailed(f"an ASK query cannot be answered as {media_type}")
-        return result.serialize(format=media.results), None
+        return _in_memory(result.serialize(format=media.results)), None
     if isinstance(result, ox.QuerySolutions):
         if media.results is None:
             raise QueryFailed(f"a SELECT query cannot be answered as {media_type}")
         if not result.variables:  # no variables: at most a handful of empty rows, size bounded by the query
-            return result.serialize(format=media.results), None
+            return _in_memory(result.serialize(format=media.results)), None
         if media.results == ox.QueryResultsFormat.TSV:
             sink = _CountingSink(max_results + 1)  # header line + rows
             via = ox.QueryResultsFormat.TSV
@@ -289,7 +293,7 @@ def serialise(result: Any, media_type: str, max_results: int, prefixes: Mapping[
         rows = sink.count - 1 if via == ox.QueryResultsFormat.TSV else sink.count
         if media.results == via:
             return body, rows
-        return ox.parse_query_results(body, format=via).serialize(format=media.results), rows
+        return _in_memory(ox.parse_query_results(body, format=via).serialize(format=media.results)), rows
     if isinstance(result, (ox.QueryTriples, ox.QuadParser)):
         if media.rdf is None:
             raise QueryFailed(f"a CONSTRUCT or DESCRIBE query cannot be answered as {media_type}")
@@ -305,7 +309,7 @@ def serialise(result: Any, media_type: str, max_results: int, prefixes: Mapping[
             triples.append(item.triple if isinstance(item, ox.Quad) else item)
             if len(triples) > max_results:
                 raise ResultTooLarge(too_many_message(max_results, "triples"))
-        return ox.serialize(triples, format=media.rdf, prefixes=dict(prefixes) or None), len(triples)
+        return _in_memory(ox.serialize(triples, format=media.rdf, prefixes=dict(prefixes) or None)), len(triples)
     raise QueryFailed(f"unexpected result type {type(result).__name__}")
 
 
@@ -445,10 +449,8 @@ def _run_in_thread(stores: dict[str, ox.Store], job: Job, sealed: bool) -> tuple
     worker.join(RENICE_AFTER)
     if worker.is_alive():
         if worker.native_id is not None:
-            try:
+            with contextlib.suppress(OSError):  # the thread ended in between
                 os.setpriority(os.PRIO_PROCESS, worker.native_id, RENICED)
-            except OSError:  # the thread ended in between
-                pass
         worker.join()
     if not answer:  # the thread died of an exception _answer does not expect: die like the main thread would
         os._exit(70)
@@ -502,10 +504,8 @@ def child_main(argv: list[str]) -> None:
     stderr_is_file = stat.S_ISREG(os.fstat(2).st_mode)
     stores: dict[str, ox.Store] = {}
     if len(argv) > 4:  # the release to serve, opened before saying ready; a failure waits for a job to report it
-        try:
+        with contextlib.suppress(OSError):  # missing, pruned or corrupt store: the job that needs it will say so
             stores[argv[4]] = ox.Store.read_only(argv[3])
-        except OSError:  # missing, pruned or corrupt store: the job that needs it will say so
-            pass
     _write_frame(answers_out, (_READY, os.getpid()))
     while True:
         job = _read_frame(requests_in)
@@ -527,7 +527,8 @@ class _Spawner:
     """
 
     def __init__(self) -> None:
-        self._requests: queue.SimpleQueue[tuple[list[str], BinaryIO, Future[subprocess.Popen[bytes]]]] = queue.SimpleQueue()
+        self._requests: queue.SimpleQueue[tuple[list[str], BinaryIO, Future[subprocess.Popen[bytes]]]] = (
+            queue.SimpleQueue())
         self._thread = threading.Thread(target=self._loop, name="kzkg-executor-spawner", daemon=True)
         self._thread.start()
 
@@ -696,7 +697,8 @@ class ExecutorPool:
                    "1" if self.sealed else "0"]
         if self.store_hint is not None:
             command += list(self.store_hint)
-        stderr = tempfile.TemporaryFile(prefix="kzkg-executor-stderr-")
+        # The child's stderr outlives this call: _Child owns it and closes it when the child retires.
+        stderr = tempfile.TemporaryFile(prefix="kzkg-executor-stderr-")  # noqa: SIM115
         child = _Child(self._spawner.spawn(command, stderr), stderr)
         with self._lock:
             self._all.add(child)
@@ -753,7 +755,8 @@ class ExecutorPool:
         try:
             child = self._idle.get(timeout=timeout if queue_timeout is None else queue_timeout)
         except queue.Empty:
-            raise ExecutorBusy("the query service is busy: all query processes are running queries; retry shortly") from None
+            raise ExecutorBusy(
+                "the query service is busy: all query processes are running queries; retry shortly") from None
         self.store_hint = (job.store_path, job.build_id)
         try:
             if child is None or not child.alive():
