@@ -38,19 +38,20 @@ KIND_LABELS = {"actor": "Actors", "event": "Events", "place": "Places", "claim":
 # BM25 weights per column (iri, kind, label, names, quotes): a hit in a label outranks one in a quote.
 WEIGHTS = (0.0, 0.0, 10.0, 5.0, 1.0)
 
-_TYPED = """
-SELECT ?s ?type WHERE { VALUES ?type { %s } ?s a ?type . FILTER(isIRI(?s)) }
-""" % " ".join(f"kz:{cls}" for _, cls in KINDS)
+_KIND_CLASSES = " ".join(f"kz:{cls}" for _, cls in KINDS)
+_TYPED = f"""
+SELECT ?s ?type WHERE {{ VALUES ?type {{ {_KIND_CLASSES} }} ?s a ?type . FILTER(isIRI(?s)) }}
+"""
 _LABELS = """
 SELECT ?s ?p ?text WHERE {
   VALUES ?p { rdfs:label dcterms:title skos:altLabel }
   ?s ?p ?text . FILTER(isLiteral(?text))
 }"""
-_EXTERNAL_NAMES = """
-SELECT ?s ?text WHERE {
+_EXTERNAL_NAMES = f"""
+SELECT ?s ?text WHERE {{
   ?s skos:exactMatch ?item .
-  GRAPH <%s> { VALUES ?p { rdfs:label skos:altLabel } ?item ?p ?text }
-}""" % ENRICHMENT_GRAPH
+  GRAPH <{ENRICHMENT_GRAPH}> {{ VALUES ?p {{ rdfs:label skos:altLabel }} ?item ?p ?text }}
+}}"""
 _QUOTES = """
 SELECT ?s ?text WHERE { ?s kz:evidence/oa:hasTarget/oa:hasSelector/oa:exact ?text }
 """
@@ -79,6 +80,14 @@ class SearchIndexMissing(FileNotFoundError):
     """The release has no search index (built by a kzkg older than the index)."""
 
 
+def _select(store: ox.Store, query: str) -> ox.QuerySolutions:
+    """The rows of one of the SELECT queries above, over the union of the release's graphs."""
+    solutions = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
+    if not isinstance(solutions, ox.QuerySolutions):
+        raise TypeError(f"search index query returned {type(solutions).__name__}, not SELECT solutions")
+    return solutions
+
+
 def write_index(store_path: Path, target: Path) -> int:
     """Read a (just loaded) release store and write its search index to ``target``; returns the rows.
 
@@ -87,30 +96,27 @@ def write_index(store_path: Path, target: Path) -> int:
     """
     store = ox.Store.read_only(str(store_path))
 
-    def rows(query: str):
-        return store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
-
     order = {f"{PREFIXES['kz']}{cls}": rank for rank, (_, cls) in enumerate(KINDS)}
     names = [kind for kind, _ in KINDS]
     kind_of: dict[str, int] = {}
-    for row in rows(_TYPED):
+    for row in _select(store, _TYPED):
         iri, rank = row["s"].value, order[row["type"].value]
         kind_of[iri] = min(rank, kind_of.get(iri, rank))
     labels: dict[str, list[str]] = defaultdict(list)
     others: dict[str, list[str]] = defaultdict(list)
     quotes: dict[str, list[str]] = defaultdict(list)
     alt = f"{PREFIXES['skos']}altLabel"
-    for row in rows(_LABELS):
+    for row in _select(store, _LABELS):
         iri = row["s"].value
         if iri in kind_of:
             bucket = others if row["p"].value == alt else labels
             if row["text"].value not in bucket[iri]:
                 bucket[iri].append(row["text"].value)
-    for row in rows(_EXTERNAL_NAMES):
+    for row in _select(store, _EXTERNAL_NAMES):
         iri = row["s"].value
         if iri in kind_of and row["text"].value not in others[iri] and row["text"].value not in labels[iri]:
             others[iri].append(row["text"].value)
-    for row in rows(_QUOTES):
+    for row in _select(store, _QUOTES):
         iri = row["s"].value
         if iri in kind_of and row["text"].value not in quotes[iri]:
             quotes[iri].append(row["text"].value)
@@ -141,13 +147,14 @@ def fts_query(text: str) -> str | None:
     return " ".join(quoted)
 
 
-_RANKED = """
+_BM25_WEIGHTS = ", ".join(str(w) for w in WEIGHTS)
+_RANKED = f"""
 WITH matched AS MATERIALIZED (
-  SELECT rowid AS id, kind, bm25(docs, %s) AS score FROM docs WHERE docs MATCH ?)
+  SELECT rowid AS id, kind, bm25(docs, {_BM25_WEIGHTS}) AS score FROM docs WHERE docs MATCH ?)
 SELECT id, kind, total FROM (
   SELECT id, kind, row_number() OVER (PARTITION BY kind ORDER BY score, id) AS place,
          count(*) OVER (PARTITION BY kind) AS total FROM matched)
-WHERE place <= ? ORDER BY kind, place""" % ", ".join(str(w) for w in WEIGHTS)
+WHERE place <= ? ORDER BY kind, place"""
 
 
 def search(index: Path, text: str, per_kind: int = 10) -> Results:
@@ -161,7 +168,7 @@ def search(index: Path, text: str, per_kind: int = 10) -> Results:
     if not index.is_file():
         raise SearchIndexMissing(f"{index}: no search index in this release (rebuild with `kzkg build`)")
     groups: dict[str, list[Hit]] = {kind: [] for kind in DISPLAY_ORDER}
-    totals: dict[str, int] = {kind: 0 for kind in DISPLAY_ORDER}
+    totals: dict[str, int] = dict.fromkeys(DISPLAY_ORDER, 0)
     match = fts_query(text)
     if match is None:
         return Results(text, groups, totals)
@@ -212,4 +219,4 @@ def _split_marks(pattern: re.Pattern[str], text: str) -> list[str]:
     for hit in pattern.finditer(text):
         pieces += [text[at:hit.start()], hit.group(0)]
         at = hit.end()
-    return pieces + [text[at:]]
+    return [*pieces, text[at:]]
