@@ -32,10 +32,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
-
 import test_limits as limits
 import w3c_harness as w3c
 from conftest import LiveServer
+
 from kzkg.store import current_release, publish_nquads
 from kzkg_server.executor import ExecutorPool, Job, NeedsFederation, QueryRefused, death_cause
 from kzkg_server.sandbox import program
@@ -74,7 +74,8 @@ def listener() -> Iterator[limits.Listener]:
     trap.close()
 
 
-def post(endpoint: str, query: str, accept: str = SELECT_JSON, timeout: float = 60, **headers: str) -> requests.Response:
+def post(endpoint: str, query: str, accept: str = SELECT_JSON, timeout: float = 60,
+         **headers: str) -> requests.Response:
     return requests.post(endpoint, data=query.encode("utf-8"), timeout=timeout,
                          headers={"Content-Type": "application/sparql-query", "Accept": accept, **headers})
 
@@ -123,7 +124,8 @@ def test_service_bypass_reproducers_connect_nowhere_even_unsealed(small_build: P
     assert listener.connections == []
 
 
-def test_relative_service_resolves_against_the_configured_base_not_the_host(endpoint: str, listener: limits.Listener) -> None:
+def test_relative_service_resolves_against_the_configured_base_not_the_host(endpoint: str,
+                                                                            listener: limits.Listener) -> None:
     """`SERVICE <sparql>` with Host: forged to the listener resolves against BASE_IRI (by default the
     resource namespace) and is refused by that name."""
     response = post(endpoint, "SELECT * WHERE { SERVICE <sparql> { ?s ?p ?o } }", Host=f"127.0.0.1:{listener.port}")
@@ -336,7 +338,7 @@ def _wait_dead(pid: int) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
-            tasks = os.listdir(f"/proc/{pid}/task")
+            tasks = [task.name for task in Path(f"/proc/{pid}/task").iterdir()]
         except (FileNotFoundError, ProcessLookupError):
             return
         states = []
@@ -408,7 +410,8 @@ def big_literal_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, s
     build_dir = tmp_path_factory.mktemp("security-big")
     value = "17 MB <&>\"'\\ \n" * 1_250_000  # 17.5 MB with every character the formats escape
     literal = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    publish_nquads(build_dir, f'<http://example.org/s> <http://example.org/p> "{literal}" <http://example.org/g> .\n'.encode())
+    quad = f'<http://example.org/s> <http://example.org/p> "{literal}" <http://example.org/g> .\n'
+    publish_nquads(build_dir, quad.encode())
     return build_dir, value
 
 
@@ -435,7 +438,7 @@ def _only_value(body: bytes, media_type: str) -> str:
     own parsers stop at 16 MiB, which is the point of the test)."""
     import csv
     import io
-    import xml.etree.ElementTree as ElementTree
+    from xml.etree import ElementTree
 
     if media_type == SELECT_JSON:
         [row] = json.loads(body)["results"]["bindings"]
@@ -479,7 +482,7 @@ def _thread_nice(server: LiveServer) -> dict[tuple[int, int], int]:
     found: dict[tuple[int, int], int] = {}
     for pid in limits.executor_processes(server):
         try:
-            tids = os.listdir(f"/proc/{pid}/task")
+            tids = [task.name for task in Path(f"/proc/{pid}/task").iterdir()]
         except (FileNotFoundError, ProcessLookupError):
             continue
         for tid in tids:
@@ -498,8 +501,10 @@ import ctypes, errno, socket, sys
 from kzkg_server.sandbox import seal
 seal()
 results = {}
-for name, family, kind in (("unix", socket.AF_UNIX, socket.SOCK_STREAM), ("inet", socket.AF_INET, socket.SOCK_STREAM),
-                           ("inet6", socket.AF_INET6, socket.SOCK_DGRAM), ("netlink", socket.AF_NETLINK, socket.SOCK_RAW)):
+for name, family, kind in (("unix", socket.AF_UNIX, socket.SOCK_STREAM),
+                           ("inet", socket.AF_INET, socket.SOCK_STREAM),
+                           ("inet6", socket.AF_INET6, socket.SOCK_DGRAM),
+                           ("netlink", socket.AF_NETLINK, socket.SOCK_RAW)):
     try:
         socket.socket(family, kind).close()
         results[name] = "open"
@@ -655,7 +660,8 @@ FRAGMENTS = ["<", "<<", ">", ">>", "#", "'''", '"""', "'", '"', "\\", "\\u003C",
              "|}", "^^", "@en--ltr", "SERVICE <{url}> { }", "SERVICE SILENT <{url}x> { ?s ?p ?o }",
              "SERVICE <{rel}> { }", "FILTER(?a<?b)", "\\#", "ex:a\\'b", "BASE <{url}>", "<{url}>",
              "# SERVICE <{url}> { }\n", "FILTER(\"SERVICE <{url}> { }\" != \'\'\'SERVICE <{url}>\'\'\')",
-             "BIND(\"<<\" AS ?zz)", "FILTER(1<2)", "FILTER(?a<<{url}#>||true)", "OPTIONAL { SERVICE SILENT <{url}> { } }"]
+             "BIND(\"<<\" AS ?zz)", "FILTER(1<2)", "FILTER(?a<<{url}#>||true)",
+             "OPTIONAL { SERVICE SILENT <{url}> { } }"]
 
 
 def _fragment(rng: random.Random, url: str) -> str:
@@ -709,10 +715,7 @@ def test_differential_fuzz_never_reaches_the_listener(small_build: Path, listene
     try:
         with requests.Session() as http:
             for index in range(600):
-                if index % 2:
-                    query = _mutate(rng.choice(sources), rng, listener.url)
-                else:
-                    query = _generated(rng, listener.url)
+                query = _mutate(rng.choice(sources), rng, listener.url) if index % 2 else _generated(rng, listener.url)
                 response = http.post(live.url + "/sparql", data=query.encode("utf-8"), timeout=30,
                                      headers={"Content-Type": "application/sparql-query"})
                 statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
