@@ -304,7 +304,8 @@ def percentile_99(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[98]
 
 
-def polite_round(polite: requests.Session, endpoint: str, seconds: float, first: int) -> tuple[list[float], list[float], list[str]]:
+def polite_round(polite: requests.Session, endpoint: str, seconds: float,
+                 first: int) -> tuple[list[float], list[float], list[str]]:
     """The polite client for ``seconds``: its cached query, then a small uncached ASK (a constant
     it never asked before), and a short pause; the latencies of each and anything not answered."""
     cached: list[float] = []

@@ -41,12 +41,12 @@ class Elements(HTMLParser):
             if tag and name != tag:
                 continue
             ok = True
-            for key, value in wanted.items():
-                key = key.rstrip("_").replace("_", "-")
-                if key == "class":
+            for keyword, value in wanted.items():
+                attribute = keyword.rstrip("_").replace("_", "-")
+                if attribute == "class":
                     ok = ok and value in attrs.get("class", "").split()
                 else:
-                    ok = ok and attrs.get(key) == value
+                    ok = ok and attrs.get(attribute) == value
             if ok:
                 found.append(attrs)
         return found
@@ -144,8 +144,8 @@ def test_timeline_shows_the_airport_events_on_5_january(client, store):
 def test_timeline_draws_ranges_with_the_texts_words(client, store):
     page = get_html(client, "/timeline")
     html = Elements(page)
-    ranges = rows(store, """SELECT ?e ?s ?en ?t WHERE { ?e a kz:Event ; kz:startDate ?s ; kz:endDate ?en ; kz:dateText ?t
-        FILTER(?en > ?s) }""")
+    ranges = rows(store, """SELECT ?e ?s ?en ?t WHERE {
+        ?e a kz:Event ; kz:startDate ?s ; kz:endDate ?en ; kz:dateText ?t FILTER(?en > ?s) }""")
     assert ranges
     for row in ranges:
         drawn = html.find("li", data_iri=row["e"], class_="tl-range")
@@ -164,7 +164,8 @@ def test_timeline_draws_ranges_with_the_texts_words(client, store):
 
 def test_timeline_lists_undated_events_with_their_words_and_links_claims(client, store):
     page = get_html(client, "/timeline")
-    undated = rows(store, """SELECT ?e ?t WHERE { ?e a kz:Event ; kz:dateText ?t FILTER NOT EXISTS { ?e kz:startDate ?s }
+    undated = rows(store, """SELECT ?e ?t WHERE {
+        ?e a kz:Event ; kz:dateText ?t FILTER NOT EXISTS { ?e kz:startDate ?s }
         FILTER(?t != "unknown") } LIMIT 5""")
     assert undated
     for row in undated:
@@ -199,7 +200,8 @@ def test_figures_mark_the_164_toll_retracted(client, store):
 def test_figures_show_qualifiers_and_colour_by_claimant(client):
     page = get_html(client, "/figures?kind=Deaths")
     # the qualifier stays with the number: on the dot (its tooltip) and in the table
-    rt = re.search(r'data-iri="' + re.escape(ID) + r'claim/000-rt-ten-police-dead"[^>]*>\s*<title>([^<]*)</title>', page)
+    rt = re.search(r'data-iri="' + re.escape(ID) + r'claim/000-rt-ten-police-dead"[^>]*>\s*<title>([^<]*)</title>',
+                   page)
     assert rt and rt.group(1).startswith("at least 10 ")
     assert re.search(r'<tr data-iri="' + re.escape(ID) + r'claim/000-rt-ten-police-dead">.*?at least 10', page, re.S)
     labels = re.findall(r'class="value-label"[^>]*>([^<]*)<', page)
@@ -221,15 +223,16 @@ def test_network_connects_the_164_toll_to_its_retraction(client, store):
     assert frozenset((toll, retraction)) in edges
     node = html.find("circle", data_iri=toll)
     assert node and node[0]["data-status"] == "Retracted"
-    links = [attrs for attrs in html.find("a", class_="node-link") if attrs["href"] == "/id/claim/001-health-ministry-164-dead"]
+    links = [attrs for attrs in html.find("a", class_="node-link")
+             if attrs["href"] == "/id/claim/001-health-ministry-164-dead"]
     assert links
 
 
 def test_network_edges_match_the_graph(client, store):
     html = Elements(get_html(client, "/network"))
     drawn = {(e["data-from"], e["data-to"]) for e in html.find("path", class_="edge")}
-    expected = {(r["a"], r["b"]) for r in rows(store, """SELECT DISTINCT ?a ?b WHERE { ?a kz:contradicts|kz:corroborates ?b .
-        ?a a kz:Claim . ?b a kz:Claim FILTER(STR(?a) < STR(?b)) }""")}
+    expected = {(r["a"], r["b"]) for r in rows(store, """SELECT DISTINCT ?a ?b WHERE {
+        ?a kz:contradicts|kz:corroborates ?b . ?a a kz:Claim . ?b a kz:Claim FILTER(STR(?a) < STR(?b)) }""")}
     assert drawn == expected
 
 
@@ -294,7 +297,9 @@ def test_browse_counts_match_the_graph(client, store):
     page = client.get("/browse").get_data(as_text=True)
     assert 'href="/browse?type=actor">all ' in page
     page = client.get("/browse?type=article").get_data(as_text=True)
-    for row in rows(store, "SELECT ?a (COUNT(DISTINCT ?c) AS ?n) WHERE { ?a a kz:Article OPTIONAL { ?c kz:reportedIn ?a } } GROUP BY ?a"):
+    articles = """SELECT ?a (COUNT(DISTINCT ?c) AS ?n) WHERE {
+        ?a a kz:Article OPTIONAL { ?c kz:reportedIn ?a } } GROUP BY ?a"""
+    for row in rows(store, articles):
         assert re.search(rf'data-iri="{re.escape(row["a"])}">.*?<td class="num">{row["n"]}</td>', page, re.S), row
     actors = rows(store, "SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a a kz:Actor }")[0]["n"]
     page = client.get("/browse?type=actor").get_data(as_text=True)
@@ -390,7 +395,8 @@ def test_gzipped_dumps_are_byte_identical_across_builds(release, tmp_path):
 
 # --- every view -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url", ["/timeline", "/network", "/figures", "/map", "/search?q=tokayev", "/browse", "/ontology"])
+@pytest.mark.parametrize("url", ["/timeline", "/network", "/figures", "/map", "/search?q=tokayev", "/browse",
+                                 "/ontology"])
 def test_each_view_is_cacheable_and_linked_from_the_navigation(client, url):
     response = client.get(url)
     assert response.status_code == 200
@@ -448,8 +454,10 @@ def test_claims_as_data_show_once_the_build_writes_them(tmp_path):
     for claim, day in (("000-a", "2022-01-05"), ("004-b", "2022-01-06")):
         iri, assertion = f"{base}claim/{claim}", f"{base}assertion/{claim}"
         lines += [f'<{iri}> <{rdf_type}> <{kz}Claim> <{graph}> .', f'<{iri}> <{label}> "claim {claim}" <{graph}> .',
-                  f'<{iri}> <{kz}claimedBy> <{base}tokayev> <{graph}> .', f'<{iri}> <{kz}asserts> <{assertion}> <{graph}> .',
-                  f'<{base}event/csto-request> <{kz}startDate> "{day}"^^<http://www.w3.org/2001/XMLSchema#date> <{assertion}> .']
+                  f'<{iri}> <{kz}claimedBy> <{base}tokayev> <{graph}> .',
+                  f'<{iri}> <{kz}asserts> <{assertion}> <{graph}> .',
+                  (f'<{base}event/csto-request> <{kz}startDate> "{day}"^^<http://www.w3.org/2001/XMLSchema#date>'
+                   f' <{assertion}> .')]
     lines.append(f'<{base}claim/000-a> <{kz}conflictsWith> <{base}claim/004-b> <{graph}> .')
     publish_nquads(tmp_path, ("\n".join(lines) + "\n").encode())
     client = create_app({"TESTING": True, "BUILD_DIR": str(tmp_path)}).test_client()
