@@ -10,7 +10,9 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import rdflib
@@ -116,3 +118,149 @@ def test_n3_media_types_and_format_n3_are_answered_with_turtle(server: LiveServe
         assert response.status_code == 200, response.text
         assert response.headers["Content-Type"].startswith("text/turtle")
         assert len(rdflib.Graph().parse(data=response.text, format="turtle")) == 2
+
+
+# --- 2. the results page for browsers -------------------------------------------------------
+
+CHROME_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,"
+                 "application/signed-exchange;v=b3;q=0.7")
+FIREFOX_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+SELECT_QUERY = "SELECT ?c ?label WHERE { ?c a kz:Claim ; rdfs:label ?label }"
+
+
+class Page(HTMLParser):
+    """The parts of the results page a test reads: table cells by row, links by id / class, the boolean."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.header: list[str] = []
+        self.rows: list[list[str]] = []
+        self.links: dict[str, str] = {}
+        self.downloads: dict[str, str] = {}
+        self.boolean: str | None = None
+        self._cell: list[str] | None = None
+        self._in: str | None = None
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell, self._in = [], tag
+        elif tag == "a" and attributes.get("id"):
+            self.links[attributes["id"] or ""] = attributes.get("href") or ""
+        elif tag == "a" and attributes.get("class") == "download":
+            self.downloads[attributes.get("data-format") or ""] = attributes.get("href") or ""
+        elif tag == "strong" and attributes.get("id") == "boolean":
+            self._in, self._cell = "boolean", []
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._cell is None:
+            return
+        text = "".join(self._cell).strip()
+        if tag == "th" and self._in == "th":
+            self.header.append(text)
+        elif tag == "td" and self._in == "td":
+            self.rows[-1].append(text)
+        elif tag == "strong" and self._in == "boolean":
+            self.boolean = text
+        else:
+            return
+        self._cell = self._in = None
+
+
+def _page(server: LiveServer, query: str, accept: str = CHROME_ACCEPT) -> tuple[requests.Response, Page]:
+    response = _get(server, query, Accept=accept)
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"].startswith("text/html"), response.headers["Content-Type"]
+    return response, Page(response.text)
+
+
+@pytest.mark.parametrize("accept", [CHROME_ACCEPT, FIREFOX_ACCEPT, "text/html"])
+def test_a_browser_gets_a_results_table_with_editor_and_download_links(server: LiveServer, accept: str) -> None:
+    response, page = _page(server, SELECT_QUERY, accept)
+    assert page.header == ["?c", "?label"]
+    body = [row for row in page.rows if row]
+    assert body == [["kzid:claim/001-1", "Protesters seized Almaty airport @en"]]
+    editor = urlsplit(page.links["open-in-editor"])
+    assert editor.path == "/" and editor.fragment.startswith("query=")
+    assert unquote(editor.fragment[len("query="):]) == SELECT_QUERY
+    assert set(page.downloads) == {"json", "xml", "csv", "tsv"}
+    for name, href in page.downloads.items():
+        assert parse_qs(urlsplit(href).query) == {"query": [SELECT_QUERY], "format": [name]}
+        download = requests.get(server.url + href, headers={"Accept": accept}, timeout=60)
+        assert download.status_code == 200 and not download.headers["Content-Type"].startswith("text/html")
+    assert "Protesters seized Almaty airport" in requests.get(
+        server.url + page.downloads["csv"], timeout=60).text
+
+
+def test_ask_and_construct_pages(server: LiveServer) -> None:
+    _, page = _page(server, "ASK { ?c a kz:Claim }")
+    assert page.boolean == "true"
+    assert set(page.downloads) == {"json", "xml", "csv", "tsv"}
+    _, page = _page(server, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    assert page.header == ["subject", "predicate", "object"]
+    triples = sorted(tuple(row) for row in page.rows if row)
+    assert triples == [("kzid:claim/001-1", "rdf:type", "kz:Claim"),
+                       ("kzid:claim/001-1", "rdfs:label", "Protesters seized Almaty airport @en")]
+    assert set(page.downloads) == {"ttl", "nt", "jsonld", "rdfxml", "trig", "nq"}
+    for name, href in page.downloads.items():
+        download = requests.get(server.url + href, timeout=60)
+        assert download.status_code == 200, (name, download.text)
+
+
+@pytest.mark.parametrize("accept", [
+    "*/*",  # curl
+    "application/sparql-results+json,application/json;q=0.9,*/*;q=0.1",
+    "application/sparql-results+xml, text/html;q=0.5",
+    "text/html, application/sparql-results+json",  # equal: not preferred
+])
+def test_clients_that_do_not_prefer_html_get_sparql(server: LiveServer, accept: str) -> None:
+    response = _get(server, SELECT_QUERY, Accept=accept)
+    assert response.status_code == 200
+    assert not response.headers["Content-Type"].startswith("text/html")
+
+
+def test_curl_and_sparqlwrapper_never_get_html(server: LiveServer) -> None:
+    from SPARQLWrapper import JSON, XML
+    for return_format in (JSON, XML):
+        wrapper = SPARQLWrapper(server.url + "/sparql")
+        wrapper.setQuery(SELECT_QUERY)
+        wrapper.setReturnFormat(return_format)
+        result = wrapper.query()
+        assert not result.info()["content-type"].startswith("text/html")
+    curl = subprocess.run(["curl", "-s", "-G", "-w", "\n%{content_type}", server.url + "/sparql",
+                           "--data-urlencode", f"query={SELECT_QUERY}"], capture_output=True, text=True, timeout=60)
+    assert curl.returncode == 0 and not curl.stdout.splitlines()[-1].startswith("text/html")
+
+
+def test_format_wins_over_a_browsers_accept(server: LiveServer) -> None:
+    response = requests.get(server.url + "/sparql", params={"query": SELECT_QUERY, "format": "json"},
+                            headers={"Accept": CHROME_ACCEPT}, timeout=60)
+    assert response.headers["Content-Type"] == "application/sparql-results+json"
+
+
+def test_results_page_is_cached_and_respects_max_results(small_build: Path) -> None:
+    live = LiveServer(small_build, env={"KZKG_MAX_RESULTS": "1"})
+    try:
+        first, _ = _page(live, "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1")
+        assert first.headers.get("ETag") and "public" in first.headers["Cache-Control"]
+        again = requests.get(live.url + "/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"},
+                             headers={"Accept": CHROME_ACCEPT, "If-None-Match": first.headers["ETag"]}, timeout=60)
+        assert again.status_code == 304
+        hit = requests.get(live.url + "/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"},
+                           headers={"Accept": CHROME_ACCEPT}, timeout=60)
+        assert hit.status_code == 200 and hit.content == first.content and "cache" in hit.headers["Server-Timing"]
+        json_answer = requests.get(live.url + "/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"},
+                                   headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        assert json_answer.headers["ETag"] != first.headers["ETag"]
+        for query in ("SELECT ?s WHERE { ?s ?p ?o }", "CONSTRUCT WHERE { ?s ?p ?o }"):
+            too_many = _get(live, query, Accept=CHROME_ACCEPT)
+            assert too_many.status_code == 400 and "result too large" in too_many.text, too_many.text
+    finally:
+        live.stop()
