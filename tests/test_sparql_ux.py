@@ -20,6 +20,7 @@ import requests
 from SPARQLWrapper import N3, SPARQLWrapper
 
 from conftest import LiveServer
+from test_browser import browser  # noqa: F401 (the chromium fixture)
 from kzkg.namespaces import PREFIXES
 from kzkg.store import publish_nquads
 
@@ -264,3 +265,38 @@ def test_results_page_is_cached_and_respects_max_results(small_build: Path) -> N
             assert too_many.status_code == 400 and "result too large" in too_many.text, too_many.text
     finally:
         live.stop()
+
+
+# --- in a real browser (chromium, as tests/test_browser.py) ---------------------------------
+
+def test_the_editor_shows_the_endpoints_prefix_message(browser, server: LiveServer) -> None:
+    from urllib.parse import quote
+
+    from test_browser import open_fresh, require_editor, wait_for
+
+    require_editor()
+    query = "SELECT * WHERE { ?s foo:bar ?o }"
+    open_fresh(browser, server.url + "/#query=" + quote(query, safe=""))
+    shown = wait_for(browser, lambda d: d.execute_script(
+        "const el = document.querySelector('.tabPanel.active .yasr .errorResult');"
+        "return el && el.innerText.includes('not declared') ? el.innerText : null"))
+    assert "prefix `foo:` is not declared; declared prefixes are kz, kzid" in shown
+
+
+def test_a_query_link_opened_in_the_browser_shows_the_table_and_opens_the_editor(browser, server: LiveServer) -> None:
+    from urllib.parse import urlencode
+
+    from selenium.webdriver.common.by import By
+
+    from test_browser import require_editor, wait_for
+
+    require_editor()
+    browser.get(server.url + "/sparql?" + urlencode({"query": SELECT_QUERY}))
+    cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#results tbody td")]
+    assert cells == ["kzid:claim/001-1", "Protesters seized Almaty airport @en"]
+    formats = [a.get_attribute("data-format") for a in browser.find_elements(By.CSS_SELECTOR, "a.download")]
+    assert formats == ["json", "xml", "csv", "tsv"]
+    browser.find_element(By.ID, "open-in-editor").click()
+    wait_for(browser, lambda d: d.execute_script(
+        "return !!(window.kzkgYasgui && window.kzkgYasgui.getTab().getYasr().results)"))
+    assert browser.execute_script("return window.kzkgYasgui.getTab().getQuery()") == SELECT_QUERY
