@@ -363,7 +363,7 @@ class RecordingProxy:
         self.queries: list[str] = []
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 owner.queries += parse_qs(body.decode("utf-8"), keep_blank_values=True).get("query", [])
                 headers = {name: value for name, value in self.headers.items()

@@ -20,9 +20,9 @@ import requests
 from SPARQLWrapper import N3, SPARQLWrapper
 
 from conftest import LiveServer
-from test_browser import browser  # noqa: F401 (the chromium fixture)
 from kzkg.namespaces import PREFIXES
 from kzkg.store import publish_nquads
+from test_browser import browser  # noqa: F401 (the chromium fixture)
 
 KZ = "https://w3id.org/kzkg/ontology#"
 ID = "https://w3id.org/kzkg/id/"
@@ -184,7 +184,7 @@ def _page(server: LiveServer, query: str, accept: str = CHROME_ACCEPT) -> tuple[
 
 @pytest.mark.parametrize("accept", [CHROME_ACCEPT, FIREFOX_ACCEPT, "text/html"])
 def test_a_browser_gets_a_results_table_with_editor_and_download_links(server: LiveServer, accept: str) -> None:
-    response, page = _page(server, SELECT_QUERY, accept)
+    _, page = _page(server, SELECT_QUERY, accept)
     assert page.header == ["?c", "?label"]
     body = [row for row in page.rows if row]
     assert body == [["kzid:claim/001-1", "Protesters seized Almaty airport @en"]]
@@ -269,7 +269,7 @@ def test_results_page_is_cached_and_respects_max_results(small_build: Path) -> N
 
 # --- in a real browser (chromium, as tests/test_browser.py) ---------------------------------
 
-def test_the_editor_shows_the_endpoints_prefix_message(browser, server: LiveServer) -> None:
+def test_the_editor_shows_the_endpoints_prefix_message(browser, server: LiveServer) -> None:  # noqa: F811
     from urllib.parse import quote
 
     from test_browser import open_fresh, require_editor, wait_for
@@ -283,11 +283,10 @@ def test_the_editor_shows_the_endpoints_prefix_message(browser, server: LiveServ
     assert "prefix `foo:` is not declared; declared prefixes are kz, kzid" in shown
 
 
-def test_a_query_link_opened_in_the_browser_shows_the_table_and_opens_the_editor(browser, server: LiveServer) -> None:
+def test_a_query_link_opened_in_the_browser_shows_the_table_and_opens_the_editor(browser, server: LiveServer) -> None:  # noqa: E501, F811
     from urllib.parse import urlencode
 
     from selenium.webdriver.common.by import By
-
     from test_browser import require_editor, wait_for
 
     require_editor()
