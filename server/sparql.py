@@ -649,7 +649,7 @@ def _json_cell(term: Mapping[str, Any] | None) -> Cell | None:
     """A term of a SPARQL JSON result (1.1 and SPARQL-star's "triple")."""
     if term is None:
         return None
-    kind, value = term.get("type"), term.get("value")
+    kind, value = term["type"], term["value"]  # every SPARQL JSON term has both
     if kind == "uri":
         return Cell(_compact(value), href=value)
     if kind == "bnode":
