@@ -66,7 +66,12 @@ def run_local(store: ox.Store, text: str):
     try:
         return store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
     except SyntaxError as malformed:
-        raise QueryError(f"malformed query: {malformed}") from malformed
+        # The engine says an undeclared prefix or an empty query as a dump of grammar character
+        # ranges; the endpoint's tokenizer says what is wrong (the server package ships with kzkg).
+        from kzkg_server.sparql_scan import plain_problem
+
+        said = plain_problem(text, PREFIXES) or " ".join(str(malformed).split())
+        raise QueryError(f"malformed query: {said}") from malformed
 
 
 def run_query(text: str, build_dir: Path, endpoint: str | None = None, format_name: str = "table") -> str:

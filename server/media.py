@@ -33,7 +33,9 @@ MEDIA_TYPES: tuple[MediaType, ...] = (
     MediaType("text/csv", ("csv",), results=ox.QueryResultsFormat.CSV),
     MediaType("text/tab-separated-values", ("tsv",), results=ox.QueryResultsFormat.TSV),
     # graphs (CONSTRUCT / DESCRIBE / resource pages / dumps)
-    MediaType("text/turtle", ("turtle", "ttl"), rdf=ox.RdfFormat.TURTLE),
+    # "n3": SPARQLWrapper's N3 return format sends format=n3; Turtle is N3's RDF subset, and
+    # SPARQLWrapper takes text/turtle back as an N3 answer.
+    MediaType("text/turtle", ("turtle", "ttl", "n3"), rdf=ox.RdfFormat.TURTLE),
     MediaType("application/n-triples", ("ntriples", "nt"), rdf=ox.RdfFormat.N_TRIPLES),
     MediaType("application/ld+json", ("jsonld", "json-ld"), rdf=ox.RdfFormat.JSON_LD),
     MediaType("application/rdf+xml", ("rdfxml", "rdf"), rdf=ox.RdfFormat.RDF_XML),
@@ -50,6 +52,9 @@ ALIASES: dict[str, str] = {
     "application/xml": "application/sparql-results+xml",
     "text/xml": "application/sparql-results+xml",
     "application/x-turtle": "text/turtle",
+    "text/n3": "text/turtle",
+    "text/rdf+n3": "text/turtle",
+    "application/n3": "text/turtle",
     "text/plain": "application/n-triples",
     "application/json+ld": "application/ld+json",
 }

@@ -36,6 +36,7 @@ Backends
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 import time
@@ -43,9 +44,10 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
+from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -53,8 +55,8 @@ from kzkg.namespaces import PREFIXES
 from kzkg.store import CURRENT_LINK, NoReleaseError
 from kzkg_server.backend import Answer, EmbeddedBackend, QueryRequest, Served, Statistics
 from kzkg_server.executor import Dataset, NotAcceptable, QueryError, check_shape
-from kzkg_server.media import GRAPH_TYPES, RESULT_TYPES, MediaType, negotiate
-from kzkg_server.sparql_scan import QueryShape, ScanError, query_form, scan
+from kzkg_server.media import ALIASES, BY_MEDIA_TYPE, GRAPH_TYPES, RESULT_TYPES, MediaType, negotiate
+from kzkg_server.sparql_scan import Canonical, QueryShape, ScanError, canonicalise, query_form
 from kzkg_server.state import GraphService
 
 bp = Blueprint("sparql", __name__)
@@ -64,6 +66,7 @@ ASK_TYPES: tuple[MediaType, ...] = tuple(m for m in RESULT_TYPES if m.media_type
     "application/sparql-results+json", "application/sparql-results+xml"})
 SD_TYPES: tuple[MediaType, ...] = GRAPH_TYPES
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 # Short names that mean "the JSON / XML one" for whatever the query returns (as Fuseki does).
 GRAPH_FORMAT_ALIASES = {"json": "jsonld", "xml": "rdfxml"}
 # W3C format IRIs (https://www.w3.org/ns/formats/) for sd:resultFormat.
@@ -496,15 +499,21 @@ def _base_iri() -> str:
     return str(config.get("BASE_IRI") or config.get("RESOURCE_BASE") or PREFIXES["kzid"])
 
 
-def _front_shape(query: str, choices: Mapping[str, str | None]) -> tuple[QueryShape, str]:
+def _front_shape(query: str, choices: Mapping[str, str | None]) -> tuple[Canonical, str]:
     """For a remote store: read the query in front (linear, see sparql_scan), refuse what it may
-    not do, and pick the response type for its form."""
+    not do, and pick the response type for its form. The store is sent the canonical text of that
+    one reading, never the client's (what was checked is what runs, as with the embedded store's
+    children); an undeclared prefix or an empty query is said here in words, as the embedded
+    store's children say it, instead of in the store's own terms."""
     try:
-        shape = scan(query, PREFIXES, _base_iri())
+        canonical = canonicalise(query, PREFIXES, _base_iri())
     except ScanError as error:
         raise ProtocolError(400, error.message) from None
-    check_shape(shape, current_app.config.get("SERVICE_ALLOWLIST") or ())
-    return shape, _media_for(shape.form, choices)
+    check_shape(canonical.shape, current_app.config.get("SERVICE_ALLOWLIST") or ())
+    # A text that is no SPARQL query at all (a store's DEFINE pragma, say) is the backend's to name.
+    if canonical.problem is not None and (canonical.shape.form in QUERY_FORMS or not canonical.text):
+        raise ProtocolError(400, canonical.problem)
+    return canonical, _media_for(canonical.shape.form, choices)
 
 
 def _media_for(form: str | None, choices: Mapping[str, str | None]) -> str:
@@ -542,21 +551,26 @@ def answer_query(query: str) -> Response:
     side negotiates the response type for every form, keys the cache and relays the answer."""
     config = current_app.config
     backend = _service().backend
-    choices = _media_by_form()
+    wants_html = _prefers_html()
+    choices = dict(HTML_SOURCES) if wants_html else _media_by_form()
     allowlist = tuple(config.get("SERVICE_ALLOWLIST") or ())
     base_iri = _base_iri()
     shape: QueryShape | None = None
+    runs = query  # the text the backend gets: the embedded store's child canonicalises it itself
     if isinstance(backend, EmbeddedBackend):
         # The form, read from the prologue only, picks the response type (406, the cache key and
         # the ETag depend on it); the query child reads the whole text again and decides the rest.
         media_type = _media_for(query_form(query), choices)
         dataset = _dataset(None)
     else:
-        shape, media_type = _front_shape(query, choices)
+        canonical, media_type = _front_shape(query, choices)
+        shape, runs = canonical.shape, canonical.text
         dataset = _dataset(shape.has_dataset_clause)
     state = runtime()
     served = _served()
-    key = (served.build_id, query, dataset, media_type, base_iri)
+    # The results page is an answer of its own (its own cache entry and ETag), made from the JSON
+    # or N-Triples answer the backend gives under the same limits as every other format.
+    key = (served.build_id, query, dataset, HTML_MEDIA_TYPE if wants_html else media_type, base_iri)
     etag = _etag(*key)
     if (not_modified := _not_modified(etag)) is not None:
         return not_modified
@@ -570,19 +584,123 @@ def answer_query(query: str) -> Response:
         return _body_response(cached.body, cached.media_type, etag, CACHE_HIT_TIMING)
 
     started = time.perf_counter()
-    job = QueryRequest(query=query, shape=shape, media_type=media_type, dataset=dataset, base_iri=base_iri,
+    job = QueryRequest(query=runs, shape=shape, media_type=media_type, dataset=dataset, base_iri=base_iri,
                        max_results=int(config["MAX_RESULTS"]), prefixes=PREFIXES, media_by_form=choices,
                        service_allowlist=allowlist)
     try:
         answer: Answer = backend.query(served, job, timeout=float(config["QUERY_TIMEOUT"]))
     except NotAcceptable as refused:
         raise _not_acceptable(*OFFERED[refused.kind]) from None
+    body, answered_as = answer.body, answer.media_type
+    if wants_html:
+        body, answered_as = _results_page(query, answer).encode("utf-8"), HTML_MEDIA_TYPE
     total_ms = (time.perf_counter() - started) * 1000
     if etag is not None:
-        state.cache.put(key, CachedResponse(answer.body, answer.media_type, answer.count,
-                                            _prerender(state, answer.body, answer.media_type, etag)), alias)
+        state.cache.put(key, CachedResponse(body, answered_as, answer.count,
+                                            _prerender(state, body, answered_as, etag)), alias)
     timing = f"query;dur={answer.evaluate_seconds * 1000:.2f}, total;dur={total_ms:.2f}"
-    return _body_response(answer.body, answer.media_type, etag, timing)
+    return _body_response(body, answered_as, etag, timing)
+
+
+# --- the results page for browsers ----------------------------------------------------------
+
+HTML_MEDIA_TYPE = "text/html"
+# What the backend is asked for when a browser gets the results page: formats read back here.
+HTML_SOURCES: dict[str, str | None] = {"SELECT": "application/sparql-results+json",
+                                       "ASK": "application/sparql-results+json",
+                                       "GRAPH": "application/n-triples"}
+# The download links of the results page, by kind of answer.
+RESULT_DOWNLOADS = ("json", "xml", "csv", "tsv")
+GRAPH_DOWNLOADS = ("ttl", "nt", "jsonld", "rdfxml", "trig", "nq")
+SPARQL_MEDIA_TYPES: tuple[str, ...] = tuple(
+    {m.media_type for m in (*RESULT_TYPES, *GRAPH_TYPES)} | {a for a, c in ALIASES.items() if c in BY_MEDIA_TYPE})
+
+
+def _prefers_html() -> bool:
+    """Whether the client is a browser that opened a query link: it prefers text/html over every
+    type the endpoint answers SPARQL in (browsers send ``text/html,...,*/*;q=0.8``; SPARQLWrapper,
+    YASGUI and curl's ``*/*`` never prefer HTML, so they get the SPARQL formats as before). An
+    explicit ``format=`` always wins."""
+    if _param("format"):
+        return False
+    accept = request.accept_mimetypes
+    html = max(accept.quality(media_type) for media_type in HTML_TYPES)
+    return html > 0 and all(accept.quality(media_type) < html for media_type in SPARQL_MEDIA_TYPES)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One term as the results page shows it: its text, a link for IRIs, and a note (language or
+    datatype of a literal)."""
+
+    text: str
+    href: str | None = None
+    note: str | None = None
+
+
+def _compact(iri: str) -> str:
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            return f"{prefix}:{iri[len(namespace):]}"
+    return f"<{iri}>"
+
+
+def _json_cell(term: Mapping[str, Any] | None) -> Cell | None:
+    """A term of a SPARQL JSON result (1.1 and SPARQL-star's "triple")."""
+    if term is None:
+        return None
+    kind, value = term["type"], term["value"]  # every SPARQL JSON term has both
+    if kind == "uri":
+        return Cell(_compact(value), href=value)
+    if kind == "bnode":
+        return Cell(f"_:{value}")
+    if kind == "triple":
+        parts = [_json_cell(value.get(part)) for part in ("subject", "predicate", "object")]
+        return Cell("<< " + " ".join(p.text if p else "?" for p in parts) + " >>")
+    note = f"@{term['xml:lang']}" if "xml:lang" in term else \
+        f"^^{_compact(term['datatype'])}" if "datatype" in term else None
+    return Cell(str(value), note=note)
+
+
+def _ox_cell(term: Any) -> Cell:
+    if isinstance(term, ox.NamedNode):
+        return Cell(_compact(term.value), href=term.value)
+    if isinstance(term, ox.BlankNode):
+        return Cell(f"_:{term.value}")
+    if isinstance(term, ox.Literal):
+        datatype = term.datatype.value
+        note = f"@{term.language}" if term.language else \
+            None if datatype == "http://www.w3.org/2001/XMLSchema#string" else f"^^{_compact(datatype)}"
+        return Cell(term.value, note=note)
+    return Cell(str(term))  # a quoted triple
+
+
+def _results_page(query: str, answer: Answer) -> str:
+    """The HTML results page of an answer given as HTML_SOURCES: the table, the boolean or the
+    triples, a link that opens the query in the editor and a download link for every format."""
+    columns: list[str] = []
+    rows: list[list[Cell | None]] = []
+    boolean: bool | None = None
+    if answer.media_type == "application/n-triples":
+        kind = "GRAPH"
+        columns = ["subject", "predicate", "object"]
+        rows = [[_ox_cell(q.subject), _ox_cell(q.predicate), _ox_cell(q.object)]
+                for q in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
+    else:
+        data = json.loads(answer.body)
+        if "boolean" in data:
+            kind, boolean = "ASK", bool(data["boolean"])
+        else:
+            kind = "SELECT"
+            columns = list(data["head"].get("vars", []))
+            rows = [[_json_cell(binding.get(name)) for name in columns] for binding in data["results"]["bindings"]]
+    dataset = [(name, value) for name in ("default-graph-uri", "named-graph-uri") for value in _params(name)]
+    endpoint_path = url_for("sparql.endpoint")
+    downloads = [(name, endpoint_path + "?" + urlencode([("query", query), *dataset, ("format", name)]))
+                 for name in (GRAPH_DOWNLOADS if kind == "GRAPH" else RESULT_DOWNLOADS)]
+    return render_template("sparql_results.html", query=query, kind=kind, columns=columns, rows=rows,
+                           boolean=boolean, downloads=downloads,
+                           editor=url_for("pages.index") + "#query=" + quote(query, safe=""))
 
 
 def _prerender(state: Runtime, body: bytes, media_type: str, etag: str) -> Prerendered:

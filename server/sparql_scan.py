@@ -335,6 +335,9 @@ class Canonical:
     starts: tuple[int, ...]
     origins: tuple[int, ...]
     lengths: tuple[int, ...]
+    # What is plainly wrong with the tokens (an empty query, an undeclared prefix), said in words:
+    # the engine's message for these is a dump of grammar character ranges.
+    problem: str | None = None
 
     def original_offset(self, offset: int) -> int:
         """The client's offset of a canonical offset (inside a token: as far in, at most its length)."""
@@ -346,7 +349,10 @@ class Canonical:
         return self.origins[index] + min(offset - self.starts[index], self.lengths[index])
 
     def translate_error(self, message: str) -> str:
-        """The engine's "error at 1:N: ..." with the client's line:column instead."""
+        """The engine's "error at 1:N: ..." with the client's line:column instead; when the tokens
+        show what is wrong (see :func:`plain_problem`), that instead of the engine's grammar dump."""
+        if self.problem is not None:
+            return self.problem
         match = _ENGINE_POSITION.match(message)
         if match is None:
             return message
@@ -455,7 +461,46 @@ def canonicalise(text: str, predeclared: Mapping[str, str] | None = None, base_i
         raise _error(text, origins[index], "a string whose value has a backslash followed by u or U is not accepted "
                                            "by this endpoint: SPARQL parsers may read it as a \\u escape")
     shape = _shape(tokens, prefixes, base, services, declared, has_base)
-    return Canonical(canonical, shape, text, tuple(starts), tuple(origins), tuple(lengths))
+    return Canonical(canonical, shape, text, tuple(starts), tuple(origins), tuple(lengths),
+                     _plain_problem(text, tokens, prefixes))
+
+
+def plain_problem(text: str, predeclared: Mapping[str, str] | None = None) -> str | None:
+    """What is plainly wrong with a query that failed to parse, read from its tokens: "the query is
+    empty", or "prefix `foo:` is not declared; declared prefixes are ..." (the predeclared ones and
+    the query's own), each at its line:column; None when the tokens show nothing of the kind (or do
+    not tokenise) and the engine's own message should stand. For callers that run the client's text
+    (the CLI); the endpoint gets the same from :meth:`Canonical.translate_error`."""
+    try:
+        tokens = list(tokenize(text))
+    except ScanError:
+        return None
+    prefixes: dict[str, str] = dict(predeclared or {})
+    for index, token in enumerate(tokens[:-2]):
+        if token.kind == "NAME" and token.text.upper() == "PREFIX" and tokens[index + 1].kind == "PNAME" \
+                and tokens[index + 1].text.endswith(":"):
+            prefixes.setdefault(tokens[index + 1].text[:-1], "")
+    return _plain_problem(text, tokens, prefixes)
+
+
+def _plain_problem(text: str, tokens: Sequence[Token], prefixes: Mapping[str, str]) -> str | None:
+    """The first plain problem of a token stream (see :func:`plain_problem`); ``prefixes`` holds
+    every prefix declared, predeclared ones first. A prefixed name right after PREFIX is the
+    declaration itself, not a use."""
+    if not tokens:
+        return _error(text, 0, "the query is empty").message
+    for index, token in enumerate(tokens):
+        if token.kind != "PNAME":
+            continue
+        before = tokens[index - 1] if index else None
+        if before is not None and before.kind == "NAME" and before.text.upper() == "PREFIX":
+            continue
+        prefix = token.text.partition(":")[0]
+        if prefix not in prefixes:
+            declared = ", ".join(name or "(the empty prefix)" for name in prefixes) or "none"
+            return _error(text, token.start, f"prefix `{prefix}:` is not declared; declared prefixes are "
+                                             f"{declared}").message
+    return None
 
 
 def bisect_left_token(starts: Sequence[int], offset: int) -> int:

@@ -21,6 +21,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -349,6 +350,75 @@ def test_a_malformed_query_is_the_stores_400_without_a_trace(remote: LiveServer)
     response = requests.get(endpoint(remote), params={"query": "SELECT ?x WHERE { ?x kz:p }"}, timeout=30)
     assert response.status_code == 400 and response.headers["Content-Type"].startswith("text/plain")
     assert "refused the query" in response.text and "Traceback" not in response.text
+
+
+class RecordingProxy:
+    """An HTTP proxy on 127.0.0.1 in front of the real store: forwards every POST as it came and
+    keeps the ``query`` form field of each, so a test sees the very text the store was sent."""
+
+    def __init__(self, target: str) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs
+
+        owner = self
+        self.queries: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                owner.queries += parse_qs(body.decode("utf-8"), keep_blank_values=True).get("query", [])
+                headers = {name: value for name, value in self.headers.items()
+                           if name.lower() in ("content-type", "accept", "authorization")}
+                answer = requests.post(target, data=body, headers=headers, timeout=60)
+                self.send_response(answer.status_code)
+                for name, value in answer.headers.items():
+                    if name.lower() not in ("transfer-encoding", "connection", "content-length", "content-encoding"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/sparql"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_store_is_sent_the_canonical_text_not_the_clients(build_dir: Path, published) -> None:
+    """What was checked is what runs, on remote stores too: the store receives the canonical text of
+    the front's one reading (comments gone, strings and IRIs re-encoded), never the client's."""
+    from kzkg.namespaces import PREFIXES
+    from kzkg_server.sparql_scan import canonicalise
+
+    proxy = RecordingProxy(published.sparql_url)
+    server = LiveServer(build_dir, ["--store", proxy.url])
+    try:
+        query = ("# a comment with } and SERVICE <http://127.0.0.1:1/> in it\n"
+                 "SELECT ?who WHERE {\n  kzclaim:001-health-ministry-164-dead   kz:claimedBy ?who . "
+                 "FILTER(?who != \"\\u0041\") }  # trailing\n")
+        response = requests.get(server.url + "/sparql", params={"query": query}, timeout=60,
+                                headers={"Accept": "application/sparql-results+json"})
+        assert response.status_code == 200, response.text
+        assert response.json()["results"]["bindings"][0]["who"]["value"] == ID + "health-ministry"
+        canonical = canonicalise(query, PREFIXES, PREFIXES["kzid"]).text
+        sent = [text for text in proxy.queries if "claimedBy" in text]
+        assert len(sent) == 1, proxy.queries
+        assert canonical in sent[0] and "comment" not in sent[0] and "\\u0041" not in sent[0]
+        assert query not in sent[0]
+        refused = requests.get(server.url + "/sparql", params={"query": "SELECT * { ?s nope:p ?o }"}, timeout=60)
+        assert refused.status_code == 400
+        assert refused.text.startswith("error at 1:15: prefix `nope:` is not declared; declared prefixes are kz, ")
+        assert not any("nope:" in text for text in proxy.queries)  # said in front; the store never saw it
+    finally:
+        server.stop()
+        proxy.close()
 
 
 # --- a store that is down, refuses us or redirects --------------------------------------------

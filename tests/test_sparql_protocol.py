@@ -275,7 +275,9 @@ def test_ask_in_json_and_xml(endpoint: str) -> None:
 
 @pytest.mark.parametrize(("query", "accept", "expected"), [
     (CLAIM_QUERY, "text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
-    (CLAIM_QUERY, "text/html, text/tab-separated-values;q=0.8, */*;q=0.1", "text/tab-separated-values"),
+    (CLAIM_QUERY, "text/html;q=0.5, text/tab-separated-values;q=0.8, */*;q=0.1", "text/tab-separated-values"),
+    # HTML preferred over every SPARQL type: the results page (tests/test_sparql_ux.py)
+    (CLAIM_QUERY, "text/html, text/tab-separated-values;q=0.8, */*;q=0.1", "text/html"),
     (CLAIM_QUERY, "*/*", "application/sparql-results+json"),
     (CLAIM_QUERY, "", "application/sparql-results+json"),
     (CLAIM_QUERY, "application/json", "application/sparql-results+json"),
