@@ -600,7 +600,7 @@ def test_federated_example_joins_our_claims_with_the_standin(federating_server: 
 def test_other_services_stay_refused(federating_server: LiveServer) -> None:
     endpoint = federating_server.url + "/sparql"
     refused = run(endpoint, "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }")
-    assert refused.status_code == 400 and "not allowed" in refused.text
+    assert refused.status_code == 403 and "not allowed" in refused.text  # forbidden, as the Security section says
 
 
 def test_federated_examples_return_nothing_rather_than_wrong_rows_when_offline(live_server: LiveServer) -> None:
