@@ -249,7 +249,7 @@ def _query_kwargs(job: Job, union: bool) -> dict[str, Any]:
     return kwargs
 
 
-def _in_memory(body: bytes | None) -> bytes:
+def in_memory(body: bytes | None) -> bytes:
     """pyoxigraph's ``serialize()`` is typed ``bytes | None``: None only when it wrote to an ``output``,
     which these calls never pass, so None here is a broken invariant, not bad input."""
     if body is None:
@@ -273,12 +273,12 @@ def serialise(result: Any, media_type: str, max_results: int, prefixes: Mapping[
     if isinstance(result, ox.QueryBoolean):
         if media.results is None:
             raise QueryFailed(f"an ASK query cannot be answered as {media_type}")
-        return _in_memory(result.serialize(format=media.results)), None
+        return in_memory(result.serialize(format=media.results)), None
     if isinstance(result, ox.QuerySolutions):
         if media.results is None:
             raise QueryFailed(f"a SELECT query cannot be answered as {media_type}")
         if not result.variables:  # no variables: at most a handful of empty rows, size bounded by the query
-            return _in_memory(result.serialize(format=media.results)), None
+            return in_memory(result.serialize(format=media.results)), None
         if media.results == ox.QueryResultsFormat.TSV:
             sink = _CountingSink(max_results + 1)  # header line + rows
             via = ox.QueryResultsFormat.TSV
@@ -293,7 +293,7 @@ def serialise(result: Any, media_type: str, max_results: int, prefixes: Mapping[
         rows = sink.count - 1 if via == ox.QueryResultsFormat.TSV else sink.count
         if media.results == via:
             return body, rows
-        return _in_memory(ox.parse_query_results(body, format=via).serialize(format=media.results)), rows
+        return in_memory(ox.parse_query_results(body, format=via).serialize(format=media.results)), rows
     if isinstance(result, (ox.QueryTriples, ox.QuadParser)):
         if media.rdf is None:
             raise QueryFailed(f"a CONSTRUCT or DESCRIBE query cannot be answered as {media_type}")
@@ -309,7 +309,7 @@ def serialise(result: Any, media_type: str, max_results: int, prefixes: Mapping[
             triples.append(item.triple if isinstance(item, ox.Quad) else item)
             if len(triples) > max_results:
                 raise ResultTooLarge(too_many_message(max_results, "triples"))
-        return _in_memory(ox.serialize(triples, format=media.rdf, prefixes=dict(prefixes) or None)), len(triples)
+        return in_memory(ox.serialize(triples, format=media.rdf, prefixes=dict(prefixes) or None)), len(triples)
     raise QueryFailed(f"unexpected result type {type(result).__name__}")
 
 

@@ -454,7 +454,7 @@ class RemoteBackend:
 
     def query(self, served: Served, request: QueryRequest, timeout: float) -> Answer:
         shape = request.shape
-        if shape.form not in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+        if shape is None or shape.form not in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
             raise QuerySyntaxError("not a SPARQL 1.1 query: after the prologue (BASE, PREFIX) a query starts with "
                                    "SELECT, CONSTRUCT, DESCRIBE or ASK; store-specific extensions are not accepted")
         params = self._dataset_params(served, request.dataset, shape)

@@ -50,11 +50,12 @@ import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kzkg.namespaces import PREFIXES
 from kzkg.store import CURRENT_LINK, NoReleaseError
 from kzkg_server.backend import Answer, EmbeddedBackend, QueryRequest, Served, Statistics
-from kzkg_server.executor import Dataset, NotAcceptable, QueryError, check_shape
+from kzkg_server.executor import Dataset, NotAcceptable, QueryError, check_shape, in_memory
 from kzkg_server.media import ALIASES, BY_MEDIA_TYPE, GRAPH_TYPES, RESULT_TYPES, MediaType, negotiate
 from kzkg_server.sparql_scan import Canonical, QueryShape, ScanError, canonicalise, query_form
 from kzkg_server.state import GraphService
@@ -534,7 +535,7 @@ def _media_for(form: str | None, choices: Mapping[str, str | None]) -> str:
 
 @bp.route("/sparql/", methods=["GET", "POST", "OPTIONS"], provide_automatic_options=False)
 @bp.route("/sparql", methods=["GET", "POST", "OPTIONS"], provide_automatic_options=False)  # canonical: url_for picks it
-def endpoint() -> Response:
+def endpoint() -> Response | WerkzeugResponse:
     """SPARQL 1.1 Protocol query operation; without a query, the service description."""
     if request.method == "OPTIONS":
         return Response(status=204, headers=PREFLIGHT_HEADERS)
@@ -800,10 +801,10 @@ def _graph_response(triples: Iterable[ox.Triple], etag: str | None, what: str) -
     if (not_modified := _not_modified(etag)) is not None:
         return not_modified
     body = ox.serialize(list(triples), format=media.rdf, prefixes=DESCRIPTION_PREFIXES)
-    return _body_response(body, media.media_type, etag)
+    return _body_response(in_memory(body), media.media_type, etag)
 
 
-def service_description() -> Response:
+def service_description() -> Response | WerkzeugResponse:
     """SPARQL 1.1 Service Description of this endpoint; a browser is sent to the query page."""
     if request.method in {"GET", "HEAD"} and _wants_html() and "format" not in request.args:
         return redirect(request.script_root + "/", code=303)
