@@ -164,7 +164,7 @@ class EmbeddedReader:
         return self.store.contains_named_graph(graph)
 
     def select(self, sparql: str) -> list[Row]:
-        solutions = self.store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
+        solutions = self.store.query(sparql, prefixes=PREFIXES)  # the default graph: see kzkg.store.load_store
         names = [v.value for v in solutions.variables]
         return [{name: row[name] for name in names if row[name] is not None} for row in solutions]
 

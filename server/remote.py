@@ -55,6 +55,7 @@ import pyoxigraph as ox
 from SPARQLWrapper import POST, URLENCODED, SPARQLWrapper
 
 from kzkg import __version__
+from kzkg.assertions import is_assertion_graph
 from kzkg.namespaces import PREFIXES
 from kzkg.store import NoReleaseError, Release, current_release
 from kzkg_server.backend import (Answer, DatasetRefused, QueryRequest, Row, Served, Statistics, StoreTimeout,
@@ -578,7 +579,9 @@ class RemoteBackend:
         if self.dataset_mode == "native":
             return []
         graphs = sorted(served.graphs or ()) or [NO_GRAPH]
-        return [("default-graph-uri", g) for g in graphs] + [("named-graph-uri", g) for g in graphs]
+        # claims' assertion graphs are named graphs only, never part of the default graph
+        curated = [g for g in graphs if not is_assertion_graph(g)] or [NO_GRAPH]
+        return [("default-graph-uri", g) for g in curated] + [("named-graph-uri", g) for g in graphs]
 
 
 def _sparql_term(term: Term, labels: Mapping[str, str]) -> str | None:
