@@ -624,16 +624,19 @@ class RemoteReader:
 
     def quads(self, subject: ox.NamedNode | ox.BlankNode | None, predicate: ox.NamedNode | None,
               obj: Term | None, graph: ox.NamedNode | None = None, limit: int | None = None) -> Iterable[ox.Quad]:
+        # graph None: every graph but claims' assertion graphs, as the embedded reader
         if subject is not None and obj is None:
             if subject not in self._subjects and predicate is not None and (subject, predicate.value) in self._pairs:
                 found = self._pairs[(subject, predicate.value)]
             else:
                 found = self._subject(subject)
             return [q for q in found if (predicate is None or q.predicate == predicate)
-                    and (graph is None or q.graph_name == graph)][:limit]
+                    and (q.graph_name == graph if graph is not None else not is_assertion_graph(q.graph_name))][:limit]
         key = (subject, predicate, obj, graph, limit)
         if key not in self._patterns:
             self._patterns[key] = self._fetch(subject, predicate, obj, graph, limit)
+        if graph is None:
+            return [q for q in self._patterns[key] if not is_assertion_graph(q.graph_name)]
         return self._patterns[key]
 
     def _subject(self, subject: ox.NamedNode | ox.BlankNode) -> list[ox.Quad]:
