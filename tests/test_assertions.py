@@ -423,3 +423,69 @@ def test_merged_dumps_leave_assertion_graphs_out_and_dataset_dumps_keep_them(twi
         names = {quad.graph_name.value for quad in ox.parse(path=str(dumps["asserted"] / name), format=fmt)
                  if isinstance(quad.graph_name, ox.NamedNode)}
         assert graph in names, name
+
+
+# --- the command line: stats, export --claims, validate --report ---------------------------------
+
+import csv  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+
+def kzkg(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kzkg.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_stats_prints_coverage(twin_builds: dict[str, Path]) -> None:
+    build_dir = twin_builds["asserted"].parent.parent
+    result = kzkg("stats", "--build-dir", str(build_dir))
+    assert result.returncode == 0, result.stderr
+    coverage = json.loads(result.stdout)["claims_as_data"]
+    assert coverage["with_assertions"] == 3 and coverage["statements"] == 6
+    assert coverage["covered"] == 3 + coverage["kinds"]["opinion"] + coverage["kinds"]["prediction"]
+    assert coverage["coverage"] == round(coverage["covered"] / coverage["claims"], 4)
+
+
+def test_export_claims_csv_and_jsonld(twin_builds: dict[str, Path]) -> None:
+    build_dir = str(twin_builds["asserted"].parent.parent)
+    result = kzkg("export", "--build-dir", build_dir, "--claims", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = {row["claim"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
+    row = rows["004-authors-tokayev-csto-request"]
+    assert row["permalink"] == "https://w3id.org/kzkg/id/claim/004-authors-tokayev-csto-request"
+    assert row["claimants"] == "Almas Kaisar | Dmitriy Mazorenko" and row["article_ids"].endswith("/article/004")
+    assert "— start date — 2022-01-06" in row["asserts"] and "— figure — about 164 Deaths as of 2022-01-09" in row["asserts"]
+    assert set(row["conflicts_with"].split(" | ")) == {"https://w3id.org/kzkg/id/claim/000-author-csto-call-jan-5",
+                                                       "https://w3id.org/kzkg/id/claim/001-leonard-csto-request-january-5"}
+    assert row["quotes"].startswith("In parallel, Tokayev appealed")
+    result = kzkg("export", "--build-dir", build_dir, "--claims", "jsonld")
+    assert result.returncode == 0, result.stderr
+    parsed = ox.parse(result.stdout.encode("utf-8"), format=ox.RdfFormat.JSON_LD)
+    types = {(q.subject.value, q.object.value) for q in parsed if q.predicate.value.endswith("rdf-syntax-ns#type")}
+    assert ("https://w3id.org/kzkg/id/claim/004-authors-tokayev-csto-request", "http://schema.org/Claim") in types
+    reviews = {s for s, t in types if t == "http://schema.org/ClaimReview"}
+    disputed = {c for c, r in rows.items() if r["status"].lower() != "unverified"}
+    claims = {s for s, t in types if t == "http://schema.org/Claim"}
+    assert len(reviews) == len(disputed) and len(claims) == len(rows)
+
+
+def test_validate_report_lists_both_directions_and_exits_0(data_copy: Path) -> None:
+    set_claim(data_copy, "000", "000-author-csto-call-jan-5",
+              asserts=[{"subject": CSTO, "property": "startDate", "value": "2022-01-05"}])
+    set_claim(data_copy, "004", "004-authors-tokayev-csto-request",
+              asserts=[{"subject": CSTO, "property": "dateText", "value": "on the night of 6 January"}])
+    set_claim(data_copy, "001", "001-leonard-csto-request-january-5",
+              asserts=[{"subject": CSTO, "property": "startDate", "value": "2022-01-04"}])  # a test value
+    result = kzkg("validate", "--data-dir", str(data_copy), "--report")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert ("data/annotations/000.yaml: claim 000-author-csto-call-jan-5: computed conflict with "
+            "001-leonard-csto-request-january-5 on csto-request start date [000-author-csto-call-jan-5: 2022-01-05; "
+            "001-leonard-csto-request-january-5: 2022-01-04] that no curator linked with kz:contradicts "
+            "(curated as kz:corroborates)") in lines
+    assert ("data/annotations/000.yaml: claim 000-author-csto-call-jan-5: kz:contradicts "
+            "004-authors-tokayev-csto-request: no computed conflict explains it (their assertions do not disagree "
+            "on one point)") in lines
+    assert "review:" in result.stderr
