@@ -182,8 +182,11 @@ def _claims_as_data(claim: dict, rng: random.Random, events: list[dict], actors:
         claim["asserts"] = list(unique.values())
 
 
-def generate(target_triples: int, out_dir: Path, seed: int = 0) -> SynthCorpus:
-    """Write a corpus of about ``target_triples`` asserted triples into ``out_dir`` (a data dir)."""
+def generate(target_triples: int, out_dir: Path, seed: int = 0, claims_as_data: bool = True) -> SynthCorpus:
+    """Write a corpus of about ``target_triples`` asserted triples into ``out_dir`` (a data dir).
+
+    ``claims_as_data=False`` writes the same corpus without ``kind``/``asserts`` (they draw from
+    their own random stream), to measure what assertions cost a build."""
     rng = random.Random(seed)
     plan = plan_for(target_triples)
     out_dir = Path(out_dir)
@@ -327,7 +330,8 @@ def generate(target_triples: int, out_dir: Path, seed: int = 0) -> SynthCorpus:
             claim["quote"] = quotes[0]
         else:
             claim["quotes"] = quotes
-        _claims_as_data(claim, arng, events, actors, sites, persons, organisations, claimant, place_pick)
+        if claims_as_data:
+            _claims_as_data(claim, arng, events, actors, sites, persons, organisations, claimant, place_pick)
         annotations[article]["claims"].append(claim)
         all_claims.append((cid, article))
         # A later article re-reports an earlier article's claim now and then.
