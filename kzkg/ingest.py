@@ -139,6 +139,8 @@ class Claim:
     corroborates: list[str]
     evidence: list[Evidence]
     where: str
+    kind: str = "factual"  # factual | opinion | prediction (kzkg.assertions)
+    asserts: list = field(default_factory=list)  # kzkg.assertions.Assertion statements
 
 
 @dataclass
@@ -442,6 +444,8 @@ def _read_events(corpus: Corpus, data_dir: Path, path: Path) -> None:
 
 
 def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
+    from kzkg.assertions import parse_claim  # here: kzkg.assertions reads this module's vocabularies
+
     rel = _rel(path, data_dir)
     raw = _load_yaml(path)
     top = _Entry(corpus, rel, "", raw, {"article", "claims", "reports", "roles", "note"})
@@ -452,7 +456,7 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
         top.problem(f"article {article!r} is not in articles.yaml")
     claim_keys = {"id", "label", "claimed_by", "via", "date", "date_text", "stated_in", "about",
                   "quantity", "quantity_kind", "qualifier", "quantity_text", "unit", "status",
-                  "polarity", "contradicts", "corroborates", "quote", "quotes", "note"}
+                  "polarity", "contradicts", "corroborates", "quote", "quotes", "note", "kind", "asserts"}
     for entry, claim_id in _entries(corpus, rel, top.raw.get("claims"), "claim", claim_keys):
         evidence = entry.evidence("quote", article) + entry.evidence("quotes", article)
         if not evidence:
@@ -471,6 +475,7 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
             contradicts=entry.ids("contradicts"), corroborates=entry.ids("corroborates"),
             evidence=evidence, where=entry.where,
         )
+        claim.kind, claim.asserts = parse_claim(entry)
         if (claim.quantity is not None or claim.quantity_text) and not claim.quantity_kind:
             entry.problem("a figure needs its 'quantity_kind'")
         if claim_id in corpus.claims:
