@@ -84,7 +84,9 @@ class Canonical:
     def from_store(cls, store: ox.Store) -> Canonical:
         names = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
         graphs: list[tuple[str | None, tuple[bytes, ...]]] = []
-        for name in [None, *names]:
+        # A release store's default graph is the materialised union of its named graphs
+        # (kzkg.store.load_store), not data of its own: only the named graphs are the dataset.
+        for name in names:
             source = ox.DefaultGraph() if name is None else ox.NamedNode(name)
             lines = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=source).splitlines(keepends=True)
             if lines:
