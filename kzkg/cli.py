@@ -121,14 +121,25 @@ def build(data_dir: Path, build_dir: Path) -> None:
 
 @main.command(epilog=EXIT_CODES_HELP)
 @data_dir_option
+@click.option("--report", "review", is_flag=True,
+              help="Also list curated kz:contradicts no assertion explains and computed conflicts no curator "
+                   "linked (a review list: it does not change the exit code).")
 @fails_cleanly
-def validate(data_dir: Path) -> None:
+def validate(data_dir: Path, review: bool) -> None:
     """Check the curated data: quotes found, ids resolve, dates valid, SHACL shapes pass."""
-    from kzkg.pipeline import validate as run_validate
+    from kzkg.assertions import review_lines
+    from kzkg.pipeline import prepare
 
-    report = run_validate(data_dir, progress=_progress)
+    prepared = prepare(data_dir, progress=_progress)
+    report = prepared.report
     for line in report.lines():
         click.echo(line)
+    if review:
+        findings = review_lines(prepared.corpus)
+        for line in findings:
+            click.echo(line)
+        click.echo(f"review: {len(findings)} finding(s) between curated contradictions and computed conflicts",
+                   err=True)
     if report.conforms:
         click.echo(f"ok: {report.checked_files} files conform")
     else:

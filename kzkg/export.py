@@ -3,7 +3,8 @@
 Dumps are written from one canonical, sorted form of the graph (:class:`Canonical`) by
 pyoxigraph's serialisers, so the same graph always gives the same bytes (diffable releases, stable
 checksums) and the Turtle groups each subject's triples together. Triple formats (Turtle, N-Triples) merge the named graphs; dataset
-formats (N-Quads, TriG, JSON-LD) keep them.
+formats (N-Quads, TriG, JSON-LD) keep them. Claims' assertion graphs (kzkg.assertions) are left
+out of the merged formats: merged, what a claim asserts would read as a fact.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kzkg.assertions import is_assertion_graph
 from kzkg.namespaces import ID, INFERRED_GRAPH, KZ, PREFIXES, VOID
 
 SCOPES = ("all", "asserted", "inferred")
@@ -118,10 +120,15 @@ class Canonical:
         return data
 
     def triple_lines(self, scope: str = "all") -> list[bytes]:
-        """The scope's graphs merged: each triple once, sorted (subjects grouped for Turtle)."""
+        """The scope's graphs merged, claims' assertion graphs left out: each triple once, sorted
+        (subjects grouped for Turtle). This is the endpoint's default graph for the scope."""
         merged = self._merged.get(scope)
         if merged is None:  # kept: the dumps and the VoID description all read the merged lines
-            selected = self._selected(scope)
+            # A claim's assertion graph holds what the claim says, not a fact: merged into one
+            # graph it would read as one, so the triple formats leave them out (as the endpoint's
+            # default graph does); N-Quads, TriG and JSON-LD keep them in their named graphs.
+            selected = [(name, lines) for name, lines in self._selected(scope)
+                        if name is None or not is_assertion_graph(name)]
             if len(selected) == 1:
                 merged = list(selected[0][1])
             else:

@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
 from kzkg import __version__
+from kzkg import assertions
 from kzkg.export import Canonical, void_description, write_dumps
 from kzkg.ingest import Corpus, IngestError, load_corpus
 from kzkg.link import ENRICHMENT_GRAPH, load_enrichment
@@ -109,8 +110,9 @@ def _ingest_and_map(data_dir: Path, ontology_dir: Path | None, progress: Progres
 def _shacl_lines(mapped: _Mapped) -> list[str]:
     """The data shapes over everything asserted by us, and the annotation lint over the ontology."""
     # Plain triples: run_shapes fills an rdflib Graph only if pyshacl has to write the report.
-    asserted = {(s, p, o) for s, p, o, g in mapped.dataset.quads()
-                if g not in (ONTOLOGY_GRAPH, LINKS_GRAPH, ENRICHMENT_GRAPH)}
+    asserted = {triple for graph in mapped.dataset.graphs()
+                if graph.identifier not in (ONTOLOGY_GRAPH, LINKS_GRAPH, ENRICHMENT_GRAPH)
+                for triple in assertions.checked_triples(graph)}
     return run_shapes(asserted, mapped.shapes, mapped.ontology) + [
         line.replace("shacl:", "shacl (ontology annotations):", 1)
         for line in run_shapes(mapped.ontology, mapped.lint, Graph())
@@ -184,13 +186,15 @@ def validate(data_dir: Path, ontology_dir: Path | None = None, progress: Progres
 
 
 def reasoning_triples(dataset: MappedDataset) -> set[tuple]:
-    """Everything asserted, ontology included, except the owl:sameAs links (see kzkg.reason) and the
-    external facts of the enrichment graph (someone else's statements, not ours to reason over).
+    """Everything asserted, ontology included, except the owl:sameAs links (see kzkg.reason), the
+    external facts of the enrichment graph (someone else's statements, not ours to reason over),
+    and claims' assertion graphs and the disagreements computed from them (claims, not facts).
 
     A plain set: the reasoner only iterates and tests membership, and filling an rdflib Graph
     costs a build ~0.3 s on the real corpus (seconds at scale).
     """
-    return {(s, p, o) for s, p, o, g in dataset.quads() if g not in (LINKS_GRAPH, ENRICHMENT_GRAPH)}
+    return {triple for graph in dataset.graphs() if graph.identifier not in (LINKS_GRAPH, ENRICHMENT_GRAPH)
+            and not assertions.is_claims_graph(graph.identifier) for triple in graph}
 
 
 def reasoning_input(dataset: MappedDataset) -> Graph:
@@ -339,6 +343,7 @@ def _write_release_files(mapped: _Mapped, staging: Path, canonical: Canonical, b
             "events": len(mapped.corpus.events),
             "entities": len(mapped.corpus.entities),
         },
+        "claims_as_data": assertions.coverage(mapped.corpus.claims.values()),
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
         "peak_rss_mb": {k: round(v, 1) for k, v in mapped.peaks.items()},
     }
