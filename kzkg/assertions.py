@@ -533,7 +533,9 @@ def disagreement_triples(disagreements: list[Disagreement], refs: _Refs) -> list
             triples.append((position, kz("value"), value_term(side.statement, refs, side.claim)))
             if side.denied:
                 triples.append((position, kz("denied"), Literal("true", datatype=_XSD_BOOLEAN)))
-            if point.property == "quantity":
+            if point.property == "quantity":  # the figure beside its claim, readable without GRAPH
+                triples.append((position, kz("quantityKind"), kz({"Other": "OtherQuantity"}.get(
+                    side.statement.kind, side.statement.kind))))
                 if side.statement.value is not None:
                     triples.append((position, kz("quantity"), _number(side.statement.value)))
                 if side.statement.qualifier:

@@ -173,17 +173,26 @@ def reason(data_dir: Path, output: Path | None, engine: str) -> None:
               help="turtle, ntriples, nquads, trig or jsonld (N-Quads, TriG and JSON-LD keep named graphs).")
 @click.option("--scope", type=click.Choice(["all", "asserted", "inferred"]), default="all", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--claims", "claims_format", type=click.Choice(["csv", "jsonld"]),
+              help="Instead of a dump: one record per claim for fact-checkers (JSON-LD as schema.org Claim).")
 @fails_cleanly
-def export(build_dir: Path, format_name: str, scope: str, output: Path | None) -> None:
+def export(build_dir: Path, format_name: str, scope: str, output: Path | None, claims_format: str | None) -> None:
     """Write a dump of the published graph (byte-identical for the same build)."""
     from kzkg.export import release_dump, resolve_format
     from kzkg.store import current_release
 
-    try:
-        fmt = resolve_format(format_name)
-    except ValueError as unknown:
-        raise click.BadParameter(str(unknown), param_hint="--format") from unknown
-    data = release_dump(current_release(build_dir).path, fmt, scope)
+    if claims_format:  # claims as data (issue #12)
+        from kzkg.export import claim_records, claims_csv, claims_jsonld
+        from kzkg.store import open_read_only
+
+        records = claim_records(open_read_only(current_release(build_dir)))
+        data = claims_csv(records) if claims_format == "csv" else claims_jsonld(records)
+    else:
+        try:
+            fmt = resolve_format(format_name)
+        except ValueError as unknown:
+            raise click.BadParameter(str(unknown), param_hint="--format") from unknown
+        data = release_dump(current_release(build_dir).path, fmt, scope)
     if output:
         output.write_bytes(data)
         click.echo(f"{len(data)} bytes written to {output}", err=True)

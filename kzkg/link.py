@@ -1201,7 +1201,7 @@ def external_facts(select: Callable[[str], Iterable[Mapping[str, Any]]], entity_
 
 def store_select(store: ox.Store) -> Callable[[str], Iterable[Mapping[str, Any]]]:
     """``external_facts``' select over a pyoxigraph store's union graph."""
-    return lambda query: store.query(query, use_default_graph_as_union=True)
+    return lambda query: store.query(query)  # the default graph: see kzkg.store.load_store
 
 
 def parse_point(wkt: str) -> tuple[float, float] | None:

@@ -291,6 +291,7 @@ def _reason_store_export(mapped: _Mapped, build_dir: Path, timings: dict[str, fl
     canonical = Canonical.from_quads(to_quads(mapped.dataset, inferred))
     del inferred
     nquads = canonical.nquads()
+    default_graph = canonical.triple_lines("all")  # made before the threads, which both read it
     build_id = content_id(nquads)
     staging = new_staging_dir(build_dir)
     timings["canonical"] = time.perf_counter() - started
@@ -299,7 +300,7 @@ def _reason_store_export(mapped: _Mapped, build_dir: Path, timings: dict[str, fl
         # the dumps are serialised on the other; the release waits for both.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kzkg-store") as loader:
             progress("store: loading the release store, beside the export")
-            loading = loader.submit(_timed, load_store, staging / STORE_DIR, nquads)
+            loading = loader.submit(_timed, load_store, staging / STORE_DIR, nquads, default_graph)
             started = time.perf_counter()
             progress("export: dumps and VoID")
             dumps = write_dumps(canonical, staging / "dumps")

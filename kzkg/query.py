@@ -1,7 +1,7 @@
 """Run SPARQL from the command line: on the published build, or on any remote endpoint.
 
 The local path queries the release store with the same dataset the endpoint serves (the default
-graph is the union of all named graphs; kzkg's prefixes are predeclared). The remote path uses
+graph is the union of all named graphs except claims' assertion graphs; kzkg's prefixes are predeclared). The remote path uses
 SPARQLWrapper so that it speaks the protocol exactly as other clients do.
 """
 
@@ -25,7 +25,7 @@ class QueryError(Exception):
 
 def run_local(store: ox.Store, text: str):
     try:
-        return store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
+        return store.query(text, prefixes=PREFIXES)  # the default graph: see kzkg.store.load_store
     except SyntaxError as malformed:
         raise QueryError(f"malformed query: {malformed}") from malformed
 

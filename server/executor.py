@@ -58,7 +58,8 @@ _READY = "ready"
 class Dataset:
     """The RDF dataset a query runs against.
 
-    ``union``: no dataset given anywhere — the default graph is the union of all named graphs.
+    ``union``: no dataset given anywhere — the store's default graph: the union of all named graphs
+    except claims' assertion graphs, materialised by the build (kzkg.store.load_store).
     ``default_graphs``/``named_graphs`` not None: the protocol's ``default-graph-uri`` /
     ``named-graph-uri`` (either given makes both exact; an absent one means no graphs).
     Otherwise the query's own FROM / FROM NAMED, which only select graphs already in the store.
@@ -171,8 +172,8 @@ def _query_kwargs(job: Job) -> dict[str, Any]:
     if dataset.default_graphs is not None or dataset.named_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs or ()]
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs or ()]
-    elif dataset.union:
-        kwargs["use_default_graph_as_union"] = True
+    # else: the store's own default graph, which the build fills with the union of every graph but
+    # claims' assertion graphs (kzkg.store.load_store); GRAPH ?g still reaches every named graph.
     return kwargs
 
 

@@ -78,7 +78,7 @@ def wait_for(driver, condition, timeout: float = WAIT):
 
 def select_rows(store: ox.Store, sparql: str) -> list[dict[str, str]]:
     """What the endpoint should answer: the same query on the release's store (union default graph)."""
-    solutions = store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
+    solutions = store.query(sparql, prefixes=PREFIXES)
     names = [v.value for v in solutions.variables]
     return [{n: row[n].value for n in names if row[n] is not None} for row in solutions]
 

@@ -23,7 +23,7 @@ EXAMPLES = {e.slug: e for e in load_examples()}
 
 
 def run(store: ox.Store, sparql: str) -> list[dict[str, str | None]]:
-    result = store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
+    result = store.query(sparql, prefixes=PREFIXES)
     names = [v.value for v in result.variables]
     return [{n: (row[n].value if row[n] is not None else None) for n in names} for row in result]
 

@@ -77,7 +77,7 @@ def contradicting_claim(claims: dict[str, dict]) -> dict:
 def count_annotations(store: ox.Store, article_iri: str) -> int:
     query = f"""SELECT (COUNT(DISTINCT ?ann) AS ?n) WHERE {{
         ?ann oa:hasTarget ?target . ?target oa:hasSource <{article_iri}> }}"""
-    row = next(iter(store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)))
+    row = next(iter(store.query(query, prefixes=PREFIXES)))
     return int(row["n"].value)
 
 
@@ -264,7 +264,7 @@ def test_article_highlights_sit_on_their_quotes(client, store):
     text = next((DATA / "articles").glob("001_*.txt")).read_bytes().decode("utf-8")
     query = f"""SELECT ?ann ?exact ?start WHERE {{ ?ann oa:hasTarget ?t . ?t oa:hasSource <{ID}article/001> ;
         oa:hasSelector ?q , ?p . ?q oa:exact ?exact . ?p oa:start ?start }}"""
-    rows = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
+    rows = store.query(query, prefixes=PREFIXES)
     checked = 0
     for row in rows:
         start = int(row["start"].value)
@@ -454,7 +454,7 @@ def test_plain_form_runs_its_query_on_the_endpoint(client, store):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     lines = response.get_data(as_text=True).splitlines()
-    solutions = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
+    solutions = store.query(query, prefixes=PREFIXES)
     assert lines[0].split(",") == [v.value for v in solutions.variables]
     assert len(lines) - 1 >= len(list(solutions)) > 0
 
