@@ -543,7 +543,8 @@ class _Sections(HTMLParser):
             self._section = None
         elif tag == "tr" and self._row and self._section:
             classes, attrs, text = self._row
-            self.rows.setdefault(self._section, []).append((classes, attrs, " ".join(" ".join(text).split())))
+            if "data-claim" in attrs:  # a row of a claim, not a header
+                self.rows.setdefault(self._section, []).append((classes, attrs, " ".join(" ".join(text).split())))
             self._row = None
 
     def handle_data(self, data: str) -> None:
