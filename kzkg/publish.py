@@ -29,6 +29,7 @@ import requests
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
 from kzkg import __version__
+from kzkg.assertions import is_assertion_graph
 from kzkg.store import Release, open_read_only
 
 USER_AGENT = f"kzkg/{__version__} (https://w3id.org/kzkg; kzkg publish)"
@@ -134,7 +135,8 @@ def publish(release: Release, target: Target, batch: int = DEFAULT_BATCH,
                     _send_update(session, target, graph, chunk, replace=number == 0)
             report.graphs[graph] = len(set(triples))
         verify(session, target, report.graphs)
-        union = len({triple for triples in graphs.values() for triple in triples})
+        # the default graph's size: every graph but claims' assertion graphs (kzkg.store.load_store)
+        union = len({triple for graph, triples in graphs.items() if not is_assertion_graph(graph) for triple in triples})
         record_release(session, target, release.build_id, report.graphs, union)
         report.requests += 2
     except requests.RequestException as failed:
