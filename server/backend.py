@@ -155,6 +155,7 @@ class EmbeddedReader:
 
     def __init__(self, store: ox.Store):
         self.store = store
+        self._default_is_copy: bool | None = None
 
     def quads(self, subject: ox.NamedNode | ox.BlankNode | None, predicate: ox.NamedNode | None,
               obj: Term | None, graph: ox.NamedNode | None = None, limit: int | None = None) -> Iterable[ox.Quad]:
@@ -163,8 +164,13 @@ class EmbeddedReader:
         if graph is not None:
             return found
         # Every graph but claims' assertion graphs (what a claim says is no fact about its subject),
-        # and not the default graph, which is their materialised union (kzkg.store.load_store).
-        return (q for q in found if isinstance(q.graph_name, ox.NamedNode) and not is_assertion_graph(q.graph_name))
+        # and not the default graph when it is the named graphs' materialised union
+        # (kzkg.store.load_store); a store with no named graph keeps its data in the default graph.
+        if self._default_is_copy is None:
+            self._default_is_copy = next(iter(self.store.named_graphs()), None) is not None
+        keep_default = not self._default_is_copy
+        return (q for q in found if (q.graph_name == ox.DefaultGraph() and keep_default)
+                or (isinstance(q.graph_name, ox.NamedNode) and not is_assertion_graph(q.graph_name)))
 
     def has_graph(self, graph: ox.NamedNode) -> bool:
         return self.store.contains_named_graph(graph)
