@@ -85,8 +85,9 @@ class Canonical:
         names = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
         graphs: list[tuple[str | None, tuple[bytes, ...]]] = []
         # A release store's default graph is the materialised union of its named graphs
-        # (kzkg.store.load_store), not data of its own: only the named graphs are the dataset.
-        for name in names:
+        # (kzkg.store.load_store), not data of its own: when there are named graphs, they are the
+        # dataset. A store with none keeps its data in the default graph (a stand-in, a test).
+        for name in names or [None]:
             source = ox.DefaultGraph() if name is None else ox.NamedNode(name)
             lines = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=source).splitlines(keepends=True)
             if lines:
