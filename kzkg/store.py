@@ -268,6 +268,8 @@ class _DatasetReader(io.RawIOBase):
     @staticmethod
     def _batches(nquads: bytes, lines: Sequence[bytes]):
         yield memoryview(nquads)
+        if nquads and not nquads.endswith(b"\n"):
+            yield memoryview(b"\n")  # N-Quads may end without one; the next line must start its own
         for start in range(0, len(lines), 4096):
             yield memoryview(b"".join(lines[start:start + 4096]))
 
