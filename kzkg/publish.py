@@ -235,7 +235,8 @@ def record_nquads(release: Release) -> bytes:
     :func:`publish` cannot write it: load it with the dump and ``kzkg serve --store`` gets a build id."""
     graphs = release_graphs(release)
     counts = {graph: len(set(triples)) for graph, triples in graphs.items()}
-    union = len({triple for triples in graphs.values() for triple in triples})
+    # the default graph's size, as publish() records it: claims' assertion graphs are not in it
+    union = len({triple for graph, triples in graphs.items() if not is_assertion_graph(graph) for triple in triples})
     name = ox.NamedNode(RELEASE_GRAPH)
     quads = [ox.Quad(t.subject, t.predicate, t.object, name) for t in release_record(release.build_id, counts, union)]
     return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)

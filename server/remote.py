@@ -54,6 +54,11 @@ from typing import Any
 import pyoxigraph as ox
 from SPARQLWrapper import POST, URLENCODED, SPARQLWrapper
 
+# Virtuoso answers with one response header per dataset graph of the request, and every query names
+# kzkg's graphs (one assertion graph per claim: hundreds); http.client, under SPARQLWrapper, refuses
+# answers with more than 100 headers ("got more than 100 headers"). Its limit is a module constant.
+http.client._MAXHEADERS = max(http.client._MAXHEADERS, 100_000)  # type: ignore[attr-defined]
+
 from kzkg import __version__
 from kzkg.assertions import is_assertion_graph
 from kzkg.namespaces import PREFIXES
