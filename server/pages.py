@@ -721,6 +721,8 @@ def _claims_of(store: GraphReader, node: ox.NamedNode, labels: Labeller,
             entry.status = labels.term(row["status"])
         if not entry.date:
             entry.date = (row.get("date") or row.get("dateText") or ox.Literal("")).value
+    for entry in rows.values():  # the same page whatever order a store answers in
+        entry.roles.sort()
     return sorted(rows.values(), key=lambda r: (r.date or "9999", r.claim.value))
 
 
