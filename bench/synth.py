@@ -45,6 +45,11 @@ QUANTITY_KINDS = ("Deaths", "Injuries", "Detentions", "CriminalCases", "Troops",
                   "LootedStores", "Weapons", "Vehicles", "Buildings", "Money", "Duration", "Other")
 UNITS = {"Damage": "KZT", "Money": "USD", "Duration": "days"}
 QUALIFIERS = ("at-least", "more-than", "nearly", "about", "up-to")
+# Claims as data (issue #12), measured on data/ with the first assertions (December 2026).
+OPINION_SHARE, PREDICTION_SHARE, ASSERTING_SHARE = 0.26, 0.02, 0.88
+ASSERTED_PROPERTIES = ("eventType", "agent", "place", "quantity", "participant", "startDate", "dateText",
+                       "identifiedAs", "memberOf", "partOf", "endDate")
+ASSERTED_WEIGHTS = (37, 13, 12, 12, 12, 5, 5, 1, 0.7, 0.7, 0.5)
 STATUSES = ("Unverified",) * 14 + ("Disputed", "Disputed", "Confirmed", "Retracted")
 WORDS = ("government", "protesters", "square", "police", "troops", "airport", "ministry", "reports",
          "officials", "residents", "city", "night", "shooting", "crowd", "statement", "internet",
@@ -123,8 +128,67 @@ class _Text:
         return "\n\n".join(paragraphs) + "\n"
 
 
-def generate(target_triples: int, out_dir: Path, seed: int = 0) -> SynthCorpus:
-    """Write a corpus of about ``target_triples`` asserted triples into ``out_dir`` (a data dir)."""
+def _claims_as_data(claim: dict, rng: random.Random, events: list[dict], actors: list[dict], sites: list[str],
+                    persons: list[str], organisations: list[str], claimant: Zipf, place_pick: Zipf) -> None:
+    """Give a claim a kind and what it asserts, in the real corpus's proportions (data/, December
+    2026, 424 claims: 26% opinions or predictions, 88% of the factual ones with ``asserts``, ~2
+    statements each; statements by property as in ASSERTED_PROPERTIES). Subjects are the claim's
+    own events, so popular events collect rival dates, agents and figures as in real news."""
+    roll = rng.random()
+    if roll < OPINION_SHARE:
+        claim["kind"] = "prediction" if roll < PREDICTION_SHARE else "opinion"
+        return
+    if rng.random() >= ASSERTING_SHARE:
+        return
+    subjects = [s for s in claim["about"] if s.startswith("event-")] or [events[0]["id"]]
+    statements = []
+    for _ in range(rng.choices((1, 2, 3, 4), (45, 30, 15, 10))[0]):
+        prop = rng.choices(ASSERTED_PROPERTIES, ASSERTED_WEIGHTS)[0]
+        subject = rng.choice(subjects)
+        if prop == "eventType":
+            event = events[int(subject.split("-")[1])]
+            value: object = event["type"] if rng.random() < 0.8 else rng.choice(EVENT_TYPES)
+        elif prop in ("startDate", "endDate"):
+            value = f"2022-01-{rng.randint(3, 8):02d}"
+        elif prop == "dateText":
+            value = "on the night of the shooting"
+        elif prop == "place":
+            value = sites[place_pick.draw()]
+        elif prop in ("agent", "participant"):
+            value = actors[claimant.draw()]["id"]
+            if prop == "agent" and actors[int(value.split("-")[1])]["type"] == "Place":
+                continue
+        elif prop == "partOf":
+            value = events[rng.randrange(len(events))]["id"]
+            if value == subject:
+                continue
+        elif prop in ("identifiedAs", "memberOf"):
+            if len(persons) < 2 or not organisations:
+                continue
+            subject = rng.choice(persons)
+            value = rng.choice(organisations) if prop == "memberOf" else rng.choice(persons)
+            if value == subject:
+                continue
+        else:  # quantity
+            kind = claim.get("quantity_kind") or rng.choice(QUANTITY_KINDS)
+            number = claim.get("quantity") or rng.choice((rng.randint(1, 500), rng.randint(1000, 10**6)))
+            figure = {"subject": subject, "property": "quantity", "kind": kind, "value": number,
+                      "as_of": claim.get("date") or f"2022-01-{rng.randint(5, 12):02d}"}
+            if claim.get("qualifier"):
+                figure["qualifier"] = claim["qualifier"]
+            statements.append(figure)
+            continue
+        statements.append({"subject": subject, "property": prop, "value": value})
+    unique = {tuple(sorted((k, str(v)) for k, v in s.items())): s for s in statements}
+    if unique:
+        claim["asserts"] = list(unique.values())
+
+
+def generate(target_triples: int, out_dir: Path, seed: int = 0, claims_as_data: bool = True) -> SynthCorpus:
+    """Write a corpus of about ``target_triples`` asserted triples into ``out_dir`` (a data dir).
+
+    ``claims_as_data=False`` writes the same corpus without ``kind``/``asserts`` (they draw from
+    their own random stream), to measure what assertions cost a build."""
     rng = random.Random(seed)
     plan = plan_for(target_triples)
     out_dir = Path(out_dir)
@@ -179,6 +243,9 @@ def generate(target_triples: int, out_dir: Path, seed: int = 0) -> SynthCorpus:
                 entry["type"] = ["Place", "Organization"]
     claimant = Zipf(len(actors), ZIPF_S, rng)
     place_pick = Zipf(len(sites), 0.8, rng)
+    # Claims as data draw from their own stream, so the rest of a corpus stays what it was before
+    # assertions existed (build sizes and timings stay comparable with earlier runs).
+    arng = random.Random(seed + 1_000_003)
 
     # --- articles ---------------------------------------------------------------------------------
     articles = []
@@ -265,6 +332,8 @@ def generate(target_triples: int, out_dir: Path, seed: int = 0) -> SynthCorpus:
             claim["quote"] = quotes[0]
         else:
             claim["quotes"] = quotes
+        if claims_as_data:
+            _claims_as_data(claim, arng, events, actors, sites, persons, organisations, claimant, place_pick)
         annotations[article]["claims"].append(claim)
         all_claims.append((cid, article))
         # A later article re-reports an earlier article's claim now and then.

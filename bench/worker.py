@@ -134,7 +134,7 @@ def task_queries(args: argparse.Namespace) -> None:
         store = ox.Store.read_only(str(release / "store"))
 
         def run(text: str) -> int:
-            results = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
+            results = store.query(text, prefixes=PREFIXES)  # the endpoint's default graph
             if isinstance(results, ox.QueryBoolean):
                 return 1
             return sum(1 for _ in results)

@@ -140,13 +140,24 @@ def build(data_dir: Path, build_dir: Path) -> None:
 
 @main.command(epilog=EXIT_CODES_HELP)
 @data_dir_option
-def validate(data_dir: Path) -> None:
+@click.option("--report", "review", is_flag=True,
+              help="Also list curated kz:contradicts no assertion explains and computed conflicts no curator "
+                   "linked (a review list: it does not change the exit code).")
+def validate(data_dir: Path, review: bool) -> None:
     """Check the curated data: quotes found, ids resolve, dates valid, SHACL shapes pass."""
-    from kzkg.pipeline import validate as run_validate
+    from kzkg.assertions import review_lines
+    from kzkg.pipeline import prepare
 
-    report = run_validate(data_dir, progress=_progress)
+    prepared = prepare(data_dir, progress=_progress)
+    report = prepared.report
     for line in report.lines():
         click.echo(line)
+    if review:
+        findings = review_lines(prepared.corpus)
+        for line in findings:
+            click.echo(line)
+        click.echo(f"review: {len(findings)} finding(s) between curated contradictions and computed conflicts",
+                   err=True)
     if report.conforms:
         click.echo(f"ok: {report.checked_files} files conform")
     else:
@@ -179,16 +190,25 @@ def reason(data_dir: Path, output: Path | None, engine: str) -> None:
               help="turtle, ntriples, nquads, trig or jsonld (N-Quads, TriG and JSON-LD keep named graphs).")
 @click.option("--scope", type=click.Choice(["all", "asserted", "inferred"]), default="all", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
-def export(build_dir: Path, format_name: str, scope: str, output: Path | None) -> None:
+@click.option("--claims", "claims_format", type=click.Choice(["csv", "jsonld"]),
+              help="Instead of a dump: one record per claim for fact-checkers (JSON-LD as schema.org Claim).")
+def export(build_dir: Path, format_name: str, scope: str, output: Path | None, claims_format: str | None) -> None:
     """Write a dump of the published graph (byte-identical for the same build)."""
     from kzkg.export import release_dump, resolve_format
     from kzkg.store import current_release
 
-    try:
-        fmt = resolve_format(format_name)
-    except ValueError as unknown:
-        raise click.BadParameter(str(unknown), param_hint="--format") from unknown
-    data = release_dump(current_release(build_dir).path, fmt, scope)
+    if claims_format:  # claims as data (issue #12)
+        from kzkg.export import claim_records, claims_csv, claims_jsonld
+        from kzkg.store import open_read_only
+
+        records = claim_records(open_read_only(current_release(build_dir)))
+        data = claims_csv(records) if claims_format == "csv" else claims_jsonld(records)
+    else:
+        try:
+            fmt = resolve_format(format_name)
+        except ValueError as unknown:
+            raise click.BadParameter(str(unknown), param_hint="--format") from unknown
+        data = release_dump(current_release(build_dir).path, fmt, scope)
     if output:
         output.write_bytes(data)
         click.echo(f"{len(data)} bytes written to {output}", err=True)

@@ -3,7 +3,8 @@
 Dumps are written from one canonical, sorted form of the graph (:class:`Canonical`) by
 pyoxigraph's serialisers, so the same graph always gives the same bytes (diffable releases, stable
 checksums) and the Turtle groups each subject's triples together. Triple formats (Turtle, N-Triples) merge the named graphs; dataset
-formats (N-Quads, TriG, JSON-LD) keep them.
+formats (N-Quads, TriG, JSON-LD) keep them. Claims' assertion graphs (kzkg.assertions) are left
+out of the merged formats: merged, what a claim asserts would read as a fact.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kzkg.assertions import is_assertion_graph
 from kzkg.namespaces import ID, INFERRED_GRAPH, KZ, PREFIXES, VOID
 
 SCOPES = ("all", "asserted", "inferred")
@@ -85,7 +87,10 @@ class Canonical:
     def from_store(cls, store: ox.Store) -> Canonical:
         names = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
         graphs: list[tuple[str | None, tuple[bytes, ...]]] = []
-        for name in [None, *names]:
+        # A release store's default graph is the materialised union of its named graphs
+        # (kzkg.store.load_store), not data of its own: when there are named graphs, they are the
+        # dataset. A store with none keeps its data in the default graph (a stand-in, a test).
+        for name in names or [None]:
             source = ox.DefaultGraph() if name is None else ox.NamedNode(name)
             lines = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=source).splitlines(keepends=True)
             if lines:
@@ -121,10 +126,15 @@ class Canonical:
         return data
 
     def triple_lines(self, scope: str = "all") -> list[bytes]:
-        """The scope's graphs merged: each triple once, sorted (subjects grouped for Turtle)."""
+        """The scope's graphs merged, claims' assertion graphs left out: each triple once, sorted
+        (subjects grouped for Turtle). This is the endpoint's default graph for the scope."""
         merged = self._merged.get(scope)
         if merged is None:  # kept: the dumps and the VoID description all read the merged lines
-            selected = self._selected(scope)
+            # A claim's assertion graph holds what the claim says, not a fact: merged into one
+            # graph it would read as one, so the triple formats leave them out (as the endpoint's
+            # default graph does); N-Quads, TriG and JSON-LD keep them in their named graphs.
+            selected = [(name, lines) for name, lines in self._selected(scope)
+                        if name is None or not is_assertion_graph(name)]
             if len(selected) == 1:
                 merged = list(selected[0][1])
             else:
@@ -285,3 +295,131 @@ def release_dump(release_path: Path, fmt: DumpFormat, scope: str) -> bytes:
 
     store = ox.Store.read_only(str(release_path / STORE_DIR))
     return Canonical.from_store(store).write(fmt, scope)
+
+
+# -- one record per claim, for fact-checkers (kzkg export --claims csv|jsonld) ---------------------
+
+CLAIM_RECORDS = """
+SELECT ?claim ?label ?kind ?status ?statusLabel ?date ?dateText ?polarity ?quantity ?qualifier ?quantityKind ?unit ?quantityText
+       (GROUP_CONCAT(DISTINCT STR(?who); separator="\\u001f") AS ?claimants)
+       (GROUP_CONCAT(DISTINCT ?whoName; separator="\\u001f") AS ?claimantNames)
+       (GROUP_CONCAT(DISTINCT STR(?article); separator="\\u001f") AS ?articles)
+       (GROUP_CONCAT(DISTINCT ?title; separator="\\u001f") AS ?titles)
+       (GROUP_CONCAT(DISTINCT ?quote; separator="\\u001f") AS ?quotes)
+       (GROUP_CONCAT(DISTINCT STR(?conflict); separator="\\u001f") AS ?conflicts)
+       (GROUP_CONCAT(DISTINCT STR(?contradicted); separator="\\u001f") AS ?contradicts)
+WHERE {
+  ?claim a kz:Claim ; rdfs:label ?label .
+  OPTIONAL { ?claim kz:claimKind/skos:notation ?kind }
+  OPTIONAL { ?claim kz:status ?status . ?status rdfs:label ?statusLabel }
+  OPTIONAL { ?claim kz:claimDate ?date }  OPTIONAL { ?claim kz:dateText ?dateText }
+  OPTIONAL { ?claim kz:polarity/skos:notation ?polarity }
+  OPTIONAL { ?claim kz:quantity ?quantity }  OPTIONAL { ?claim kz:quantityQualifier/skos:notation ?qualifier }
+  OPTIONAL { ?claim kz:quantityKind/skos:notation ?quantityKind }  OPTIONAL { ?claim kz:unit ?unit }
+  OPTIONAL { ?claim kz:quantityText ?quantityText }
+  OPTIONAL { ?claim kz:claimedBy ?who OPTIONAL { ?who rdfs:label ?whoName } }
+  OPTIONAL { ?claim kz:reportedIn ?article OPTIONAL { ?article dcterms:title ?title } }
+  OPTIONAL { ?claim kz:evidence/oa:hasTarget/oa:hasSelector/oa:exact ?quote }
+  OPTIONAL { ?claim kz:conflictsWith ?conflict }
+  OPTIONAL { ?claim kz:contradicts ?contradicted }
+}
+GROUP BY ?claim ?label ?kind ?status ?statusLabel ?date ?dateText ?polarity ?quantity ?qualifier ?quantityKind ?unit ?quantityText
+ORDER BY ?claim
+"""
+
+CLAIM_STATEMENTS = """
+SELECT ?claim ?s ?p ?o ?sName ?pName ?oName ?quantity ?qualifier ?kind ?asOf WHERE {
+  ?claim kz:asserts ?g .
+  GRAPH ?g { ?s ?p ?o FILTER(!STRSTARTS(STR(?s), STR(?g)))
+             OPTIONAL { ?o kz:quantity ?quantity }  OPTIONAL { ?o kz:asOf ?asOf } }
+  OPTIONAL { GRAPH ?g { ?o kz:quantityQualifier ?q } ?q skos:notation ?qualifier }
+  OPTIONAL { GRAPH ?g { ?o kz:quantityKind ?k } ?k skos:notation ?kind }
+  OPTIONAL { ?s rdfs:label ?sName }  OPTIONAL { ?p rdfs:label ?pName }  OPTIONAL { ?o rdfs:label ?oName }
+}
+ORDER BY ?claim ?s ?p ?o
+"""
+
+CLAIM_FIELDS = ("claim", "permalink", "label", "kind", "claimants", "claimant_ids", "date", "date_text", "articles",
+                "article_ids", "quotes", "figure", "status", "polarity", "asserts", "conflicts_with", "contradicts")
+
+
+def claim_records(store: ox.Store) -> list[dict[str, object]]:
+    """One record per claim of a release store (its default graph plus the assertion graphs)."""
+    def text(row, name: str) -> str:
+        term = row[name]
+        return term.value if term is not None else ""
+
+    def many(row, name: str) -> list[str]:
+        return sorted(v for v in text(row, name).split("\x1f") if v)
+
+    statements: dict[str, list[str]] = {}
+    for row in store.query(CLAIM_STATEMENTS, prefixes=PREFIXES):
+        if text(row, "quantity") or text(row, "kind"):
+            value = " ".join(v for v in (text(row, "qualifier"), text(row, "quantity"), text(row, "kind"),
+                                         ("as of " + text(row, "asOf")) if text(row, "asOf") else "") if v)
+        else:
+            value = text(row, "oName") or text(row, "o")
+        statements.setdefault(text(row, "claim"), []).append(
+            f"{text(row, 'sName') or text(row, 's')} — {text(row, 'pName') or text(row, 'p')} — {value}")
+    records = []
+    for row in store.query(CLAIM_RECORDS, prefixes=PREFIXES):
+        iri = text(row, "claim")
+        figure = " ".join(v for v in (text(row, "qualifier"), text(row, "quantity") or text(row, "quantityText"),
+                                      text(row, "unit")) if v)
+        records.append({
+            "claim": iri.rsplit("/", 1)[-1], "permalink": iri, "label": text(row, "label"),
+            "kind": text(row, "kind") or "factual",
+            "claimants": many(row, "claimantNames"), "claimant_ids": many(row, "claimants"),
+            "date": text(row, "date"), "date_text": text(row, "dateText"),
+            "articles": many(row, "titles"), "article_ids": many(row, "articles"), "quotes": many(row, "quotes"),
+            "figure": f"{figure} ({text(row, 'quantityKind')})" if figure else "",
+            "status": text(row, "statusLabel"), "polarity": text(row, "polarity") or "positive",
+            "asserts": statements.get(iri, []), "conflicts_with": many(row, "conflicts"),
+            "contradicts": many(row, "contradicts"),
+        })
+    return records
+
+
+def claims_csv(records: list[dict[str, object]]) -> bytes:
+    """CSV, one row per claim; several values in a cell are separated by " | "."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CLAIM_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({k: " | ".join(v) if isinstance(v, list) else v for k, v in record.items()})
+    return out.getvalue().encode("utf-8")
+
+
+def claims_jsonld(records: list[dict[str, object]]) -> bytes:
+    """JSON-LD: each claim a schema.org Claim (author, appearance, text, dateCreated), with kzkg's
+    own fields under kz:, and a ClaimReview only where the graph gives a verdict (a status other
+    than unverified)."""
+    import json
+
+    graph: list[dict[str, object]] = []
+    for r in records:
+        claim: dict[str, object] = {
+            "@id": r["permalink"], "@type": "Claim", "name": r["label"],
+            "author": [{"@id": i, "name": n} for i, n in zip(r["claimant_ids"], r["claimants"])]
+            if len(r["claimant_ids"]) == len(r["claimants"]) else [{"@id": i} for i in r["claimant_ids"]],
+            "appearance": [{"@id": a, "@type": "NewsArticle"} for a in r["article_ids"]],
+            "text": r["quotes"], "kz:claimKind": r["kind"], "kz:polarity": r["polarity"],
+            "kz:asserts": r["asserts"], "kz:conflictsWith": [{"@id": c} for c in r["conflicts_with"]],
+            "kz:contradicts": [{"@id": c} for c in r["contradicts"]],
+        }
+        if r["date"]:
+            claim["dateCreated"] = r["date"]
+        if r["date_text"]:
+            claim["kz:dateText"] = r["date_text"]
+        if r["figure"]:
+            claim["kz:figure"] = r["figure"]
+        graph.append(claim)
+        if r["status"] and r["status"].lower() != "unverified":
+            graph.append({"@id": f"{r['permalink']}#review", "@type": "ClaimReview", "itemReviewed": {"@id": r["permalink"]},
+                          "reviewRating": {"@type": "Rating", "alternateName": r["status"]},
+                          "author": {"@type": "Organization", "name": "kzkg curators"}})
+    document = {"@context": {"@vocab": "http://schema.org/", "kz": str(KZ)}, "@graph": graph}
+    return json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")

@@ -194,6 +194,8 @@ class Claim:
     corroborates: list[str]
     evidence: list[Evidence]
     where: str
+    kind: str = "factual"  # factual | opinion | prediction (kzkg.assertions)
+    asserts: list = field(default_factory=list)  # kzkg.assertions.Assertion statements
 
 
 @dataclass
@@ -581,6 +583,8 @@ def _refuse_draft(entry: _Entry) -> None:
 
 
 def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
+    from kzkg.assertions import parse_claim  # here: kzkg.assertions reads this module's vocabularies
+
     rel = _rel(path, data_dir)
     raw = _load_yaml(path)
     top = _Entry(corpus, rel, "", raw, {"article", "claims", "reports", "roles", "note"})
@@ -591,10 +595,8 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
         top.problem(f"article {article!r} is not in articles.yaml")
     claim_keys = {"id", "label", "claimed_by", "via", "date", "date_text", "stated_in", "about",
                   "quantity", "quantity_kind", "qualifier", "quantity_text", "unit", "status",
-                  "polarity", "contradicts", "corroborates", "quote", "quotes", "note"}
-    # `draft` marks what `kzkg extract` proposed (refused below). `kind`/`asserts` are the claims-as-data
-    # format of issue #12, which extract drafts already use; that branch checks and maps them.
-    claim_keys |= {"draft", "kind", "asserts"}
+                  "polarity", "contradicts", "corroborates", "quote", "quotes", "note", "kind", "asserts",
+                  "draft"}  # draft: what `kzkg extract` proposed, refused below so it is never published
     for entry, claim_id in _entries(corpus, rel, top.raw.get("claims"), "claim", claim_keys):
         _refuse_draft(entry)
         evidence = entry.evidence("quote", article) + entry.evidence("quotes", article)
@@ -614,6 +616,7 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
             contradicts=entry.ids("contradicts"), corroborates=entry.ids("corroborates"),
             evidence=evidence, where=entry.where,
         )
+        claim.kind, claim.asserts = parse_claim(entry)
         if (claim.quantity is not None or claim.quantity_text) and not claim.quantity_kind:
             entry.problem("a figure needs its 'quantity_kind'")
         if claim_id in corpus.claims:

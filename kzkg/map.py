@@ -20,6 +20,7 @@ from rdflib import namespace as rdflib_namespaces
 from rdflib.compare import to_canonical_graph
 
 from kzkg import __version__
+from kzkg import assertions
 from kzkg import namespaces
 from kzkg.ingest import Claim, Corpus, Entity, Event, Evidence, Problem
 from kzkg.namespaces import ENTITIES_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, article_graph
@@ -204,6 +205,10 @@ class MappedDataset:
             graph = self._graphs[identifier] = MappedGraph(identifier)
         return graph
 
+    def graphs(self) -> Iterator[MappedGraph]:
+        """Every named graph, so that a stage can leave whole graphs out without a test per quad."""
+        return iter(self._graphs.values())
+
     def quads(self) -> Iterator[tuple]:
         """Every quad as (s, p, o, graph name)."""
         for name, graph in self._graphs.items():
@@ -276,6 +281,7 @@ class Mapper:
             self.map_event(event)
         for claim in self.corpus.claims.values():
             self.map_claim(claim)
+        self.map_disagreements()
         for report in self.corpus.reports:
             claim = claim_iri(report.claim)
             anno = self.evidence(report.evidence, claim)
@@ -435,6 +441,26 @@ class Mapper:
             anno = self.evidence(evidence, iri)
             if anno:
                 self.graph(article_graph(evidence.article)).add((iri, KZ.evidence, anno))
+        self.map_assertions(claim, iri)
+
+    def map_assertions(self, claim: Claim, iri: URIRef) -> None:
+        """The claim's kind beside it, and what it asserts in its own named graph (see
+        kzkg.assertions: claims, not facts, so that graph stays out of the default graph)."""
+        g = self.graph(article_graph(claim.article))
+        for triple in assertions.claim_triples(iri, claim):
+            g.add(triple)
+        if claim.asserts:
+            assertion = self.graph(assertions.assertion_graph(claim.id))
+            for triple in assertions.assertion_triples(claim, self):
+                assertion.add(triple)
+
+    def map_disagreements(self) -> None:
+        """Disagreements computed from every claim's assertions, into kzgraph:disagreements."""
+        found = assertions.compute_disagreements(self.corpus.claims.values())
+        if found:
+            g = self.graph(assertions.DISAGREEMENTS_GRAPH)
+            for triple in assertions.disagreement_triples(found, self):
+                g.add(triple)
 
     def map_role(self, role) -> None:
         article = role.evidence.article

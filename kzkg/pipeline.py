@@ -24,10 +24,10 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
 from kzkg import __version__
-from kzkg import search
-from kzkg.export import Canonical, gzip_dumps, void_description, write_dumps
+from kzkg import assertions, search
 from kzkg.enrich import ENRICHMENT_GRAPH, load_enrichment
 from kzkg.errors import BuildInterrupted, DataViolations, InputError, OutputError, ValidationCrashed
+from kzkg.export import Canonical, gzip_dumps, void_description, write_dumps
 from kzkg.ingest import Corpus, load_corpus
 from kzkg.map import LINKS_GRAPH, MappedDataset, map_corpus
 from kzkg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
@@ -116,8 +116,9 @@ def _ingest_and_map(data_dir: Path, ontology_dir: Path | None, progress: Progres
 def _shacl_lines(mapped: _Mapped) -> list[str]:
     """The data shapes over everything asserted by us, and the annotation lint over the ontology."""
     # Plain triples: run_shapes fills an rdflib Graph only if pyshacl has to write the report.
-    asserted = {(s, p, o) for s, p, o, g in mapped.dataset.quads()
-                if g not in (ONTOLOGY_GRAPH, LINKS_GRAPH, ENRICHMENT_GRAPH)}
+    asserted = {triple for graph in mapped.dataset.graphs()
+                if graph.identifier not in (ONTOLOGY_GRAPH, LINKS_GRAPH, ENRICHMENT_GRAPH)
+                for triple in assertions.checked_triples(graph)}
     return run_shapes(asserted, mapped.shapes, mapped.ontology) + [
         line.replace("shacl:", "shacl (ontology annotations):", 1)
         for line in run_shapes(mapped.ontology, mapped.lint, Graph())
@@ -196,13 +197,15 @@ def validate(data_dir: Path, ontology_dir: Path | None = None, progress: Progres
 
 
 def reasoning_triples(dataset: MappedDataset) -> set[tuple]:
-    """Everything asserted, ontology included, except the owl:sameAs links (see kzkg.reason) and the
-    external facts of the enrichment graph (someone else's statements, not ours to reason over).
+    """Everything asserted, ontology included, except the owl:sameAs links (see kzkg.reason), the
+    external facts of the enrichment graph (someone else's statements, not ours to reason over),
+    and claims' assertion graphs and the disagreements computed from them (claims, not facts).
 
     A plain set: the reasoner only iterates and tests membership, and filling an rdflib Graph
     costs a build ~0.3 s on the real corpus (seconds at scale).
     """
-    return {(s, p, o) for s, p, o, g in dataset.quads() if g not in (LINKS_GRAPH, ENRICHMENT_GRAPH)}
+    return {triple for graph in dataset.graphs() if graph.identifier not in (LINKS_GRAPH, ENRICHMENT_GRAPH)
+            and not assertions.is_claims_graph(graph.identifier) for triple in graph}
 
 
 def reasoning_input(dataset: MappedDataset) -> Graph:
@@ -342,6 +345,7 @@ def _reason_store_export(mapped: _Mapped, build_dir: Path, timings: dict[str, fl
     canonical = Canonical.from_quads(to_quads(mapped.dataset, inferred))
     del inferred
     nquads = canonical.nquads()
+    default_graph = canonical.triple_lines("all")  # made before the threads, which both read it
     build_id = content_id(nquads)
     staging = new_staging_dir(build_dir)
     timings["canonical"] = time.perf_counter() - started
@@ -350,7 +354,7 @@ def _reason_store_export(mapped: _Mapped, build_dir: Path, timings: dict[str, fl
         # the dumps are serialised on the other; the release waits for both.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kzkg-store") as loader:
             progress("store: loading the release store, beside the export")
-            loading = loader.submit(_timed, load_store, staging / STORE_DIR, nquads)
+            loading = loader.submit(_timed, load_store, staging / STORE_DIR, nquads, default_graph)
             # The search index reads the loaded store (same thread, after it), still beside the dumps.
             indexing = loader.submit(_timed, search.write_index, staging / STORE_DIR, staging / search.INDEX_FILE)
             started = time.perf_counter()
@@ -398,6 +402,7 @@ def _write_release_files(mapped: _Mapped, staging: Path, canonical: Canonical, b
             "events": len(mapped.corpus.events),
             "entities": len(mapped.corpus.entities),
         },
+        "claims_as_data": assertions.coverage(mapped.corpus.claims.values()),
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
         "peak_rss_mb": {k: round(v, 1) for k, v in mapped.peaks.items()},
     }

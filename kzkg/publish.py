@@ -29,6 +29,7 @@ import requests
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
 from kzkg import __version__
+from kzkg.assertions import is_assertion_graph
 from kzkg.errors import KzkgError
 from kzkg.store import Release, open_read_only
 
@@ -149,7 +150,8 @@ def publish(release: Release, target: Target, batch: int = DEFAULT_BATCH,
                     _send_update(session, target, graph, chunk, replace=number == 0)
             report.graphs[graph] = len(set(triples))
         verify(session, target, report.graphs)
-        union = len({triple for triples in graphs.values() for triple in triples})
+        # the default graph's size: every graph but claims' assertion graphs (kzkg.store.load_store)
+        union = len({triple for graph, triples in graphs.items() if not is_assertion_graph(graph) for triple in triples})
         record_release(session, target, release.build_id, report.graphs, union)
         report.requests += 2
     except requests.RequestException as failed:
@@ -247,7 +249,8 @@ def record_nquads(release: Release) -> bytes:
     :func:`publish` cannot write it: load it with the dump and ``kzkg serve --store`` gets a build id."""
     graphs = release_graphs(release)
     counts = {graph: len(set(triples)) for graph, triples in graphs.items()}
-    union = len({triple for triples in graphs.values() for triple in triples})
+    # the default graph's size, as publish() records it: claims' assertion graphs are not in it
+    union = len({triple for graph, triples in graphs.items() if not is_assertion_graph(graph) for triple in triples})
     name = ox.NamedNode(RELEASE_GRAPH)
     quads = [ox.Quad(t.subject, t.predicate, t.object, name) for t in release_record(release.build_id, counts, union)]
     data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)

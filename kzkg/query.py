@@ -1,7 +1,7 @@
 """Run SPARQL from the command line: on the published build, or on any remote endpoint.
 
 The local path queries the release store with the same dataset the endpoint serves (the default
-graph is the union of all named graphs; kzkg's prefixes are predeclared). The remote path goes
+graph is the union of all named graphs except claims' assertion graphs; kzkg's prefixes are predeclared). The remote path goes
 through :mod:`kzkg.sparql_client`, as `kzkg link` does.
 
 A local query runs in a forked child process, as the endpoint's queries do: pyoxigraph is native
@@ -64,7 +64,7 @@ def query_text(argument: str) -> str:
 
 def run_local(store: ox.Store, text: str):
     try:
-        return store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
+        return store.query(text, prefixes=PREFIXES)  # the default graph: see kzkg.store.load_store
     except SyntaxError as malformed:
         # The engine says an undeclared prefix or an empty query as a dump of grammar character
         # ranges; the endpoint's tokenizer says what is wrong (the server package ships with kzkg).

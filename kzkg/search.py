@@ -81,8 +81,8 @@ class SearchIndexMissing(FileNotFoundError):
 
 
 def _select(store: ox.Store, query: str) -> ox.QuerySolutions:
-    """The rows of one of the SELECT queries above, over the union of the release's graphs."""
-    solutions = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
+    """The rows of one of the SELECT queries above, over the release's default graph (every graph but claims' assertion graphs)."""
+    solutions = store.query(query, prefixes=PREFIXES)
     if not isinstance(solutions, ox.QuerySolutions):
         raise TypeError(f"search index query returned {type(solutions).__name__}, not SELECT solutions")
     return solutions

@@ -17,6 +17,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
+from kzkg.assertions import check_assertions
 from kzkg.ingest import Corpus, Problem
 from kzkg.shacl_fast import Triple, fast_failures
 
@@ -123,6 +124,8 @@ def check_references(corpus: Corpus) -> list[Problem]:
             bad(report.where, "the claim is already defined in this article's file")
     for role in corpus.roles:
         need_entity(role.where, "actor", role.actor, actor_kinds)
+    for where, message in check_assertions(corpus):  # claims as data: kzkg.assertions
+        bad(where, message)
     return problems
 
 

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
+from kzkg.assertions import is_assertion_graph
 from kzkg.namespaces import PREFIXES
 from kzkg.store import NoReleaseError, Release, StoreWarmer, current_release, open_read_only
 from kzkg_server.executor import Dataset, ExecutorPool, Job, NeedsFederation, QueryError
@@ -158,17 +159,28 @@ class EmbeddedReader:
 
     def __init__(self, store: ox.Store):
         self.store = store
+        self._default_is_copy: bool | None = None
 
     def quads(self, subject: ox.NamedNode | ox.BlankNode | None, predicate: ox.NamedNode | None,
               obj: Term | None, graph: ox.NamedNode | None = None, limit: int | None = None) -> Iterable[ox.Quad]:
         # Lazy: callers that stop early (the first quad, the first 1000 in-links) read no further.
-        return self.store.quads_for_pattern(subject, predicate, obj, graph)
+        found = self.store.quads_for_pattern(subject, predicate, obj, graph)
+        if graph is not None:
+            return found
+        # Every graph but claims' assertion graphs (what a claim says is no fact about its subject),
+        # and not the default graph when it is the named graphs' materialised union
+        # (kzkg.store.load_store); a store with no named graph keeps its data in the default graph.
+        if self._default_is_copy is None:
+            self._default_is_copy = next(iter(self.store.named_graphs()), None) is not None
+        keep_default = not self._default_is_copy
+        return (q for q in found if (q.graph_name == ox.DefaultGraph() and keep_default)
+                or (isinstance(q.graph_name, ox.NamedNode) and not is_assertion_graph(q.graph_name)))
 
     def has_graph(self, graph: ox.NamedNode) -> bool:
         return self.store.contains_named_graph(graph)
 
     def select(self, sparql: str) -> list[Row]:
-        solutions = self.store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
+        solutions = self.store.query(sparql, prefixes=PREFIXES)  # the default graph: see kzkg.store.load_store
         if not isinstance(solutions, ox.QuerySolutions):
             raise TypeError(f"select() runs SELECT queries, not {sparql[:60]!r}")  # a caller's bug, not bad input
         names = [v.value for v in solutions.variables]

@@ -60,10 +60,10 @@ def external_facts(select: Callable[[str], Iterable[SolutionRow]], entity_iri: s
 
 
 def store_select(store: ox.Store) -> Callable[[str], Iterable[SolutionRow]]:
-    """``external_facts``' select over a pyoxigraph store's union graph."""
+    """``external_facts``' select over a release store's default graph (kzkg.store.load_store)."""
 
     def select(query: str) -> Iterable[SolutionRow]:
-        solutions = store.query(query, use_default_graph_as_union=True)
+        solutions = store.query(query)
         if not isinstance(solutions, ox.QuerySolutions):
             raise TypeError(f"external_facts runs SELECT queries only, not {query!r}")
         return solutions

@@ -87,7 +87,8 @@ _STDERR_TAIL = 65536
 class Dataset:
     """The RDF dataset a query runs against.
 
-    ``union``: no dataset given anywhere — the default graph is the union of all named graphs.
+    ``union``: no dataset given anywhere — the store's default graph: the union of all named graphs
+    except claims' assertion graphs, materialised by the build (kzkg.store.load_store).
     ``default_graphs``/``named_graphs`` not None: the protocol's ``default-graph-uri`` /
     ``named-graph-uri`` (either given makes both exact; an absent one means no graphs).
     Otherwise the query's own FROM / FROM NAMED, which only select graphs already in the store.
@@ -238,14 +239,14 @@ class _CountingSink(io.BytesIO):
         return self.count
 
 
-def _query_kwargs(job: Job, union: bool) -> dict[str, Any]:
+def _query_kwargs(job: Job) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"base_iri": job.base_iri, "prefixes": dict(job.prefixes) or None}
     dataset = job.dataset
     if dataset.default_graphs is not None or dataset.named_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs or ()]
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs or ()]
-    elif union:
-        kwargs["use_default_graph_as_union"] = True
+    # else: the store's own default graph, which the build fills with the union of every graph but
+    # claims' assertion graphs (kzkg.store.load_store); GRAPH ?g still reaches every named graph.
     return kwargs
 
 
@@ -377,7 +378,7 @@ def _run_job(stores: dict[str, ox.Store], job: Job, prepared: Prepared) -> Outco
         store = stores[job.build_id] = ox.Store.read_only(job.store_path)
     started = time.perf_counter()
     try:
-        result = store.query(prepared.canonical.text, **_query_kwargs(job, prepared.union))
+        result = store.query(prepared.canonical.text, **_query_kwargs(job))
     except SyntaxError as error:  # positions in the canonical text -> the client's line:column
         raise QuerySyntaxError(prepared.canonical.translate_error(str(error))) from None
     body, count = serialise(result, prepared.media_type, job.max_results, job.prefixes)

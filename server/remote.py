@@ -51,7 +51,13 @@ import requests
 import requests.auth
 from urllib3.exceptions import ReadTimeoutError
 
+# Virtuoso answers with one response header per dataset graph of the request, and every query names
+# kzkg's graphs (one assertion graph per claim: hundreds); http.client, under SPARQLWrapper, refuses
+# answers with more than 100 headers ("got more than 100 headers"). Its limit is a module constant.
+http.client._MAXHEADERS = max(http.client._MAXHEADERS, 100_000)  # type: ignore[attr-defined]
+
 from kzkg import __version__
+from kzkg.assertions import is_assertion_graph
 from kzkg.namespaces import PREFIXES
 from kzkg.store import NoReleaseError, Release, current_release
 from kzkg_server.backend import (
@@ -571,7 +577,9 @@ class RemoteBackend:
         if self.dataset_mode == "native":
             return []
         graphs = sorted(served.graphs or ()) or [NO_GRAPH]
-        return [("default-graph-uri", g) for g in graphs] + [("named-graph-uri", g) for g in graphs]
+        # claims' assertion graphs are named graphs only, never part of the default graph
+        curated = [g for g in graphs if not is_assertion_graph(g)] or [NO_GRAPH]
+        return [("default-graph-uri", g) for g in curated] + [("named-graph-uri", g) for g in graphs]
 
 
 def _sparql_term(term: Term, labels: Mapping[str, str]) -> str | None:
@@ -614,16 +622,19 @@ class RemoteReader:
 
     def quads(self, subject: ox.NamedNode | ox.BlankNode | None, predicate: ox.NamedNode | None,
               obj: Term | None, graph: ox.NamedNode | None = None, limit: int | None = None) -> Iterable[ox.Quad]:
+        # graph None: every graph but claims' assertion graphs, as the embedded reader
         if subject is not None and obj is None:
             if subject not in self._subjects and predicate is not None and (subject, predicate.value) in self._pairs:
                 found = self._pairs[(subject, predicate.value)]
             else:
                 found = self._subject(subject)
             return [q for q in found if (predicate is None or q.predicate == predicate)
-                    and (graph is None or q.graph_name == graph)][:limit]
+                    and (q.graph_name == graph if graph is not None else not is_assertion_graph(q.graph_name))][:limit]
         key = (subject, predicate, obj, graph, limit)
         if key not in self._patterns:
             self._patterns[key] = self._fetch(subject, predicate, obj, graph, limit)
+        if graph is None:
+            return [q for q in self._patterns[key] if not is_assertion_graph(q.graph_name)]
         return self._patterns[key]
 
     def _subject(self, subject: ox.NamedNode | ox.BlankNode) -> list[ox.Quad]:

@@ -4,11 +4,13 @@ The dataset
     Every triple of kzkg lives in a named graph: one per article (the claims it makes), plus
     ``kzid:graph/ontology``, ``kzid:graph/entities`` and ``kzid:graph/inferred``. When a request
     names no dataset (no ``default-graph-uri`` / ``named-graph-uri``, no FROM / FROM NAMED), the
-    **default graph is the union of all named graphs** — so ``?s ?p ?o`` sees the whole graph
-    and ``GRAPH ?g`` still tells which article said what. ``default-graph-uri`` /
+    **default graph is the union of all named graphs except claims' assertion graphs** (what each
+    claim asserts is a claim, not a fact: ``?e kz:startDate ?d`` sees curated dates only; the build
+    materialises this default graph, see kzkg.store.load_store) — so ``?s ?p ?o`` sees the whole
+    graph and ``GRAPH ?g`` still tells which article said what, and reaches the assertion graphs. ``default-graph-uri`` /
     ``named-graph-uri`` (or FROM / FROM NAMED) select graphs already in the store and never load
     anything; given either protocol parameter, the dataset is exactly what the parameters say.
-    The service description (``GET /sparql``) states this with ``sd:UnionDefaultGraph``.
+    The service description (``GET /sparql``) states this in words (no ``sd:UnionDefaultGraph``).
 
 Read-only, bounded, cacheable
     Updates (``update=``, ``application/sparql-update``, LOAD...) get 403. Each query runs under
@@ -52,6 +54,7 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from kzkg.assertions import ASSERTION_BASE
 from kzkg.namespaces import PREFIXES
 from kzkg.store import CURRENT_LINK, NoReleaseError
 from kzkg_server.backend import Answer, EmbeddedBackend, QueryRequest, Served, Statistics
@@ -826,12 +829,14 @@ def _service_triples(endpoint_iri: str, stats: Statistics) -> list[ox.Triple]:
         ox.Triple(service, RDF_TYPE, sd("Service")),
         ox.Triple(service, sd("endpoint"), service),
         ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
-        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        # No sd:UnionDefaultGraph: claims' assertion graphs are named graphs outside the default graph.
         ox.Triple(service, ox.NamedNode(DCTERMS + "title"), ox.Literal("kzkg SPARQL endpoint")),
         ox.Triple(service, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"), ox.Literal(
             f"Read-only SPARQL 1.1 query endpoint. The default graph is the union of all named graphs (one per "
-            f"article, plus the ontology, entities and inferred graphs) unless default-graph-uri / named-graph-uri "
-            f"or FROM / FROM NAMED select graphs. Queries stop after {config['QUERY_TIMEOUT']:g} s; results are "
+            f"article, plus the ontology, entities, inferred and disagreements graphs) except claims' assertion "
+            f"graphs ({ASSERTION_BASE}<claim-id>), which hold what each claim asserts, not facts: reach them with "
+            f"GRAPH ?g joined to ?claim kz:asserts ?g. default-graph-uri / named-graph-uri "
+            f"or FROM / FROM NAMED select graphs instead. Queries stop after {config['QUERY_TIMEOUT']:g} s; results are "
             f"limited to {config['MAX_RESULTS']} rows or triples (an error beyond, never a silent truncation).")),
         ox.Triple(service, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#seeAlso"),
                   ox.NamedNode(url_for("sparql.void", _external=True))),
@@ -840,7 +845,8 @@ def _service_triples(endpoint_iri: str, stats: Statistics) -> list[ox.Triple]:
         ox.Triple(dataset, sd("defaultGraph"), default_graph),
         ox.Triple(default_graph, RDF_TYPE, sd("Graph")),
         ox.Triple(default_graph, ox.NamedNode(DCTERMS + "description"),
-                  ox.Literal("The union of all named graphs of the dataset.")),
+                  ox.Literal("The union of all named graphs of the dataset except claims' assertion graphs "
+                             f"({ASSERTION_BASE}<claim-id>: what a claim asserts, not a fact).")),
         ox.Triple(default_graph, ox.NamedNode(VOID + "triples"),
                   ox.Literal(str(stats.union_triples), datatype=XSD_INTEGER)),
     ]

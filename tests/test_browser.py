@@ -78,7 +78,7 @@ def wait_for(driver, condition, timeout: float = WAIT):
 
 def select_rows(store: ox.Store, sparql: str) -> list[dict[str, str]]:
     """What the endpoint should answer: the same query on the release's store (union default graph)."""
-    solutions = store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
+    solutions = store.query(sparql, prefixes=PREFIXES)
     names = [v.value for v in solutions.variables]
     return [{n: row[n].value for n in names if row[n] is not None} for row in solutions]
 
@@ -480,7 +480,7 @@ def test_graph_view_draws_the_contradictions(browser, live_server, store, tmp_pa
     query = ("PREFIX kz: <https://w3id.org/kzkg/ontology#>\n"
              "CONSTRUCT { ?a kz:contradicts ?b } WHERE { ?a kz:contradicts ?b }")
     pairs = {(t.subject.value, t.object.value)
-             for t in store.query(query, use_default_graph_as_union=True)}
+             for t in store.query(query)}
     peak = f"{ID}claim/001-health-ministry-164-dead"
     assert any(peak in pair for pair in pairs)
     open_fresh(browser, live_server.url + "/")

@@ -43,13 +43,13 @@ def mapped(corpus):
 
 
 def select(store: ox.Store, query: str) -> list[dict[str, str | None]]:
-    result = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
+    result = store.query(query, prefixes=PREFIXES)
     names = [v.value for v in result.variables]
     return [{n: (row[n].value if row[n] is not None else None) for n in names} for row in result]
 
 
 def ask(store: ox.Store, query: str) -> bool:
-    return bool(store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True))
+    return bool(store.query(query, prefixes=PREFIXES))
 
 
 def local(iri: str | None) -> str | None:

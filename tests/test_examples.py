@@ -1,6 +1,6 @@
 """The example queries (kzkg/queries/01-10) give the answers a reader of the five articles gives.
 
-Each query runs as shipped on the release store (default graph = union of the graphs, kzkg's
+Each query runs as shipped on the release store (default graph = every graph but the claims' assertion graphs, kzkg's
 prefixes predeclared), and its rows are checked against concrete facts of the articles and, where
 the answer is a whole set, against the same set computed independently from the curated corpus.
 """
@@ -23,7 +23,7 @@ EXAMPLES = {e.slug: e for e in load_examples()}
 
 
 def run(store: ox.Store, sparql: str) -> list[dict[str, str | None]]:
-    result = store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
+    result = store.query(sparql, prefixes=PREFIXES)
     names = [v.value for v in result.variables]
     return [{n: (row[n].value if row[n] is not None else None) for n in names} for row in result]
 
@@ -314,3 +314,91 @@ def test_10_answers_through_standard_vocabularies_only(store):
     found = {(local(r["claim"]), local(r["agent"]), local(r["article"])) for r in rows}
     assert ("000-rt-three-police-beheaded", "rt", "000") in found
     assert ("000-author-airport-seized-jan-5", "bne-correspondent-almaty", "000") in found
+
+
+# ---------------------------------------------------------------------------------------------
+# 11-16 claims as data (issue #12): answers read from the assertion graphs, never from a label
+
+def _asserted(corpus, prop: str, subject: str | None = None):
+    """(claim, statement) for every curated statement with this property (and subject)."""
+    return [(claim, s) for claim in corpus.claims.values() for s in claim.asserts
+            if s.property == prop and (subject is None or s.subject == subject)]
+
+
+def test_11_the_csto_request_dates_per_source(store, corpus):
+    rows = [r for r in example(store, "11") if local(r["event"]) == "csto-request"]
+    dates = {(r["articles"], r["date"]) for r in rows if r["date"]}
+    worded = {(r["articles"], r["dateText"]) for r in rows if r["dateText"]}
+    # 000 and 001 date Tokayev's call to 5 January; 004 puts it "on the night of 6 January"
+    assert ("000", "2022-01-05") in dates and ("001", "2022-01-05") in dates
+    assert {d for _, d in dates} == {"2022-01-05"}
+    assert any(a == "004" and "night of 6 January" in text for a, text in worded)
+    expected = {(c.id, str(s.value)) for c, s in _asserted(corpus, "startDate", "csto-request")}
+    assert {(local(r["claim"]), r["date"]) for r in rows if r["date"]} == expected
+    assert all(r["quotes"] for r in rows)  # the evidence beside each answer
+
+
+def test_12_the_airport_recapture_agents_per_source(store, corpus):
+    rows = [r for r in example(store, "12") if local(r["event"]) == "almaty-airport-recapture"]
+    agents = {local(r["agent"]): r for r in rows if r["denied"] == "false"}
+    assert {"kazakh-paratroopers", "russian-spetsnaz"} <= set(agents)
+    assert "https://w3id.org/kzkg/id/tokayev" in agents["kazakh-paratroopers"]["claimants"].split()
+    assert "https://w3id.org/kzkg/id/tokayev" not in agents["russian-spetsnaz"]["claimants"].split()
+    expected = {(c.id, s.value) for c, s in _asserted(corpus, "agent", "almaty-airport-recapture")}
+    assert {(local(r["claim"]), local(r["agent"])) for r in rows} == expected
+
+
+def test_13_the_confession_man_identities_per_source(store, corpus):
+    rows = [r for r in example(store, "13") if local(r["person"]) == "confession-man"]
+    given = {(local(r["identity"]), r["denied"]) for r in rows}
+    assert ("vikram-ruzakhunov", "false") in given and ("zakir-uburov", "false") in given
+    uburov = [r for r in rows if local(r["identity"]) == "zakir-uburov"]
+    claimants = {local(c) for r in uburov for c in r["claimants"].split()}
+    assert any("kazakh" in c and "security" in c for c in claimants), claimants  # Kazakh security officials
+    expected = {(c.id, s.value) for c, s in _asserted(corpus, "identifiedAs", "confession-man")}
+    assert {(local(r["claim"]), local(r["identity"])) for r in rows} == expected
+
+
+def test_14_denials(store, corpus):
+    rows = example(store, "14")
+    found = {(local(r["claim"]), local(r["subject"]), r["property"].rsplit("#", 1)[-1]) for r in rows}
+    expected = {(c.id, s.subject, s.property) for c in corpus.claims.values() if c.polarity == "negative"
+                for s in c.asserts if s.property != "quantity"}
+    assert found == expected and found
+    for row in rows:  # a denial names who asserts the very same statement, where someone does
+        for asserter in (row["assertedBy"] or "").split():
+            claim = corpus.claims[local(asserter)]
+            assert claim.polarity != "negative"
+            assert any(s.subject == local(row["subject"]) and s.property == row["property"].rsplit("#", 1)[-1]
+                       for s in claim.asserts)
+
+
+def test_15_all_disagreements_with_both_sides(store, corpus):
+    from kzkg.assertions import compute_disagreements
+
+    rows = example(store, "15")
+    points = {r["disagreement"] for r in rows}
+    computed = compute_disagreements(corpus.claims.values())
+    assert len(points) == len(computed)
+    sides = defaultdict(set)
+    for r in rows:
+        sides[(local(r["subject"]), r["property"].rsplit("#", 1)[-1])].add((local(r["claim"]), local(r["value"])))
+    airport = sides[("almaty-airport-recapture", "agent")]
+    assert {"kazakh-paratroopers", "russian-spetsnaz"} <= {v for _, v in airport}
+    identity = sides[("confession-man", "identifiedAs")]
+    assert {"vikram-ruzakhunov", "zakir-uburov"} <= {v for _, v in identity}
+    for point in computed:
+        assert len({c for c, _ in sides[(point.subject, "figure" if point.property == "quantity" else point.property)]}) >= 2
+
+
+def test_16_curated_contradictions_assertions_do_not_explain(store, corpus):
+    from kzkg.assertions import compute_disagreements
+
+    rows = example(store, "16")
+    found = {tuple(sorted((local(r["claim"]), local(r["other"])))) for r in rows}
+    conflicts = {pair for d in compute_disagreements(corpus.claims.values()) for pair in d.conflicts}
+    curated = {tuple(sorted((c.id, o))) for c in corpus.claims.values() for o in c.contradicts}
+    assert found == curated - conflicts
+    # the CSTO request: 5 January against the night of 6 January is worded, not computable
+    csto = {c.id for c, _ in _asserted(corpus, "startDate", "csto-request") + _asserted(corpus, "dateText", "csto-request")}
+    assert any(set(pair) <= csto for pair in found)

@@ -77,7 +77,7 @@ def contradicting_claim(claims: dict[str, dict]) -> dict:
 def count_annotations(store: ox.Store, article_iri: str) -> int:
     query = f"""SELECT (COUNT(DISTINCT ?ann) AS ?n) WHERE {{
         ?ann oa:hasTarget ?target . ?target oa:hasSource <{article_iri}> }}"""
-    row = next(iter(store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)))
+    row = next(iter(store.query(query, prefixes=PREFIXES)))
     return int(row["n"].value)
 
 
@@ -264,7 +264,7 @@ def test_article_highlights_sit_on_their_quotes(client, store):
     text = next((DATA / "articles").glob("001_*.txt")).read_bytes().decode("utf-8")
     query = f"""SELECT ?ann ?exact ?start WHERE {{ ?ann oa:hasTarget ?t . ?t oa:hasSource <{ID}article/001> ;
         oa:hasSelector ?q , ?p . ?q oa:exact ?exact . ?p oa:start ?start }}"""
-    rows = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
+    rows = store.query(query, prefixes=PREFIXES)
     checked = 0
     for row in rows:
         start = int(row["start"].value)
@@ -454,7 +454,7 @@ def test_plain_form_runs_its_query_on_the_endpoint(client, store):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     lines = response.get_data(as_text=True).splitlines()
-    solutions = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
+    solutions = store.query(query, prefixes=PREFIXES)
     assert lines[0].split(",") == [v.value for v in solutions.variables]
     assert len(lines) - 1 >= len(list(solutions)) > 0
 
@@ -514,3 +514,106 @@ def test_linked_place_page_shows_names_in_kazakh_and_russian_and_a_map(client) -
     assert {"circle": "here"} in cells.points
     # an unlinked entity has no such section
     assert "Elsewhere" not in client.get("/id/peter-leonard", headers={"Accept": "text/html"}).get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# claims as data (issue #12): what a claim asserts, what the sources say, the disagreements
+
+class _Sections(HTMLParser):
+    """The text of each <section> by class, and each <tr> of it with its classes and text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: dict[str, str] = {}
+        self.rows: dict[str, list[tuple[set[str], dict[str, str], str]]] = {}
+        self._section: str | None = None
+        self._row: tuple[set[str], dict[str, str], list[str]] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict((k, v or "") for k, v in attrs)
+        if tag == "section":
+            self._section, self._text = found.get("class", "").split()[0], []
+        elif tag == "tr" and self._section:
+            self._row = (set(found.get("class", "").split()), found, [])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "section" and self._section:
+            self.sections[self._section] = self.sections.get(self._section, "") + " ".join(" ".join(self._text).split())
+            self._section = None
+        elif tag == "tr" and self._row and self._section:
+            classes, attrs, text = self._row
+            if "data-claim" in attrs:  # a row of a claim, not a header
+                self.rows.setdefault(self._section, []).append((classes, attrs, " ".join(" ".join(text).split())))
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        if self._section:
+            self._text.append(data)
+        if self._row:
+            self._row[2].append(data)
+
+
+def _sections(client, path: str) -> _Sections:
+    response = client.get(path, headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 200, response.data[:300]
+    parsed = _Sections()
+    parsed.feed(response.data.decode("utf-8"))
+    return parsed
+
+
+def _asserting(claims: dict[str, dict], subject: str, prop: str) -> dict[str, dict]:
+    return {cid: c for cid, c in claims.items()
+            if any(s.get("subject") == subject and s.get("property") == prop for s in c.get("asserts") or [])}
+
+
+def test_claim_page_shows_what_it_asserts_readably(client, claims: dict[str, dict], entities: dict[str, dict]) -> None:
+    cid = next(iter(sorted(cid for cid, c in _asserting(claims, "csto-request", "startDate").items())))
+    page = _sections(client, f"/id/claim/{cid}")
+    text = page.sections["claim-assertions"]
+    label = entities["csto-request"]["label"]
+    assert f"{label} — start date — 5 January 2022" in text  # "the CSTO request — start date — 5 January 2022"
+    assert "Kind: factual" in text
+
+
+def test_opinion_claim_page_says_it_asserts_nothing_checkable(client, claims: dict[str, dict]) -> None:
+    cid = next(cid for cid, c in sorted(claims.items()) if c.get("kind") == "opinion")
+    text = _sections(client, f"/id/claim/{cid}").sections["claim-assertions"]
+    assert "Kind: opinion" in text and "No checkable statement" in text
+
+
+def test_event_page_what_the_sources_say(client, claims: dict[str, dict]) -> None:
+    page = _sections(client, "/id/event/csto-request")
+    rows = page.rows["sources-say"]
+    dated = {attrs["data-claim"].rsplit("/", 1)[-1] for classes, attrs, text in rows
+             if attrs["data-property"].endswith("#startDate") and "5 January 2022" in text}
+    assert dated == set(_asserting(claims, "csto-request", "startDate"))
+    worded = [text for classes, attrs, text in rows if attrs["data-property"].endswith("#dateText")]
+    assert any("night of 6 January" in text for text in worded)
+    # each value beside its claimants, articles and quotes
+    for classes, attrs, text in rows:
+        claim = claims[attrs["data-claim"].rsplit("/", 1)[-1]]
+        assert any(q[:30] in html.unescape(text) for q in ([claim["quote"]] if "quote" in claim else claim["quotes"]))
+    # the curated event facts are not mixed with what claims assert
+    facts = page.sections["facts-out"]
+    assert "2022-01-05" not in facts
+
+
+def test_person_page_marks_the_disputed_identity(client, claims: dict[str, dict]) -> None:
+    rows = _sections(client, "/id/confession-man").rows["sources-say"]
+    identities = [(classes, text) for classes, attrs, text in rows if attrs["data-property"].endswith("#identifiedAs")]
+    assert any("Vikram Ruzakhunov" in text for _, text in identities)
+    assert any("Zakir Uburov" in text for _, text in identities)
+    assert all("disputed" in classes for classes, _ in identities)
+    assert any("conflict" in classes for classes, _ in identities)
+
+
+def test_disagreements_page_lists_both_sides(client, store) -> None:
+    page = _sections(client, "/disagreements")
+    expected = {row["d"].value for row in store.query("SELECT ?d WHERE { ?d a kz:Disagreement }", prefixes=PREFIXES)}
+    assert expected and len(page.rows.get("disagreement", [])) >= 2 * len(expected)
+    response = client.get("/disagreements", headers={"Accept": BROWSER_ACCEPT}).data.decode("utf-8")
+    assert {m for m in re.findall(r'data-iri="([^"]+)"', response)} == expected
+    start = response.index("disagreement/almaty-airport-recapture/agent")
+    section = response[start:response.index("</section>", start)]
+    assert "Kazakh paratroopers" in section and "Russian Spetsnaz" in section

@@ -112,11 +112,11 @@ def test_no_noise_in_closure(ontology: Graph) -> None:
 # --- the same inferences on the real corpus -------------------------------------------------
 
 def ask(store: ox.Store, query: str) -> bool:
-    return bool(store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True))
+    return bool(store.query(query, prefixes=PREFIXES))
 
 
 def select(store: ox.Store, query: str) -> list[dict[str, str]]:
-    results = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
+    results = store.query(query, prefixes=PREFIXES)
     return [{v.value: s[v].value for v in results.variables if s[v] is not None} for s in results]
 
 

@@ -128,7 +128,7 @@ def test_every_located_quote_is_the_article_text(release) -> None:
         """SELECT ?file ?exact ?start ?end WHERE {
              ?anno oa:hasTarget ?t . ?t oa:hasSource ?article ; oa:hasSelector ?q, ?p .
              ?q oa:exact ?exact . ?p oa:start ?start ; oa:end ?end . ?article dcterms:identifier ?file }""",
-        prefixes=PREFIXES, use_default_graph_as_union=True,
+        prefixes=PREFIXES,
     )
     checked = 0
     texts: dict[str, str] = {}

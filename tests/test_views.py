@@ -53,7 +53,7 @@ class Elements(HTMLParser):
 
 
 def rows(store, sparql: str) -> list[dict[str, str]]:
-    result = store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
+    result = store.query(sparql, prefixes=PREFIXES)
     names = [v.value for v in result.variables]
     return [{n: row[n].value for n in names if row[n] is not None} for row in result]
 
@@ -217,8 +217,7 @@ def test_figures_show_qualifiers_and_colour_by_claimant(client):
 def test_network_connects_the_164_toll_to_its_retraction(client, store):
     html = Elements(get_html(client, "/network?topic=deaths"))
     toll, retraction = ID + "claim/001-health-ministry-164-dead", ID + "claim/001-health-ministry-retraction"
-    assert bool(store.query(f"ASK {{ <{toll}> kz:contradicts <{retraction}> }}", prefixes=PREFIXES,
-                            use_default_graph_as_union=True))
+    assert bool(store.query(f"ASK {{ <{toll}> kz:contradicts <{retraction}> }}", prefixes=PREFIXES))
     edges = {frozenset((e["data-from"], e["data-to"])) for e in html.find("path", class_="contradicts")}
     assert frozenset((toll, retraction)) in edges
     node = html.find("circle", data_iri=toll)

@@ -1,0 +1,491 @@
+"""Claims as data: the ``asserts:`` / ``kind:`` format, its checks, its graphs and the disagreements.
+
+The checks break a private copy of the real data the way a curator might and read the messages;
+the mapping and disagreement tests put the three motivating cases of issue #12 into that copy
+(the CSTO request's date, the airport recapture's agent, the confession man's identity) and
+compare the graphs the build writes with the expected triples.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kzkg.pipeline import validate
+
+
+def set_claim(data: Path, article: str, claim_id: str, **keys: Any) -> None:
+    """Give one claim of an annotation file new keys (None removes a key)."""
+    path = data / "annotations" / f"{article}.yaml"
+    content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for claim in content["claims"]:
+        if claim["id"] == claim_id:
+            for key, value in keys.items():
+                if value is None:
+                    claim.pop(key, None)
+                else:
+                    claim[key] = value
+            break
+    else:
+        raise AssertionError(f"{claim_id} is not in {path}")
+    path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def problems(data: Path) -> list[str]:
+    return validate(data).lines()
+
+
+CSTO = "csto-request"
+
+
+def test_well_formed_assertions_validate_clean(data_copy: Path) -> None:
+    set_claim(data_copy, "000", "000-author-csto-call-jan-5",
+              asserts=[{"subject": CSTO, "property": "startDate", "value": "2022-01-05"}])
+    set_claim(data_copy, "004", "004-authors-tokayev-csto-request",
+              asserts=[{"subject": CSTO, "property": "dateText", "value": "on the night of 6 January"},
+                       {"subject": CSTO, "property": "agent", "value": "tokayev"},
+                       {"subject": CSTO, "property": "eventType", "value": "RequestForAssistance"},
+                       {"subject": "bloody-january", "property": "quantity", "kind": "Deaths", "value": 164,
+                        "qualifier": "about", "as_of": "2022-01-09", "unit": "people",
+                        "population": "kazakh-police"}])
+    set_claim(data_copy, "000", "000-author-impossible-to-verify", kind="opinion")
+    assert problems(data_copy) == []
+
+
+def test_each_mistake_is_named_with_file_entry_and_statement(data_copy: Path) -> None:
+    set_claim(data_copy, "004", "004-authors-tokayev-csto-request", asserts=[
+        {"subject": CSTO, "property": "startDate", "value": "6 January"},
+        {"subject": "csto-requestx", "property": "agent", "value": "tokayev"},
+        {"subject": CSTO, "property": "place", "value": "tokayev"},
+        {"subject": CSTO, "property": "quantity", "value": 5, "kind": "Deathz"},
+        {"subject": "tokayev", "property": "identifiedAs", "value": CSTO},
+        {"subject": CSTO, "property": "eventType", "value": "Lootin"},
+        {"subject": CSTO, "property": "date", "value": "2022-01-05"},
+        {"subject": CSTO, "property": "agent", "value": "almaty"},
+        {"subject": CSTO, "property": "quantity", "value": "five", "kind": "Deaths", "as_of": "soon"},
+        {"subject": CSTO, "property": "startDate", "value": "2022-01-05", "kind": "Deaths"},
+        {"subject": CSTO, "property": "agent"},
+    ])
+    set_claim(data_copy, "000", "000-author-impossible-to-verify", kind="opinionated")
+    set_claim(data_copy, "000", "000-author-csto-call-jan-5", kind="opinion",
+              asserts=[{"subject": CSTO, "property": "startDate", "value": "2022-01-05"}])
+    where = "data/annotations/004.yaml: claim 004-authors-tokayev-csto-request: 'asserts' "
+    expected = {
+        where + "#1 (csto-request startDate): value '6 January' is not a date (YYYY-MM-DD); keep a vague date as dateText",
+        where + "#2 (csto-requestx agent): subject 'csto-requestx' is not an event",
+        where + "#3 (csto-request place): value 'tokayev' is a Person, expected Place",
+        where + "#5 (tokayev identifiedAs): value 'csto-request' is not in the entity registry (it is an event)",
+        where + "#8 (csto-request agent): value 'almaty' is a Place, expected Person or Organization or MediaOutlet or Group",
+        where + "#11: missing 'value'",
+        "data/annotations/000.yaml: claim 000-author-impossible-to-verify: 'kind': 'opinionated' is not one of "
+        "factual, opinion, prediction",
+        "data/annotations/000.yaml: claim 000-author-csto-call-jan-5: 'asserts': a claim of kind 'opinion' asserts no "
+        "checkable fact; drop 'asserts' or the kind",
+    }
+    found = problems(data_copy)
+    assert expected <= set(found), sorted(set(found) - expected)
+    prefixes = {
+        "#4 (csto-request quantity): kind 'Deathz' is not one of Deaths,",
+        "#6 (csto-request eventType): value 'Lootin' is not an event type",
+        "#7: property 'date' is not one of eventType, startDate",
+        "#9 (csto-request quantity): value 'five' is not a number",
+        "#9 (csto-request quantity): as_of 'soon' is not a date",
+        "#10: kind only apply to property 'quantity'",
+    }
+    for prefix in prefixes:
+        assert any(line.startswith(where + prefix) for line in found), (prefix, found)
+    assert len(found) == len(expected) + len(prefixes), found
+
+
+# --- disagreements, rule by rule: statements in, triples out (compared as graphs) -------------
+
+import datetime as dt  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+
+from rdflib import Graph, URIRef  # noqa: E402
+from rdflib.compare import graph_diff, isomorphic, to_isomorphic  # noqa: E402
+
+from kzkg.assertions import Assertion, compute_disagreements, disagreement_triples, reconcile  # noqa: E402
+
+PREFIXES_TTL = """
+@prefix kz: <https://w3id.org/kzkg/ontology#> . @prefix kzid: <https://w3id.org/kzkg/id/> .
+@prefix kzclaim: <https://w3id.org/kzkg/id/claim/> . @prefix kzevent: <https://w3id.org/kzkg/id/event/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+
+@dataclass
+class FakeClaim:
+    id: str
+    asserts: list[Assertion]
+    polarity: str | None = None
+    contradicts: list[str] = field(default_factory=list)
+    corroborates: list[str] = field(default_factory=list)
+    where: str = ""
+
+    def __post_init__(self) -> None:
+        self.where = f"data/annotations/{self.id[:3]}.yaml: claim {self.id}"
+
+
+class Refs:
+    """Ids that start with 'e-' are events, the rest entities (what the mapper's ref() decides)."""
+
+    def ref(self, some_id: str) -> URIRef:
+        return URIRef("https://w3id.org/kzkg/id/" + ("event/" if some_id.startswith("e-") else "") + some_id)
+
+
+def said(subject: str, prop: str, value, n: int = 1, **figure) -> Assertion:
+    return Assertion(subject, prop, value, n, **figure)
+
+
+def computed(*claims: FakeClaim) -> Graph:
+    graph = Graph()
+    for triple in disagreement_triples(compute_disagreements(claims), Refs()):
+        graph.add(triple)
+    return graph
+
+
+def expect(turtle: str) -> Graph:
+    return Graph().parse(data=PREFIXES_TTL + turtle, format="turtle")
+
+
+def same_graph(found: Graph, expected: Graph) -> None:
+    if not isomorphic(found, expected):
+        _, only_found, only_expected = graph_diff(to_isomorphic(found), to_isomorphic(expected))
+        raise AssertionError("computed but not expected:\n" + only_found.serialize(format="nt")
+                             + "\nexpected but not computed:\n" + only_expected.serialize(format="nt"))
+
+
+def test_two_dates_for_one_event_are_a_disagreement_with_both_sides() -> None:
+    found = computed(FakeClaim("000-a", [said("e-csto", "startDate", dt.date(2022, 1, 5))]),
+                     FakeClaim("001-b", [said("e-csto", "startDate", dt.date(2022, 1, 5))]),
+                     FakeClaim("004-c", [said("e-csto", "dateText", "on the night of 6 January"),
+                                         said("e-csto", "startDate", dt.date(2022, 1, 6), 2)]))
+    same_graph(found, expect("""
+        <https://w3id.org/kzkg/id/disagreement/e-csto/startDate> a kz:Disagreement ;
+            rdfs:label "disagreement on e-csto: start date" ;
+            kz:onSubject kzevent:e-csto ; kz:onProperty kz:startDate ;
+            kz:between kzclaim:000-a, kzclaim:001-b, kzclaim:004-c ;
+            kz:position <https://w3id.org/kzkg/id/disagreement/e-csto/startDate#000-a-1>,
+                        <https://w3id.org/kzkg/id/disagreement/e-csto/startDate#001-b-1>,
+                        <https://w3id.org/kzkg/id/disagreement/e-csto/startDate#004-c-2> .
+        <https://w3id.org/kzkg/id/disagreement/e-csto/startDate#000-a-1> a kz:Position ;
+            kz:heldBy kzclaim:000-a ; kz:value "2022-01-05"^^xsd:date .
+        <https://w3id.org/kzkg/id/disagreement/e-csto/startDate#001-b-1> a kz:Position ;
+            kz:heldBy kzclaim:001-b ; kz:value "2022-01-05"^^xsd:date .
+        <https://w3id.org/kzkg/id/disagreement/e-csto/startDate#004-c-2> a kz:Position ;
+            kz:heldBy kzclaim:004-c ; kz:value "2022-01-06"^^xsd:date .
+        kzclaim:000-a kz:conflictsWith kzclaim:004-c . kzclaim:004-c kz:conflictsWith kzclaim:000-a .
+        kzclaim:001-b kz:conflictsWith kzclaim:004-c . kzclaim:004-c kz:conflictsWith kzclaim:001-b .
+    """))
+
+
+def test_agreement_and_vague_dates_compute_nothing() -> None:
+    assert len(computed(FakeClaim("000-a", [said("e-csto", "startDate", dt.date(2022, 1, 5))]),
+                        FakeClaim("001-b", [said("e-csto", "startDate", dt.date(2022, 1, 5))]),
+                        FakeClaim("004-c", [said("e-csto", "dateText", "on the night of 6 January")]))) == 0
+
+
+def test_rival_agents_and_identities_conflict() -> None:
+    found = compute_disagreements([
+        FakeClaim("000-tokayev", [said("e-airport", "agent", "kazakh-paratroopers")]),
+        FakeClaim("000-reports", [said("e-airport", "agent", "russian-spetsnaz")]),
+        FakeClaim("001-kyrgyz", [said("confession-man", "identifiedAs", "vikram-ruzakhunov")]),
+        FakeClaim("001-kazakh", [said("confession-man", "identifiedAs", "zakir-uburov")]),
+    ])
+    assert {(d.subject, d.property, tuple(d.conflicts)) for d in found} == {
+        ("e-airport", "agent", (("000-reports", "000-tokayev"),)),
+        ("confession-man", "identifiedAs", (("001-kazakh", "001-kyrgyz"),)),
+    }
+
+
+def test_a_denial_conflicts_with_the_same_statement_only() -> None:
+    found = computed(FakeClaim("002-looting", [said("e-looting", "eventType", "Looting")]),
+                     FakeClaim("002-no-looting", [said("e-looting", "eventType", "Looting")], polarity="negative"),
+                     FakeClaim("002-riot", [said("e-looting", "eventType", "Riot")]))  # another type: no conflict
+    node = "<https://w3id.org/kzkg/id/disagreement/e-looting/eventType/Looting>"
+    same_graph(found, expect(f"""
+        {node} a kz:Disagreement ; rdfs:label "disagreement on e-looting: occurrence" ;
+            kz:onSubject kzevent:e-looting ; kz:onProperty kz:eventType ;
+            kz:between kzclaim:002-looting, kzclaim:002-no-looting ;
+            kz:position <https://w3id.org/kzkg/id/disagreement/e-looting/eventType/Looting#002-looting-1>,
+                        <https://w3id.org/kzkg/id/disagreement/e-looting/eventType/Looting#002-no-looting-1> .
+        <https://w3id.org/kzkg/id/disagreement/e-looting/eventType/Looting#002-looting-1> a kz:Position ;
+            kz:heldBy kzclaim:002-looting ; kz:value kz:Looting .
+        <https://w3id.org/kzkg/id/disagreement/e-looting/eventType/Looting#002-no-looting-1> a kz:Position ;
+            kz:heldBy kzclaim:002-no-looting ; kz:value kz:Looting ; kz:denied true .
+        kzclaim:002-looting kz:conflictsWith kzclaim:002-no-looting .
+        kzclaim:002-no-looting kz:conflictsWith kzclaim:002-looting .
+    """))
+
+
+JAN9, JAN10 = dt.date(2022, 1, 9), dt.date(2022, 1, 10)
+
+
+def deaths(claim: str, value, qualifier: str | None = None, as_of: dt.date | None = JAN9,
+           population: str | None = None) -> FakeClaim:
+    return FakeClaim(claim, [said("e-unrest", "quantity", value, kind="Deaths", qualifier=qualifier, as_of=as_of,
+                                  unit="people", population=population)])
+
+
+def conflicts(*claims: FakeClaim) -> set[tuple[str, str]]:
+    return {pair for d in compute_disagreements(claims) for pair in d.conflicts}
+
+
+def test_figures_conflict_only_when_no_number_satisfies_both() -> None:
+    assert conflicts(deaths("001-a", 164), deaths("001-b", 227)) == {("001-a", "001-b")}
+    assert conflicts(deaths("001-a", 164, "about"), deaths("001-b", 227)) == {("001-a", "001-b")}
+    assert conflicts(deaths("001-a", 10, "at-least"), deaths("001-b", 12)) == set()
+    assert conflicts(deaths("001-a", 10, "more-than"), deaths("001-b", 10)) == {("001-a", "001-b")}
+    assert conflicts(deaths("001-a", 10, "up-to"), deaths("001-b", 12)) == {("001-a", "001-b")}
+    assert conflicts(deaths("001-a", 160, "about"), deaths("001-b", 164)) == set()
+    assert conflicts(deaths("001-a", None, "dozens"), deaths("001-b", 12)) == set()  # vague: compatible
+
+
+def test_figures_at_other_dates_or_populations_are_updates_not_conflicts() -> None:
+    assert conflicts(deaths("001-a", 164, as_of=JAN9), deaths("001-b", 227, as_of=JAN10)) == set()
+    assert conflicts(deaths("001-a", 164), deaths("001-b", 16, population="kazakh-police")) == set()
+    assert conflicts(deaths("001-a", 164, as_of=None), deaths("001-b", 227, as_of=None)) == set()
+
+
+def test_a_figure_disagreement_carries_kind_population_date_and_each_number() -> None:
+    found = computed(deaths("001-a", 16, population="kazakh-police"),
+                     deaths("001-b", 17, "about", population="kazakh-police"),  # 15.3-18.7: agrees with 16
+                     deaths("001-c", 30, population="kazakh-police"))
+    node = "<https://w3id.org/kzkg/id/disagreement/e-unrest/quantity/Deaths/kazakh-police/2022-01-09>"
+    position = node[:-1] + "#{}-1>"
+    same_graph(found, expect(f"""
+        {node} a kz:Disagreement ; rdfs:label "disagreement on e-unrest: figure" ;
+            kz:onSubject kzevent:e-unrest ; kz:onProperty kz:figure ;
+            kz:quantityKind kz:Deaths ; kz:population kzid:kazakh-police ; kz:asOf "2022-01-09"^^xsd:date ;
+            kz:between kzclaim:001-a, kzclaim:001-b, kzclaim:001-c ;
+            kz:position {position.format("001-a")}, {position.format("001-b")}, {position.format("001-c")} .
+        {position.format("001-a")} a kz:Position ; kz:heldBy kzclaim:001-a ;
+            kz:value <https://w3id.org/kzkg/id/assertion/001-a#figure-1> ; kz:quantityKind kz:Deaths ; kz:quantity 16 .
+        {position.format("001-b")} a kz:Position ; kz:heldBy kzclaim:001-b ;
+            kz:value <https://w3id.org/kzkg/id/assertion/001-b#figure-1> ; kz:quantityKind kz:Deaths ; kz:quantity 17 ;
+            kz:quantityQualifier kz:About .
+        {position.format("001-c")} a kz:Position ; kz:heldBy kzclaim:001-c ;
+            kz:value <https://w3id.org/kzkg/id/assertion/001-c#figure-1> ; kz:quantityKind kz:Deaths ; kz:quantity 30 .
+        kzclaim:001-a kz:conflictsWith kzclaim:001-c . kzclaim:001-c kz:conflictsWith kzclaim:001-a .
+        kzclaim:001-b kz:conflictsWith kzclaim:001-c . kzclaim:001-c kz:conflictsWith kzclaim:001-b .
+    """))
+
+
+def test_reconciliation_lists_unexplained_curation_and_unlinked_conflicts() -> None:
+    claims = {c.id: c for c in (
+        FakeClaim("000-a", [said("e-csto", "startDate", dt.date(2022, 1, 5))], contradicts=["004-c"]),
+        FakeClaim("004-c", [said("e-csto", "dateText", "on the night of 6 January")]),
+        FakeClaim("001-x", [said("e-airport", "agent", "kazakh-paratroopers")]),
+        FakeClaim("001-y", [said("e-airport", "agent", "russian-spetsnaz")], corroborates=["001-x"]),
+    )}
+    lines = reconcile(claims, compute_disagreements(claims.values()))
+    assert lines == [
+        ("data/annotations/000.yaml: claim 000-a", "kz:contradicts 004-c: no computed conflict explains it "
+         "(their assertions do not disagree on one point)"),
+        ("data/annotations/001.yaml: claim 001-x", "computed conflict with 001-y on e-airport carried out by "
+         "[001-x: kazakh-paratroopers; 001-y: russian-spetsnaz] that no curator linked with kz:contradicts "
+         "(curated as kz:corroborates)"),
+    ]
+
+
+def test_disagreements_are_indexed_not_compared_pairwise() -> None:
+    """20,000 claims on 5,000 subjects: the work follows the statements, not the pairs of claims
+    (all pairs would be 2e8 comparisons, minutes; the index takes well under a second)."""
+    import time
+
+    claims = [FakeClaim(f"000-{n}", [said(f"e-{n % 5000}", "startDate", dt.date(2022, 1, 1 + n % 3))])
+              for n in range(20_000)]
+    started = time.perf_counter()
+    found = compute_disagreements(claims)
+    assert time.perf_counter() - started < 5  # generous: a loaded 2-core machine
+    assert len(found) == 5000 and all(len(d.sides) == 4 for d in found)
+
+
+# --- the build: assertion graphs are named graphs outside the default graph ----------------------
+
+import shutil  # noqa: E402
+
+import pyoxigraph as ox  # noqa: E402
+import pytest  # noqa: E402
+
+from kzkg.namespaces import PREFIXES  # noqa: E402
+from kzkg.pipeline import build, prepare, reasoning_triples  # noqa: E402
+from kzkg.store import open_read_only  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSERTED = {  # the three motivating cases of issue #12, put on claims of the real corpus
+    ("000", "000-author-csto-call-jan-5"): [{"subject": CSTO, "property": "startDate", "value": "2022-01-05"}],
+    ("001", "001-leonard-csto-request-january-5"): [{"subject": CSTO, "property": "startDate", "value": "2022-01-05"}],
+    ("004", "004-authors-tokayev-csto-request"): [
+        {"subject": CSTO, "property": "dateText", "value": "on the night of 6 January"},
+        {"subject": CSTO, "property": "startDate", "value": "2022-01-06"},  # not in the text: a test value
+        {"subject": "confession-man", "property": "identifiedAs", "value": "zakir-uburov"},
+        {"subject": "bloody-january", "property": "quantity", "kind": "Deaths", "value": 164, "qualifier": "about",
+         "as_of": "2022-01-09", "unit": "people"}],
+}
+
+
+def _copy(tmp: Path, asserted: bool) -> Path:
+    shutil.copytree(ROOT / "data", tmp / "data")
+    shutil.copytree(ROOT / "ontology", tmp / "ontology")
+    # A corpus whose own claims carry assertions is reduced to none, so the two copies differ only
+    # by the assertions this module adds.
+    for path in (tmp / "data" / "annotations").glob("*.yaml"):
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for claim in content.get("claims") or []:
+            claim.pop("asserts", None)
+        path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    if asserted:
+        for (article, claim_id), statements in ASSERTED.items():
+            set_claim(tmp / "data", article, claim_id, asserts=statements)
+    return tmp / "data"
+
+
+@pytest.fixture(scope="module")
+def twin_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The same corpus built twice: without and with the assertions above."""
+    releases = {}
+    for name in ("plain", "asserted"):
+        tmp = tmp_path_factory.mktemp(name)
+        releases[name] = build(_copy(tmp, name == "asserted"), tmp / "build").path
+    return releases
+
+
+def select(store: ox.Store, query: str) -> list[tuple]:
+    return sorted(tuple(str(term.value) if term is not None else None for term in row)
+                  for row in store.query(query, prefixes=PREFIXES))
+
+
+def test_assertion_graph_holds_what_the_claim_asserts(twin_builds: dict[str, Path]) -> None:
+    store = ox.Store.read_only(str(twin_builds["asserted"] / "store"))
+    graph = "https://w3id.org/kzkg/id/assertion/004-authors-tokayev-csto-request"
+    found = Graph()
+    for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+        found.parse(data=f"{quad.subject} {quad.predicate} {quad.object} .", format="nt")
+    same_graph(found, expect(f"""
+        kzevent:csto-request kz:dateText "on the night of 6 January" ; kz:startDate "2022-01-06"^^xsd:date .
+        kzid:confession-man kz:identifiedAs kzid:zakir-uburov .
+        kzevent:bloody-january kz:figure <{graph}#figure-4> .
+        <{graph}#figure-4> a kz:Figure ; kz:quantityKind kz:Deaths ; kz:quantity 164 ; kz:quantityQualifier kz:About ;
+            kz:unit "people" ; kz:asOf "2022-01-09"^^xsd:date .
+    """))
+    claim_side = select(store, f"SELECT ?c ?k WHERE {{ ?c kz:asserts <{graph}> ; kz:claimKind ?k }}")
+    assert claim_side == [("https://w3id.org/kzkg/id/claim/004-authors-tokayev-csto-request",
+                           "https://w3id.org/kzkg/ontology#Factual")]
+
+
+def test_default_graph_holds_only_curated_facts(twin_builds: dict[str, Path]) -> None:
+    store = ox.Store.read_only(str(twin_builds["asserted"] / "store"))
+    assert select(store, "SELECT ?d WHERE { kzevent:csto-request kz:startDate ?d }") == []
+    assert select(store, "SELECT ?p WHERE { kzid:confession-man kz:identifiedAs ?p }") == []
+    dates = select(store, """SELECT ?claim ?d WHERE { ?claim kz:asserts ?g .
+                              GRAPH ?g { kzevent:csto-request kz:startDate ?d } }""")
+    assert dates == [("https://w3id.org/kzkg/id/claim/000-author-csto-call-jan-5", "2022-01-05"),
+                     ("https://w3id.org/kzkg/id/claim/001-leonard-csto-request-january-5", "2022-01-05"),
+                     ("https://w3id.org/kzkg/id/claim/004-authors-tokayev-csto-request", "2022-01-06")]
+    plain = ox.Store.read_only(str(twin_builds["plain"] / "store"))
+    everything = "SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o)) }"  # bnodes: relabelled
+    added = set(select(store, everything)) - set(select(plain, everything))
+    disagreements = {tuple(str(t.value) for t in (q.subject, q.predicate, q.object)) for q in store.quads_for_pattern(
+        None, None, None, ox.NamedNode("https://w3id.org/kzkg/id/graph/disagreements"))}
+    asserts = {row for row in added if row[1] == "https://w3id.org/kzkg/ontology#asserts"}
+    assert len(asserts) == 3 and added - asserts == disagreements  # nothing else reaches the default graph
+    assert set(select(plain, everything)) <= set(select(store, everything))
+
+
+def test_reasoner_input_unchanged_by_assertions(tmp_path: Path) -> None:
+    plain = prepare(_copy(tmp_path / "plain", False))
+    asserted = prepare(_copy(tmp_path / "asserted", True))
+    assert plain.report.conforms and asserted.report.conforms, asserted.report.lines()
+    added = reasoning_triples(asserted.dataset) - reasoning_triples(plain.dataset)
+    assert {p for _, p, _ in added} == {URIRef("https://w3id.org/kzkg/ontology#asserts")} and len(added) == 3
+    assert reasoning_triples(plain.dataset) <= reasoning_triples(asserted.dataset)
+
+
+def test_merged_dumps_leave_assertion_graphs_out_and_dataset_dumps_keep_them(twin_builds: dict[str, Path]) -> None:
+    dumps = {name: release / "dumps" for name, release in twin_builds.items()}
+    plain_nt = set((dumps["plain"] / "kzkg.nt").read_bytes().splitlines())
+    asserted_nt = set((dumps["asserted"] / "kzkg.nt").read_bytes().splitlines())
+    nquads = (dumps["asserted"] / "kzkg.nq").read_bytes().splitlines()
+    in_assertions = {line.rsplit(b" <", 1)[0] + b" ." for line in nquads if b"/id/assertion/" in line.rsplit(b" <", 1)[1]}
+    disagreements = {line.rsplit(b" <", 1)[0] + b" ." for line in nquads if line.endswith(b"/graph/disagreements> .")}
+    assert in_assertions and not in_assertions & asserted_nt  # kept in N-Quads, left out of N-Triples
+    added = asserted_nt - plain_nt
+    assert {line for line in added if b"ontology#asserts>" not in line} == disagreements - plain_nt
+    assert plain_nt <= asserted_nt
+    turtle = Graph().parse(dumps["asserted"] / "kzkg.ttl", format="turtle")
+    assert len(turtle) == len(asserted_nt)
+    graph = "https://w3id.org/kzkg/id/assertion/004-authors-tokayev-csto-request"
+    for name, fmt in (("kzkg.trig", ox.RdfFormat.TRIG), ("kzkg.jsonld", ox.RdfFormat.JSON_LD)):
+        names = {quad.graph_name.value for quad in ox.parse(path=str(dumps["asserted"] / name), format=fmt)
+                 if isinstance(quad.graph_name, ox.NamedNode)}
+        assert graph in names, name
+
+
+# --- the command line: stats, export --claims, validate --report ---------------------------------
+
+import csv  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+
+def kzkg(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kzkg.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_stats_prints_coverage(twin_builds: dict[str, Path]) -> None:
+    build_dir = twin_builds["asserted"].parent.parent
+    result = kzkg("stats", "--build-dir", str(build_dir))
+    assert result.returncode == 0, result.stderr
+    coverage = json.loads(result.stdout)["claims_as_data"]
+    assert coverage["with_assertions"] == 3 and coverage["statements"] == 6
+    assert coverage["covered"] == 3 + coverage["kinds"]["opinion"] + coverage["kinds"]["prediction"]
+    assert coverage["coverage"] == round(coverage["covered"] / coverage["claims"], 4)
+
+
+def test_export_claims_csv_and_jsonld(twin_builds: dict[str, Path]) -> None:
+    build_dir = str(twin_builds["asserted"].parent.parent)
+    result = kzkg("export", "--build-dir", build_dir, "--claims", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = {row["claim"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
+    row = rows["004-authors-tokayev-csto-request"]
+    assert row["permalink"] == "https://w3id.org/kzkg/id/claim/004-authors-tokayev-csto-request"
+    assert row["claimants"] == "Almas Kaisar | Dmitriy Mazorenko" and row["article_ids"].endswith("/article/004")
+    assert "— start date — 2022-01-06" in row["asserts"] and "— figure — about 164 Deaths as of 2022-01-09" in row["asserts"]
+    assert set(row["conflicts_with"].split(" | ")) == {"https://w3id.org/kzkg/id/claim/000-author-csto-call-jan-5",
+                                                       "https://w3id.org/kzkg/id/claim/001-leonard-csto-request-january-5"}
+    assert row["quotes"].startswith("In parallel, Tokayev appealed")
+    result = kzkg("export", "--build-dir", build_dir, "--claims", "jsonld")
+    assert result.returncode == 0, result.stderr
+    parsed = ox.parse(result.stdout.encode("utf-8"), format=ox.RdfFormat.JSON_LD)
+    types = {(q.subject.value, q.object.value) for q in parsed if q.predicate.value.endswith("rdf-syntax-ns#type")}
+    assert ("https://w3id.org/kzkg/id/claim/004-authors-tokayev-csto-request", "http://schema.org/Claim") in types
+    reviews = {s for s, t in types if t == "http://schema.org/ClaimReview"}
+    disputed = {c for c, r in rows.items() if r["status"].lower() != "unverified"}
+    claims = {s for s, t in types if t == "http://schema.org/Claim"}
+    assert len(reviews) == len(disputed) and len(claims) == len(rows)
+
+
+def test_validate_report_lists_both_directions_and_exits_0(data_copy: Path) -> None:
+    set_claim(data_copy, "000", "000-author-csto-call-jan-5",
+              asserts=[{"subject": CSTO, "property": "startDate", "value": "2022-01-05"}])
+    set_claim(data_copy, "004", "004-authors-tokayev-csto-request",
+              asserts=[{"subject": CSTO, "property": "dateText", "value": "on the night of 6 January"}])
+    set_claim(data_copy, "001", "001-leonard-csto-request-january-5",
+              asserts=[{"subject": CSTO, "property": "startDate", "value": "2022-01-04"}])  # a test value
+    result = kzkg("validate", "--data-dir", str(data_copy), "--report")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert ("data/annotations/000.yaml: claim 000-author-csto-call-jan-5: computed conflict with "
+            "001-leonard-csto-request-january-5 on csto-request start date [000-author-csto-call-jan-5: 2022-01-05; "
+            "001-leonard-csto-request-january-5: 2022-01-04] that no curator linked with kz:contradicts "
+            "(curated as kz:corroborates)") in lines
+    assert ("data/annotations/000.yaml: claim 000-author-csto-call-jan-5: kz:contradicts "
+            "004-authors-tokayev-csto-request: no computed conflict explains it (their assertions do not disagree "
+            "on one point)") in lines
+    assert "review:" in result.stderr
