@@ -73,7 +73,7 @@ class _Reporter(Protocol):
 
     raw: dict[str, Any]
 
-    def problem(self, message: str) -> None: ...
+    def problem(self, message: str, key: str | None = None) -> None: ...
 
 
 def _date(value: Any) -> dt.date | None:
@@ -92,16 +92,16 @@ def parse_claim(entry: _Reporter) -> tuple[str, list[Assertion]]:
     raw = entry.raw
     kind = raw.get("kind", "factual")
     if kind not in CLAIM_KINDS:
-        entry.problem(f"'kind': {kind!r} is not one of {', '.join(CLAIM_KINDS)}")
+        entry.problem(f"'kind': {kind!r} is not one of {', '.join(CLAIM_KINDS)}", "kind")
         kind = "factual"
     block = raw.get("asserts")
     if block is None:
         return kind, []
     if not isinstance(block, list) or not block:
-        entry.problem("'asserts' must be a non-empty list of {subject, property, value} statements")
+        entry.problem("'asserts' must be a non-empty list of {subject, property, value} statements", "asserts")
         return kind, []
     if kind != "factual":
-        entry.problem(f"'asserts': a claim of kind {kind!r} asserts no checkable fact; drop 'asserts' or the kind")
+        entry.problem(f"'asserts': a claim of kind {kind!r} asserts no checkable fact; drop 'asserts' or the kind", "asserts")
         return kind, []
     statements = []
     for position, item in enumerate(block, 1):
@@ -114,49 +114,49 @@ def parse_claim(entry: _Reporter) -> tuple[str, list[Assertion]]:
 def _parse_statement(entry: _Reporter, position: int, item: Any) -> Assertion | None:
     where = f"'asserts' #{position}"
     if not isinstance(item, dict):
-        entry.problem(f"{where}: expected a mapping {{subject, property, value}}, found {item!r}")
+        entry.problem(f"{where}: expected a mapping {{subject, property, value}}, found {item!r}", "asserts")
         return None
     unknown = sorted(set(item) - STATEMENT_KEYS)
     if unknown:
-        entry.problem(f"{where}: unknown key(s) {unknown} (allowed: {', '.join(sorted(STATEMENT_KEYS))})")
+        entry.problem(f"{where}: unknown key(s) {unknown} (allowed: {', '.join(sorted(STATEMENT_KEYS))})", "asserts")
     subject, prop, value = item.get("subject"), item.get("property"), item.get("value")
     vague_figure = prop == "quantity" and item.get("qualifier") in VAGUE_QUALIFIERS
     missing = [key for key in ("subject", "property", "value")
                if item.get(key) is None and not (key == "value" and vague_figure)]
     if missing:
-        entry.problem(f"{where}: missing {', '.join(repr(k) for k in missing)}")
+        entry.problem(f"{where}: missing {', '.join(repr(k) for k in missing)}", "asserts")
         return None
     if not isinstance(subject, str) or not SLUG.match(subject):
-        entry.problem(f"{where}: subject {subject!r} is not an id (lowercase letters, digits and hyphens)")
+        entry.problem(f"{where}: subject {subject!r} is not an id (lowercase letters, digits and hyphens)", "asserts")
         return None
     if prop not in PROPERTIES:
-        entry.problem(f"{where}: property {prop!r} is not one of {', '.join(PROPERTIES)}")
+        entry.problem(f"{where}: property {prop!r} is not one of {', '.join(PROPERTIES)}", "asserts")
         return None
     extra = sorted(set(item) & FIGURE_KEYS)
     if prop != "quantity" and extra:
-        entry.problem(f"{where}: {', '.join(extra)} only apply to property 'quantity'")
+        entry.problem(f"{where}: {', '.join(extra)} only apply to property 'quantity'", "asserts")
     where = f"'asserts' #{position} ({subject} {prop})"
     value_type = PROPERTIES[prop][1]
     if value_type == "date":
         day = _date(value)
         if day is None:
-            entry.problem(f"{where}: value {value!r} is not a date (YYYY-MM-DD); keep a vague date as dateText")
+            entry.problem(f"{where}: value {value!r} is not a date (YYYY-MM-DD); keep a vague date as dateText", "asserts")
             return None
         return Assertion(subject, prop, day, position)
     if value_type == "text":
         if not isinstance(value, str) or not value.strip():
-            entry.problem(f"{where}: value {value!r} must be the text's own words")
+            entry.problem(f"{where}: value {value!r} must be the text's own words", "asserts")
             return None
         return Assertion(subject, prop, value.strip(), position)
     if value_type == "event-type":
         if value not in EVENT_TYPES:
-            entry.problem(f"{where}: value {value!r} is not an event type ({', '.join(EVENT_TYPES)})")
+            entry.problem(f"{where}: value {value!r} is not an event type ({', '.join(EVENT_TYPES)})", "asserts")
             return None
         return Assertion(subject, prop, value, position)
     if value_type == "quantity":
         return _parse_figure(entry, where, subject, value, position, item)
     if not isinstance(value, str) or not SLUG.match(value):
-        entry.problem(f"{where}: value {value!r} is not an id (lowercase letters, digits and hyphens)")
+        entry.problem(f"{where}: value {value!r} is not an id (lowercase letters, digits and hyphens)", "asserts")
         return None
     return Assertion(subject, prop, value, position)
 
@@ -167,31 +167,31 @@ def _parse_figure(entry: _Reporter, where: str, subject: str, value: Any, positi
     if value is None:
         pass  # a vague figure ("dozens"): no number to give, and none is invented
     elif isinstance(value, bool) or not isinstance(value, (int, float)):
-        entry.problem(f"{where}: value {value!r} is not a number (write 8500000000, not '8.5 billion')")
+        entry.problem(f"{where}: value {value!r} is not a number (write 8500000000, not '8.5 billion')", "asserts")
         ok = False
     kind = item.get("kind")
     if kind is None:
-        entry.problem(f"{where}: a figure needs its 'kind' ({', '.join(QUANTITY_KINDS)})")
+        entry.problem(f"{where}: a figure needs its 'kind' ({', '.join(QUANTITY_KINDS)})", "asserts")
         ok = False
     elif kind not in QUANTITY_KINDS:
-        entry.problem(f"{where}: kind {kind!r} is not one of {', '.join(QUANTITY_KINDS)}")
+        entry.problem(f"{where}: kind {kind!r} is not one of {', '.join(QUANTITY_KINDS)}", "asserts")
         ok = False
     qualifier = item.get("qualifier")
     if qualifier is not None and qualifier not in QUALIFIERS:
-        entry.problem(f"{where}: qualifier {qualifier!r} is not one of {', '.join(QUALIFIERS)}")
+        entry.problem(f"{where}: qualifier {qualifier!r} is not one of {', '.join(QUALIFIERS)}", "asserts")
         ok = False
     as_of = item.get("as_of")
     as_of_day = _date(as_of) if as_of is not None else None
     if as_of is not None and as_of_day is None:
-        entry.problem(f"{where}: as_of {as_of!r} is not a date (YYYY-MM-DD)")
+        entry.problem(f"{where}: as_of {as_of!r} is not a date (YYYY-MM-DD)", "asserts")
         ok = False
     unit = item.get("unit")
     if unit is not None and (not isinstance(unit, str) or not unit.strip()):
-        entry.problem(f"{where}: unit {unit!r} must be text")
+        entry.problem(f"{where}: unit {unit!r} must be text", "asserts")
         ok = False
     population = item.get("population")
     if population is not None and (not isinstance(population, str) or not SLUG.match(population)):
-        entry.problem(f"{where}: population {population!r} is not an id")
+        entry.problem(f"{where}: population {population!r} is not an id", "asserts")
         ok = False
     if not ok:
         return None

@@ -36,6 +36,7 @@ Identity
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import re
@@ -50,11 +51,6 @@ import pyoxigraph as ox
 import requests
 import requests.auth
 from urllib3.exceptions import ReadTimeoutError
-
-# Virtuoso answers with one response header per dataset graph of the request, and every query names
-# kzkg's graphs (one assertion graph per claim: hundreds); http.client, under SPARQLWrapper, refuses
-# answers with more than 100 headers ("got more than 100 headers"). Its limit is a module constant.
-http.client._MAXHEADERS = max(http.client._MAXHEADERS, 100_000)  # type: ignore[attr-defined]
 
 from kzkg import __version__
 from kzkg.assertions import is_assertion_graph
@@ -74,6 +70,11 @@ from kzkg_server.backend import (
 from kzkg_server.executor import Dataset, QueryError, QuerySyntaxError, QueryTimeout, ResultTooLarge, serialise
 from kzkg_server.media import ALIASES, BY_MEDIA_TYPE
 from kzkg_server.sparql_scan import QueryShape, scan, tokenize
+
+# Virtuoso answers with one response header per dataset graph of the request, and every query names
+# kzkg's graphs (one assertion graph per claim: hundreds); http.client, under requests and urllib3, refuses
+# answers with more than 100 headers ("got more than 100 headers"). Its limit is a module constant.
+http.client._MAXHEADERS = max(http.client._MAXHEADERS, 100_000)  # type: ignore[attr-defined]
 
 USER_AGENT = f"kzkg/{__version__} (https://w3id.org/kzkg; kzkg serve --store)"
 # The store's URL and the low-level reason go to the server's log, not to the public: the store

@@ -193,7 +193,7 @@ def test_figures_mark_the_164_toll_retracted(client, store):
     assert "retracted" in retracted[0]["class"].split() and retracted[0]["data-status"] == "Retracted"
     assert retracted[0]["data-iri"] == ID + "claim/001-health-ministry-164-dead"
     # every death figure with a number is a point (dated by the claim or its first report)
-    numbered = rows(store, "SELECT DISTINCT ?c WHERE { ?c kz:quantityKind kz:Deaths ; kz:quantity ?q }")
+    numbered = rows(store, "SELECT DISTINCT ?c WHERE { ?c a kz:Claim ; kz:quantityKind kz:Deaths ; kz:quantity ?q }")
     assert {p["data-iri"] for p in html.find("a", class_="point")} == {r["c"] for r in numbered}
 
 
@@ -231,7 +231,7 @@ def test_network_edges_match_the_graph(client, store):
     html = Elements(get_html(client, "/network"))
     drawn = {(e["data-from"], e["data-to"]) for e in html.find("path", class_="edge")}
     expected = {(r["a"], r["b"]) for r in rows(store, """SELECT DISTINCT ?a ?b WHERE {
-        ?a kz:contradicts|kz:corroborates ?b . ?a a kz:Claim . ?b a kz:Claim FILTER(STR(?a) < STR(?b)) }""")}
+        ?a kz:contradicts|kz:corroborates|kz:conflictsWith ?b . ?a a kz:Claim . ?b a kz:Claim FILTER(STR(?a) < STR(?b)) }""")}
     assert drawn == expected
 
 
