@@ -60,10 +60,14 @@ def measure(release: Path, runs: int, lookups: int, workdir: Path) -> list[str]:
         "listed": (named_only, {"default_graph": curated}),
         "materialised": (materialised, {}),
     }
-    lines = [f"{release}: {len(graphs)} named graphs, {len(graphs) - len(curated)} of them assertion graphs; "
-             f"store load {t_named:.2f} s / {size_named / 1e6:.1f} MB without the default graph, "
-             f"{t_mat:.2f} s / {size_mat / 1e6:.1f} MB with it"]
-    totals = {mode: 0.0 for mode in modes}
+    lines = [
+        (
+            f"{release}: {len(graphs)} named graphs, {len(graphs) - len(curated)} of them assertion graphs; "
+            f"store load {t_named:.2f} s / {size_named / 1e6:.1f} MB without the default graph, "
+            f"{t_mat:.2f} s / {size_mat / 1e6:.1f} MB with it"
+        )
+    ]
+    totals = dict.fromkeys(modes, 0.0)
     for example in load_examples():
         if "SERVICE" in example.sparql.upper():
             continue
@@ -74,7 +78,9 @@ def measure(release: Path, runs: int, lookups: int, workdir: Path) -> list[str]:
             totals[mode] += seconds
             cells.append(f"{mode} {seconds * 1000:9.1f} ms ({rows} rows)")
         lines.append(f"  {example.slug:32s} " + "   ".join(cells))
-    lines.append(f"  {'examples, sum of medians':32s} " + "   ".join(f"{m} {s * 1000:9.1f} ms" for m, s in totals.items()))
+    lines.append(
+        f"  {'examples, sum of medians':32s} " + "   ".join(f"{m} {s * 1000:9.1f} ms" for m, s in totals.items())
+    )
     queries = [f"SELECT ?p ?o WHERE {{ <{s}> ?p ?o }}" for s in sample_subjects(release, limit=lookups)]
     cells = []
     for mode, (store, dataset) in modes.items():

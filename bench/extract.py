@@ -31,9 +31,14 @@ def main(argv: list[str] | None = None) -> None:
     use_model = not args.no_model and model_available()
     started = time.perf_counter()
     scores = [evaluate_article(corpus, article, use_model=use_model) for article in sorted(corpus.articles)]
-    label = f"{MODEL} (spaCy statistical model)" if use_model else "rules only (spacy.blank('en') + sentencizer + EntityRuler)"
-    report = table(scores, label) + (f"\n\nTotal {time.perf_counter() - started:.1f} s for {len(scores)} articles "
-                                     "(pipeline built once per article).")
+    label = (
+        f"{MODEL} (spaCy statistical model)"
+        if use_model
+        else "rules only (spacy.blank('en') + sentencizer + EntityRuler)"
+    )
+    report = table(scores, label) + (
+        f"\n\nTotal {time.perf_counter() - started:.1f} s for {len(scores)} articles (pipeline built once per article)."
+    )
     print(report)
     if not args.no_write:
         readme = ROOT / "bench" / "README.md"

@@ -66,10 +66,17 @@ class LoadResult:
         return self.percentile(0.99)
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "clients": self.clients, "requests": self.requests, "errors": self.errors,
-                "seconds": round(self.seconds, 3), "throughput": round(self.throughput, 1),
-                "p50_ms": round(self.p50 * 1000, 2), "p99_ms": round(self.p99 * 1000, 2),
-                "statuses": dict(sorted(self.statuses.items()))}
+        return {
+            "name": self.name,
+            "clients": self.clients,
+            "requests": self.requests,
+            "errors": self.errors,
+            "seconds": round(self.seconds, 3),
+            "throughput": round(self.throughput, 1),
+            "p50_ms": round(self.p50 * 1000, 2),
+            "p99_ms": round(self.p99 * 1000, 2),
+            "statuses": dict(sorted(self.statuses.items())),
+        }
 
 
 def check_loopback(url: str) -> urllib.parse.SplitResult:
@@ -128,8 +135,8 @@ class ResponseReader:
                 self._head = data
                 return None
             self._head = b""
-            self._parse_head(data[:end + 2])
-            data = data[end + 4:] if len(data) > end + 4 else b""
+            self._parse_head(data[: end + 2])
+            data = data[end + 4 :] if len(data) > end + 4 else b""
         if self._chunks is not None:
             self._chunks += data
             return self.status if self._chunks_done() else None
@@ -150,7 +157,7 @@ class ResponseReader:
         line_end = head.find(b"\r\n")
         version, _, rest = head[:line_end].partition(b" ")
         if not version.startswith(b"HTTP/1.") or not rest[:3].isdigit():
-            raise IncompleteResponse(f"not an HTTP/1.x status line: {head[:min(line_end, 80)]!r}")
+            raise IncompleteResponse(f"not an HTTP/1.x status line: {head[: min(line_end, 80)]!r}")
         self.status = status = int(rest[:3])
         self.keep_alive = version == b"HTTP/1.1"
         lower = head.lower()
@@ -194,7 +201,7 @@ def _header(head: bytes, lower: bytes, name: bytes) -> bytes | None:
     if at < 0:
         return None
     start = at + len(name) + 3
-    return head[start:head.find(b"\r\n", start)].strip()
+    return head[start : head.find(b"\r\n", start)].strip()
 
 
 class Connection:
@@ -230,8 +237,16 @@ def _numbered(query: str) -> Callable[[int], str]:
     return lambda i: query + f"\n# request {i}\n"
 
 
-def run_load(url: str, name: str, queries: Callable[[int], str], clients: int, max_requests: int,
-             max_seconds: float, accept: str = RESULTS_JSON, timeout: float = 60.0) -> LoadResult:
+def run_load(
+    url: str,
+    name: str,
+    queries: Callable[[int], str],
+    clients: int,
+    max_requests: int,
+    max_seconds: float,
+    accept: str = RESULTS_JSON,
+    timeout: float = 60.0,
+) -> LoadResult:
     """Send up to ``max_requests`` GET queries over ``clients`` connections, for at most ``max_seconds``.
 
     ``queries(i)`` gives the i-th request's query text (so a workload can repeat one query, or make
@@ -350,8 +365,7 @@ def run_load(url: str, name: str, queries: Callable[[int], str], clients: int, m
 
 # --- the workloads of the issue's endpoint targets -------------------------------------------------
 
-PREFIXES = ("PREFIX kz: <https://w3id.org/kzkg/ontology#>\n"
-            "PREFIX prov: <http://www.w3.org/ns/prov#>\n")
+PREFIXES = "PREFIX kz: <https://w3id.org/kzkg/ontology#>\nPREFIX prov: <http://www.w3.org/ns/prov#>\n"
 
 REPEATED_QUERY = PREFIXES + """SELECT ?claim ?actor WHERE { ?claim a kz:Claim ; kz:claimedBy ?actor } LIMIT 50"""
 
@@ -359,11 +373,14 @@ REPEATED_QUERY = PREFIXES + """SELECT ?claim ?actor WHERE { ?claim a kz:Claim ; 
 # comment so no cache (ours or the store's) can answer it.
 # Each is its own workload: mixed together, the p50 was simply the middle query's latency.
 AGGREGATE_QUERIES = {
-    "aggregate: claims per actor": PREFIXES + """SELECT ?actor (COUNT(DISTINCT ?claim) AS ?claims) WHERE {
+    "aggregate: claims per actor": PREFIXES
+    + """SELECT ?actor (COUNT(DISTINCT ?claim) AS ?claims) WHERE {
   ?claim a kz:Claim ; prov:wasAttributedTo ?actor } GROUP BY ?actor ORDER BY DESC(?claims) LIMIT 20""",
-    "aggregate: quantities per kind": PREFIXES + """SELECT ?kind (COUNT(?claim) AS ?n) (SUM(?q) AS ?total) WHERE {
+    "aggregate: quantities per kind": PREFIXES
+    + """SELECT ?kind (COUNT(?claim) AS ?n) (SUM(?q) AS ?total) WHERE {
   ?claim kz:quantityKind ?kind ; kz:quantity ?q } GROUP BY ?kind""",
-    "aggregate: contested claims": PREFIXES + """SELECT (COUNT(*) AS ?contested) WHERE { ?claim a kz:ContestedClaim }""",
+    "aggregate: contested claims": PREFIXES
+    + """SELECT (COUNT(*) AS ?contested) WHERE { ?claim a kz:ContestedClaim }""",
 }
 
 
@@ -372,9 +389,15 @@ def lookup_query(iri: str) -> str:
     return f"SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}"
 
 
-def measure_endpoint(url: str, subjects: Sequence[str], clients: int = 8, budget_seconds: float = 10.0,
-                     lookup_requests: int = 4000, cached_requests: int = 20000,
-                     aggregate_requests: int = 60) -> dict[str, LoadResult]:
+def measure_endpoint(
+    url: str,
+    subjects: Sequence[str],
+    clients: int = 8,
+    budget_seconds: float = 10.0,
+    lookup_requests: int = 4000,
+    cached_requests: int = 20000,
+    aggregate_requests: int = 60,
+) -> dict[str, LoadResult]:
     """The same three workloads against any endpoint URL (kzkg's, or Virtuoso with the same data).
 
     * lookup — single-resource descriptions of distinct IRIs (cache-cold: each query differs);
@@ -387,11 +410,19 @@ def measure_endpoint(url: str, subjects: Sequence[str], clients: int = 8, budget
     # Warm-up, so connection setup and first-query costs stay out of the steady-state figures.
     run_load(url, "warm-up", lambda i: REPEATED_QUERY, 1, 3, budget_seconds)
     return {
-        "lookup": run_load(url, "lookup", lambda i: lookup_query(subjects[i % len(subjects)]), clients,
-                           min(lookup_requests, len(subjects)), budget_seconds),
+        "lookup": run_load(
+            url,
+            "lookup",
+            lambda i: lookup_query(subjects[i % len(subjects)]),
+            clients,
+            min(lookup_requests, len(subjects)),
+            budget_seconds,
+        ),
         "cached": run_load(url, "cached", lambda i: REPEATED_QUERY, clients, cached_requests, budget_seconds),
-        **{name: run_load(url, name, _numbered(query), 2, aggregate_requests, budget_seconds)
-           for name, query in AGGREGATE_QUERIES.items()},
+        **{
+            name: run_load(url, name, _numbered(query), 2, aggregate_requests, budget_seconds)
+            for name, query in AGGREGATE_QUERIES.items()
+        },
     }
 
 

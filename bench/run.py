@@ -81,8 +81,15 @@ def log(message: str) -> None:
 def worker(*args: str, timeout: float, env: dict | None = None) -> list[dict]:
     """Run one bench.worker task; its JSON lines (the last is the result)."""
     command = [sys.executable, "-m", "bench.worker", *args]
-    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
-                               env={**os.environ, **(env or {})})  # the failure below carries the child's stderr
+    completed = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )  # the failure below carries the child's stderr
     if completed.returncode != 0:
         raise RuntimeError(f"{' '.join(args[:1])} failed ({completed.returncode}):\n{completed.stderr[-3000:]}")
     return [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
@@ -90,19 +97,29 @@ def worker(*args: str, timeout: float, env: dict | None = None) -> list[dict]:
 
 # --- measurements ---------------------------------------------------------------------------------
 
+
 def measure_build(corpus: Corpus, workdir: Path, repeats: int) -> None:
     """Full builds in fresh processes; per stage the fastest run (the least disturbed by others)."""
     if corpus.target and corpus.target >= 1_000_000:
         repeats = 1  # minutes per build; one fresh-process build is measurement enough
     for attempt in range(repeats):
         build_dir = workdir / f"build-{corpus.name}-{attempt}"
-        result = worker("build", "--data", str(corpus.data_dir), "--build-dir", str(build_dir),
-                        "--ontology", str(ROOT / "ontology"), timeout=3600)[-1]
+        result = worker(
+            "build",
+            "--data",
+            str(corpus.data_dir),
+            "--build-dir",
+            str(build_dir),
+            "--ontology",
+            str(ROOT / "ontology"),
+            timeout=3600,
+        )[-1]
         corpus.builds.append(result)
         log(f"{corpus.name}: build {attempt + 1}/{repeats} {result['wall']:.2f} s, {result['quads']} quads")
     best = dict(corpus.builds[0])
-    best["timings"] = {stage: min(b["timings"].get(stage, float("nan")) for b in corpus.builds)
-                       for stage in (*STAGES, "rebuild")}
+    best["timings"] = {
+        stage: min(b["timings"].get(stage, float("nan")) for b in corpus.builds) for stage in (*STAGES, "rebuild")
+    }
     best["wall"] = min(b["wall"] for b in corpus.builds)
     heaviest = max(corpus.builds, key=lambda b: b["peak_rss_mb"])
     for key in ("peak_rss_mb", "build_rss_mb", "validation_rss_mb"):
@@ -117,10 +134,12 @@ def measure_reasoning(corpus: Corpus, workdir: Path, owlrl_max: int) -> None:
     cold_cache = workdir / f"schema-cache-{corpus.name}"
     shutil.rmtree(cold_cache, ignore_errors=True)
     env = {"KZKG_CACHE_DIR": str(cold_cache)}
-    corpus.reason["reasonable (cold)"] = worker("reason", "--release", release, "--engine", "reasonable",
-                                                timeout=3600, env=env)[-1]
-    corpus.reason["reasonable"] = worker("reason", "--release", release, "--engine", "reasonable",
-                                         timeout=3600, env=env)[-1]
+    corpus.reason["reasonable (cold)"] = worker(
+        "reason", "--release", release, "--engine", "reasonable", timeout=3600, env=env
+    )[-1]
+    corpus.reason["reasonable"] = worker(
+        "reason", "--release", release, "--engine", "reasonable", timeout=3600, env=env
+    )[-1]
     triples = corpus.reason["reasonable"]["input_triples"]
     if triples <= owlrl_max:
         log(f"{corpus.name}: owlrl on {triples} triples (the reference; slow)")
@@ -132,8 +151,10 @@ def measure_load(corpus: Corpus) -> None:
     nt = str(corpus.release / "dumps" / "kzkg.nt")
     for lib in ("rdflib", "oxigraph"):
         corpus.load[lib] = worker("load", "--file", nt, "--lib", lib, timeout=3600)[-1]
-    log(f"{corpus.name}: load rdflib {corpus.load['rdflib']['seconds']:.2f} s, "
-        f"pyoxigraph {corpus.load['oxigraph']['seconds']:.2f} s")
+    log(
+        f"{corpus.name}: load rdflib {corpus.load['rdflib']['seconds']:.2f} s, "
+        f"pyoxigraph {corpus.load['oxigraph']['seconds']:.2f} s"
+    )
 
 
 def measure_queries(corpus: Corpus, per_query_limit: float) -> None:
@@ -147,20 +168,41 @@ def measure_queries(corpus: Corpus, per_query_limit: float) -> None:
         skip: list[str] = []
         deadline = time.perf_counter() + per_query_limit * 12  # each restart re-parses the dump
         while time.perf_counter() < deadline:
-            command = [sys.executable, "-m", "bench.worker", "queries", "--release", str(corpus.release),
-                       "--lib", lib, "--repeat", "5", "--budget", str(per_query_limit * 20)]
-            process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                       text=True, env={**os.environ, "BENCH_SKIP": ",".join(skip)})
+            command = [
+                sys.executable,
+                "-m",
+                "bench.worker",
+                "queries",
+                "--release",
+                str(corpus.release),
+                "--lib",
+                lib,
+                "--repeat",
+                "5",
+                "--budget",
+                str(per_query_limit * 20),
+            ]
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                env={**os.environ, "BENCH_SKIP": ",".join(skip)},
+            )
             killed = _watch_queries(process, done, skip, per_query_limit, load_limit=per_query_limit * 10)
             if not killed:
                 break
             if LOAD in skip:  # rdflib could not even load the data in time: nothing to measure
-                corpus.notes.append(f"{corpus.name}: rdflib did not load the dump within {per_query_limit * 10:.0f} s; "
-                                    "its example queries were not run")
+                corpus.notes.append(
+                    f"{corpus.name}: rdflib did not load the dump within {per_query_limit * 10:.0f} s; "
+                    "its example queries were not run"
+                )
                 break
         else:
-            corpus.notes.append(f"{corpus.name}: {lib} example queries stopped after {per_query_limit * 12:.0f} s; "
-                                f"{len(done)} measured")
+            corpus.notes.append(
+                f"{corpus.name}: {lib} example queries stopped after {per_query_limit * 12:.0f} s; {len(done)} measured"
+            )
         corpus.queries[lib] = done
     log(f"{corpus.name}: example queries measured ({len(corpus.queries['oxigraph'])} on each store)")
 
@@ -225,14 +267,34 @@ class Server:
     def __init__(self, build_dir: Path, workers: int):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/sparql"
-        command = [sys.executable, "-m", "kzkg.cli", "serve", "--no-build", "--build-dir", str(build_dir),
-                   "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
+        command = [
+            sys.executable,
+            "-m",
+            "kzkg.cli",
+            "serve",
+            "--no-build",
+            "--build-dir",
+            str(build_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(workers),
+        ]
         # The load generator is one client with many connections: lift the per-client fairness
         # limits (server/admission.py), which would otherwise answer most of its queries with 429.
-        env = {**os.environ, "KZKG_SERVER_THREADS": "16", "KZKG_QUERY_CLIENT_CONCURRENCY": "1000",
-               "KZKG_QUERY_CLIENT_BUDGET": "1e9", "KZKG_QUERY_QUEUE_SIZE": "1000", "KZKG_QUERY_RESERVED_SLOTS": "0"}
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                        start_new_session=True)
+        env = {
+            **os.environ,
+            "KZKG_SERVER_THREADS": "16",
+            "KZKG_QUERY_CLIENT_CONCURRENCY": "1000",
+            "KZKG_QUERY_CLIENT_BUDGET": "1e9",
+            "KZKG_QUERY_QUEUE_SIZE": "1000",
+            "KZKG_QUERY_RESERVED_SLOTS": "0",
+        }
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
         errors = self.process.stderr
         assert errors is not None  # started with stderr=PIPE
         deadline = time.monotonic() + 60
@@ -255,8 +317,11 @@ class Server:
         for pid in workers:
             descendants = _descendants(pid, tree)
             per_worker.append(sum(_rss_mb(p) for p in [pid, *descendants]))
-        return {"master_mb": _rss_mb(self.process.pid), "per_worker_mb": per_worker,
-                "total_mb": _rss_mb(self.process.pid) + sum(per_worker)}
+        return {
+            "master_mb": _rss_mb(self.process.pid),
+            "per_worker_mb": per_worker,
+            "total_mb": _rss_mb(self.process.pid) + sum(per_worker),
+        }
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -306,7 +371,7 @@ def sample_subjects(release: Path, limit: int = 4000, seed: int = 1) -> list[str
     with (release / "dumps" / "kzkg.nt").open(encoding="utf-8") as dump:
         for line in dump:
             if line.startswith("<https://w3id.org/kzkg/id/"):
-                subjects.add(line[1:line.index(">")])
+                subjects.add(line[1 : line.index(">")])
     ordered = sorted(subjects)
     random.Random(seed).shuffle(ordered)
     return ordered[:limit]
@@ -314,10 +379,12 @@ def sample_subjects(release: Path, limit: int = 4000, seed: int = 1) -> list[str
 
 def cpu_idle(seconds: float = 1.0) -> float:
     """Fraction of all cores' time spent idle over the next ``seconds`` (Linux /proc/stat)."""
+
     def sample() -> tuple[int, int]:
         with Path("/proc/stat").open(encoding="ascii") as stat:
             fields = [int(x) for x in stat.readline().split()[1:]]
         return fields[3] + fields[4], sum(fields)  # idle + iowait, total
+
     idle0, total0 = sample()
     time.sleep(seconds)
     idle1, total1 = sample()
@@ -352,11 +419,14 @@ def measure_endpoint(corpus: Corpus, clients: int, budget: float, workers: int, 
         from bench import virtuoso as reference
 
         reference.load(virtuoso, corpus.release / "dumps" / "kzkg.nq")
-        corpus.notes.append(f"{corpus.name}: CPU {wait_for_quiet(corpus.name + ' Virtuoso'):.0%} idle before Virtuoso was measured")
+        corpus.notes.append(
+            f"{corpus.name}: CPU {wait_for_quiet(corpus.name + ' Virtuoso'):.0%} idle before Virtuoso was measured"
+        )
         corpus.virtuoso = loadgen.summarise(loadgen.measure_endpoint(virtuoso, subjects, clients, budget))
 
 
 # --- the report ---------------------------------------------------------------------------------------
+
 
 def fmt_s(value: float | None) -> str:
     if value is None or math.isnan(value):
@@ -378,57 +448,92 @@ def rss(build: dict) -> str:
 
 
 def render(corpora: list[Corpus], args: argparse.Namespace, started: float) -> str:
-    lines = [(f"Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {platform.machine()}, {os.cpu_count()} cores, "
-              f"Python {platform.python_version()}; `python -m bench {' '.join(args.argv)}`; "
-              f"{(time.perf_counter() - started) / 60:.1f} min. Seconds are the fastest of {args.repeats} "
-              "fresh-process builds; ratios are reference ÷ kzkg measured in this run (higher is better for kzkg)."),
-             ""]
+    lines = [
+        (
+            f"Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}; `python -m bench {' '.join(args.argv)}`; "
+            f"{(time.perf_counter() - started) / 60:.1f} min. Seconds are the fastest of {args.repeats} "
+            "fresh-process builds; ratios are reference ÷ kzkg measured in this run (higher is better for kzkg)."
+        ),
+        "",
+    ]
 
-    lines += ["### Build stages (seconds, `kzkg build` in a fresh process)", "",
-              "| corpus | quads | " + " | ".join(STAGES) + " | map → export, wall (validate beside reason/store/export)"
-              " | whole build | peak RSS MB (build + validation child's unshared) |",
-              "|---|---:|" + "---:|" * (len(STAGES) + 3)]
+    lines += [
+        "### Build stages (seconds, `kzkg build` in a fresh process)",
+        "",
+        "| corpus | quads | " + " | ".join(STAGES) + " | map → export, wall (validate beside reason/store/export)"
+        " | whole build | peak RSS MB (build + validation child's unshared) |",
+        "|---|---:|" + "---:|" * (len(STAGES) + 3),
+    ]
     for c in corpora:
         t = c.build["timings"]
         rebuild = rebuild_seconds(t)
-        lines.append(f"| {c.name} | {c.build['quads']:,} | " + " | ".join(fmt_s(t[s]) for s in STAGES)
-                     + f" | **{fmt_s(rebuild)}** | {fmt_s(c.build['wall'])} | {rss(c.build)} |")
+        lines.append(
+            f"| {c.name} | {c.build['quads']:,} | "
+            + " | ".join(fmt_s(t[s]) for s in STAGES)
+            + f" | **{fmt_s(rebuild)}** | {fmt_s(c.build['wall'])} | {rss(c.build)} |"
+        )
 
-    lines += ["", "### OWL-RL closure: owlrl (reference) vs reasonable + kzkg.reason supplements", "",
-              ("| corpus | input triples | inferred (after noise filter) | owlrl s"
-               " | reasonable s (schema cache cold / warm) | speed-up | same closure |"),
-              "|---|---:|---:|---:|---:|---:|---|"]
+    lines += [
+        "",
+        "### OWL-RL closure: owlrl (reference) vs reasonable + kzkg.reason supplements",
+        "",
+        (
+            "| corpus | input triples | inferred (after noise filter) | owlrl s"
+            " | reasonable s (schema cache cold / warm) | speed-up | same closure |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
     for c in corpora:
         fast, cold, ref = c.reason["reasonable"], c.reason["reasonable (cold)"], c.reason.get("owlrl")
         if ref:
-            owl, same = fmt_s(ref["seconds"]), "yes" if ref["digest"] == fast["digest"] and ref["inferred"] == fast["inferred"] else "**NO**"
+            owl, same = (
+                fmt_s(ref["seconds"]),
+                "yes" if ref["digest"] == fast["digest"] and ref["inferred"] == fast["inferred"] else "**NO**",
+            )
             speed = ratio(ref["seconds"], fast["seconds"])
         else:
             anchor = min((v for k, v in OWLRL_ANCHORS.items() if k >= fast["input_triples"] * 0.8), default=None)
             owl = f"not run (anchor {fmt_s(anchor)})" if anchor else "not run"
             speed, same = (f"~{ratio(anchor, fast['seconds'])} vs anchor" if anchor else "—"), "not compared"
-        lines.append(f"| {c.name} | {fast['input_triples']:,} | {fast['inferred']:,} | {owl} | "
-                     f"{fmt_s(cold['seconds'])} / {fmt_s(fast['seconds'])} | {speed} | {same} |")
+        lines.append(
+            f"| {c.name} | {fast['input_triples']:,} | {fast['inferred']:,} | {owl} | "
+            f"{fmt_s(cold['seconds'])} / {fmt_s(fast['seconds'])} | {speed} | {same} |"
+        )
 
-    lines += ["", "### Loading the N-Triples dump into memory: rdflib (reference) vs pyoxigraph", "",
-              "| corpus | triples | rdflib s | pyoxigraph s | speed-up | rdflib MB | pyoxigraph MB | memory ratio |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "### Loading the N-Triples dump into memory: rdflib (reference) vs pyoxigraph",
+        "",
+        "| corpus | triples | rdflib s | pyoxigraph s | speed-up | rdflib MB | pyoxigraph MB | memory ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for c in corpora:
         r, o = c.load["rdflib"], c.load["oxigraph"]
-        lines.append(f"| {c.name} | {o['triples']:,} | {fmt_s(r['seconds'])} | {fmt_s(o['seconds'])} | "
-                     f"{ratio(r['seconds'], o['seconds'])} | {r['rss_mb']:.0f} | {o['rss_mb']:.0f} | "
-                     f"{ratio(r['rss_mb'], o['rss_mb'])} |")
+        lines.append(
+            f"| {c.name} | {o['triples']:,} | {fmt_s(r['seconds'])} | {fmt_s(o['seconds'])} | "
+            f"{ratio(r['seconds'], o['seconds'])} | {r['rss_mb']:.0f} | {o['rss_mb']:.0f} | "
+            f"{ratio(r['rss_mb'], o['rss_mb'])} |"
+        )
 
-    lines += ["", "### Example queries (kzkg/queries, SERVICE queries left out): median ms, pyoxigraph store vs rdflib", ""]
+    lines += [
+        "",
+        "### Example queries (kzkg/queries, SERVICE queries left out): median ms, pyoxigraph store vs rdflib",
+        "",
+    ]
     slugs = sorted({s for c in corpora for s in c.queries.get("oxigraph", {})})
     loads = [c.queries.get("rdflib", {}).get(LOAD, {}) for c in corpora]
+
     def load_time(load: dict) -> str:
         if load.get("seconds"):
             return fmt_s(load["seconds"][0]) + " s"
         return "over the limit" if load else "not run"
 
-    lines.append("rdflib first parses the N-Quads dump into a Dataset: "
-                 + ", ".join(f"{c.name} {load_time(load)}" for c, load in zip(corpora, loads, strict=True)) + ".")
+    lines.append(
+        "rdflib first parses the N-Quads dump into a Dataset: "
+        + ", ".join(f"{c.name} {load_time(load)}" for c, load in zip(corpora, loads, strict=True))
+        + "."
+    )
     lines.append("")
     lines.append("| query | " + " | ".join(f"{c.name} pyoxigraph | {c.name} rdflib | ×" for c in corpora) + " |")
     lines.append("|---|" + "---:|---:|---:|" * len(corpora))
@@ -444,30 +549,44 @@ def render(corpora: list[Corpus], args: argparse.Namespace, started: float) -> s
                 cells += [f"{ox_ms:.1f}", "not run", "—"]
                 continue
             if rdf_q.get("over_limit"):
-                cells += [f"{ox_ms:.1f}", f"> {rdf_q['over_limit'] * 1000:.0f}", f"> {rdf_q['over_limit'] * 1000 / ox_ms:.0f}×"]
+                cells += [
+                    f"{ox_ms:.1f}",
+                    f"> {rdf_q['over_limit'] * 1000:.0f}",
+                    f"> {rdf_q['over_limit'] * 1000 / ox_ms:.0f}×",
+                ]
                 continue
             rdf_ms = loadgen.median(rdf_q.get("seconds", [])) * 1000
             mismatch = " (rows differ)" if ox_q.get("rows") != rdf_q.get("rows") else ""
             cells += [f"{ox_ms:.1f}", f"{rdf_ms:.1f}{mismatch}", ratio(rdf_ms, ox_ms)]
         lines.append(f"| {slug} | " + " | ".join(cells) + " |")
 
-    lines += ["", (f"### Endpoint (`kzkg serve --no-build`, {args.workers} gunicorn workers, loopback; "
-                   f"{args.clients} keep-alive client connections driven by one thread of the bench process, "
-                   "on the same 2 cores)"), "",
-              "| corpus | workload | requests | req/s | p50 ms | p99 ms | errors | Virtuoso req/s | kzkg ÷ Virtuoso |",
-              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        (
+            f"### Endpoint (`kzkg serve --no-build`, {args.workers} gunicorn workers, loopback; "
+            f"{args.clients} keep-alive client connections driven by one thread of the bench process, "
+            "on the same 2 cores)"
+        ),
+        "",
+        "| corpus | workload | requests | req/s | p50 ms | p99 ms | errors | Virtuoso req/s | kzkg ÷ Virtuoso |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for c in corpora:
         for name, r in c.endpoint.items():
             v = c.virtuoso.get(name)
             versus = f"{v['throughput']:.0f} | {r['throughput'] / v['throughput']:.2f}" if v else "not run | —"
             failures = ", ".join(f"{n}× {code}" for code, n in r["statuses"].items() if int(code) != 200)
             errors = f"{r['errors']} ({failures})" if failures else str(r["errors"])
-            lines.append(f"| {c.name} | {name} ({r['clients']} clients) | {r['requests']} | {r['throughput']:.0f} | "
-                         f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {errors} | {versus} |")
+            lines.append(
+                f"| {c.name} | {name} ({r['clients']} clients) | {r['requests']} | {r['throughput']:.0f} | "
+                f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {errors} | {versus} |"
+            )
     lines += ["", "| corpus | server RSS per worker (worker + its query executors) MB | master MB |", "|---|---|---:|"]
     for c in corpora:
         m = c.server_memory
-        lines.append(f"| {c.name} | {', '.join(f'{x:.0f}' for x in m.get('per_worker_mb', []))} | {m.get('master_mb', 0):.0f} |")
+        lines.append(
+            f"| {c.name} | {', '.join(f'{x:.0f}' for x in m.get('per_worker_mb', []))} | {m.get('master_mb', 0):.0f} |"
+        )
 
     lines += ["", "### Targets", "", "| target | measured | met? |", "|---|---|---|"]
     lines += targets(corpora)
@@ -487,45 +606,73 @@ def targets(corpora: list[Corpus]) -> list[str]:
     real = by_name.get("real corpus")
     if real:
         rebuild = rebuild_seconds(real.build["timings"])
-        row("real corpus: map+validate+reason+export < 2 s", f"{rebuild:.2f} s wall, store included "
+        row(
+            "real corpus: map+validate+reason+export < 2 s",
+            f"{rebuild:.2f} s wall, store included "
             f"({rebuild / 2:.2f}× the budget; validate {real.build['timings']['validate']:.2f} s beside the rest)",
-            rebuild < 2)
+            rebuild < 2,
+        )
     big = by_name.get("synthetic 1M")
     if big:
         wall = big.build["wall"]
         row("1M: full build < 45 s", f"{wall:.0f} s (validate {big.build['timings']['validate']:.0f} s)", wall < 45)
         fast, ref = big.reason["reasonable"], big.reason.get("owlrl")
         owl = ref["seconds"] if ref else OWLRL_ANCHORS[1_000_000]
-        row("1M: OWL-RL closure ≥ 25× faster than owlrl", f"{owl / fast['seconds']:.0f}× ({fast['seconds']:.1f} s vs "
-            f"{owl:.0f} s{'' if ref else ' anchor'})", owl / fast["seconds"] >= 25)
-        row("1M: peak build memory < 3 GB", f"{big.build['peak_rss_mb'] / 1024:.2f} GB ({rss(big.build)} MB)",
-            big.build["peak_rss_mb"] < 3072)
+        row(
+            "1M: OWL-RL closure ≥ 25× faster than owlrl",
+            f"{owl / fast['seconds']:.0f}× ({fast['seconds']:.1f} s vs {owl:.0f} s{'' if ref else ' anchor'})",
+            owl / fast["seconds"] >= 25,
+        )
+        row(
+            "1M: peak build memory < 3 GB",
+            f"{big.build['peak_rss_mb'] / 1024:.2f} GB ({rss(big.build)} MB)",
+            big.build["peak_rss_mb"] < 3072,
+        )
         if big.endpoint:
             cached = big.endpoint["cached"]["throughput"]
             row("1M: repeated query from cache > 5,000 req/s", f"{cached:.0f} req/s", cached > 5000)
             per_worker = max(big.server_memory.get("per_worker_mb") or [0])
             row("1M: server memory < 600 MB per worker", f"{per_worker:.0f} MB", per_worker < 600)
             lookup, v = big.endpoint["lookup"]["throughput"], big.virtuoso.get("lookup")
-            row("1M: lookups ≥ Virtuoso's throughput", f"{lookup:.0f} req/s" + (f" vs {v['throughput']:.0f}" if v else " (Virtuoso not run)"),
-                lookup >= v["throughput"] if v else None)
+            row(
+                "1M: lookups ≥ Virtuoso's throughput",
+                f"{lookup:.0f} req/s" + (f" vs {v['throughput']:.0f}" if v else " (Virtuoso not run)"),
+                lookup >= v["throughput"] if v else None,
+            )
             aggregates = [name for name in big.endpoint if name.startswith("aggregate")]
             if all(name in big.virtuoso for name in aggregates):
                 ratios = {name: big.endpoint[name]["p50_ms"] / big.virtuoso[name]["p50_ms"] for name in aggregates}
-                row("1M: cold aggregates within 3× of Virtuoso (p50)",
-                    "; ".join(f"{name.split(': ', 1)[-1]} {big.endpoint[name]['p50_ms']:.0f} vs "
-                              f"{big.virtuoso[name]['p50_ms']:.0f} ms ({ratios[name]:.1f}×)" for name in aggregates),
-                    all(r <= 3 for r in ratios.values()))
+                row(
+                    "1M: cold aggregates within 3× of Virtuoso (p50)",
+                    "; ".join(
+                        f"{name.split(': ', 1)[-1]} {big.endpoint[name]['p50_ms']:.0f} vs "
+                        f"{big.virtuoso[name]['p50_ms']:.0f} ms ({ratios[name]:.1f}×)"
+                        for name in aggregates
+                    ),
+                    all(r <= 3 for r in ratios.values()),
+                )
             else:
                 row("1M: cold aggregates within 3× of Virtuoso", "Virtuoso not run", None)
     else:
         largest = corpora[-1]
-        row("1M targets (build < 45 s, closure ≥ 25×, memory, endpoint)",
-            f"not run: add `--sizes 10000,100000,1000000`; largest here: {largest.name}", None)
+        row(
+            "1M targets (build < 45 s, closure ≥ 25×, memory, endpoint)",
+            f"not run: add `--sizes 10000,100000,1000000`; largest here: {largest.name}",
+            None,
+        )
         if largest.endpoint:
             cached = largest.endpoint["cached"]["throughput"]
-            row(f"{largest.name}: repeated query from cache > 5,000 req/s (1M target)", f"{cached:.0f} req/s", cached > 5000)
+            row(
+                f"{largest.name}: repeated query from cache > 5,000 req/s (1M target)",
+                f"{cached:.0f} req/s",
+                cached > 5000,
+            )
             per_worker = max(largest.server_memory.get("per_worker_mb") or [0])
-            row(f"{largest.name}: server memory < 600 MB per worker (1M target)", f"{per_worker:.0f} MB", per_worker < 600)
+            row(
+                f"{largest.name}: server memory < 600 MB per worker (1M target)",
+                f"{per_worker:.0f} MB",
+                per_worker < 600,
+            )
     for c in corpora:
         ref = c.reason.get("owlrl")
         if ref:
@@ -538,7 +685,7 @@ def write_readme(table: str) -> None:
     text = README.read_text(encoding="utf-8") if README.exists() else "# kzkg benchmarks\n"
     block = f"{START}\n{table}{END}"
     if START in text and END in text:
-        text = text[:text.index(START)] + block + text[text.index(END) + len(END):]
+        text = text[: text.index(START)] + block + text[text.index(END) + len(END) :]
     else:
         text = text.rstrip("\n") + "\n\n## Latest results\n\n" + block + "\n"
     README.write_text(text, encoding="utf-8")
@@ -556,9 +703,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for kzkg serve")
     parser.add_argument("--budget", type=float, default=8.0, help="seconds per endpoint workload")
     parser.add_argument("--query-limit", type=float, default=30.0, help="seconds before an rdflib query is abandoned")
-    parser.add_argument("--virtuoso", default="auto",
-                        help="reference Virtuoso: 'auto' starts one on loopback (default), "
-                             "a loopback SPARQL URL uses yours, 'none' skips it")
+    parser.add_argument(
+        "--virtuoso",
+        default="auto",
+        help="reference Virtuoso: 'auto' starts one on loopback (default), "
+        "a loopback SPARQL URL uses yours, 'none' skips it",
+    )
     parser.add_argument("--workdir", type=Path, help="keep corpora and builds here (default: a temporary dir)")
     parser.add_argument("--no-write", action="store_true", help="print the table only; leave bench/README.md alone")
     parser.add_argument("--json", type=Path, help="also write every raw measurement to this file")
@@ -575,8 +725,10 @@ def main(argv: list[str] | None = None) -> None:
         log(f"{label}: generating")
         synth = generate(size, workdir / f"corpus-{size}" / "data", seed=size)
         corpus = Corpus(label, synth.data_dir, target=size, skew=top_share(synth))
-        corpus.notes.append(f"{label}: {synth.plan.claims:,} claims, {synth.plan.articles} articles, {synth.plan.actors} actors; "
-                            f"the top 2 actors make {corpus.skew:.0%} of claimant slots (real corpus: 43%)")
+        corpus.notes.append(
+            f"{label}: {synth.plan.claims:,} claims, {synth.plan.articles} articles, {synth.plan.actors} actors; "
+            f"the top 2 actors make {corpus.skew:.0%} of claimant slots (real corpus: 43%)"
+        )
         corpora.append(corpus)
     from bench import virtuoso as reference
 

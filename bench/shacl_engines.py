@@ -79,19 +79,34 @@ def main(argv: list[str] | None = None) -> None:
         program = pyshacl_turbo.compile_shapes(shapes, advanced=True)
         ontology_nt = ontology.serialize(format="nt", encoding="utf-8")
         engines: list[tuple[str, Callable[[], Any], Callable[[Any], bool]]] = [
-            ("kzkg fast check (list of triples)", lambda: triples,
-             lambda d: fast_failures(d, shapes, ontology) == set()),
-            ("pyshacl-turbo (rdflib Graph)", graph,
-             lambda d: pyshacl_turbo.validate(d, shacl_graph=shapes, ont_graph=ontology, advanced=True,
-                                              inplace=True, **options)[0]),
-            ("pyshacl-turbo (N-Triples, compiled shapes)",
-             lambda: graph().serialize(format="nt", encoding="utf-8") + ontology_nt,
-             lambda d: program.validate(d, data_graph_format="nt", **options)[0]),
+            (
+                "kzkg fast check (list of triples)",
+                lambda: triples,
+                lambda d: fast_failures(d, shapes, ontology) == set(),
+            ),
+            (
+                "pyshacl-turbo (rdflib Graph)",
+                graph,
+                lambda d: pyshacl_turbo.validate(
+                    d, shacl_graph=shapes, ont_graph=ontology, advanced=True, inplace=True, **options
+                )[0],
+            ),
+            (
+                "pyshacl-turbo (N-Triples, compiled shapes)",
+                lambda: graph().serialize(format="nt", encoding="utf-8") + ontology_nt,
+                lambda d: program.validate(d, data_graph_format="nt", **options)[0],
+            ),
         ]
         if args.pyshacl:
-            engines.append(("pyshacl (rdflib Graph)", graph,
-                            lambda d: pyshacl_validate(d, shacl_graph=shapes, ont_graph=ontology, advanced=True,
-                                                       inplace=True, **options)[0]))
+            engines.append(
+                (
+                    "pyshacl (rdflib Graph)",
+                    graph,
+                    lambda d: pyshacl_validate(
+                        d, shacl_graph=shapes, ont_graph=ontology, advanced=True, inplace=True, **options
+                    )[0],
+                )
+            )
         print(f"{len(triples)} asserted triples ({args.triples} requested), best of {args.repeats}")
         for name, prepare, run in engines:
             seconds, conforms = best_of(args.repeats, prepare, run)

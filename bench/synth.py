@@ -37,24 +37,101 @@ TRIPLES_PER_CLAIM = 45.0
 CLAIMS_PER_ARTICLE = 84
 ZIPF_S = 1.3
 
-EVENT_TYPES = ("Protest", "Riot", "Looting", "Arson", "Seizure", "Attack", "Shooting", "Killing", "Clash",
-               "CounterTerroristOperation", "StateOfEmergency", "Curfew", "InternetShutdown",
-               "MilitaryDeployment", "Detention", "Release", "Dismissal", "Appointment", "CriminalCase",
-               "Broadcast", "Statement", "PriceRise", "Funeral", "Other")
-QUANTITY_KINDS = ("Deaths", "Injuries", "Detentions", "CriminalCases", "Troops", "Protesters", "Damage",
-                  "LootedStores", "Weapons", "Vehicles", "Buildings", "Money", "Duration", "Other")
+EVENT_TYPES = (
+    "Protest",
+    "Riot",
+    "Looting",
+    "Arson",
+    "Seizure",
+    "Attack",
+    "Shooting",
+    "Killing",
+    "Clash",
+    "CounterTerroristOperation",
+    "StateOfEmergency",
+    "Curfew",
+    "InternetShutdown",
+    "MilitaryDeployment",
+    "Detention",
+    "Release",
+    "Dismissal",
+    "Appointment",
+    "CriminalCase",
+    "Broadcast",
+    "Statement",
+    "PriceRise",
+    "Funeral",
+    "Other",
+)
+QUANTITY_KINDS = (
+    "Deaths",
+    "Injuries",
+    "Detentions",
+    "CriminalCases",
+    "Troops",
+    "Protesters",
+    "Damage",
+    "LootedStores",
+    "Weapons",
+    "Vehicles",
+    "Buildings",
+    "Money",
+    "Duration",
+    "Other",
+)
 UNITS = {"Damage": "KZT", "Money": "USD", "Duration": "days"}
 QUALIFIERS = ("at-least", "more-than", "nearly", "about", "up-to")
 # Claims as data (issue #12), measured on data/ with the first assertions (December 2026).
 OPINION_SHARE, PREDICTION_SHARE, ASSERTING_SHARE = 0.26, 0.02, 0.88
-ASSERTED_PROPERTIES = ("eventType", "agent", "place", "quantity", "participant", "startDate", "dateText",
-                       "identifiedAs", "memberOf", "partOf", "endDate")
+ASSERTED_PROPERTIES = (
+    "eventType",
+    "agent",
+    "place",
+    "quantity",
+    "participant",
+    "startDate",
+    "dateText",
+    "identifiedAs",
+    "memberOf",
+    "partOf",
+    "endDate",
+)
 ASSERTED_WEIGHTS = (37, 13, 12, 12, 12, 5, 5, 1, 0.7, 0.7, 0.5)
 STATUSES = ("Unverified",) * 14 + ("Disputed", "Disputed", "Confirmed", "Retracted")
-WORDS = ("government", "protesters", "square", "police", "troops", "airport", "ministry", "reports",
-         "officials", "residents", "city", "night", "shooting", "crowd", "statement", "internet",
-         "figures", "casualties", "akimat", "gas", "prices", "curfew", "detained", "witnesses",
-         "television", "channel", "region", "capital", "building", "security", "forces", "press")
+WORDS = (
+    "government",
+    "protesters",
+    "square",
+    "police",
+    "troops",
+    "airport",
+    "ministry",
+    "reports",
+    "officials",
+    "residents",
+    "city",
+    "night",
+    "shooting",
+    "crowd",
+    "statement",
+    "internet",
+    "figures",
+    "casualties",
+    "akimat",
+    "gas",
+    "prices",
+    "curfew",
+    "detained",
+    "witnesses",
+    "television",
+    "channel",
+    "region",
+    "capital",
+    "building",
+    "security",
+    "forces",
+    "press",
+)
 
 
 @dataclass
@@ -85,9 +162,9 @@ def plan_for(target_triples: int) -> Plan:
         claims=claims,
         articles=max(2, math.ceil(claims / CLAIMS_PER_ARTICLE)),
         # Entities grow more slowly than claims: the same actors keep talking.
-        actors=max(25, round(4.5 * claims ** 0.7)),
-        channels=max(3, round(claims ** 0.5 / 3)),
-        places=max(12, round(2 * claims ** 0.6)),
+        actors=max(25, round(4.5 * claims**0.7)),
+        channels=max(3, round(claims**0.5 / 3)),
+        places=max(12, round(2 * claims**0.6)),
         events=max(8, claims // 4),
     )
 
@@ -124,12 +201,21 @@ class _Text:
         return sentence
 
     def render(self) -> str:
-        paragraphs = [" ".join(self.sentences[i:i + 4]) for i in range(0, len(self.sentences), 4)]
+        paragraphs = [" ".join(self.sentences[i : i + 4]) for i in range(0, len(self.sentences), 4)]
         return "\n\n".join(paragraphs) + "\n"
 
 
-def _claims_as_data(claim: dict, rng: random.Random, events: list[dict], actors: list[dict], sites: list[str],
-                    persons: list[str], organisations: list[str], claimant: Zipf, place_pick: Zipf) -> None:
+def _claims_as_data(
+    claim: dict,
+    rng: random.Random,
+    events: list[dict],
+    actors: list[dict],
+    sites: list[str],
+    persons: list[str],
+    organisations: list[str],
+    claimant: Zipf,
+    place_pick: Zipf,
+) -> None:
     """Give a claim a kind and what it asserts, in the real corpus's proportions (data/, December
     2026, 424 claims: 26% opinions or predictions, 88% of the factual ones with ``asserts``, ~2
     statements each; statements by property as in ASSERTED_PROPERTIES). Subjects are the claim's
@@ -172,8 +258,13 @@ def _claims_as_data(claim: dict, rng: random.Random, events: list[dict], actors:
         else:  # quantity
             kind = claim.get("quantity_kind") or rng.choice(QUANTITY_KINDS)
             number = claim.get("quantity") or rng.choice((rng.randint(1, 500), rng.randint(1000, 10**6)))
-            figure = {"subject": subject, "property": "quantity", "kind": kind, "value": number,
-                      "as_of": claim.get("date") or f"2022-01-{rng.randint(5, 12):02d}"}
+            figure = {
+                "subject": subject,
+                "property": "quantity",
+                "kind": kind,
+                "value": number,
+                "as_of": claim.get("date") or f"2022-01-{rng.randint(5, 12):02d}",
+            }
             if claim.get("qualifier"):
                 figure["qualifier"] = claim["qualifier"]
             statements.append(figure)
@@ -250,12 +341,17 @@ def generate(target_triples: int, out_dir: Path, seed: int = 0, claims_as_data: 
     # --- articles ---------------------------------------------------------------------------------
     articles = []
     for a in article_ids:
-        articles.append({
-            "id": a, "file": f"articles/{a}.txt", "title": f"Synthetic report {a}",
-            "publisher": outlets[Zipf(len(outlets), ZIPF_S, rng).draw()],
-            "byline": f"Correspondent {a}", "creators": [rng.choice(persons)] if persons else [],
-            "date": f"2022-01-{1 + int(a) % 28:02d}",
-        })
+        articles.append(
+            {
+                "id": a,
+                "file": f"articles/{a}.txt",
+                "title": f"Synthetic report {a}",
+                "publisher": outlets[Zipf(len(outlets), ZIPF_S, rng).draw()],
+                "byline": f"Correspondent {a}",
+                "creators": [rng.choice(persons)] if persons else [],
+                "date": f"2022-01-{1 + int(a) % 28:02d}",
+            }
+        )
 
     # --- events: a part-of forest per country, Zipf-popular places --------------------------------
     events: list[dict] = []
@@ -312,8 +408,7 @@ def generate(target_triples: int, out_dir: Path, seed: int = 0, claims_as_data: 
         if rng.random() < 0.18:
             kind = rng.choice(QUANTITY_KINDS)
             figure = rng.choice((rng.randint(1, 500), rng.randint(1000, 10**9)))
-            claim.update(quantity=figure, quantity_kind=kind, quantity_text=str(figure),
-                         unit=UNITS.get(kind, "people"))
+            claim.update(quantity=figure, quantity_kind=kind, quantity_text=str(figure), unit=UNITS.get(kind, "people"))
             if rng.random() < 0.4:
                 claim["qualifier"] = rng.choice(QUALIFIERS)
         claim["status"] = rng.choice(STATUSES)
@@ -340,18 +435,26 @@ def generate(target_triples: int, out_dir: Path, seed: int = 0, claims_as_data: 
         if rng.random() < 0.04 and plan.articles > 1:
             others = [a for a in article_ids if a != article]
             reporter = rng.choice(others)
-            annotations[reporter]["reports"].append({"claim": cid, "quote": texts[reporter].quote(f"As reported, claim {n}")})
+            annotations[reporter]["reports"].append(
+                {"claim": cid, "quote": texts[reporter].quote(f"As reported, claim {n}")}
+            )
         if rng.random() < 0.18:
             actor = rng.choice(persons + organisations)
-            annotations[article]["roles"].append({"actor": actor, "role": f"Role {rng.randint(1, 40)}",
-                                                  "quote": text.quote(f"Actor {actor.split('-')[1]}, in that role,")})
+            annotations[article]["roles"].append(
+                {
+                    "actor": actor,
+                    "role": f"Role {rng.randint(1, 40)}",
+                    "quote": text.quote(f"Actor {actor.split('-')[1]}, in that role,"),
+                }
+            )
 
     # --- write the files ----------------------------------------------------------------------
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
     def dump(path: Path, value) -> None:
-        path.write_text(yaml.dump(value, Dumper=dumper, allow_unicode=True, sort_keys=False, width=1000),
-                        encoding="utf-8")
+        path.write_text(
+            yaml.dump(value, Dumper=dumper, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8"
+        )
 
     dump(out_dir / "articles.yaml", {"articles": articles})
     for a in article_ids:

@@ -42,10 +42,15 @@ def load(endpoint_url: str, nquads_dump: Path) -> None:
     corpus are dropped first so that the two servers hold the same quads.
     """
     base = endpoint_url.rsplit("/sparql", 1)[0]
-    target = Target(query_url=endpoint_url, gsp_url=base + "/sparql-graph-crud-auth", graph_param="graph-uri",
-                    update_url=base + "/sparql-auth", user="dba",
-                    password=os.environ.get("KZKG_BENCH_VIRTUOSO_PASSWORD", virtuoso_server.Virtuoso.password),
-                    auth_scheme="digest")
+    target = Target(
+        query_url=endpoint_url,
+        gsp_url=base + "/sparql-graph-crud-auth",
+        graph_param="graph-uri",
+        update_url=base + "/sparql-auth",
+        user="dba",
+        password=os.environ.get("KZKG_BENCH_VIRTUOSO_PASSWORD", virtuoso_server.Virtuoso.password),
+        auth_scheme="digest",
+    )
     _drop_kzkg_graphs(target)
     release_dir = nquads_dump.parent.parent
     publish(Release(build_id=release_dir.name, path=release_dir), target)
@@ -55,14 +60,24 @@ def _drop_kzkg_graphs(target: Target) -> None:
     import requests
     from requests.auth import HTTPDigestAuth
 
-    found = requests.post(target.query_url, data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
-                                                  "FILTER(STRSTARTS(STR(?g), 'https://w3id.org/kzkg/')) }"},
-                          headers={"Accept": "application/sparql-results+json"}, timeout=600)
+    found = requests.post(
+        target.query_url,
+        data={
+            "query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+            "FILTER(STRSTARTS(STR(?g), 'https://w3id.org/kzkg/')) }"
+        },
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=600,
+    )
     found.raise_for_status()
     graphs = [b["g"]["value"] for b in found.json()["results"]["bindings"]]
     if graphs:
         update = " ; ".join(f"DROP SILENT GRAPH <{g}>" for g in graphs)
-        response = requests.post(target.sparql_update_url(), data=update.encode("utf-8"), timeout=600,
-                                 headers={"Content-Type": "application/sparql-update"},
-                                 auth=HTTPDigestAuth(target.user or "", target.password or ""))
+        response = requests.post(
+            target.sparql_update_url(),
+            data=update.encode("utf-8"),
+            timeout=600,
+            headers={"Content-Type": "application/sparql-update"},
+            auth=HTTPDigestAuth(target.user or "", target.password or ""),
+        )
         response.raise_for_status()

@@ -75,8 +75,12 @@ class Virtuoso:
         self.base = f"http://127.0.0.1:{self.http_port}"
         self.sparql_url = self.base + "/sparql"
         self.gsp_url = self.base + "/sparql-graph-crud-auth"
-        self.process = subprocess.Popen([BINARY, "+foreground", "+configfile", str(ini)], cwd=directory,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [BINARY, "+foreground", "+configfile", str(ini)],
+            cwd=directory,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self._wait()
 
     def _wait(self, timeout: float = 90.0) -> None:

@@ -36,6 +36,7 @@ def emit(**fields) -> None:
 
 # --- tasks ----------------------------------------------------------------------------------------
 
+
 def task_build(args: argparse.Namespace) -> None:
     """A full build (ingest → export) of a data directory, as `kzkg build` runs it."""
     from kzkg import pipeline
@@ -49,11 +50,19 @@ def task_build(args: argparse.Namespace) -> None:
     # peak plus what the child did not share (its private pages, measured by the child when it
     # finished); the child's plain peak RSS is kept in the raw JSON too.
     child_unshared = manifest.get("peak_rss_mb", {}).get("validate (child, unshared)", 0.0)
-    emit(task="build", wall=wall, timings=manifest["timings_seconds"], quads=manifest["quads"],
-         graphs=manifest["graphs"], release=str(release.path), peak_rss_mb=peak_rss_mb() + child_unshared,
-         build_rss_mb=peak_rss_mb(), validation_rss_mb=child_unshared,
-         validation_child_peak_rss_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-         stage_peaks_mb=manifest.get("peak_rss_mb", {}))
+    emit(
+        task="build",
+        wall=wall,
+        timings=manifest["timings_seconds"],
+        quads=manifest["quads"],
+        graphs=manifest["graphs"],
+        release=str(release.path),
+        peak_rss_mb=peak_rss_mb() + child_unshared,
+        build_rss_mb=peak_rss_mb(),
+        validation_rss_mb=child_unshared,
+        validation_child_peak_rss_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        stage_peaks_mb=manifest.get("peak_rss_mb", {}),
+    )
 
 
 _EXCLUDED_GRAPHS = ("/graph/links", "/graph/enrichment", "/graph/inferred")
@@ -93,9 +102,16 @@ def task_reason(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     inferred = infer_triples(asserted, engine=args.engine)  # what `kzkg build` runs
     seconds = time.perf_counter() - started
-    emit(task="reason", engine=args.engine, input_triples=len(asserted), inferred=len(inferred), seconds=seconds,
-         digest=digest(inferred), peak_rss_mb=peak_rss_mb(),
-         rss_before_mb=baseline)
+    emit(
+        task="reason",
+        engine=args.engine,
+        input_triples=len(asserted),
+        inferred=len(inferred),
+        seconds=seconds,
+        digest=digest(inferred),
+        peak_rss_mb=peak_rss_mb(),
+        rss_before_mb=baseline,
+    )
 
 
 def task_load(args: argparse.Namespace) -> None:
@@ -114,8 +130,14 @@ def task_load(args: argparse.Namespace) -> None:
         store.bulk_load(path=args.file, format=ox.RdfFormat.N_TRIPLES)
         size = len(store)
     seconds = time.perf_counter() - started
-    emit(task="load", lib=args.lib, triples=size, seconds=seconds, rss_mb=current_rss_mb() - baseline,
-         peak_rss_mb=peak_rss_mb())
+    emit(
+        task="load",
+        lib=args.lib,
+        triples=size,
+        seconds=seconds,
+        rss_mb=current_rss_mb() - baseline,
+        peak_rss_mb=peak_rss_mb(),
+    )
 
 
 LOAD = "(parse the N-Quads dump)"
@@ -171,8 +193,14 @@ def task_queries(args: argparse.Namespace) -> None:
             try:
                 rows = run(example.sparql)
             except failures as failed:
-                emit(task="query", lib=args.lib, slug=example.slug, seconds=[], rows=None,
-                     error=f"{type(failed).__name__}: {failed}")
+                emit(
+                    task="query",
+                    lib=args.lib,
+                    slug=example.slug,
+                    seconds=[],
+                    rows=None,
+                    error=f"{type(failed).__name__}: {failed}",
+                )
                 break
             times.append(time.perf_counter() - started)
             if times[-1] > 2.0:

@@ -35,7 +35,7 @@ PROPERTIES: dict[str, tuple[str, Any]] = {
     "dateText": ("event", "text"),
     "place": ("event", ("Place",)),
     "agent": ("event", ACTOR),  # a state is an Organization too
-    "participant": ("event", ACTOR + ("Place",)),
+    "participant": ("event", (*ACTOR, "Place")),
     "identifiedAs": (("Person",), ("Person",)),
     "partOf": ("event", "event"),
     "locatedIn": (("Place",), ("Place",)),
@@ -101,7 +101,9 @@ def parse_claim(entry: _Reporter) -> tuple[str, list[Assertion]]:
         entry.problem("'asserts' must be a non-empty list of {subject, property, value} statements", "asserts")
         return kind, []
     if kind != "factual":
-        entry.problem(f"'asserts': a claim of kind {kind!r} asserts no checkable fact; drop 'asserts' or the kind", "asserts")
+        entry.problem(
+            f"'asserts': a claim of kind {kind!r} asserts no checkable fact; drop 'asserts' or the kind", "asserts"
+        )
         return kind, []
     statements = []
     for position, item in enumerate(block, 1):
@@ -121,8 +123,11 @@ def _parse_statement(entry: _Reporter, position: int, item: Any) -> Assertion | 
         entry.problem(f"{where}: unknown key(s) {unknown} (allowed: {', '.join(sorted(STATEMENT_KEYS))})", "asserts")
     subject, prop, value = item.get("subject"), item.get("property"), item.get("value")
     vague_figure = prop == "quantity" and item.get("qualifier") in VAGUE_QUALIFIERS
-    missing = [key for key in ("subject", "property", "value")
-               if item.get(key) is None and not (key == "value" and vague_figure)]
+    missing = [
+        key
+        for key in ("subject", "property", "value")
+        if item.get(key) is None and not (key == "value" and vague_figure)
+    ]
     if missing:
         entry.problem(f"{where}: missing {', '.join(repr(k) for k in missing)}", "asserts")
         return None
@@ -140,7 +145,9 @@ def _parse_statement(entry: _Reporter, position: int, item: Any) -> Assertion | 
     if value_type == "date":
         day = _date(value)
         if day is None:
-            entry.problem(f"{where}: value {value!r} is not a date (YYYY-MM-DD); keep a vague date as dateText", "asserts")
+            entry.problem(
+                f"{where}: value {value!r} is not a date (YYYY-MM-DD); keep a vague date as dateText", "asserts"
+            )
             return None
         return Assertion(subject, prop, day, position)
     if value_type == "text":
@@ -161,8 +168,9 @@ def _parse_statement(entry: _Reporter, position: int, item: Any) -> Assertion | 
     return Assertion(subject, prop, value, position)
 
 
-def _parse_figure(entry: _Reporter, where: str, subject: str, value: Any, position: int,
-                  item: dict[str, Any]) -> Assertion | None:
+def _parse_figure(
+    entry: _Reporter, where: str, subject: str, value: Any, position: int, item: dict[str, Any]
+) -> Assertion | None:
     ok = True
     if value is None:
         pass  # a vague figure ("dozens"): no number to give, and none is invented
@@ -195,8 +203,17 @@ def _parse_figure(entry: _Reporter, where: str, subject: str, value: Any, positi
         ok = False
     if not ok:
         return None
-    return Assertion(subject, "quantity", value, position, kind=kind, qualifier=qualifier, as_of=as_of_day,
-                     unit=unit.strip() if unit else None, population=population)
+    return Assertion(
+        subject,
+        "quantity",
+        value,
+        position,
+        kind=kind,
+        qualifier=qualifier,
+        as_of=as_of_day,
+        unit=unit.strip() if unit else None,
+        population=population,
+    )
 
 
 class _Registry(Protocol):
@@ -252,8 +269,16 @@ def check_assertions(corpus: _Registry) -> list[tuple[str, str]]:
                     resolves(claim.where, f"{where}: value", str(statement.value), value_need)
             if statement.population is not None:
                 resolves(claim.where, f"{where}: population", statement.population, "any")
-            key = (statement.subject, statement.property, statement.value, statement.kind, statement.qualifier,
-                   statement.as_of, statement.unit, statement.population)
+            key = (
+                statement.subject,
+                statement.property,
+                statement.value,
+                statement.kind,
+                statement.qualifier,
+                statement.as_of,
+                statement.unit,
+                statement.population,
+            )
             if key in seen:
                 found.append((claim.where, f"{where}: the same statement is given twice"))
             seen.add(key)
@@ -274,9 +299,20 @@ _ID = "https://w3id.org/kzkg/id/"
 
 KIND_CONCEPT = {"factual": "Factual", "opinion": "Opinion", "prediction": "Prediction"}
 QUALIFIER_NAME = {
-    "exactly": "Exactly", "at-least": "AtLeast", "more-than": "MoreThan", "nearly": "Nearly", "about": "About",
-    "a-little-over": "ALittleOver", "up-to": "UpTo", "dozens": "Dozens", "a-couple-of-dozen": "ACoupleOfDozen",
-    "hundreds": "Hundreds", "thousands": "Thousands", "several": "Several", "many": "Many", "most": "Most",
+    "exactly": "Exactly",
+    "at-least": "AtLeast",
+    "more-than": "MoreThan",
+    "nearly": "Nearly",
+    "about": "About",
+    "a-little-over": "ALittleOver",
+    "up-to": "UpTo",
+    "dozens": "Dozens",
+    "a-couple-of-dozen": "ACoupleOfDozen",
+    "hundreds": "Hundreds",
+    "thousands": "Thousands",
+    "several": "Several",
+    "many": "Many",
+    "most": "Most",
 }
 
 
@@ -362,14 +398,27 @@ FUNCTIONAL = ("startDate", "endDate", "agent", "identifiedAs", "place")
 # How far a hedged figure reaches, as a factor of its number: (low, high, low bound open).
 # "about 164" covers 147.6-180.4; a vague qualifier ("dozens") covers everything: never a conflict.
 _REACH: dict[str, tuple[float, float, bool]] = {
-    "exactly": (1.0, 1.0, False), "at-least": (1.0, math.inf, False), "more-than": (1.0, math.inf, True),
-    "nearly": (0.9, 1.0, False), "about": (0.9, 1.1, False), "a-little-over": (1.0, 1.2, True),
+    "exactly": (1.0, 1.0, False),
+    "at-least": (1.0, math.inf, False),
+    "more-than": (1.0, math.inf, True),
+    "nearly": (0.9, 1.0, False),
+    "about": (0.9, 1.1, False),
+    "a-little-over": (1.0, 1.2, True),
     "up-to": (0.0, 1.0, False),
 }
 PROPERTY_LABEL = {
-    "eventType": "occurrence", "startDate": "start date", "endDate": "end date", "dateText": "date (as worded)",
-    "place": "place", "agent": "carried out by", "participant": "participant", "identifiedAs": "identified as",
-    "partOf": "part of", "locatedIn": "located in", "memberOf": "member of", "quantity": "figure",
+    "eventType": "occurrence",
+    "startDate": "start date",
+    "endDate": "end date",
+    "dateText": "date (as worded)",
+    "place": "place",
+    "agent": "carried out by",
+    "participant": "participant",
+    "identifiedAs": "identified as",
+    "partOf": "part of",
+    "locatedIn": "located in",
+    "memberOf": "member of",
+    "quantity": "figure",
 }
 
 
@@ -451,7 +500,7 @@ def _group_conflicts(prop: str, detail: tuple, sides: list[Side]) -> set[tuple[s
         if detail[2] is None:  # no as-of date: an update cannot be told from a conflict
             return pairs
         for i, a in enumerate(sides):
-            for b in sides[i + 1:]:
+            for b in sides[i + 1 :]:
                 if a.denied != b.denied:
                     if _same_figure(a.statement, b.statement):
                         add(a.claim, b.claim)
@@ -462,12 +511,12 @@ def _group_conflicts(prop: str, detail: tuple, sides: list[Side]) -> set[tuple[s
     for side in sides:
         by_value.setdefault(side.statement.value, ([], []))[side.denied].append(side.claim)
     values = list(by_value.items())
-    for i, (value, (asserting, denying)) in enumerate(values):
+    for i, (_value, (asserting, denying)) in enumerate(values):
         for a in asserting:
             for b in denying:
                 add(a, b)
         if prop in FUNCTIONAL:
-            for _, (others, _) in values[i + 1:]:
+            for _, (others, _) in values[i + 1 :]:
                 for a in asserting:
                     for b in others:
                         add(a, b)
@@ -513,8 +562,9 @@ def disagreement_triples(disagreements: list[Disagreement], refs: _Refs) -> list
     for point in disagreements:
         node = point.iri
         triples.append((node, _RDF_TYPE, kz("Disagreement")))
-        triples.append((node, label, Literal(f"disagreement on {_name(refs, point.subject)}: "
-                                             f"{PROPERTY_LABEL[point.property]}")))
+        triples.append(
+            (node, label, Literal(f"disagreement on {_name(refs, point.subject)}: {PROPERTY_LABEL[point.property]}"))
+        )
         triples.append((node, kz("onSubject"), refs.ref(point.subject)))
         triples.append((node, kz("onProperty"), kz("figure" if point.property == "quantity" else point.property)))
         if point.property == "quantity":
@@ -534,8 +584,13 @@ def disagreement_triples(disagreements: list[Disagreement], refs: _Refs) -> list
             if side.denied:
                 triples.append((position, kz("denied"), Literal("true", datatype=_XSD_BOOLEAN)))
             if point.property == "quantity":  # the figure beside its claim, readable without GRAPH
-                triples.append((position, kz("quantityKind"), kz({"Other": "OtherQuantity"}.get(
-                    side.statement.kind, side.statement.kind))))
+                triples.append(
+                    (
+                        position,
+                        kz("quantityKind"),
+                        kz({"Other": "OtherQuantity"}.get(side.statement.kind, side.statement.kind)),
+                    )
+                )
                 if side.statement.value is not None:
                     triples.append((position, kz("quantity"), _number(side.statement.value)))
                 if side.statement.qualifier:
@@ -549,7 +604,11 @@ def disagreement_triples(disagreements: list[Disagreement], refs: _Refs) -> list
 
 def _describe(statement: Assertion) -> str:
     if statement.property == "quantity":
-        parts = [statement.qualifier or "", "" if statement.value is None else str(statement.value), statement.unit or ""]
+        parts = [
+            statement.qualifier or "",
+            "" if statement.value is None else str(statement.value),
+            statement.unit or "",
+        ]
         return " ".join(p for p in parts if p) or "(no number)"
     value = statement.value
     return value.isoformat() if isinstance(value, dt.date) else str(value)
@@ -573,20 +632,37 @@ def reconcile(claims: dict[str, Any], disagreements: list[Disagreement]) -> list
     for (a, b), holder in sorted(curated.items()):
         if (a, b) not in computed:
             other = b if holder == a else a
-            lines.append((claims[holder].where, f"kz:contradicts {other}: no computed conflict explains it "
-                                               "(their assertions do not disagree on one point)"))
+            lines.append(
+                (
+                    claims[holder].where,
+                    (
+                        f"kz:contradicts {other}: no computed conflict explains it "
+                        "(their assertions do not disagree on one point)"
+                    ),
+                )
+            )
     for (a, b), (point, side_a, side_b) in sorted(computed.items()):
         if (a, b) in curated:
             continue
         corroborates = b in claims[a].corroborates or a in claims[b].corroborates
         what = f"{point.subject} {PROPERTY_LABEL[point.property]}"
         if point.property == "quantity":
-            what += f" ({point.detail[0]}" + (f", {point.detail[1]}" if point.detail[1] else "") + f", as of {point.detail[2]})"
-        sides = (f"{a}: {'not ' if side_a.denied else ''}{_describe(side_a.statement)}; "
-                 f"{b}: {'not ' if side_b.denied else ''}{_describe(side_b.statement)}")
+            what += (
+                f" ({point.detail[0]}"
+                + (f", {point.detail[1]}" if point.detail[1] else "")
+                + f", as of {point.detail[2]})"
+            )
+        sides = (
+            f"{a}: {'not ' if side_a.denied else ''}{_describe(side_a.statement)}; "
+            f"{b}: {'not ' if side_b.denied else ''}{_describe(side_b.statement)}"
+        )
         note = " (curated as kz:corroborates)" if corroborates else ""
-        lines.append((claims[a].where, f"computed conflict with {b} on {what} [{sides}] that no curator linked"
-                                       f" with kz:contradicts{note}"))
+        lines.append(
+            (
+                claims[a].where,
+                f"computed conflict with {b} on {what} [{sides}] that no curator linked with kz:contradicts{note}",
+            )
+        )
     return lines
 
 

@@ -21,9 +21,11 @@ from kzkg.errors import DataViolations, KzkgError
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 
-EXIT_CODES_HELP = ("Exit codes: 0 success, 1 data violations (nothing published), 2 could not run "
-                   "(unreadable or missing input, no build yet, a build already running, a full disk, "
-                   "a malformed query or a crashed query engine).")
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success, 1 data violations (nothing published), 2 could not run "
+    "(unreadable or missing input, no build yet, a build already running, a full disk, "
+    "a malformed query or a crashed query engine)."
+)
 
 FAILURE_NOTE = "kzkg.failure_note"  # ctx.meta key: what a command wants said after its error line
 
@@ -66,15 +68,23 @@ class KzkgGroup(click.Group):
 
 def data_dir_option(command):
     return click.option(
-        "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data"), show_default=True,
-        envvar="KZKG_DATA_DIR", help="Folder with articles.yaml, articles/, entities/, events/, annotations/.",
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("data"),
+        show_default=True,
+        envvar="KZKG_DATA_DIR",
+        help="Folder with articles.yaml, articles/, entities/, events/, annotations/.",
     )(command)
 
 
 def build_dir_option(command):
     return click.option(
-        "--build-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("build"), show_default=True,
-        envvar="KZKG_BUILD_DIR", help="Where releases are published; the served one is <build-dir>/current.",
+        "--build-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("build"),
+        show_default=True,
+        envvar="KZKG_BUILD_DIR",
+        help="Where releases are published; the served one is <build-dir>/current.",
     )(command)
 
 
@@ -88,30 +98,66 @@ WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
 def sparql_client_options(command):
     """The remote endpoint and how politely to use it (shared by `kzkg link` and `kzkg enrich`)."""
     options = [
-        click.option("--endpoint", default=WIKIDATA_SPARQL, show_default=True, envvar="KZKG_LINK_ENDPOINT",
-                     help="SPARQL 1.1 endpoint with Wikidata-shaped data (wd:, wdt:, rdfs:label)."),
+        click.option(
+            "--endpoint",
+            default=WIKIDATA_SPARQL,
+            show_default=True,
+            envvar="KZKG_LINK_ENDPOINT",
+            help="SPARQL 1.1 endpoint with Wikidata-shaped data (wd:, wdt:, rdfs:label).",
+        ),
         click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for an answer."),
-        click.option("--retries", type=int, default=4, show_default=True,
-                     help="Retries on 429, 5xx, timeouts and malformed answers (with back-off)."),
-        click.option("--rate", "min_interval", type=float, default=1.0, show_default=True,
-                     help="Minimum seconds between two requests."),
-        click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-                     help="Where answers are cached (default: ~/.cache/kzkg/sparql)."),
+        click.option(
+            "--retries",
+            type=int,
+            default=4,
+            show_default=True,
+            help="Retries on 429, 5xx, timeouts and malformed answers (with back-off).",
+        ),
+        click.option(
+            "--rate",
+            "min_interval",
+            type=float,
+            default=1.0,
+            show_default=True,
+            help="Minimum seconds between two requests.",
+        ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Where answers are cached (default: ~/.cache/kzkg/sparql).",
+        ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the answer cache."),
-        click.option("--contact", envvar="KZKG_CONTACT",
-                     help="Contact (URL or e-mail) for the User-Agent, as Wikimedia's policy asks."),
+        click.option(
+            "--contact",
+            envvar="KZKG_CONTACT",
+            help="Contact (URL or e-mail) for the User-Agent, as Wikimedia's policy asks.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
-def _client(endpoint: str, timeout: float, retries: int, min_interval: float, cache_dir: Path | None,
-            no_cache: bool, contact: str | None):
+def _client(
+    endpoint: str,
+    timeout: float,
+    retries: int,
+    min_interval: float,
+    cache_dir: Path | None,
+    no_cache: bool,
+    contact: str | None,
+):
     from kzkg.sparql_client import SparqlClient, default_cache_dir
 
-    return SparqlClient(endpoint, timeout=timeout, retries=retries, min_interval=min_interval, contact=contact,
-                        cache_dir=None if no_cache else (cache_dir or default_cache_dir()), log=_progress)
+    return SparqlClient(
+        endpoint,
+        timeout=timeout,
+        retries=retries,
+        min_interval=min_interval,
+        contact=contact,
+        cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
+        log=_progress,
+    )
 
 
 def _build(data_dir: Path, build_dir: Path):
@@ -140,9 +186,13 @@ def build(data_dir: Path, build_dir: Path) -> None:
 
 @main.command(epilog=EXIT_CODES_HELP)
 @data_dir_option
-@click.option("--report", "review", is_flag=True,
-              help="Also list curated kz:contradicts no assertion explains and computed conflicts no curator "
-                   "linked (a review list: it does not change the exit code).")
+@click.option(
+    "--report",
+    "review",
+    is_flag=True,
+    help="Also list curated kz:contradicts no assertion explains and computed conflicts no curator "
+    "linked (a review list: it does not change the exit code).",
+)
 def validate(data_dir: Path, review: bool) -> None:
     """Check the curated data: quotes found, ids resolve, dates valid, SHACL shapes pass."""
     from kzkg.assertions import review_lines
@@ -156,8 +206,9 @@ def validate(data_dir: Path, review: bool) -> None:
         findings = review_lines(prepared.corpus)
         for line in findings:
             click.echo(line)
-        click.echo(f"review: {len(findings)} finding(s) between curated contradictions and computed conflicts",
-                   err=True)
+        click.echo(
+            f"review: {len(findings)} finding(s) between curated contradictions and computed conflicts", err=True
+        )
     if report.conforms:
         click.echo(f"ok: {report.checked_files} files conform")
     else:
@@ -168,8 +219,13 @@ def validate(data_dir: Path, review: bool) -> None:
 @main.command(epilog=EXIT_CODES_HELP)
 @data_dir_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
-@click.option("--engine", type=click.Choice(["reasonable", "owlrl"]), default="reasonable", show_default=True,
-              help="reasonable (fast, what builds use) or owlrl (the reference); both give the same filtered closure.")
+@click.option(
+    "--engine",
+    type=click.Choice(["reasonable", "owlrl"]),
+    default="reasonable",
+    show_default=True,
+    help="reasonable (fast, what builds use) or owlrl (the reference); both give the same filtered closure.",
+)
 def reason(data_dir: Path, output: Path | None, engine: str) -> None:
     """Print the OWL-RL inferences (noise filtered) as Turtle, without publishing anything."""
     from kzkg.pipeline import prepare, reasoning_input
@@ -186,12 +242,21 @@ def reason(data_dir: Path, output: Path | None, engine: str) -> None:
 
 @main.command(epilog=EXIT_CODES_HELP)
 @build_dir_option
-@click.option("--format", "format_name", default="turtle", show_default=True,
-              help="turtle, ntriples, nquads, trig or jsonld (N-Quads, TriG and JSON-LD keep named graphs).")
+@click.option(
+    "--format",
+    "format_name",
+    default="turtle",
+    show_default=True,
+    help="turtle, ntriples, nquads, trig or jsonld (N-Quads, TriG and JSON-LD keep named graphs).",
+)
 @click.option("--scope", type=click.Choice(["all", "asserted", "inferred"]), default="all", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
-@click.option("--claims", "claims_format", type=click.Choice(["csv", "jsonld"]),
-              help="Instead of a dump: one record per claim for fact-checkers (JSON-LD as schema.org Claim).")
+@click.option(
+    "--claims",
+    "claims_format",
+    type=click.Choice(["csv", "jsonld"]),
+    help="Instead of a dump: one record per claim for fact-checkers (JSON-LD as schema.org Claim).",
+)
 def export(build_dir: Path, format_name: str, scope: str, output: Path | None, claims_format: str | None) -> None:
     """Write a dump of the published graph (byte-identical for the same build)."""
     from kzkg.export import release_dump, resolve_format
@@ -219,29 +284,57 @@ def export(build_dir: Path, format_name: str, scope: str, output: Path | None, c
 @main.command(epilog=EXIT_CODES_HELP)
 @build_dir_option
 @click.argument("query")
-@click.option("--format", "format_name", type=click.Choice(["table", "json", "csv", "tsv"]), default="table", show_default=True)
+@click.option(
+    "--format", "format_name", type=click.Choice(["table", "json", "csv", "tsv"]), default="table", show_default=True
+)
 @click.option("--endpoint", help="Run against this remote SPARQL endpoint (SPARQL 1.1 Protocol) instead of the build.")
 def query(build_dir: Path, query: str, format_name: str, endpoint: str | None) -> None:
     """Run a SPARQL query (text, or a path to a .rq file) and print the results."""
     from kzkg.query import query_text, stream_query
 
-    stream_query(query_text(query), build_dir=build_dir, endpoint=endpoint, format_name=format_name,
-                 write=sys.stdout.buffer.write)
+    stream_query(
+        query_text(query),
+        build_dir=build_dir,
+        endpoint=endpoint,
+        format_name=format_name,
+        write=sys.stdout.buffer.write,
+    )
 
 
 @main.command(epilog=EXIT_CODES_HELP)
 @data_dir_option
 @sparql_client_options
-@click.option("--candidates", type=click.Path(dir_okay=False, path_type=Path), default=Path("link-candidates.yaml"),
-              show_default=True, help="The reviewable candidates file: written by a search, read by --apply.")
-@click.option("--apply", "apply_chosen", is_flag=True,
-              help="Record the accepted or reviewer-chosen candidates in data/entities (queries nothing).")
+@click.option(
+    "--candidates",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("link-candidates.yaml"),
+    show_default=True,
+    help="The reviewable candidates file: written by a search, read by --apply.",
+)
+@click.option(
+    "--apply",
+    "apply_chosen",
+    is_flag=True,
+    help="Record the accepted or reviewer-chosen candidates in data/entities (queries nothing).",
+)
 @click.option("--only", multiple=True, help="Search only these entity ids (repeatable).")
 @click.option("--batch-size", type=int, default=8, show_default=True, help="Entities per query (VALUES batch).")
 @click.option("--languages", default="en,mul,ru,kk", show_default=True, help="Label languages to match.")
-def link(data_dir: Path, endpoint: str, timeout: float, retries: int, min_interval: float, cache_dir: Path | None,
-         no_cache: bool, contact: str | None, candidates: Path, apply_chosen: bool, only: tuple[str, ...],
-         batch_size: int, languages: str) -> None:
+def link(
+    data_dir: Path,
+    endpoint: str,
+    timeout: float,
+    retries: int,
+    min_interval: float,
+    cache_dir: Path | None,
+    no_cache: bool,
+    contact: str | None,
+    candidates: Path,
+    apply_chosen: bool,
+    only: tuple[str, ...],
+    batch_size: int,
+    languages: str,
+) -> None:
     """Find Wikidata items for unlinked entities and write scored candidates to review; --apply records them."""
     from kzkg.ingest import load_corpus
     from kzkg.link import apply_candidates, reconcile, utc_now, write_candidates
@@ -255,26 +348,47 @@ def link(data_dir: Path, endpoint: str, timeout: float, retries: int, min_interv
         click.echo(f"{len(report.applied)} link(s) recorded, {len(report.skipped)} skipped")
         return
     client = _client(endpoint, timeout, retries, min_interval, cache_dir, no_cache, contact)
-    results, queries = reconcile(load_corpus(data_dir), client, only=only, batch_size=batch_size,
-                                 languages=[lang.strip() for lang in languages.split(",") if lang.strip()],
-                                 progress=_progress)
+    results, queries = reconcile(
+        load_corpus(data_dir),
+        client,
+        only=only,
+        batch_size=batch_size,
+        languages=[lang.strip() for lang in languages.split(",") if lang.strip()],
+        progress=_progress,
+    )
     write_candidates(candidates, results, queries, endpoint, utc_now())
     counts = {d: sum(1 for r in results if r.decision == d) for d in ("accept", "review", "no-candidates")}
     for result in results:
         if result.candidates:
             click.echo(f"{result.decision:13} {result.entity}: {result.reason}")
-    click.echo(f"{counts['accept']} to accept, {counts['review']} to review, {counts['no-candidates']} without "
-               f"candidates; written to {candidates} (review it, then `kzkg link --apply`)")
+    click.echo(
+        f"{counts['accept']} to accept, {counts['review']} to review, {counts['no-candidates']} without "
+        f"candidates; written to {candidates} (review it, then `kzkg link --apply`)"
+    )
 
 
 @main.command(epilog=EXIT_CODES_HELP)
 @data_dir_option
 @sparql_client_options
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Default: <data-dir>/enrichment/wikidata.ttl.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Default: <data-dir>/enrichment/wikidata.ttl.",
+)
 @click.option("--licence", help="Licence IRI of the endpoint's data, if it does not say (Wikidata's: CC0).")
-def enrich(data_dir: Path, endpoint: str, timeout: float, retries: int, min_interval: float, cache_dir: Path | None,
-           no_cache: bool, contact: str | None, output: Path | None, licence: str | None) -> None:
+def enrich(
+    data_dir: Path,
+    endpoint: str,
+    timeout: float,
+    retries: int,
+    min_interval: float,
+    cache_dir: Path | None,
+    no_cache: bool,
+    contact: str | None,
+    output: Path | None,
+    licence: str | None,
+) -> None:
     """Fetch names (en/kk/ru), descriptions, coordinates and key facts of linked entities into data/enrichment."""
     from kzkg.enrich import enrich as run_enrich
 
@@ -282,8 +396,10 @@ def enrich(data_dir: Path, endpoint: str, timeout: float, retries: int, min_inte
     client = _client(endpoint, timeout, retries, min_interval, cache_dir, no_cache, contact)
     report = run_enrich(data_dir, client, output=output, licence=licence, progress=_progress)
     labels = ", ".join(f"{lang} {n}" for lang, n in report.labels.items())
-    click.echo(f"{report.items} items, {report.triples} triples ({labels} labelled; {report.coordinates} with "
-               f"coordinates) written to {report.path} with {report.queries} queries")
+    click.echo(
+        f"{report.items} items, {report.triples} triples ({labels} labelled; {report.coordinates} with "
+        f"coordinates) written to {report.path} with {report.queries} queries"
+    )
     if report.missing:
         click.echo(f"not found at {endpoint}: {', '.join(report.missing)}", err=True)
 
@@ -310,19 +426,37 @@ def stats(build_dir: Path) -> None:
 @click.option("--password", envvar="KZKG_STORE_PASSWORD", help="Password (better: KZKG_STORE_PASSWORD).")
 @click.option("--auth", "auth_scheme", type=click.Choice(["basic", "digest"]), default="basic", show_default=True)
 @click.option("--batch", default=50_000, show_default=True, help="Triples per request.")
-def publish(build_dir: Path, query_url: str, gsp_url: str | None, graph_param: str, update_url: str | None,
-            user: str | None, password: str | None, auth_scheme: str, batch: int) -> None:
+def publish(
+    build_dir: Path,
+    query_url: str,
+    gsp_url: str | None,
+    graph_param: str,
+    update_url: str | None,
+    user: str | None,
+    password: str | None,
+    auth_scheme: str,
+    batch: int,
+) -> None:
     """Load every named graph of the published build into a SPARQL 1.1 store, then verify it."""
     from kzkg.publish import Target
     from kzkg.publish import publish as run_publish
     from kzkg.store import current_release
 
-    target = Target(query_url=query_url, gsp_url=gsp_url, update_url=update_url, graph_param=graph_param,
-                    user=user, password=password, auth_scheme=auth_scheme)
+    target = Target(
+        query_url=query_url,
+        gsp_url=gsp_url,
+        update_url=update_url,
+        graph_param=graph_param,
+        user=user,
+        password=password,
+        auth_scheme=auth_scheme,
+    )
     report = run_publish(current_release(build_dir), target, batch=batch, progress=_progress)
     total = sum(report.graphs.values())
-    click.echo(f"published {total} triples in {len(report.graphs)} graphs ({report.requests} requests, "
-               f"{report.seconds:.1f} s); counts verified on {query_url}")
+    click.echo(
+        f"published {total} triples in {len(report.graphs)} graphs ({report.requests} requests, "
+        f"{report.seconds:.1f} s); counts verified on {query_url}"
+    )
 
 
 @main.command(epilog=EXIT_CODES_HELP)
@@ -331,25 +465,59 @@ def publish(build_dir: Path, query_url: str, gsp_url: str | None, graph_param: s
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
-@click.option("--build/--no-build", "rebuild", default=None,
-              help="Build the graph before serving [default: build, unless --store is given].")
+@click.option(
+    "--build/--no-build",
+    "rebuild",
+    default=None,
+    help="Build the graph before serving [default: build, unless --store is given].",
+)
 @click.option("--timeout", "query_timeout", type=float, help="Per-query time limit in seconds (KZKG_QUERY_TIMEOUT).")
-@click.option("--store", "store_url", envvar="KZKG_STORE_URL",
-              help="Answer from the SPARQL 1.1 store at this query URL (loaded with `kzkg publish`) instead of "
-                   "the embedded one; implies --no-build.")
+@click.option(
+    "--store",
+    "store_url",
+    envvar="KZKG_STORE_URL",
+    help="Answer from the SPARQL 1.1 store at this query URL (loaded with `kzkg publish`) instead of "
+    "the embedded one; implies --no-build.",
+)
 @click.option("--store-user", envvar="KZKG_STORE_USER", help="User name for --store (or KZKG_STORE_USER).")
-@click.option("--store-password", envvar="KZKG_STORE_PASSWORD",
-              help="Password for --store (better: KZKG_STORE_PASSWORD, which `ps` does not show).")
-@click.option("--store-auth", type=click.Choice(["basic", "digest"]), envvar="KZKG_STORE_AUTH",
-              help="HTTP authentication scheme for --store [default: basic; Virtuoso's /sparql-auth: digest].")
-@click.option("--store-max-rows", type=int, envvar="KZKG_STORE_MAX_ROWS",
-              help="The store's silent result cap (Virtuoso's ResultSetMaxRows) [default: 10000; 0: none].")
-@click.option("--review", is_flag=True,
-              help="Also serve /review, where a person reviews `kzkg extract` drafts in --data-dir (loopback hosts only; "
-                   "implies --no-build unless --build is given).")
-def serve(data_dir: Path, build_dir: Path, host: str, port: int, workers: int, rebuild: bool | None,
-          query_timeout: float | None, store_url: str | None, store_user: str | None, store_password: str | None,
-          store_auth: str | None, store_max_rows: int | None, review: bool) -> None:
+@click.option(
+    "--store-password",
+    envvar="KZKG_STORE_PASSWORD",
+    help="Password for --store (better: KZKG_STORE_PASSWORD, which `ps` does not show).",
+)
+@click.option(
+    "--store-auth",
+    type=click.Choice(["basic", "digest"]),
+    envvar="KZKG_STORE_AUTH",
+    help="HTTP authentication scheme for --store [default: basic; Virtuoso's /sparql-auth: digest].",
+)
+@click.option(
+    "--store-max-rows",
+    type=int,
+    envvar="KZKG_STORE_MAX_ROWS",
+    help="The store's silent result cap (Virtuoso's ResultSetMaxRows) [default: 10000; 0: none].",
+)
+@click.option(
+    "--review",
+    is_flag=True,
+    help="Also serve /review, where a person reviews `kzkg extract` drafts in --data-dir (loopback hosts only; "
+    "implies --no-build unless --build is given).",
+)
+def serve(
+    data_dir: Path,
+    build_dir: Path,
+    host: str,
+    port: int,
+    workers: int,
+    rebuild: bool | None,
+    query_timeout: float | None,
+    store_url: str | None,
+    store_user: str | None,
+    store_password: str | None,
+    store_auth: str | None,
+    store_max_rows: int | None,
+    review: bool,
+) -> None:
     """Build the graph (unless --no-build) and serve the SPARQL endpoint, UI and dumps.
 
     With --store the graph comes from a remote store that `kzkg publish` loaded: nothing is built
@@ -371,10 +539,16 @@ def serve(data_dir: Path, build_dir: Path, host: str, port: int, workers: int, r
         click.echo(f"review page: http://{host}:{port}/review/ (edits {data_dir})", err=True)
     if store_url:
         if not store_url.startswith(("http://", "https://")):
-            raise click.BadParameter(f"must be the http(s) URL of a SPARQL query endpoint, not {store_url!r}",
-                                     param_hint="--store")
-        settings.update(STORE_URL=store_url, STORE_USER=store_user, STORE_PASSWORD=store_password,
-                        STORE_AUTH=store_auth, STORE_MAX_ROWS=store_max_rows)
+            raise click.BadParameter(
+                f"must be the http(s) URL of a SPARQL query endpoint, not {store_url!r}", param_hint="--store"
+            )
+        settings.update(
+            STORE_URL=store_url,
+            STORE_USER=store_user,
+            STORE_PASSWORD=store_password,
+            STORE_AUTH=store_auth,
+            STORE_MAX_ROWS=store_max_rows,
+        )
         click.echo(f"answering from the SPARQL store at {store_url}", err=True)
     click.echo(f"serving on http://{host}:{port}/ (SPARQL endpoint: http://{host}:{port}/sparql)", err=True)
     run_server(build_dir=build_dir.resolve(), host=host, port=port, workers=workers, settings=settings)
@@ -383,22 +557,34 @@ def serve(data_dir: Path, build_dir: Path, host: str, port: int, workers: int, r
 @main.command(epilog=EXIT_CODES_HELP)
 @data_dir_option
 @click.argument("article", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--meta", multiple=True, metavar="KEY=VALUE",
-              help="Article metadata as stated: title=, publisher= (a registry id), byline=, date= (YYYY-MM-DD).")
+@click.option(
+    "--meta",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Article metadata as stated: title=, publisher= (a registry id), byline=, date= (YYYY-MM-DD).",
+)
 @click.option("--no-model", is_flag=True, help="Rules only, without the statistical English model.")
 def extract(data_dir: Path, article: Path, meta: tuple[str, ...], no_model: bool) -> None:
     """Add a plain-text article and draft its annotations for review (issue #13; drafts never publish)."""
     from kzkg.extract import ExtractError
 
     try:
-        from kzkg.extract.write import extract as run_extract, parse_meta
+        from kzkg.extract.write import extract as run_extract
+        from kzkg.extract.write import parse_meta
     except ModuleNotFoundError as missing:
         raise ExtractError(f"kzkg extract needs {missing.name} (pip install 'kzkg[extract]', or ./dev)") from missing
-    result = run_extract(article, data_dir, parse_meta(meta), use_model=not no_model,
-                         warn=lambda message: click.echo(f"warning: {message}", err=True))
-    click.echo(f"article {result.article}: {result.claims} draft claims in {result.annotations_path}, "
-               f"{result.entities} proposed entities in {result.drafts_path} ({result.seconds:.1f} s"
-               f"{'' if result.model else ', rules only'}); review them with `kzkg serve --review`")
+    result = run_extract(
+        article,
+        data_dir,
+        parse_meta(meta),
+        use_model=not no_model,
+        warn=lambda message: click.echo(f"warning: {message}", err=True),
+    )
+    click.echo(
+        f"article {result.article}: {result.claims} draft claims in {result.annotations_path}, "
+        f"{result.entities} proposed entities in {result.drafts_path} ({result.seconds:.1f} s"
+        f"{'' if result.model else ', rules only'}); review them with `kzkg serve --review`"
+    )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,22 @@ ENRICHMENT_FILE = Path("enrichment") / "wikidata.ttl"
 ENRICH_LANGUAGES = ("en", "ru", "kk")
 # Facts fetched beside ours: instance of, country, coordinates, position held, birth, death,
 # inception, dissolution, citizenship, located in, headquarters, website, GeoNames id, ISO 3166-2.
-ENRICH_PROPERTIES = ("P31", "P17", "P625", "P39", "P569", "P570", "P571", "P576", "P27", "P131",
-                     "P159", "P856", "P1566", "P300")
+ENRICH_PROPERTIES = (
+    "P31",
+    "P17",
+    "P625",
+    "P39",
+    "P569",
+    "P570",
+    "P571",
+    "P576",
+    "P27",
+    "P131",
+    "P159",
+    "P856",
+    "P1566",
+    "P300",
+)
 HEAD_PROPERTIES = ("P35", "P6")  # head of state / head of government (the reverse of "office held")
 
 
@@ -90,15 +104,24 @@ def _lang_filter(var: str, languages: Sequence[str]) -> str:
     return " || ".join(f'langMatches(LANG({var}), "{lang}")' for lang in languages)
 
 
-def enrich(data_dir: Path, client: SparqlClient, *, output: Path | None = None, licence: str | None = None,
-           batch_size: int = 40, languages: Sequence[str] = ENRICH_LANGUAGES,
-           progress: Callable[[str], None] = lambda _m: None) -> EnrichReport:
+def enrich(
+    data_dir: Path,
+    client: SparqlClient,
+    *,
+    output: Path | None = None,
+    licence: str | None = None,
+    batch_size: int = 40,
+    languages: Sequence[str] = ENRICH_LANGUAGES,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> EnrichReport:
     """Fetch facts about every linked entity into a separate graph file (written only on success)."""
     data_dir = Path(data_dir)
     output = Path(output) if output else data_dir / ENRICHMENT_FILE
     corpus = load_corpus(data_dir)
-    items = sorted({WD + e.links["wikidata"] for e in corpus.entities.values() if e.links.get("wikidata")},
-                   key=lambda i: int(i[len(WD) + 1:]))
+    items = sorted(
+        {WD + e.links["wikidata"] for e in corpus.entities.values() if e.links.get("wikidata")},
+        key=lambda i: int(i[len(WD) + 1 :]),
+    )
     if not items:
         raise LinkError(f"{data_dir}: no entity has a Wikidata link; nothing to enrich")
     started = utc_now()
@@ -107,22 +130,28 @@ def enrich(data_dir: Path, client: SparqlClient, *, output: Path | None = None, 
     lang_filter = _lang_filter("?value", languages)
     referenced: set[str] = set()
     for start in range(0, len(items), max(1, batch_size)):
-        batch = items[start:start + max(1, batch_size)]
+        batch = items[start : start + max(1, batch_size)]
         progress(f"fetching {len(batch)} items from {client.endpoint}")
         terms = client.select(
-            f"# kzkg {__version__} enrich: labels, aliases and descriptions\n" + QUERY_PREFIXES
+            f"# kzkg {__version__} enrich: labels, aliases and descriptions\n"
+            + QUERY_PREFIXES
             + f"SELECT ?item ?p ?value WHERE {{\n  VALUES ?item {{ {_values(batch)} }}\n"
             "  VALUES ?p { rdfs:label skos:altLabel schema:description }\n"
-            f"  ?item ?p ?value .\n  FILTER({lang_filter})\n}}\n")
+            f"  ?item ?p ?value .\n  FILTER({lang_filter})\n}}\n"
+        )
         facts = client.select(
-            f"# kzkg {__version__} enrich: statements\n" + QUERY_PREFIXES
+            f"# kzkg {__version__} enrich: statements\n"
+            + QUERY_PREFIXES
             + f"SELECT ?item ?p ?value WHERE {{\n  VALUES ?item {{ {_values(batch)} }}\n"
             f"  VALUES ?p {{ {' '.join('wdt:' + p for p in ENRICH_PROPERTIES)} prov:wasDerivedFrom }}\n"
-            "  ?item ?p ?value .\n}\n")
+            "  ?item ?p ?value .\n}\n"
+        )
         heads = client.select(
-            f"# kzkg {__version__} enrich: states the items head\n" + QUERY_PREFIXES
+            f"# kzkg {__version__} enrich: states the items head\n"
+            + QUERY_PREFIXES
             + f"SELECT ?state ?p ?item WHERE {{\n  VALUES ?item {{ {_values(batch)} }}\n"
-            f"  VALUES ?p {{ {' '.join('wdt:' + p for p in HEAD_PROPERTIES)} }}\n  ?state ?p ?item .\n}}\n")
+            f"  VALUES ?p {{ {' '.join('wdt:' + p for p in HEAD_PROPERTIES)} }}\n  ?state ?p ?item .\n}}\n"
+        )
         sent += 3
         triples += _triples(terms, "item", "p", "value") + _triples(facts, "item", "p", "value")
         triples += _triples(heads, "state", "p", "item")
@@ -131,24 +160,38 @@ def enrich(data_dir: Path, client: SparqlClient, *, output: Path | None = None, 
                 if isinstance(term, ox.NamedNode) and term.value.startswith(WD) and term.value not in items:
                     referenced.add(term.value)
     # labels (and, for states, the office their head holds) of everything the facts point at
-    sources: set[str] = {t.object.value for t in triples
-                         if t.predicate.value == PROV + "wasDerivedFrom" and isinstance(t.object, ox.NamedNode)}
+    sources: set[str] = {
+        t.object.value
+        for t in triples
+        if t.predicate.value == PROV + "wasDerivedFrom" and isinstance(t.object, ox.NamedNode)
+    }
     if referenced:
         for chunk in _chunks(sorted(referenced), 80):
             named = client.select(
-                f"# kzkg {__version__} enrich: labels of referenced items\n" + QUERY_PREFIXES
+                f"# kzkg {__version__} enrich: labels of referenced items\n"
+                + QUERY_PREFIXES
                 + f"SELECT ?item ?p ?value WHERE {{\n  VALUES ?item {{ {_values(chunk)} }}\n"
                 "  VALUES ?p { rdfs:label wdt:P1906 wdt:P2388 }\n  ?item ?p ?value .\n"
-                f"  FILTER(?p != rdfs:label || {lang_filter})\n}}\n")
+                f"  FILTER(?p != rdfs:label || {lang_filter})\n}}\n"
+            )
             sent += 1
             triples += _triples(named, "item", "p", "value")
-        offices = {t.object.value for t in triples if t.predicate.value in (WDT + "P1906", WDT + "P2388")
-                   and isinstance(t.object, ox.NamedNode)} - referenced - set(items)
+        offices = (
+            {
+                t.object.value
+                for t in triples
+                if t.predicate.value in (WDT + "P1906", WDT + "P2388") and isinstance(t.object, ox.NamedNode)
+            }
+            - referenced
+            - set(items)
+        )
         if offices:
             named = client.select(
-                f"# kzkg {__version__} enrich: labels of offices\n" + QUERY_PREFIXES
+                f"# kzkg {__version__} enrich: labels of offices\n"
+                + QUERY_PREFIXES
                 + f"SELECT ?item ?value WHERE {{\n  VALUES ?item {{ {_values(offices)} }}\n"
-                f"  ?item rdfs:label ?value .\n  FILTER({lang_filter})\n}}\n")
+                f"  ?item rdfs:label ?value .\n  FILTER({lang_filter})\n}}\n"
+            )
             sent += 1
             for b in named.bindings:
                 label = _term(b.get("value") or {})
@@ -156,8 +199,10 @@ def enrich(data_dir: Path, client: SparqlClient, *, output: Path | None = None, 
                     triples.append(ox.Triple(ox.NamedNode(_value(b, "item")), ox.NamedNode(RDFS_LABEL), label))
     # what the endpoint says about itself and its sources (a stand-in names its origin this way)
     described = client.select(
-        f"# kzkg {__version__} enrich: the endpoint's own dataset description\n" + QUERY_PREFIXES
-        + "SELECT ?s ?p ?o WHERE {\n  ?s a void:Dataset ; ?p ?o .\n  FILTER(isIRI(?s))\n} LIMIT 500\n")
+        f"# kzkg {__version__} enrich: the endpoint's own dataset description\n"
+        + QUERY_PREFIXES
+        + "SELECT ?s ?p ?o WHERE {\n  ?s a void:Dataset ; ?p ?o .\n  FILTER(isIRI(?s))\n} LIMIT 500\n"
+    )
     sent += 1
     datasets = _triples(described, "s", "p", "o")
     triples += datasets
@@ -167,27 +212,37 @@ def enrich(data_dir: Path, client: SparqlClient, *, output: Path | None = None, 
     if sources:
         for chunk in _chunks(sorted(sources), 80):
             about = client.select(
-                f"# kzkg {__version__} enrich: the sources the endpoint names\n" + QUERY_PREFIXES
-                + f"SELECT ?s ?p ?o WHERE {{\n  VALUES ?s {{ {_values(chunk)} }}\n  ?s ?p ?o .\n}}\n")
+                f"# kzkg {__version__} enrich: the sources the endpoint names\n"
+                + QUERY_PREFIXES
+                + f"SELECT ?s ?p ?o WHERE {{\n  VALUES ?s {{ {_values(chunk)} }}\n  ?s ?p ?o .\n}}\n"
+            )
             sent += 1
             triples += _triples(about, "s", "p", "o")
     finished = utc_now()
     dataset_iris = sorted({_subject_iri(t) for t in datasets})
-    triples += _provenance(client.endpoint, started, finished, licence or KNOWN_LICENCES.get(client.endpoint),
-                           dataset_iris, len(items))
+    triples += _provenance(
+        client.endpoint, started, finished, licence or KNOWN_LICENCES.get(client.endpoint), dataset_iris, len(items)
+    )
     text = render_enrichment(triples, client.endpoint, finished)
     counts = _label_counts(triples, set(items))
     placed = {_subject_iri(t) for t in triples if t.predicate.value == WDT + "P625" and _subject_iri(t) in items}
     returned = {_subject_iri(t) for t in triples if _subject_iri(t) in items}
     output.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(output, text)
-    return EnrichReport(output, len(returned), len(set(triples)), counts, len(placed),
-                        [_qid(i) for i in items if i not in returned], sent)
+    return EnrichReport(
+        output,
+        len(returned),
+        len(set(triples)),
+        counts,
+        len(placed),
+        [_qid(i) for i in items if i not in returned],
+        sent,
+    )
 
 
 def _chunks(values: Sequence[str], size: int) -> Iterable[Sequence[str]]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def _label_counts(triples: Iterable[ox.Triple], items: set[str]) -> dict[str, int]:
@@ -200,30 +255,45 @@ def _label_counts(triples: Iterable[ox.Triple], items: set[str]) -> dict[str, in
     return {lang: len(subjects) for lang, subjects in sorted(seen.items())}
 
 
-def _provenance(endpoint: str, started: str, finished: str, licence: str | None, datasets: list[str],
-                requested: int) -> list[ox.Triple]:
+def _provenance(
+    endpoint: str, started: str, finished: str, licence: str | None, datasets: list[str], requested: int
+) -> list[ox.Triple]:
     graph = ox.NamedNode(str(ENRICHMENT_GRAPH))
     run = ox.NamedNode(str(ENRICHMENT_GRAPH) + "#run")
     dts = ox.NamedNode(XSD + "dateTime")
     out = [
         ox.Triple(graph, ox.NamedNode(RDF_TYPE), ox.NamedNode(VOID + "Dataset")),
         ox.Triple(graph, ox.NamedNode(RDF_TYPE), ox.NamedNode(PROV + "Entity")),
-        ox.Triple(graph, ox.NamedNode(DCTERMS + "title"),
-                  ox.Literal("External facts about kzkg's linked entities", language="en")),
-        ox.Triple(graph, ox.NamedNode(DCTERMS + "description"), ox.Literal(
-            f"Copied by `kzkg enrich` from the SPARQL endpoint {endpoint} for the {requested} Wikidata items "
-            "kzkg's entities link to, in the endpoint's own shape (wd: items; rdfs:label, skos:altLabel and "
-            "schema:description in en/ru/kk; wdt: statements). kzkg's entities point at these items with "
-            "skos:exactMatch. Kept apart from kzkg's own claims and never reasoned over. "
-            + ("The endpoint describes itself with the void:Dataset(s) this graph was derived from; their "
-               "sources and licences are given below. " if datasets else "")
-            + "Run `kzkg enrich` with internet access to refresh it from the live service.", language="en")),
+        ox.Triple(
+            graph,
+            ox.NamedNode(DCTERMS + "title"),
+            ox.Literal("External facts about kzkg's linked entities", language="en"),
+        ),
+        ox.Triple(
+            graph,
+            ox.NamedNode(DCTERMS + "description"),
+            ox.Literal(
+                f"Copied by `kzkg enrich` from the SPARQL endpoint {endpoint} for the {requested} Wikidata items "
+                "kzkg's entities link to, in the endpoint's own shape (wd: items; rdfs:label, skos:altLabel and "
+                "schema:description in en/ru/kk; wdt: statements). kzkg's entities point at these items with "
+                "skos:exactMatch. Kept apart from kzkg's own claims and never reasoned over. "
+                + (
+                    "The endpoint describes itself with the void:Dataset(s) this graph was derived from; their "
+                    "sources and licences are given below. "
+                    if datasets
+                    else ""
+                )
+                + "Run `kzkg enrich` with internet access to refresh it from the live service.",
+                language="en",
+            ),
+        ),
         ox.Triple(graph, ox.NamedNode(DCTERMS + "source"), ox.NamedNode(endpoint)),
         ox.Triple(graph, ox.NamedNode(PROV + "generatedAtTime"), ox.Literal(finished, datatype=dts)),
         ox.Triple(graph, ox.NamedNode(PROV + "wasGeneratedBy"), run),
         ox.Triple(run, ox.NamedNode(RDF_TYPE), ox.NamedNode(PROV + "Activity")),
-        ox.Triple(run, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
-                  ox.Literal(f"kzkg {__version__} enrich")),
+        ox.Triple(
+            run, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal(f"kzkg {__version__} enrich")
+        ),
         ox.Triple(run, ox.NamedNode(PROV + "used"), ox.NamedNode(endpoint)),
         ox.Triple(run, ox.NamedNode(PROV + "startedAtTime"), ox.Literal(started, datatype=dts)),
         ox.Triple(run, ox.NamedNode(PROV + "endedAtTime"), ox.Literal(finished, datatype=dts)),
@@ -235,10 +305,18 @@ def _provenance(endpoint: str, started: str, finished: str, licence: str | None,
     return out
 
 
-ENRICH_PREFIXES = {"wd": WD, "wdt": WDT, "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-                   "skos": "http://www.w3.org/2004/02/skos/core#", "schema": "http://schema.org/",
-                   "geo": "http://www.opengis.net/ont/geosparql#", "xsd": XSD, "prov": PROV, "dcterms": DCTERMS,
-                   "void": VOID}
+ENRICH_PREFIXES = {
+    "wd": WD,
+    "wdt": WDT,
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "schema": "http://schema.org/",
+    "geo": "http://www.opengis.net/ont/geosparql#",
+    "xsd": XSD,
+    "prov": PROV,
+    "dcterms": DCTERMS,
+    "void": VOID,
+}
 
 
 def render_enrichment(triples: Iterable[ox.Triple], endpoint: str, when: str) -> str:
@@ -247,9 +325,11 @@ def render_enrichment(triples: Iterable[ox.Triple], endpoint: str, when: str) ->
     turtle = ox.serialize(unique, format=ox.RdfFormat.TURTLE, prefixes=ENRICH_PREFIXES)
     assert turtle is not None  # pyoxigraph returns the bytes when given no output file
     body = turtle.decode("utf-8")
-    header = (f"# External facts about kzkg's linked entities, written by `kzkg enrich` ({__version__}).\n"
-              f"# Source: {endpoint}, retrieved {when}. Do not edit by hand: run `kzkg enrich` again.\n"
-              f"# Loaded by `kzkg build` into the named graph <{ENRICHMENT_GRAPH}>.\n")
+    header = (
+        f"# External facts about kzkg's linked entities, written by `kzkg enrich` ({__version__}).\n"
+        f"# Source: {endpoint}, retrieved {when}. Do not edit by hand: run `kzkg enrich` again.\n"
+        f"# Loaded by `kzkg build` into the named graph <{ENRICHMENT_GRAPH}>.\n"
+    )
     return header + body
 
 

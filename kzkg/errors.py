@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
-def locate(file: str | None = None, line: int | None = None, column: int | None = None,
-           entry: str | None = None) -> str:
+def locate(
+    file: str | None = None, line: int | None = None, column: int | None = None, entry: str | None = None
+) -> str:
     """``file:line:col: entry`` with whatever parts are known (lines and columns counted from 1)."""
     where = str(file or "")
     if file and line is not None:
@@ -34,8 +35,15 @@ class KzkgError(Exception):
     kept separately so callers (and tests) need not parse the text.
     """
 
-    def __init__(self, message: str, *, file: object = None, entry: str | None = None,
-                 line: int | None = None, column: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: object = None,
+        entry: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ):
         self.message = message
         self.file = str(file) if file is not None else None
         self.entry = entry

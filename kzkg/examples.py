@@ -39,4 +39,3 @@ def load_examples() -> list[ExampleQuery]:
                 break
         examples.append(ExampleQuery(entry.name.removesuffix(".rq"), fields["title"], fields["description"], text))
     return examples
-

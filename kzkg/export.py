@@ -2,16 +2,16 @@
 
 Dumps are written from one canonical, sorted form of the graph (:class:`Canonical`) by
 pyoxigraph's serialisers, so the same graph always gives the same bytes (diffable releases, stable
-checksums) and the Turtle groups each subject's triples together. Triple formats (Turtle, N-Triples) merge the named graphs; dataset
-formats (N-Quads, TriG, JSON-LD) keep them. Claims' assertion graphs (kzkg.assertions) are left
-out of the merged formats: merged, what a claim asserts would read as a fact.
+checksums) and the Turtle groups each subject's triples together. Triple formats (Turtle,
+N-Triples) merge the named graphs; dataset formats (N-Quads, TriG, JSON-LD) keep them. Claims'
+assertion graphs (kzkg.assertions) are left out of the merged formats: merged, what a claim asserts
+would read as a fact.
 """
 
 from __future__ import annotations
 
 import gzip
 import shutil
-
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -133,8 +133,9 @@ class Canonical:
             # A claim's assertion graph holds what the claim says, not a fact: merged into one
             # graph it would read as one, so the triple formats leave them out (as the endpoint's
             # default graph does); N-Quads, TriG and JSON-LD keep them in their named graphs.
-            selected = [(name, lines) for name, lines in self._selected(scope)
-                        if name is None or not is_assertion_graph(name)]
+            selected = [
+                (name, lines) for name, lines in self._selected(scope) if name is None or not is_assertion_graph(name)
+            ]
             if len(selected) == 1:
                 merged = list(selected[0][1])
             else:
@@ -205,8 +206,11 @@ def gzip_dumps(folder: Path, names: Iterable[str] = GZIPPED_DUMPS) -> list[Path]
     written = []
     for name in names:
         target = folder / f"{name}.gz"
-        with (folder / name).open("rb") as source, target.open("wb") as raw, \
-                gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=3, mtime=0) as packed:
+        with (
+            (folder / name).open("rb") as source,
+            target.open("wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=3, mtime=0) as packed,
+        ):
             shutil.copyfileobj(source, packed, 1 << 20)
         written.append(target)
     return written
@@ -272,7 +276,11 @@ def void_description(canonical: Canonical, dump_files: Iterable[str]) -> bytes:
         add(partition, VOID.property, iri)
         add(partition, VOID.triples, count(size))
     ordered = sorted(set(out), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    return ox.serialize(ordered, format=ox.RdfFormat.TURTLE, prefixes={**PREFIXES, "sd": "http://www.w3.org/ns/sparql-service-description#"})
+    return ox.serialize(
+        ordered,
+        format=ox.RdfFormat.TURTLE,
+        prefixes={**PREFIXES, "sd": "http://www.w3.org/ns/sparql-service-description#"},
+    )
 
 
 def _slug(iri: str) -> str:
@@ -300,7 +308,8 @@ def release_dump(release_path: Path, fmt: DumpFormat, scope: str) -> bytes:
 # -- one record per claim, for fact-checkers (kzkg export --claims csv|jsonld) ---------------------
 
 CLAIM_RECORDS = """
-SELECT ?claim ?label ?kind ?status ?statusLabel ?date ?dateText ?polarity ?quantity ?qualifier ?quantityKind ?unit ?quantityText
+SELECT ?claim ?label ?kind ?status ?statusLabel ?date ?dateText ?polarity
+       ?quantity ?qualifier ?quantityKind ?unit ?quantityText
        (GROUP_CONCAT(DISTINCT STR(?who); separator="\\u001f") AS ?claimants)
        (GROUP_CONCAT(DISTINCT ?whoName; separator="\\u001f") AS ?claimantNames)
        (GROUP_CONCAT(DISTINCT STR(?article); separator="\\u001f") AS ?articles)
@@ -323,7 +332,8 @@ WHERE {
   OPTIONAL { ?claim kz:conflictsWith ?conflict }
   OPTIONAL { ?claim kz:contradicts ?contradicted }
 }
-GROUP BY ?claim ?label ?kind ?status ?statusLabel ?date ?dateText ?polarity ?quantity ?qualifier ?quantityKind ?unit ?quantityText
+GROUP BY ?claim ?label ?kind ?status ?statusLabel ?date ?dateText ?polarity
+         ?quantity ?qualifier ?quantityKind ?unit ?quantityText
 ORDER BY ?claim
 """
 
@@ -339,12 +349,30 @@ SELECT ?claim ?s ?p ?o ?sName ?pName ?oName ?quantity ?qualifier ?kind ?asOf WHE
 ORDER BY ?claim ?s ?p ?o
 """
 
-CLAIM_FIELDS = ("claim", "permalink", "label", "kind", "claimants", "claimant_ids", "date", "date_text", "articles",
-                "article_ids", "quotes", "figure", "status", "polarity", "asserts", "conflicts_with", "contradicts")
+CLAIM_FIELDS = (
+    "claim",
+    "permalink",
+    "label",
+    "kind",
+    "claimants",
+    "claimant_ids",
+    "date",
+    "date_text",
+    "articles",
+    "article_ids",
+    "quotes",
+    "figure",
+    "status",
+    "polarity",
+    "asserts",
+    "conflicts_with",
+    "contradicts",
+)
 
 
 def claim_records(store: ox.Store) -> list[dict[str, object]]:
     """One record per claim of a release store (its default graph plus the assertion graphs)."""
+
     def text(row, name: str) -> str:
         term = row[name]
         return term.value if term is not None else ""
@@ -355,28 +383,50 @@ def claim_records(store: ox.Store) -> list[dict[str, object]]:
     statements: dict[str, list[str]] = {}
     for row in store.query(CLAIM_STATEMENTS, prefixes=PREFIXES):
         if text(row, "quantity") or text(row, "kind"):
-            value = " ".join(v for v in (text(row, "qualifier"), text(row, "quantity"), text(row, "kind"),
-                                         ("as of " + text(row, "asOf")) if text(row, "asOf") else "") if v)
+            value = " ".join(
+                v
+                for v in (
+                    text(row, "qualifier"),
+                    text(row, "quantity"),
+                    text(row, "kind"),
+                    ("as of " + text(row, "asOf")) if text(row, "asOf") else "",
+                )
+                if v
+            )
         else:
             value = text(row, "oName") or text(row, "o")
         statements.setdefault(text(row, "claim"), []).append(
-            f"{text(row, 'sName') or text(row, 's')} — {text(row, 'pName') or text(row, 'p')} — {value}")
+            f"{text(row, 'sName') or text(row, 's')} — {text(row, 'pName') or text(row, 'p')} — {value}"
+        )
     records = []
     for row in store.query(CLAIM_RECORDS, prefixes=PREFIXES):
         iri = text(row, "claim")
-        figure = " ".join(v for v in (text(row, "qualifier"), text(row, "quantity") or text(row, "quantityText"),
-                                      text(row, "unit")) if v)
-        records.append({
-            "claim": iri.rsplit("/", 1)[-1], "permalink": iri, "label": text(row, "label"),
-            "kind": text(row, "kind") or "factual",
-            "claimants": many(row, "claimantNames"), "claimant_ids": many(row, "claimants"),
-            "date": text(row, "date"), "date_text": text(row, "dateText"),
-            "articles": many(row, "titles"), "article_ids": many(row, "articles"), "quotes": many(row, "quotes"),
-            "figure": f"{figure} ({text(row, 'quantityKind')})" if figure else "",
-            "status": text(row, "statusLabel"), "polarity": text(row, "polarity") or "positive",
-            "asserts": statements.get(iri, []), "conflicts_with": many(row, "conflicts"),
-            "contradicts": many(row, "contradicts"),
-        })
+        figure = " ".join(
+            v
+            for v in (text(row, "qualifier"), text(row, "quantity") or text(row, "quantityText"), text(row, "unit"))
+            if v
+        )
+        records.append(
+            {
+                "claim": iri.rsplit("/", 1)[-1],
+                "permalink": iri,
+                "label": text(row, "label"),
+                "kind": text(row, "kind") or "factual",
+                "claimants": many(row, "claimantNames"),
+                "claimant_ids": many(row, "claimants"),
+                "date": text(row, "date"),
+                "date_text": text(row, "dateText"),
+                "articles": many(row, "titles"),
+                "article_ids": many(row, "articles"),
+                "quotes": many(row, "quotes"),
+                "figure": f"{figure} ({text(row, 'quantityKind')})" if figure else "",
+                "status": text(row, "statusLabel"),
+                "polarity": text(row, "polarity") or "positive",
+                "asserts": statements.get(iri, []),
+                "conflicts_with": many(row, "conflicts"),
+                "contradicts": many(row, "contradicts"),
+            }
+        )
     return records
 
 
@@ -402,12 +452,18 @@ def claims_jsonld(records: list[dict[str, object]]) -> bytes:
     graph: list[dict[str, object]] = []
     for r in records:
         claim: dict[str, object] = {
-            "@id": r["permalink"], "@type": "Claim", "name": r["label"],
-            "author": [{"@id": i, "name": n} for i, n in zip(r["claimant_ids"], r["claimants"])]
-            if len(r["claimant_ids"]) == len(r["claimants"]) else [{"@id": i} for i in r["claimant_ids"]],
+            "@id": r["permalink"],
+            "@type": "Claim",
+            "name": r["label"],
+            "author": [{"@id": i, "name": n} for i, n in zip(r["claimant_ids"], r["claimants"], strict=False)]
+            if len(r["claimant_ids"]) == len(r["claimants"])
+            else [{"@id": i} for i in r["claimant_ids"]],
             "appearance": [{"@id": a, "@type": "NewsArticle"} for a in r["article_ids"]],
-            "text": r["quotes"], "kz:claimKind": r["kind"], "kz:polarity": r["polarity"],
-            "kz:asserts": r["asserts"], "kz:conflictsWith": [{"@id": c} for c in r["conflicts_with"]],
+            "text": r["quotes"],
+            "kz:claimKind": r["kind"],
+            "kz:polarity": r["polarity"],
+            "kz:asserts": r["asserts"],
+            "kz:conflictsWith": [{"@id": c} for c in r["conflicts_with"]],
             "kz:contradicts": [{"@id": c} for c in r["contradicts"]],
         }
         if r["date"]:
@@ -418,8 +474,14 @@ def claims_jsonld(records: list[dict[str, object]]) -> bytes:
             claim["kz:figure"] = r["figure"]
         graph.append(claim)
         if r["status"] and r["status"].lower() != "unverified":
-            graph.append({"@id": f"{r['permalink']}#review", "@type": "ClaimReview", "itemReviewed": {"@id": r["permalink"]},
-                          "reviewRating": {"@type": "Rating", "alternateName": r["status"]},
-                          "author": {"@type": "Organization", "name": "kzkg curators"}})
+            graph.append(
+                {
+                    "@id": f"{r['permalink']}#review",
+                    "@type": "ClaimReview",
+                    "itemReviewed": {"@id": r["permalink"]},
+                    "reviewRating": {"@type": "Rating", "alternateName": r["status"]},
+                    "author": {"@type": "Organization", "name": "kzkg curators"},
+                }
+            )
     document = {"@context": {"@vocab": "http://schema.org/", "kz": str(KZ)}, "@graph": graph}
     return json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")

@@ -25,21 +25,80 @@ ENTITY_TYPES = ("Person", "Organization", "MediaOutlet", "Place", "Channel", "Gr
 CLAIM_STATUSES = ("Unverified", "Disputed", "Confirmed", "Retracted")
 CONTROL_VALUES = ("state", "independent", UNKNOWN)
 EVENT_TYPES = (
-    "Unrest", "Protest", "Riot", "Looting", "Arson", "Seizure", "Attack", "Shooting", "Killing",
-    "Clash", "CounterTerroristOperation", "StateOfEmergency", "Curfew", "InternetShutdown",
-    "InternetRestoration", "RequestForAssistance", "MilitaryDeployment", "MilitaryWithdrawal",
-    "Detention", "Release", "Dismissal", "Resignation", "Appointment", "CriminalCase", "Broadcast",
-    "Statement", "PriceRise", "PolicyChange", "Funeral", "Fire", "MilitaryOperation", "Departure",
-    "Closure", "Crackdown", "Other",
+    "Unrest",
+    "Protest",
+    "Riot",
+    "Looting",
+    "Arson",
+    "Seizure",
+    "Attack",
+    "Shooting",
+    "Killing",
+    "Clash",
+    "CounterTerroristOperation",
+    "StateOfEmergency",
+    "Curfew",
+    "InternetShutdown",
+    "InternetRestoration",
+    "RequestForAssistance",
+    "MilitaryDeployment",
+    "MilitaryWithdrawal",
+    "Detention",
+    "Release",
+    "Dismissal",
+    "Resignation",
+    "Appointment",
+    "CriminalCase",
+    "Broadcast",
+    "Statement",
+    "PriceRise",
+    "PolicyChange",
+    "Funeral",
+    "Fire",
+    "MilitaryOperation",
+    "Departure",
+    "Closure",
+    "Crackdown",
+    "Other",
 )
 QUANTITY_KINDS = (
-    "Deaths", "Injuries", "Hospitalisations", "Detentions", "CriminalCases", "AdministrativeCases",
-    "Troops", "Attackers", "Protesters", "Damage", "LootedStores", "Stores", "Weapons", "Vehicles",
-    "Buildings", "Money", "Duration", "Videos", "Incidents", "Dismissals", "Other",
+    "Deaths",
+    "Injuries",
+    "Hospitalisations",
+    "Detentions",
+    "CriminalCases",
+    "AdministrativeCases",
+    "Troops",
+    "Attackers",
+    "Protesters",
+    "Damage",
+    "LootedStores",
+    "Stores",
+    "Weapons",
+    "Vehicles",
+    "Buildings",
+    "Money",
+    "Duration",
+    "Videos",
+    "Incidents",
+    "Dismissals",
+    "Other",
 )
 QUALIFIERS = (
-    "exactly", "at-least", "more-than", "nearly", "about", "a-little-over", "up-to", "dozens",
-    "a-couple-of-dozen", "hundreds", "thousands", "several", "many", "most",
+    "exactly",
+    "at-least",
+    "more-than",
+    "nearly",
+    "about",
+    "a-little-over",
+    "up-to",
+    "dozens",
+    "a-couple-of-dozen",
+    "hundreds",
+    "thousands",
+    "several",
+    "many",
+    "most",
 )
 
 
@@ -248,7 +307,9 @@ class _Entry:
         """Record a problem at the line of ``key``'s value (or of the entry, without a key)."""
         line = column = None
         if isinstance(self.raw, _Located):
-            line, column = self.raw.marks.get(key, (self.raw.line, self.raw.column)) if key else (self.raw.line, self.raw.column)
+            line, column = (
+                self.raw.marks.get(key, (self.raw.line, self.raw.column)) if key else (self.raw.line, self.raw.column)
+            )
         self.corpus.problems.append(Problem(self.path, self.name, message, line, column))
 
     def text(self, key: str, required: bool = False) -> str | None:
@@ -312,7 +373,9 @@ class _Entry:
         if value is None or value == UNKNOWN:
             return None
         if isinstance(value, InvalidDate):
-            self.corpus.problems.append(Problem(self.path, self.name, f"invalid date {value}", value.line, value.column))
+            self.corpus.problems.append(
+                Problem(self.path, self.name, f"invalid date {value}", value.line, value.column)
+            )
             return None
         if isinstance(value, dt.datetime):
             self.problem(f"{key!r}: give a date (YYYY-MM-DD), not a time", key)
@@ -373,8 +436,9 @@ def read_text(path: Path, what: str = "") -> str:
         before = data[: undecodable.start]
         line = before.count(b"\n") + 1
         column = len(before) - (before.rfind(b"\n") + 1) + 1
-        raise InputError(f"not UTF-8 (byte 0x{data[undecodable.start]:02x}); save it as UTF-8",
-                         file=path, line=line, column=column) from undecodable
+        raise InputError(
+            f"not UTF-8 (byte 0x{data[undecodable.start]:02x}); save it as UTF-8", file=path, line=line, column=column
+        ) from undecodable
 
 
 def _load_yaml(path: Path) -> Any:
@@ -385,10 +449,16 @@ def _load_yaml(path: Path) -> Any:
         mark = broken.problem_mark or broken.context_mark
         problem = str(broken.problem or broken.context or "cannot be parsed")
         if broken.context and broken.context_mark and broken.problem:  # "while parsing a flow sequence"
-            problem += (f" ({broken.context} that starts at line {broken.context_mark.line + 1}, "
-                        f"column {broken.context_mark.column + 1})")
-        raise InputError(f"not valid YAML: {problem}", file=path,
-                         line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None) from broken
+            problem += (
+                f" ({broken.context} that starts at line {broken.context_mark.line + 1}, "
+                f"column {broken.context_mark.column + 1})"
+            )
+        raise InputError(
+            f"not valid YAML: {problem}",
+            file=path,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from broken
     except yaml.YAMLError as broken:
         raise InputError(f"not valid YAML: {broken}", file=path) from broken
 
@@ -432,8 +502,20 @@ def _read_articles(corpus: Corpus, data_dir: Path, index: Path) -> None:
     if not isinstance(entries, list):
         corpus.problems.append(Problem(rel, "", "expected a top-level 'articles:' list"))
         return
-    allowed = {"id", "file", "title", "publisher", "byline", "creators", "date", "date_text", "note",
-               "repost_of", "reprints", "part_of_issue"}
+    allowed = {
+        "id",
+        "file",
+        "title",
+        "publisher",
+        "byline",
+        "creators",
+        "date",
+        "date_text",
+        "note",
+        "repost_of",
+        "reprints",
+        "part_of_issue",
+    }
     for position, item in enumerate(entries, 1):
         name = f"article {item.get('id', f'#{position}')}" if isinstance(item, dict) else f"article #{position}"
         entry = _Entry(corpus, rel, name, item, allowed)
@@ -449,11 +531,17 @@ def _read_articles(corpus: Corpus, data_dir: Path, index: Path) -> None:
             continue
         text = read_text(text_path, f"article text of article {article_id}")  # newlines as written
         corpus.articles[article_id] = Article(
-            id=article_id, file=file, title=entry.text("title", True) or "",
+            id=article_id,
+            file=file,
+            title=entry.text("title", True) or "",
             publisher=entry.ids("publisher")[0] if entry.ids("publisher") else "",
-            byline=entry.text("byline") or UNKNOWN, creators=entry.ids("creators"),
-            date=entry.date("date"), date_text=entry.text("date_text"), note=entry.text("note"),
-            text=text, repost_of=_repost_of(entry),
+            byline=entry.text("byline") or UNKNOWN,
+            creators=entry.ids("creators"),
+            date=entry.date("date"),
+            date_text=entry.text("date_text"),
+            note=entry.text("note"),
+            text=text,
+            repost_of=_repost_of(entry),
             reprints=entry.ids("reprints"),
             part_of_issue=entry.text("part_of_issue"),
         )
@@ -470,7 +558,9 @@ def _repost_of(entry: _Entry) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         entry.problem(f"'repost_of': expected a mapping {{id, title, publisher, date, evidence}}, found {value!r}")
         return None
-    original = _Entry(entry.corpus, entry.path, f"{entry.name} repost_of", value, {"id", "title", "publisher", "date", "evidence"})
+    original = _Entry(
+        entry.corpus, entry.path, f"{entry.name} repost_of", value, {"id", "title", "publisher", "date", "evidence"}
+    )
     original.date("date")  # not mapped (yet), but a curator's impossible date is still reported
     ids, title, publisher = original.ids("id"), original.text("title", True), original.ids("publisher")
     evidence = original.text("evidence")
@@ -503,8 +593,19 @@ def _read_entities(corpus: Corpus, data_dir: Path, path: Path) -> None:
     if not isinstance(items, list):
         corpus.problems.append(Problem(rel, "", "expected a list of entities"))
         return
-    allowed = {"id", "type", "label", "aliases", "located_in", "member_of", "control",
-               "control_evidence", "country", "note", "links"}
+    allowed = {
+        "id",
+        "type",
+        "label",
+        "aliases",
+        "located_in",
+        "member_of",
+        "control",
+        "control_evidence",
+        "country",
+        "note",
+        "links",
+    }
     for entry, entity_id in _entries(corpus, rel, items, "entity", allowed):
         types = entry.raw.get("type")
         types = types if isinstance(types, list) else [types]
@@ -517,7 +618,9 @@ def _read_entities(corpus: Corpus, data_dir: Path, path: Path) -> None:
             links = {}
         links = {str(k): str(v) for k, v in links.items()}
         if set(links) - {"wikidata", "geonames", "dbpedia", "evidence"}:
-            entry.problem(f"'links': unknown keys {sorted(set(links) - {'wikidata', 'geonames', 'dbpedia', 'evidence'})}")
+            entry.problem(
+                f"'links': unknown keys {sorted(set(links) - {'wikidata', 'geonames', 'dbpedia', 'evidence'})}"
+            )
         if set(links) - {"evidence"} and not links.get("evidence"):
             entry.problem("'links': an external identifier needs its 'evidence'")
         if "wikidata" in links and not re.fullmatch(r"Q[1-9][0-9]*", links["wikidata"]):
@@ -526,11 +629,17 @@ def _read_entities(corpus: Corpus, data_dir: Path, path: Path) -> None:
             entry.problem(f"'links': {links['geonames']!r} is not a GeoNames id")
         control_evidence = entry.evidence("control_evidence", None)
         entity = Entity(
-            id=entity_id, types=[t for t in types if t in ENTITY_TYPES], label=entry.text("label", True) or entity_id,
-            aliases=entry.texts("aliases"), located_in=(entry.ids("located_in") or [None])[0],
-            member_of=entry.ids("member_of"), country=(entry.ids("country") or [None])[0],
-            control=entry.choice("control", CONTROL_VALUES), control_evidence=control_evidence[0] if control_evidence else None,
-            links=links, where=entry.where,
+            id=entity_id,
+            types=[t for t in types if t in ENTITY_TYPES],
+            label=entry.text("label", True) or entity_id,
+            aliases=entry.texts("aliases"),
+            located_in=(entry.ids("located_in") or [None])[0],
+            member_of=entry.ids("member_of"),
+            country=(entry.ids("country") or [None])[0],
+            control=entry.choice("control", CONTROL_VALUES),
+            control_evidence=control_evidence[0] if control_evidence else None,
+            links=links,
+            where=entry.where,
         )
         if entity.control in ("state", "independent") and not entity.control_evidence:
             entry.problem("'control' needs 'control_evidence' (a quote showing it)")
@@ -555,8 +664,19 @@ def _read_events(corpus: Corpus, data_dir: Path, path: Path) -> None:
     if not isinstance(items, list):
         corpus.problems.append(Problem(rel, "", "expected a list of events"))
         return
-    allowed = {"id", "type", "label", "start", "end", "date_text", "places", "participants",
-               "part_of", "evidence", "note"}
+    allowed = {
+        "id",
+        "type",
+        "label",
+        "start",
+        "end",
+        "date_text",
+        "places",
+        "participants",
+        "part_of",
+        "evidence",
+        "note",
+    }
     for entry, event_id in _entries(corpus, rel, items, "event", allowed):
         if "start" not in entry.raw:
             entry.problem("missing 'start' (a date, or 'unknown' when the text gives none)")
@@ -567,9 +687,17 @@ def _read_events(corpus: Corpus, data_dir: Path, path: Path) -> None:
         if not evidence:
             entry.problem("an event needs at least one evidence quote")
         event = Event(
-            id=event_id, type=entry.choice("type", EVENT_TYPES) or "Other", label=entry.text("label", True) or event_id,
-            start=start, end=end, date_text=entry.text("date_text"), places=entry.ids("places"),
-            participants=entry.ids("participants"), part_of=entry.ids("part_of"), evidence=evidence, where=entry.where,
+            id=event_id,
+            type=entry.choice("type", EVENT_TYPES) or "Other",
+            label=entry.text("label", True) or event_id,
+            start=start,
+            end=end,
+            date_text=entry.text("date_text"),
+            places=entry.ids("places"),
+            participants=entry.ids("participants"),
+            part_of=entry.ids("part_of"),
+            evidence=evidence,
+            where=entry.where,
         )
         _register(corpus, entry, event_id, event)
 
@@ -593,10 +721,31 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
         return
     if article not in corpus.articles:
         top.problem(f"article {article!r} is not in articles.yaml")
-    claim_keys = {"id", "label", "claimed_by", "via", "date", "date_text", "stated_in", "about",
-                  "quantity", "quantity_kind", "qualifier", "quantity_text", "unit", "status",
-                  "polarity", "contradicts", "corroborates", "quote", "quotes", "note", "kind", "asserts",
-                  "draft"}  # draft: what `kzkg extract` proposed, refused below so it is never published
+    claim_keys = {
+        "id",
+        "label",
+        "claimed_by",
+        "via",
+        "date",
+        "date_text",
+        "stated_in",
+        "about",
+        "quantity",
+        "quantity_kind",
+        "qualifier",
+        "quantity_text",
+        "unit",
+        "status",
+        "polarity",
+        "contradicts",
+        "corroborates",
+        "quote",
+        "quotes",
+        "note",
+        "kind",
+        "asserts",
+        "draft",
+    }  # draft: what `kzkg extract` proposed, refused below so it is never published
     for entry, claim_id in _entries(corpus, rel, top.raw.get("claims"), "claim", claim_keys):
         _refuse_draft(entry)
         evidence = entry.evidence("quote", article) + entry.evidence("quotes", article)
@@ -606,15 +755,26 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
         if not claimed_by:
             entry.problem("a claim needs 'claimed_by' (an unnamed source is a Group entity)")
         claim = Claim(
-            id=claim_id, article=article, label=entry.text("label", True) or claim_id, claimed_by=claimed_by,
-            via=entry.ids("via"), date=entry.date("date"), date_text=entry.text("date_text"),
-            stated_in=(entry.ids("stated_in") or [None])[0], about=entry.ids("about"),
-            quantity=entry.number("quantity"), quantity_kind=entry.choice("quantity_kind", QUANTITY_KINDS),
-            qualifier=entry.choice("qualifier", QUALIFIERS), quantity_text=entry.text("quantity_text"),
-            unit=entry.text("unit"), status=entry.choice("status", CLAIM_STATUSES, "Unverified") or "Unverified",
+            id=claim_id,
+            article=article,
+            label=entry.text("label", True) or claim_id,
+            claimed_by=claimed_by,
+            via=entry.ids("via"),
+            date=entry.date("date"),
+            date_text=entry.text("date_text"),
+            stated_in=(entry.ids("stated_in") or [None])[0],
+            about=entry.ids("about"),
+            quantity=entry.number("quantity"),
+            quantity_kind=entry.choice("quantity_kind", QUANTITY_KINDS),
+            qualifier=entry.choice("qualifier", QUALIFIERS),
+            quantity_text=entry.text("quantity_text"),
+            unit=entry.text("unit"),
+            status=entry.choice("status", CLAIM_STATUSES, "Unverified") or "Unverified",
             polarity=entry.choice("polarity", ("negative", "positive")),
-            contradicts=entry.ids("contradicts"), corroborates=entry.ids("corroborates"),
-            evidence=evidence, where=entry.where,
+            contradicts=entry.ids("contradicts"),
+            corroborates=entry.ids("corroborates"),
+            evidence=evidence,
+            where=entry.where,
         )
         claim.kind, claim.asserts = parse_claim(entry)
         if (claim.quantity is not None or claim.quantity_text) and not claim.quantity_kind:

@@ -107,8 +107,12 @@ class Candidate:
     query: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"item": self.item, "score": round(self.score, 2), "viable": self.viable,
-                               "matched": {"name": self.name, "lang": self.lang, "via": self.via}}
+        out: dict[str, Any] = {
+            "item": self.item,
+            "score": round(self.score, 2),
+            "viable": self.viable,
+            "matched": {"name": self.name, "lang": self.lang, "via": self.via},
+        }
         for key in ("label", "description", "coordinates", "birth", "death", "inception", "dissolved"):
             if getattr(self, key):
                 out[key] = getattr(self, key)
@@ -134,9 +138,17 @@ class EntityCandidates:
     candidates: list[Candidate]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"entity": self.entity, "label": self.label, "types": self.types, "file": self.where,
-                "decision": self.decision, "reason": self.reason, "choose": self.choose, "reviewed_by": None,
-                "candidates": [c.as_dict() for c in self.candidates]}
+        return {
+            "entity": self.entity,
+            "label": self.label,
+            "types": self.types,
+            "file": self.where,
+            "decision": self.decision,
+            "reason": self.reason,
+            "choose": self.choose,
+            "reviewed_by": None,
+            "candidates": [c.as_dict() for c in self.candidates],
+        }
 
 
 def linked_items(corpus: Corpus) -> dict[str, str]:
@@ -157,8 +169,16 @@ def targets(corpus: Corpus, only: Sequence[str] = ()) -> list[Target]:
             name = " ".join(str(spelling).split())
             if len(name) >= 2 and name not in names:
                 names.append(name)
-        chosen.append(Target(entity.id, entity.label, tuple(names), tuple(entity.types),
-                             tuple(sorted(_expected_countries(corpus, entity))), entity.where.split(": ")[0]))
+        chosen.append(
+            Target(
+                entity.id,
+                entity.label,
+                tuple(names),
+                tuple(entity.types),
+                tuple(sorted(_expected_countries(corpus, entity))),
+                entity.where.split(": ")[0],
+            )
+        )
     missing = [i for i in only if i not in corpus.entities]
     if missing:
         raise LinkError(f"unknown entity id(s): {', '.join(missing)}")
@@ -183,7 +203,7 @@ def _expected_countries(corpus: Corpus, entity: Entity) -> set[str]:
 
 
 def _sparql_literal(text: str, lang: str) -> str:
-    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r"))
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
     return f'"{escaped}"@{lang}'
 
 
@@ -201,23 +221,23 @@ def reconcile_query(batch: Sequence[Target], languages: Sequence[str] = DEFAULT_
         f"# kzkg {__version__} link: candidates for {len(batch)} entities by exact label or alias\n"
         + QUERY_PREFIXES
         + "SELECT ?entity ?name ?via ?item\n"
-        "       (GROUP_CONCAT(DISTINCT STR(?class); separator=\" \") AS ?classes)\n"
-        "       (GROUP_CONCAT(DISTINCT STR(?kind); separator=\" \") AS ?kinds)\n"
-        "       (GROUP_CONCAT(DISTINCT STR(?country); separator=\" \") AS ?countries)\n"
+        '       (GROUP_CONCAT(DISTINCT STR(?class); separator=" ") AS ?classes)\n'
+        '       (GROUP_CONCAT(DISTINCT STR(?kind); separator=" ") AS ?kinds)\n'
+        '       (GROUP_CONCAT(DISTINCT STR(?country); separator=" ") AS ?countries)\n'
         "       (SAMPLE(?coord) AS ?coordinates) (SAMPLE(?desc) AS ?description) (SAMPLE(?en) AS ?label)\n"
         "       (MIN(?born) AS ?birth) (MIN(?died) AS ?death) (MIN(?founded) AS ?inception)\n"
         "       (MIN(?ended) AS ?dissolved)\n"
         "WHERE {\n"
         "  VALUES (?entity ?name) {\n" + "\n".join(rows) + "\n  }\n"
-        "  { ?item rdfs:label ?name . BIND(\"label\" AS ?via) }\n"
-        "  UNION { ?item skos:altLabel ?name . BIND(\"alias\" AS ?via) }\n"
-        f"  FILTER(STRSTARTS(STR(?item), \"{WD}Q\"))\n"
+        '  { ?item rdfs:label ?name . BIND("label" AS ?via) }\n'
+        '  UNION { ?item skos:altLabel ?name . BIND("alias" AS ?via) }\n'
+        f'  FILTER(STRSTARTS(STR(?item), "{WD}Q"))\n'
         "  OPTIONAL { ?item wdt:P31 ?class }\n"
         f"  OPTIONAL {{ ?item wdt:P31/wdt:P279* ?kind . VALUES ?kind {{ {kind_values} }} }}\n"
         "  OPTIONAL { ?item wdt:P17|wdt:P27 ?country }\n"
         "  OPTIONAL { ?item wdt:P625 ?coord }\n"
-        "  OPTIONAL { ?item schema:description ?desc . FILTER(LANG(?desc) = \"en\") }\n"
-        "  OPTIONAL { ?item rdfs:label ?en . FILTER(LANG(?en) = \"en\") }\n"
+        '  OPTIONAL { ?item schema:description ?desc . FILTER(LANG(?desc) = "en") }\n'
+        '  OPTIONAL { ?item rdfs:label ?en . FILTER(LANG(?en) = "en") }\n'
         "  OPTIONAL { ?item wdt:P569 ?born }\n"
         "  OPTIONAL { ?item wdt:P570 ?died }\n"
         "  OPTIONAL { ?item wdt:P571 ?founded }\n"
@@ -271,15 +291,21 @@ def score_candidate(target: Target, candidate: Candidate) -> None:
     if "Person" in target.types and (_year(candidate.death) or 9999) < THE_YEAR:
         score -= 0.3
         reasons.append(f"died {candidate.death[:10]}, before {THE_YEAR}")
-    if ({"Organization", "MediaOutlet"} & set(target.types) and "Place" not in target.types
-            and (_year(candidate.dissolved) or 9999) < THE_YEAR - 1):
+    if (
+        {"Organization", "MediaOutlet"} & set(target.types)
+        and "Place" not in target.types
+        and (_year(candidate.dissolved) or 9999) < THE_YEAR - 1
+    ):
         score -= 0.3
         reasons.append(f"dissolved {candidate.dissolved[:10]}")
     if candidate.linked_elsewhere:
         reasons.append(f"already the link of kzid:{candidate.linked_elsewhere}")
     candidate.score = max(0.0, min(1.0, round(score, 4)))
-    candidate.viable = (candidate.score >= VIABLE_SCORE and not candidate.linked_elsewhere
-                        and not (human_required and "Q5" not in kinds))
+    candidate.viable = (
+        candidate.score >= VIABLE_SCORE
+        and not candidate.linked_elsewhere
+        and not (human_required and "Q5" not in kinds)
+    )
     candidate.reasons = reasons
 
 
@@ -305,9 +331,15 @@ def _match_rank(candidate: Candidate, label: str) -> tuple[int, int]:
     return (candidate.via == "label", candidate.name == label)
 
 
-def reconcile(corpus: Corpus, client: SparqlClient, *, only: Sequence[str] = (), batch_size: int = 8,
-              languages: Sequence[str] = DEFAULT_LANGUAGES,
-              progress: Callable[[str], None] = lambda _m: None) -> tuple[list[EntityCandidates], dict[str, str]]:
+def reconcile(
+    corpus: Corpus,
+    client: SparqlClient,
+    *,
+    only: Sequence[str] = (),
+    batch_size: int = 8,
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> tuple[list[EntityCandidates], dict[str, str]]:
     """Search the endpoint for every target; return per-entity candidates and the queries used."""
     todo = targets(corpus, only)
     taken = linked_items(corpus)
@@ -315,7 +347,7 @@ def reconcile(corpus: Corpus, client: SparqlClient, *, only: Sequence[str] = (),
     found: dict[str, dict[str, Candidate]] = {t.id: {} for t in todo}
     labels = {t.id: t.label for t in todo}
     for start in range(0, len(todo), max(1, batch_size)):
-        batch = todo[start:start + max(1, batch_size)]
+        batch = todo[start : start + max(1, batch_size)]
         query = reconcile_query(batch, languages)
         progress(f"searching {client.endpoint} for {', '.join(t.id for t in batch)}")
         results = client.select(query)
@@ -326,15 +358,21 @@ def reconcile(corpus: Corpus, client: SparqlClient, *, only: Sequence[str] = (),
                 continue
             name_cell = binding.get("name") or {}
             candidate = Candidate(
-                item=item, via=_value(binding, "via") or "label", name=str(name_cell.get("value", "")),
-                lang=str(name_cell.get("xml:lang", "")), label=_value(binding, "label"),
+                item=item,
+                via=_value(binding, "via") or "label",
+                name=str(name_cell.get("value", "")),
+                lang=str(name_cell.get("xml:lang", "")),
+                label=_value(binding, "label"),
                 description=_value(binding, "description"),
                 classes=sorted({_qid(c) for c in _value(binding, "classes").split()}),
                 kinds=sorted({_qid(c) for c in _value(binding, "kinds").split()}),
                 countries=sorted({_qid(c) for c in _value(binding, "countries").split()}),
-                coordinates=_value(binding, "coordinates"), birth=_value(binding, "birth"),
-                death=_value(binding, "death"), inception=_value(binding, "inception"),
-                dissolved=_value(binding, "dissolved"), query=results.query_id,
+                coordinates=_value(binding, "coordinates"),
+                birth=_value(binding, "birth"),
+                death=_value(binding, "death"),
+                inception=_value(binding, "inception"),
+                dissolved=_value(binding, "dissolved"),
+                query=results.query_id,
             )
             candidate.linked_elsewhere = taken.get(item) if taken.get(item) != entity else None
             known = found[entity].get(item)
@@ -349,8 +387,11 @@ def reconcile(corpus: Corpus, client: SparqlClient, *, only: Sequence[str] = (),
             score_candidate(target, candidate)
         candidates.sort(key=lambda c: (-c.score, int(c.item[1:])))
         decision, reason, choose = decide(target, candidates)
-        out.append(EntityCandidates(target.id, target.label, list(target.types), target.where, decision, reason,
-                                    choose, candidates))
+        out.append(
+            EntityCandidates(
+                target.id, target.label, list(target.types), target.where, decision, reason, choose, candidates
+            )
+        )
     return out, queries
 
 
@@ -367,8 +408,9 @@ CANDIDATES_HEADER = """\
 """
 
 
-def write_candidates(path: Path, results: list[EntityCandidates], queries: dict[str, str], endpoint: str,
-                     retrieved: str) -> None:
+def write_candidates(
+    path: Path, results: list[EntityCandidates], queries: dict[str, str], endpoint: str, retrieved: str
+) -> None:
     document = {
         "kzkg_version": __version__,
         "endpoint": endpoint,
@@ -404,13 +446,18 @@ def _load_candidates(path: Path) -> dict:
 def _evidence_text(entry: dict, candidate: dict, document: dict, by_reviewer: bool, evidence_path: str) -> str:
     matched = candidate.get("matched") or {}
     date = str(document.get("retrieved", ""))[:10]
-    how = (f"chosen by reviewer {entry.get('reviewed_by')}" if by_reviewer
-           else "auto-accepted as the only viable candidate")
+    how = (
+        f"chosen by reviewer {entry.get('reviewed_by')}"
+        if by_reviewer
+        else "auto-accepted as the only viable candidate"
+    )
     facts = "; ".join(r for r in candidate.get("reasons", [])[1:] if r)
-    return (f"kzkg link {date}: {document.get('endpoint')} returned {candidate['item']} for "
-            f"{matched.get('via', 'label')} \"{matched.get('name', '')}\"@{matched.get('lang', '')}"
-            + (f" ({facts})" if facts else "")
-            + f"; score {float(candidate.get('score', 0)):.2f}; {how}; query {evidence_path}")
+    return (
+        f"kzkg link {date}: {document.get('endpoint')} returned {candidate['item']} for "
+        f'{matched.get("via", "label")} "{matched.get("name", "")}"@{matched.get("lang", "")}'
+        + (f" ({facts})" if facts else "")
+        + f"; score {float(candidate.get('score', 0)):.2f}; {how}; query {evidence_path}"
+    )
 
 
 def _still_acceptable(candidates: list[dict], choose: str) -> bool:
@@ -441,7 +488,9 @@ def apply_candidates(candidates_path: Path, data_dir: Path) -> ApplyReport:
             continue
         candidates = {str(c.get("item")): c for c in entry.get("candidates") or [] if isinstance(c, dict)}
         candidate = candidates.get(str(choose))
-        by_reviewer = not (entry.get("decision") == "accept" and _still_acceptable(list(candidates.values()), str(choose)))
+        by_reviewer = not (
+            entry.get("decision") == "accept" and _still_acceptable(list(candidates.values()), str(choose))
+        )
         why = None
         if candidate is None:
             why = f"{choose} is not one of the listed candidates (add other links by hand, with evidence)"
@@ -468,11 +517,14 @@ def apply_candidates(candidates_path: Path, data_dir: Path) -> ApplyReport:
             report.skipped.append((entity_id, f"its query {qid_query} is missing from the candidates file"))
             continue
         evidence_rel = f"{LINK_EVIDENCE_DIR}/{qid_query}.rq"
-        evidence_files[qid_query] = (f"# kzkg link: the query that found candidates\n# endpoint: {document.get('endpoint')}\n"
-                                     f"# retrieved: {document.get('retrieved')}\n" + text)
+        evidence_files[qid_query] = (
+            f"# kzkg link: the query that found candidates\n# endpoint: {document.get('endpoint')}\n"
+            f"# retrieved: {document.get('retrieved')}\n" + text
+        )
         file = _entity_file(data_dir, entity_id)
         plan.setdefault(str(file), []).append(
-            (entity_id, qid, _evidence_text(entry, candidate, document, by_reviewer, evidence_rel)))
+            (entity_id, qid, _evidence_text(entry, candidate, document, by_reviewer, evidence_rel))
+        )
     if not plan:
         return report
     evidence_dir = data_dir / LINK_EVIDENCE_DIR
@@ -537,7 +589,9 @@ def add_links(path: Path, links: dict[str, tuple[str, str]]) -> None:
         indent = keys["id"][0].start_mark.column
         qid, evidence = links[entity_id]
         placed.add(entity_id)
-        inserts[last] = f"{' ' * indent}links: {{wikidata: {qid}, evidence: {json.dumps(evidence, ensure_ascii=False)}}}"
+        inserts[last] = (
+            f"{' ' * indent}links: {{wikidata: {qid}, evidence: {json.dumps(evidence, ensure_ascii=False)}}}"
+        )
     found = {keys_id for keys_id in links if keys_id in placed}
     if found != set(links):
         raise LinkError(f"{path}: entity {', '.join(sorted(set(links) - found))} not found; nothing written")
@@ -571,7 +625,7 @@ def _verify_only_links_added(path: Path, old: str, new: str, links: dict[str, tu
         raise LinkError(f"{path}: inserting the links would change more than the links; nothing written")
     old_lines, new_lines = old.splitlines(), new.splitlines()
     kept = [line for line in new_lines if not line.lstrip().startswith("links: {wikidata: ")]
-    if kept != [line for line in old_lines if not line.lstrip().startswith("links: {wikidata: ")] or \
-            len(new_lines) != len(old_lines) + len(links):
+    if kept != [line for line in old_lines if not line.lstrip().startswith("links: {wikidata: ")] or len(
+        new_lines
+    ) != len(old_lines) + len(links):
         raise LinkError(f"{path}: the edit would touch other lines; nothing written")
-

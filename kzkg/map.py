@@ -19,9 +19,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib import namespace as rdflib_namespaces
 from rdflib.compare import to_canonical_graph
 
-from kzkg import __version__
-from kzkg import assertions
-from kzkg import namespaces
+from kzkg import __version__, assertions, namespaces
 from kzkg.ingest import Claim, Corpus, Entity, Event, Evidence, Problem
 from kzkg.namespaces import ENTITIES_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, article_graph
 
@@ -49,23 +47,39 @@ class _Terms:
         return term
 
 
-DCTERMS, OWL, RDF, RDFS, SKOS, XSD = (_Terms(getattr(rdflib_namespaces, name))
-                                      for name in ("DCTERMS", "OWL", "RDF", "RDFS", "SKOS", "XSD"))
-DBR, GEONAMES, ID, KZ, OA, SCHEMA, WD, GRAPH = (_Terms(getattr(namespaces, name))
-                                                for name in ("DBR", "GEONAMES", "ID", "KZ", "OA", "SCHEMA", "WD", "GRAPH"))
+DCTERMS, OWL, RDF, RDFS, SKOS, XSD = (
+    _Terms(getattr(rdflib_namespaces, name)) for name in ("DCTERMS", "OWL", "RDF", "RDFS", "SKOS", "XSD")
+)
+DBR, GEONAMES, ID, KZ, OA, SCHEMA, WD, GRAPH = (
+    _Terms(getattr(namespaces, name)) for name in ("DBR", "GEONAMES", "ID", "KZ", "OA", "SCHEMA", "WD", "GRAPH")
+)
 
 LINKS_GRAPH = GRAPH["links"]
 QUOTE_CONTEXT = 32  # characters of oa:prefix / oa:suffix, enough to re-anchor a quote
 
 ENTITY_CLASS = {
-    "Person": KZ.Person, "Organization": KZ.Organization, "MediaOutlet": KZ.MediaOutlet,
-    "Place": KZ.Place, "Channel": KZ.Channel, "Group": KZ.Group,
+    "Person": KZ.Person,
+    "Organization": KZ.Organization,
+    "MediaOutlet": KZ.MediaOutlet,
+    "Place": KZ.Place,
+    "Channel": KZ.Channel,
+    "Group": KZ.Group,
 }
 QUALIFIER_CONCEPT = {
-    "exactly": KZ.Exactly, "at-least": KZ.AtLeast, "more-than": KZ.MoreThan, "nearly": KZ.Nearly,
-    "about": KZ.About, "a-little-over": KZ.ALittleOver, "up-to": KZ.UpTo, "dozens": KZ.Dozens,
-    "a-couple-of-dozen": KZ.ACoupleOfDozen, "hundreds": KZ.Hundreds, "thousands": KZ.Thousands,
-    "several": KZ.Several, "many": KZ.Many, "most": KZ.Most,
+    "exactly": KZ.Exactly,
+    "at-least": KZ.AtLeast,
+    "more-than": KZ.MoreThan,
+    "nearly": KZ.Nearly,
+    "about": KZ.About,
+    "a-little-over": KZ.ALittleOver,
+    "up-to": KZ.UpTo,
+    "dozens": KZ.Dozens,
+    "a-couple-of-dozen": KZ.ACoupleOfDozen,
+    "hundreds": KZ.Hundreds,
+    "thousands": KZ.Thousands,
+    "several": KZ.Several,
+    "many": KZ.Many,
+    "most": KZ.Most,
 }
 EVENT_TYPE_CONCEPT = {"Other": KZ.OtherEvent}
 QUANTITY_KIND_CONCEPT = {"Other": KZ.OtherQuantity}
@@ -128,7 +142,7 @@ def _fold(text: str) -> _Folded:
     runs, removed = array("q"), array("q")
     position = folded_length = dropped = 0
     for run in _WHITESPACE.finditer(text):
-        piece = text[position:run.start()]
+        piece = text[position : run.start()]
         pieces.append(piece)
         pieces.append(" ")
         folded_length += len(piece)
@@ -167,7 +181,7 @@ def annotation_iri(spot: Located) -> URIRef:
 class MappedGraph:
     """One named graph as the map stage writes it: a set of rdflib triples, added to and read."""
 
-    __slots__ = ("identifier", "_triples")
+    __slots__ = ("_triples", "identifier")
 
     def __init__(self, identifier: URIRef):
         self.identifier = identifier
@@ -243,7 +257,9 @@ class Mapper:
         span = locate(article.text, evidence.quote, evidence.occurrence)
         if span is None:
             shown = evidence.quote if len(evidence.quote) <= 90 else evidence.quote[:87] + "..."
-            self.problems.append(Problem(path, entry, f"quote not found in article {article.id} ({article.file}): {shown!r}"))
+            self.problems.append(
+                Problem(path, entry, f"quote not found in article {article.id} ({article.file}): {shown!r}")
+            )
             return None
         start, end = span
         spot = Located(article.id, start, end, article.text[start:end])
@@ -260,8 +276,8 @@ class Mapper:
         g.add((target, OA.hasSelector, pos_sel))
         g.add((quote_sel, RDF.type, OA.TextQuoteSelector))
         g.add((quote_sel, OA.exact, Literal(spot.exact)))
-        g.add((quote_sel, OA.prefix, Literal(article.text[max(0, start - QUOTE_CONTEXT):start])))
-        g.add((quote_sel, OA.suffix, Literal(article.text[end:end + QUOTE_CONTEXT])))
+        g.add((quote_sel, OA.prefix, Literal(article.text[max(0, start - QUOTE_CONTEXT) : start])))
+        g.add((quote_sel, OA.suffix, Literal(article.text[end : end + QUOTE_CONTEXT])))
         g.add((pos_sel, RDF.type, OA.TextPositionSelector))
         # xsd:integer, not the Web Annotation context's xsd:nonNegativeInteger: oxigraph stores
         # derived integer types as xsd:integer (oxigraph#526), and the endpoint and the dumps
@@ -334,7 +350,9 @@ class Mapper:
             g.add((original, RDFS.comment, Literal("The original of a corpus article; its text is not in the corpus.")))
             evidence = article.repost_of.get("evidence")
             if evidence:
-                anno = self.evidence(Evidence(article.id, evidence, 1, f"data/articles.yaml: article {article.id}"), iri)
+                anno = self.evidence(
+                    Evidence(article.id, evidence, 1, f"data/articles.yaml: article {article.id}"), iri
+                )
                 if anno:
                     self.graph(article_graph(article.id)).add((iri, KZ.evidence, anno))
         # The text itself, so that a dump is self-contained and every offset can be checked.

@@ -16,15 +16,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from multiprocessing.connection import Connection
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
-from kzkg import __version__
-from kzkg import assertions, search
+from kzkg import __version__, assertions, search
 from kzkg.enrich import ENRICHMENT_GRAPH, load_enrichment
 from kzkg.errors import BuildInterrupted, DataViolations, InputError, OutputError, ValidationCrashed
 from kzkg.export import Canonical, gzip_dumps, void_description, write_dumps
@@ -32,10 +31,9 @@ from kzkg.ingest import Corpus, load_corpus
 from kzkg.map import LINKS_GRAPH, MappedDataset, map_corpus
 from kzkg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from kzkg.reason import infer_triples
-from kzkg.store import (MANIFEST, STORE_DIR, Release, build_lock, content_id, load_store, new_staging_dir,
-                        publish)
-from kzkg.validate import Report, check_references, load_turtle, run_shapes
 from kzkg.resources import peak_rss_mb, private_mb
+from kzkg.store import MANIFEST, STORE_DIR, Release, build_lock, content_id, load_store, new_staging_dir, publish
+from kzkg.validate import Report, check_references, load_turtle, run_shapes
 
 Progress = Callable[[str], None]
 
@@ -44,8 +42,9 @@ class BuildFailed(DataViolations):
     """The data has problems; nothing was published. ``report`` lists them."""
 
     def __init__(self, report: Report):
-        super().__init__(f"{len(report.lines())} problem(s) in the data; the published build is unchanged",
-                         report.lines())
+        super().__init__(
+            f"{len(report.lines())} problem(s) in the data; the published build is unchanged", report.lines()
+        )
         self.report = report
 
 
@@ -98,7 +97,9 @@ def _ingest_and_map(data_dir: Path, ontology_dir: Path | None, progress: Progres
         shapes = load_turtle(ontology_dir / "shapes.ttl")
         lint = load_turtle(ontology_dir / "annotation-shape.ttl")
     except (OSError, SyntaxError, ValueError) as broken:  # rdflib raises BadSyntax (a SyntaxError)
-        raise InputError(f"the ontology or its shapes cannot be read: {_one_line(broken)}", file=ontology_dir) from broken
+        raise InputError(
+            f"the ontology or its shapes cannot be read: {_one_line(broken)}", file=ontology_dir
+        ) from broken
     dataset, mapping_problems = map_corpus(corpus, ontology)
     try:  # external facts (kzkg enrich) in their own graph: published, never validated or reasoned over
         load_enrichment(dataset, Path(data_dir))
@@ -109,16 +110,20 @@ def _ingest_and_map(data_dir: Path, ontology_dir: Path | None, progress: Progres
     started = time.perf_counter()
     problems = corpus.problems + check_references(corpus) + mapping_problems
     timings["validate"] = time.perf_counter() - started  # the SHACL part is added by the caller
-    return _Mapped(corpus, dataset, problems, shapes, ontology, lint, timings,
-                   {"ingest": ingest_peak, "map": peak_rss_mb()})
+    return _Mapped(
+        corpus, dataset, problems, shapes, ontology, lint, timings, {"ingest": ingest_peak, "map": peak_rss_mb()}
+    )
 
 
 def _shacl_lines(mapped: _Mapped) -> list[str]:
     """The data shapes over everything asserted by us, and the annotation lint over the ontology."""
     # Plain triples: run_shapes fills an rdflib Graph only if pyshacl has to write the report.
-    asserted = {triple for graph in mapped.dataset.graphs()
-                if graph.identifier not in (ONTOLOGY_GRAPH, LINKS_GRAPH, ENRICHMENT_GRAPH)
-                for triple in assertions.checked_triples(graph)}
+    asserted = {
+        triple
+        for graph in mapped.dataset.graphs()
+        if graph.identifier not in (ONTOLOGY_GRAPH, LINKS_GRAPH, ENRICHMENT_GRAPH)
+        for triple in assertions.checked_triples(graph)
+    }
     return run_shapes(asserted, mapped.shapes, mapped.ontology) + [
         line.replace("shacl:", "shacl (ontology annotations):", 1)
         for line in run_shapes(mapped.ontology, mapped.lint, Graph())
@@ -165,8 +170,9 @@ class _ShapesBeside:
     def __init__(self, mapped: _Mapped):
         context = multiprocessing.get_context("fork")
         self._verdict, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_validate_in_child, args=(mapped, send),
-                                        name="kzkg-validate", daemon=True)
+        self._process = context.Process(
+            target=_validate_in_child, args=(mapped, send), name="kzkg-validate", daemon=True
+        )
         self._process.start()
         send.close()  # ours; the child holds its own, so its death reads as EOF here
 
@@ -179,7 +185,9 @@ class _ShapesBeside:
             self._process.join()
             code = self._process.exitcode
             how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}, error above"
-            raise ValidationCrashed(f"SHACL validation stopped without a verdict ({how}); nothing was published") from died
+            raise ValidationCrashed(
+                f"SHACL validation stopped without a verdict ({how}); nothing was published"
+            ) from died
         finally:
             self._verdict.close()
         self._process.join()
@@ -204,8 +212,12 @@ def reasoning_triples(dataset: MappedDataset) -> set[tuple]:
     A plain set: the reasoner only iterates and tests membership, and filling an rdflib Graph
     costs a build ~0.3 s on the real corpus (seconds at scale).
     """
-    return {triple for graph in dataset.graphs() if graph.identifier not in (LINKS_GRAPH, ENRICHMENT_GRAPH)
-            and not assertions.is_claims_graph(graph.identifier) for triple in graph}
+    return {
+        triple
+        for graph in dataset.graphs()
+        if graph.identifier not in (LINKS_GRAPH, ENRICHMENT_GRAPH) and not assertions.is_claims_graph(graph.identifier)
+        for triple in graph
+    }
 
 
 def reasoning_input(dataset: MappedDataset) -> Graph:
@@ -263,8 +275,9 @@ def _stopped_by_signals() -> Iterator[None]:
     def stop(number: int, _frame: object) -> None:
         for each in previous:
             signal.signal(each, signal.SIG_IGN)
-        raise BuildInterrupted(f"stopped by {signal.Signals(number).name}; nothing was published, "
-                               "the served build is unchanged")
+        raise BuildInterrupted(
+            f"stopped by {signal.Signals(number).name}; nothing was published, the served build is unchanged"
+        )
 
     previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
     for number in previous:
@@ -288,8 +301,11 @@ def build(data_dir: Path, build_dir: Path, ontology_dir: Path | None = None, pro
             return _build(data_dir, build_dir, ontology_dir, progress)
         except OSError as failed:  # reading is checked where it happens: what is left is writing
             where = failed.filename or build_dir
-            raise OutputError(f"could not write the release: {failed.strerror or failed}; nothing was published, "
-                              "the served build is unchanged", file=where) from failed
+            raise OutputError(
+                f"could not write the release: {failed.strerror or failed}; nothing was published, "
+                "the served build is unchanged",
+                file=where,
+            ) from failed
 
 
 def _build(data_dir: Path, build_dir: Path, ontology_dir: Path | None, progress: Progress) -> Release:
@@ -307,8 +323,7 @@ def _build(data_dir: Path, build_dir: Path, ontology_dir: Path | None, progress:
         try:
             if mapped.problems:  # the build fails anyway: only wait for the complete report
                 shacl, _, _ = validation.verdict()
-                raise BuildFailed(Report(problems=mapped.problems, shacl=shacl,
-                                         checked_files=len(mapped.corpus.files)))
+                raise BuildFailed(Report(problems=mapped.problems, shacl=shacl, checked_files=len(mapped.corpus.files)))
             staging, canonical, build_id = _reason_store_export(mapped, build_dir, timings, progress)
             waited = time.perf_counter()
             shacl, validate_seconds, validate_private = validation.verdict()
@@ -332,8 +347,9 @@ def _build(data_dir: Path, build_dir: Path, ontology_dir: Path | None, progress:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _reason_store_export(mapped: _Mapped, build_dir: Path, timings: dict[str, float],
-                         progress: Progress) -> tuple[Path, Canonical, str]:
+def _reason_store_export(
+    mapped: _Mapped, build_dir: Path, timings: dict[str, float], progress: Progress
+) -> tuple[Path, Canonical, str]:
     started = time.perf_counter()
     progress("reason: OWL-RL closure")
     inferred = infer_triples(reasoning_triples(mapped.dataset))  # a set: no rdflib Graph to fill
@@ -381,8 +397,9 @@ def _timed(work: Callable[..., object], *args: object) -> float:
     return time.perf_counter() - started
 
 
-def _write_release_files(mapped: _Mapped, staging: Path, canonical: Canonical, build_id: str,
-                         timings: dict[str, float]) -> None:
+def _write_release_files(
+    mapped: _Mapped, staging: Path, canonical: Canonical, build_id: str, timings: dict[str, float]
+) -> None:
     """The article texts and the manifest, beside the store and the dumps."""
     # The article texts travel with the release, so a server installed anywhere can show them.
     for article in mapped.corpus.articles.values():

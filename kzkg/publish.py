@@ -112,7 +112,7 @@ def _chunks(triples: Sequence[ox.Triple], size: int) -> Iterator[Sequence[ox.Tri
         yield triples
         return
     for start in range(0, len(triples), size):
-        yield triples[start:start + size]
+        yield triples[start : start + size]
 
 
 def _ntriples(triples: Sequence[ox.Triple]) -> bytes:
@@ -126,8 +126,9 @@ def _check(response: requests.Response, what: str) -> None:
         raise PublishError(f"{what}: HTTP {response.status_code} {response.reason}: {response.text[:300]}")
 
 
-def publish(release: Release, target: Target, batch: int = DEFAULT_BATCH,
-            progress: Callable[[str], None] = lambda _: None) -> PublishReport:
+def publish(
+    release: Release, target: Target, batch: int = DEFAULT_BATCH, progress: Callable[[str], None] = lambda _: None
+) -> PublishReport:
     """Replace each of the release's graphs on the target, then verify the counts."""
     if not (target.gsp_url or target.update_url):
         raise PublishError("give a Graph Store Protocol URL or a SPARQL Update URL to publish to")
@@ -151,7 +152,9 @@ def publish(release: Release, target: Target, batch: int = DEFAULT_BATCH,
             report.graphs[graph] = len(set(triples))
         verify(session, target, report.graphs)
         # the default graph's size: every graph but claims' assertion graphs (kzkg.store.load_store)
-        union = len({triple for graph, triples in graphs.items() if not is_assertion_graph(graph) for triple in triples})
+        union = len(
+            {triple for graph, triples in graphs.items() if not is_assertion_graph(graph) for triple in triples}
+        )
         record_release(session, target, release.build_id, report.graphs, union)
         report.requests += 2
     except requests.RequestException as failed:
@@ -162,31 +165,54 @@ def publish(release: Release, target: Target, batch: int = DEFAULT_BATCH,
 
 def _send_gsp(session: requests.Session, target: Target, graph: str, chunk: Sequence[ox.Triple], replace: bool) -> None:
     url = target.graph_url(graph)
-    response = session.request("PUT" if replace else "POST", url, data=_ntriples(chunk),
-                               headers={"Content-Type": "application/n-triples"}, timeout=target.timeout)
+    response = session.request(
+        "PUT" if replace else "POST",
+        url,
+        data=_ntriples(chunk),
+        headers={"Content-Type": "application/n-triples"},
+        timeout=target.timeout,
+    )
     if response.status_code == 415:  # older stores know N-Triples only as text/plain or Turtle
-        response = session.request("PUT" if replace else "POST", url, data=_ntriples(chunk),
-                                   headers={"Content-Type": "text/turtle"}, timeout=target.timeout)
+        response = session.request(
+            "PUT" if replace else "POST",
+            url,
+            data=_ntriples(chunk),
+            headers={"Content-Type": "text/turtle"},
+            timeout=target.timeout,
+        )
     _check(response, f"Graph Store Protocol {'PUT' if replace else 'POST'} of <{graph}>")
 
 
-def _send_update(session: requests.Session, target: Target, graph: str, chunk: Sequence[ox.Triple], replace: bool) -> None:
+def _send_update(
+    session: requests.Session, target: Target, graph: str, chunk: Sequence[ox.Triple], replace: bool
+) -> None:
     body = _ntriples(chunk).decode("utf-8")
     # Some stores (Virtuoso) refuse blank nodes in INSERT DATA although SPARQL allows them; a
     # template with one empty solution inserts the same triples with one set of fresh blank nodes.
-    insert = (f"INSERT {{ GRAPH <{graph}> {{\n{body}}} }} WHERE {{}}" if _has_blank_nodes(chunk)
-              else f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}}} }}")
+    insert = (
+        f"INSERT {{ GRAPH <{graph}> {{\n{body}}} }} WHERE {{}}"
+        if _has_blank_nodes(chunk)
+        else f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}}} }}"
+    )
     update = (f"DROP SILENT GRAPH <{graph}> ;\n" if replace else "") + insert
-    response = session.post(target.sparql_update_url(), data=update.encode("utf-8"),
-                            headers={"Content-Type": "application/sparql-update"}, timeout=target.timeout)
+    response = session.post(
+        target.sparql_update_url(),
+        data=update.encode("utf-8"),
+        headers={"Content-Type": "application/sparql-update"},
+        timeout=target.timeout,
+    )
     _check(response, f"SPARQL Update of <{graph}>")
 
 
 def count_triples(session: requests.Session, target: Target, graph: str) -> int:
     """COUNT on the target: one row, so a store's result-row cap cannot truncate it."""
     query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
-    response = session.post(target.query_url, data={"query": query},
-                            headers={"Accept": "application/sparql-results+json"}, timeout=target.timeout)
+    response = session.post(
+        target.query_url,
+        data={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=target.timeout,
+    )
     _check(response, f"counting <{graph}>")
     try:
         return int(response.json()["results"]["bindings"][0]["n"]["value"])
@@ -209,13 +235,18 @@ def release_record(build_id: str, graphs: dict[str, int], union_triples: int) ->
     dataset = ox.NamedNode(DATASET)
     triples = [
         ox.Triple(dataset, ox.NamedNode(DCTERMS + "identifier"), ox.Literal(build_id)),
-        ox.Triple(dataset, ox.NamedNode(VOID + "triples"), ox.Literal(str(union_triples), datatype=ox.NamedNode(XSD_INTEGER))),
+        ox.Triple(
+            dataset, ox.NamedNode(VOID + "triples"), ox.Literal(str(union_triples), datatype=ox.NamedNode(XSD_INTEGER))
+        ),
     ]
     for graph, size in sorted(graphs.items()):
         triples += [
             ox.Triple(dataset, ox.NamedNode(DCTERMS + "hasPart"), ox.NamedNode(graph)),
-            ox.Triple(ox.NamedNode(graph), ox.NamedNode(VOID + "triples"),
-                      ox.Literal(str(size), datatype=ox.NamedNode(XSD_INTEGER))),
+            ox.Triple(
+                ox.NamedNode(graph),
+                ox.NamedNode(VOID + "triples"),
+                ox.Literal(str(size), datatype=ox.NamedNode(XSD_INTEGER)),
+            ),
         ]
     return triples
 
@@ -228,13 +259,18 @@ def forget_release(session: requests.Session, target: Target) -> None:
         if response.status_code != 404:  # no record yet: nothing to forget
             _check(response, f"Graph Store Protocol DELETE of <{RELEASE_GRAPH}>")
     else:
-        response = session.post(target.sparql_update_url(), data=f"DROP SILENT GRAPH <{RELEASE_GRAPH}>".encode(),
-                                headers={"Content-Type": "application/sparql-update"}, timeout=target.timeout)
+        response = session.post(
+            target.sparql_update_url(),
+            data=f"DROP SILENT GRAPH <{RELEASE_GRAPH}>".encode(),
+            headers={"Content-Type": "application/sparql-update"},
+            timeout=target.timeout,
+        )
         _check(response, f"SPARQL Update of <{RELEASE_GRAPH}>")
 
 
-def record_release(session: requests.Session, target: Target, build_id: str, graphs: dict[str, int],
-                   union_triples: int) -> None:
+def record_release(
+    session: requests.Session, target: Target, build_id: str, graphs: dict[str, int], union_triples: int
+) -> None:
     """Write the release record into ``kzgraph:release`` (after the counts were verified)."""
     triples = release_record(build_id, graphs, union_triples)
     if target.gsp_url:

@@ -1,8 +1,8 @@
 """Run SPARQL from the command line: on the published build, or on any remote endpoint.
 
 The local path queries the release store with the same dataset the endpoint serves (the default
-graph is the union of all named graphs except claims' assertion graphs; kzkg's prefixes are predeclared). The remote path goes
-through :mod:`kzkg.sparql_client`, as `kzkg link` does.
+graph is the union of all named graphs except claims' assertion graphs; kzkg's prefixes are
+predeclared). The remote path goes through :mod:`kzkg.sparql_client`, as `kzkg link` does.
 
 A local query runs in a forked child process, as the endpoint's queries do: pyoxigraph is native
 code, and some queries crash it outright (10,000 nested parentheses overflow its parser's stack:
@@ -29,7 +29,11 @@ import pyoxigraph as ox
 from kzkg.errors import QueryCrashed, QueryError
 from kzkg.namespaces import PREFIXES
 
-RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
+RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
 
 # The table format is for reading: a cell longer than this is cut (with "…"). A whole article
 # text in one cell once set the column width for every row (547 MB for `SELECT *`); csv, tsv
@@ -81,8 +85,13 @@ def run_query(text: str, build_dir: Path, endpoint: str | None = None, format_na
     return b"".join(parts).decode("utf-8")
 
 
-def stream_query(text: str, build_dir: Path, endpoint: str | None = None, format_name: str = "table",
-                 write: Callable[[bytes], object] = lambda _: None) -> None:
+def stream_query(
+    text: str,
+    build_dir: Path,
+    endpoint: str | None = None,
+    format_name: str = "table",
+    write: Callable[[bytes], object] = lambda _: None,
+) -> None:
     """Run the query and pass the answer to ``write`` as it comes; raise QueryError (malformed,
     refused), QueryCrashed (the engine died) or NoReleaseError (nothing built yet)."""
     if endpoint:
@@ -98,8 +107,9 @@ def _render(results: object, format_name: str) -> Iterator[bytes]:
     """The answer in the requested format, in pieces (pyoxigraph serialises into any writer)."""
     if isinstance(results, ox.QueryBoolean):
         value = bool(results)
-        yield (json.dumps({"head": {}, "boolean": value}) + "\n" if format_name == "json"
-               else f"{str(value).lower()}\n").encode("utf-8")
+        yield (
+            json.dumps({"head": {}, "boolean": value}) + "\n" if format_name == "json" else f"{str(value).lower()}\n"
+        ).encode("utf-8")
         return
     if isinstance(results, ox.QueryTriples):
         turtle = results.serialize(format=ox.RdfFormat.TURTLE)
@@ -122,7 +132,7 @@ def _child(store_path: str, text: str, format_name: str, send: Connection, stder
         store = ox.Store.read_only(store_path)
         for piece in _render(run_local(store, text), format_name):
             for start in range(0, len(piece), CHUNK):
-                send.send(("out", piece[start:start + CHUNK]))
+                send.send(("out", piece[start : start + CHUNK]))
         send.send(("done", ""))
     except QueryError as refused:
         send.send(("error", str(refused)))
@@ -140,8 +150,12 @@ def _run_in_child(store_path: str, text: str, format_name: str, write: Callable[
     context = multiprocessing.get_context("fork")  # the CLI is single-threaded here; nothing to pickle
     receive, send = context.Pipe(duplex=False)
     with tempfile.TemporaryFile() as child_stderr:
-        process = context.Process(target=_child, args=(store_path, text, format_name, send, child_stderr.fileno()),
-                                  name="kzkg-query", daemon=True)
+        process = context.Process(
+            target=_child,
+            args=(store_path, text, format_name, send, child_stderr.fileno()),
+            name="kzkg-query",
+            daemon=True,
+        )
         process.start()
         send.close()  # the child holds its own end: its death reads as EOF here
         outcome: tuple[str, str] | None = None
@@ -220,9 +234,9 @@ def _cell(term) -> str:
         return ""
     if isinstance(term, ox.NamedNode):
         for prefix, namespace in sorted(PREFIXES.items(), key=lambda item: -len(item[1])):
-            local = term.value[len(namespace):]
+            local = term.value[len(namespace) :]
             if term.value.startswith(namespace) and local and "/" not in local and "#" not in local:
-                return f"{prefix}:{term.value[len(namespace):]}"
+                return f"{prefix}:{term.value[len(namespace) :]}"
         return f"<{term.value}>"
     return term.value
 

@@ -63,22 +63,59 @@ _XSD_STRING = XSD.string
 _NOISE_OBJECTS = {RDFS.Resource, OWL.Thing, RDFS.Class, OWL.Class, RDF.Property, RDFS.Datatype, RDFS.Literal}
 
 # Predicates whose triples describe the vocabulary rather than the news: the TBox.
-_SCHEMA_PREDICATES = frozenset({
-    RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range,
-    OWL.equivalentClass, OWL.equivalentProperty, OWL.inverseOf, OWL.propertyChainAxiom,
-    OWL.onProperty, OWL.onProperties, OWL.someValuesFrom, OWL.allValuesFrom, OWL.hasValue,
-    OWL.unionOf, OWL.intersectionOf, OWL.complementOf, OWL.oneOf, OWL.members, OWL.distinctMembers,
-    OWL.disjointWith, OWL.propertyDisjointWith, OWL.disjointUnionOf, OWL.hasKey,
-    OWL.cardinality, OWL.minCardinality, OWL.maxCardinality, OWL.qualifiedCardinality,
-    OWL.minQualifiedCardinality, OWL.maxQualifiedCardinality, OWL.onClass, OWL.onDataRange,
-    OWL.withRestrictions, OWL.datatypeComplementOf, OWL.sourceIndividual, OWL.assertionProperty,
-    OWL.targetIndividual, OWL.targetValue, RDF.first, RDF.rest,
-})
+_SCHEMA_PREDICATES = frozenset(
+    {
+        RDFS.subClassOf,
+        RDFS.subPropertyOf,
+        RDFS.domain,
+        RDFS.range,
+        OWL.equivalentClass,
+        OWL.equivalentProperty,
+        OWL.inverseOf,
+        OWL.propertyChainAxiom,
+        OWL.onProperty,
+        OWL.onProperties,
+        OWL.someValuesFrom,
+        OWL.allValuesFrom,
+        OWL.hasValue,
+        OWL.unionOf,
+        OWL.intersectionOf,
+        OWL.complementOf,
+        OWL.oneOf,
+        OWL.members,
+        OWL.distinctMembers,
+        OWL.disjointWith,
+        OWL.propertyDisjointWith,
+        OWL.disjointUnionOf,
+        OWL.hasKey,
+        OWL.cardinality,
+        OWL.minCardinality,
+        OWL.maxCardinality,
+        OWL.qualifiedCardinality,
+        OWL.minQualifiedCardinality,
+        OWL.maxQualifiedCardinality,
+        OWL.onClass,
+        OWL.onDataRange,
+        OWL.withRestrictions,
+        OWL.datatypeComplementOf,
+        OWL.sourceIndividual,
+        OWL.assertionProperty,
+        OWL.targetIndividual,
+        OWL.targetValue,
+        RDF.first,
+        RDF.rest,
+    }
+)
 # OWL 2 RL rules reasonable does not implement and this module does not supplement: a schema that
 # uses these is reasoned over by owlrl (prp-key, cls-maxc2, cls-maxqc3/4, cls-oo).
-_UNSUPPORTED_BY_REASONABLE = frozenset({
-    OWL.hasKey, OWL.maxCardinality, OWL.maxQualifiedCardinality, OWL.oneOf,
-})
+_UNSUPPORTED_BY_REASONABLE = frozenset(
+    {
+        OWL.hasKey,
+        OWL.maxCardinality,
+        OWL.maxQualifiedCardinality,
+        OWL.oneOf,
+    }
+)
 
 Triple = tuple  # (subject, predicate, object) of rdflib terms
 
@@ -129,6 +166,7 @@ def owlrl_closure(asserted: Iterable[tuple]) -> Graph:
 
 # --- literal forms ------------------------------------------------------------------------------
 
+
 def normalise(term):
     """``"x"^^xsd:string`` as the plain ``"x"``: the same RDF 1.1 literal, spelt two ways.
 
@@ -174,6 +212,7 @@ def filtered(closure: Iterable[Triple], asserted: Iterable[Triple]) -> set[Tripl
 
 
 # --- the reasonable engine with its supplements -------------------------------------------------
+
 
 def is_schema(triple: Triple) -> bool:
     """True for a TBox triple: vocabulary axioms, OWL declarations, and blank-node structure."""
@@ -268,8 +307,9 @@ def _read_cached(path: Path) -> frozenset[Triple] | None:
 
 def _write_cached(path: Path, closure: frozenset[Triple]) -> None:
     """Best effort: a read-only or full disk only costs the next run the owlrl time again."""
-    text = ox.serialize([ox.Triple(_to_ox(s), _to_ox(p), _to_ox(o)) for s, p, o in closure],
-                        format=ox.RdfFormat.N_TRIPLES)
+    text = ox.serialize(
+        [ox.Triple(_to_ox(s), _to_ox(p), _to_ox(o)) for s, p, o in closure], format=ox.RdfFormat.N_TRIPLES
+    )
     assert text is not None  # pyoxigraph returns the bytes when given no output file
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -333,8 +373,9 @@ def property_chains(schema: Iterable[Triple]) -> list[tuple[URIRef, list[URIRef]
     return [(prop, chain) for prop, head in heads if (chain := _rdf_list(index, head))]
 
 
-def chain_inferences(triples: Iterable[Triple], chains: list[tuple[URIRef, list[URIRef]]],
-                     transitive: frozenset = frozenset()) -> set[Triple]:
+def chain_inferences(
+    triples: Iterable[Triple], chains: list[tuple[URIRef, list[URIRef]]], transitive: frozenset = frozenset()
+) -> set[Triple]:
     """prp-spo2: x p1 y1 … yn-1 pn z  ⇒  x p z.
 
     Over a closed graph one hop per step is enough. Over asserted triples, steps that are
@@ -373,8 +414,9 @@ def chain_inferences(triples: Iterable[Triple], chains: list[tuple[URIRef, list[
 # prp-key, cls-maxc2, cls-maxqc3/4): sameAs rewrites *any* triple (eq-rep-*), so with these no
 # instance triple is inert.
 _SAMEAS_SOURCES = frozenset({OWL.FunctionalProperty, OWL.InverseFunctionalProperty})
-_SAMEAS_PREDICATES = frozenset({OWL.hasKey, OWL.maxCardinality, OWL.maxQualifiedCardinality,
-                                OWL.cardinality, OWL.qualifiedCardinality})
+_SAMEAS_PREDICATES = frozenset(
+    {OWL.hasKey, OWL.maxCardinality, OWL.maxQualifiedCardinality, OWL.cardinality, OWL.qualifiedCardinality}
+)
 
 
 def relevant_predicates(schema: Iterable[Triple]) -> frozenset:
@@ -542,8 +584,10 @@ def _infer_triples(asserted: Graph | Iterable[Triple], engine: str) -> set[Tripl
         reasoner.add(triples)
         missing = unsupported_constructs(reasoner.schema_closure)
         if missing:
-            log.warning("schema uses %s, which reasonable lacks: reasoning with owlrl",
-                        ", ".join(sorted(str(m) for m in missing)))
+            log.warning(
+                "schema uses %s, which reasonable lacks: reasoning with owlrl",
+                ", ".join(sorted(str(m) for m in missing)),
+            )
         else:
             closure = reasoner.closure()
     if closure is None:

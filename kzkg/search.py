@@ -30,7 +30,11 @@ from kzkg.namespaces import PREFIXES
 INDEX_FILE = "search.sqlite"
 # Most specific first: a resource typed with several of these is filed under the first.
 KINDS: tuple[tuple[str, str], ...] = (
-    ("claim", "Claim"), ("article", "Article"), ("event", "Event"), ("place", "Place"), ("actor", "Actor"),
+    ("claim", "Claim"),
+    ("article", "Article"),
+    ("event", "Event"),
+    ("place", "Place"),
+    ("actor", "Actor"),
 )
 # The order results are shown in: who, what happened, where, then what was said and where it was printed.
 DISPLAY_ORDER = ("actor", "event", "place", "claim", "article")
@@ -81,7 +85,8 @@ class SearchIndexMissing(FileNotFoundError):
 
 
 def _select(store: ox.Store, query: str) -> ox.QuerySolutions:
-    """The rows of one of the SELECT queries above, over the release's default graph (every graph but claims' assertion graphs)."""
+    """The rows of one of the SELECT queries above, over the release's default graph (every graph
+    but claims' assertion graphs)."""
     solutions = store.query(query, prefixes=PREFIXES)
     if not isinstance(solutions, ox.QuerySolutions):
         raise TypeError(f"search index query returned {type(solutions).__name__}, not SELECT solutions")
@@ -124,12 +129,23 @@ def write_index(store_path: Path, target: Path) -> int:
 
     target.unlink(missing_ok=True)
     with sqlite3.connect(target) as db:
-        db.execute("CREATE VIRTUAL TABLE docs USING fts5(iri UNINDEXED, kind UNINDEXED, label, names, quotes,"
-                   " tokenize = 'unicode61 remove_diacritics 2')")
-        db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?)", (
-            (iri, names[rank], " / ".join(sorted(labels[iri])) or iri.rsplit("/", 1)[-1],
-             " / ".join(others[iri]), " … ".join(quotes[iri]))
-            for iri, rank in sorted(kind_of.items())))
+        db.execute(
+            "CREATE VIRTUAL TABLE docs USING fts5(iri UNINDEXED, kind UNINDEXED, label, names, quotes,"
+            " tokenize = 'unicode61 remove_diacritics 2')"
+        )
+        db.executemany(
+            "INSERT INTO docs VALUES (?, ?, ?, ?, ?)",
+            (
+                (
+                    iri,
+                    names[rank],
+                    " / ".join(sorted(labels[iri])) or iri.rsplit("/", 1)[-1],
+                    " / ".join(others[iri]),
+                    " … ".join(quotes[iri]),
+                )
+                for iri, rank in sorted(kind_of.items())
+            ),
+        )
         db.execute("INSERT INTO docs(docs) VALUES ('optimize')")
     db.close()
     return len(kind_of)
@@ -180,8 +196,13 @@ def search(index: Path, text: str, per_kind: int = 10) -> Results:
             totals[kind] = total
         if ranked:
             marks = ",".join("?" * len(ranked))
-            found = {rowid: (iri, label, names, quotes) for rowid, iri, label, names, quotes in db.execute(
-                f"SELECT rowid, iri, label, names, quotes FROM docs WHERE rowid IN ({marks})", [r[0] for r in ranked])}
+            found = {
+                rowid: (iri, label, names, quotes)
+                for rowid, iri, label, names, quotes in db.execute(
+                    f"SELECT rowid, iri, label, names, quotes FROM docs WHERE rowid IN ({marks})",
+                    [r[0] for r in ranked],
+                )
+            }
             for rowid, kind, _ in ranked:
                 iri, label, names, quotes = found[rowid]
                 groups[kind].append(Hit(iri, kind, label, _snippet(words, label, names, quotes)))
@@ -193,8 +214,10 @@ def search(index: Path, text: str, per_kind: int = 10) -> Results:
 def _snippet(words: list[str], label: str, names: str, quotes: str, width: int = 90) -> str:
     """Safe HTML: the words in context from the names or quotes (the label is shown anyway), the
     last word as a prefix, as the index matched it; empty when the label is where they matched."""
-    pattern = re.compile("|".join(r"\b" + re.escape(w) + (r"\w*" if i == len(words) - 1 else r"\b")
-                                  for i, w in enumerate(words)), re.IGNORECASE)
+    pattern = re.compile(
+        "|".join(r"\b" + re.escape(w) + (r"\w*" if i == len(words) - 1 else r"\b") for i, w in enumerate(words)),
+        re.IGNORECASE,
+    )
     for field in (names, quotes):
         hit = pattern.search(field)
         if hit is None:
@@ -207,8 +230,10 @@ def _snippet(words: list[str], label: str, names: str, quotes: str, width: int =
         while end < len(field) and not field[end].isspace() and end - start < width + 20:
             end += 1
         cut = field[start:end]
-        body = "".join(html.escape(part) if i % 2 == 0 else f"<mark>{html.escape(part)}</mark>"
-                       for i, part in enumerate(_split_marks(pattern, cut)))
+        body = "".join(
+            html.escape(part) if i % 2 == 0 else f"<mark>{html.escape(part)}</mark>"
+            for i, part in enumerate(_split_marks(pattern, cut))
+        )
         return ("…" if start else "") + body + ("…" if end < len(field) else "")
     return ""
 
@@ -217,6 +242,6 @@ def _split_marks(pattern: re.Pattern[str], text: str) -> list[str]:
     """``text`` cut into plain, match, plain, match, … pieces."""
     pieces, at = [], 0
     for hit in pattern.finditer(text):
-        pieces += [text[at:hit.start()], hit.group(0)]
+        pieces += [text[at : hit.start()], hit.group(0)]
         at = hit.end()
     return [*pieces, text[at:]]

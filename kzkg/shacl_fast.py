@@ -57,15 +57,46 @@ _INERT = {SH.name, SH.description, SH.message, SH.order, SH.group, SH.defaultVal
 _QUALIFIED = (SH.qualifiedValueShape, SH.qualifiedMinCount, SH.qualifiedMaxCount, SH.qualifiedValueShapesDisjoint)
 _LIST_PARAMETERS = (SH["or"], SH["and"], SH.xone, SH["in"], SH.languageIn)
 _IMPLEMENTED = {
-    SH.path, SH.inversePath, SH.property, SH.node, SH["not"], SH["or"], SH["and"], SH.xone, SH["class"], SH.datatype,
-    SH.nodeKind, SH.minCount, SH.maxCount, SH.minInclusive, SH.maxInclusive, SH.minExclusive,
-    SH.maxExclusive, SH.minLength, SH.maxLength, SH.pattern, SH.languageIn, SH["in"], SH.hasValue,
-    SH.equals, SH.disjoint, SH.lessThan, SH.lessThanOrEquals, *_QUALIFIED, *_TARGETS, *_INERT,
+    SH.path,
+    SH.inversePath,
+    SH.property,
+    SH.node,
+    SH["not"],
+    SH["or"],
+    SH["and"],
+    SH.xone,
+    SH["class"],
+    SH.datatype,
+    SH.nodeKind,
+    SH.minCount,
+    SH.maxCount,
+    SH.minInclusive,
+    SH.maxInclusive,
+    SH.minExclusive,
+    SH.maxExclusive,
+    SH.minLength,
+    SH.maxLength,
+    SH.pattern,
+    SH.languageIn,
+    SH["in"],
+    SH.hasValue,
+    SH.equals,
+    SH.disjoint,
+    SH.lessThan,
+    SH.lessThanOrEquals,
+    *_QUALIFIED,
+    *_TARGETS,
+    *_INERT,
 }
 # sh: terms that may appear in a shapes graph outside shape definitions without changing what is
 # validated (node kinds, the shape classes, list-valued parameters' contents are plain nodes).
 _HARMLESS_SH_OBJECTS = {
-    SH.IRI, SH.BlankNode, SH.Literal, SH.BlankNodeOrIRI, SH.BlankNodeOrLiteral, SH.IRIOrLiteral,
+    SH.IRI,
+    SH.BlankNode,
+    SH.Literal,
+    SH.BlankNodeOrIRI,
+    SH.BlankNodeOrLiteral,
+    SH.IRIOrLiteral,
     *_SHAPE_TYPES,
 }
 
@@ -187,8 +218,15 @@ def _datatype_matches(value: Node, datatype: Node) -> bool:
 
 
 _PYTHON_TYPES: dict[Node, type | tuple[type, ...]] = {
-    XSD.string: (str, bytes), RDF.langString: (str, bytes), XSD.integer: int, XSD.float: float,
-    XSD.decimal: Decimal, XSD.boolean: bool, XSD.date: date, XSD.time: time, XSD.dateTime: datetime,
+    XSD.string: (str, bytes),
+    RDF.langString: (str, bytes),
+    XSD.integer: int,
+    XSD.float: float,
+    XSD.decimal: Decimal,
+    XSD.boolean: bool,
+    XSD.date: date,
+    XSD.time: time,
+    XSD.dateTime: datetime,
 }
 
 
@@ -198,8 +236,12 @@ def _value_has_type(value: Literal, datatype: Node) -> bool:
 
 
 _NODE_KINDS: dict[Node, tuple[type[Node], ...]] = {
-    SH.BlankNode: (BNode,), SH.IRI: (URIRef,), SH.Literal: (Literal,), SH.BlankNodeOrIRI: (BNode, URIRef),
-    SH.BlankNodeOrLiteral: (BNode, Literal), SH.IRIOrLiteral: (URIRef, Literal),
+    SH.BlankNode: (BNode,),
+    SH.IRI: (URIRef,),
+    SH.Literal: (Literal,),
+    SH.BlankNodeOrIRI: (BNode, URIRef),
+    SH.BlankNodeOrLiteral: (BNode, Literal),
+    SH.IRIOrLiteral: (URIRef, Literal),
 }
 
 
@@ -320,8 +362,13 @@ class _FastShacl:
         return shape
 
     def _integer(self, value: Node, types: Collection[Node | None] = (XSD.integer,)) -> int:
-        if not isinstance(value, Literal) or value.datatype not in types or getattr(value, "ill_typed", False) \
-                or not isinstance(value.value, int) or value.value < 0:
+        if (
+            not isinstance(value, Literal)
+            or value.datatype not in types
+            or getattr(value, "ill_typed", False)
+            or not isinstance(value.value, int)
+            or value.value < 0
+        ):
             raise _Unsupported(f"{value!r} is not a non-negative integer")
         return value.value
 
@@ -382,7 +429,9 @@ class _FastShacl:
                 if len(values) != 1 or not isinstance(values[0], Literal) or (node, SH.flags, None) in sg:
                     self._refuse(parameter, node)
                 pattern = values[0]
-                regex = re.compile(str(pattern.value) if pattern.value is not None and len(pattern.value) > 1 else str(pattern))
+                regex = re.compile(
+                    str(pattern.value) if pattern.value is not None and len(pattern.value) > 1 else str(pattern)
+                )
                 add(_pattern_check(regex))
             elif parameter == SH.languageIn:
                 add(self._language_check(values[0]))
@@ -434,6 +483,7 @@ class _FastShacl:
                 if not all(not a.isdisjoint(found) for a in allowed):
                     return False
             return True
+
         return check
 
     def _range_check(self, parameter: Node, bound: Node) -> _Check:
@@ -441,8 +491,11 @@ class _FastShacl:
             self._refuse(parameter, bound)
         bound_is_string = isinstance(bound.value, str)
         accepts: dict[Node, Callable[[int], bool]] = {
-            SH.minInclusive: lambda c: c >= 0, SH.minExclusive: lambda c: c > 0,
-            SH.maxInclusive: lambda c: c <= 0, SH.maxExclusive: lambda c: c < 0}
+            SH.minInclusive: lambda c: c >= 0,
+            SH.minExclusive: lambda c: c > 0,
+            SH.maxInclusive: lambda c: c <= 0,
+            SH.maxExclusive: lambda c: c < 0,
+        }
         accept = accepts[parameter]
 
         def within(v: Node) -> bool:
@@ -454,6 +507,7 @@ class _FastShacl:
                 return accept(compare_literal(v, bound))
             except (TypeError, NotImplementedError):
                 return False
+
         return lambda f, vs: all(within(v) for v in vs)
 
     def _language_check(self, languages: Node) -> _Check:
@@ -469,6 +523,7 @@ class _FastShacl:
                 return False
             language = str(v.language)
             return wildcard or language.lower() in wanted or language.split("-", maxsplit=1)[0].lower() in wanted
+
         return lambda f, vs: all(matches(v) for v in vs)
 
     def _pair_check(self, parameter: Node, other: dict[Node, set[Node]]) -> _Check:
@@ -500,6 +555,7 @@ class _FastShacl:
                     except TypeError as incomparable:
                         raise _Unsupported(f"{parameter}: {incomparable}") from incomparable
             return True
+
         return check
 
     def _qualified_check(self, shape: _Shape) -> _Check:
@@ -515,18 +571,26 @@ class _FastShacl:
             self._refuse(SH.qualifiedValueShape, node)
         low = None if minimum is None else self._count(minimum)
         high = None if maximum is None else self._count(maximum)
-        disjoint = any(isinstance(d, Literal) and isinstance(d.value, bool) and d.value
-                       for d in sg.objects(node, SH.qualifiedValueShapesDisjoint))
+        disjoint = any(
+            isinstance(d, Literal) and isinstance(d.value, bool) and d.value
+            for d in sg.objects(node, SH.qualifiedValueShapesDisjoint)
+        )
         target = self._shape(qualified)
         siblings: list[_Shape] = []
         if disjoint:
-            names = {q for parent in sg.subjects(SH.property, node) for p in sg.objects(parent, SH.property)
-                     for q in sg.objects(p, SH.qualifiedValueShape) if q != qualified}
+            names = {
+                q
+                for parent in sg.subjects(SH.property, node)
+                for p in sg.objects(parent, SH.property)
+                for q in sg.objects(p, SH.qualifiedValueShape)
+                if q != qualified
+            }
             siblings = [self._shape(q) for q in sorted(names, key=str)]
 
         def check(f: Node, vs: Collection[Node]) -> bool:
             count = sum(1 for v in vs if self.conforms(target, v) and not any(self.conforms(s, v) for s in siblings))
             return (high is None or count <= high) and (low is None or count >= low)
+
         return check
 
     # -- evaluation -------------------------------------------------------------------------------
@@ -548,6 +612,7 @@ class _FastShacl:
                     following.update(table.get(node, ()))
                 current = following
             return current
+
         return follow
 
     def conforms(self, shape: _Shape, focus: Node) -> bool:
@@ -606,8 +671,9 @@ class _FastShacl:
         return failed
 
 
-def fast_failures(data: Graph | Collection[Triple], shapes: Graph,
-                  ontology: Graph | None) -> set[tuple[Node, Node]] | None:
+def fast_failures(
+    data: Graph | Collection[Triple], shapes: Graph, ontology: Graph | None
+) -> set[tuple[Node, Node]] | None:
     """(focus node, source shape) of every top-level result pyshacl would report for ``data``
     with ``ontology`` mixed in, or None when only pyshacl can tell (see the notes above)."""
     if isinstance(data, ConjunctiveGraph) or isinstance(ontology, ConjunctiveGraph):
@@ -620,5 +686,3 @@ def fast_failures(data: Graph | Collection[Triple], shapes: Graph,
         except _Unsupported as why:
             log.info("fast SHACL check not used (%s); validating with pyshacl", why)
             return None
-
-

@@ -137,8 +137,15 @@ class _Retry(Retry):
         except InvalidHeader:
             return None
 
-    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
-                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> _Retry:
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> _Retry:
         assert self.client is not None
         self.client._failed(*_failure(response, error, self.client.timeout))
         asked = self.retry_after(response)
@@ -175,11 +182,23 @@ class SparqlClient:
     One client serves one thread: the retry budget of a request lives on the client's adapter.
     """
 
-    def __init__(self, endpoint: str, *, timeout: float = 60.0, retries: int = 4, min_interval: float = 1.0,
-                 backoff: float = 1.0, max_backoff: float = 60.0, max_retry_after: float = 300.0,
-                 cache_dir: Path | None = None, cache_ttl: float = 7 * 86400, contact: str | None = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-                 log: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        timeout: float = 60.0,
+        retries: int = 4,
+        min_interval: float = 1.0,
+        backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        max_retry_after: float = 300.0,
+        cache_dir: Path | None = None,
+        cache_ttl: float = 7 * 86400,
+        contact: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        log: Callable[[str], None] | None = None,
+    ):
         if not re.match(r"^https?://", endpoint):
             raise LinkError(f"{endpoint!r} is not an http(s) SPARQL endpoint URL")
         self.endpoint = endpoint
@@ -207,9 +226,11 @@ class SparqlClient:
     def user_agent(self) -> str:
         """Wikimedia's User-Agent policy: tool/version (contact) library/version."""
         contact = self.contact or "https://w3id.org/kzkg"
-        return (f"kzkg/{__version__} (linked-data reconciliation and enrichment; {contact}) "
-                f"python-requests/{requests.__version__} urllib3/{urllib3.__version__} "
-                f"Python/{sys.version_info.major}.{sys.version_info.minor}")
+        return (
+            f"kzkg/{__version__} (linked-data reconciliation and enrichment; {contact}) "
+            f"python-requests/{requests.__version__} urllib3/{urllib3.__version__} "
+            f"Python/{sys.version_info.major}.{sys.version_info.minor}"
+        )
 
     # -- public --------------------------------------------------------------------------------
     def select(self, query: str) -> SparqlResults:
@@ -217,10 +238,17 @@ class SparqlClient:
         body, retrieved, cached = self._fetch(query, "json")
         data = _parse_results(body, self.endpoint)
         if "boolean" in data:
-            return SparqlResults(["boolean"], [{"boolean": {"type": "literal", "value": str(data["boolean"]).lower()}}],
-                                 self.endpoint, query, retrieved, cached)
-        return SparqlResults(list(data["head"]["vars"]), list(data["results"]["bindings"]), self.endpoint, query,
-                             retrieved, cached)
+            return SparqlResults(
+                ["boolean"],
+                [{"boolean": {"type": "literal", "value": str(data["boolean"]).lower()}}],
+                self.endpoint,
+                query,
+                retrieved,
+                cached,
+            )
+        return SparqlResults(
+            list(data["head"]["vars"]), list(data["results"]["bindings"]), self.endpoint, query, retrieved, cached
+        )
 
     def fetch_json(self, query: str) -> dict:
         """The SPARQL-JSON document of a SELECT/ASK answer, validated (for `kzkg query --endpoint`)."""
@@ -269,8 +297,13 @@ class SparqlClient:
     def _write_cache(self, path: Path | None, body: bytes, retrieved: str, query: str) -> None:
         if path is None:
             return
-        entry = {"endpoint": self.endpoint, "query": query, "retrieved": retrieved, "stored": time.time(),
-                 "body": body.decode("utf-8")}
+        entry = {
+            "endpoint": self.endpoint,
+            "query": query,
+            "retrieved": retrieved,
+            "stored": time.time(),
+            "body": body.decode("utf-8"),
+        }
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(path, json.dumps(entry, ensure_ascii=False))
@@ -285,7 +318,7 @@ class SparqlClient:
         self._last_request = self._clock()
 
     def _gave_up(self) -> EndpointUnavailable:
-        tries = self.attempts[self._first:]
+        tries = self.attempts[self._first :]
         last = tries[-1]
         described = f"{last.outcome}: {last.detail}" if last.detail else last.outcome
         return EndpointUnavailable(f"{self.endpoint} failed {len(tries)} time(s); last: {described}")
@@ -301,9 +334,15 @@ class SparqlClient:
             used = len(self.attempts) - self._first
             self._throttle()
             retry = self._adapter.max_retries = _Retry(
-                total=self.retries - used, status_forcelist=RETRY_STATUSES, allowed_methods=None,
-                backoff_factor=self.backoff, backoff_max=self.max_backoff, raise_on_status=False,
-                respect_retry_after_header=True, client=self)
+                total=self.retries - used,
+                status_forcelist=RETRY_STATUSES,
+                allowed_methods=None,
+                backoff_factor=self.backoff,
+                backoff_max=self.max_backoff,
+                raise_on_status=False,
+                respect_retry_after_header=True,
+                client=self,
+            )
             try:
                 response = self._send(query, fmt)
                 body = response.content
@@ -322,7 +361,8 @@ class SparqlClient:
                 if asked is not None and asked > self.max_retry_after:
                     raise EndpointUnavailable(
                         f"{self.endpoint} asked to retry after {asked:g} s ({response.status_code}), more than "
-                        f"the {self.max_retry_after:g} s this client waits; try again later")
+                        f"the {self.max_retry_after:g} s this client waits; try again later"
+                    )
                 raise self._gave_up()
             if response.status_code >= 400:
                 self.attempts.append(Attempt(len(self.attempts) - self._first + 1, str(response.status_code)))
@@ -374,9 +414,13 @@ def _parse_results(body: bytes, endpoint: str) -> dict:
     if "boolean" in data and isinstance(data["boolean"], bool):
         return data
     head, results = data.get("head"), data.get("results")
-    if not (isinstance(head, dict) and isinstance(head.get("vars"), list) and isinstance(results, dict)
-            and isinstance(results.get("bindings"), list)
-            and all(isinstance(b, dict) for b in results["bindings"])):
+    if not (
+        isinstance(head, dict)
+        and isinstance(head.get("vars"), list)
+        and isinstance(results, dict)
+        and isinstance(results.get("bindings"), list)
+        and all(isinstance(b, dict) for b in results["bindings"])
+    ):
         raise MalformedResponse(f"{endpoint} answered JSON without head.vars and results.bindings")
     return data
 

@@ -75,7 +75,7 @@ def current_release(build_dir: Path) -> Release:
     """The release ``current`` points at; cheap enough (one readlink) to call per request."""
     link = Path(build_dir) / CURRENT_LINK
     try:
-        target = os.readlink(link)
+        target = str(link.readlink())
     except FileNotFoundError as missing:
         raise NoReleaseError(f"no build published in {build_dir} (run `kzkg build`)") from missing
     path = (link.parent / target).resolve()
@@ -205,8 +205,12 @@ class StoreWarmer:
         if size > self.max_bytes:
             if self._too_large != path:
                 self._too_large = path
-                log.warning("not keeping the store warm: %s is %d MB, more than the %d MB allowed",
-                            path, size >> 20, self.max_bytes >> 20)
+                log.warning(
+                    "not keeping the store warm: %s is %d MB, more than the %d MB allowed",
+                    path,
+                    size >> 20,
+                    self.max_bytes >> 20,
+                )
             return None
         read = read_through(path)
         self.passes += 1
@@ -262,8 +266,9 @@ def build_lock(build_dir: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
-            raise BuildLocked(f"another kzkg build (pid {holder}) is running in {build_dir}/; "
-                              "wait for it to finish") from None
+            raise BuildLocked(
+                f"another kzkg build (pid {holder}) is running in {build_dir}/; wait for it to finish"
+            ) from None
         _HELD_LOCKS.add(fd)
         try:
             os.ftruncate(fd, 0)
@@ -324,8 +329,11 @@ def default_graph_lines(nquads: bytes) -> list[bytes]:
     """The default graph of a dataset given as N-Quads: every triple of every graph except claims'
     assertion graphs, once each, as sorted N-Triples lines (the build takes them from its
     canonical form instead, kzkg.export.Canonical.triple_lines)."""
-    triples = (ox.Triple(quad.subject, quad.predicate, quad.object)
-               for quad in ox.parse(nquads, format=ox.RdfFormat.N_QUADS) if not is_assertion_graph(quad.graph_name))
+    triples = (
+        ox.Triple(quad.subject, quad.predicate, quad.object)
+        for quad in ox.parse(nquads, format=ox.RdfFormat.N_QUADS)
+        if not is_assertion_graph(quad.graph_name)
+    )
     return sorted(set(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)))
 
 
@@ -345,7 +353,7 @@ class _DatasetReader(io.RawIOBase):
         if nquads and not nquads.endswith(b"\n"):
             yield memoryview(b"\n")  # N-Quads may end without one; the next line must start its own
         for start in range(0, len(lines), 4096):
-            yield memoryview(b"".join(lines[start:start + 4096]))
+            yield memoryview(b"".join(lines[start : start + 4096]))
 
     def readable(self) -> bool:
         return True
@@ -357,7 +365,7 @@ class _DatasetReader(io.RawIOBase):
                 return 0
             self._chunk, self._offset = piece, 0
         size = min(len(buffer), len(self._chunk) - self._offset)
-        buffer[:size] = self._chunk[self._offset:self._offset + size]
+        buffer[:size] = self._chunk[self._offset : self._offset + size]
         self._offset += size
         return size
 
@@ -378,7 +386,7 @@ def publish(build_dir: Path, staging: Path, build_id: str) -> Release:
     if temp_link.is_symlink() or temp_link.exists():
         temp_link.unlink()
     temp_link.symlink_to(Path(RELEASES_DIR) / build_id)
-    os.replace(temp_link, build_dir / CURRENT_LINK)
+    temp_link.replace(build_dir / CURRENT_LINK)
     _prune(releases, keep=final)
     return Release(build_id=build_id, path=final.resolve())
 

@@ -68,7 +68,10 @@ def check_references(corpus: Corpus) -> list[Problem]:
             return
         entity = entities.get(value)
         if entity is None:
-            bad(where, f"{key!r}: {value!r} is not in the entity registry" + (" (it is an event)" if value in events else ""))
+            bad(
+                where,
+                f"{key!r}: {value!r} is not in the entity registry" + (" (it is an event)" if value in events else ""),
+            )
         elif kinds and not set(entity.types) & set(kinds):
             bad(where, f"{key!r}: {value!r} is a {'/'.join(entity.types)}, expected {' or '.join(kinds)}")
 
@@ -129,8 +132,9 @@ def check_references(corpus: Corpus) -> list[Problem]:
     return problems
 
 
-def run_shapes(data: Graph | Collection[Triple], shapes: Graph, ontology: Graph | None, *,
-               engine: str = "fast") -> list[str]:
+def run_shapes(
+    data: Graph | Collection[Triple], shapes: Graph, ontology: Graph | None, *, engine: str = "fast"
+) -> list[str]:
     """SHACL violations as readable lines: focus node, path, message.
 
     ``engine="fast"`` (the default) first asks the fast checker (kzkg.shacl_fast) whether the data
@@ -158,7 +162,12 @@ def run_shapes(data: Graph | Collection[Triple], shapes: Graph, ontology: Graph 
 def pyshacl_lines(data: Graph, shapes: Graph, ontology: Graph | None) -> list[str]:
     """The violations pyshacl reports (nested sh:detail results included), one line each."""
     conforms, results, _ = shacl_validate(
-        data, shacl_graph=shapes, ont_graph=ontology, inference="none", advanced=True, allow_warnings=True,
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
         inplace=True,
     )
     if conforms:

@@ -38,7 +38,7 @@ PREFIX void: <{VOID}>
 
 def qid(iri_or_id: str) -> str:
     """``Q232`` for ``wd:Q232`` (anything else unchanged)."""
-    return iri_or_id[len(WD):] if iri_or_id.startswith(WD) else iri_or_id
+    return iri_or_id[len(WD) :] if iri_or_id.startswith(WD) else iri_or_id
 
 
 def value(binding: dict, name: str) -> str:

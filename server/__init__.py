@@ -54,8 +54,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     def _store_error(error: QueryError) -> Response:
         """A store that failed or refused (remote: unreachable, timed out, cut short) is a plain-text
         status with the reason, on every page — never a stack trace or an empty page."""
-        return Response(error.message.rstrip("\n") + "\n", status=error.status, mimetype="text/plain",
-                        headers={"Cache-Control": "no-store"})
+        return Response(
+            error.message.rstrip("\n") + "\n",
+            status=error.status,
+            mimetype="text/plain",
+            headers={"Cache-Control": "no-store"},
+        )
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(pages.bp)

@@ -148,8 +148,11 @@ class Client:
         return self.spent + sum(now - started for started in self.running)
 
     def in_good_standing(self, now: float, settings: Settings) -> bool:
-        return (bool(self.finished) and self.last_long <= now - settings.window
-                and all(now - started <= settings.short_seconds for started in self.running))
+        return (
+            bool(self.finished)
+            and self.last_long <= now - settings.window
+            and all(now - started <= settings.short_seconds for started in self.running)
+        )
 
     def idle(self) -> bool:
         return not self.running and not self.waiting
@@ -236,8 +239,12 @@ class Admission:
     def snapshot(self) -> dict[str, Any]:
         """Counters for tests and operators."""
         with self._cond:
-            return {"running": self._running, "waiting": len(self._waiting), "clients": len(self._clients),
-                    "refused": dict(self.refused)}
+            return {
+                "running": self._running,
+                "waiting": len(self._waiting),
+                "clients": len(self._clients),
+                "refused": dict(self.refused),
+            }
 
     # --- helpers (called with self._cond held) ------------------------------------------------
 
@@ -271,15 +278,26 @@ class Admission:
         settings = self.settings
         used = client.used(now)
         if used >= settings.budget:
-            raise self._refuse(client, "budget", (
-                f"too many requests: query-time budget used up ({used:.1f} s of query time in the last "
-                f"{settings.window:g} s; the limit is {settings.budget:g} s per client)"),
-                self._budget_frees_in(client, now))
+            raise self._refuse(
+                client,
+                "budget",
+                (
+                    f"too many requests: query-time budget used up ({used:.1f} s of query time in the last "
+                    f"{settings.window:g} s; the limit is {settings.budget:g} s per client)"
+                ),
+                self._budget_frees_in(client, now),
+            )
         if len(client.running) + client.waiting >= settings.client_concurrency:
             soonest = min(client.running, default=now) + settings.query_timeout - now
-            raise self._refuse(client, "concurrency", (
-                f"too many requests: at most {settings.client_concurrency:g} queries per client at a time; "
-                f"wait for your running queries to finish"), soonest)
+            raise self._refuse(
+                client,
+                "concurrency",
+                (
+                    f"too many requests: at most {settings.client_concurrency:g} queries per client at a time; "
+                    f"wait for your running queries to finish"
+                ),
+                soonest,
+            )
 
     def _budget_frees_in(self, client: Client, now: float) -> float:
         """Seconds until the client's query time in the window falls below the budget (finished
@@ -314,9 +332,15 @@ class Admission:
             # this one if this one goes before it, and is told so.
             last = max(self._waiting, key=lambda other: other.key, default=None)
             if room == 0 or last is None or last.key < ticket.key:
-                raise self._refuse(client, "queue", (
-                    f"too many requests: all {settings.slots} query processes are busy and the queue of "
-                    f"{settings.queue_size} waiting queries is full"), self._next_slot_in(now))
+                raise self._refuse(
+                    client,
+                    "queue",
+                    (
+                        f"too many requests: all {settings.slots} query processes are busy and the queue of "
+                        f"{settings.queue_size} waiting queries is full"
+                    ),
+                    self._next_slot_in(now),
+                )
             last.displaced = True
             self._waiting.remove(last)
             self._cond.notify_all()
@@ -326,14 +350,23 @@ class Admission:
         try:
             while ticket.displaced or not self._may_start_now(ticket):
                 if ticket.displaced:
-                    raise self._refuse(client, "queue", (
-                        "too many requests: all query processes are busy and the queue is full; your place in it "
-                        "went to a client that used less query time"), self._next_slot_in(self.clock()))
+                    raise self._refuse(
+                        client,
+                        "queue",
+                        (
+                            "too many requests: all query processes are busy and the queue is full; your place in it "
+                            "went to a client that used less query time"
+                        ),
+                        self._next_slot_in(self.clock()),
+                    )
                 remaining = deadline - self.clock()
                 if remaining <= 0:
-                    raise self._refuse(client, "queue", (
-                        f"too many requests: no query process came free within {settings.queue_timeout:g} s"),
-                        self._next_slot_in(self.clock()))
+                    raise self._refuse(
+                        client,
+                        "queue",
+                        (f"too many requests: no query process came free within {settings.queue_timeout:g} s"),
+                        self._next_slot_in(self.clock()),
+                    )
                 self._cond.wait(remaining)
         finally:
             if ticket in self._waiting:  # a displaced ticket is already out
@@ -403,6 +436,7 @@ def client_id(environ: Mapping[str, Any], proxies: Sequence[Network]) -> str:
 
 # --- wiring -----------------------------------------------------------------------------------
 
+
 @dataclass
 class _Holder:
     settings: Settings
@@ -440,6 +474,14 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(AdmissionRefused)
     def _refused(error: AdmissionRefused) -> Response:
-        return Response(error.message + "\n", status=429, mimetype="text/plain", headers={
-            "Retry-After": str(error.retry_after), "Cache-Control": "no-store",
-            "Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After"})
+        return Response(
+            error.message + "\n",
+            status=429,
+            mimetype="text/plain",
+            headers={
+                "Retry-After": str(error.retry_after),
+                "Cache-Control": "no-store",
+                "Access-Control-Allow-Origin": "*",
+                "Access-Control-Expose-Headers": "Retry-After",
+            },
+        )

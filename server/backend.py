@@ -117,8 +117,14 @@ class GraphReader(Protocol):
     remote reader can fetch them in one round trip instead of one per subject.
     """
 
-    def quads(self, subject: ox.NamedNode | ox.BlankNode | None, predicate: ox.NamedNode | None,
-              obj: Term | None, graph: ox.NamedNode | None = None, limit: int | None = None) -> Iterable[ox.Quad]: ...
+    def quads(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | None,
+        predicate: ox.NamedNode | None,
+        obj: Term | None,
+        graph: ox.NamedNode | None = None,
+        limit: int | None = None,
+    ) -> Iterable[ox.Quad]: ...
 
     def has_graph(self, graph: ox.NamedNode) -> bool: ...
 
@@ -161,8 +167,14 @@ class EmbeddedReader:
         self.store = store
         self._default_is_copy: bool | None = None
 
-    def quads(self, subject: ox.NamedNode | ox.BlankNode | None, predicate: ox.NamedNode | None,
-              obj: Term | None, graph: ox.NamedNode | None = None, limit: int | None = None) -> Iterable[ox.Quad]:
+    def quads(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | None,
+        predicate: ox.NamedNode | None,
+        obj: Term | None,
+        graph: ox.NamedNode | None = None,
+        limit: int | None = None,
+    ) -> Iterable[ox.Quad]:
         # Lazy: callers that stop early (the first quad, the first 1000 in-links) read no further.
         found = self.store.quads_for_pattern(subject, predicate, obj, graph)
         if graph is not None:
@@ -173,8 +185,12 @@ class EmbeddedReader:
         if self._default_is_copy is None:
             self._default_is_copy = next(iter(self.store.named_graphs()), None) is not None
         keep_default = not self._default_is_copy
-        return (q for q in found if (q.graph_name == ox.DefaultGraph() and keep_default)
-                or (isinstance(q.graph_name, ox.NamedNode) and not is_assertion_graph(q.graph_name)))
+        return (
+            q
+            for q in found
+            if (q.graph_name == ox.DefaultGraph() and keep_default)
+            or (isinstance(q.graph_name, ox.NamedNode) and not is_assertion_graph(q.graph_name))
+        )
 
     def has_graph(self, graph: ox.NamedNode) -> bool:
         return self.store.contains_named_graph(graph)
@@ -233,8 +249,7 @@ class EmbeddedBackend:
         network is reported now (QueryFailed), which stops a gunicorn worker from booting."""
         self.pool().check_started()
         max_bytes = self.config["STORE_KEEP_WARM_MAX_BYTES"]
-        keep_warm(self.build_dir, float(self.config["STORE_KEEP_WARM"]),
-                  None if max_bytes is None else int(max_bytes))
+        keep_warm(self.build_dir, float(self.config["STORE_KEEP_WARM"]), None if max_bytes is None else int(max_bytes))
 
     def pool(self) -> ExecutorPool:
         """This process's executor children (a forked process makes its own); they open the current
@@ -246,9 +261,15 @@ class EmbeddedBackend:
                     hint: tuple[str, str] | None = (str(release.store_path), release.build_id)
                 except NoReleaseError:
                     hint = None
-                self._pool = (os.getpid(), ExecutorPool(size=int(self.config["QUERY_EXECUTORS"]),
-                                                        memory_limit=self.config["QUERY_MEMORY_LIMIT"],
-                                                        store=hint, sealed=self.sealed))
+                self._pool = (
+                    os.getpid(),
+                    ExecutorPool(
+                        size=int(self.config["QUERY_EXECUTORS"]),
+                        memory_limit=self.config["QUERY_MEMORY_LIMIT"],
+                        store=hint,
+                        sealed=self.sealed,
+                    ),
+                )
             return self._pool[1]
 
     @property
@@ -260,9 +281,14 @@ class EmbeddedBackend:
         """This process's children for allow-listed federated queries: unsealed, started on first use."""
         with self._lock:
             if self._federation is None or self._federation[0] != os.getpid():
-                self._federation = (os.getpid(), ExecutorPool(
-                    size=int(self.config["QUERY_FEDERATION_EXECUTORS"]),
-                    memory_limit=self.config["QUERY_MEMORY_LIMIT"], sealed=False))
+                self._federation = (
+                    os.getpid(),
+                    ExecutorPool(
+                        size=int(self.config["QUERY_FEDERATION_EXECUTORS"]),
+                        memory_limit=self.config["QUERY_MEMORY_LIMIT"],
+                        sealed=False,
+                    ),
+                )
             return self._federation[1]
 
     def release(self) -> Release:
@@ -285,10 +311,18 @@ class EmbeddedBackend:
     def query(self, served: Served, request: QueryRequest, timeout: float) -> Answer:
         release = served.release
         assert release is not None and served.build_id is not None
-        job = Job(store_path=str(release.store_path), build_id=release.build_id, query=request.query,
-                  media_type=request.media_type, dataset=request.dataset, base_iri=request.base_iri,
-                  prefixes=request.prefixes, max_results=request.max_results, media_by_form=request.media_by_form,
-                  service_allowlist=request.service_allowlist)
+        job = Job(
+            store_path=str(release.store_path),
+            build_id=release.build_id,
+            query=request.query,
+            media_type=request.media_type,
+            dataset=request.dataset,
+            base_iri=request.base_iri,
+            prefixes=request.prefixes,
+            max_results=request.max_results,
+            media_by_form=request.media_by_form,
+            service_allowlist=request.service_allowlist,
+        )
         started = time.monotonic()
         try:
             outcome = self.pool().run(job, timeout=timeout)

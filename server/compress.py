@@ -26,7 +26,9 @@ Headers = list[tuple[str, str]]
 
 COMPRESSIBLE = re.compile(
     r"^(text/[^;]+|application/(json|javascript|xml|ld\+json|n-triples|n-quads|trig|rdf\+xml|sparql-results\+json"
-    r"|sparql-results\+xml|[^;]*\+json|[^;]*\+xml)|image/svg\+xml)\s*(;.*)?$", re.IGNORECASE)
+    r"|sparql-results\+xml|[^;]*\+json|[^;]*\+xml)|image/svg\+xml)\s*(;.*)?$",
+    re.IGNORECASE,
+)
 _ETAG_SUFFIX = "-gz"
 
 
@@ -43,8 +45,14 @@ class Gzip:
     """Compress a response when the client accepts gzip and the body is compressible and of known,
     moderate size (``minimum`` to ``maximum`` bytes)."""
 
-    def __init__(self, app: Callable[[dict, StartResponse], Iterable[bytes]], minimum: int = 1024,
-                 maximum: int = 16_000_000, level: int = 6, skip_prefixes: tuple[str, ...] = ("/dumps/",)):
+    def __init__(
+        self,
+        app: Callable[[dict, StartResponse], Iterable[bytes]],
+        minimum: int = 1024,
+        maximum: int = 16_000_000,
+        level: int = 6,
+        skip_prefixes: tuple[str, ...] = ("/dumps/",),
+    ):
         self.app = app
         self.minimum = minimum
         self.maximum = maximum
@@ -59,8 +67,11 @@ class Gzip:
         return accept.quality("gzip") > 0 or ("*" in accept.values() and accept.quality("gzip") > 0)
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        if (not self.accepts_gzip(environ) or environ.get("REQUEST_METHOD") not in ("GET", "POST")
-                or environ.get("PATH_INFO", "").startswith(self.skip_prefixes)):
+        if (
+            not self.accepts_gzip(environ)
+            or environ.get("REQUEST_METHOD") not in ("GET", "POST")
+            or environ.get("PATH_INFO", "").startswith(self.skip_prefixes)
+        ):
             return self.app(environ, self._add_vary(start_response))
         sent_tags = environ.get("HTTP_IF_NONE_MATCH", "")
         if sent_tags:
@@ -80,8 +91,9 @@ class Gzip:
         if not self._worth_it(status, headers):
             if status.startswith("304"):
                 # Not modified: name the representation the client holds (gzipped if it sent that tag).
-                headers = [(k, _etag_gz(v) if k.lower() == "etag" and _etag_gz(v) in sent_tags else v)
-                           for k, v in headers]
+                headers = [
+                    (k, _etag_gz(v) if k.lower() == "etag" and _etag_gz(v) in sent_tags else v) for k, v in headers
+                ]
             start_response(status, self._vary(headers), captured["exc_info"])
             return _chain(written, body)
         try:
@@ -126,6 +138,7 @@ class Gzip:
             if COMPRESSIBLE.match(found.get("content-type", "")):
                 headers = self._vary(list(headers))
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
         return start
 
 

@@ -88,7 +88,8 @@ def media_type_for(name: str) -> str:
     guessed, encoding = mimetypes.guess_type(name)
     if encoding is not None:
         return {"gzip": "application/gzip", "bzip2": "application/x-bzip2", "xz": "application/x-xz"}.get(
-            encoding, "application/octet-stream")
+            encoding, "application/octet-stream"
+        )
     suffix = Path(name).suffix.lstrip(".").lower()
     media = BY_NAME.get(EXTENSION_NAMES.get(suffix, suffix))
     if media is not None and media.rdf is not None:
@@ -105,8 +106,11 @@ def _release() -> Release:
     except NoReleaseError as missing:
         abort(503, description=str(missing))
     if served.release is None:
-        abort(404, description=f"This server answers from a remote SPARQL store (build {served.build_id or 'unknown'}) "
-                               f"and has no local copy of that build, so it offers no dump files.")
+        abort(
+            404,
+            description=f"This server answers from a remote SPARQL store (build {served.build_id or 'unknown'}) "
+            f"and has no local copy of that build, so it offers no dump files.",
+        )
     return served.release
 
 
@@ -115,8 +119,11 @@ def list_dumps(release: Release) -> list[DumpFile]:
     folder = release.dumps_path
     if not folder.is_dir():
         return []
-    files = [DumpFile(p.name, p.stat().st_size, media_type_for(p.name))
-             for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    files = [
+        DumpFile(p.name, p.stat().st_size, media_type_for(p.name))
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".")
+    ]
     return sorted(files, key=lambda f: f.order)
 
 
@@ -134,15 +141,32 @@ def listing() -> Response:
     release = _release()
     files = list_dumps(release)
     wants_json = request.args.get("format") == "json" or (
-        request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json")
+        request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+    )
     if wants_json:
-        response = jsonify(build_id=release.build_id, files=[
-            {"name": f.name, "size": f.size, "media_type": f.media_type, "contents": f.contents,
-             "url": url_for("dumps.download", name=f.name, _external=True)} for f in files])
+        response = jsonify(
+            build_id=release.build_id,
+            files=[
+                {
+                    "name": f.name,
+                    "size": f.size,
+                    "media_type": f.media_type,
+                    "contents": f.contents,
+                    "url": url_for("dumps.download", name=f.name, _external=True),
+                }
+                for f in files
+            ],
+        )
     else:
-        response = Response(render_template("dumps.html", files=files, build_id=release.build_id,
-                                            void_present=any(f.name == VOID_FILE for f in files)),
-                            mimetype="text/html")
+        response = Response(
+            render_template(
+                "dumps.html",
+                files=files,
+                build_id=release.build_id,
+                void_present=any(f.name == VOID_FILE for f in files),
+            ),
+            mimetype="text/html",
+        )
     response.vary.add("Accept")
     return _cacheable(response, release)
 
@@ -155,8 +179,14 @@ def download(name: str) -> Response:
     dump = known.get(name)
     if dump is None:
         abort(404, description=f"No dump named {name!r} in release {release.build_id}.")
-    response = send_from_directory(release.dumps_path, name, mimetype=dump.media_type, etag=release.build_id,
-                                   max_age=MAX_AGE, conditional=True,
-                                   as_attachment=request.args.get("download") is not None)
+    response = send_from_directory(
+        release.dumps_path,
+        name,
+        mimetype=dump.media_type,
+        etag=release.build_id,
+        max_age=MAX_AGE,
+        conditional=True,
+        as_attachment=request.args.get("download") is not None,
+    )
     response.cache_control.public = True
     return response

@@ -40,8 +40,15 @@ def external_facts(select: Callable[[str], Iterable[SolutionRow]], entity_iri: s
     embedded store and a remote store behind the pages both serve it. Returns ``{"items": [...],
     "names": {"ru": [...], ...}, "aliases": {...}, "descriptions": {...}, "coordinates": [(lat, lon)]}``.
     """
-    query = FACTS_QUERY % {"entity": entity_iri, "exact": SKOS_EXACT, "graph": ENRICHMENT_GRAPH,
-                           "label": RDFS_LABEL, "alt": SKOS_ALT, "desc": SCHEMA_DESCRIPTION, "coord": WDT + "P625"}
+    query = FACTS_QUERY % {
+        "entity": entity_iri,
+        "exact": SKOS_EXACT,
+        "graph": ENRICHMENT_GRAPH,
+        "label": RDFS_LABEL,
+        "alt": SKOS_ALT,
+        "desc": SCHEMA_DESCRIPTION,
+        "coord": WDT + "P625",
+    }
     facts: dict[str, Any] = {"items": [], "names": {}, "aliases": {}, "descriptions": {}, "coordinates": []}
     key = {RDFS_LABEL: "names", SKOS_ALT: "aliases", SCHEMA_DESCRIPTION: "descriptions"}
     for row in select(query):

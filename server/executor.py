@@ -83,6 +83,7 @@ _STDERR_TAIL = 65536
 
 # --- what crosses the pipe ------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Dataset:
     """The RDF dataset a query runs against.
@@ -199,6 +200,7 @@ class ExecutorBusy(QueryError):
 
 # --- the child ------------------------------------------------------------------------------
 
+
 class _TooMany(Exception):
     """Raised from inside a serialiser's write() to abandon an evaluation past the limit."""
 
@@ -229,7 +231,7 @@ class _CountingSink(io.BytesIO):
             self.count += chunk.count(self.marker)
         else:  # a marker split between two writes is counted once, in the joined bytes
             self.count += (self._tail + chunk).count(self.marker)
-            self._tail = (self._tail + chunk)[-(len(self.marker) - 1):]
+            self._tail = (self._tail + chunk)[-(len(self.marker) - 1) :]
         if self.count > self.max_count:
             raise _TooMany(self.count)
         return super().write(chunk)
@@ -315,8 +317,10 @@ def serialise(result: Any, media_type: str, max_results: int, prefixes: Mapping[
 
 
 def too_many_message(limit: int, what: str) -> str:
-    return (f"result too large: the query produces more than {limit} {what}, the limit of this endpoint. "
-            f"Add a LIMIT (at most {limit}) or narrow the pattern; use ORDER BY with LIMIT/OFFSET to page.")
+    return (
+        f"result too large: the query produces more than {limit} {what}, the limit of this endpoint. "
+        f"Add a LIMIT (at most {limit}) or narrow the pattern; use ORDER BY with LIMIT/OFFSET to page."
+    )
 
 
 @dataclass(frozen=True)
@@ -335,17 +339,23 @@ class Prepared:
 def check_shape(shape: QueryShape, service_allowlist: Iterable[str]) -> None:
     """Refuse (403) an update, and a SERVICE call to anything but an allow-listed absolute IRI."""
     if shape.is_update:
-        raise QueryRefused("this endpoint is read-only: SPARQL Update operations (INSERT, DELETE, LOAD, CLEAR, "
-                           "...) are refused; send a SELECT, ASK, CONSTRUCT or DESCRIBE query")
+        raise QueryRefused(
+            "this endpoint is read-only: SPARQL Update operations (INSERT, DELETE, LOAD, CLEAR, "
+            "...) are refused; send a SELECT, ASK, CONSTRUCT or DESCRIBE query"
+        )
     allowed = set(service_allowlist)
     for call in shape.services:
         if call.iri is None:
-            raise QueryRefused(f"SERVICE {call.text or '(nothing)'} is not allowed: federated queries must name an "
-                               f"allow-listed endpoint by its IRI, not a variable or an undeclared prefix")
+            raise QueryRefused(
+                f"SERVICE {call.text or '(nothing)'} is not allowed: federated queries must name an "
+                f"allow-listed endpoint by its IRI, not a variable or an undeclared prefix"
+            )
         if call.iri not in allowed:
             listed = ", ".join(f"<{iri}>" for iri in sorted(allowed)) or "none are configured"
-            raise QueryRefused(f"SERVICE <{call.iri}> is not allowed: this endpoint only calls allow-listed SPARQL "
-                               f"endpoints ({listed})")
+            raise QueryRefused(
+                f"SERVICE <{call.iri}> is not allowed: this endpoint only calls allow-listed SPARQL "
+                f"endpoints ({listed})"
+            )
 
 
 def prepare(job: Job) -> Prepared:
@@ -362,8 +372,13 @@ def prepare(job: Job) -> Prepared:
         chosen = job.media_by_form.get(kind)
         if chosen is None:
             if shape.form is not None:
-                what = f"a {shape.form} query" if kind == "GRAPH" else f"an {kind} query" if kind == "ASK" \
+                what = (
+                    f"a {shape.form} query"
+                    if kind == "GRAPH"
+                    else f"an {kind} query"
+                    if kind == "ASK"
                     else "a SELECT query"
+                )
                 raise NotAcceptable(f"cannot produce any of the requested types for {what}", what, kind)
             chosen = next((m for m in job.media_by_form.values() if m), "application/sparql-results+json")
         media_type = chosen
@@ -398,8 +413,10 @@ def service_failure(error: OSError, prepared: Prepared) -> QueryError:
         code = f" (HTTP {status.group(1)})" if status else ""
         # pyoxigraph's SERVICE client follows no redirects (tests/test_limits.py checks it): an
         # allow-listed endpoint cannot forward a query to one that is not allow-listed.
-        return ServiceFailed(f"a SERVICE call failed: the endpoint {endpoints} answered with a redirect{code}, "
-                             f"which this server does not follow")
+        return ServiceFailed(
+            f"a SERVICE call failed: the endpoint {endpoints} answered with a redirect{code}, "
+            f"which this server does not follow"
+        )
     if status is not None:
         return ServiceFailed(f"a SERVICE call failed: the endpoint {endpoints} answered HTTP {status.group(1)}")
     reason = text.split(" with payload", 1)[0].splitlines()[0][:200] if text else type(error).__name__
@@ -421,8 +438,9 @@ def _answer(stores: dict[str, ox.Store], job: Job, sealed: bool) -> tuple[str, A
         return "error", QuerySyntaxError(str(error))
     except MemoryError as error:
         if "buffer maximal size" in str(error):  # a pyoxigraph parser's 16 MiB line buffer, not memory
-            return "error", QueryFailed(f"query evaluation failed: a single value is larger than a pyoxigraph "
-                                        f"parser's buffer ({error})")
+            return "error", QueryFailed(
+                f"query evaluation failed: a single value is larger than a pyoxigraph parser's buffer ({error})"
+            )
         return "error", MemoryLimit(f"the query stopped: it needed more memory than this endpoint allows ({error})")
     except (ConnectionError, TimeoutError) as error:
         return "error", ServiceFailed(f"a SERVICE call failed: {type(error).__name__}")
@@ -520,6 +538,7 @@ def child_main(argv: list[str]) -> None:
 
 # --- the parent -----------------------------------------------------------------------------
 
+
 class _Spawner:
     """Starts children from one thread that lives as long as the process.
 
@@ -529,7 +548,8 @@ class _Spawner:
 
     def __init__(self) -> None:
         self._requests: queue.SimpleQueue[tuple[list[str], BinaryIO, Future[subprocess.Popen[bytes]]]] = (
-            queue.SimpleQueue())
+            queue.SimpleQueue()
+        )
         self._thread = threading.Thread(target=self._loop, name="kzkg-executor-spawner", daemon=True)
         self._thread.start()
 
@@ -537,8 +557,11 @@ class _Spawner:
         while True:
             command, stderr, future = self._requests.get()
             try:
-                future.set_result(subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                                   stderr=stderr, close_fds=True))
+                future.set_result(
+                    subprocess.Popen(
+                        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, close_fds=True
+                    )
+                )
             except OSError as error:
                 future.set_exception(error)
 
@@ -639,18 +662,27 @@ def death_cause(code: int | None, stderr: str, memory_limit: int | None, peak: i
     named only on evidence on stderr: a failed allocation (Rust, Python, C++), or — under an
     address-space cap — a thread the store could not start (RocksDB's std::system_error EAGAIN:
     no address space left for its stack)."""
-    memory = (f"the query stopped: it needed more than the {memory_limit // 1_000_000} MB memory limit"
-              if memory_limit else "the query stopped: the query process ran out of memory")
+    memory = (
+        f"the query stopped: it needed more than the {memory_limit // 1_000_000} MB memory limit"
+        if memory_limit
+        else "the query stopped: the query process ran out of memory"
+    )
     if peak is not None:
         memory += f" (its peak resident memory: {peak // 1_000_000} MB)"
-    if ("memory allocation of" in stderr or "MemoryError" in stderr or "bad_alloc" in stderr
-            or "out of memory" in stderr.lower()):
+    if (
+        "memory allocation of" in stderr
+        or "MemoryError" in stderr
+        or "bad_alloc" in stderr
+        or "out of memory" in stderr.lower()
+    ):
         return MemoryLimit(memory)
     if memory_limit and "std::system_error" in stderr and "Resource temporarily unavailable" in stderr:
         return MemoryLimit(memory + "; a thread could not be started within it")
     if "has overflowed its stack" in stderr:
-        return ProcessDied("the query process crashed: its stack overflowed while running this query "
-                           "(deeply nested syntax, such as thousands of nested parentheses)")
+        return ProcessDied(
+            "the query process crashed: its stack overflowed while running this query "
+            "(deeply nested syntax, such as thousands of nested parentheses)"
+        )
     panic = re.search(r"panicked at [^\n]*\n([^\n]*)", stderr)
     if panic is not None:
         return ProcessDied(f"the query engine (pyoxigraph) panicked while running this query: {panic.group(1)[:300]}")
@@ -662,8 +694,10 @@ def death_cause(code: int | None, stderr: str, memory_limit: int | None, peak: i
         except ValueError:
             name = f"signal {-code}"
         if -code == signal.SIGSEGV:
-            return ProcessDied(f"the query process crashed ({name}, a segmentation fault: most likely the query "
-                               f"parser's or evaluator's stack overflowing on deeply nested syntax)")
+            return ProcessDied(
+                f"the query process crashed ({name}, a segmentation fault: most likely the query "
+                f"parser's or evaluator's stack overflowing on deeply nested syntax)"
+            )
         return ProcessDied(f"the query process was killed by {name} while running this query")
     return ProcessDied(f"the query process exited with status {code} while running this query")
 
@@ -675,8 +709,14 @@ class ExecutorPool:
     unsealed children serves the allow-listed federated queries that sealed ones hand back.
     """
 
-    def __init__(self, size: int = 1, memory_limit: int | None = None, spawn_timeout: float = 30.0,
-                 store: tuple[str, str] | None = None, sealed: bool = True):
+    def __init__(
+        self,
+        size: int = 1,
+        memory_limit: int | None = None,
+        spawn_timeout: float = 30.0,
+        store: tuple[str, str] | None = None,
+        sealed: bool = True,
+    ):
         """``store``: (store path, build id) of the release children should open as they start;
         after that, the release of the last query run."""
         self.size = max(1, int(size))
@@ -694,8 +734,14 @@ class ExecutorPool:
         atexit.register(finaliser)
 
     def _start(self) -> _Child:
-        command = [sys.executable, "-m", "kzkg_server.executor", str(os.getpid()), str(self.memory_limit or 0),
-                   "1" if self.sealed else "0"]
+        command = [
+            sys.executable,
+            "-m",
+            "kzkg_server.executor",
+            str(os.getpid()),
+            str(self.memory_limit or 0),
+            "1" if self.sealed else "0",
+        ]
         if self.store_hint is not None:
             command += list(self.store_hint)
         # The child's stderr outlives this call: _Child owns it and closes it when the child retires.
@@ -741,8 +787,10 @@ class ExecutorPool:
         except TimeoutError:
             raise QueryFailed("the query process did not start in time") from None
         if child.refusal is not None:
-            raise QueryFailed(f"the query process refused to start: {child.refusal}. Queries are not run "
-                              f"without that protection unless QUERY_SANDBOX is set to false")
+            raise QueryFailed(
+                f"the query process refused to start: {child.refusal}. Queries are not run "
+                f"without that protection unless QUERY_SANDBOX is set to false"
+            )
         if not ready:
             raise QueryFailed("the query process did not start")
 
@@ -757,7 +805,8 @@ class ExecutorPool:
             child = self._idle.get(timeout=timeout if queue_timeout is None else queue_timeout)
         except queue.Empty:
             raise ExecutorBusy(
-                "the query service is busy: all query processes are running queries; retry shortly") from None
+                "the query service is busy: all query processes are running queries; retry shortly"
+            ) from None
         self.store_hint = (job.store_path, job.build_id)
         try:
             if child is None or not child.alive():
@@ -771,8 +820,9 @@ class ExecutorPool:
             except TimeoutError:
                 self._retire(child)
                 child = self._start()
-                raise QueryTimeout(f"query exceeded the {timeout:g} s time limit and was stopped; "
-                                   f"narrow the pattern or add a LIMIT") from None
+                raise QueryTimeout(
+                    f"query exceeded the {timeout:g} s time limit and was stopped; narrow the pattern or add a LIMIT"
+                ) from None
             if answer is None:
                 code, peak = child.reap(timeout=5)  # its stdout closes a moment before it can be reaped
                 last_words = child.stderr_tail()

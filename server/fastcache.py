@@ -56,16 +56,27 @@ def request_alias(environ: WSGIEnvironment) -> Alias:
     Raw, not normalised: two spellings of one request are two aliases of one cached answer, which
     costs a second trip through Flask, never a wrong answer.
     """
-    return (environ.get("PATH_INFO"), environ.get("QUERY_STRING"), environ.get("HTTP_ACCEPT"),
-            environ.get("HTTP_HOST"), environ.get("wsgi.url_scheme"), environ.get("SCRIPT_NAME"),
-            environ.get("SERVER_NAME"), environ.get("SERVER_PORT"))
+    return (
+        environ.get("PATH_INFO"),
+        environ.get("QUERY_STRING"),
+        environ.get("HTTP_ACCEPT"),
+        environ.get("HTTP_HOST"),
+        environ.get("wsgi.url_scheme"),
+        environ.get("SCRIPT_NAME"),
+        environ.get("SERVER_NAME"),
+        environ.get("SERVER_PORT"),
+    )
 
 
 def eligible(environ: WSGIEnvironment) -> bool:
     """Whether the fast path may answer this request at all: a query by GET, with no body type
     (a Content-Type, even on a GET, can make the Flask path refuse the request)."""
-    return (environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO") in ENDPOINT_PATHS
-            and bool(environ.get("QUERY_STRING")) and not environ.get("CONTENT_TYPE"))
+    return (
+        environ.get("REQUEST_METHOD") == "GET"
+        and environ.get("PATH_INFO") in ENDPOINT_PATHS
+        and bool(environ.get("QUERY_STRING"))
+        and not environ.get("CONTENT_TYPE")
+    )
 
 
 class FastCache:

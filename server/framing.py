@@ -40,8 +40,10 @@ from flask import Flask
 try:  # the framing errors of gunicorn's body readers, when running under gunicorn
     from gunicorn.http.errors import ParseException as _GunicornParseError
 except ImportError:  # pragma: no cover - gunicorn is a dependency, but the app does not need it
+
     class _GunicornParseError(Exception):  # type: ignore[no-redef]
         """Stands for gunicorn's parse errors where gunicorn is not installed."""
+
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -82,8 +84,9 @@ class RequestFraming:
         limit = self.app.config.get("MAX_CONTENT_LENGTH")
         timeout = float(self.app.config.get("REQUEST_BODY_TIMEOUT") or 0) or None
         try:
-            body = _read_body(environ, None if chunked else _content_length(declared),
-                              None if limit is None else int(limit), timeout)
+            body = _read_body(
+                environ, None if chunked else _content_length(declared), None if limit is None else int(limit), timeout
+            )
         except BodyRefused as refused:
             return _refuse(start_response, refused)
         environ["wsgi.input"] = io.BytesIO(body)
@@ -138,8 +141,9 @@ def _read_body(environ: WSGIEnvironment, length: int | None, limit: int | None, 
             parts.append(data)
             received += len(data)
     except TimeoutError:
-        raise BodyRefused(408, f"request body not received in time: {received} bytes arrived within "
-                               f"{timeout:g} s") from None
+        raise BodyRefused(
+            408, f"request body not received in time: {received} bytes arrived within {timeout:g} s"
+        ) from None
     except _GunicornParseError as error:
         raise BodyRefused(400, f"malformed chunked request body: {_one_line(error)}") from None
     except (ValueError, OSError) as error:  # other servers' chunk decoders (Werkzeug's: OSError)
@@ -150,8 +154,9 @@ def _read_body(environ: WSGIEnvironment, length: int | None, limit: int | None, 
     if limit is not None and received > limit:
         raise BodyRefused(413, too_large_message(limit))
     if length is not None and received < length:
-        raise BodyRefused(400, f"request body ended after {received} of the {length} bytes its Content-Length "
-                               f"announced")
+        raise BodyRefused(
+            400, f"request body ended after {received} of the {length} bytes its Content-Length announced"
+        )
     return b"".join(parts)
 
 
@@ -175,10 +180,13 @@ def _one_line(error: BaseException) -> str:
 
 def _refuse(start_response: StartResponse, refused: BodyRefused) -> list[bytes]:
     body = (refused.message.rstrip("\n") + "\n").encode("utf-8")
-    start_response(f"{refused.status} {REASONS.get(refused.status, 'Bad Request')}", [
-        ("Content-Type", "text/plain; charset=utf-8"),
-        ("Content-Length", str(len(body))),
-        ("Cache-Control", "no-store"),
-        ("Access-Control-Allow-Origin", "*"),
-    ])
+    start_response(
+        f"{refused.status} {REASONS.get(refused.status, 'Bad Request')}",
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            ("Access-Control-Allow-Origin", "*"),
+        ],
+    )
     return [body]

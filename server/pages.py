@@ -31,8 +31,8 @@ from pathlib import Path
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
-from kzkg.examples import load_examples
 from kzkg.enrich import ENRICHMENT_GRAPH
+from kzkg.examples import load_examples
 from kzkg.namespaces import KZ, OA, PREFIXES
 from kzkg.store import NoReleaseError, Release
 from kzkg_server.backend import GraphReader, Row, Served
@@ -120,7 +120,7 @@ def local_href(iri: str) -> str:
     """Where a browser on this server should go for an IRI: /id/… for ours, the IRI itself otherwise."""
     base = _base()
     if iri.startswith(base) and len(iri) > len(base):
-        rest, hash_mark, fragment = iri[len(base):].partition("#")
+        rest, hash_mark, fragment = iri[len(base) :].partition("#")
         return url_for("pages.resource", rest=rest) + hash_mark + fragment
     return iri
 
@@ -191,8 +191,9 @@ class Labeller:
     def warm(self, terms: Iterable[ox.NamedNode | ox.BlankNode | ox.Literal]) -> None:
         """Announce the IRIs about to be labelled, so a remote reader fetches their labels in one
         round trip (the embedded reader ignores it)."""
-        self.store.warm((t for t in terms if isinstance(t, ox.NamedNode) and t.value not in self.cache),
-                        LABEL_PREDICATES)
+        self.store.warm(
+            (t for t in terms if isinstance(t, ox.NamedNode) and t.value not in self.cache), LABEL_PREDICATES
+        )
 
     def has_label(self, iri: str) -> bool:
         return bool(self._lookup(iri))
@@ -200,8 +201,11 @@ class Labeller:
     def _lookup(self, iri: str) -> str:
         node = ox.NamedNode(iri)
         for predicate in LABEL_PREDICATES:
-            found = [q.object for q in self.store.quads(node, ox.NamedNode(predicate), None)
-                     if isinstance(q.object, ox.Literal)]
+            found = [
+                q.object
+                for q in self.store.quads(node, ox.NamedNode(predicate), None)
+                if isinstance(q.object, ox.Literal)
+            ]
             if found:
                 english = [lit for lit in found if (lit.language or "en").startswith("en")]
                 return sorted(lit.value for lit in (english or found))[0]
@@ -210,18 +214,19 @@ class Labeller:
     def _fallback(self, iri: str) -> str:
         for prefix, site in EXTERNAL_SITES:
             if iri.startswith(prefix):
-                return f"{site} {iri[len(prefix):].strip('/')}"
+                return f"{site} {iri[len(prefix) :].strip('/')}"
         for name, namespace in PREFIXES.items():
             if iri.startswith(namespace) and len(iri) > len(namespace):
-                return f"{name}:{iri[len(namespace):]}"
+                return f"{name}:{iri[len(namespace) :]}"
         return iri
 
     def term(self, term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, depth: int = 0) -> TermView:
         if isinstance(term, ox.NamedNode):
             local = term.value.startswith(self.base)
             vocabulary = term.value.startswith(VOCABULARIES)
-            return TermView("iri", term.value, self.label(term.value), local_href(term.value), local,
-                            not (local or vocabulary))
+            return TermView(
+                "iri", term.value, self.label(term.value), local_href(term.value), local, not (local or vocabulary)
+            )
         if isinstance(term, ox.Literal):
             lang = term.language
             datatype = None if lang or term.datatype.value.endswith("#string") else self._fallback(term.datatype.value)
@@ -231,19 +236,24 @@ class Labeller:
             return TermView("bnode", term.value, "", facts=facts)
         return TermView("literal", str(term), str(term))
 
-    def facts_out(self, subject: ox.NamedNode | ox.BlankNode, depth: int = 0,
-                  skip: frozenset[str] = frozenset()) -> list[FactGroup]:
+    def facts_out(
+        self, subject: ox.NamedNode | ox.BlankNode, depth: int = 0, skip: frozenset[str] = frozenset()
+    ) -> list[FactGroup]:
         grouped: dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]] = defaultdict(list)
         for quad in self.store.quads(subject, None, None):
             if quad.predicate.value in skip or quad.object in grouped[quad.predicate.value]:
                 continue
             grouped[quad.predicate.value].append(quad.object)
         self.warm([ox.NamedNode(p) for p in grouped] + [o for objs in grouped.values() for o in objs])
-        return [FactGroup(self.term(ox.NamedNode(p)), [self._value(subject, o, depth) for o in sorted(objs, key=_sort_key)])
-                for p, objs in sorted(grouped.items(), key=lambda item: self.label(item[0])) if objs]
+        return [
+            FactGroup(self.term(ox.NamedNode(p)), [self._value(subject, o, depth) for o in sorted(objs, key=_sort_key)])
+            for p, objs in sorted(grouped.items(), key=lambda item: self.label(item[0]))
+            if objs
+        ]
 
-    def _value(self, subject: ox.NamedNode | ox.BlankNode, obj: ox.NamedNode | ox.BlankNode | ox.Literal,
-               depth: int) -> TermView:
+    def _value(
+        self, subject: ox.NamedNode | ox.BlankNode, obj: ox.NamedNode | ox.BlankNode | ox.Literal, depth: int
+    ) -> TermView:
         """A value in the facts table; a hash IRI of the subject shows its own facts in place."""
         view = self.term(obj, depth)
         if _is_part_of(obj, subject) and depth < MAX_BNODE_DEPTH:
@@ -263,10 +273,19 @@ class Labeller:
             if subject not in grouped[quad.predicate.value]:
                 grouped[quad.predicate.value].append(subject)
         self.warm([ox.NamedNode(p) for p in grouped] + [s for subs in grouped.values() for s in subs])
-        groups = [FactGroup(self.term(ox.NamedNode(p)),
-                            [self.term(s, MAX_BNODE_DEPTH) for s in sorted(subs, key=lambda s: (self.label(s.value), s.value)
-                                                                           if isinstance(s, ox.NamedNode) else ("", s.value))])
-                  for p, subs in sorted(grouped.items(), key=lambda item: self.label(item[0]))]
+        groups = [
+            FactGroup(
+                self.term(ox.NamedNode(p)),
+                [
+                    self.term(s, MAX_BNODE_DEPTH)
+                    for s in sorted(
+                        subs,
+                        key=lambda s: (self.label(s.value), s.value) if isinstance(s, ox.NamedNode) else ("", s.value),
+                    )
+                ],
+            )
+            for p, subs in sorted(grouped.items(), key=lambda item: self.label(item[0]))
+        ]
         return groups, truncated
 
     def _named_ancestor(self, node: ox.BlankNode, depth: int = 0) -> ox.NamedNode | None:
@@ -298,8 +317,9 @@ def index() -> str:
     return render_template(
         "index.html",
         examples=examples,
-        examples_json=[{"slug": e.slug, "title": e.title, "description": e.description, "sparql": e.sparql}
-                       for e in examples],
+        examples_json=[
+            {"slug": e.slug, "title": e.title, "description": e.description, "sparql": e.sparql} for e in examples
+        ],
         selected=selected,
         prefixes=PREFIXES,
         resource_base=_base(),
@@ -343,9 +363,11 @@ def choose_type(format_name: str | None) -> MediaType | None:
 
 def resource_exists(store: GraphReader, node: ox.NamedNode) -> bool:
     """Whether the graph mentions the IRI at all: as a subject, an object, or a named graph."""
-    return (next(iter(store.quads(node, None, None)), None) is not None
-            or next(iter(store.quads(None, None, node, limit=1)), None) is not None
-            or store.has_graph(node))
+    return (
+        next(iter(store.quads(node, None, None)), None) is not None
+        or next(iter(store.quads(None, None, node, limit=1)), None) is not None
+        or store.has_graph(node)
+    )
 
 
 def description_quads(store: GraphReader, node: ox.NamedNode) -> Iterator[ox.Quad]:
@@ -375,8 +397,11 @@ def description_quads(store: GraphReader, node: ox.NamedNode) -> Iterator[ox.Qua
             continue
         visited.add(subject)
         for quad in emit(store.quads(subject, None, None)):
-            if (isinstance(quad.object, ox.BlankNode) or _is_part_of(quad.object, subject)
-                    or (subject == node and quad.predicate == evidence)):
+            if (
+                isinstance(quad.object, ox.BlankNode)
+                or _is_part_of(quad.object, subject)
+                or (subject == node and quad.predicate == evidence)
+            ):
                 todo.append(quad.object)
             yield quad
     up: list[ox.NamedNode | ox.BlankNode] = [node]
@@ -396,8 +421,12 @@ def description_quads(store: GraphReader, node: ox.NamedNode) -> Iterator[ox.Qua
 
 def _is_part_of(term: ox.NamedNode | ox.BlankNode | ox.Literal, owner: ox.NamedNode | ox.BlankNode) -> bool:
     """A hash IRI of the owner (``<ann#target>`` of ``<ann>``): described as part of the owner."""
-    return (isinstance(term, ox.NamedNode) and isinstance(owner, ox.NamedNode)
-            and term.value.startswith(owner.value.split("#", 1)[0] + "#") and term != owner)
+    return (
+        isinstance(term, ox.NamedNode)
+        and isinstance(owner, ox.NamedNode)
+        and term.value.startswith(owner.value.split("#", 1)[0] + "#")
+        and term != owner
+    )
 
 
 def serialise(quads: Iterable[ox.Quad], media: MediaType) -> bytes:
@@ -538,7 +567,7 @@ def annotation_anchor(annotation: ox.NamedNode | ox.BlankNode, base: str) -> str
     value = annotation.value
     for prefix in (base + "annotation/", base):
         if value.startswith(prefix):
-            return value[len(prefix):]
+            return value[len(prefix) :]
     return "ann-" + re.sub(r"[^A-Za-z0-9_-]+", "-", value)
 
 
@@ -556,7 +585,7 @@ def render_resource(store: GraphReader, node: ox.NamedNode, served: Served) -> s
     base = _base()
     labels = Labeller(store, base)
     types = _types(store, node)
-    rest = node.value[len(base):]
+    rest = node.value[len(base) :]
     is_claim = str(KZ.Claim) in types or rest.startswith("claim/")
     is_article = rest.startswith("article/") or str(KZ.Article) in types
     is_annotation = str(OA.Annotation) in types
@@ -591,10 +620,15 @@ def render_resource(store: GraphReader, node: ox.NamedNode, served: Served) -> s
         context["article"] = _article(store, node, labels, served.release)
         context["article"]["meta"] = [
             (name, [labels.term(o) for o in _objects(store, node, predicate)])
-            for name, predicate in (("Publisher", str(KZ.publisher)), ("Byline", str(KZ.byline)),
-                                    ("Authors", DCT + "creator"), ("Date", DCT + "date"),
-                                    ("Date as written", str(KZ.dateText)), ("Repost of", str(KZ.repostOf)),
-                                    ("Reprints", str(KZ.reprints)))
+            for name, predicate in (
+                ("Publisher", str(KZ.publisher)),
+                ("Byline", str(KZ.byline)),
+                ("Authors", DCT + "creator"),
+                ("Date", DCT + "date"),
+                ("Date as written", str(KZ.dateText)),
+                ("Repost of", str(KZ.repostOf)),
+                ("Reprints", str(KZ.reprints)),
+            )
         ]
         context["claims"] = _article_claims(store, node, labels, relations)
     elif not is_claim:
@@ -620,11 +654,15 @@ REGION = (44.0, 90.0, 36.0, 58.0)  # lon min, lon max, lat min, lat max
 WORLD = (-180.0, 180.0, -60.0, 80.0)
 
 
-def _project(points: Iterable[tuple[float, float]], frame: tuple[float, float, float, float],
-             width: int, height: int) -> list[tuple[float, float]]:
+def _project(
+    points: Iterable[tuple[float, float]], frame: tuple[float, float, float, float], width: int, height: int
+) -> list[tuple[float, float]]:
     lon0, lon1, lat0, lat1 = frame
-    return [(round((lon - lon0) / (lon1 - lon0) * width, 1), round((lat1 - lat) / (lat1 - lat0) * height, 1))
-            for lat, lon in points if lon0 <= lon <= lon1 and lat0 <= lat <= lat1]
+    return [
+        (round((lon - lon0) / (lon1 - lon0) * width, 1), round((lat1 - lat) / (lat1 - lat0) * height, 1))
+        for lat, lon in points
+        if lon0 <= lon <= lon1 and lat0 <= lat <= lat1
+    ]
 
 
 def _external(store: GraphReader, node: ox.NamedNode) -> dict[str, object] | None:
@@ -634,15 +672,22 @@ def _external(store: GraphReader, node: ox.NamedNode) -> dict[str, object] | Non
         return None
     here = facts["coordinates"]
     if here:
-        rows = store.select(f"SELECT ?p WHERE {{ GRAPH <{ENRICHMENT_GRAPH}> {{ ?i <http://www.wikidata.org/prop/direct/P625> ?p }} }}")
+        rows = store.select(
+            f"SELECT ?p WHERE {{ GRAPH <{ENRICHMENT_GRAPH}> {{ ?i <http://www.wikidata.org/prop/direct/P625> ?p }} }}"
+        )
         everywhere = {point for row in rows if (point := parse_point(row["p"].value))}
         inside = all(REGION[2] <= lat <= REGION[3] and REGION[0] <= lon <= REGION[1] for lat, lon in here)
         frame, width, height = (REGION, 460, 230) if inside else (WORLD, 480, 187)
-        facts["map"] = LocatorMap(width, height, _project(here, frame, width, height),
-                                  _project(sorted(everywhere - set(here)), frame, width, height))
+        facts["map"] = LocatorMap(
+            width,
+            height,
+            _project(here, frame, width, height),
+            _project(sorted(everywhere - set(here)), frame, width, height),
+        )
     languages = ("en", "ru", "kk")
-    facts["languages"] = [lang for lang in languages if lang in facts["names"] or lang in facts["descriptions"]] + sorted(
-        lang for lang in set(facts["names"]) | set(facts["descriptions"]) if lang not in languages)
+    facts["languages"] = [
+        lang for lang in languages if lang in facts["names"] or lang in facts["descriptions"]
+    ] + sorted(lang for lang in set(facts["names"]) | set(facts["descriptions"]) if lang not in languages)
     return facts
 
 
@@ -686,8 +731,9 @@ def _roles(store: GraphReader, node: ox.NamedNode, labels: Labeller) -> list[Rol
     return sorted(rows.values(), key=lambda r: (r.role, r.statement.value))
 
 
-def _claims_of(store: GraphReader, node: ox.NamedNode, labels: Labeller,
-               relations: dict[str, dict[str, list[TermView]]]) -> list[ClaimRow]:
+def _claims_of(
+    store: GraphReader, node: ox.NamedNode, labels: Labeller, relations: dict[str, dict[str, list[TermView]]]
+) -> list[ClaimRow]:
     rows: dict[str, ClaimRow] = {}
     for row in _select(store, CLAIMS_OF, node):
         claim = row["claim"]
@@ -711,8 +757,9 @@ def _claims_of(store: GraphReader, node: ox.NamedNode, labels: Labeller,
     return sorted(rows.values(), key=lambda r: (r.date or "9999", r.claim.value))
 
 
-def _article_claims(store: GraphReader, node: ox.NamedNode, labels: Labeller,
-                    relations: dict[str, dict[str, list[TermView]]]) -> list[ClaimRow]:
+def _article_claims(
+    store: GraphReader, node: ox.NamedNode, labels: Labeller, relations: dict[str, dict[str, list[TermView]]]
+) -> list[ClaimRow]:
     rows = []
     found = _select(store, ARTICLE_CLAIMS, node)
     store.warm((row["claim"] for row in found), (str(KZ.status), str(KZ.claimDate)))
@@ -730,8 +777,9 @@ def _article_claims(store: GraphReader, node: ox.NamedNode, labels: Labeller,
     return sorted(rows, key=lambda r: r.claim.value)
 
 
-def _claim_details(store: GraphReader, node: ox.NamedNode, labels: Labeller,
-                   relations: dict[str, list[TermView]] | None) -> dict[str, object]:
+def _claim_details(
+    store: GraphReader, node: ox.NamedNode, labels: Labeller, relations: dict[str, list[TermView]] | None
+) -> dict[str, object]:
     """The fields a reader wants first on a claim page, each a list (any may be empty)."""
 
     def terms(local: str) -> list[TermView]:
@@ -768,9 +816,14 @@ def _quotes(store: GraphReader, node: ox.NamedNode, labels: Labeller) -> list[Qu
         href = ""
         if isinstance(source, ox.NamedNode):
             href = local_href(source.value) + "#" + annotation_anchor(ann, base)
-        quotes[key] = Quote(labels.term(ann), row["exact"].value if "exact" in row else "",
-                            labels.term(source) if source is not None else None,
-                            _number(row.get("start")), _number(row.get("end")), href)
+        quotes[key] = Quote(
+            labels.term(ann),
+            row["exact"].value if "exact" in row else "",
+            labels.term(source) if source is not None else None,
+            _number(row.get("start")),
+            _number(row.get("end")),
+            href,
+        )
     return sorted(quotes.values(), key=lambda q: ((q.source.value if q.source else ""), q.start or 0))
 
 
@@ -825,9 +878,13 @@ def place_quote(text: str, exact: str, start: int | None, end: int | None) -> tu
     The data allows quotes to differ from the text only in runs of white space, so agreement is
     checked with white space normalised; a selector that disagrees is repaired from the text.
     """
-    if start is not None and end is not None and 0 <= start <= end <= len(text):
-        if not exact or _normalise(text[start:end]) == _normalise(exact):
-            return start, end
+    if (
+        start is not None
+        and end is not None
+        and 0 <= start <= end <= len(text)
+        and (not exact or _normalise(text[start:end]) == _normalise(exact))
+    ):
+        return start, end
     if exact:
         pattern = r"\s+".join(re.escape(word) for word in exact.split())
         match = re.search(pattern, text)
@@ -844,8 +901,10 @@ def segment_text(text: str, highlights: list[Highlight]) -> list[Segment]:
         starting[h.start].append(h)
     segments = []
     for left, right in pairwise(cuts):
-        covering = sorted((h for h in highlights if h.start <= left and right <= h.end and h.start < h.end),
-                          key=lambda h: (h.end - h.start, h.index))
+        covering = sorted(
+            (h for h in highlights if h.start <= left and right <= h.end and h.start < h.end),
+            key=lambda h: (h.end - h.start, h.index),
+        )
         segments.append(Segment(text[left:right], starting.pop(left, []), covering))
     for leftover in starting.values():  # quotes that start at the very end (empty ones)
         segments.append(Segment("", leftover, []))
@@ -871,7 +930,12 @@ def article_text(release: Release | None, store: GraphReader, node: ox.NamedNode
         if copy.is_file():
             # bytes → str without newline translation, so offsets count the file's own characters
             return copy.read_bytes().decode("utf-8")
-    for predicate in (str(KZ.text), "http://schema.org/articleBody", "http://schema.org/text", "https://schema.org/text"):
+    for predicate in (
+        str(KZ.text),
+        "http://schema.org/articleBody",
+        "http://schema.org/text",
+        "https://schema.org/text",
+    ):
         for obj in _objects(store, node, predicate):
             if isinstance(obj, ox.Literal):
                 return obj.value
@@ -896,13 +960,21 @@ def _article(store: GraphReader, node: ox.NamedNode, labels: Labeller, release: 
     text = article_text(release, store, node)
     placed: list[Highlight] = []
     unplaced: list[Highlight] = []
-    ordered = sorted(annotations.values(), key=lambda e: (e["start"] if e["start"] is not None else 1 << 62, e["node"].value))
+    ordered = sorted(
+        annotations.values(), key=lambda e: (e["start"] if e["start"] is not None else 1 << 62, e["node"].value)
+    )
     for index, entry in enumerate(ordered):
         targets = sorted(entry["targets"].values(), key=_target_order)
         where = place_quote(text, entry["exact"], entry["start"], entry["end"]) if text is not None else None
-        highlight = Highlight(index, annotation_anchor(entry["node"], base), entry["node"].value, entry["exact"],
-                              where[0] if where else (entry["start"] or 0), where[1] if where else (entry["end"] or 0),
-                              targets)
+        highlight = Highlight(
+            index,
+            annotation_anchor(entry["node"], base),
+            entry["node"].value,
+            entry["exact"],
+            where[0] if where else (entry["start"] or 0),
+            where[1] if where else (entry["end"] or 0),
+            targets,
+        )
         (placed if where else unplaced).append(highlight)
     return {
         "has_text": text is not None,
@@ -971,8 +1043,20 @@ SELECT ?d ?subject ?p ?kind ?population ?asOf ?position ?claim ?value ?quantity 
 }
 """
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def _day(value: str) -> str:
@@ -1031,15 +1115,22 @@ def claim_assertions(store: GraphReader, node: ox.NamedNode, labels: Labeller) -
         else:
             value_term = None
         predicate = row["p"]
-        statements.append(AssertedStatement(labels.term(row["s"]), labels.term(predicate),
-                                            _value_text(row, labels), value_term))
+        statements.append(
+            AssertedStatement(labels.term(row["s"]), labels.term(predicate), _value_text(row, labels), value_term)
+        )
     statements.sort(key=lambda s: (s.subject.label, s.property.label, s.value))
     polarity = _objects(store, node, str(KZ.polarity))
-    conflicts = sorted((labels.term(o) for o in _objects(store, node, str(KZ.conflictsWith))),
-                       key=lambda t: (t.label, t.value))
+    conflicts = sorted(
+        (labels.term(o) for o in _objects(store, node, str(KZ.conflictsWith))), key=lambda t: (t.label, t.value)
+    )
     graph = rows[0]["g"].value if rows else None
-    return {"kind": kinds, "statements": statements, "denies": bool(polarity), "conflicts": conflicts,
-            "graph": labels.term(ox.NamedNode(graph)) if graph else None}
+    return {
+        "kind": kinds,
+        "statements": statements,
+        "denies": bool(polarity),
+        "conflicts": conflicts,
+        "graph": labels.term(ox.NamedNode(graph)) if graph else None,
+    }
 
 
 @dataclass
@@ -1110,7 +1201,7 @@ def what_sources_say(store: GraphReader, node: ox.NamedNode, labels: Labeller) -
             value = SaidValue(text)
             entry.values.append(value)
         claim = row["claim"].value
-        source = SourceClaim(**{**sources[claim].__dict__})
+        source = SourceClaim(**sources[claim].__dict__)
         source.denied = row["negative"].value == "true"
         source.in_conflict = claim in disputed.get(predicate, set())
         if all(c.claim.value != claim for c in value.claims):
@@ -1148,12 +1239,15 @@ def all_disagreements(store: GraphReader, labels: Labeller) -> list[Disagreement
             if "asOf" in row:
                 detail.append("as of " + _day(row["asOf"].value))
             view = found[row["d"].value] = DisagreementView(
-                labels.term(row["d"]), labels.term(row["subject"]), labels.term(row["p"]), ", ".join(detail))
-        source = SourceClaim(**{**sources[row["claim"].value].__dict__})
+                labels.term(row["d"]), labels.term(row["subject"]), labels.term(row["p"]), ", ".join(detail)
+            )
+        source = SourceClaim(**sources[row["claim"].value].__dict__)
         source.denied = row["denied"].value == "true"
         if "quantity" in row or "qualifier" in row:  # a figure: its hedge and number, beside the claim
-            text = " ".join(([labels.label(row["qualifier"].value)] if "qualifier" in row else [])
-                            + [row["quantity"].value if "quantity" in row else "(no number)"])
+            text = " ".join(
+                ([labels.label(row["qualifier"].value)] if "qualifier" in row else [])
+                + [row["quantity"].value if "quantity" in row else "(no number)"]
+            )
         else:
             text = _value_text({"o": row["value"]}, labels)
         view.positions.append((text, source))
@@ -1167,5 +1261,6 @@ def disagreements() -> str:
     """Every disagreement computed from the claims' assertions, with both sides and their evidence."""
     served, store = _reader()
     labels = Labeller(store, _base())
-    return render_template("disagreements.html", disagreements=all_disagreements(store, labels),
-                           build_id=served.build_id or "")
+    return render_template(
+        "disagreements.html", disagreements=all_disagreements(store, labels), build_id=served.build_id or ""
+    )

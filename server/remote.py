@@ -93,8 +93,9 @@ GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=
 # clearer answer (Virtuoso's S1TAT, Fuseki's 503) normally arrives first.
 CLIENT_GRACE = 2.0
 # What stores say when they stopped a query at their limit.
-STORE_TIMEOUT_TEXT = re.compile(r"S1T00|SR171|S1TAT|timed? ?out|timeout|cancel?led|estimated execution time",
-                                re.IGNORECASE)
+STORE_TIMEOUT_TEXT = re.compile(
+    r"S1T00|SR171|S1TAT|timed? ?out|timeout|cancel?led|estimated execution time", re.IGNORECASE
+)
 # Virtuoso's SQL states for a query it cannot run as written (22023: a limit such as paging past
 # ResultSetMaxRows; 42000: not permitted, e.g. SERVICE for the SPARQL user; 37000: syntax; S0022:
 # a construct its compiler does not support, e.g. a trailing VALUES on an unbound variable), which
@@ -107,6 +108,7 @@ LABEL_BATCH = 200
 
 
 # --- HTTP ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Reply:
@@ -128,8 +130,14 @@ class RemoteStore:
     store's sessions (one per thread of the worker), never in a process-wide opener.
     """
 
-    def __init__(self, url: str, user: str | None = None, password: str | None = None, auth: str = "basic",
-                 max_bytes: int = 256_000_000):
+    def __init__(
+        self,
+        url: str,
+        user: str | None = None,
+        password: str | None = None,
+        auth: str = "basic",
+        max_bytes: int = 256_000_000,
+    ):
         self.url = url
         self.max_bytes = max_bytes
         self._auth: requests.auth.AuthBase | None = None
@@ -155,16 +163,23 @@ class RemoteStore:
         """POST one query; map every failure to a QueryError with a message a user can act on."""
         deadline = time.monotonic() + timeout
         try:
-            response = self._session().post(self.url, data=[("query", query), *params], headers={"Accept": accept},
-                                            timeout=timeout, allow_redirects=False, stream=True)
+            response = self._session().post(
+                self.url,
+                data=[("query", query), *params],
+                headers={"Accept": accept},
+                timeout=timeout,
+                allow_redirects=False,
+                stream=True,
+            )
         except requests.ConnectTimeout:
             raise StoreTimeout(f"the SPARQL store did not accept a connection within {timeout:g} s") from None
         except requests.Timeout:
             raise self._no_answer(timeout) from None
         except requests.ConnectionError as failed:
             log.error("cannot reach the SPARQL store at %s: %s", self.url, failed)
-            raise StoreUnavailable("cannot reach the SPARQL store behind this endpoint; it may be down or "
-                                   "restarting, retry shortly") from None
+            raise StoreUnavailable(
+                "cannot reach the SPARQL store behind this endpoint; it may be down or restarting, retry shortly"
+            ) from None
         with response:
             self.server_header = response.headers.get("Server")
             if response.status_code >= 300:
@@ -175,15 +190,18 @@ class RemoteStore:
                 if any(isinstance(arg, ReadTimeoutError) for arg in failed.args):
                     raise self._no_answer(timeout) from None
                 log.error("the connection to the SPARQL store at %s failed: %r", self.url, failed)
-                raise StoreUnavailable("the connection to the SPARQL store behind this endpoint failed mid-answer; "
-                                       "retry shortly") from None
+                raise StoreUnavailable(
+                    "the connection to the SPARQL store behind this endpoint failed mid-answer; retry shortly"
+                ) from None
         headers = {key.lower(): value for key, value in response.headers.items()}
         return _Reply(headers.get("content-type", "").split(";")[0].strip().lower(), headers, body)
 
     @staticmethod
     def _no_answer(timeout: float) -> StoreTimeout:
-        return StoreTimeout(f"the SPARQL store gave no answer within {timeout:g} s; the query was abandoned "
-                            f"(narrow the pattern or add a LIMIT)")
+        return StoreTimeout(
+            f"the SPARQL store gave no answer within {timeout:g} s; the query was abandoned "
+            f"(narrow the pattern or add a LIMIT)"
+        )
 
     def _read(self, response: requests.Response, deadline: float, timeout: float) -> bytes:
         parts: list[bytes] = []
@@ -193,8 +211,10 @@ class RemoteStore:
                 raise self._no_answer(timeout)
             size += len(chunk)
             if size > self.max_bytes:
-                raise ResultTooLarge(f"result too large: the store's answer exceeds {self.max_bytes} bytes, the "
-                                     f"limit of this endpoint; add a LIMIT or narrow the pattern")
+                raise ResultTooLarge(
+                    f"result too large: the store's answer exceeds {self.max_bytes} bytes, the "
+                    f"limit of this endpoint; add a LIMIT or narrow the pattern"
+                )
             parts.append(chunk)
         return b"".join(parts)
 
@@ -206,18 +226,27 @@ class RemoteStore:
         text = (text or failed.reason or "").split("\n\nSPARQL query:", 1)[0].strip()  # Virtuoso echoes the query
         code = failed.status_code
         if 300 <= code < 400:
-            log.error("the SPARQL store at %s redirects (HTTP %s) to %s; configure its final URL", self.url, code,
-                      failed.headers.get("Location"))
-            return StoreUnavailable(f"the SPARQL store behind this endpoint answered with a redirect (HTTP {code}), "
-                                    f"which is not followed; the server's store URL needs updating")
+            log.error(
+                "the SPARQL store at %s redirects (HTTP %s) to %s; configure its final URL",
+                self.url,
+                code,
+                failed.headers.get("Location"),
+            )
+            return StoreUnavailable(
+                f"the SPARQL store behind this endpoint answered with a redirect (HTTP {code}), "
+                f"which is not followed; the server's store URL needs updating"
+            )
         if code in (401, 403) and not STORE_TIMEOUT_TEXT.search(text):
             log.error("the SPARQL store at %s refused our credentials (HTTP %s): %s", self.url, code, text[:300])
-            return StoreUnavailable(f"the SPARQL store refused this server's credentials (HTTP {code}); check "
-                                    f"STORE_USER / STORE_PASSWORD / STORE_AUTH")
+            return StoreUnavailable(
+                f"the SPARQL store refused this server's credentials (HTTP {code}); check "
+                f"STORE_USER / STORE_PASSWORD / STORE_AUTH"
+            )
         if code == 404:
             log.error("no SPARQL endpoint at %s (HTTP 404)", self.url)
-            return StoreUnavailable("the SPARQL store behind this endpoint has no SPARQL service at the configured "
-                                    "URL (HTTP 404)")
+            return StoreUnavailable(
+                "the SPARQL store behind this endpoint has no SPARQL service at the configured URL (HTTP 404)"
+            )
         if code in (503, 504) or (code >= 500 and STORE_TIMEOUT_TEXT.search(text)):
             return QueryTimeout(f"the SPARQL store stopped the query at its time limit: {text[:500]}")
         if 400 <= code < 500 or VIRTUOSO_REFUSAL.match(text):
@@ -226,6 +255,7 @@ class RemoteStore:
 
 
 # --- reading answers -------------------------------------------------------------------------
+
 
 def _clean_bnode(label: str) -> str:
     """A blank-node label pyoxigraph accepts, stable for the same input label."""
@@ -255,15 +285,18 @@ def _normalise_json(body: bytes, labels: dict[str, str] | None = None) -> bytes:
     return json.dumps(document).encode("utf-8")
 
 
-def _results(reply: _Reply, form: str | None, labels: dict[str, str] | None = None) -> ox.QuerySolutions | ox.QueryBoolean:
+def _results(
+    reply: _Reply, form: str | None, labels: dict[str, str] | None = None
+) -> ox.QuerySolutions | ox.QueryBoolean:
     """Parse SELECT / ASK results (JSON or XML) into pyoxigraph's own result objects."""
     if reply.content_type in ("application/sparql-results+json", "application/json"):
         body, results_format = _normalise_json(reply.body, labels), ox.QueryResultsFormat.JSON
     elif reply.content_type in ("application/sparql-results+xml", "application/xml", "text/xml"):
         body, results_format = reply.body, ox.QueryResultsFormat.XML
     else:
-        raise StoreUnavailable(f"the SPARQL store answered with {reply.content_type or 'no Content-Type'}, "
-                               f"not SPARQL results")
+        raise StoreUnavailable(
+            f"the SPARQL store answered with {reply.content_type or 'no Content-Type'}, not SPARQL results"
+        )
     try:
         parsed = ox.parse_query_results(body, format=results_format)
         if form == "ASK" and isinstance(parsed, ox.QuerySolutions):
@@ -279,8 +312,9 @@ def _ask_from_rows(rows: ox.QuerySolutions) -> ox.QueryBoolean:
     if names != ["__ASK_RETVAL"]:
         raise StoreUnavailable(f"the SPARQL store answered an ASK query with a table of {names}")
     truth = any(row["__ASK_RETVAL"] is not None and row["__ASK_RETVAL"].value not in ("0", "false") for row in rows)
-    answer = ox.parse_query_results(json.dumps({"head": {}, "boolean": truth}).encode(),
-                                    format=ox.QueryResultsFormat.JSON)
+    answer = ox.parse_query_results(
+        json.dumps({"head": {}, "boolean": truth}).encode(), format=ox.QueryResultsFormat.JSON
+    )
     assert isinstance(answer, ox.QueryBoolean)  # a JSON document with "boolean" parses as one
     return answer
 
@@ -296,18 +330,22 @@ def _graph(reply: _Reply) -> ox.QuadParser:
     canonical = ALIASES.get(reply.content_type, reply.content_type)
     media = BY_MEDIA_TYPE.get(canonical)
     if media is None or media.rdf is None or media.rdf.supports_datasets:
-        raise StoreUnavailable(f"the SPARQL store answered a graph query with {reply.content_type or 'no Content-Type'}")
+        raise StoreUnavailable(
+            f"the SPARQL store answered a graph query with {reply.content_type or 'no Content-Type'}"
+        )
     return ox.parse(reply.body, format=media.rdf)
 
 
 # --- rewriting a query for the store ----------------------------------------------------------
 
+
 def prologue(shape: QueryShape, base_iri: str | None, prefixes: Mapping[str, str]) -> str:
     """BASE and the predeclared prefixes the query does not declare, on one line ahead of the query
     (the query's own line numbers stay as they are in the store's error messages)."""
     parts = [f"BASE <{base_iri}>"] if base_iri else []
-    parts += [f"PREFIX {name}: <{namespace}>" for name, namespace in prefixes.items()
-              if name not in shape.declared_prefixes]
+    parts += [
+        f"PREFIX {name}: <{namespace}>" for name, namespace in prefixes.items() if name not in shape.declared_prefixes
+    ]
     return " ".join(parts) + " " if parts else ""
 
 
@@ -362,11 +400,12 @@ def cap_limit(query: str, limit: int) -> str:
         start, text = top.limit
         if text.isdigit() and int(text) <= limit:
             return query
-        return query[:start] + str(limit) + query[start + len(text):]
+        return query[:start] + str(limit) + query[start + len(text) :]
     return query + f"\nLIMIT {limit}\n"
 
 
 # --- the backend ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Record:
@@ -392,9 +431,13 @@ class RemoteBackend:
         self.build_dir = Path(build_dir) if build_dir else None
         password = config.get("STORE_PASSWORD")
         user = config.get("STORE_USER")
-        self.store = RemoteStore(str(config["STORE_URL"]), None if user is None else str(user),
-                                 None if password is None else str(password), str(config["STORE_AUTH"]),
-                                 int(config["STORE_MAX_BYTES"]))
+        self.store = RemoteStore(
+            str(config["STORE_URL"]),
+            None if user is None else str(user),
+            None if password is None else str(password),
+            str(config["STORE_AUTH"]),
+            int(config["STORE_MAX_BYTES"]),
+        )
         self.max_rows = int(config["STORE_MAX_ROWS"] or 0)  # 0: the store has no silent cap
         self.dataset_mode = str(config["STORE_DATASET"])
         if self.dataset_mode not in ("explicit", "native"):
@@ -416,8 +459,12 @@ class RemoteBackend:
         if cached is not None and time.monotonic() - cached[0] < self.check_seconds:
             return cached[1]
         record = self._read_record(float(self.config["QUERY_TIMEOUT"]))
-        served = Served(build_id=record.build_id, release=self._local_release(record.build_id),
-                        graphs=record.graphs, statistics=record.statistics)
+        served = Served(
+            build_id=record.build_id,
+            release=self._local_release(record.build_id),
+            graphs=record.graphs,
+            statistics=record.statistics,
+        )
         with self._lock:
             self._served = (time.monotonic(), served)
         return served
@@ -430,12 +477,19 @@ class RemoteBackend:
             counts = {_text(row["graph"]): int(_text(row["n"])) for row in rows if "graph" in row and "n" in row}
             graphs = tuple(sorted({_text(row["graph"]) for row in rows if "graph" in row}))
             unions = [int(_text(row["union"])) for row in rows if "union" in row]
-            stats = (Statistics(tuple((g, counts[g]) for g in graphs), unions[0])
-                     if unions and set(counts) == set(graphs) else None)
+            stats = (
+                Statistics(tuple((g, counts[g]) for g in graphs), unions[0])
+                if unions and set(counts) == set(graphs)
+                else None
+            )
             return _Record(ids[0], graphs, stats)
         prefix = self.resource_base + "graph/"
-        found = self._rows(f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} '
-                           f'FILTER(STRSTARTS(STR(?g), "{prefix}") && ?g != <{RELEASE_GRAPH}>) }}', (), timeout)
+        found = self._rows(
+            f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
+            f'FILTER(STRSTARTS(STR(?g), "{prefix}") && ?g != <{RELEASE_GRAPH}>) }}',
+            (),
+            timeout,
+        )
         return _Record(None, tuple(sorted(_text(row["g"]) for row in found if "g" in row)), None)
 
     def _local_release(self, build_id: str | None) -> Release | None:
@@ -462,15 +516,19 @@ class RemoteBackend:
     def query(self, served: Served, request: QueryRequest, timeout: float) -> Answer:
         shape = request.shape
         if shape is None or shape.form not in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-            raise QuerySyntaxError("not a SPARQL 1.1 query: after the prologue (BASE, PREFIX) a query starts with "
-                                   "SELECT, CONSTRUCT, DESCRIBE or ASK; store-specific extensions are not accepted")
+            raise QuerySyntaxError(
+                "not a SPARQL 1.1 query: after the prologue (BASE, PREFIX) a query starts with "
+                "SELECT, CONSTRUCT, DESCRIBE or ASK; store-specific extensions are not accepted"
+            )
         params = self._dataset_params(served, request.dataset, shape)
         if shape.form == "SELECT" and self.is_virtuoso():
             top = top_level(request.query)
             if top.sliced and top.values_at is not None:
-                raise QuerySyntaxError("the SPARQL store behind this endpoint (Virtuoso) applies LIMIT / OFFSET before "
-                                       "a trailing VALUES clause and would answer this query incompletely; move the "
-                                       "VALUES block into the WHERE clause")
+                raise QuerySyntaxError(
+                    "the SPARQL store behind this endpoint (Virtuoso) applies LIMIT / OFFSET before "
+                    "a trailing VALUES clause and would answer this query incompletely; move the "
+                    "VALUES block into the WHERE clause"
+                )
         text = request.query
         effective = self._effective_limit(request.max_results)
         if shape.form == "SELECT":
@@ -496,18 +554,21 @@ class RemoteBackend:
         capped = reply.headers.get("x-sparql-maxrows")
         if capped or (self.max_rows and count is not None and count >= self.max_rows):
             cap = capped or self.max_rows
-            raise ResultTooLarge(f"result too large: the query produces {count} {what} or more, and the SPARQL store "
-                                 f"behind this endpoint returns at most {cap} (a longer answer would be cut short "
-                                 f"without notice). Add a LIMIT (at most {effective}) or narrow the pattern; use "
-                                 f"ORDER BY with LIMIT/OFFSET to page.")
+            raise ResultTooLarge(
+                f"result too large: the query produces {count} {what} or more, and the SPARQL store "
+                f"behind this endpoint returns at most {cap} (a longer answer would be cut short "
+                f"without notice). Add a LIMIT (at most {effective}) or narrow the pattern; use "
+                f"ORDER BY with LIMIT/OFFSET to page."
+            )
 
     def _dataset_params(self, served: Served, dataset: Dataset, shape: QueryShape) -> list[tuple[str, str]]:
         """The dataset as protocol parameters, after checking that it names only the release's graphs."""
         known = set(served.graphs or ())
         if dataset.default_graphs is not None or dataset.named_graphs is not None:
             self._check_known([*(dataset.default_graphs or ()), *(dataset.named_graphs or ())], known, "the request")
-            return ([("default-graph-uri", g) for g in dataset.default_graphs or (NO_GRAPH,)]
-                    + [("named-graph-uri", g) for g in dataset.named_graphs or (NO_GRAPH,)])
+            return [("default-graph-uri", g) for g in dataset.default_graphs or (NO_GRAPH,)] + [
+                ("named-graph-uri", g) for g in dataset.named_graphs or (NO_GRAPH,)
+            ]
         if shape.has_dataset_clause:
             self._check_known(list(shape.dataset_graphs), known, "FROM / FROM NAMED")
             return []
@@ -517,12 +578,15 @@ class RemoteBackend:
     def _check_known(graphs: Iterable[str | None], known: set[str], where: str) -> None:
         for graph in graphs:
             if graph is None:
-                raise DatasetRefused(f"{where} must name graphs by absolute IRIs (a relative IRI or an undeclared "
-                                     f"prefix was given)")
+                raise DatasetRefused(
+                    f"{where} must name graphs by absolute IRIs (a relative IRI or an undeclared prefix was given)"
+                )
             if graph not in known:
                 listing = ", ".join(f"<{g}>" for g in sorted(known)) or "none"
-                raise DatasetRefused(f"{where} names <{graph}>, which is not a graph of this dataset; this endpoint "
-                                     f"only selects graphs it serves and never loads one. Its graphs: {listing}")
+                raise DatasetRefused(
+                    f"{where} names <{graph}>, which is not a graph of this dataset; this endpoint "
+                    f"only selects graphs it serves and never loads one. Its graphs: {listing}"
+                )
 
     def _call(self, text: str, accept: str, params: Sequence[tuple[str, str]], timeout: float) -> _Reply:
         """One round trip, with the store asked to stop at ``timeout`` and our own clock a little later."""
@@ -532,8 +596,10 @@ class RemoteBackend:
             params.append(store_limit)
         reply = self.store.call(text, accept, params, timeout + (CLIENT_GRACE if store_limit else 0.0))
         if reply.headers.get("x-sql-state", "").upper() == "S1TAT":
-            raise QueryTimeout(f"query exceeded the {timeout:g} s time limit and was stopped by the SPARQL store, "
-                               f"which would have returned incomplete results; narrow the pattern or add a LIMIT")
+            raise QueryTimeout(
+                f"query exceeded the {timeout:g} s time limit and was stopped by the SPARQL store, "
+                f"which would have returned incomplete results; narrow the pattern or add a LIMIT"
+            )
         return reply
 
     def is_virtuoso(self) -> bool:
@@ -552,8 +618,9 @@ class RemoteBackend:
         name, _, value = str(template).partition("=")
         return name, value.format(ms=int(timeout * 1000), s=max(1, round(timeout)))
 
-    def _rows(self, text: str, params: Sequence[tuple[str, str]], timeout: float,
-              labels: dict[str, str] | None = None) -> list[Row]:
+    def _rows(
+        self, text: str, params: Sequence[tuple[str, str]], timeout: float, labels: dict[str, str] | None = None
+    ) -> list[Row]:
         """A SELECT for our own use (pages, the release record), as rows of pyoxigraph terms; an answer
         the store may have cut short is an error here too."""
         reply = self._call(text, RESULTS_ACCEPT, params, timeout)
@@ -563,8 +630,10 @@ class RemoteBackend:
         names = [v.value for v in solutions.variables]
         rows = [{name: row[name] for name in names if row[name] is not None} for row in solutions]
         if reply.headers.get("x-sparql-maxrows") or (self.max_rows and len(rows) >= self.max_rows):
-            raise ResultTooLarge(f"the SPARQL store's answer reached its limit of {self.max_rows} rows and may be "
-                                 f"incomplete; this page cannot be shown from it")
+            raise ResultTooLarge(
+                f"the SPARQL store's answer reached its limit of {self.max_rows} rows and may be "
+                f"incomplete; this page cannot be shown from it"
+            )
         return rows
 
     # -- the pages
@@ -621,16 +690,26 @@ class RemoteReader:
     def has_graph(self, graph: ox.NamedNode) -> bool:
         return graph.value in (self.served.graphs or ())
 
-    def quads(self, subject: ox.NamedNode | ox.BlankNode | None, predicate: ox.NamedNode | None,
-              obj: Term | None, graph: ox.NamedNode | None = None, limit: int | None = None) -> Iterable[ox.Quad]:
+    def quads(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | None,
+        predicate: ox.NamedNode | None,
+        obj: Term | None,
+        graph: ox.NamedNode | None = None,
+        limit: int | None = None,
+    ) -> Iterable[ox.Quad]:
         # graph None: every graph but claims' assertion graphs, as the embedded reader
         if subject is not None and obj is None:
             if subject not in self._subjects and predicate is not None and (subject, predicate.value) in self._pairs:
                 found = self._pairs[(subject, predicate.value)]
             else:
                 found = self._subject(subject)
-            return [q for q in found if (predicate is None or q.predicate == predicate)
-                    and (q.graph_name == graph if graph is not None else not is_assertion_graph(q.graph_name))][:limit]
+            return [
+                q
+                for q in found
+                if (predicate is None or q.predicate == predicate)
+                and (q.graph_name == graph if graph is not None else not is_assertion_graph(q.graph_name))
+            ][:limit]
         key = (subject, predicate, obj, graph, limit)
         if key not in self._patterns:
             self._patterns[key] = self._fetch(subject, predicate, obj, graph, limit)
@@ -643,8 +722,14 @@ class RemoteReader:
             self._subjects[subject] = self._fetch(subject, None, None, None, None)
         return self._subjects[subject]
 
-    def _fetch(self, subject: Term | None, predicate: ox.NamedNode | None, obj: Term | None,
-               graph: ox.NamedNode | None, limit: int | None) -> list[ox.Quad]:
+    def _fetch(
+        self,
+        subject: Term | None,
+        predicate: ox.NamedNode | None,
+        obj: Term | None,
+        graph: ox.NamedNode | None,
+        limit: int | None,
+    ) -> list[ox.Quad]:
         positions = {"s": subject, "p": predicate, "o": obj}
         pattern = []
         for name, term in positions.items():
@@ -666,18 +751,27 @@ class RemoteReader:
 
     def warm(self, subjects: Iterable[ox.NamedNode], predicates: Iterable[str]) -> None:
         wanted = [ox.NamedNode(p) for p in predicates]
-        todo = sorted({s for s in subjects if isinstance(s, ox.NamedNode) and s not in self._subjects
-                       and any((s, p.value) not in self._pairs for p in wanted)}, key=lambda s: s.value)
+        todo = sorted(
+            {
+                s
+                for s in subjects
+                if isinstance(s, ox.NamedNode)
+                and s not in self._subjects
+                and any((s, p.value) not in self._pairs for p in wanted)
+            },
+            key=lambda s: s.value,
+        )
         for start in range(0, len(todo), LABEL_BATCH):
-            batch = todo[start:start + LABEL_BATCH]
-            text = (f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {' '.join(str(s) for s in batch)} }} "
-                    f"VALUES ?p {{ {' '.join(str(p) for p in wanted)} }} GRAPH ?g {{ ?s ?p ?o }} }}")
+            batch = todo[start : start + LABEL_BATCH]
+            text = (
+                f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {' '.join(str(s) for s in batch)} }} "
+                f"VALUES ?p {{ {' '.join(str(p) for p in wanted)} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+            )
             for s in batch:
                 for p in wanted:
                     self._pairs.setdefault((s, p.value), [])
             for row in self.backend._rows(text, self.graph_params, self.timeout, self.labels):
-                self._pairs[(row["s"], _text(row["p"]))].append(
-                    ox.Quad(row["s"], row["p"], row["o"], row["g"]))  # type: ignore[arg-type]
+                self._pairs[(row["s"], _text(row["p"]))].append(ox.Quad(row["s"], row["p"], row["o"], row["g"]))  # type: ignore[arg-type]
 
 
 def check_settings(config: Mapping[str, Any]) -> None:
@@ -686,4 +780,3 @@ def check_settings(config: Mapping[str, Any]) -> None:
         raise ValueError(f"STORE_URL must be an http(s) URL of a SPARQL endpoint, not {config.get('STORE_URL')!r}")
     if str(config.get("STORE_AUTH")) not in ("basic", "digest"):
         raise ValueError("STORE_AUTH must be 'basic' or 'digest'")
-

@@ -26,17 +26,31 @@ from kzkg.validate import check_references, load_turtle
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
-HEADER = ("# Annotations of article {article}. Entries with `draft: true` were proposed by `kzkg extract` and\n"
-          "# are refused by validate and build until a reviewer accepts them (`kzkg serve --review`).\n")
+HEADER = (
+    "# Annotations of article {article}. Entries with `draft: true` were proposed by `kzkg extract` and\n"
+    "# are refused by validate and build until a reviewer accepts them (`kzkg serve --review`).\n"
+)
 LIST_FIELDS = ("claimed_by", "via", "about", "contradicts", "corroborates")
-TEXT_FIELDS = ("label", "date", "date_text", "stated_in", "quantity_kind", "qualifier", "quantity_text", "unit",
-               "status", "polarity", "kind")
+TEXT_FIELDS = (
+    "label",
+    "date",
+    "date_text",
+    "stated_in",
+    "quantity_kind",
+    "qualifier",
+    "quantity_text",
+    "unit",
+    "status",
+    "polarity",
+    "kind",
+)
 
 
 def _dump(data: Any) -> str:
     class Dumper(yaml.SafeDumper):
         def ignore_aliases(self, data) -> bool:
             return True
+
     return yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=110)
 
 
@@ -65,7 +79,9 @@ def _article_id(article: str) -> str:
 def _read(path: Path) -> tuple[Any, str | None]:
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     try:
-        return yaml.safe_load(text) if text else None, hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None
+        return yaml.safe_load(text) if text else None, hashlib.sha256(
+            text.encode("utf-8")
+        ).hexdigest() if text else None
     except yaml.YAMLError as broken:
         abort(Response(f"{path}: not valid YAML: {broken}\n", status=409, mimetype="text/plain"))
 
@@ -118,15 +134,28 @@ def _state(article: str, problems: list[str] | None = None) -> dict:
     _, content, _ = _annotations(article)
     claims = []
     for claim in content["claims"]:
-        quotes = [claim["quote"]] if isinstance(claim.get("quote"), str) else [q for q in claim.get("quotes") or [] if isinstance(q, str)]
+        quotes = (
+            [claim["quote"]]
+            if isinstance(claim.get("quote"), str)
+            else [q for q in claim.get("quotes") or [] if isinstance(q, str)]
+        )
         span = locate(corpus_text, quotes[0], int(claim.get("occurrence", 1))) if quotes else None
         claims.append({"claim": claim, "start": span[0] if span else None, "end": span[1] if span else None})
     _, proposals, _ = _proposals(article)
-    return {"article": article, "text": corpus_text, "claims": claims, "entities": proposals["entities"],
-            "problems": problems_for(article) if problems is None else problems,
-            "drafts": sum(1 for c in content["claims"] if c.get("draft")),
-            "choices": {"status": CLAIM_STATUSES, "quantity_kind": QUANTITY_KINDS, "qualifier": QUALIFIERS,
-                        "type": ENTITY_TYPES}}
+    return {
+        "article": article,
+        "text": corpus_text,
+        "claims": claims,
+        "entities": proposals["entities"],
+        "problems": problems_for(article) if problems is None else problems,
+        "drafts": sum(1 for c in content["claims"] if c.get("draft")),
+        "choices": {
+            "status": CLAIM_STATUSES,
+            "quantity_kind": QUANTITY_KINDS,
+            "qualifier": QUALIFIERS,
+            "type": ENTITY_TYPES,
+        },
+    }
 
 
 def _text(article: str) -> str:
@@ -194,9 +223,32 @@ def _apply(claim: dict, fields: dict) -> None:
 
 def _ordered(claim: dict) -> dict:
     """Keys in the order of data/README.md, the quote last, so reviewed files read like curated ones."""
-    order = ["id", "draft", "label", "claimed_by", "via", "date", "date_text", "stated_in", "about", "quantity",
-             "quantity_kind", "qualifier", "quantity_text", "unit", "status", "polarity", "kind", "asserts",
-             "contradicts", "corroborates", "note", "quote", "quotes", "occurrence"]
+    order = [
+        "id",
+        "draft",
+        "label",
+        "claimed_by",
+        "via",
+        "date",
+        "date_text",
+        "stated_in",
+        "about",
+        "quantity",
+        "quantity_kind",
+        "qualifier",
+        "quantity_text",
+        "unit",
+        "status",
+        "polarity",
+        "kind",
+        "asserts",
+        "contradicts",
+        "corroborates",
+        "note",
+        "quote",
+        "quotes",
+        "occurrence",
+    ]
     return {key: claim[key] for key in sorted(claim, key=lambda k: order.index(k) if k in order else len(order))}
 
 
@@ -250,8 +302,16 @@ def add_claim(article: str) -> Response:
     claim_id, n = base, 2
     while any(c.get("id") == claim_id for c in content["claims"]):
         claim_id, n = f"{base}-{n}", n + 1
-    occurrence = 1 + sum(1 for m in re.finditer(r"\s+".join(re.escape(w) for w in quote.split()), text) if m.start() < start)
-    claim = {"id": claim_id, "draft": True, "label": re.sub(r"\s+", " ", quote)[:160], "date": "unknown", "quote": quote}
+    occurrence = 1 + sum(
+        1 for m in re.finditer(r"\s+".join(re.escape(w) for w in quote.split()), text) if m.start() < start
+    )
+    claim = {
+        "id": claim_id,
+        "draft": True,
+        "label": re.sub(r"\s+", " ", quote)[:160],
+        "date": "unknown",
+        "quote": quote,
+    }
     if occurrence > 1:
         claim["occurrence"] = occurrence
     _apply(claim, body.get("fields") or {})
@@ -274,9 +334,19 @@ def review_entity(article: str, entity_id: str) -> Response:
         new_id = str(fields.get("id") or entity["id"]).strip()
         kind = str(fields.get("type") or entity["type"]).strip()
         if not SLUG.match(new_id) or kind not in ENTITY_TYPES:
-            abort(Response(f"entity {new_id!r} of type {kind!r}: the id must be a lowercase slug and the type one of "
-                           f"{', '.join(ENTITY_TYPES)}\n", status=400, mimetype="text/plain"))
-        approved: dict[str, str | list[str]] = {"id": new_id, "type": kind, "label": str(fields.get("label") or entity["label"]).strip()}
+            abort(
+                Response(
+                    f"entity {new_id!r} of type {kind!r}: the id must be a lowercase slug and the type one of "
+                    f"{', '.join(ENTITY_TYPES)}\n",
+                    status=400,
+                    mimetype="text/plain",
+                )
+            )
+        approved: dict[str, str | list[str]] = {
+            "id": new_id,
+            "type": kind,
+            "label": str(fields.get("label") or entity["label"]).strip(),
+        }
         aliases = [a.strip() for a in str(fields.get("aliases") or "").split(";") if a.strip()]
         if aliases:
             approved["aliases"] = aliases
@@ -318,8 +388,11 @@ def search() -> Response:
     except IngestError as unreadable:
         return jsonify({"error": str(unreadable)})
     found = []
-    for kind, items in (("entity", corpus.entities.values()), ("event", corpus.events.values()),
-                        ("claim", corpus.claims.values())):
+    for kind, items in (
+        ("entity", corpus.entities.values()),
+        ("event", corpus.events.values()),
+        ("claim", corpus.claims.values()),
+    ):
         for item in items:
             names = " ".join([item.id, item.label, *getattr(item, "aliases", [])]).lower()
             if all(w in names for w in words):

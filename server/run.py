@@ -97,8 +97,10 @@ def write_plain_error(sock: Any, status_int: int, reason: str, mesg: str) -> Non
     Bad input gets one line naming the problem, whichever layer refuses it."""
     detail = " ".join("".join(c if c.isprintable() else " " for c in str(mesg)).split())[:300]
     body = (f"{reason.lower()}: {detail}\n" if detail else f"{reason.lower()}\n").encode("utf-8", "replace")
-    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1", "replace")
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode("latin-1", "replace")
     gunicorn_util.write_nonblock(sock, head + body)
 
 

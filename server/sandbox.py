@@ -62,16 +62,16 @@ def program(machine: str) -> list[tuple[int, int, int, int]]:
     arch, nr_socket, nr_io_uring_setup = _ARCHITECTURES[machine]
     deny = _SECCOMP_RET_ERRNO | errno.EACCES
     return [
-        (_LD_W_ABS, 0, 0, _OFFSET_ARCH),       # 0
-        (_JEQ_K, 0, 7, arch),                   # 1: another architecture's table -> 9 (deny)
-        (_LD_W_ABS, 0, 0, _OFFSET_NR),         # 2
-        (_JGE_K, 5, 0, _X32_SYSCALL_BIT),       # 3: x32 system calls -> 9 (deny)
-        (_JEQ_K, 4, 0, nr_io_uring_setup),      # 4: -> 9 (deny)
-        (_JEQ_K, 0, 2, nr_socket),              # 5: not socket() -> 8 (allow)
-        (_LD_W_ABS, 0, 0, _OFFSET_ARG0),       # 6: the address family (low 32 bits)
-        (_JEQ_K, 0, 1, _AF_UNIX),               # 7: AF_UNIX -> 8 (allow), else 9 (deny)
-        (_RET_K, 0, 0, _SECCOMP_RET_ALLOW),     # 8
-        (_RET_K, 0, 0, deny),                   # 9
+        (_LD_W_ABS, 0, 0, _OFFSET_ARCH),  # 0
+        (_JEQ_K, 0, 7, arch),  # 1: another architecture's table -> 9 (deny)
+        (_LD_W_ABS, 0, 0, _OFFSET_NR),  # 2
+        (_JGE_K, 5, 0, _X32_SYSCALL_BIT),  # 3: x32 system calls -> 9 (deny)
+        (_JEQ_K, 4, 0, nr_io_uring_setup),  # 4: -> 9 (deny)
+        (_JEQ_K, 0, 2, nr_socket),  # 5: not socket() -> 8 (allow)
+        (_LD_W_ABS, 0, 0, _OFFSET_ARG0),  # 6: the address family (low 32 bits)
+        (_JEQ_K, 0, 1, _AF_UNIX),  # 7: AF_UNIX -> 8 (allow), else 9 (deny)
+        (_RET_K, 0, 0, _SECCOMP_RET_ALLOW),  # 8
+        (_RET_K, 0, 0, deny),  # 9
     ]
 
 
@@ -80,8 +80,10 @@ def seal() -> None:
     calls it before it starts any); irreversible for the process."""
     machine = platform.machine()
     if not sys.platform.startswith("linux") or machine not in _ARCHITECTURES or sys.byteorder != "little":
-        raise SandboxError(f"query processes can only be sealed off the network on Linux x86_64 or aarch64, "
-                           f"not {sys.platform} {machine}")
+        raise SandboxError(
+            f"query processes can only be sealed off the network on Linux x86_64 or aarch64, "
+            f"not {sys.platform} {machine}"
+        )
     instructions = program(machine)
     array = (_SockFilter * len(instructions))(*(_SockFilter(*ins) for ins in instructions))
     fprog = _SockFprog(len(instructions), array)
@@ -90,8 +92,10 @@ def seal() -> None:
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise SandboxError(f"prctl(PR_SET_NO_NEW_PRIVS) failed: {os.strerror(ctypes.get_errno())}")
     if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0) != 0:
-        raise SandboxError(f"prctl(PR_SET_SECCOMP) failed: {os.strerror(ctypes.get_errno())} "
-                           f"(a kernel without CONFIG_SECCOMP_FILTER, or a container that forbids it)")
+        raise SandboxError(
+            f"prctl(PR_SET_SECCOMP) failed: {os.strerror(ctypes.get_errno())} "
+            f"(a kernel without CONFIG_SECCOMP_FILTER, or a container that forbids it)"
+        )
 
 
 def packed(machine: str) -> bytes:

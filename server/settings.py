@@ -28,6 +28,7 @@ class SettingsError(ValueError):
 
 # --- value types: each parses an environment variable's text and says what it expects -----------
 
+
 def _text(raw: str) -> str:
     return raw
 
@@ -66,8 +67,13 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
-EXPECTS: dict[Callable[[str], Any], str] = {_text: "text", _integer: "an integer", _number: "a number", _flag: "true or false",
-                                            _iri_list: 'a JSON list of strings, e.g. ["https://query.wikidata.org/sparql"]'}
+EXPECTS: dict[Callable[[str], Any], str] = {
+    _text: "text",
+    _integer: "an integer",
+    _number: "a number",
+    _flag: "true or false",
+    _iri_list: 'a JSON list of strings, e.g. ["https://query.wikidata.org/sparql"]',
+}
 
 
 @dataclass(frozen=True)
@@ -100,46 +106,209 @@ class Setting:
 
 # One setting per line, so that branches adding settings merge line by line.
 SETTINGS: tuple[Setting, ...] = (
-    Setting("BUILD_DIR", str(Path.cwd() / "build"), _text, "Where `kzkg build` publishes releases; the served graph is `<BUILD_DIR>/current`."),
-    Setting("STORE_URL", None, _text, "A remote SPARQL 1.1 query endpoint to answer from instead of the embedded store (loaded with `kzkg publish`; see A production store).", optional=True),
+    Setting(
+        "BUILD_DIR",
+        str(Path.cwd() / "build"),
+        _text,
+        "Where `kzkg build` publishes releases; the served graph is `<BUILD_DIR>/current`.",
+    ),
+    Setting(
+        "STORE_URL",
+        None,
+        _text,
+        "A remote SPARQL 1.1 query endpoint to answer from instead of the embedded store (loaded with `kzkg publish`; see A production store).",
+        optional=True,
+    ),
     Setting("STORE_USER", None, _text, "User name for the remote store.", optional=True),
-    Setting("STORE_PASSWORD", None, _text, "Password for the remote store (better in the environment than on the command line).", optional=True),
+    Setting(
+        "STORE_PASSWORD",
+        None,
+        _text,
+        "Password for the remote store (better in the environment than on the command line).",
+        optional=True,
+    ),
     Setting("STORE_AUTH", "basic", _choice("basic", "digest"), "HTTP authentication scheme for the remote store."),
-    Setting("STORE_MAX_ROWS", 10_000, _integer, "The remote store's silent row cap (Virtuoso's ResultSetMaxRows): an answer that reaches it may be cut short and is refused; 0: the store has no such cap."),
-    Setting("STORE_DATASET", "explicit", _choice("explicit", "native"), "`explicit`: name kzkg's graphs as default-graph-uri and named-graph-uri on every query (any store); `native`: trust the store's own default graph to be the union of kzkg's graphs."),
-    Setting("STORE_TIMEOUT_PARAM", "auto", _text, "The remote store's per-query time limit as a parameter template (`timeout={ms}` Virtuoso, `timeout={s}` Fuseki/GraphDB); `auto` detects Virtuoso; empty sends nothing.", optional=True),
-    Setting("STORE_CHECK_SECONDS", 5.0, _number, "Seconds a remote store's build id (its release record) is trusted before it is read again."),
+    Setting(
+        "STORE_MAX_ROWS",
+        10_000,
+        _integer,
+        "The remote store's silent row cap (Virtuoso's ResultSetMaxRows): an answer that reaches it may be cut short and is refused; 0: the store has no such cap.",
+    ),
+    Setting(
+        "STORE_DATASET",
+        "explicit",
+        _choice("explicit", "native"),
+        "`explicit`: name kzkg's graphs as default-graph-uri and named-graph-uri on every query (any store); `native`: trust the store's own default graph to be the union of kzkg's graphs.",
+    ),
+    Setting(
+        "STORE_TIMEOUT_PARAM",
+        "auto",
+        _text,
+        "The remote store's per-query time limit as a parameter template (`timeout={ms}` Virtuoso, `timeout={s}` Fuseki/GraphDB); `auto` detects Virtuoso; empty sends nothing.",
+        optional=True,
+    ),
+    Setting(
+        "STORE_CHECK_SECONDS",
+        5.0,
+        _number,
+        "Seconds a remote store's build id (its release record) is trusted before it is read again.",
+    ),
     Setting("STORE_MAX_BYTES", 256_000_000, _integer, "Bytes of one remote answer read at most."),
-    Setting("QUERY_TIMEOUT", 10.0, _number, "Wall-clock seconds per query; a runaway query is killed and the client gets 503."),
-    Setting("MAX_RESULTS", 10_000, _integer, "Rows or triples per answer; more is a 400 asking for a LIMIT, never a truncated answer."),
+    Setting(
+        "QUERY_TIMEOUT",
+        10.0,
+        _number,
+        "Wall-clock seconds per query; a runaway query is killed and the client gets 503.",
+    ),
+    Setting(
+        "MAX_RESULTS",
+        10_000,
+        _integer,
+        "Rows or triples per answer; more is a 400 asking for a LIMIT, never a truncated answer.",
+    ),
     Setting("MAX_CONTENT_LENGTH", 1_000_000, _integer, "Bytes per request body (413 beyond)."),
-    Setting("MAX_FORM_MEMORY_SIZE", None, _integer, "Bytes of one form field; empty: MAX_CONTENT_LENGTH (not Flask 3.1's own 500 kB).", optional=True),
-    Setting("SERVICE_ALLOWLIST", ["https://query.wikidata.org/sparql", "https://dbpedia.org/sparql"], _iri_list, "SERVICE endpoints a query may call (exact IRIs); everything else is refused. `[]` turns federation off."),
+    Setting(
+        "MAX_FORM_MEMORY_SIZE",
+        None,
+        _integer,
+        "Bytes of one form field; empty: MAX_CONTENT_LENGTH (not Flask 3.1's own 500 kB).",
+        optional=True,
+    ),
+    Setting(
+        "SERVICE_ALLOWLIST",
+        ["https://query.wikidata.org/sparql", "https://dbpedia.org/sparql"],
+        _iri_list,
+        "SERVICE endpoints a query may call (exact IRIs); everything else is refused. `[]` turns federation off.",
+    ),
     Setting("QUERY_CACHE_SIZE", 1024, _integer, "Entries in the per-build cache of query responses."),
-    Setting("QUERY_FAST_PATH", True, _flag, "Answer a GET query Flask has answered from that cache before straight from it, in front of Flask (same bytes, a fraction of the cost)."),
-    Setting("STORE_KEEP_WARM", 10.0, _number, "Seconds between re-reads of the served store's files, so that kernels that reclaim idle file pages do not make the next query read from disk; 0: off."),
-    Setting("STORE_KEEP_WARM_MAX_BYTES", None, _integer, "Stores larger than this are left to the kernel; empty: half the RAM.", optional=True),
+    Setting(
+        "QUERY_FAST_PATH",
+        True,
+        _flag,
+        "Answer a GET query Flask has answered from that cache before straight from it, in front of Flask (same bytes, a fraction of the cost).",
+    ),
+    Setting(
+        "STORE_KEEP_WARM",
+        10.0,
+        _number,
+        "Seconds between re-reads of the served store's files, so that kernels that reclaim idle file pages do not make the next query read from disk; 0: off.",
+    ),
+    Setting(
+        "STORE_KEEP_WARM_MAX_BYTES",
+        None,
+        _integer,
+        "Stores larger than this are left to the kernel; empty: half the RAM.",
+        optional=True,
+    ),
     Setting("QUERY_EXECUTORS", 2, _integer, "Killable query processes per server worker."),
-    Setting("QUERY_MEMORY_LIMIT", 2_000_000_000, _integer, "Address-space cap of a query process in bytes; empty: no cap.", optional=True),
+    Setting(
+        "QUERY_MEMORY_LIMIT",
+        2_000_000_000,
+        _integer,
+        "Address-space cap of a query process in bytes; empty: no cap.",
+        optional=True,
+    ),
     Setting("QUERY_CACHE_MAX_BYTES", 64_000_000, _integer, "Byte budget of the response cache."),
-    Setting("QUERY_SANDBOX", True, _flag, "Run query processes sealed off the network (seccomp: no socket but AF_UNIX); a process that cannot seal itself refuses to start and so does the server. `false` only for kernels without seccomp (see Security)."),
-    Setting("QUERY_FEDERATION_EXECUTORS", 1, _integer, "Unsealed query processes per server worker, for queries whose SERVICE calls are all allow-listed."),
-    Setting("BASE_IRI", None, _text, "The base IRI relative IRIs in queries resolve against (never the request's Host header); empty: RESOURCE_BASE.", optional=True),
+    Setting(
+        "QUERY_SANDBOX",
+        True,
+        _flag,
+        "Run query processes sealed off the network (seccomp: no socket but AF_UNIX); a process that cannot seal itself refuses to start and so does the server. `false` only for kernels without seccomp (see Security).",
+    ),
+    Setting(
+        "QUERY_FEDERATION_EXECUTORS",
+        1,
+        _integer,
+        "Unsealed query processes per server worker, for queries whose SERVICE calls are all allow-listed.",
+    ),
+    Setting(
+        "BASE_IRI",
+        None,
+        _text,
+        "The base IRI relative IRIs in queries resolve against (never the request's Host header); empty: RESOURCE_BASE.",
+        optional=True,
+    ),
     Setting("SPARQL_CACHE_MAX_AGE", 300, _integer, "Cache-Control max-age (seconds) of query answers."),
-    Setting("SERVER_THREADS", 8, _integer, "gunicorn threads per worker; queries (running or waiting) never hold more than all but 2 of them."),
+    Setting(
+        "SERVER_THREADS",
+        8,
+        _integer,
+        "gunicorn threads per worker; queries (running or waiting) never hold more than all but 2 of them.",
+    ),
     Setting("ACCESS_LOG", None, _text, "gunicorn access log (`-` for stderr); empty: none.", optional=True),
-    Setting("REVIEW", None, _text, "A data folder whose `kzkg extract` drafts the review page (/review) edits; set by `kzkg serve --review` (loopback only); empty: no review page.", optional=True),
-    Setting("REQUEST_BODY_TIMEOUT", 10.0, _number, "Seconds a request body may take to arrive (408 after), so a slow sender cannot hold a server thread longer.", optional=True),
-    Setting("QUERY_CLIENT_CONCURRENCY", 2, _integer, "Queries one client may have running or waiting at once, per server worker (429 beyond); empty: no limit.", optional=True),
-    Setting("QUERY_CLIENT_BUDGET", 30.0, _number, "Seconds of query time one client may use per QUERY_BUDGET_WINDOW, per server worker (429 beyond); empty: no limit.", optional=True),
+    Setting(
+        "REVIEW",
+        None,
+        _text,
+        "A data folder whose `kzkg extract` drafts the review page (/review) edits; set by `kzkg serve --review` (loopback only); empty: no review page.",
+        optional=True,
+    ),
+    Setting(
+        "REQUEST_BODY_TIMEOUT",
+        10.0,
+        _number,
+        "Seconds a request body may take to arrive (408 after), so a slow sender cannot hold a server thread longer.",
+        optional=True,
+    ),
+    Setting(
+        "QUERY_CLIENT_CONCURRENCY",
+        2,
+        _integer,
+        "Queries one client may have running or waiting at once, per server worker (429 beyond); empty: no limit.",
+        optional=True,
+    ),
+    Setting(
+        "QUERY_CLIENT_BUDGET",
+        30.0,
+        _number,
+        "Seconds of query time one client may use per QUERY_BUDGET_WINDOW, per server worker (429 beyond); empty: no limit.",
+        optional=True,
+    ),
     Setting("QUERY_BUDGET_WINDOW", 60.0, _number, "The rolling window (seconds) of QUERY_CLIENT_BUDGET."),
-    Setting("QUERY_QUEUE_SIZE", 2, _integer, "Queries that may wait for a free query process, per server worker (429 beyond)."),
-    Setting("QUERY_QUEUE_TIMEOUT", None, _number, "Seconds a query may wait for a free query process (429 after); empty: QUERY_TIMEOUT + 2.", optional=True),
-    Setting("QUERY_RESERVED_SLOTS", 1, _integer, "Query processes per worker kept for clients whose queries in the window all ran under QUERY_SHORT_SECONDS."),
-    Setting("QUERY_SHORT_SECONDS", 1.0, _number, "A query longer than this costs its client the reserved query processes for QUERY_BUDGET_WINDOW."),
-    Setting("TRUSTED_PROXIES", None, _text, "Comma-separated addresses or networks of proxies whose X-Forwarded-For names the client; empty: the remote address is the client.", optional=True),
-    Setting("RESOURCE_BASE", "https://w3id.org/kzkg/id/", _text, "The IRI prefix whose resources this server resolves as linked data."),
-    Setting("GZIP_MIN_BYTES", 1024, _integer, "Smallest response body (HTML, JSON, SPARQL results, RDF, scripts) sent gzipped to clients that accept it; 0: never compress."),
+    Setting(
+        "QUERY_QUEUE_SIZE",
+        2,
+        _integer,
+        "Queries that may wait for a free query process, per server worker (429 beyond).",
+    ),
+    Setting(
+        "QUERY_QUEUE_TIMEOUT",
+        None,
+        _number,
+        "Seconds a query may wait for a free query process (429 after); empty: QUERY_TIMEOUT + 2.",
+        optional=True,
+    ),
+    Setting(
+        "QUERY_RESERVED_SLOTS",
+        1,
+        _integer,
+        "Query processes per worker kept for clients whose queries in the window all ran under QUERY_SHORT_SECONDS.",
+    ),
+    Setting(
+        "QUERY_SHORT_SECONDS",
+        1.0,
+        _number,
+        "A query longer than this costs its client the reserved query processes for QUERY_BUDGET_WINDOW.",
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        None,
+        _text,
+        "Comma-separated addresses or networks of proxies whose X-Forwarded-For names the client; empty: the remote address is the client.",
+        optional=True,
+    ),
+    Setting(
+        "RESOURCE_BASE",
+        "https://w3id.org/kzkg/id/",
+        _text,
+        "The IRI prefix whose resources this server resolves as linked data.",
+    ),
+    Setting(
+        "GZIP_MIN_BYTES",
+        1024,
+        _integer,
+        "Smallest response body (HTML, JSON, SPARQL results, RDF, scripts) sent gzipped to clients that accept it; 0: never compress.",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
@@ -156,8 +325,10 @@ OTHER_VARIABLES: dict[str, str] = {
 
 def defaults() -> dict[str, Any]:
     """A fresh copy of every default (lists are copied: a caller may change its own)."""
-    return {setting.name: (list(setting.default) if isinstance(setting.default, list) else setting.default)
-            for setting in SETTINGS}
+    return {
+        setting.name: (list(setting.default) if isinstance(setting.default, list) else setting.default)
+        for setting in SETTINGS
+    }
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -169,7 +340,7 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     for variable in sorted(environ):
         if not variable.startswith(PREFIX) or variable in OTHER_VARIABLES:
             continue
-        setting = BY_NAME.get(variable[len(PREFIX):])
+        setting = BY_NAME.get(variable[len(PREFIX) :])
         if setting is None:
             unknown.append(variable)
             continue

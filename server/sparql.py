@@ -7,8 +7,8 @@ The dataset
     **default graph is the union of all named graphs except claims' assertion graphs** (what each
     claim asserts is a claim, not a fact: ``?e kz:startDate ?d`` sees curated dates only; the build
     materialises this default graph, see kzkg.store.load_store) — so ``?s ?p ?o`` sees the whole
-    graph and ``GRAPH ?g`` still tells which article said what, and reaches the assertion graphs. ``default-graph-uri`` /
-    ``named-graph-uri`` (or FROM / FROM NAMED) select graphs already in the store and never load
+    graph and ``GRAPH ?g`` still tells which article said what, and reaches the assertion graphs.
+    ``default-graph-uri`` / ``named-graph-uri`` (or FROM / FROM NAMED) select graphs already in the store and never load
     anything; given either protocol parameter, the dataset is exactly what the parameters say.
     The service description (``GET /sparql``) states this in words (no ``sd:UnionDefaultGraph``).
 
@@ -66,8 +66,9 @@ from kzkg_server.state import GraphService
 bp = Blueprint("sparql", __name__)
 
 EXTENSION = "kzkg_sparql"
-ASK_TYPES: tuple[MediaType, ...] = tuple(m for m in RESULT_TYPES if m.media_type in {
-    "application/sparql-results+json", "application/sparql-results+xml"})
+ASK_TYPES: tuple[MediaType, ...] = tuple(
+    m for m in RESULT_TYPES if m.media_type in {"application/sparql-results+json", "application/sparql-results+xml"}
+)
 SD_TYPES: tuple[MediaType, ...] = GRAPH_TYPES
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
@@ -120,6 +121,7 @@ class ProtocolError(Exception):
 
 
 # --- per-process state ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Prerendered:
@@ -305,8 +307,9 @@ def runtime(app: Flask | None = None) -> Runtime:
             config = app.config
             current = holder.runtime = Runtime(
                 pid=os.getpid(),
-                cache=ResponseCache(int(config.get("QUERY_CACHE_SIZE", 1024)),
-                                    int(config.get("QUERY_CACHE_MAX_BYTES", 64_000_000))),
+                cache=ResponseCache(
+                    int(config.get("QUERY_CACHE_SIZE", 1024)), int(config.get("QUERY_CACHE_MAX_BYTES", 64_000_000))
+                ),
             )
             _service(app).backend.start()
         return current
@@ -329,6 +332,7 @@ def _endpoint_url() -> str:
 
 
 # --- responses ------------------------------------------------------------------------------
+
 
 def _text(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     response = Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
@@ -354,17 +358,23 @@ def _too_large(error: RequestEntityTooLarge) -> Response:
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     form_limit = current_app.config.get("MAX_FORM_MEMORY_SIZE")
     message = f"request too large: this endpoint accepts request bodies up to {limit} bytes"
-    if (request.mimetype == "application/x-www-form-urlencoded" and form_limit is not None
-            and (limit is None or form_limit < limit)):
+    if (
+        request.mimetype == "application/x-www-form-urlencoded"
+        and form_limit is not None
+        and (limit is None or form_limit < limit)
+    ):
         message += f" and form fields (such as query=) up to {form_limit} bytes"
     return _text(413, message)
 
 
 def _not_acceptable(offered: tuple[MediaType, ...], what: str) -> ProtocolError:
     choices = ", ".join(f"{m.media_type} (format={m.names[0]})" for m in offered)
-    return ProtocolError(406, f"cannot produce any of the requested types ({request.headers.get('Accept', '')!r}"
-                              f"{', format=' + repr(_param('format')) if _param('format') else ''}) for {what}; "
-                              f"available: {choices}")
+    return ProtocolError(
+        406,
+        f"cannot produce any of the requested types ({request.headers.get('Accept', '')!r}"
+        f"{', format=' + repr(_param('format')) if _param('format') else ''}) for {what}; "
+        f"available: {choices}",
+    )
 
 
 def _cacheable(response: Response, etag: str | None) -> Response:
@@ -389,8 +399,12 @@ def _etag(*parts: Any) -> str | None:
 
 
 def _not_modified(etag: str | None) -> Response | None:
-    if (etag is not None and request.method in {"GET", "HEAD"} and request.if_none_match
-            and request.if_none_match.contains_weak(etag.strip('"'))):
+    if (
+        etag is not None
+        and request.method in {"GET", "HEAD"}
+        and request.if_none_match
+        and request.if_none_match.contains_weak(etag.strip('"'))
+    ):
         return _cacheable(Response(status=304), etag)
     return None
 
@@ -403,6 +417,7 @@ def _body_response(body: bytes, media_type: str, etag: str | None, timing: str |
 
 
 # --- reading the request --------------------------------------------------------------------
+
 
 def _param(name: str) -> str | None:
     values = _params(name)
@@ -419,7 +434,7 @@ def _params(name: str) -> list[str]:
 
 def _read_query() -> str | None:
     """The query text per SPARQL 1.1 Protocol §2.1, or None for a GET without one."""
-    if request.method == "GET" or request.method == "HEAD":
+    if request.method in {"GET", "HEAD"}:
         queries = request.args.getlist("query")
     elif request.mimetype == "application/x-www-form-urlencoded":
         queries = _params("query")
@@ -436,11 +451,17 @@ def _read_query() -> str | None:
         except UnicodeDecodeError as error:
             raise ProtocolError(400, f"the query body is not valid UTF-8: {error}") from None
     elif not request.mimetype:
-        raise ProtocolError(415, "POST needs a Content-Type: application/sparql-query (the query as the body) "
-                                 "or application/x-www-form-urlencoded (query=...)")
+        raise ProtocolError(
+            415,
+            "POST needs a Content-Type: application/sparql-query (the query as the body) "
+            "or application/x-www-form-urlencoded (query=...)",
+        )
     else:
-        raise ProtocolError(415, f"unsupported Content-Type {request.mimetype!r} for a query: use "
-                                 "application/sparql-query or application/x-www-form-urlencoded")
+        raise ProtocolError(
+            415,
+            f"unsupported Content-Type {request.mimetype!r} for a query: use "
+            "application/sparql-query or application/x-www-form-urlencoded",
+        )
     if len(queries) > 1:
         raise ProtocolError(400, f"{len(queries)} 'query' parameters given; send exactly one query")
     return queries[0] if queries else None
@@ -450,9 +471,12 @@ def _refuse_updates() -> None:
     """SPARQL Update is part of the protocol but not of this public, read-only endpoint."""
     update_params = [name for name in ("update", "using-graph-uri", "using-named-graph-uri") if _params(name)]
     if request.mimetype == "application/sparql-update" or update_params:
-        raise ProtocolError(403, "this endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, ...) is not "
-                                 "accepted; the graph changes only when a new build is published",
-                            {"Allow": "GET, HEAD, POST, OPTIONS"})
+        raise ProtocolError(
+            403,
+            "this endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, ...) is not "
+            "accepted; the graph changes only when a new build is published",
+            {"Allow": "GET, HEAD, POST, OPTIONS"},
+        )
 
 
 def _graph_list(name: str) -> tuple[str, ...]:
@@ -536,6 +560,7 @@ def _media_for(form: str | None, choices: Mapping[str, str | None]) -> str:
 
 # --- the endpoint ---------------------------------------------------------------------------
 
+
 @bp.route("/sparql/", methods=["GET", "POST", "OPTIONS"], provide_automatic_options=False)
 @bp.route("/sparql", methods=["GET", "POST", "OPTIONS"], provide_automatic_options=False)  # canonical: url_for picks it
 def endpoint() -> Response | WerkzeugResponse:
@@ -588,9 +613,17 @@ def answer_query(query: str) -> Response:
         return _body_response(cached.body, cached.media_type, etag, CACHE_HIT_TIMING)
 
     started = time.perf_counter()
-    job = QueryRequest(query=runs, shape=shape, media_type=media_type, dataset=dataset, base_iri=base_iri,
-                       max_results=int(config["MAX_RESULTS"]), prefixes=PREFIXES, media_by_form=choices,
-                       service_allowlist=allowlist)
+    job = QueryRequest(
+        query=runs,
+        shape=shape,
+        media_type=media_type,
+        dataset=dataset,
+        base_iri=base_iri,
+        max_results=int(config["MAX_RESULTS"]),
+        prefixes=PREFIXES,
+        media_by_form=choices,
+        service_allowlist=allowlist,
+    )
     try:
         answer: Answer = backend.query(served, job, timeout=float(config["QUERY_TIMEOUT"]))
     except NotAcceptable as refused:
@@ -600,8 +633,9 @@ def answer_query(query: str) -> Response:
         body, answered_as = _results_page(query, answer).encode("utf-8"), HTML_MEDIA_TYPE
     total_ms = (time.perf_counter() - started) * 1000
     if etag is not None:
-        state.cache.put(key, CachedResponse(body, answered_as, answer.count,
-                                            _prerender(state, body, answered_as, etag)), alias)
+        state.cache.put(
+            key, CachedResponse(body, answered_as, answer.count, _prerender(state, body, answered_as, etag)), alias
+        )
     timing = f"query;dur={answer.evaluate_seconds * 1000:.2f}, total;dur={total_ms:.2f}"
     return _body_response(body, answered_as, etag, timing)
 
@@ -610,14 +644,17 @@ def answer_query(query: str) -> Response:
 
 HTML_MEDIA_TYPE = "text/html"
 # What the backend is asked for when a browser gets the results page: formats read back here.
-HTML_SOURCES: dict[str, str | None] = {"SELECT": "application/sparql-results+json",
-                                       "ASK": "application/sparql-results+json",
-                                       "GRAPH": "application/n-triples"}
+HTML_SOURCES: dict[str, str | None] = {
+    "SELECT": "application/sparql-results+json",
+    "ASK": "application/sparql-results+json",
+    "GRAPH": "application/n-triples",
+}
 # The download links of the results page, by kind of answer.
 RESULT_DOWNLOADS = ("json", "xml", "csv", "tsv")
 GRAPH_DOWNLOADS = ("ttl", "nt", "jsonld", "rdfxml", "trig", "nq")
 SPARQL_MEDIA_TYPES: tuple[str, ...] = tuple(
-    {m.media_type for m in (*RESULT_TYPES, *GRAPH_TYPES)} | {a for a, c in ALIASES.items() if c in BY_MEDIA_TYPE})
+    {m.media_type for m in (*RESULT_TYPES, *GRAPH_TYPES)} | {a for a, c in ALIASES.items() if c in BY_MEDIA_TYPE}
+)
 
 
 def _prefers_html() -> bool:
@@ -645,7 +682,7 @@ class Cell:
 def _compact(iri: str) -> str:
     for prefix, namespace in PREFIXES.items():
         if iri.startswith(namespace) and len(iri) > len(namespace):
-            return f"{prefix}:{iri[len(namespace):]}"
+            return f"{prefix}:{iri[len(namespace) :]}"
     return f"<{iri}>"
 
 
@@ -661,8 +698,13 @@ def _json_cell(term: Mapping[str, Any] | None) -> Cell | None:
     if kind == "triple":
         parts = [_json_cell(value.get(part)) for part in ("subject", "predicate", "object")]
         return Cell("<< " + " ".join(p.text if p else "?" for p in parts) + " >>")
-    note = f"@{term['xml:lang']}" if "xml:lang" in term else \
-        f"^^{_compact(term['datatype'])}" if "datatype" in term else None
+    note = (
+        f"@{term['xml:lang']}"
+        if "xml:lang" in term
+        else f"^^{_compact(term['datatype'])}"
+        if "datatype" in term
+        else None
+    )
     return Cell(str(value), note=note)
 
 
@@ -673,8 +715,13 @@ def _ox_cell(term: Any) -> Cell:
         return Cell(f"_:{term.value}")
     if isinstance(term, ox.Literal):
         datatype = term.datatype.value
-        note = f"@{term.language}" if term.language else \
-            None if datatype == "http://www.w3.org/2001/XMLSchema#string" else f"^^{_compact(datatype)}"
+        note = (
+            f"@{term.language}"
+            if term.language
+            else None
+            if datatype == "http://www.w3.org/2001/XMLSchema#string"
+            else f"^^{_compact(datatype)}"
+        )
         return Cell(term.value, note=note)
     return Cell(str(term))  # a quoted triple
 
@@ -688,8 +735,10 @@ def _results_page(query: str, answer: Answer) -> str:
     if answer.media_type == "application/n-triples":
         kind = "GRAPH"
         columns = ["subject", "predicate", "object"]
-        rows = [[_ox_cell(q.subject), _ox_cell(q.predicate), _ox_cell(q.object)]
-                for q in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
+        rows = [
+            [_ox_cell(q.subject), _ox_cell(q.predicate), _ox_cell(q.object)]
+            for q in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)
+        ]
     else:
         data = json.loads(answer.body)
         if "boolean" in data:
@@ -700,11 +749,20 @@ def _results_page(query: str, answer: Answer) -> str:
             rows = [[_json_cell(binding.get(name)) for name in columns] for binding in data["results"]["bindings"]]
     dataset = [(name, value) for name in ("default-graph-uri", "named-graph-uri") for value in _params(name)]
     endpoint_path = url_for("sparql.endpoint")
-    downloads = [(name, endpoint_path + "?" + urlencode([("query", query), *dataset, ("format", name)]))
-                 for name in (GRAPH_DOWNLOADS if kind == "GRAPH" else RESULT_DOWNLOADS)]
-    return render_template("sparql_results.html", query=query, kind=kind, columns=columns, rows=rows,
-                           boolean=boolean, downloads=downloads,
-                           editor=url_for("pages.index") + "#query=" + quote(query, safe=""))
+    downloads = [
+        (name, endpoint_path + "?" + urlencode([("query", query), *dataset, ("format", name)]))
+        for name in (GRAPH_DOWNLOADS if kind == "GRAPH" else RESULT_DOWNLOADS)
+    ]
+    return render_template(
+        "sparql_results.html",
+        query=query,
+        kind=kind,
+        columns=columns,
+        rows=rows,
+        boolean=boolean,
+        downloads=downloads,
+        editor=url_for("pages.index") + "#query=" + quote(query, safe=""),
+    )
 
 
 def _prerender(state: Runtime, body: bytes, media_type: str, etag: str) -> Prerendered:
@@ -718,11 +776,13 @@ def _prerender(state: Runtime, body: bytes, media_type: str, etag: str) -> Prere
     hit = _body_response(body, media_type, etag, CACHE_HIT_TIMING)
     not_modified_status, template = _not_modified_template(state)
     quoted = hit.headers["ETag"]
-    return Prerendered(etag=etag.strip('"'), status=hit.status,
-                       headers=tuple(hit.get_wsgi_headers(request.environ).to_wsgi_list()),
-                       not_modified_status=not_modified_status,
-                       not_modified_headers=tuple((name, quoted if value == ETAG_PLACEHOLDER else value)
-                                                  for name, value in template))
+    return Prerendered(
+        etag=etag.strip('"'),
+        status=hit.status,
+        headers=tuple(hit.get_wsgi_headers(request.environ).to_wsgi_list()),
+        not_modified_status=not_modified_status,
+        not_modified_headers=tuple((name, quoted if value == ETAG_PLACEHOLDER else value) for name, value in template),
+    )
 
 
 # Stands for the ETag in the 304 rendered once per process; no real ETag (build id and digest
@@ -771,7 +831,7 @@ def _served_build_id(service: GraphService, state: Runtime) -> str | None:
     if not isinstance(service.backend, EmbeddedBackend):
         return service.served().build_id
     link = service.build_dir / CURRENT_LINK
-    target = os.readlink(link)  # FileNotFoundError (no build yet) is for Flask to answer
+    target = str(link.readlink())  # FileNotFoundError (no build yet) is for Flask to answer
     known = state.link_target
     if known is None or known[0] != target:
         known = state.link_target = (target, (link.parent / target).resolve().name)
@@ -779,6 +839,7 @@ def _served_build_id(service: GraphService, state: Runtime) -> str | None:
 
 
 # --- describing the service -----------------------------------------------------------------
+
 
 def statistics(served: Served) -> Statistics:
     """Triples per named graph and in the union default graph, asked of the backend once per build
@@ -831,30 +892,50 @@ def _service_triples(endpoint_iri: str, stats: Statistics) -> list[ox.Triple]:
         ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
         # No sd:UnionDefaultGraph: claims' assertion graphs are named graphs outside the default graph.
         ox.Triple(service, ox.NamedNode(DCTERMS + "title"), ox.Literal("kzkg SPARQL endpoint")),
-        ox.Triple(service, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"), ox.Literal(
-            f"Read-only SPARQL 1.1 query endpoint. The default graph is the union of all named graphs (one per "
-            f"article, plus the ontology, entities, inferred and disagreements graphs) except claims' assertion "
-            f"graphs ({ASSERTION_BASE}<claim-id>), which hold what each claim asserts, not facts: reach them with "
-            f"GRAPH ?g joined to ?claim kz:asserts ?g. default-graph-uri / named-graph-uri "
-            f"or FROM / FROM NAMED select graphs instead. Queries stop after {config['QUERY_TIMEOUT']:g} s; results are "
-            f"limited to {config['MAX_RESULTS']} rows or triples (an error beyond, never a silent truncation).")),
-        ox.Triple(service, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#seeAlso"),
-                  ox.NamedNode(url_for("sparql.void", _external=True))),
+        ox.Triple(
+            service,
+            ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"),
+            ox.Literal(
+                f"Read-only SPARQL 1.1 query endpoint. The default graph is the union of all named graphs (one per "
+                f"article, plus the ontology, entities, inferred and disagreements graphs) except claims' assertion "
+                f"graphs ({ASSERTION_BASE}<claim-id>), which hold what each claim asserts, not facts: reach them with "
+                f"GRAPH ?g joined to ?claim kz:asserts ?g. default-graph-uri / named-graph-uri "
+                f"or FROM / FROM NAMED select graphs instead. Queries stop after {config['QUERY_TIMEOUT']:g} s; "
+                f"results are "
+                f"limited to {config['MAX_RESULTS']} rows or triples (an error beyond, never a silent truncation)."
+            ),
+        ),
+        ox.Triple(
+            service,
+            ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#seeAlso"),
+            ox.NamedNode(url_for("sparql.void", _external=True)),
+        ),
         ox.Triple(service, sd("defaultDataset"), dataset),
         ox.Triple(dataset, RDF_TYPE, sd("Dataset")),
         ox.Triple(dataset, sd("defaultGraph"), default_graph),
         ox.Triple(default_graph, RDF_TYPE, sd("Graph")),
-        ox.Triple(default_graph, ox.NamedNode(DCTERMS + "description"),
-                  ox.Literal("The union of all named graphs of the dataset except claims' assertion graphs "
-                             f"({ASSERTION_BASE}<claim-id>: what a claim asserts, not a fact).")),
-        ox.Triple(default_graph, ox.NamedNode(VOID + "triples"),
-                  ox.Literal(str(stats.union_triples), datatype=XSD_INTEGER)),
+        ox.Triple(
+            default_graph,
+            ox.NamedNode(DCTERMS + "description"),
+            ox.Literal(
+                "The union of all named graphs of the dataset except claims' assertion graphs "
+                f"({ASSERTION_BASE}<claim-id>: what a claim asserts, not a fact)."
+            ),
+        ),
+        ox.Triple(
+            default_graph, ox.NamedNode(VOID + "triples"), ox.Literal(str(stats.union_triples), datatype=XSD_INTEGER)
+        ),
     ]
     if config.get("SERVICE_ALLOWLIST"):
         triples.append(ox.Triple(service, sd("feature"), sd("BasicFederatedQuery")))
     for media in (*RESULT_TYPES, *GRAPH_TYPES):
-        triples.append(ox.Triple(service, sd("resultFormat"),
-                                 ox.NamedNode("http://www.w3.org/ns/formats/" + FORMAT_IRIS[media.media_type])))
+        triples.append(
+            ox.Triple(
+                service,
+                sd("resultFormat"),
+                ox.NamedNode("http://www.w3.org/ns/formats/" + FORMAT_IRIS[media.media_type]),
+            )
+        )
     for name, count in stats.graphs:
         named, graph = ox.BlankNode(), ox.BlankNode()
         triples += [
@@ -902,7 +983,11 @@ def _void_triples(stats: Statistics) -> list[ox.Triple]:
     endpoint_iri = ox.NamedNode(_endpoint_url())
     triples = [
         ox.Triple(dataset, RDF_TYPE, void_term("Dataset")),
-        ox.Triple(dataset, ox.NamedNode(DCTERMS + "title"), ox.Literal("kzkg: claims about the January 2022 unrest in Kazakhstan")),
+        ox.Triple(
+            dataset,
+            ox.NamedNode(DCTERMS + "title"),
+            ox.Literal("kzkg: claims about the January 2022 unrest in Kazakhstan"),
+        ),
         ox.Triple(dataset, void_term("sparqlEndpoint"), endpoint_iri),
         ox.Triple(dataset, void_term("triples"), ox.Literal(str(stats.union_triples), datatype=XSD_INTEGER)),
     ]

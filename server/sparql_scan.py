@@ -66,8 +66,10 @@ _IRIREF = re.compile(r"<(?:[^<>\"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa
 _VAR = re.compile(f"[?$][{_U_CHARS}0-9][{_U_CHARS}0-9\u00b7\u0300-\u036f\u203f-\u2040]*+")
 _BNODE = re.compile(f"_:[{_U_CHARS}0-9](?:[{_CHARS}]|\\.++(?=[{_CHARS}]))*+")
 _LANGTAG = re.compile(r"@[a-zA-Z]++(?:-[a-zA-Z0-9]++)*+(?:--[a-zA-Z]++)?+")
-_NUMBER = re.compile(r"[+-]?+(?:[0-9]++(?:\.[0-9]*+)?+[eE][+-]?+[0-9]++|\.[0-9]++[eE][+-]?+[0-9]++"
-                     r"|[0-9]*+\.[0-9]++|[0-9]++)")
+_NUMBER = re.compile(
+    r"[+-]?+(?:[0-9]++(?:\.[0-9]*+)?+[eE][+-]?+[0-9]++|\.[0-9]++[eE][+-]?+[0-9]++"
+    r"|[0-9]*+\.[0-9]++|[0-9]++)"
+)
 _PN_PREFIX_RUN = re.compile(f"[{_BASE_CHARS}](?:[{_CHARS}]|\\.++(?=[{_CHARS}]))*+")
 _PN_LOCAL = re.compile(f"(?:[{_U_CHARS}:0-9]|{_PLX})(?:[{_CHARS}:]|{_PLX}|\\.++(?=[{_CHARS}:%\\\\]))*+")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*+")
@@ -172,7 +174,7 @@ def _lex_word(text: str, pos: int, runs: _PrefixRuns) -> Token | None:
             end = run.end()
     if end < len(text) and text[end] == ":" and (end > pos or text[pos] == ":"):
         local = _PN_LOCAL.match(text, end + 1)
-        return Token("PNAME", text[pos:local.end() if local else end + 1], pos)
+        return Token("PNAME", text[pos : local.end() if local else end + 1], pos)
     if end > pos:
         runs.no_colon_before = end
     word = _NAME.match(text, pos)
@@ -190,11 +192,11 @@ def _decode_escapes(body: str) -> str:
 
 
 def _lex_string(text: str, pos: int) -> Token:
-    quote = text[pos:pos + 3] if text.startswith(("'''", '"""'), pos) else text[pos]
+    quote = text[pos : pos + 3] if text.startswith(("'''", '"""'), pos) else text[pos]
     match = _STRINGS[quote].match(text, pos)
     if match is None:
         raise _error(text, pos, f"unterminated string (or an invalid escape in it) starting with {quote}")
-    body = match.group()[len(quote):-len(quote)]
+    body = match.group()[len(quote) : -len(quote)]
     try:
         value = _decode_escapes(body)
         value.encode("utf-8")
@@ -248,8 +250,10 @@ def tokenize(text: str) -> Iterator[Token]:
         elif char == "<":
             in_expression = frames[-1][0] == "expr"
             after_operand = previous is not None and (
-                previous.kind in _OPERAND_END_KINDS or previous.text in {")", ")>>", "()"}
-                or (previous.kind == "NAME" and previous.text.upper() in {"TRUE", "FALSE"}))
+                previous.kind in _OPERAND_END_KINDS
+                or previous.text in {")", ")>>", "()"}
+                or (previous.kind == "NAME" and previous.text.upper() in {"TRUE", "FALSE"})
+            )
             token = _lex_angle(text, pos, in_expression and after_operand)
         elif char in "?$":
             match = _VAR.match(text, pos)
@@ -260,7 +264,9 @@ def tokenize(text: str) -> Iterator[Token]:
         elif char == "@":
             match = _LANGTAG.match(text, pos)
             token = Token("LANGTAG", match.group(), pos) if match else None
-        elif char.isdigit() or (char in "+-." and pos + 1 < length and (text[pos + 1].isdigit() or text[pos + 1] == ".")):
+        elif char.isdigit() or (
+            char in "+-." and pos + 1 < length and (text[pos + 1].isdigit() or text[pos + 1] == ".")
+        ):
             match = _NUMBER.match(text, pos)
             token = Token("NUMBER", match.group(), pos) if match else None
         elif char == "(":
@@ -305,8 +311,13 @@ def _paren_kind(frame: list[str | None], previous: Token | None, before: Token |
         return "expr"
     if previous is not None and previous.kind == "NAME":
         return "list" if previous.text.upper() in _LIST_AFTER_WORDS else "expr"
-    if (previous is not None and previous.kind in {"IRI", "PNAME"} and before is not None
-            and before.kind == "NAME" and before.text.upper() in {"FILTER", "BY", "HAVING"}):
+    if (
+        previous is not None
+        and previous.kind in {"IRI", "PNAME"}
+        and before is not None
+        and before.kind == "NAME"
+        and before.text.upper() in {"FILTER", "BY", "HAVING"}
+    ):
         return "expr"  # a function call: `FILTER ex:fn(?x)`, `ORDER BY <f>(?x)`
     if kind in {"top", "group"} and clause in _EXPRESSION_CLAUSES:
         return "expr"  # projections `SELECT ?x (?y AS ?z)`, `GROUP BY ?a (?b)`, `HAVING (...)`
@@ -322,6 +333,7 @@ def _pop(frames: list[list[str | None]], kinds: set[str]) -> None:
 
 
 # --- the canonical text ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Canonical:
@@ -358,12 +370,9 @@ class Canonical:
             return message
         line, column = int(match.group(1)), int(match.group(2))
         offset = _offset_of(self.text, line, column)
-        if offset >= len(self.text):
-            original = len(self.original)
-        else:
-            original = self.original_offset(offset)
+        original = len(self.original) if offset >= len(self.text) else self.original_offset(offset)
         new_line, new_column = line_column(self.original, original)
-        return f"error at {new_line}:{new_column}" + message[match.end():]
+        return f"error at {new_line}:{new_column}" + message[match.end() :]
 
 
 def _offset_of(text: str, line: int, column: int) -> int:
@@ -383,8 +392,12 @@ def _reencode(token: Token, text: str) -> str:
     if token.kind == "IRI":
         assert token.value is not None
         if _IRI_FORBIDDEN.search(token.value):
-            raise _error(text, token.start, f"the IRI {token.text} contains a character this endpoint does not "
-                                            "accept in IRIs (one of <>\"{}|^`\\', a space or a control character)")
+            raise _error(
+                text,
+                token.start,
+                f"the IRI {token.text} contains a character this endpoint does not "
+                "accept in IRIs (one of <>\"{}|^`\\', a space or a control character)",
+            )
         return f"<{token.value}>"
     if token.kind == "NIL":
         return "()"
@@ -412,9 +425,14 @@ def canonicalise(text: str, predeclared: Mapping[str, str] | None = None, base_i
         if token.kind != "NAME":
             continue
         word = token.text.upper()
-        following = tokens[index + 1:index + 3]
-        if word == "PREFIX" and len(following) == 2 and following[0].kind == "PNAME" \
-                and following[0].text.endswith(":") and following[1].kind == "IRI":
+        following = tokens[index + 1 : index + 3]
+        if (
+            word == "PREFIX"
+            and len(following) == 2
+            and following[0].kind == "PNAME"
+            and following[0].text.endswith(":")
+            and following[1].kind == "IRI"
+        ):
             name = following[0].text[:-1]
             prefixes[name] = _absolute(following[1].value or "", base)
             declared.add(name)
@@ -429,8 +447,11 @@ def canonicalise(text: str, predeclared: Mapping[str, str] | None = None, base_i
             services.append(call)
             if call.iri is not None:
                 if _IRI_FORBIDDEN.search(call.iri):
-                    raise _error(text, target.start if target else token.start,
-                                 f"the SERVICE endpoint <{call.iri}> is not a valid IRI")
+                    raise _error(
+                        text,
+                        target.start if target else token.start,
+                        f"the SERVICE endpoint <{call.iri}> is not a valid IRI",
+                    )
                 replace[target_index] = f"<{call.iri}>"
 
     parts: list[str] = []
@@ -445,7 +466,8 @@ def canonicalise(text: str, predeclared: Mapping[str, str] | None = None, base_i
         # BNODE() right after the word (both readings of a word followed by "(" are one reading).
         glue = before is not None and (
             ((token.kind == "LANGTAG" or token.text == "^^") and before.kind == "STRING")
-            or (token.kind == "NIL" or token.text == "(") and before.kind == "NAME")
+            or ((token.kind == "NIL" or token.text == "(") and before.kind == "NAME")
+        )
         if parts and not glue:
             parts.append(" ")
             position += 1
@@ -458,11 +480,16 @@ def canonicalise(text: str, predeclared: Mapping[str, str] | None = None, base_i
     found = re.search(r"\\[uU]", canonical)
     if found is not None:
         index = bisect_left_token(starts, found.start())
-        raise _error(text, origins[index], "a string whose value has a backslash followed by u or U is not accepted "
-                                           "by this endpoint: SPARQL parsers may read it as a \\u escape")
+        raise _error(
+            text,
+            origins[index],
+            "a string whose value has a backslash followed by u or U is not accepted "
+            "by this endpoint: SPARQL parsers may read it as a \\u escape",
+        )
     shape = _shape(tokens, prefixes, base, services, declared, has_base)
-    return Canonical(canonical, shape, text, tuple(starts), tuple(origins), tuple(lengths),
-                     _plain_problem(text, tokens, prefixes))
+    return Canonical(
+        canonical, shape, text, tuple(starts), tuple(origins), tuple(lengths), _plain_problem(text, tokens, prefixes)
+    )
 
 
 def plain_problem(text: str, predeclared: Mapping[str, str] | None = None) -> str | None:
@@ -477,8 +504,12 @@ def plain_problem(text: str, predeclared: Mapping[str, str] | None = None) -> st
         return None
     prefixes: dict[str, str] = dict(predeclared or {})
     for index, token in enumerate(tokens[:-2]):
-        if token.kind == "NAME" and token.text.upper() == "PREFIX" and tokens[index + 1].kind == "PNAME" \
-                and tokens[index + 1].text.endswith(":"):
+        if (
+            token.kind == "NAME"
+            and token.text.upper() == "PREFIX"
+            and tokens[index + 1].kind == "PNAME"
+            and tokens[index + 1].text.endswith(":")
+        ):
             prefixes.setdefault(tokens[index + 1].text[:-1], "")
     return _plain_problem(text, tokens, prefixes)
 
@@ -498,8 +529,9 @@ def _plain_problem(text: str, tokens: Sequence[Token], prefixes: Mapping[str, st
         prefix = token.text.partition(":")[0]
         if prefix not in prefixes:
             declared = ", ".join(name or "(the empty prefix)" for name in prefixes) or "none"
-            return _error(text, token.start, f"prefix `{prefix}:` is not declared; declared prefixes are "
-                                             f"{declared}").message
+            return _error(
+                text, token.start, f"prefix `{prefix}:` is not declared; declared prefixes are {declared}"
+            ).message
     return None
 
 
@@ -533,8 +565,14 @@ def _service_call(target: Token | None, prefixes: Mapping[str, str], base: str |
     return ServiceCall(iri if _SCHEME.match(iri) else None, target.text, silent)
 
 
-def _shape(tokens: list[Token], prefixes: Mapping[str, str], base: str | None, services: list[ServiceCall],
-           declared: set[str], has_base: bool) -> QueryShape:
+def _shape(
+    tokens: list[Token],
+    prefixes: Mapping[str, str],
+    base: str | None,
+    services: list[ServiceCall],
+    declared: set[str],
+    has_base: bool,
+) -> QueryShape:
     index = 0
     while index < len(tokens):  # the prologue
         word = tokens[index].text.upper() if tokens[index].kind == "NAME" else ""
@@ -554,8 +592,14 @@ def _shape(tokens: list[Token], prefixes: Mapping[str, str], base: str | None, s
     body = tokens[index:]
     has_dataset_clause = any(t.kind == "NAME" and t.text.upper() == "FROM" for t in body)
     dataset_graphs = tuple(_dataset_graphs(body, prefixes, base)) if has_dataset_clause else ()
-    return QueryShape(form=form, has_dataset_clause=has_dataset_clause, services=tuple(services),
-                      dataset_graphs=dataset_graphs, declared_prefixes=frozenset(declared), has_base=has_base)
+    return QueryShape(
+        form=form,
+        has_dataset_clause=has_dataset_clause,
+        services=tuple(services),
+        dataset_graphs=dataset_graphs,
+        declared_prefixes=frozenset(declared),
+        has_base=has_base,
+    )
 
 
 def _dataset_graphs(tokens: list[Token], prefixes: Mapping[str, str], base: str | None) -> Iterator[str | None]:
@@ -563,7 +607,7 @@ def _dataset_graphs(tokens: list[Token], prefixes: Mapping[str, str], base: str 
     for index, token in enumerate(tokens):
         if token.kind != "NAME" or token.text.upper() != "FROM":
             continue
-        following = tokens[index + 1:index + 3]
+        following = tokens[index + 1 : index + 3]
         named = bool(following) and following[0].kind == "NAME" and following[0].text.upper() == "NAMED"
         target = following[1] if named and len(following) > 1 else (following[0] if following else None)
         yield _service_call(target, prefixes, None, False).iri

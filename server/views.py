@@ -47,26 +47,56 @@ ONTOLOGY_IRI = KZ_NS.rstrip("#")
 HTML_TYPE = MediaType("text/html", ("html",))
 ONTOLOGY_TYPES: tuple[MediaType, ...] = (
     HTML_TYPE,
-    *(m for m in GRAPH_TYPES if m.media_type in ("text/turtle", "application/ld+json", "application/n-triples",
-                                                 "application/rdf+xml")),
+    *(
+        m
+        for m in GRAPH_TYPES
+        if m.media_type in ("text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml")
+    ),
 )
 
 # Colours for the claim statuses (kz:ClaimStatus) and, in turn, for claimants.
 STATUS_COLOURS = {"Unverified": "#6b7a8f", "Disputed": "#e08a00", "Confirmed": "#2e8b57", "Retracted": "#c62828"}
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-           "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173")
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+)
 # Topics of the network view: a name in the URL, a heading, and the SPARQL pattern that selects
 # its claims (``?c`` is the claim). Other subjects: ``?about=<resource id>``.
 TOPICS: dict[str, tuple[str, str]] = {
     "deaths": ("Death tolls", "?c kz:quantityKind kz:Deaths ."),
     "injuries": ("Injuries", "?c kz:quantityKind kz:Injuries ."),
     "detentions": ("Detentions", "?c kz:quantityKind kz:Detentions ."),
-    "csto": ("The CSTO",
-             "VALUES ?topic { kzid:csto kzevent:csto-request kzevent:csto-deployment } ?c kz:about ?topic ."),
-    "identity": ("Who was the man in the confession", ("VALUES ?topic { kzid:confession-man kzid:vikram-ruzakhunov"
-                 " kzevent:confession-broadcast } ?c kz:about ?topic .")),
-    "airport": ("Almaty airport", ("VALUES ?topic { kzid:almaty-airport kzevent:almaty-airport-seizure"
-                " kzevent:almaty-airport-recapture } ?c kz:about ?topic .")),
+    "csto": (
+        "The CSTO",
+        "VALUES ?topic { kzid:csto kzevent:csto-request kzevent:csto-deployment } ?c kz:about ?topic .",
+    ),
+    "identity": (
+        "Who was the man in the confession",
+        (
+            "VALUES ?topic { kzid:confession-man kzid:vikram-ruzakhunov"
+            " kzevent:confession-broadcast } ?c kz:about ?topic ."
+        ),
+    ),
+    "airport": (
+        "Almaty airport",
+        (
+            "VALUES ?topic { kzid:almaty-airport kzevent:almaty-airport-seizure"
+            " kzevent:almaty-airport-recapture } ?c kz:about ?topic ."
+        ),
+    ),
 }
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 ARTICLE_PATTERN = re.compile(r"^[0-9]{3}$")
@@ -95,9 +125,9 @@ def local_url(iri: str) -> str:
     """The page of a resource on this server (``/id/...``), or the IRI itself when it is elsewhere."""
     base = _base()
     if iri.startswith(base):
-        return f"{request.script_root}/id/{iri[len(base):]}"
+        return f"{request.script_root}/id/{iri[len(base) :]}"
     if iri.startswith(KZ_NS):
-        return f"{request.script_root}/ontology#{iri[len(KZ_NS):]}"
+        return f"{request.script_root}/ontology#{iri[len(KZ_NS) :]}"
     return iri
 
 
@@ -222,9 +252,18 @@ def timeline() -> Response:
     first, last = _date_param("from"), _date_param("to")
     served, reader = _reader()
     pattern = f"?e kz:place <{_base()}{place}> ." if place else ""
-    events = [TimelineEvent(_text(r, "e"), _text(r, "label"), _as_date(_text(r, "start")),
-                            _as_date(_text(r, "end")), _text(r, "text"), _text(r, "places"), _int(r, "claims"))
-              for r in reader.select(TIMELINE_QUERY % {"filter": pattern})]
+    events = [
+        TimelineEvent(
+            _text(r, "e"),
+            _text(r, "label"),
+            _as_date(_text(r, "start")),
+            _as_date(_text(r, "end")),
+            _text(r, "text"),
+            _text(r, "places"),
+            _int(r, "claims"),
+        )
+        for r in reader.select(TIMELINE_QUERY % {"filter": pattern})
+    ]
     by_iri = {e.iri: e for e in events}
     for row in reader.select(SOURCE_DATES_QUERY):
         if _text(row, "e") in by_iri:
@@ -253,10 +292,20 @@ def timeline() -> Response:
         groups[event.start].append(event)
     places = reader.select("""SELECT ?p (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?e) AS ?n) WHERE {
         ?e a kz:Event ; kz:place ?p ; kz:startDate ?s . ?p rdfs:label ?l } GROUP BY ?p ORDER BY DESC(?n) ?label""")
-    return _page("views/timeline.html", served=served, groups=sorted(groups.items()), days=days, first=first,
-                 last=last, outside=outside, undated=undated, place=place, total=len(events),
-                 places=[(_text(p, "p")[len(_base()):], _text(p, "label"), _int(p, "n")) for p in places],
-                 local_url=local_url)
+    return _page(
+        "views/timeline.html",
+        served=served,
+        groups=sorted(groups.items()),
+        days=days,
+        first=first,
+        last=last,
+        outside=outside,
+        undated=undated,
+        place=place,
+        total=len(events),
+        places=[(_text(p, "p")[len(_base()) :], _text(p, "label"), _int(p, "n")) for p in places],
+        local_url=local_url,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -313,23 +362,42 @@ def figures() -> Response:
     points = []
     for row in reader.select(FIGURES_QUERY % {"kind": kind}):
         value = _value(row.get("value"))
-        points.append(FigurePoint(
-            _text(row, "c"), _text(row, "label"), float(value) if value is not None else None,
-            _text(row, "qtext"), _as_date(_text(row, "date")), _as_date(_text(row, "reported")),
-            _local_name(_text(row, "status", KZ_NS + "Unverified")), _text(row, "qualifier"),
-            _text(row, "claimants", "unattributed")))
+        points.append(
+            FigurePoint(
+                _text(row, "c"),
+                _text(row, "label"),
+                float(value) if value is not None else None,
+                _text(row, "qtext"),
+                _as_date(_text(row, "date")),
+                _as_date(_text(row, "reported")),
+                _local_name(_text(row, "status", KZ_NS + "Unverified")),
+                _text(row, "qualifier"),
+                _text(row, "claimants", "unattributed"),
+            )
+        )
     colours = _palette(p.claimants for p in points)
     for point in points:
         point.colour = colours[point.claimants]
     # Figures whose date nobody gives (article 004 is undated) stand in an "undated" column at the
     # right, so 227 is on the chart beside 164 without a guessed day.
-    plotted = sorted((p for p in points if p.value is not None),
-                     key=lambda p: (p.when is None, p.when or date.max, p.value))
+    plotted = sorted(
+        (p for p in points if p.value is not None), key=lambda p: (p.when is None, p.when or date.max, p.value)
+    )
     unplotted = sorted((p for p in points if p not in plotted), key=lambda p: p.label.lower())
     chart = _figure_layout(plotted, scale)
-    return _page("views/figures.html", served=served, kinds=kinds, kind=kind, scale=scale, plotted=plotted,
-                 unplotted=unplotted, chart=chart, colours=sorted(colours.items()), local_url=local_url,
-                 status_colours=STATUS_COLOURS)
+    return _page(
+        "views/figures.html",
+        served=served,
+        kinds=kinds,
+        kind=kind,
+        scale=scale,
+        plotted=plotted,
+        unplotted=unplotted,
+        chart=chart,
+        colours=sorted(colours.items()),
+        local_url=local_url,
+        status_colours=STATUS_COLOURS,
+    )
 
 
 def _figure_layout(points: list[FigurePoint], scale: str) -> dict[str, Any]:
@@ -346,7 +414,7 @@ def _figure_layout(points: list[FigurePoint], scale: str) -> dict[str, Any]:
     if scale == "log":
         upper = math.ceil(math.log10(max(top_value, 1)) + 0.05)
         y_of = lambda v: top + height - height * (math.log10(max(v, 1)) / upper)  # noqa: E731
-        y_ticks = [10 ** i for i in range(upper + 1)]
+        y_ticks = [10**i for i in range(upper + 1)]
     else:
         step = 10 ** max(math.floor(math.log10(max(top_value, 1))), 0)
         step = step / 2 if top_value / step < 4 else step
@@ -372,8 +440,14 @@ def _figure_layout(points: list[FigurePoint], scale: str) -> dict[str, Any]:
         if point.labelled:
             last_label[point.when] = point.y
     x_ticks = [(x_of(d), d.strftime("%-d %b %Y") if d else "undated") for d in columns]
-    return {"x_ticks": x_ticks, "y_ticks": [(y_of(v), int(v) if v == int(v) else v) for v in y_ticks],
-            "left": left, "top": top, "width": width, "height": height}
+    return {
+        "x_ticks": x_ticks,
+        "y_ticks": [(y_of(v), int(v) if v == int(v) else v) for v in y_ticks],
+        "left": left,
+        "top": top,
+        "width": width,
+        "height": height,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -428,10 +502,16 @@ def network() -> Response:
         filters.append(f"?c kz:reportedIn <{_base()}article/{article}> .")
     if about:
         filters.append(f"?c kz:about <{_base()}{about}> .")
+
     def node_of(r: Row, context: bool) -> Node:
-        return Node(_text(r, "c"), _text(r, "label"), _local_name(_text(r, "status", KZ_NS + "Unverified")),
-                    _text(r, "claimant" if group_by == "claimant" else "publisher", "unattributed"),
-                    _local_name(_text(r, "article")), context=context)
+        return Node(
+            _text(r, "c"),
+            _text(r, "label"),
+            _local_name(_text(r, "status", KZ_NS + "Unverified")),
+            _text(r, "claimant" if group_by == "claimant" else "publisher", "unattributed"),
+            _local_name(_text(r, "article")),
+            context=context,
+        )
 
     nodes = {_text(r, "c"): node_of(r, False) for r in reader.select(NETWORK_CLAIMS % {"filter": " ".join(filters)})}
     all_edges = [(_text(r, "a"), _local_name(_text(r, "p")), _text(r, "b")) for r in reader.select(NETWORK_EDGES)]
@@ -464,16 +544,36 @@ def network() -> Response:
         cx = (na.x + nb.x) / 2 + 0.3 * abs(nb.y - na.y)
         cy = (na.y + nb.y) / 2 + 0.3 * abs(nb.x - na.x)
         bottom = max(bottom, 0.25 * na.y + 0.5 * cy + 0.25 * nb.y + 8)
-        drawn.append({"from": a, "to": b, "kind": kind,
-                      "d": f"M{na.x:.1f},{na.y:.1f} Q{cx:.1f},{cy:.1f} {nb.x:.1f},{nb.y:.1f}"})
-    articles = [(_local_name(_text(r, "a")), _text(r, "t")) for r in reader.select(
-        "SELECT ?a (SAMPLE(?title) AS ?t) WHERE { ?a a kz:Article ; dcterms:title ?title } GROUP BY ?a ORDER BY ?a")]
+        drawn.append(
+            {"from": a, "to": b, "kind": kind, "d": f"M{na.x:.1f},{na.y:.1f} Q{cx:.1f},{cy:.1f} {nb.x:.1f},{nb.y:.1f}"}
+        )
+    articles = [
+        (_local_name(_text(r, "a")), _text(r, "t"))
+        for r in reader.select(
+            "SELECT ?a (SAMPLE(?title) AS ?t) WHERE { ?a a kz:Article ; dcterms:title ?title } GROUP BY ?a ORDER BY ?a"
+        )
+    ]
     counts: dict[str, int] = defaultdict(int)
     for _, kind, _ in edges:
         counts[kind] += 1
-    return _page("views/network.html", served=served, nodes=nodes, edges=drawn, boxes=boxes, height=bottom + 16,
-                 hidden=hidden, topic=topic, topics=TOPICS, article=article, about=about, group_by=group_by,
-                 articles=articles, status_colours=STATUS_COLOURS, counts=counts, local_url=local_url)
+    return _page(
+        "views/network.html",
+        served=served,
+        nodes=nodes,
+        edges=drawn,
+        boxes=boxes,
+        height=bottom + 16,
+        hidden=hidden,
+        topic=topic,
+        topics=TOPICS,
+        article=article,
+        about=about,
+        group_by=group_by,
+        articles=articles,
+        status_colours=STATUS_COLOURS,
+        counts=counts,
+        local_url=local_url,
+    )
 
 
 def _network_layout(nodes: list[Node]) -> list[dict[str, Any]]:
@@ -509,8 +609,9 @@ def _network_layout(nodes: list[Node]) -> list[dict[str, Any]]:
 def _countries() -> list[tuple[str, list[list[tuple[float, float]]]]]:
     """Natural Earth's country rings (lon, lat) from world-atlas's TopoJSON, decoded once per process."""
     if not WORLD_ATLAS.is_file():
-        raise FileNotFoundError(f"{WORLD_ATLAS}: the map's outlines are missing; run "
-                                "`npm ci --prefix server/static --ignore-scripts`")
+        raise FileNotFoundError(
+            f"{WORLD_ATLAS}: the map's outlines are missing; run `npm ci --prefix server/static --ignore-scripts`"
+        )
     topology = json.loads(WORLD_ATLAS.read_text(encoding="utf-8"))
     (sx, sy), (tx, ty) = topology["transform"]["scale"], topology["transform"]["translate"]
     arcs = []
@@ -573,8 +674,11 @@ def place_map() -> Response:
     for row in reader.select(MAP_QUERY):
         point = parse_point(_text(row, "point"))
         if point:
-            places.append(MapPlace(_text(row, "p"), _text(row, "label"), point[0], point[1],
-                                   _int(row, "events"), _int(row, "claims")))
+            places.append(
+                MapPlace(
+                    _text(row, "p"), _text(row, "label"), point[0], point[1], _int(row, "events"), _int(row, "claims")
+                )
+            )
     # The view: Kazakhstan and its neighbours, widened to every place with coordinates.
     lon_min, lon_max, lat_min, lat_max = 45.0, 88.0, 38.0, 56.5
     for place in places:
@@ -594,8 +698,11 @@ def place_map() -> Response:
         abort(503, description=str(missing))
     outlines, labels = [], []
     for name, rings in countries:
-        inside_rings = [r for r in rings if any(lon_min - 5 <= lo <= lon_max + 5 and lat_min - 5 <= la <= lat_max + 5
-                                                for lo, la in r)]
+        inside_rings = [
+            r
+            for r in rings
+            if any(lon_min - 5 <= lo <= lon_max + 5 and lat_min - 5 <= la <= lat_max + 5 for lo, la in r)
+        ]
         if not inside_rings:
             continue
         paths = []
@@ -603,17 +710,34 @@ def place_map() -> Response:
             points = [project(lo, la) for lo, la in r]
             paths.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in points) + "Z")
         outlines.append({"name": name, "d": "".join(paths)})
-        visible = [project(lo, la) for r in inside_rings for lo, la in r
-                   if lon_min <= lo <= lon_max and lat_min <= la <= lat_max]
+        visible = [
+            project(lo, la)
+            for r in inside_rings
+            for lo, la in r
+            if lon_min <= lo <= lon_max and lat_min <= la <= lat_max
+        ]
         if len(visible) > 20:
-            labels.append({"name": name, "x": sum(x for x, _ in visible) / len(visible),
-                           "y": sum(y for _, y in visible) / len(visible)})
+            labels.append(
+                {
+                    "name": name,
+                    "x": sum(x for x, _ in visible) / len(visible),
+                    "y": sum(y for _, y in visible) / len(visible),
+                }
+            )
     for place in places:
         place.x, place.y = project(place.lon, place.lat)
         place.r = 4 + 2.2 * math.sqrt(place.events)
     places.sort(key=lambda p: (-p.events, p.label))
-    return _page("views/map.html", served=served, places=places, outlines=outlines, labels=labels,
-                 width=width, height=height, local_url=local_url)
+    return _page(
+        "views/map.html",
+        served=served,
+        places=places,
+        outlines=outlines,
+        labels=labels,
+        width=width,
+        height=height,
+        local_url=local_url,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -628,8 +752,11 @@ def search() -> Response:
         abort(400, description="q: at most 200 characters")
     served, _ = _reader()
     if served.release is None:
-        abort(404, description="This server answers from a remote store and has no local copy of the build, "
-                               "so it has no search index.")
+        abort(
+            404,
+            description="This server answers from a remote store and has no local copy of the build, "
+            "so it has no search index.",
+        )
     results = None
     if query:
         try:
@@ -637,17 +764,35 @@ def search() -> Response:
         except search_index.SearchIndexMissing as missing:
             abort(503, description=str(missing))
     wants_json = request.args.get("format") == "json" or (
-        request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json")
+        request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+    )
     if wants_json:
-        body = {"q": query, "groups": {} if results is None else {
-            kind: {"total": results.totals[kind], "hits": [
-                {"iri": h.iri, "label": h.label, "url": local_url(h.iri), "snippet": h.snippet_html}
-                for h in hits]} for kind, hits in results.groups.items()}}
+        body = {
+            "q": query,
+            "groups": {}
+            if results is None
+            else {
+                kind: {
+                    "total": results.totals[kind],
+                    "hits": [
+                        {"iri": h.iri, "label": h.label, "url": local_url(h.iri), "snippet": h.snippet_html}
+                        for h in hits
+                    ],
+                }
+                for kind, hits in results.groups.items()
+            },
+        }
         response = Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
         response.vary.add("Accept")
         return response
-    response = _page("views/search.html", served=served, q=query, results=results,
-                     kind_labels=search_index.KIND_LABELS, local_url=local_url)
+    response = _page(
+        "views/search.html",
+        served=served,
+        q=query,
+        results=results,
+        kind_labels=search_index.KIND_LABELS,
+        local_url=local_url,
+    )
     response.vary.add("Accept")
     return response
 
@@ -657,22 +802,38 @@ def search() -> Response:
 
 
 BROWSE_QUERIES = {
-    "actor": ("Actors", "claims made", """
+    "actor": (
+        "Actors",
+        "claims made",
+        """
         SELECT ?s (SAMPLE(?l) AS ?label) (SAMPLE(?t) AS ?type) (COUNT(DISTINCT ?c) AS ?n) WHERE {
           ?s a kz:Actor ; rdfs:label ?l . OPTIONAL { ?s a ?t . VALUES ?t { kz:Person kz:MediaOutlet kz:Group } }
-          OPTIONAL { ?c kz:claimedBy ?s } } GROUP BY ?s ORDER BY DESC(?n) ?label"""),
-    "event": ("Events", "claims about it", """
+          OPTIONAL { ?c kz:claimedBy ?s } } GROUP BY ?s ORDER BY DESC(?n) ?label""",
+    ),
+    "event": (
+        "Events",
+        "claims about it",
+        """
         SELECT ?s (SAMPLE(?l) AS ?label) (MIN(?d) AS ?type) (COUNT(DISTINCT ?c) AS ?n) WHERE {
           ?s a kz:Event ; rdfs:label ?l . OPTIONAL { ?s kz:startDate ?d }
-          OPTIONAL { ?c kz:about ?s } } GROUP BY ?s ORDER BY DESC(?n) ?label"""),
-    "place": ("Places", "events there", """
+          OPTIONAL { ?c kz:about ?s } } GROUP BY ?s ORDER BY DESC(?n) ?label""",
+    ),
+    "place": (
+        "Places",
+        "events there",
+        """
         SELECT ?s (SAMPLE(?l) AS ?label) (SAMPLE(?in) AS ?type) (COUNT(DISTINCT ?e) AS ?n) WHERE {
           ?s a kz:Place ; rdfs:label ?l . OPTIONAL { ?s kz:locatedIn/rdfs:label ?in }
-          OPTIONAL { ?e a kz:Event ; kz:place ?s } } GROUP BY ?s ORDER BY DESC(?n) ?label"""),
-    "article": ("Articles", "claims reported", """
+          OPTIONAL { ?e a kz:Event ; kz:place ?s } } GROUP BY ?s ORDER BY DESC(?n) ?label""",
+    ),
+    "article": (
+        "Articles",
+        "claims reported",
+        """
         SELECT ?s (SAMPLE(?l) AS ?label) (SAMPLE(?d) AS ?type) (COUNT(DISTINCT ?c) AS ?n) WHERE {
           ?s a kz:Article ; dcterms:title ?l . OPTIONAL { ?s dcterms:date ?d }
-          OPTIONAL { ?c kz:reportedIn ?s } } GROUP BY ?s ORDER BY ?s"""),
+          OPTIONAL { ?c kz:reportedIn ?s } } GROUP BY ?s ORDER BY ?s""",
+    ),
 }
 
 
@@ -708,11 +869,22 @@ def browse() -> Response:
         rows = reader.select(query)
         size = BROWSE_PREVIEW if only == "all" else BROWSE_PAGE
         start = 0 if only == "all" else (page - 1) * size
-        items = [{"iri": _text(r, "s"), "label": _text(r, "label"), "n": _int(r, "n"),
-                  "note": _browse_note(kind, r)} for r in rows[start:start + size]]
-        sections.append({"kind": kind, "title": title, "counted": counted, "entries": items, "total": len(rows),
-                         "start": start, "pages": math.ceil(len(rows) / size) if only != "all" else 1,
-                         "open": only == kind or (only == "all" and kind == "article")})
+        items = [
+            {"iri": _text(r, "s"), "label": _text(r, "label"), "n": _int(r, "n"), "note": _browse_note(kind, r)}
+            for r in rows[start : start + size]
+        ]
+        sections.append(
+            {
+                "kind": kind,
+                "title": title,
+                "counted": counted,
+                "entries": items,
+                "total": len(rows),
+                "start": start,
+                "pages": math.ceil(len(rows) / size) if only != "all" else 1,
+                "open": only == kind or (only == "all" and kind == "article"),
+            }
+        )
     return _page("views/browse.html", served=served, sections=sections, only=only, page=page, local_url=local_url)
 
 
@@ -739,13 +911,32 @@ SELECT ?term ?p ?o WHERE {
     ?term ?p ?o . FILTER(STRSTARTS(STR(?term), "%(ns)s") && isIRI(?o))
   }
 }"""
-KIND_ORDER = {"Class": 0, "ObjectProperty": 1, "DatatypeProperty": 2, "AnnotationProperty": 3,
-              "ConceptScheme": 4, "Concept": 5, "NamedIndividual": 6}
-LINK_NAMES = {"domain": "domain", "range": "range", "subClassOf": "subclass of", "subPropertyOf": "subproperty of",
-              "equivalentClass": "equivalent class", "equivalentProperty": "equivalent property",
-              "inverseOf": "inverse of", "exactMatch": "exact match", "closeMatch": "close match",
-              "broadMatch": "broad match", "narrowMatch": "narrow match", "relatedMatch": "related match",
-              "inScheme": "in scheme", "broader": "broader", "type": "type"}
+KIND_ORDER = {
+    "Class": 0,
+    "ObjectProperty": 1,
+    "DatatypeProperty": 2,
+    "AnnotationProperty": 3,
+    "ConceptScheme": 4,
+    "Concept": 5,
+    "NamedIndividual": 6,
+}
+LINK_NAMES = {
+    "domain": "domain",
+    "range": "range",
+    "subClassOf": "subclass of",
+    "subPropertyOf": "subproperty of",
+    "equivalentClass": "equivalent class",
+    "equivalentProperty": "equivalent property",
+    "inverseOf": "inverse of",
+    "exactMatch": "exact match",
+    "closeMatch": "close match",
+    "broadMatch": "broad match",
+    "narrowMatch": "narrow match",
+    "relatedMatch": "related match",
+    "inScheme": "in scheme",
+    "broader": "broader",
+    "type": "type",
+}
 
 
 @bp.get("/ontology")
@@ -759,16 +950,31 @@ def ontology() -> Response:
     if media is not HTML_TYPE:
         assert media.rdf is not None
         triples = [ox.Triple(q.subject, q.predicate, q.object) for q in reader.quads(None, None, None, graph)]
-        body = ox.serialize(triples, format=media.rdf,
-                            prefixes={"kz": KZ_NS, "owl": "http://www.w3.org/2002/07/owl#",
-                                      "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-                                      "skos": "http://www.w3.org/2004/02/skos/core#"}
-                            if media.rdf in (ox.RdfFormat.TURTLE,) else None)
+        body = ox.serialize(
+            triples,
+            format=media.rdf,
+            prefixes={
+                "kz": KZ_NS,
+                "owl": "http://www.w3.org/2002/07/owl#",
+                "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+                "skos": "http://www.w3.org/2004/02/skos/core#",
+            }
+            if media.rdf in (ox.RdfFormat.TURTLE,)
+            else None,
+        )
         response = Response(body, mimetype=media.media_type)
     else:
-        response = Response(render_template("views/ontology.html", terms=_cached_terms(served, reader),
-                                            ontology_iri=ONTOLOGY_IRI, ns=KZ_NS, local_url=local_url,
-                                            kind_order=KIND_ORDER), mimetype="text/html")
+        response = Response(
+            render_template(
+                "views/ontology.html",
+                terms=_cached_terms(served, reader),
+                ontology_iri=ONTOLOGY_IRI,
+                ns=KZ_NS,
+                local_url=local_url,
+                kind_order=KIND_ORDER,
+            ),
+            mimetype="text/html",
+        )
     response.vary.add("Accept")
     if served.build_id:
         response.set_etag(f"{served.build_id}-ontology-{media.names[0]}")
@@ -810,8 +1016,18 @@ def _ontology_terms(reader: GraphReader) -> list[dict[str, Any]]:
     terms: dict[str, dict[str, Any]] = {}
     for row in reader.select(ONTOLOGY_TERMS % values):
         iri = _text(row, "term")
-        term = terms.setdefault(iri, {"iri": iri, "name": iri[len(KZ_NS):], "kinds": set(), "label": "",
-                                      "comment": "", "links": defaultdict(list), "example": None})
+        term = terms.setdefault(
+            iri,
+            {
+                "iri": iri,
+                "name": iri[len(KZ_NS) :],
+                "kinds": set(),
+                "label": "",
+                "comment": "",
+                "links": defaultdict(list),
+                "example": None,
+            },
+        )
         term["kinds"].add(_local_name(_text(row, "kind")))
         term["label"] = term["label"] or _text(row, "label")
         term["comment"] = term["comment"] or _text(row, "comment")
@@ -853,12 +1069,18 @@ def _examples(reader: GraphReader, terms: dict[str, dict[str, Any]]) -> None:
             subject = _text(row, "a")
             if how == "property":
                 obj = row.get("b")
-                term["example"] = {"subject": subject, "predicate": term["iri"],
-                                   "object": _value(obj) or "",
-                                   "object_is_iri": isinstance(obj, ox.NamedNode)}
+                term["example"] = {
+                    "subject": subject,
+                    "predicate": term["iri"],
+                    "object": _value(obj) or "",
+                    "object_is_iri": isinstance(obj, ox.NamedNode),
+                }
             elif how == "class":
                 term["example"] = {"subject": subject, "predicate": "a", "object": term["iri"], "object_is_iri": True}
             else:
-                term["example"] = {"subject": subject, "predicate": _text(row, "b"), "object": term["iri"],
-                                   "object_is_iri": True}
-
+                term["example"] = {
+                    "subject": subject,
+                    "predicate": _text(row, "b"),
+                    "object": term["iri"],
+                    "object_is_iri": True,
+                }

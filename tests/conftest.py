@@ -99,7 +99,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 seen.add(key)
     for key in SLOW_TESTS.keys() - seen:
         if key.split("::")[0] in files:
-            warnings.warn(pytest.PytestWarning(f"tests/conftest.py SLOW_TESTS names {key}, which is not a test"), stacklevel=2)
+            warnings.warn(
+                pytest.PytestWarning(f"tests/conftest.py SLOW_TESTS names {key}, which is not a test"), stacklevel=2
+            )
 
 
 @pytest.fixture()
@@ -163,10 +165,23 @@ class LiveServer:
     def __init__(self, build_dir: Path, extra_args: list[str] | None = None, env: dict[str, str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "kzkg.cli", "serve", "--build-dir", str(build_dir),
-                   "--host", "127.0.0.1", "--port", str(self.port), "--no-build", *(extra_args or [])]
-        self.process = subprocess.Popen(command, env={**os.environ, **(env or {})},
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        command = [
+            sys.executable,
+            "-m",
+            "kzkg.cli",
+            "serve",
+            "--build-dir",
+            str(build_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--no-build",
+            *(extra_args or []),
+        ]
+        self.process = subprocess.Popen(
+            command, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         try:
             self._wait_until_up()
         except BaseException:

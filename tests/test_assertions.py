@@ -9,7 +9,6 @@ compare the graphs the build writes with the expected triples.
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 from typing import Any
 
@@ -46,48 +45,81 @@ CSTO = "csto-request"
 
 
 def test_well_formed_assertions_validate_clean(data_copy: Path) -> None:
-    set_claim(data_copy, "000", "000-author-csto-call-jan-5",
-              asserts=[{"subject": CSTO, "property": "startDate", "value": "2022-01-05"}])
-    set_claim(data_copy, "004", "004-authors-tokayev-csto-request",
-              asserts=[{"subject": CSTO, "property": "dateText", "value": "on the night of 6 January"},
-                       {"subject": CSTO, "property": "agent", "value": "tokayev"},
-                       {"subject": CSTO, "property": "eventType", "value": "RequestForAssistance"},
-                       {"subject": "bloody-january", "property": "quantity", "kind": "Deaths", "value": 164,
-                        "qualifier": "about", "as_of": "2022-01-09", "unit": "people",
-                        "population": "kazakh-police"}])
+    set_claim(
+        data_copy,
+        "000",
+        "000-author-csto-call-jan-5",
+        asserts=[{"subject": CSTO, "property": "startDate", "value": "2022-01-05"}],
+    )
+    set_claim(
+        data_copy,
+        "004",
+        "004-authors-tokayev-csto-request",
+        asserts=[
+            {"subject": CSTO, "property": "dateText", "value": "on the night of 6 January"},
+            {"subject": CSTO, "property": "agent", "value": "tokayev"},
+            {"subject": CSTO, "property": "eventType", "value": "RequestForAssistance"},
+            {
+                "subject": "bloody-january",
+                "property": "quantity",
+                "kind": "Deaths",
+                "value": 164,
+                "qualifier": "about",
+                "as_of": "2022-01-09",
+                "unit": "people",
+                "population": "kazakh-police",
+            },
+        ],
+    )
     set_claim(data_copy, "000", "000-author-impossible-to-verify", kind="opinion")
     assert problems(data_copy) == []
 
 
 def test_each_mistake_is_named_with_file_entry_and_statement(data_copy: Path) -> None:
-    set_claim(data_copy, "004", "004-authors-tokayev-csto-request", asserts=[
-        {"subject": CSTO, "property": "startDate", "value": "6 January"},
-        {"subject": "csto-requestx", "property": "agent", "value": "tokayev"},
-        {"subject": CSTO, "property": "place", "value": "tokayev"},
-        {"subject": CSTO, "property": "quantity", "value": 5, "kind": "Deathz"},
-        {"subject": "tokayev", "property": "identifiedAs", "value": CSTO},
-        {"subject": CSTO, "property": "eventType", "value": "Lootin"},
-        {"subject": CSTO, "property": "date", "value": "2022-01-05"},
-        {"subject": CSTO, "property": "agent", "value": "almaty"},
-        {"subject": CSTO, "property": "quantity", "value": "five", "kind": "Deaths", "as_of": "soon"},
-        {"subject": CSTO, "property": "startDate", "value": "2022-01-05", "kind": "Deaths"},
-        {"subject": CSTO, "property": "agent"},
-    ])
+    set_claim(
+        data_copy,
+        "004",
+        "004-authors-tokayev-csto-request",
+        asserts=[
+            {"subject": CSTO, "property": "startDate", "value": "6 January"},
+            {"subject": "csto-requestx", "property": "agent", "value": "tokayev"},
+            {"subject": CSTO, "property": "place", "value": "tokayev"},
+            {"subject": CSTO, "property": "quantity", "value": 5, "kind": "Deathz"},
+            {"subject": "tokayev", "property": "identifiedAs", "value": CSTO},
+            {"subject": CSTO, "property": "eventType", "value": "Lootin"},
+            {"subject": CSTO, "property": "date", "value": "2022-01-05"},
+            {"subject": CSTO, "property": "agent", "value": "almaty"},
+            {"subject": CSTO, "property": "quantity", "value": "five", "kind": "Deaths", "as_of": "soon"},
+            {"subject": CSTO, "property": "startDate", "value": "2022-01-05", "kind": "Deaths"},
+            {"subject": CSTO, "property": "agent"},
+        ],
+    )
     set_claim(data_copy, "000", "000-author-impossible-to-verify", kind="opinionated")
-    set_claim(data_copy, "000", "000-author-csto-call-jan-5", kind="opinion",
-              asserts=[{"subject": CSTO, "property": "startDate", "value": "2022-01-05"}])
+    set_claim(
+        data_copy,
+        "000",
+        "000-author-csto-call-jan-5",
+        kind="opinion",
+        asserts=[{"subject": CSTO, "property": "startDate", "value": "2022-01-05"}],
+    )
     where = "data/annotations/004.yaml: claim 004-authors-tokayev-csto-request: 'asserts' "
     expected = {
-        where + "#1 (csto-request startDate): value '6 January' is not a date (YYYY-MM-DD); keep a vague date as dateText",
+        where
+        + "#1 (csto-request startDate): value '6 January' is not a date (YYYY-MM-DD); keep a vague date as dateText",
         where + "#2 (csto-requestx agent): subject 'csto-requestx' is not an event",
         where + "#3 (csto-request place): value 'tokayev' is a Person, expected Place",
         where + "#5 (tokayev identifiedAs): value 'csto-request' is not in the entity registry (it is an event)",
-        where + "#8 (csto-request agent): value 'almaty' is a Place, expected Person or Organization or MediaOutlet or Group",
+        where
+        + "#8 (csto-request agent): value 'almaty' is a Place, expected Person or Organization or MediaOutlet or Group",
         where + "#11: missing 'value'",
-        "data/annotations/000.yaml: claim 000-author-impossible-to-verify: 'kind': 'opinionated' is not one of "
-        "factual, opinion, prediction",
-        "data/annotations/000.yaml: claim 000-author-csto-call-jan-5: 'asserts': a claim of kind 'opinion' asserts no "
-        "checkable fact; drop 'asserts' or the kind",
+        (
+            "data/annotations/000.yaml: claim 000-author-impossible-to-verify: 'kind': 'opinionated' is not one of "
+            "factual, opinion, prediction"
+        ),
+        (
+            "data/annotations/000.yaml: claim 000-author-csto-call-jan-5: 'asserts': a claim of kind 'opinion' "
+            "asserts no checkable fact; drop 'asserts' or the kind"
+        ),
     }
     found = problems(data_copy)
     assert expected <= set(found), sorted(set(found) - expected)
@@ -159,16 +191,29 @@ def expect(turtle: str) -> Graph:
 def same_graph(found: Graph, expected: Graph) -> None:
     if not isomorphic(found, expected):
         _, only_found, only_expected = graph_diff(to_isomorphic(found), to_isomorphic(expected))
-        raise AssertionError("computed but not expected:\n" + only_found.serialize(format="nt")
-                             + "\nexpected but not computed:\n" + only_expected.serialize(format="nt"))
+        raise AssertionError(
+            "computed but not expected:\n"
+            + only_found.serialize(format="nt")
+            + "\nexpected but not computed:\n"
+            + only_expected.serialize(format="nt")
+        )
 
 
 def test_two_dates_for_one_event_are_a_disagreement_with_both_sides() -> None:
-    found = computed(FakeClaim("000-a", [said("e-csto", "startDate", dt.date(2022, 1, 5))]),
-                     FakeClaim("001-b", [said("e-csto", "startDate", dt.date(2022, 1, 5))]),
-                     FakeClaim("004-c", [said("e-csto", "dateText", "on the night of 6 January"),
-                                         said("e-csto", "startDate", dt.date(2022, 1, 6), 2)]))
-    same_graph(found, expect("""
+    found = computed(
+        FakeClaim("000-a", [said("e-csto", "startDate", dt.date(2022, 1, 5))]),
+        FakeClaim("001-b", [said("e-csto", "startDate", dt.date(2022, 1, 5))]),
+        FakeClaim(
+            "004-c",
+            [
+                said("e-csto", "dateText", "on the night of 6 January"),
+                said("e-csto", "startDate", dt.date(2022, 1, 6), 2),
+            ],
+        ),
+    )
+    same_graph(
+        found,
+        expect("""
         <https://w3id.org/kzkg/id/disagreement/e-csto/startDate> a kz:Disagreement ;
             rdfs:label "disagreement on e-csto: start date" ;
             kz:onSubject kzevent:e-csto ; kz:onProperty kz:startDate ;
@@ -184,22 +229,32 @@ def test_two_dates_for_one_event_are_a_disagreement_with_both_sides() -> None:
             kz:heldBy kzclaim:004-c ; kz:value "2022-01-06"^^xsd:date .
         kzclaim:000-a kz:conflictsWith kzclaim:004-c . kzclaim:004-c kz:conflictsWith kzclaim:000-a .
         kzclaim:001-b kz:conflictsWith kzclaim:004-c . kzclaim:004-c kz:conflictsWith kzclaim:001-b .
-    """))
+    """),
+    )
 
 
 def test_agreement_and_vague_dates_compute_nothing() -> None:
-    assert len(computed(FakeClaim("000-a", [said("e-csto", "startDate", dt.date(2022, 1, 5))]),
-                        FakeClaim("001-b", [said("e-csto", "startDate", dt.date(2022, 1, 5))]),
-                        FakeClaim("004-c", [said("e-csto", "dateText", "on the night of 6 January")]))) == 0
+    assert (
+        len(
+            computed(
+                FakeClaim("000-a", [said("e-csto", "startDate", dt.date(2022, 1, 5))]),
+                FakeClaim("001-b", [said("e-csto", "startDate", dt.date(2022, 1, 5))]),
+                FakeClaim("004-c", [said("e-csto", "dateText", "on the night of 6 January")]),
+            )
+        )
+        == 0
+    )
 
 
 def test_rival_agents_and_identities_conflict() -> None:
-    found = compute_disagreements([
-        FakeClaim("000-tokayev", [said("e-airport", "agent", "kazakh-paratroopers")]),
-        FakeClaim("000-reports", [said("e-airport", "agent", "russian-spetsnaz")]),
-        FakeClaim("001-kyrgyz", [said("confession-man", "identifiedAs", "vikram-ruzakhunov")]),
-        FakeClaim("001-kazakh", [said("confession-man", "identifiedAs", "zakir-uburov")]),
-    ])
+    found = compute_disagreements(
+        [
+            FakeClaim("000-tokayev", [said("e-airport", "agent", "kazakh-paratroopers")]),
+            FakeClaim("000-reports", [said("e-airport", "agent", "russian-spetsnaz")]),
+            FakeClaim("001-kyrgyz", [said("confession-man", "identifiedAs", "vikram-ruzakhunov")]),
+            FakeClaim("001-kazakh", [said("confession-man", "identifiedAs", "zakir-uburov")]),
+        ]
+    )
     assert {(d.subject, d.property, tuple(d.conflicts)) for d in found} == {
         ("e-airport", "agent", (("000-reports", "000-tokayev"),)),
         ("confession-man", "identifiedAs", (("001-kazakh", "001-kyrgyz"),)),
@@ -207,11 +262,15 @@ def test_rival_agents_and_identities_conflict() -> None:
 
 
 def test_a_denial_conflicts_with_the_same_statement_only() -> None:
-    found = computed(FakeClaim("002-looting", [said("e-looting", "eventType", "Looting")]),
-                     FakeClaim("002-no-looting", [said("e-looting", "eventType", "Looting")], polarity="negative"),
-                     FakeClaim("002-riot", [said("e-looting", "eventType", "Riot")]))  # another type: no conflict
+    found = computed(
+        FakeClaim("002-looting", [said("e-looting", "eventType", "Looting")]),
+        FakeClaim("002-no-looting", [said("e-looting", "eventType", "Looting")], polarity="negative"),
+        FakeClaim("002-riot", [said("e-looting", "eventType", "Riot")]),
+    )  # another type: no conflict
     node = "<https://w3id.org/kzkg/id/disagreement/e-looting/eventType/Looting>"
-    same_graph(found, expect(f"""
+    same_graph(
+        found,
+        expect(f"""
         {node} a kz:Disagreement ; rdfs:label "disagreement on e-looting: occurrence" ;
             kz:onSubject kzevent:e-looting ; kz:onProperty kz:eventType ;
             kz:between kzclaim:002-looting, kzclaim:002-no-looting ;
@@ -223,16 +282,31 @@ def test_a_denial_conflicts_with_the_same_statement_only() -> None:
             kz:heldBy kzclaim:002-no-looting ; kz:value kz:Looting ; kz:denied true .
         kzclaim:002-looting kz:conflictsWith kzclaim:002-no-looting .
         kzclaim:002-no-looting kz:conflictsWith kzclaim:002-looting .
-    """))
+    """),
+    )
 
 
 JAN9, JAN10 = dt.date(2022, 1, 9), dt.date(2022, 1, 10)
 
 
-def deaths(claim: str, value, qualifier: str | None = None, as_of: dt.date | None = JAN9,
-           population: str | None = None) -> FakeClaim:
-    return FakeClaim(claim, [said("e-unrest", "quantity", value, kind="Deaths", qualifier=qualifier, as_of=as_of,
-                                  unit="people", population=population)])
+def deaths(
+    claim: str, value, qualifier: str | None = None, as_of: dt.date | None = JAN9, population: str | None = None
+) -> FakeClaim:
+    return FakeClaim(
+        claim,
+        [
+            said(
+                "e-unrest",
+                "quantity",
+                value,
+                kind="Deaths",
+                qualifier=qualifier,
+                as_of=as_of,
+                unit="people",
+                population=population,
+            )
+        ],
+    )
 
 
 def conflicts(*claims: FakeClaim) -> set[tuple[str, str]]:
@@ -256,12 +330,16 @@ def test_figures_at_other_dates_or_populations_are_updates_not_conflicts() -> No
 
 
 def test_a_figure_disagreement_carries_kind_population_date_and_each_number() -> None:
-    found = computed(deaths("001-a", 16, population="kazakh-police"),
-                     deaths("001-b", 17, "about", population="kazakh-police"),  # 15.3-18.7: agrees with 16
-                     deaths("001-c", 30, population="kazakh-police"))
+    found = computed(
+        deaths("001-a", 16, population="kazakh-police"),
+        deaths("001-b", 17, "about", population="kazakh-police"),  # 15.3-18.7: agrees with 16
+        deaths("001-c", 30, population="kazakh-police"),
+    )
     node = "<https://w3id.org/kzkg/id/disagreement/e-unrest/quantity/Deaths/kazakh-police/2022-01-09>"
     position = node[:-1] + "#{}-1>"
-    same_graph(found, expect(f"""
+    same_graph(
+        found,
+        expect(f"""
         {node} a kz:Disagreement ; rdfs:label "disagreement on e-unrest: figure" ;
             kz:onSubject kzevent:e-unrest ; kz:onProperty kz:figure ;
             kz:quantityKind kz:Deaths ; kz:population kzid:kazakh-police ; kz:asOf "2022-01-09"^^xsd:date ;
@@ -276,23 +354,34 @@ def test_a_figure_disagreement_carries_kind_population_date_and_each_number() ->
             kz:value <https://w3id.org/kzkg/id/assertion/001-c#figure-1> ; kz:quantityKind kz:Deaths ; kz:quantity 30 .
         kzclaim:001-a kz:conflictsWith kzclaim:001-c . kzclaim:001-c kz:conflictsWith kzclaim:001-a .
         kzclaim:001-b kz:conflictsWith kzclaim:001-c . kzclaim:001-c kz:conflictsWith kzclaim:001-b .
-    """))
+    """),
+    )
 
 
 def test_reconciliation_lists_unexplained_curation_and_unlinked_conflicts() -> None:
-    claims = {c.id: c for c in (
-        FakeClaim("000-a", [said("e-csto", "startDate", dt.date(2022, 1, 5))], contradicts=["004-c"]),
-        FakeClaim("004-c", [said("e-csto", "dateText", "on the night of 6 January")]),
-        FakeClaim("001-x", [said("e-airport", "agent", "kazakh-paratroopers")]),
-        FakeClaim("001-y", [said("e-airport", "agent", "russian-spetsnaz")], corroborates=["001-x"]),
-    )}
+    claims = {
+        c.id: c
+        for c in (
+            FakeClaim("000-a", [said("e-csto", "startDate", dt.date(2022, 1, 5))], contradicts=["004-c"]),
+            FakeClaim("004-c", [said("e-csto", "dateText", "on the night of 6 January")]),
+            FakeClaim("001-x", [said("e-airport", "agent", "kazakh-paratroopers")]),
+            FakeClaim("001-y", [said("e-airport", "agent", "russian-spetsnaz")], corroborates=["001-x"]),
+        )
+    }
     lines = reconcile(claims, compute_disagreements(claims.values()))
     assert lines == [
-        ("data/annotations/000.yaml: claim 000-a", "kz:contradicts 004-c: no computed conflict explains it "
-         "(their assertions do not disagree on one point)"),
-        ("data/annotations/001.yaml: claim 001-x", "computed conflict with 001-y on e-airport carried out by "
-         "[001-x: kazakh-paratroopers; 001-y: russian-spetsnaz] that no curator linked with kz:contradicts "
-         "(curated as kz:corroborates)"),
+        (
+            "data/annotations/000.yaml: claim 000-a",
+            "kz:contradicts 004-c: no computed conflict explains it (their assertions do not disagree on one point)",
+        ),
+        (
+            "data/annotations/001.yaml: claim 001-x",
+            (
+                "computed conflict with 001-y on e-airport carried out by "
+                "[001-x: kazakh-paratroopers; 001-y: russian-spetsnaz] that no curator linked with kz:contradicts "
+                "(curated as kz:corroborates)"
+            ),
+        ),
     ]
 
 
@@ -301,8 +390,9 @@ def test_disagreements_are_indexed_not_compared_pairwise() -> None:
     (all pairs would be 2e8 comparisons, minutes; the index takes well under a second)."""
     import time
 
-    claims = [FakeClaim(f"000-{n}", [said(f"e-{n % 5000}", "startDate", dt.date(2022, 1, 1 + n % 3))])
-              for n in range(20_000)]
+    claims = [
+        FakeClaim(f"000-{n}", [said(f"e-{n % 5000}", "startDate", dt.date(2022, 1, 1 + n % 3))]) for n in range(20_000)
+    ]
     started = time.perf_counter()
     found = compute_disagreements(claims)
     assert time.perf_counter() - started < 5  # generous: a loaded 2-core machine
@@ -318,7 +408,6 @@ import pytest  # noqa: E402
 
 from kzkg.namespaces import PREFIXES  # noqa: E402
 from kzkg.pipeline import build, prepare, reasoning_triples  # noqa: E402
-from kzkg.store import open_read_only  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSERTED = {  # the three motivating cases of issue #12, put on claims of the real corpus
@@ -328,8 +417,16 @@ ASSERTED = {  # the three motivating cases of issue #12, put on claims of the re
         {"subject": CSTO, "property": "dateText", "value": "on the night of 6 January"},
         {"subject": CSTO, "property": "startDate", "value": "2022-01-06"},  # not in the text: a test value
         {"subject": "confession-man", "property": "identifiedAs", "value": "zakir-uburov"},
-        {"subject": "bloody-january", "property": "quantity", "kind": "Deaths", "value": 164, "qualifier": "about",
-         "as_of": "2022-01-09", "unit": "people"}],
+        {
+            "subject": "bloody-january",
+            "property": "quantity",
+            "kind": "Deaths",
+            "value": 164,
+            "qualifier": "about",
+            "as_of": "2022-01-09",
+            "unit": "people",
+        },
+    ],
 }
 
 
@@ -360,8 +457,10 @@ def twin_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def select(store: ox.Store, query: str) -> list[tuple]:
-    return sorted(tuple(str(term.value) if term is not None else None for term in row)
-                  for row in store.query(query, prefixes=PREFIXES))
+    return sorted(
+        tuple(str(term.value) if term is not None else None for term in row)
+        for row in store.query(query, prefixes=PREFIXES)
+    )
 
 
 def test_assertion_graph_holds_what_the_claim_asserts(twin_builds: dict[str, Path]) -> None:
@@ -370,32 +469,43 @@ def test_assertion_graph_holds_what_the_claim_asserts(twin_builds: dict[str, Pat
     found = Graph()
     for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
         found.parse(data=f"{quad.subject} {quad.predicate} {quad.object} .", format="nt")
-    same_graph(found, expect(f"""
+    same_graph(
+        found,
+        expect(f"""
         kzevent:csto-request kz:dateText "on the night of 6 January" ; kz:startDate "2022-01-06"^^xsd:date .
         kzid:confession-man kz:identifiedAs kzid:zakir-uburov .
         kzevent:bloody-january kz:figure <{graph}#figure-4> .
         <{graph}#figure-4> a kz:Figure ; kz:quantityKind kz:Deaths ; kz:quantity 164 ; kz:quantityQualifier kz:About ;
             kz:unit "people" ; kz:asOf "2022-01-09"^^xsd:date .
-    """))
+    """),
+    )
     claim_side = select(store, f"SELECT ?c ?k WHERE {{ ?c kz:asserts <{graph}> ; kz:claimKind ?k }}")
-    assert claim_side == [("https://w3id.org/kzkg/id/claim/004-authors-tokayev-csto-request",
-                           "https://w3id.org/kzkg/ontology#Factual")]
+    assert claim_side == [
+        ("https://w3id.org/kzkg/id/claim/004-authors-tokayev-csto-request", "https://w3id.org/kzkg/ontology#Factual")
+    ]
 
 
 def test_default_graph_holds_only_curated_facts(twin_builds: dict[str, Path]) -> None:
     store = ox.Store.read_only(str(twin_builds["asserted"] / "store"))
     assert select(store, "SELECT ?d WHERE { kzevent:csto-request kz:startDate ?d }") == []
     assert select(store, "SELECT ?p WHERE { kzid:confession-man kz:identifiedAs ?p }") == []
-    dates = select(store, """SELECT ?claim ?d WHERE { ?claim kz:asserts ?g .
-                              GRAPH ?g { kzevent:csto-request kz:startDate ?d } }""")
-    assert dates == [("https://w3id.org/kzkg/id/claim/000-author-csto-call-jan-5", "2022-01-05"),
-                     ("https://w3id.org/kzkg/id/claim/001-leonard-csto-request-january-5", "2022-01-05"),
-                     ("https://w3id.org/kzkg/id/claim/004-authors-tokayev-csto-request", "2022-01-06")]
+    dates = select(
+        store,
+        """SELECT ?claim ?d WHERE { ?claim kz:asserts ?g .
+                              GRAPH ?g { kzevent:csto-request kz:startDate ?d } }""",
+    )
+    assert dates == [
+        ("https://w3id.org/kzkg/id/claim/000-author-csto-call-jan-5", "2022-01-05"),
+        ("https://w3id.org/kzkg/id/claim/001-leonard-csto-request-january-5", "2022-01-05"),
+        ("https://w3id.org/kzkg/id/claim/004-authors-tokayev-csto-request", "2022-01-06"),
+    ]
     plain = ox.Store.read_only(str(twin_builds["plain"] / "store"))
     everything = "SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o)) }"  # bnodes: relabelled
     added = set(select(store, everything)) - set(select(plain, everything))
-    disagreements = {tuple(str(t.value) for t in (q.subject, q.predicate, q.object)) for q in store.quads_for_pattern(
-        None, None, None, ox.NamedNode("https://w3id.org/kzkg/id/graph/disagreements"))}
+    disagreements = {
+        tuple(str(t.value) for t in (q.subject, q.predicate, q.object))
+        for q in store.quads_for_pattern(None, None, None, ox.NamedNode("https://w3id.org/kzkg/id/graph/disagreements"))
+    }
     asserts = {row for row in added if row[1] == "https://w3id.org/kzkg/ontology#asserts"}
     assert len(asserts) == 3 and added - asserts == disagreements  # nothing else reaches the default graph
     assert set(select(plain, everything)) <= set(select(store, everything))
@@ -415,7 +525,9 @@ def test_merged_dumps_leave_assertion_graphs_out_and_dataset_dumps_keep_them(twi
     plain_nt = set((dumps["plain"] / "kzkg.nt").read_bytes().splitlines())
     asserted_nt = set((dumps["asserted"] / "kzkg.nt").read_bytes().splitlines())
     nquads = (dumps["asserted"] / "kzkg.nq").read_bytes().splitlines()
-    in_assertions = {line.rsplit(b" <", 1)[0] + b" ." for line in nquads if b"/id/assertion/" in line.rsplit(b" <", 1)[1]}
+    in_assertions = {
+        line.rsplit(b" <", 1)[0] + b" ." for line in nquads if b"/id/assertion/" in line.rsplit(b" <", 1)[1]
+    }
     disagreements = {line.rsplit(b" <", 1)[0] + b" ." for line in nquads if line.endswith(b"/graph/disagreements> .")}
     assert in_assertions and not in_assertions & asserted_nt  # kept in N-Quads, left out of N-Triples
     added = asserted_nt - plain_nt
@@ -425,8 +537,11 @@ def test_merged_dumps_leave_assertion_graphs_out_and_dataset_dumps_keep_them(twi
     assert len(turtle) == len(asserted_nt)
     graph = "https://w3id.org/kzkg/id/assertion/004-authors-tokayev-csto-request"
     for name, fmt in (("kzkg.trig", ox.RdfFormat.TRIG), ("kzkg.jsonld", ox.RdfFormat.JSON_LD)):
-        names = {quad.graph_name.value for quad in ox.parse(path=str(dumps["asserted"] / name), format=fmt)
-                 if isinstance(quad.graph_name, ox.NamedNode)}
+        names = {
+            quad.graph_name.value
+            for quad in ox.parse(path=str(dumps["asserted"] / name), format=fmt)
+            if isinstance(quad.graph_name, ox.NamedNode)
+        }
         assert graph in names, name
 
 
@@ -461,9 +576,14 @@ def test_export_claims_csv_and_jsonld(twin_builds: dict[str, Path]) -> None:
     row = rows["004-authors-tokayev-csto-request"]
     assert row["permalink"] == "https://w3id.org/kzkg/id/claim/004-authors-tokayev-csto-request"
     assert row["claimants"] == "Almas Kaisar | Dmitriy Mazorenko" and row["article_ids"].endswith("/article/004")
-    assert "— start date — 2022-01-06" in row["asserts"] and "— figure — about 164 Deaths as of 2022-01-09" in row["asserts"]
-    assert set(row["conflicts_with"].split(" | ")) == {"https://w3id.org/kzkg/id/claim/000-author-csto-call-jan-5",
-                                                       "https://w3id.org/kzkg/id/claim/001-leonard-csto-request-january-5"}
+    assert (
+        "— start date — 2022-01-06" in row["asserts"]
+        and "— figure — about 164 Deaths as of 2022-01-09" in row["asserts"]
+    )
+    assert set(row["conflicts_with"].split(" | ")) == {
+        "https://w3id.org/kzkg/id/claim/000-author-csto-call-jan-5",
+        "https://w3id.org/kzkg/id/claim/001-leonard-csto-request-january-5",
+    }
     assert row["quotes"].startswith("In parallel, Tokayev appealed")
     result = kzkg("export", "--build-dir", build_dir, "--claims", "jsonld")
     assert result.returncode == 0, result.stderr
@@ -477,20 +597,36 @@ def test_export_claims_csv_and_jsonld(twin_builds: dict[str, Path]) -> None:
 
 
 def test_validate_report_lists_both_directions_and_exits_0(data_copy: Path) -> None:
-    set_claim(data_copy, "000", "000-author-csto-call-jan-5",
-              asserts=[{"subject": CSTO, "property": "startDate", "value": "2022-01-05"}])
-    set_claim(data_copy, "004", "004-authors-tokayev-csto-request",
-              asserts=[{"subject": CSTO, "property": "dateText", "value": "on the night of 6 January"}])
-    set_claim(data_copy, "001", "001-leonard-csto-request-january-5",
-              asserts=[{"subject": CSTO, "property": "startDate", "value": "2022-01-04"}])  # a test value
+    set_claim(
+        data_copy,
+        "000",
+        "000-author-csto-call-jan-5",
+        asserts=[{"subject": CSTO, "property": "startDate", "value": "2022-01-05"}],
+    )
+    set_claim(
+        data_copy,
+        "004",
+        "004-authors-tokayev-csto-request",
+        asserts=[{"subject": CSTO, "property": "dateText", "value": "on the night of 6 January"}],
+    )
+    set_claim(
+        data_copy,
+        "001",
+        "001-leonard-csto-request-january-5",
+        asserts=[{"subject": CSTO, "property": "startDate", "value": "2022-01-04"}],
+    )  # a test value
     result = kzkg("validate", "--data-dir", str(data_copy), "--report")
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert ("data/annotations/000.yaml: claim 000-author-csto-call-jan-5: computed conflict with "
-            "001-leonard-csto-request-january-5 on csto-request start date [000-author-csto-call-jan-5: 2022-01-05; "
-            "001-leonard-csto-request-january-5: 2022-01-04] that no curator linked with kz:contradicts "
-            "(curated as kz:corroborates)") in lines
-    assert ("data/annotations/000.yaml: claim 000-author-csto-call-jan-5: kz:contradicts "
-            "004-authors-tokayev-csto-request: no computed conflict explains it (their assertions do not disagree "
-            "on one point)") in lines
+    assert (
+        "data/annotations/000.yaml: claim 000-author-csto-call-jan-5: computed conflict with "
+        "001-leonard-csto-request-january-5 on csto-request start date [000-author-csto-call-jan-5: 2022-01-05; "
+        "001-leonard-csto-request-january-5: 2022-01-04] that no curator linked with kz:contradicts "
+        "(curated as kz:corroborates)"
+    ) in lines
+    assert (
+        "data/annotations/000.yaml: claim 000-author-csto-call-jan-5: kz:contradicts "
+        "004-authors-tokayev-csto-request: no computed conflict explains it (their assertions do not disagree "
+        "on one point)"
+    ) in lines
     assert "review:" in result.stderr

@@ -8,6 +8,7 @@ because the setup script installs both.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -41,9 +42,18 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     profile = tmp_path_factory.mktemp("chromium-profile")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 f"--user-data-dir={profile}", "--window-size=1300,1600"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1300,1600",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
@@ -117,7 +127,7 @@ def test_query_page_runs_an_example(browser, live_server, store, tmp_path):
     assert claim_links
     for href in claim_links:
         assert href.startswith(live_server.url + "/id/claim/")
-        assert str(ID) + href[len(live_server.url) + len("/id/"):] in expected_claims
+        assert str(ID) + href[len(live_server.url) + len("/id/") :] in expected_claims
     # results can be downloaded
     assert browser.find_elements(By.CSS_SELECTOR, ".yasr .yasr_downloadIcon")
     # nothing was fetched from anywhere but this server
@@ -164,12 +174,18 @@ def test_article_page_highlights_and_scrolls_to_a_quote(browser, live_server, st
     from selenium.webdriver.common.by import By
 
     article = f"{ID}article/001"
-    count = select_rows(store, f"""SELECT (COUNT(DISTINCT ?ann) AS ?n) WHERE {{
-        ?ann oa:hasTarget ?t . ?t oa:hasSource <{article}> }}""")[0]["n"]
-    evidence = select_rows(store, f"""SELECT ?claim ?ann ?exact ?label WHERE {{
+    count = select_rows(
+        store,
+        f"""SELECT (COUNT(DISTINCT ?ann) AS ?n) WHERE {{
+        ?ann oa:hasTarget ?t . ?t oa:hasSource <{article}> }}""",
+    )[0]["n"]
+    evidence = select_rows(
+        store,
+        f"""SELECT ?claim ?ann ?exact ?label WHERE {{
         ?claim a kz:Claim ; kz:reportedIn <{article}> ; kz:evidence ?ann ; rdfs:label ?label .
         ?ann oa:hasTarget ?t . ?t oa:hasSource <{article}> ; oa:hasSelector ?q . ?q oa:exact ?exact }}
-        ORDER BY ?claim ?ann""")
+        ORDER BY ?claim ?ann""",
+    )
     assert evidence
     wanted = next((row for row in evidence if row["claim"].endswith("/001-health-ministry-164-dead")), evidence[0])
     anchor = wanted["ann"].split("/annotation/", 1)[1]
@@ -184,14 +200,12 @@ def test_article_page_highlights_and_scrolls_to_a_quote(browser, live_server, st
     lit = browser.find_elements(By.CSS_SELECTOR, ".hl.target")
     lit_text = "".join(browser.execute_script("return arguments[0].textContent", el) for el in lit)
     assert " ".join(lit_text.split()) == " ".join(wanted["exact"].split())
-    top = browser.execute_script(
-        "return document.getElementById(arguments[0]).getBoundingClientRect().top", anchor)
+    top = browser.execute_script("return document.getElementById(arguments[0]).getBoundingClientRect().top", anchor)
     assert 0 <= top < browser.execute_script("return window.innerHeight")
     # following a highlight of that quote leads to a claim it proves (runs shared with a shorter
     # overlapping quote link to that quote's claim, so pick a run that links to one of ours)
     claims_of_quote = {row["claim"] for row in evidence if row["ann"] == wanted["ann"]}
-    ours = [el for el in lit
-            if str(ID) + el.get_attribute("href").split("/id/", 1)[1] in claims_of_quote]
+    ours = [el for el in lit if str(ID) + el.get_attribute("href").split("/id/", 1)[1] in claims_of_quote]
     assert ours
     ours[0].click()
     wait_for(browser, lambda d: "/id/claim/" in d.current_url)
@@ -201,6 +215,7 @@ def test_article_page_highlights_and_scrolls_to_a_quote(browser, live_server, st
 
 
 # --- the query UI of issue #14: links that always work, the layout, and the result views -----------
+
 
 def open_fresh(driver, url: str) -> None:
     """Load ``url`` with no tabs left in localStorage by earlier tests, and wait for the editor."""
@@ -227,8 +242,11 @@ def wait_for_view(driver, view: str) -> None:
     wait_for(driver, lambda d: d.find_elements("css selector", f".tabPanel.active .kzkg-{view}"))
 
 
-VIEW_FILES = ("node_modules/cytoscape/dist/cytoscape.min.js", "node_modules/topojson-client/dist/topojson-client.min.js",
-              "node_modules/world-atlas/countries-50m.json")
+VIEW_FILES = (
+    "node_modules/cytoscape/dist/cytoscape.min.js",
+    "node_modules/topojson-client/dist/topojson-client.min.js",
+    "node_modules/world-atlas/countries-50m.json",
+)
 
 
 def require_editor() -> None:
@@ -266,7 +284,9 @@ def test_anchor_links_open_the_editor_without_crashing(browser, live_server, sto
         assert result_count(browser) == len(select_rows(store, example.sparql))
         # a reload shows the same again (it crashed before)
         browser.refresh()
-        wait_for(browser, lambda d: d.execute_script("return !!(window.kzkgYasgui && document.querySelector('.yasqe'))"))
+        wait_for(
+            browser, lambda d: d.execute_script("return !!(window.kzkgYasgui && document.querySelector('.yasqe'))")
+        )
         wait_for(browser, lambda d: active(d, "return !!yasr.results"))
         assert page_errors(browser) == []
         assert active(browser, "return tab.getQuery()") == example.sparql
@@ -321,16 +341,17 @@ def test_editor_comes_first_and_the_examples_are_searchable(browser, live_server
     try:
         for width, height in ((1300, 900), (400, 800)):
             # a real window cannot be narrower than 500 px in headless Chromium: emulate the phone
-            browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 800})
+            browser.execute_cdp_cmd(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 800},
+            )
             open_fresh(browser, live_server.url + "/")
             assert browser.execute_script("return window.innerWidth") == width
             editor = browser.execute_script("return document.querySelector('.yasqe').getBoundingClientRect().toJSON()")
             # the editor starts on the first screen (it was 1,470 px down below 14 example cards)
             assert editor["top"] < browser.execute_script("return window.innerHeight") - 150, (width, editor)
             # nothing is wider than the window
-            assert browser.execute_script(
-                "return document.documentElement.scrollWidth <= window.innerWidth"), width
+            assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"), width
             box = browser.find_element("css selector", "#examples-box")
             if width < 800:  # on a phone the list starts folded above the editor, one tap away
                 assert box.get_attribute("open") is None
@@ -339,8 +360,11 @@ def test_editor_comes_first_and_the_examples_are_searchable(browser, live_server
             assert search.is_displayed()
             search.clear()
             search.send_keys("CSTO")
-            shown = [a.get_attribute("data-example") for a in browser.find_elements("css selector", ".example-list a.example")
-                     if a.is_displayed()]
+            shown = [
+                a.get_attribute("data-example")
+                for a in browser.find_elements("css selector", ".example-list a.example")
+                if a.is_displayed()
+            ]
             expected = [e.slug for e in examples if "csto" in (e.title + " " + e.description).lower()]
             assert expected and shown == expected, width
             search.send_keys(" nosuchword")
@@ -350,16 +374,21 @@ def test_editor_comes_first_and_the_examples_are_searchable(browser, live_server
 
 
 # what Chromium sends when it follows a link or posts a form
-NAVIGATION_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,"
-                     "*/*;q=0.8,application/signed-exchange;v=b3;q=0.7")
+NAVIGATION_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,"
+    "*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
+)
 
 
-@pytest.mark.parametrize("query, expected_types", [
-    ("CONSTRUCT { ?c a kz:Claim } WHERE { ?c a kz:Claim } LIMIT 3", {"text/turtle"}),
-    ("DESCRIBE ?c WHERE { ?c a kz:Claim } LIMIT 1", {"text/turtle"}),
-    ("SELECT ?c WHERE { ?c a kz:Claim } LIMIT 3", {"application/sparql-results+xml", "text/html"}),
-    ("ASK { ?c a kz:Claim }", {"application/sparql-results+xml", "text/html"}),
-])
+@pytest.mark.parametrize(
+    "query, expected_types",
+    [
+        ("CONSTRUCT { ?c a kz:Claim } WHERE { ?c a kz:Claim } LIMIT 3", {"text/turtle"}),
+        ("DESCRIBE ?c WHERE { ?c a kz:Claim } LIMIT 1", {"text/turtle"}),
+        ("SELECT ?c WHERE { ?c a kz:Claim } LIMIT 3", {"application/sparql-results+xml", "text/html"}),
+        ("ASK { ?c a kz:Claim }", {"application/sparql-results+xml", "text/html"}),
+    ],
+)
 def test_plain_form_default_format_suits_every_query_form(browser, live_server, query, expected_types):
     """The no-JS form defaulted to CSV, so a CONSTRUCT got a 406; its default now sends no format,
     so the endpoint picks one the query's form has."""
@@ -371,10 +400,14 @@ def test_plain_form_default_format_suits_every_query_form(browser, live_server, 
     text = "PREFIX kz: <https://w3id.org/kzkg/ontology#>\n" + query
     browser.execute_script("arguments[0].value = arguments[1]", form.find_element("name", "query"), text)
     # the form's own fields, posted as the browser posts them
-    status, content_type = browser.execute_async_script("""
+    status, content_type = browser.execute_async_script(
+        """
         const [form, accept, done] = arguments;
         fetch(form.action, {method: 'POST', headers: {Accept: accept}, body: new URLSearchParams(new FormData(form))})
-          .then(r => done([r.status, r.headers.get('Content-Type')]));""", form, NAVIGATION_ACCEPT)
+          .then(r => done([r.status, r.headers.get('Content-Type')]));""",
+        form,
+        NAVIGATION_ACCEPT,
+    )
     assert status == 200
     assert content_type.split(";")[0] in expected_types
     if "text/turtle" in expected_types:  # and a real submit shows the graph
@@ -418,7 +451,12 @@ def test_chart_view_draws_the_death_tolls(browser, live_server, store, tmp_path)
     # the user can switch to dots; the point at 164 is there
     browser.execute_script("""const s = document.querySelector('.tabPanel.active .kzkg-chart-type');
         s.value = 'dot'; s.dispatchEvent(new Event('change'));""")
-    wait_for(browser, lambda d: d.find_elements("css selector", ".tabPanel.active .kzkg-chart[data-type=dot] .mark[data-value='164'] circle"))
+    wait_for(
+        browser,
+        lambda d: d.find_elements(
+            "css selector", ".tabPanel.active .kzkg-chart[data-type=dot] .mark[data-value='164'] circle"
+        ),
+    )
 
 
 def test_timeline_view_is_chosen_for_results_that_lead_with_dates(browser, live_server, store, tmp_path):
@@ -439,7 +477,7 @@ def test_timeline_view_is_chosen_for_results_that_lead_with_dates(browser, live_
     assert {i["label"] for i in items} == {row["label"] for row in dated}
     # later dates are drawn further right
     items.sort(key=lambda i: i["start"])
-    assert all(a["x"] <= b["x"] for a, b in zip(items, items[1:]))
+    assert all(a["x"] <= b["x"] for a, b in itertools.pairwise(items))
     assert items[0]["x"] < items[-1]["x"]
     airport = [i for i in items if "airport" in i["label"].lower()]
     assert airport and all(i["start"].startswith("2022-01-0") for i in airport)
@@ -477,15 +515,19 @@ def test_map_view_draws_places_on_country_outlines(browser, live_server, store, 
 
 def test_graph_view_draws_the_contradictions(browser, live_server, store, tmp_path):
     require_editor()
-    query = ("PREFIX kz: <https://w3id.org/kzkg/ontology#>\n"
-             "CONSTRUCT { ?a kz:contradicts ?b } WHERE { ?a kz:contradicts ?b }")
-    pairs = {(t.subject.value, t.object.value)
-             for t in store.query(query)}
+    query = (
+        "PREFIX kz: <https://w3id.org/kzkg/ontology#>\n"
+        "CONSTRUCT { ?a kz:contradicts ?b } WHERE { ?a kz:contradicts ?b }"
+    )
+    pairs = {(t.subject.value, t.object.value) for t in store.query(query)}
     peak = f"{ID}claim/001-health-ministry-164-dead"
     assert any(peak in pair for pair in pairs)
     open_fresh(browser, live_server.url + "/")
-    browser.execute_script("""const tab = window.kzkgYasgui.addTab(true, {name: 'contradictions'});
-        tab.setQuery(arguments[0]); tab.query();""", query)
+    browser.execute_script(
+        """const tab = window.kzkgYasgui.addTab(true, {name: 'contradictions'});
+        tab.setQuery(arguments[0]); tab.query();""",
+        query,
+    )
     wait_for_view(browser, "graph")
     assert active(browser, "return yasr.getSelectedPluginName()") == "kzkgGraph"
     browser.save_screenshot(str(tmp_path / "graph.png"))
@@ -499,39 +541,66 @@ def test_graph_view_draws_the_contradictions(browser, live_server, store, tmp_pa
     assert len({(round(x), round(y)) for x, y in drawn["positions"]}) == len(drawn["positions"])
 
 
-@pytest.mark.parametrize("query, view, chart_type", [
-    # resources linking resources: the graph
-    ("SELECT ?a ?b WHERE { ?a kz:contradicts ?b }", "kzkgGraph", None),
-    # a label and numbers: the chart, as bars
-    ("SELECT ?name (COUNT(?c) AS ?claims) WHERE { ?c kz:claimedBy/rdfs:label ?name } GROUP BY ?name",
-     "kzkgChart", "bar"),
-    # the query's own #defaultView wins over the fit (Wikidata's convention)
-    ("#defaultView:LineChart\nSELECT ?c ?f ?s WHERE { ?c kz:quantityKind kz:Deaths ; kz:quantity ?f ; "
-     "kz:status/rdfs:label ?s }", "kzkgChart", "line"),
-    ("#defaultView:Table\nSELECT ?a ?b WHERE { ?a kz:contradicts ?b }", "table", None),
-    # nothing a view fits: the table
-    ("SELECT ?c ?label ?s WHERE { ?c a kz:Claim ; rdfs:label ?label ; kz:status/rdfs:label ?s }", "table", None),
-])
+@pytest.mark.parametrize(
+    "query, view, chart_type",
+    [
+        # resources linking resources: the graph
+        ("SELECT ?a ?b WHERE { ?a kz:contradicts ?b }", "kzkgGraph", None),
+        # a label and numbers: the chart, as bars
+        (
+            "SELECT ?name (COUNT(?c) AS ?claims) WHERE { ?c kz:claimedBy/rdfs:label ?name } GROUP BY ?name",
+            "kzkgChart",
+            "bar",
+        ),
+        # the query's own #defaultView wins over the fit (Wikidata's convention)
+        (
+            (
+                "#defaultView:LineChart\nSELECT ?c ?f ?s WHERE { ?c kz:quantityKind kz:Deaths ; kz:quantity ?f ; "
+                "kz:status/rdfs:label ?s }"
+            ),
+            "kzkgChart",
+            "line",
+        ),
+        ("#defaultView:Table\nSELECT ?a ?b WHERE { ?a kz:contradicts ?b }", "table", None),
+        # nothing a view fits: the table
+        ("SELECT ?c ?label ?s WHERE { ?c a kz:Claim ; rdfs:label ?label ; kz:status/rdfs:label ?s }", "table", None),
+    ],
+)
 def test_the_view_is_chosen_by_what_the_result_holds(browser, live_server, query, view, chart_type):
     require_editor()
-    text = ("PREFIX kz: <https://w3id.org/kzkg/ontology#>\n"
-            "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" + query)
+    text = (
+        "PREFIX kz: <https://w3id.org/kzkg/ontology#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" + query
+    )
     open_fresh(browser, live_server.url + "/")
-    browser.execute_script("""const tab = window.kzkgYasgui.addTab(true, {name: 'choice'});
-        tab.setQuery(arguments[0]); tab.query();""", text)
+    browser.execute_script(
+        """const tab = window.kzkgYasgui.addTab(true, {name: 'choice'});
+        tab.setQuery(arguments[0]); tab.query();""",
+        text,
+    )
     wait_for(browser, lambda d: active(d, "return !!yasr.results && !!yasr.resultsEl.firstChild"))
     assert active(browser, "return yasr.getSelectedPluginName()") == view
     if chart_type:
-        wait_for(browser, lambda d: d.find_elements("css selector", f".tabPanel.active .kzkg-chart[data-type={chart_type}] .mark"))
+        wait_for(
+            browser,
+            lambda d: d.find_elements("css selector", f".tabPanel.active .kzkg-chart[data-type={chart_type}] .mark"),
+        )
     # the choice is only a default: every other view that can draw the result stays one click away
     if view != "table":
         browser.find_element("css selector", ".tabPanel.active .yasr .select_table").click()
         wait_for(browser, lambda d: d.find_elements("css selector", ".tabPanel.active .yasr .dt-info"))
 
+
 # --- the views (server/views.py): what each draws, at desktop and phone widths -----------------------
 
-VIEWS = ("/timeline", "/network?topic=deaths", "/figures?kind=Deaths", "/map", "/search?q=airport", "/browse",
-         "/ontology")
+VIEWS = (
+    "/timeline",
+    "/network?topic=deaths",
+    "/figures?kind=Deaths",
+    "/map",
+    "/search?q=airport",
+    "/browse",
+    "/ontology",
+)
 
 
 @pytest.fixture()
@@ -557,9 +626,10 @@ def test_each_view_fits_a_phone_and_stays_on_this_server(phone, live_server, pat
     drawn = phone.execute_script("""return Array.from(document.querySelectorAll('main svg'))
         .map(s => s.getBoundingClientRect().width)""")
     assert all(w > width * 0.7 for w in drawn), drawn
-    search_box = phone.execute_script("""const r = document.querySelector('form.site-search input').getBoundingClientRect();
+    search_box = phone.execute_script("""
+        const r = document.querySelector('form.site-search input').getBoundingClientRect();
         return [r.left, r.right]""")
-    assert 0 <= search_box[0] and search_box[1] <= width
+    assert search_box[0] >= 0 and search_box[1] <= width
     outside = [u for u in requested_urls(phone) if leaves_the_machine(u, live_server.url)]
     assert outside == []
 
@@ -614,7 +684,8 @@ def test_network_edge_joins_the_two_death_toll_claims_and_a_click_opens_one(brow
 
     toll, retraction = f"{ID}claim/001-health-ministry-164-dead", f"{ID}claim/001-health-ministry-retraction"
     browser.get(live_server.url + "/network?topic=deaths")
-    ends = browser.execute_script("""
+    ends = browser.execute_script(
+        """
         const [a, b] = arguments;
         const edge = Array.from(document.querySelectorAll('svg.network path.edge.contradicts'))
             .find(e => [e.dataset.from, e.dataset.to].sort().join() === [a, b].sort().join());
@@ -623,9 +694,12 @@ def test_network_edge_joins_the_two_death_toll_claims_and_a_click_opens_one(brow
                                 return [c.cx.baseVal.value, c.cy.baseVal.value]; };
         const start = edge.getPointAtLength(0), end = edge.getPointAtLength(edge.getTotalLength());
         return {start: [start.x, start.y], end: [end.x, end.y], from: centre(edge.dataset.from),
-                to: centre(edge.dataset.to), colour: getComputedStyle(edge).stroke};""", toll, retraction)
+                to: centre(edge.dataset.to), colour: getComputedStyle(edge).stroke};""",
+        toll,
+        retraction,
+    )
     assert ends, "no contradiction edge between the 164 toll and its retraction"
-    assert all(abs(p - q) < 0.5 for p, q in zip(ends["start"] + ends["end"], ends["from"] + ends["to"]))
+    assert all(abs(p - q) < 0.5 for p, q in zip(ends["start"] + ends["end"], ends["from"] + ends["to"], strict=False))
     assert ends["colour"] == "rgb(198, 40, 40)"
     browser.find_element(By.CSS_SELECTOR, f'circle[data-iri="{toll}"]').click()
     wait_for(browser, lambda d: "/id/claim/001-health-ministry-164-dead" in d.current_url)

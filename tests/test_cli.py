@@ -41,7 +41,11 @@ def test_query_table_json_csv(build_dir: Path) -> None:
     as_json = json.loads(kzkg("query", "--build-dir", str(build_dir), "--format", "json", DEATH_TOLL_QUERY).stdout)
     figures = {b["figure"]["value"] for b in as_json["results"]["bindings"]}
     assert "164" in figures
-    rows = list(csv.DictReader(io.StringIO(kzkg("query", "--build-dir", str(build_dir), "--format", "csv", DEATH_TOLL_QUERY).stdout)))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(kzkg("query", "--build-dir", str(build_dir), "--format", "csv", DEATH_TOLL_QUERY).stdout)
+        )
+    )
     assert {r["figure"] for r in rows} == figures
 
 
@@ -121,8 +125,12 @@ def test_a_query_that_crashes_the_engine_is_exit_2_naming_the_cause(build_dir: P
 def test_a_killed_query_process_is_exit_2_naming_the_signal(build_dir: Path) -> None:
     """Whatever kills the query's process (the OOM killer, a signal), the CLI outlives it and says so."""
     runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-    process = subprocess.Popen([sys.executable, "-m", "kzkg.cli", "query", "--build-dir", str(build_dir), runaway],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kzkg.cli", "query", "--build-dir", str(build_dir), runaway],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
         deadline = time.monotonic() + 60
@@ -152,8 +160,13 @@ def test_an_engine_abort_is_exit_2_naming_the_cause(build_dir: Path) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
     greedy = "SELECT (STRLEN(GROUP_CONCAT(?o)) AS ?n) WHERE { ?s schema:articleBody ?o . ?a ?b ?c }"
-    result = subprocess.run([sys.executable, "-m", "kzkg.cli", "query", "--build-dir", str(build_dir), greedy],
-                            capture_output=True, text=True, timeout=300, preexec_fn=one_gigabyte)
+    result = subprocess.run(
+        [sys.executable, "-m", "kzkg.cli", "query", "--build-dir", str(build_dir), greedy],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=one_gigabyte,
+    )
     assert result.returncode == 2, result.stderr[-2000:]
     line = one_line_error(result)
     assert "crashed (SIGABRT): out of memory (could not allocate" in line, line
@@ -182,8 +195,9 @@ def test_table_cells_are_cut_but_csv_keeps_them_whole(build_dir: Path) -> None:
     assert rows[-1].startswith("(") and "rows" in rows[-1]
     assert max(len(row) for row in rows) <= TABLE_CELL_WIDTH
     assert any(row.rstrip().endswith("…") for row in rows[2:-1])
-    whole = list(csv.DictReader(io.StringIO(kzkg("query", "--build-dir", str(build_dir), "--format", "csv",
-                                                 text_query).stdout)))
+    whole = list(
+        csv.DictReader(io.StringIO(kzkg("query", "--build-dir", str(build_dir), "--format", "csv", text_query).stdout))
+    )
     assert len(whole) == len(rows) - 3 and max(len(r["text"]) for r in whole) > 10 * TABLE_CELL_WIDTH
 
 
@@ -204,7 +218,10 @@ def test_exit_codes_are_one_table_in_the_cli_and_old_imports_still_work() -> Non
     for error in (InputError("x"), NoReleaseError("x"), QueryCrashed("x")):
         assert cli.exit_code_for(error) == 2
     assert issubclass(NoReleaseError, NoBuildError) and issubclass(NoReleaseError, FileNotFoundError)
-    assert str(InputError("not UTF-8", file="a.yaml", line=3, column=7, entry="claim x")) == "a.yaml:3:7: claim x: not UTF-8"
+    assert (
+        str(InputError("not UTF-8", file="a.yaml", line=3, column=7, entry="claim x"))
+        == "a.yaml:3:7: claim x: not UTF-8"
+    )
 
 
 def test_endpoint_queries_still_run_in_process_and_agree(build_dir: Path, live_server) -> None:

@@ -24,8 +24,9 @@ def run_tool(module: str, *args: str) -> subprocess.CompletedProcess[str]:
     """``python -m <module> <args>`` from the repository root, or a failure naming how to install it."""
     if importlib.util.find_spec(module) is None:
         pytest.fail(f"{module} is not installed in {sys.prefix}: run ./dev test, or pip install -e '.[lint]'")
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=TIMEOUT, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
 
 
 def report(completed: subprocess.CompletedProcess[str]) -> str:

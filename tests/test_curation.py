@@ -92,22 +92,28 @@ def test_the_curated_files_have_no_problems_and_every_quote_is_located(corpus, m
     _, mapping_problems = mapped
     assert corpus.problems == []
     assert mapping_problems == [], "\n".join(map(str, mapping_problems))
-    missing = [f"{where}: {ev.quote[:80]!r}" for where, ev in all_evidence(corpus)
-               if locate(corpus.articles[ev.article].text, ev.quote, ev.occurrence) is None]
+    missing = [
+        f"{where}: {ev.quote[:80]!r}"
+        for where, ev in all_evidence(corpus)
+        if locate(corpus.articles[ev.article].text, ev.quote, ev.occurrence) is None
+    ]
     assert missing == []
 
 
 def test_every_quote_in_the_graph_is_the_article_text_at_its_offsets(store):
-    rows = select(store, """
+    rows = select(
+        store,
+        """
         SELECT ?article ?exact ?start ?end WHERE {
           ?annotation a oa:Annotation ; oa:hasTarget ?target .
           ?target oa:hasSource ?article ; oa:hasSelector ?q, ?p .
           ?q a oa:TextQuoteSelector ; oa:exact ?exact .
           ?p a oa:TextPositionSelector ; oa:start ?start ; oa:end ?end .
-        }""")
+        }""",
+    )
     assert len(rows) > 500
     texts = {a: article_text(a) for a in ARTICLES}
-    wrong = [r for r in rows if texts[local(r["article"])][int(r["start"]):int(r["end"])] != r["exact"]]
+    wrong = [r for r in rows if texts[local(r["article"])][int(r["start"]) : int(r["end"])] != r["exact"]]
     assert wrong == []
 
 
@@ -120,11 +126,14 @@ def test_the_graph_holds_one_annotation_for_every_located_quote(store, corpus):
         if article.repost_of and article.repost_of.get("evidence"):
             start, end = locate(article.text, article.repost_of["evidence"])
             expected.add((article.id, start, end))
-    rows = select(store, """
+    rows = select(
+        store,
+        """
         SELECT ?article ?start ?end WHERE {
           ?annotation a oa:Annotation ; oa:hasTarget/oa:hasSource ?article ;
                       oa:hasTarget/oa:hasSelector [ a oa:TextPositionSelector ; oa:start ?start ; oa:end ?end ] .
-        }""")
+        }""",
+    )
     assert {(local(r["article"]), int(r["start"]), int(r["end"])) for r in rows} == expected
 
 
@@ -133,51 +142,66 @@ def test_the_graph_holds_one_annotation_for_every_located_quote(store, corpus):
 
 
 def test_no_claim_without_a_claimant_an_article_and_evidence(store):
-    rows = select(store, """
+    rows = select(
+        store,
+        """
         SELECT ?claim WHERE {
           ?claim a kz:Claim .
           FILTER (NOT EXISTS { ?claim kz:claimedBy ?who } || NOT EXISTS { ?claim kz:reportedIn ?article }
                   || NOT EXISTS { ?claim kz:evidence/oa:hasTarget/oa:hasSelector/oa:exact ?quote })
-        }""")
+        }""",
+    )
     assert rows == []
 
 
 def test_every_article_that_reports_a_claim_quotes_it(store):
     """A claim reported in an article has a quote from that very article (reprints and reposts included)."""
-    rows = select(store, """
+    rows = select(
+        store,
+        """
         SELECT ?claim ?article WHERE {
           ?claim a kz:Claim ; kz:reportedIn ?article .
           FILTER NOT EXISTS { ?claim kz:evidence/oa:hasTarget/oa:hasSource ?article }
-        }""")
+        }""",
+    )
     assert rows == []
 
 
 def test_every_claimant_is_an_actor_not_a_place_or_channel(store):
-    rows = select(store, """
+    rows = select(
+        store,
+        """
         SELECT ?claim ?who WHERE {
           ?claim a kz:Claim ; kz:claimedBy ?who .
           FILTER NOT EXISTS { VALUES ?class { kz:Person kz:Organization kz:MediaOutlet kz:Group } ?who a ?class }
-        }""")
+        }""",
+    )
     assert rows == []
 
 
 def test_no_figure_without_a_kind(store):
-    rows = select(store, """
+    rows = select(
+        store,
+        """
         SELECT ?claim WHERE {
           ?claim a kz:Claim .
           { ?claim kz:quantity ?q } UNION { ?claim kz:quantityText ?t } UNION { ?claim kz:quantityQualifier ?h }
           FILTER NOT EXISTS { ?claim kz:quantityKind ?kind }
-        }""")
+        }""",
+    )
     assert rows == []
 
 
 def test_no_event_without_a_date_or_an_explicit_unknown(store):
-    rows = select(store, """
+    rows = select(
+        store,
+        """
         SELECT ?event WHERE {
           ?event a kz:Event .
           FILTER NOT EXISTS { ?event kz:startDate ?start }
           FILTER NOT EXISTS { ?event kz:dateText ?words }
-        }""")
+        }""",
+    )
     assert rows == []
     for path in sorted((DATA / "events").glob("*.yaml")):
         for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
@@ -246,11 +270,14 @@ def test_contradicts_and_corroborates_link_claims_exactly_as_curated(store, corp
         for other in claim.corroborates:
             asserted["corroborates"].add(frozenset((claim.id, other)))
     for relation, pairs in asserted.items():
-        rows = select(store, f"""
+        rows = select(
+            store,
+            f"""
             SELECT ?a ?b ?aIsClaim ?bIsClaim WHERE {{
               ?a kz:{relation} ?b .
               BIND(EXISTS {{ ?a a kz:Claim }} AS ?aIsClaim) BIND(EXISTS {{ ?b a kz:Claim }} AS ?bIsClaim)
-            }}""")
+            }}""",
+        )
         assert all(r["aIsClaim"] == "true" and r["bIsClaim"] == "true" for r in rows), relation
         in_graph = {frozenset((local(r["a"]), local(r["b"]))) for r in rows}
         assert in_graph == pairs, relation
@@ -258,8 +285,15 @@ def test_contradicts_and_corroborates_link_claims_exactly_as_curated(store, corp
     assert asserted["contradicts"].isdisjoint(asserted["corroborates"]), "a pair both contradicts and corroborates"
     # the disagreements between articles are there, not only those inside one article
     across = {frozenset(corpus.claims[c].article for c in pair) for pair in asserted["contradicts"]}
-    for articles in ({"000", "004"}, {"001", "004"}, {"000", "002"}, {"001", "002"}, {"002", "004"},
-                     {"003", "004"}, {"000", "001"}):
+    for articles in (
+        {"000", "004"},
+        {"001", "004"},
+        {"000", "002"},
+        {"001", "002"},
+        {"002", "004"},
+        {"003", "004"},
+        {"000", "001"},
+    ):
         assert frozenset(articles) in across, f"no contradiction between articles {sorted(articles)}"
 
 
@@ -306,41 +340,68 @@ CLAIM_FLOORS = {"000": 100, "001": 58, "002": 70, "003": 32, "004": 165}
 
 @pytest.mark.parametrize("article", ARTICLES)
 def test_every_article_has_its_claims(store, article):
-    rows = select(store, f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ ?c a kz:Claim ; kz:reportedIn kzarticle:{article} }}")
+    rows = select(
+        store, f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ ?c a kz:Claim ; kz:reportedIn kzarticle:{article} }}"
+    )
     assert int(rows[0]["n"]) >= CLAIM_FLOORS[article]
 
 
 def test_every_claim_quote_of_an_article_is_in_that_articles_graph(store):
-    rows = select(store, """
+    rows = select(
+        store,
+        """
         SELECT ?g ?article WHERE {
           GRAPH ?g { ?annotation oa:hasTarget/oa:hasSource ?article }
-        }""")
+        }""",
+    )
     assert rows and all(local(r["g"]) == local(r["article"]) for r in rows)
 
 
 # What the corpus README says each article is: title, publisher, byline, date (or none).
 METADATA = {
-    "000": (("Fake news? Conflicting reports of shooting in Almaty as Russian and Kazakh governments appear "
-             "to manipulate reporting for own agendas"), "bne-intellinews", "bne correspondent in Almaty", "2022-01-06"),
-    "001": ("Kazakhstan’s unrest narrative derailed by confusion and blackout", "eurasianet", "Peter Leonard",
-            "2022-01-09"),
-    "002": ("CENTRAL ASIA BLOG: Making sense of Kazakhstan’s ‘Bloody January’ — Part I/III", "bne-intellinews",
-            "Peter Baunov in Almaty", "2022-02-06"),
+    "000": (
+        (
+            "Fake news? Conflicting reports of shooting in Almaty as Russian and Kazakh governments appear "
+            "to manipulate reporting for own agendas"
+        ),
+        "bne-intellinews",
+        "bne correspondent in Almaty",
+        "2022-01-06",
+    ),
+    "001": (
+        "Kazakhstan’s unrest narrative derailed by confusion and blackout",
+        "eurasianet",
+        "Peter Leonard",
+        "2022-01-09",
+    ),
+    "002": (
+        "CENTRAL ASIA BLOG: Making sense of Kazakhstan’s ‘Bloody January’ — Part I/III",
+        "bne-intellinews",
+        "Peter Baunov in Almaty",
+        "2022-02-06",
+    ),
     "003": (None, "bne-intellinews", "unknown", None),
-    "004": ("On the ground in Kazakhstan’s protests: what really happened?", "anti-capitalist-resistance",
-            "Almas Kaisar and Dmitriy Mazorenko", None),
+    "004": (
+        "On the ground in Kazakhstan’s protests: what really happened?",
+        "anti-capitalist-resistance",
+        "Almas Kaisar and Dmitriy Mazorenko",
+        None,
+    ),
 }
 
 
 @pytest.mark.parametrize("article", ARTICLES)
 def test_article_metadata_is_what_the_corpus_readme_states(store, article):
     title, publisher, byline, date = METADATA[article]
-    rows = select(store, f"""
+    rows = select(
+        store,
+        f"""
         SELECT ?title ?publisher ?byline ?date ?file WHERE {{
           kzarticle:{article} a kz:Article ; dcterms:title ?title ; kz:publisher ?publisher ;
                               kz:byline ?byline ; dcterms:identifier ?file .
           OPTIONAL {{ kzarticle:{article} dcterms:date ?date }}
-        }}""")
+        }}""",
+    )
     assert len(rows) == 1
     row = rows[0]
     if title:
@@ -359,8 +420,11 @@ def test_article_metadata_is_what_the_corpus_readme_states(store, article):
 
 
 def test_003_is_page_58_of_the_february_magazine_and_reprints_000(store):
-    rows = select(store, "SELECT ?title ?issue ?words WHERE { kzarticle:003 dcterms:title ?title ; "
-                         "schema:isPartOf ?issue ; kz:dateText ?words }")
+    rows = select(
+        store,
+        "SELECT ?title ?issue ?words WHERE { kzarticle:003 dcterms:title ?title ; "
+        "schema:isPartOf ?issue ; kz:dateText ?words }",
+    )
     assert len(rows) == 1
     assert re.search(r"page 58", rows[0]["title"], re.I) and "bne magazine" in rows[0]["title"]
     assert "February 2022" in rows[0]["issue"] and "February 2022" in rows[0]["words"]
@@ -369,11 +433,14 @@ def test_003_is_page_58_of_the_february_magazine_and_reprints_000(store):
 
 
 def test_004_is_a_repost_of_the_opendemocracy_original(store):
-    rows = select(store, """
+    rows = select(
+        store,
+        """
         SELECT ?original ?publisher ?title ?quote WHERE {
           kzarticle:004 kz:repostOf ?original ; kz:evidence/oa:hasTarget/oa:hasSelector/oa:exact ?quote .
           ?original a kz:Article ; kz:publisher ?publisher ; dcterms:title ?title .
-        }""")
+        }""",
+    )
     assert len(rows) == 1
     assert local(rows[0]["publisher"]) == "opendemocracy"
     assert rows[0]["title"] == METADATA["004"][0]
@@ -389,40 +456,65 @@ def test_004_is_a_repost_of_the_opendemocracy_original(store):
 def test_the_claims_000_and_003_share_are_reported_in_both(store, corpus):
     """Every claim of 000 whose words 003 reprints is one claim reported in both articles."""
     reprint = corpus.articles["003"].text
-    shared = {c.id for c in corpus.claims.values()
-              if c.article == "000" and any(locate(reprint, e.quote) for e in c.evidence)}
+    shared = {
+        c.id for c in corpus.claims.values() if c.article == "000" and any(locate(reprint, e.quote) for e in c.evidence)
+    }
     assert len(shared) >= 15
-    in_both = {local(r["c"]) for r in select(store, """
-        SELECT ?c WHERE { ?c a kz:Claim ; kz:reportedIn kzarticle:000, kzarticle:003 }""")}
+    in_both = {
+        local(r["c"])
+        for r in select(
+            store,
+            """
+        SELECT ?c WHERE { ?c a kz:Claim ; kz:reportedIn kzarticle:000, kzarticle:003 }""",
+        )
+    }
     assert shared <= in_both
-    assert {"000-rt-dozens-dead", "000-rt-ten-police-dead", "000-rt-three-police-beheaded",
-            "000-correspondent-most-reports-untrue", "000-tass-republic-square-shooting"} <= in_both
+    assert {
+        "000-rt-dozens-dead",
+        "000-rt-ten-police-dead",
+        "000-rt-three-police-beheaded",
+        "000-correspondent-most-reports-untrue",
+        "000-tass-republic-square-shooting",
+    } <= in_both
     # and none of 000's statements was recorded a second time under a 003 id
     original = corpus.articles["000"].text
-    twice = [c.id for c in corpus.claims.values()
-             if c.article == "003" and any(locate(original, e.quote) for e in c.evidence)]
+    twice = [
+        c.id
+        for c in corpus.claims.values()
+        if c.article == "003" and any(locate(original, e.quote) for e in c.evidence)
+    ]
     assert twice == []
 
 
 def test_one_statement_in_two_articles_is_one_claim(store):
     # Tokayev's 20,000 attackers of 7 January: 001 and 004 report the same statement
-    rows = select(store, """
+    rows = select(
+        store,
+        """
         SELECT ?c (GROUP_CONCAT(DISTINCT STR(?a); separator=" ") AS ?articles) WHERE {
-          ?c a kz:Claim ; kz:claimedBy kzid:tokayev ; kz:quantity 20000 ; kz:reportedIn ?a } GROUP BY ?c""")
+          ?c a kz:Claim ; kz:claimedBy kzid:tokayev ; kz:quantity 20000 ; kz:reportedIn ?a } GROUP BY ?c""",
+    )
     assert len(rows) == 1 and local(rows[0]["c"]) == "001-tokayev-20000-bandits"
     assert {local(a) for a in rows[0]["articles"].split()} == {"001", "004"}
     # the sociologist's finding, which 002 cites as openDemocracy's reporting (004 is that piece)
-    rows = select(store, """
+    rows = select(
+        store,
+        """
         SELECT ?c (GROUP_CONCAT(DISTINCT STR(?a); separator=" ") AS ?articles) WHERE {
           ?c a kz:Claim ; kz:reportedIn ?a ; kz:evidence/oa:hasTarget/oa:hasSelector/oa:exact ?q .
-          FILTER(CONTAINS(?q, "aged between 20")) } GROUP BY ?c""")
+          FILTER(CONTAINS(?q, "aged between 20")) } GROUP BY ?c""",
+    )
     assert len(rows) == 1
     assert {local(a) for a in rows[0]["articles"].split()} == {"002", "004"}
 
 
 def test_merged_ids_are_gone(store):
-    for iri in ("kzid:protesters-004", "kzid:official-sources-004", "kzclaim:002-opendemocracy-protesters-mostly-men-20-40",
-                "kzclaim:004-tokayev-20000-terrorists-attacked-almaty"):
+    for iri in (
+        "kzid:protesters-004",
+        "kzid:official-sources-004",
+        "kzclaim:002-opendemocracy-protesters-mostly-men-20-40",
+        "kzclaim:004-tokayev-20000-terrorists-attacked-almaty",
+    ):
         assert not ask(store, f"ASK {{ {{ {iri} ?p ?o }} UNION {{ ?s ?p {iri} }} }}"), iri
 
 
@@ -545,7 +637,9 @@ KEY_FACTS = {
 }
 
 
-@pytest.mark.parametrize("fact", list(KEY_FACTS), ids=[re.sub(r"[^a-z0-9]+", "-", f.lower())[:70].strip("-") for f in KEY_FACTS])
+@pytest.mark.parametrize(
+    "fact", list(KEY_FACTS), ids=[re.sub(r"[^a-z0-9]+", "-", f.lower())[:70].strip("-") for f in KEY_FACTS]
+)
 def test_a_reader_finds_the_key_fact(store, fact):
     assert ask(store, "ASK {" + KEY_FACTS[fact] + "}"), fact
 
@@ -568,21 +662,30 @@ def test_events_have_the_type_the_text_supports(store, event):
 def test_counts_of_videos_incidents_and_dismissals_have_their_kinds(store):
     assert ask(store, "ASK { ?c kz:claimedBy kzid:human-rights-watch ; kz:quantity 80 ; kz:quantityKind kz:Videos }")
     assert ask(store, "ASK { ?c kz:claimedBy kzid:human-rights-watch ; kz:quantity 4 ; kz:quantityKind kz:Incidents }")
-    assert ask(store, "ASK { ?c kz:about kzevent:knb-deputies-removal ; kz:quantityKind kz:Dismissals ; "
-                      "kz:quantityQualifier kz:Several }")
+    assert ask(
+        store,
+        "ASK { ?c kz:about kzevent:knb-deputies-removal ; kz:quantityKind kz:Dismissals ; "
+        "kz:quantityQualifier kz:Several }",
+    )
 
 
 def test_every_vocabulary_code_is_a_concept_of_its_scheme(store):
-    schemes = {"EventType": list(EVENT_TYPES), "QuantityKind": list(QUANTITY_KINDS),
-               "QuantityQualifier": list(QUALIFIERS)}
+    schemes = {
+        "EventType": list(EVENT_TYPES),
+        "QuantityKind": list(QUANTITY_KINDS),
+        "QuantityQualifier": list(QUALIFIERS),
+    }
     for scheme, codes in schemes.items():
-        rows = select(store, f"""
+        rows = select(
+            store,
+            f"""
             SELECT DISTINCT ?code WHERE {{
               ?concept skos:inScheme kz:{scheme} ; skos:topConceptOf kz:{scheme} ; skos:notation ?code ;
                        skos:prefLabel ?pref ; rdfs:label ?label ; rdfs:comment ?comment ;
                        rdfs:isDefinedBy <https://w3id.org/kzkg/ontology> .
               kz:{scheme} skos:hasTopConcept ?concept .
-            }}""")
+            }}""",
+        )
         assert sorted(r["code"] for r in rows) == sorted(codes), scheme
 
 
@@ -590,9 +693,27 @@ def test_every_vocabulary_code_is_a_concept_of_its_scheme(store):
 # figures are written in their own quotes
 
 NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
 }
 SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "bn": 10**9}
 
@@ -632,12 +753,15 @@ def test_the_number_reader_reads_the_corpus_forms():
 
 
 def test_no_claim_has_a_figure_its_quotes_do_not_write(store):
-    rows = select(store, """
+    rows = select(
+        store,
+        """
         SELECT ?c ?quantity ?text ?unit (GROUP_CONCAT(?quote; separator=" ¶ ") AS ?quotes) WHERE {
           ?c a kz:Claim ; kz:evidence/oa:hasTarget/oa:hasSelector/oa:exact ?quote .
           OPTIONAL { ?c kz:quantity ?quantity } OPTIONAL { ?c kz:quantityText ?text } OPTIONAL { ?c kz:unit ?unit }
           FILTER(BOUND(?quantity) || BOUND(?text))
-        } GROUP BY ?c ?quantity ?text ?unit""")
+        } GROUP BY ?c ?quantity ?text ?unit""",
+    )
     assert len(rows) >= 70
     wrong = []
     for row in rows:
@@ -654,14 +778,24 @@ def test_no_claim_has_a_figure_its_quotes_do_not_write(store):
 def test_qualifiers_match_the_words(store):
     """A hedge in the figure's words has its qualifier, and a qualifier has its words."""
     words = {
-        "AtLeast": r"\bat least\b", "MoreThan": r"\bmore than\b", "Nearly": r"\b(nearly|almost)\b",
-        "About": r"\b(about|around|some)\b", "ALittleOver": r"\ba little (over|more than)\b",
-        "Dozens": r"\bdozens\b", "ACoupleOfDozen": r"\ba couple of dozen\b", "Thousands": r"\bthousands?\b",
-        "Several": r"\bseveral\b", "Many": r"\bmany\b", "Most": r"\b(most|majority)\b",
+        "AtLeast": r"\bat least\b",
+        "MoreThan": r"\bmore than\b",
+        "Nearly": r"\b(nearly|almost)\b",
+        "About": r"\b(about|around|some)\b",
+        "ALittleOver": r"\ba little (over|more than)\b",
+        "Dozens": r"\bdozens\b",
+        "ACoupleOfDozen": r"\ba couple of dozen\b",
+        "Thousands": r"\bthousands?\b",
+        "Several": r"\bseveral\b",
+        "Many": r"\bmany\b",
+        "Most": r"\b(most|majority)\b",
     }
-    rows = select(store, """
+    rows = select(
+        store,
+        """
         SELECT ?c ?text ?qualifier WHERE { ?c a kz:Claim ; kz:quantityText ?text .
-                                           OPTIONAL { ?c kz:quantityQualifier ?qualifier } }""")
+                                           OPTIONAL { ?c kz:quantityQualifier ?qualifier } }""",
+    )
     wrong = []
     for row in rows:
         qualifier = row["qualifier"].rsplit("#", 1)[-1] if row["qualifier"] else None

@@ -45,8 +45,12 @@ def test_listing_shows_every_file_with_size_and_media_type(client, release):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     for path in dump_files(release):
-        row = re.search(rf'<tr class="dump">\s*<td><a class="dump-link" href="/dumps/{re.escape(path.name)}"[^>]*>'
-                        rf'.*?</tr>', page, re.S)
+        row = re.search(
+            rf'<tr class="dump">\s*<td><a class="dump-link" href="/dumps/{re.escape(path.name)}"[^>]*>'
+            rf".*?</tr>",
+            page,
+            re.S,
+        )
         assert row, path.name
         assert f'data-bytes="{path.stat().st_size}"' in row.group(0)
         assert MEDIA_TYPES.get(path.suffix, "") in row.group(0)
@@ -57,7 +61,9 @@ def test_listing_shows_every_file_with_size_and_media_type(client, release):
 def test_listing_as_json_matches_the_folder(client, release):
     listing = client.get("/dumps?format=json").get_json()
     assert listing["build_id"] == release.build_id
-    assert {(f["name"], f["size"]) for f in listing["files"]} == {(p.name, p.stat().st_size) for p in dump_files(release)}
+    assert {(f["name"], f["size"]) for f in listing["files"]} == {
+        (p.name, p.stat().st_size) for p in dump_files(release)
+    }
     assert client.get("/dumps", headers={"Accept": "application/json"}).get_json() == listing
 
 

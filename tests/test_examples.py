@@ -60,17 +60,31 @@ def test_01_death_tolls(store, corpus):
     assert set(claims) == {c.id for c in corpus.claims.values() if c.quantity_kind == "Deaths"}
 
     health = claims["001-health-ministry-164-dead"]
-    assert (health["figure"], health["date"], health["status"], health["articles"]) == ("164", "2022-01-09", "retracted", "001")
+    assert (health["figure"], health["date"], health["status"], health["articles"]) == (
+        "164",
+        "2022-01-09",
+        "retracted",
+        "001",
+    )
     assert health["claimants"] == "Ministry of Health of Kazakhstan" and health["qualifier"] is None
 
     official = claims["004-official-227-dead"]
     assert (official["figure"], official["claimants"], official["articles"], official["status"]) == (
-        "227", "official sources (unnamed)", "004", "disputed")
+        "227",
+        "official sources (unnamed)",
+        "004",
+        "disputed",
+    )
     assert claims["004-official-19-law-enforcement-dead"]["figure"] == "19"
     little_over = claims["002-official-death-toll-over-200"]
     assert (little_over["figure"], little_over["qualifier"], little_over["articles"]) == ("200", "a little over", "002")
     rt = claims["000-rt-dozens-dead"]
-    assert (rt["qualifier"], rt["figure"], rt["claimants"], set(rt["articles"].split())) == ("dozens", None, "RT", {"000", "003"})
+    assert (rt["qualifier"], rt["figure"], rt["claimants"], set(rt["articles"].split())) == (
+        "dozens",
+        None,
+        "RT",
+        {"000", "003"},
+    )
     assert claims["000-interior-ministry-10-killed"]["date"] == "2022-01-05"
     assert claims["002-official-security-force-deaths-couple-of-dozen"]["qualifier"] == "a couple of dozen"
     authors = claims["004-authors-two-children-gunshot-deaths"]["claimants"].split("; ")
@@ -96,9 +110,16 @@ def test_02_contradictions_each_pair_once(store, corpus):
 
     def row(a, b):
         found = index[frozenset((a, b))]
-        return found if local(found["claim"]) == a else {
-            "claimants": found["otherClaimants"], "articles": found["otherArticles"],
-            "otherClaimants": found["claimants"], "otherArticles": found["articles"]}
+        return (
+            found
+            if local(found["claim"]) == a
+            else {
+                "claimants": found["otherClaimants"],
+                "articles": found["otherArticles"],
+                "otherClaimants": found["claimants"],
+                "otherArticles": found["articles"],
+            }
+        )
 
     retraction = row("001-health-ministry-164-dead", "001-health-ministry-retraction")
     assert retraction["claimants"] == retraction["otherClaimants"] == "Ministry of Health of Kazakhstan"
@@ -106,13 +127,19 @@ def test_02_contradictions_each_pair_once(store, corpus):
     assert (csto["articles"], csto["otherArticles"]) == ("000", "004")
     assert row("001-leonard-csto-request-january-5", "004-authors-tokayev-csto-request")["claimants"] == "Peter Leonard"
     identity = row("001-kazakh-security-officials-man-is-uburov", "001-kyrgyz-social-media-man-is-ruzakhunov")
-    assert (identity["claimants"], identity["otherClaimants"]) == ("Kazakh security officials", "social media users in Kyrgyzstan")
+    assert (identity["claimants"], identity["otherClaimants"]) == (
+        "Kazakh security officials",
+        "social media users in Kyrgyzstan",
+    )
     assert frozenset(("001-kazakh-security-officials-man-is-uburov", "004-authors-detainee-was-ruzakhunov")) in pairs
     airport = row("000-author-airport-seized-jan-5", "004-authors-seizure-attempts-hospitals-airport")
     assert sorted(airport["otherClaimants"].split("; ")) == ["Almas Kaisar", "Dmitriy Mazorenko"]
     tokayev = row("001-tokayev-20000-bandits", "002-baunov-20000-armed-men-did-not-attack")
     assert (tokayev["claimants"], set(tokayev["articles"].split()), tokayev["otherArticles"]) == (
-        "Kassym-Jomart Tokayev", {"001", "004"}, "002")
+        "Kassym-Jomart Tokayev",
+        {"001", "004"},
+        "002",
+    )
     assert frozenset(("000-author-tokayev-sacked-government", "004-unattributed-government-resigned")) in pairs
     assert frozenset(("002-baunov-real-death-toll-may-be-far-higher", "004-official-227-dead")) in pairs
     # an update of a growing count is not a contradiction (data/README.md, curation rules)
@@ -137,15 +164,23 @@ def test_03_almaty_timeline(store, corpus):
     events = [local(r["event"]) for r in rows]
     assert len(events) == len(set(events))
     low, high = dt.date(2022, 1, 4), dt.date(2022, 1, 11)
-    expected = {e.id for e in corpus.events.values()
-                if e.start and low <= e.start <= high and any(in_almaty(corpus, p) for p in e.places)}
+    expected = {
+        e.id
+        for e in corpus.events.values()
+        if e.start and low <= e.start <= high and any(in_almaty(corpus, p) for p in e.places)
+    }
     assert set(events) == expected
     starts = [r["start"] for r in rows]
     assert starts == sorted(starts) and starts[0] >= "2022-01-04" and starts[-1] <= "2022-01-11"
     row = {local(r["event"]): r for r in rows}
-    for event, start in [("almaty-akimat-seizure", "2022-01-05"), ("almaty-akimat-fire", "2022-01-05"),
-                         ("almaty-airport-seizure", "2022-01-05"), ("republic-square-shooting-january-6", "2022-01-06"),
-                         ("oyan-rally-almaty-january-4", "2022-01-04"), ("almaty-firefights-january-6-10", "2022-01-06")]:
+    for event, start in [
+        ("almaty-akimat-seizure", "2022-01-05"),
+        ("almaty-akimat-fire", "2022-01-05"),
+        ("almaty-airport-seizure", "2022-01-05"),
+        ("republic-square-shooting-january-6", "2022-01-06"),
+        ("oyan-rally-almaty-january-4", "2022-01-04"),
+        ("almaty-firefights-january-6-10", "2022-01-06"),
+    ]:
         assert row[event]["start"] == start, event
     assert row["almaty-akimat-seizure"]["type"] == "seizure" and row["almaty-akimat-fire"]["type"] == "arson"
     assert row["almaty-state-tv-buildings-fire"]["type"] == "fire"
@@ -154,7 +189,12 @@ def test_03_almaty_timeline(store, corpus):
     assert "January 6" in row["republic-square-shooting-january-6"]["dateText"]
     # the akimat is seized and burns before the 6 January shooting on its square
     assert events.index("almaty-akimat-seizure") < events.index("republic-square-shooting-january-6")
-    for outside in ("masimov-arrest", "csto-request", "state-of-emergency-nationwide", "tokayev-protester-categorisation"):
+    for outside in (
+        "masimov-arrest",
+        "csto-request",
+        "state-of-emergency-nationwide",
+        "tokayev-protester-categorisation",
+    ):
         assert outside not in events
 
 
@@ -221,8 +261,13 @@ def test_06_claims_reported_by_several_articles(store, corpus):
     assert got == {c: a for c, a in expected.items() if len(a) > 1}
     shared_000_003 = {c for c, a in got.items() if a == {"000", "003"}}
     assert len(shared_000_003) >= 15
-    assert {"000-rt-dozens-dead", "000-rt-three-police-beheaded", "000-author-military-operation-started",
-            "000-correspondent-clashes-smaller-scale", "000-tass-republic-square-shooting"} <= shared_000_003
+    assert {
+        "000-rt-dozens-dead",
+        "000-rt-three-police-beheaded",
+        "000-author-military-operation-started",
+        "000-correspondent-clashes-smaller-scale",
+        "000-tass-republic-square-shooting",
+    } <= shared_000_003
     assert got["001-tokayev-20000-bandits"] == {"001", "004"}
     assert got["004-beisembayev-protesters-mostly-men-20-40"] == {"002", "004"}
 
@@ -240,9 +285,9 @@ def test_07_the_quote_and_offsets_slice_the_article_file(store, corpus):
     expected = corpus.claims["001-health-ministry-164-dead"].evidence[0].quote
     assert row["quote"] == expected
     path = DATA / corpus.articles["001"].file
-    with open(path, encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8", newline="") as handle:
         text = handle.read()
-    assert text[int(row["start"]):int(row["end"])] == row["quote"]
+    assert text[int(row["start"]) : int(row["end"])] == row["quote"]
     assert "164 people had been killed" in row["quote"]
     assert row["annotation"].endswith(f"/annotation/001-{row['start']}-{row['end']}")
 
@@ -256,8 +301,12 @@ def test_08_exactly_the_states_the_articles_name(store):
     # 000: Kyrgyz, Armenian, Tajik forces and Russian soldiers; 001: Armenia, Belarus, Kyrgyzstan,
     # Tajikistan and Russian troops; 003 and 004: Russia, Belarus, Armenia, Tajikistan, Kyrgyzstan
     assert [(local(r["state"]), r["name"]) for r in rows] == [
-        ("armenia", "Armenia"), ("belarus", "Belarus"), ("kyrgyzstan", "Kyrgyzstan"), ("russia", "Russia"),
-        ("tajikistan", "Tajikistan")]
+        ("armenia", "Armenia"),
+        ("belarus", "Belarus"),
+        ("kyrgyzstan", "Kyrgyzstan"),
+        ("russia", "Russia"),
+        ("tajikistan", "Tajikistan"),
+    ]
     assert all(int(r["claims"]) >= 2 for r in rows)
 
 
@@ -319,10 +368,15 @@ def test_10_answers_through_standard_vocabularies_only(store):
 # ---------------------------------------------------------------------------------------------
 # 11-16 claims as data (issue #12): answers read from the assertion graphs, never from a label
 
+
 def _asserted(corpus, prop: str, subject: str | None = None):
     """(claim, statement) for every curated statement with this property (and subject)."""
-    return [(claim, s) for claim in corpus.claims.values() for s in claim.asserts
-            if s.property == prop and (subject is None or s.subject == subject)]
+    return [
+        (claim, s)
+        for claim in corpus.claims.values()
+        for s in claim.asserts
+        if s.property == prop and (subject is None or s.subject == subject)
+    ]
 
 
 def test_11_the_csto_request_dates_per_source(store, corpus):
@@ -362,15 +416,22 @@ def test_13_the_confession_man_identities_per_source(store, corpus):
 def test_14_denials(store, corpus):
     rows = example(store, "14")
     found = {(local(r["claim"]), local(r["subject"]), r["property"].rsplit("#", 1)[-1]) for r in rows}
-    expected = {(c.id, s.subject, s.property) for c in corpus.claims.values() if c.polarity == "negative"
-                for s in c.asserts if s.property != "quantity"}
+    expected = {
+        (c.id, s.subject, s.property)
+        for c in corpus.claims.values()
+        if c.polarity == "negative"
+        for s in c.asserts
+        if s.property != "quantity"
+    }
     assert found == expected and found
     for row in rows:  # a denial names who asserts the very same statement, where someone does
         for asserter in (row["assertedBy"] or "").split():
             claim = corpus.claims[local(asserter)]
             assert claim.polarity != "negative"
-            assert any(s.subject == local(row["subject"]) and s.property == row["property"].rsplit("#", 1)[-1]
-                       for s in claim.asserts)
+            assert any(
+                s.subject == local(row["subject"]) and s.property == row["property"].rsplit("#", 1)[-1]
+                for s in claim.asserts
+            )
 
 
 def test_15_all_disagreements_with_both_sides(store, corpus):
@@ -388,7 +449,10 @@ def test_15_all_disagreements_with_both_sides(store, corpus):
     identity = sides[("confession-man", "identifiedAs")]
     assert {"vikram-ruzakhunov", "zakir-uburov"} <= {v for _, v in identity}
     for point in computed:
-        assert len({c for c, _ in sides[(point.subject, "figure" if point.property == "quantity" else point.property)]}) >= 2
+        assert (
+            len({c for c, _ in sides[(point.subject, "figure" if point.property == "quantity" else point.property)]})
+            >= 2
+        )
 
 
 def test_16_curated_contradictions_assertions_do_not_explain(store, corpus):
@@ -400,5 +464,7 @@ def test_16_curated_contradictions_assertions_do_not_explain(store, corpus):
     curated = {tuple(sorted((c.id, o))) for c in corpus.claims.values() for o in c.contradicts}
     assert found == curated - conflicts
     # the CSTO request: 5 January against the night of 6 January is worded, not computable
-    csto = {c.id for c, _ in _asserted(corpus, "startDate", "csto-request") + _asserted(corpus, "dateText", "csto-request")}
+    csto = {
+        c.id for c, _ in _asserted(corpus, "startDate", "csto-request") + _asserted(corpus, "dateText", "csto-request")
+    }
     assert any(set(pair) <= csto for pair in found)

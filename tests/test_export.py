@@ -26,9 +26,13 @@ def store_graph(release: Release, scope: str, merged: bool = False) -> Graph:
     dump format merges graphs."""
     store = open_read_only(release)
     inferred = ox.NamedNode(str(INFERRED_GRAPH))
-    quads = [q for q in store if isinstance(q.graph_name, ox.NamedNode)
-             and (scope == "all" or (q.graph_name == inferred) == (scope == "inferred"))
-             and not (merged and is_assertion_graph(q.graph_name))]
+    quads = [
+        q
+        for q in store
+        if isinstance(q.graph_name, ox.NamedNode)
+        and (scope == "all" or (q.graph_name == inferred) == (scope == "inferred"))
+        and not (merged and is_assertion_graph(q.graph_name))
+    ]
     text = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES)
     return Graph().parse(data=text.decode("utf-8"), format="nt")
 
@@ -41,7 +45,9 @@ def test_dump_parses_back_isomorphic_in_rdflib_and_pyoxigraph(release: Release, 
     # strict second parser: pyoxigraph rejects anything not conforming to the syntax spec
     strict = list(ox.parse(data, format=fmt.rdf))
     assert strict
-    rdflib_format = {"turtle": "turtle", "ntriples": "nt", "nquads": "nquads", "trig": "trig", "jsonld": "json-ld"}[fmt.name]
+    rdflib_format = {"turtle": "turtle", "ntriples": "nt", "nquads": "nquads", "trig": "trig", "jsonld": "json-ld"}[
+        fmt.name
+    ]
     if fmt.keeps_graphs:
         parsed = Dataset()
         parsed.parse(data=data.decode("utf-8"), format=rdflib_format)
@@ -67,8 +73,11 @@ def test_rebuild_is_byte_identical(release: Release, tmp_path: Path) -> None:
 def test_void_counts_match_the_store(release: Release) -> None:
     void = Graph().parse(release.dumps_path / "void.ttl", format="turtle")
     store = open_read_only(release)
-    distinct_triples = {(q.subject, q.predicate, q.object) for q in store  # the default graph's triples
-                        if isinstance(q.graph_name, ox.NamedNode) and not is_assertion_graph(q.graph_name)}
+    distinct_triples = {
+        (q.subject, q.predicate, q.object)
+        for q in store  # the default graph's triples
+        if isinstance(q.graph_name, ox.NamedNode) and not is_assertion_graph(q.graph_name)
+    }
     result = void.query("""PREFIX void: <http://rdfs.org/ns/void#>
         SELECT ?n WHERE { <https://w3id.org/kzkg/id/dataset> void:triples ?n }""")
     assert [int(row.n) for row in result] == [len(distinct_triples)]
@@ -84,11 +93,30 @@ def test_void_counts_match_the_store(release: Release) -> None:
 
 def test_export_command_writes_each_format(build_dir: Path, tmp_path: Path, release: Release) -> None:
     out = tmp_path / "asserted.trig"
-    result = subprocess.run([sys.executable, "-m", "kzkg.cli", "export", "--build-dir", str(build_dir),
-                             "--format", "trig", "--scope", "asserted", "-o", str(out)], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kzkg.cli",
+            "export",
+            "--build-dir",
+            str(build_dir),
+            "--format",
+            "trig",
+            "--scope",
+            "asserted",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert out.read_bytes() == (release.dumps_path / "kzkg-asserted.trig").read_bytes()
-    bad = subprocess.run([sys.executable, "-m", "kzkg.cli", "export", "--build-dir", str(build_dir), "--format", "docx"],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "kzkg.cli", "export", "--build-dir", str(build_dir), "--format", "docx"],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2
     assert "unknown format 'docx'" in bad.stderr

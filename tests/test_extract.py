@@ -56,8 +56,9 @@ def test_a_draft_entry_is_refused_by_validate_and_build(data_copy: Path, tmp_pat
     assert validated.returncode == 1, validated.stdout + validated.stderr
     # file:line:col: entry: problem (the line and column of the entry in its YAML file)
     assert re.search(rf"annotations/001\.yaml:\d+:\d+: claim {re.escape(first)}: still a draft", validated.stdout)
-    assert re.search(rf"annotations/004\.yaml:\d+:\d+: report of {re.escape(reported)}: still a draft",
-                     validated.stdout)
+    assert re.search(
+        rf"annotations/004\.yaml:\d+:\d+: report of {re.escape(reported)}: still a draft", validated.stdout
+    )
     built = kzkg("build", "--data-dir", str(data_copy), "--build-dir", str(tmp_path / "b"))
     assert built.returncode == 1
     assert "still a draft" in built.stderr
@@ -69,8 +70,20 @@ def test_extract_adds_the_article_and_writes_drafts_every_quote_of_which_is_foun
     article.write_text(passage("001", 2, 25), encoding="utf-8")
     registry_before = {p.name: p.read_bytes() for p in (data_copy / "entities").glob("*.yaml")}
 
-    result = kzkg("extract", "--data-dir", str(data_copy), str(article), "--meta", "date=2022-01-09",
-                  "--meta", "publisher=eurasianet", "--meta", "byline=Peter Leonard", "--meta", "title=A passage")
+    result = kzkg(
+        "extract",
+        "--data-dir",
+        str(data_copy),
+        str(article),
+        "--meta",
+        "date=2022-01-09",
+        "--meta",
+        "publisher=eurasianet",
+        "--meta",
+        "byline=Peter Leonard",
+        "--meta",
+        "title=A passage",
+    )
     assert result.returncode == 0, result.stderr
     assert "article 005:" in result.stdout
 
@@ -110,13 +123,19 @@ def test_extraction_is_deterministic_and_runs_without_the_model() -> None:
     assert rules.claims and all(locate(text, c["quote"]) for c in rules.claims)
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "is empty"),
-    (b"   \n\n  ", "is empty"),
-    (b"Almaty \xff\xfe was quiet.", "not UTF-8"),
-    ("Вчера в Алматы прошли массовые протесты, полиция задержала демонстрантов. " * 20, "does not look like English"),
-    (b"The protest was calm. " * 60_000, "too large"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "is empty"),
+        (b"   \n\n  ", "is empty"),
+        (b"Almaty \xff\xfe was quiet.", "not UTF-8"),
+        (
+            "Вчера в Алматы прошли массовые протесты, полиция задержала демонстрантов. " * 20,
+            "does not look like English",
+        ),
+        (b"The protest was calm. " * 60_000, "too large"),
+    ],
+)
 def test_bad_input_is_a_one_line_error_and_changes_nothing(data_copy: Path, content, message: str) -> None:
     article = data_copy.parent / "bad.txt"
     article.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
@@ -141,17 +160,20 @@ def test_an_article_already_in_the_corpus_and_bad_meta_are_refused(data_copy: Pa
         read_article(data_copy / "missing.txt")
 
 
-@pytest.mark.parametrize("sentence, expected", [
-    ("The reporter also claimed that at least 10 police officers have been killed", (10, "Deaths", "at-least")),
-    ("By the morning of 11 January, nearly 10,000 people had been detained.", (10000, "Detentions", "nearly")),
-    ("More than 4,500 people were detained", (4500, "Detentions", "more-than")),
-    ("a little over 200 people died", (200, "Deaths", "a-little-over")),
-    ("Fully 26 of its stores were looted", (26, "LootedStores", None)),
-    ("causing damage worth 8.5 billion tenge", (8500000000, "Damage", None)),
-    ("Video has also surfaced of almost two dozen civilian corpses.", (24, "Deaths", "nearly")),
-    ("RT reports that dozens are dead", (None, "Deaths", "dozens")),
-    ("As Kazakhstan battles its way out of a bloody weeklong crisis", (1, "Duration", None)),
-])
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The reporter also claimed that at least 10 police officers have been killed", (10, "Deaths", "at-least")),
+        ("By the morning of 11 January, nearly 10,000 people had been detained.", (10000, "Detentions", "nearly")),
+        ("More than 4,500 people were detained", (4500, "Detentions", "more-than")),
+        ("a little over 200 people died", (200, "Deaths", "a-little-over")),
+        ("Fully 26 of its stores were looted", (26, "LootedStores", None)),
+        ("causing damage worth 8.5 billion tenge", (8500000000, "Damage", None)),
+        ("Video has also surfaced of almost two dozen civilian corpses.", (24, "Deaths", "nearly")),
+        ("RT reports that dozens are dead", (None, "Deaths", "dozens")),
+        ("As Kazakhstan battles its way out of a bloody weeklong crisis", (1, "Duration", None)),
+    ],
+)
 def test_figures_keep_value_kind_and_qualifier_as_written(sentence: str, expected: tuple) -> None:
     figures = find_figures(sentence)
     assert (figures[0].value, figures[0].kind, figures[0].qualifier) == expected
@@ -164,7 +186,9 @@ def test_no_figure_from_years_days_or_ages() -> None:
 
 def test_dates_are_relative_to_the_article_and_vague_stays_vague() -> None:
     day = dt.date(2022, 1, 9)
-    assert [(m.text, m.date) for m in find_dates("Tokayev said on January 7 that", day)] == [("on January 7", dt.date(2022, 1, 7))]
+    assert [(m.text, m.date) for m in find_dates("Tokayev said on January 7 that", day)] == [
+        ("on January 7", dt.date(2022, 1, 7))
+    ]
     assert find_dates("Tokayev spoke on Friday", day)[0].date == dt.date(2022, 1, 7)
     assert find_dates("on the night of 6 January", day)[0].date is None
     assert find_dates("reported the day before", day)[0].text == "the day before"

@@ -29,6 +29,7 @@ from kzkg_server.admission import Admission, AdmissionRefused, Settings, client_
 
 # --- the rules, with a clock the test moves -------------------------------------------------
 
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -38,8 +39,17 @@ class Clock:
 
 
 def settings(**overrides: float) -> Settings:
-    values = {"slots": 2, "reserved": 1, "queue_size": 2, "queue_timeout": 0.2, "client_concurrency": 2,
-              "budget": 10.0, "window": 60.0, "short_seconds": 1.0, "query_timeout": 5.0}
+    values = {
+        "slots": 2,
+        "reserved": 1,
+        "queue_size": 2,
+        "queue_timeout": 0.2,
+        "client_concurrency": 2,
+        "budget": 10.0,
+        "window": 60.0,
+        "short_seconds": 1.0,
+        "query_timeout": 5.0,
+    }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -52,9 +62,9 @@ def run_for(admission: Admission, clock: Clock, client: str, seconds: float) -> 
 def test_budget_is_query_time_per_window_and_retry_after_says_when_it_frees() -> None:
     clock = Clock()
     admission = Admission(settings(budget=10.0, window=60.0), clock)
-    run_for(admission, clock, "a", 4.0)   # ends at 1004
+    run_for(admission, clock, "a", 4.0)  # ends at 1004
     clock.now += 10
-    run_for(admission, clock, "a", 6.5)   # ends at 1020.5: 10.5 s used
+    run_for(admission, clock, "a", 6.5)  # ends at 1020.5: 10.5 s used
     with pytest.raises(AdmissionRefused) as refused, admission.admit("a"):
         pass
     assert refused.value.limit == "budget"
@@ -99,8 +109,9 @@ def test_reserved_slot_is_kept_for_clients_in_good_standing() -> None:
 
 
 def test_a_freed_slot_goes_to_the_waiting_client_that_used_least() -> None:
-    admission = Admission(settings(slots=1, reserved=0, queue_size=3, queue_timeout=10.0, budget=100.0,
-                                   short_seconds=0.01))
+    admission = Admission(
+        settings(slots=1, reserved=0, queue_size=3, queue_timeout=10.0, budget=100.0, short_seconds=0.01)
+    )
     with admission.admit("heavy"):  # a long query: "heavy" is not a regular any more, like "light"
         time.sleep(0.05)
     order: list[str] = []
@@ -166,8 +177,12 @@ def test_the_queue_is_bounded_in_length_and_in_time() -> None:
     assert outcome == ["queue"]  # waited its 0.3 s, then was told so
     release.set()
     holder.join(10)
-    assert admission.snapshot() == {"running": 0, "waiting": 0, "clients": 3,
-                                    "refused": {"budget": 0, "concurrency": 0, "queue": 2}}
+    assert admission.snapshot() == {
+        "running": 0,
+        "waiting": 0,
+        "clients": 3,
+        "refused": {"budget": 0, "concurrency": 0, "queue": 2},
+    }
 
 
 def test_threads_parked_on_queries_stay_below_the_thread_count() -> None:
@@ -214,8 +229,11 @@ def test_the_client_is_the_address_or_what_a_trusted_proxy_says() -> None:
     assert client_id({"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "not an address"}, proxies) == "10.0.0.1"
     assert client_id({"REMOTE_ADDR": "10.0.0.1"}, ()) == "10.0.0.1"
     # One IPv6 host has a whole /64.
-    assert client_id({"REMOTE_ADDR": "2001:db8::1"}, ()) == client_id({"REMOTE_ADDR": "2001:db8::ffff:1"}, ()) \
+    assert (
+        client_id({"REMOTE_ADDR": "2001:db8::1"}, ())
+        == client_id({"REMOTE_ADDR": "2001:db8::ffff:1"}, ())
         == "2001:db8::/64"
+    )
     with pytest.raises(ValueError, match="TRUSTED_PROXIES: 'nonsense' is not an IP address"):
         parse_proxies(["nonsense"])
 
@@ -225,12 +243,18 @@ def test_kzkg_serve_refuses_a_bad_trusted_proxy_in_one_line(tmp_path: Path) -> N
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "kzkg.cli", "serve", "--no-build", "--build-dir", str(tmp_path),
-                             "--port", "1"], env={**os.environ, "KZKG_TRUSTED_PROXIES": "10.0.0.1, proxy.example"},
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "kzkg.cli", "serve", "--no-build", "--build-dir", str(tmp_path), "--port", "1"],
+        env={**os.environ, "KZKG_TRUSTED_PROXIES": "10.0.0.1, proxy.example"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == \
-        "error: KZKG_TRUSTED_PROXIES: 'proxy.example' is not an IP address or network", result.stderr
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == "error: KZKG_TRUSTED_PROXIES: 'proxy.example' is not an IP address or network"
+    ), result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -242,8 +266,10 @@ RUNAWAYS = 20
 DURATION = 12.0
 BASELINE = 4.0
 TRIPLES = 3000
-NQUADS = "".join(f'<http://example.org/s{i}> <http://example.org/p{i % 7}> "{i}" <http://example.org/g{i % 3}> .\n'
-                 for i in range(TRIPLES)).encode()
+NQUADS = "".join(
+    f'<http://example.org/s{i}> <http://example.org/p{i % 7}> "{i}" <http://example.org/g{i % 3}> .\n'
+    for i in range(TRIPLES)
+).encode()
 CROSS_PRODUCT = "SELECT (COUNT(*) + {n} AS ?n) WHERE {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }}"
 CACHED = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
 
@@ -252,8 +278,9 @@ CACHED = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     build_dir = tmp_path_factory.mktemp("fairness-build")
     publish_nquads(build_dir, NQUADS)
-    live = LiveServer(build_dir, env={"KZKG_QUERY_TIMEOUT": str(QUERY_TIMEOUT),
-                                      "KZKG_QUERY_CLIENT_BUDGET": str(BUDGET)})
+    live = LiveServer(
+        build_dir, env={"KZKG_QUERY_TIMEOUT": str(QUERY_TIMEOUT), "KZKG_QUERY_CLIENT_BUDGET": str(BUDGET)}
+    )
     yield live
     live.stop()
 
@@ -266,8 +293,9 @@ class Runaway(threading.Thread):
         super().__init__(name=f"runaway-{index}", daemon=True)
         self.index = index
         self.address = f"127.0.0.{index + 2}"
-        self.pool = urllib3.HTTPConnectionPool("127.0.0.1", port, maxsize=1, retries=False,
-                                               timeout=QUERY_TIMEOUT * 4, source_address=(self.address, 0))
+        self.pool = urllib3.HTTPConnectionPool(
+            "127.0.0.1", port, maxsize=1, retries=False, timeout=QUERY_TIMEOUT * 4, source_address=(self.address, 0)
+        )
         self.stop = stop
         self.statuses: list[int] = []
         self.refusals: list[tuple[str | None, str]] = []
@@ -304,8 +332,9 @@ def percentile_99(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[98]
 
 
-def polite_round(polite: requests.Session, endpoint: str, seconds: float,
-                 first: int) -> tuple[list[float], list[float], list[str]]:
+def polite_round(
+    polite: requests.Session, endpoint: str, seconds: float, first: int
+) -> tuple[list[float], list[float], list[str]]:
     """The polite client for ``seconds``: its cached query, then a small uncached ASK (a constant
     it never asked before), and a short pause; the latencies of each and anything not answered."""
     cached: list[float] = []
@@ -331,8 +360,10 @@ def polite_round(polite: requests.Session, endpoint: str, seconds: float,
 
 
 def describe(name: str, samples: list[float]) -> str:
-    return (f"{name}: {len(samples)}, p50 {statistics.median(samples) * 1000:.1f} ms, "
-            f"p99 {percentile_99(samples) * 1000:.1f} ms, max {max(samples) * 1000:.1f} ms")
+    return (
+        f"{name}: {len(samples)}, p50 {statistics.median(samples) * 1000:.1f} ms, "
+        f"p99 {percentile_99(samples) * 1000:.1f} ms, max {max(samples) * 1000:.1f} ms"
+    )
 
 
 @pytest.mark.slow
@@ -376,10 +407,12 @@ def test_runaway_clients_do_not_make_a_polite_client_wait(server: LiveServer) ->
     cached_bound = max(0.1, 3 * percentile_99(alone_cached))
     uncached_bound = max(1.0, 3 * percentile_99(alone_uncached))
     statuses = [status for _, _, seen, _ in runaways for status in seen]
-    print(f"\npolite client alone: {describe('cached', alone_cached)}; {describe('uncached', alone_uncached)}"
-          f"\nwith {RUNAWAYS} runaways: {describe('cached', cached)}; {describe('uncached', uncached)}; "
-          f"bounds {cached_bound * 1000:.0f} / {uncached_bound * 1000:.0f} ms; runaways: {len(statuses)} requests, "
-          f"{statuses.count(503)} stopped at the time limit, {statuses.count(429)} refused with 429")
+    print(
+        f"\npolite client alone: {describe('cached', alone_cached)}; {describe('uncached', alone_uncached)}"
+        f"\nwith {RUNAWAYS} runaways: {describe('cached', cached)}; {describe('uncached', uncached)}; "
+        f"bounds {cached_bound * 1000:.0f} / {uncached_bound * 1000:.0f} ms; runaways: {len(statuses)} requests, "
+        f"{statuses.count(503)} stopped at the time limit, {statuses.count(429)} refused with 429"
+    )
     assert failures == []
     assert percentile_99(cached) < cached_bound
     assert percentile_99(uncached) < uncached_bound
@@ -401,9 +434,11 @@ def test_budget_per_client_behind_a_trusted_proxy(tmp_path: Path) -> None:
     server worker, since the limits are per worker and a connection the server closes (as after a
     503) may be reopened on the other worker of two."""
     publish_nquads(tmp_path, NQUADS)
-    live = LiveServer(tmp_path, ["--workers", "1"],
-                      env={"KZKG_QUERY_TIMEOUT": "1", "KZKG_QUERY_CLIENT_BUDGET": "0.5",
-                           "KZKG_TRUSTED_PROXIES": "127.0.0.1"})
+    live = LiveServer(
+        tmp_path,
+        ["--workers", "1"],
+        env={"KZKG_QUERY_TIMEOUT": "1", "KZKG_QUERY_CLIENT_BUDGET": "0.5", "KZKG_TRUSTED_PROXIES": "127.0.0.1"},
+    )
     try:
         proxy = requests.Session()
         runaway = {"query": CROSS_PRODUCT.format(n=1)}
@@ -418,16 +453,22 @@ def test_budget_per_client_behind_a_trusted_proxy(tmp_path: Path) -> None:
         other = proxy.get(live.url + "/sparql", params=ask, headers={"X-Forwarded-For": "198.51.100.8"}, timeout=30)
         assert other.status_code == 200 and other.json()["boolean"] is True
         # Not from a trusted proxy: X-Forwarded-For is ignored, the address is the client.
-        direct = urllib3.HTTPConnectionPool("127.0.0.1", live.port, maxsize=1, retries=False, timeout=30,
-                                            source_address=("127.0.0.2", 0))
+        direct = urllib3.HTTPConnectionPool(
+            "127.0.0.1", live.port, maxsize=1, retries=False, timeout=30, source_address=("127.0.0.2", 0)
+        )
         # Each sender asks its own ASK: an answer already in the cache is served whatever the budget.
         for query in (runaway["query"], "ASK { ?s ?p 2 }"):
-            answer = direct.request("GET", "/sparql", fields={"query": query},
-                                    headers={"X-Forwarded-For": "198.51.100.9"})
+            answer = direct.request(
+                "GET", "/sparql", fields={"query": query}, headers={"X-Forwarded-For": "198.51.100.9"}
+            )
         assert answer.status == 429
         direct.close()
-        fresh = proxy.get(live.url + "/sparql", params={"query": "ASK { ?s ?p 3 }"},
-                          headers={"X-Forwarded-For": "198.51.100.9"}, timeout=30)
+        fresh = proxy.get(
+            live.url + "/sparql",
+            params={"query": "ASK { ?s ?p 3 }"},
+            headers={"X-Forwarded-For": "198.51.100.9"},
+            timeout=30,
+        )
         assert fresh.status_code == 200
     finally:
         live.stop()

@@ -32,9 +32,12 @@ from kzkg_server.sparql import EXTENSION, ResponseCache
 ID = "https://w3id.org/kzkg/id/"
 KZ = "https://w3id.org/kzkg/ontology#"
 G1 = f"{ID}graph/article/001"
-NQUADS = "\n".join(
-    f"<{ID}claim/001-{n}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{KZ}Claim> <{G1}> ." for n in range(5)
-).encode() + b"\n"
+NQUADS = (
+    "\n".join(
+        f"<{ID}claim/001-{n}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{KZ}Claim> <{G1}> ." for n in range(5)
+    ).encode()
+    + b"\n"
+)
 COUNT_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 CLAIM_QUERY = "SELECT ?c WHERE { ?c a kz:Claim } ORDER BY ?c"
 
@@ -72,6 +75,7 @@ def count_of(response) -> int:
 
 # --- in process: what answers, with what ------------------------------------------------------
 
+
 def test_second_identical_get_is_answered_by_the_fast_path_with_flasks_bytes(app: Flask, client: FlaskClient) -> None:
     params = {"query": CLAIM_QUERY}
     first = client.get("/sparql", query_string=params)
@@ -84,7 +88,13 @@ def test_second_identical_get_is_answered_by_the_fast_path_with_flasks_bytes(app
     assert answer(fast) == answer(through_flask)
     assert fast.headers["Server-Timing"] == "cache;desc=hit"
     assert fast.get_data() == first.get_data() and fast.headers["ETag"] == first.headers["ETag"]
-    for name in ("Cache-Control", "Vary", "Access-Control-Allow-Origin", "Access-Control-Expose-Headers", "Content-Type"):
+    for name in (
+        "Cache-Control",
+        "Vary",
+        "Access-Control-Allow-Origin",
+        "Access-Control-Expose-Headers",
+        "Content-Type",
+    ):
         assert fast.headers[name] == first.headers[name]
 
 
@@ -161,7 +171,9 @@ def test_refusals_errors_and_posts_never_come_from_the_fast_path(app: Flask, cli
     assert cache_of(app).fast_hits == 1
 
 
-def test_a_new_release_is_never_answered_from_the_old_ones_cache(app: Flask, client: FlaskClient, small_build: Path) -> None:
+def test_a_new_release_is_never_answered_from_the_old_ones_cache(
+    app: Flask, client: FlaskClient, small_build: Path
+) -> None:
     params = {"query": COUNT_QUERY}
     old_build = current_release(small_build).build_id
     before = client.get("/sparql", query_string=params)
@@ -211,6 +223,7 @@ def test_aliases_are_bounded_and_leave_with_their_entry() -> None:
 
 # --- over HTTP: the fast path's bytes are Flask's bytes -----------------------------------------
 
+
 def exchange(connection: socket.socket, request: bytes) -> bytes:
     """Send one request on a kept-alive connection and return the raw response."""
     connection.sendall(request)
@@ -244,8 +257,12 @@ def http_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def servers(http_build: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
     # The load test is one client with four connections whose first requests all miss the cache
     # at once: the per-client fairness limits (tests/test_fairness.py) are lifted for it.
-    lifted = {"KZKG_QUERY_CLIENT_CONCURRENCY": "100", "KZKG_QUERY_QUEUE_SIZE": "100", "KZKG_QUERY_RESERVED_SLOTS": "0",
-              "KZKG_QUERY_QUEUE_TIMEOUT": "60"}
+    lifted = {
+        "KZKG_QUERY_CLIENT_CONCURRENCY": "100",
+        "KZKG_QUERY_QUEUE_SIZE": "100",
+        "KZKG_QUERY_RESERVED_SLOTS": "0",
+        "KZKG_QUERY_QUEUE_TIMEOUT": "60",
+    }
     fast = LiveServer(http_build, env=lifted)
     try:
         slow = LiveServer(http_build, env={**lifted, "KZKG_QUERY_FAST_PATH": "false"})
@@ -267,7 +284,11 @@ def test_over_http_the_fast_answer_is_byte_for_byte_flasks(servers: tuple[LiveSe
         with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:  # one worker, one cache
             first = exchange(connection, request)
             cached = exchange(connection, request)
-            etag = next(line for line in cached.split(b"\r\n") if line.lower().startswith(b"etag:")).split(b":", 1)[1].strip()
+            etag = (
+                next(line for line in cached.split(b"\r\n") if line.lower().startswith(b"etag:"))
+                .split(b":", 1)[1]
+                .strip()
+            )
             conditional = request.replace(b"\r\n\r\n", b"\r\nIf-None-Match: " + etag + b"\r\n\r\n")
             not_modified = exchange(connection, conditional)
         assert first.startswith(b"HTTP/1.1 200 ") and b"Server-Timing: query;dur=" in first
@@ -283,7 +304,9 @@ def test_over_http_a_new_release_is_seen_at_once(tmp_path: Path) -> None:
     publish_nquads(tmp_path, NQUADS)
     live = LiveServer(tmp_path)
     try:
-        request = f"GET /sparql?{urllib.parse.urlencode({'query': COUNT_QUERY})} HTTP/1.1\r\nHost: kzkg.test\r\n\r\n".encode()
+        request = (
+            f"GET /sparql?{urllib.parse.urlencode({'query': COUNT_QUERY})} HTTP/1.1\r\nHost: kzkg.test\r\n\r\n".encode()
+        )
         with socket.create_connection(("127.0.0.1", live.port), timeout=30) as connection:
             exchange(connection, request)
             before = exchange(connection, request)  # from the fast path
@@ -300,12 +323,14 @@ def test_over_http_a_new_release_is_seen_at_once(tmp_path: Path) -> None:
 
 CANNED = {
     "length": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
-    "chunked": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                b"5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n"),
+    "chunked": (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n"
+    ),
     "empty-chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     "close": b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end",
     "http10": b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
-    "not-modified": b"HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n",
+    "not-modified": b'HTTP/1.1 304 Not Modified\r\nETag: "x"\r\n\r\n',
     "error": b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\noops",
 }
 
@@ -349,7 +374,9 @@ def canned() -> Iterator[str]:
 
 def test_load_reads_every_framing_and_counts_statuses(canned: str) -> None:
     names = list(CANNED)
-    result = load.run_load(canned, "canned", lambda i: names[i % len(names)], clients=3, max_requests=70, max_seconds=20)
+    result = load.run_load(
+        canned, "canned", lambda i: names[i % len(names)], clients=3, max_requests=70, max_seconds=20
+    )
     per_name = 70 // len(names)
     assert result.requests == 70 and len(result.latencies) == 70
     assert result.statuses == {200: 5 * per_name, 304: per_name, 500: per_name}
@@ -372,13 +399,16 @@ def test_load_counts_refused_connections_as_errors() -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
-    result = load.run_load(f"http://127.0.0.1:{port}/sparql", "refused", lambda i: "q", clients=2, max_requests=5,
-                           max_seconds=5)
+    result = load.run_load(
+        f"http://127.0.0.1:{port}/sparql", "refused", lambda i: "q", clients=2, max_requests=5, max_seconds=5
+    )
     assert result.requests == 0 and result.errors == 5
 
 
-@pytest.mark.parametrize("url", ["http://192.0.2.1:8890/sparql", "http://example.com/sparql", "https://127.0.0.1/sparql",
-                                 "http://10.1.2.3/sparql"])
+@pytest.mark.parametrize(
+    "url",
+    ["http://192.0.2.1:8890/sparql", "http://example.com/sparql", "https://127.0.0.1/sparql", "http://10.1.2.3/sparql"],
+)
 def test_load_is_only_sent_to_loopback(url: str) -> None:
     with pytest.raises(ValueError):
         load.run_load(url, "refused", lambda i: "q", clients=1, max_requests=1, max_seconds=1)
@@ -386,8 +416,9 @@ def test_load_is_only_sent_to_loopback(url: str) -> None:
 
 def test_load_against_the_real_server_gets_cached_answers(servers: tuple[LiveServer, LiveServer]) -> None:
     fast, _ = servers
-    result = load.run_load(fast.url + "/sparql", "cached", lambda i: CLAIM_QUERY, clients=4, max_requests=400,
-                           max_seconds=30)
+    result = load.run_load(
+        fast.url + "/sparql", "cached", lambda i: CLAIM_QUERY, clients=4, max_requests=400, max_seconds=30
+    )
     assert result.requests == 400 and result.errors == 0 and result.statuses == {200: 400}
 
 

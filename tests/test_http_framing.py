@@ -23,8 +23,9 @@ pytestmark = pytest.mark.slow
 
 LIMIT = 4000
 BODY_TIMEOUT = 1.0
-NQUADS = "".join(f'<http://example.org/s{i}> <http://example.org/p> "{i}" <http://example.org/g> .\n'
-                 for i in range(50)).encode()
+NQUADS = "".join(
+    f'<http://example.org/s{i}> <http://example.org/p> "{i}" <http://example.org/g> .\n' for i in range(50)
+).encode()
 # A query whose first LIMIT bytes are a complete query too: cut at the limit, it runs and answers.
 PADDED = b"ASK { ?s ?p ?o }\n" + b"#" * (LIMIT + 500)
 
@@ -33,8 +34,9 @@ PADDED = b"ASK { ?s ?p ?o }\n" + b"#" * (LIMIT + 500)
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     build_dir = tmp_path_factory.mktemp("framing-build")
     publish_nquads(build_dir, NQUADS)
-    live = LiveServer(build_dir, env={"KZKG_MAX_CONTENT_LENGTH": str(LIMIT),
-                                      "KZKG_REQUEST_BODY_TIMEOUT": str(BODY_TIMEOUT)})
+    live = LiveServer(
+        build_dir, env={"KZKG_MAX_CONTENT_LENGTH": str(LIMIT), "KZKG_REQUEST_BODY_TIMEOUT": str(BODY_TIMEOUT)}
+    )
     yield live
     live.stop()
 
@@ -86,13 +88,17 @@ def exchange(server: LiveServer, raw: bytes) -> Reply:
 
 
 def chunked(body: bytes, size: int = 1000) -> bytes:
-    parts = [b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size]) for i in range(0, len(body), size)]
+    parts = [b"%x\r\n%s\r\n" % (len(body[i : i + size]), body[i : i + size]) for i in range(0, len(body), size)]
     return b"".join(parts) + b"0\r\n\r\n"
 
 
 def post_head(server: LiveServer, content_type: str = "application/sparql-query", **headers: str) -> bytes:
-    lines = ["POST /sparql HTTP/1.1", f"Host: 127.0.0.1:{server.port}", f"Content-Type: {content_type}",
-             "Accept: application/sparql-results+json"]
+    lines = [
+        "POST /sparql HTTP/1.1",
+        f"Host: 127.0.0.1:{server.port}",
+        f"Content-Type: {content_type}",
+        "Accept: application/sparql-results+json",
+    ]
     lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
@@ -125,18 +131,23 @@ def test_chunked_body_over_the_limit_is_413_not_a_cut_query(server: LiveServer, 
 
 def test_chunked_form_post_over_the_limit_is_413(server: LiveServer) -> None:
     body = b"query=" + PADDED.replace(b" ", b"+").replace(b"#", b"%23").replace(b"\n", b"%0A")
-    reply = exchange(server, post_head(server, "application/x-www-form-urlencoded", Transfer_Encoding="chunked")
-                     + chunked(body))
+    reply = exchange(
+        server, post_head(server, "application/x-www-form-urlencoded", Transfer_Encoding="chunked") + chunked(body)
+    )
     assert reply.status == 413, reply.text
     reply.assert_plain_line()
 
 
-@pytest.mark.parametrize("framing", [
-    b"zz\r\nASK {}\r\n0\r\n\r\n",              # not hexadecimal
-    b"-6\r\nASK {}\r\n0\r\n\r\n",              # negative
-    b"6\r\nASK {}XX0\r\n\r\n",                 # chunk data not followed by CRLF
-    b"6 ; a=\x01\r\nASK {}\r\n0\r\n\r\n",      # control character in a chunk extension
-], ids=["not-hex", "negative", "missing-terminator", "bad-extension"])
+@pytest.mark.parametrize(
+    "framing",
+    [
+        b"zz\r\nASK {}\r\n0\r\n\r\n",  # not hexadecimal
+        b"-6\r\nASK {}\r\n0\r\n\r\n",  # negative
+        b"6\r\nASK {}XX0\r\n\r\n",  # chunk data not followed by CRLF
+        b"6 ; a=\x01\r\nASK {}\r\n0\r\n\r\n",  # control character in a chunk extension
+    ],
+    ids=["not-hex", "negative", "missing-terminator", "bad-extension"],
+)
 def test_malformed_chunked_framing_is_400_plain_text(server: LiveServer, framing: bytes) -> None:
     reply = exchange(server, post_head(server, Transfer_Encoding="chunked") + framing)
     assert reply.status == 400, reply.text
@@ -212,12 +223,16 @@ def test_body_limit_is_unchanged_for_ordinary_posts(server: LiveServer) -> None:
     too_big.assert_plain_line()
 
 
-@pytest.mark.parametrize("raw, status", [
-    (b"GARBAGE\r\n\r\n", 400),
-    (b"GET /sparql HTTP/1.1\r\nHost: x\r\nBad Header Name: 1\r\n\r\n", 400),
-    (b"GET /sparql?query=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
-    (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
-], ids=["request-line", "header-name", "uri-too-long", "length-and-chunked"])
+@pytest.mark.parametrize(
+    "raw, status",
+    [
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"GET /sparql HTTP/1.1\r\nHost: x\r\nBad Header Name: 1\r\n\r\n", 400),
+        (b"GET /sparql?query=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+    ],
+    ids=["request-line", "header-name", "uri-too-long", "length-and-chunked"],
+)
 def test_requests_gunicorn_cannot_parse_get_plain_text_too(server: LiveServer, raw: bytes, status: int) -> None:
     reply = exchange(server, raw)
     assert reply.status == status, reply.text

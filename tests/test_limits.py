@@ -25,8 +25,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
-
 from conftest import LiveServer
+
 from kzkg.store import current_release, publish_nquads
 from kzkg_server.executor import ExecutorPool, Job, QueryFailed
 
@@ -34,8 +34,10 @@ TRIPLES = 3000
 TIMEOUT = 1.0
 MAX_RESULTS = 100
 MAX_CONTENT_LENGTH = 4000
-NQUADS = "".join(f'<http://example.org/s{i}> <http://example.org/p{i % 7}> "{i}" <http://example.org/g{i % 3}> .\n'
-                 for i in range(TRIPLES)).encode()
+NQUADS = "".join(
+    f'<http://example.org/s{i}> <http://example.org/p{i % 7}> "{i}" <http://example.org/g{i % 3}> .\n'
+    for i in range(TRIPLES)
+).encode()
 CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 GROUPED_CROSS_PRODUCT = "SELECT ?a (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } GROUP BY ?a"
 MEMORY_HOG = "SELECT (COUNT(*) AS ?n) WHERE { { SELECT DISTINCT ?a ?c ?d ?f WHERE { ?a ?b ?c . ?d ?e ?f } } }"
@@ -50,13 +52,22 @@ def limits_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(limits_build: Path) -> Iterator[LiveServer]:
-    live = LiveServer(limits_build, env={
-        "KZKG_QUERY_TIMEOUT": str(TIMEOUT), "KZKG_MAX_RESULTS": str(MAX_RESULTS),
-        "KZKG_MAX_CONTENT_LENGTH": str(MAX_CONTENT_LENGTH), "KZKG_QUERY_MEMORY_LIMIT": "900000000",
-        # One client (this test) sends many runaways at once here on purpose: the per-client limits
-        # (tests/test_fairness.py) are lifted so each is stopped by the time limit, not refused.
-        "KZKG_QUERY_CLIENT_CONCURRENCY": "100", "KZKG_QUERY_CLIENT_BUDGET": "1e9",
-        "KZKG_QUERY_RESERVED_SLOTS": "0", "KZKG_QUERY_QUEUE_SIZE": "100", "KZKG_QUERY_QUEUE_TIMEOUT": "60"})
+    live = LiveServer(
+        limits_build,
+        env={
+            "KZKG_QUERY_TIMEOUT": str(TIMEOUT),
+            "KZKG_MAX_RESULTS": str(MAX_RESULTS),
+            "KZKG_MAX_CONTENT_LENGTH": str(MAX_CONTENT_LENGTH),
+            "KZKG_QUERY_MEMORY_LIMIT": "900000000",
+            # One client (this test) sends many runaways at once here on purpose: the per-client limits
+            # (tests/test_fairness.py) are lifted so each is stopped by the time limit, not refused.
+            "KZKG_QUERY_CLIENT_CONCURRENCY": "100",
+            "KZKG_QUERY_CLIENT_BUDGET": "1e9",
+            "KZKG_QUERY_RESERVED_SLOTS": "0",
+            "KZKG_QUERY_QUEUE_SIZE": "100",
+            "KZKG_QUERY_QUEUE_TIMEOUT": "60",
+        },
+    )
     yield live
     live.stop()
 
@@ -67,6 +78,7 @@ def endpoint(server: LiveServer) -> str:
 
 
 # --- processes of the live server -----------------------------------------------------------
+
 
 def _stat(pid: int) -> tuple[int, float] | None:
     """(parent pid, CPU seconds used) of a process, or None if it is gone."""
@@ -117,8 +129,11 @@ def assert_no_query_keeps_running(server: LiveServer) -> None:
 
 # --- time ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("query", [CROSS_PRODUCT, GROUPED_CROSS_PRODUCT], ids=["cross-product", "group-by"])
-def test_runaway_query_is_stopped_at_the_time_limit_and_its_process_killed(server: LiveServer, endpoint: str, query: str) -> None:
+def test_runaway_query_is_stopped_at_the_time_limit_and_its_process_killed(
+    server: LiveServer, endpoint: str, query: str
+) -> None:
     for _ in range(4):  # make sure every worker has its executors running
         requests.get(endpoint, params={"query": "ASK {}"}, timeout=30)
     before = set(executor_processes(server))
@@ -135,8 +150,9 @@ def test_runaway_query_is_stopped_at_the_time_limit_and_its_process_killed(serve
     assert len(after) <= len(before)
     # The worker is free again: a normal query is answered at once.
     started = time.monotonic()
-    assert requests.get(endpoint, params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"}, timeout=30).json() \
-        ["results"]["bindings"][0]["n"]["value"] == str(TRIPLES)
+    assert requests.get(endpoint, params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"}, timeout=30).json()[
+        "results"
+    ]["bindings"][0]["n"]["value"] == str(TRIPLES)
     assert time.monotonic() - started < 1.0
 
 
@@ -180,15 +196,20 @@ def test_memory_limit_stops_a_query_before_the_time_limit(limits_build: Path) ->
 
 # --- size ------------------------------------------------------------------------------------
 
+
 def test_too_many_rows_is_an_error_not_a_silent_truncation(endpoint: str) -> None:
     response = requests.get(endpoint, params={"query": "SELECT * WHERE { ?s ?p ?o }"}, timeout=30)
     assert response.status_code == 400, response.text
     assert response.text.startswith("result too large")
     assert f"more than {MAX_RESULTS} rows" in response.text and "LIMIT" in response.text
-    exactly = requests.get(endpoint, params={"query": f"SELECT * WHERE {{ ?s ?p ?o }} LIMIT {MAX_RESULTS}", "format": "tsv"}, timeout=30)
+    exactly = requests.get(
+        endpoint, params={"query": f"SELECT * WHERE {{ ?s ?p ?o }} LIMIT {MAX_RESULTS}", "format": "tsv"}, timeout=30
+    )
     assert exactly.status_code == 200
     assert len(exactly.text.strip("\n").split("\n")) == MAX_RESULTS + 1
-    one_more = requests.get(endpoint, params={"query": f"SELECT * WHERE {{ ?s ?p ?o }} LIMIT {MAX_RESULTS + 1}"}, timeout=30)
+    one_more = requests.get(
+        endpoint, params={"query": f"SELECT * WHERE {{ ?s ?p ?o }} LIMIT {MAX_RESULTS + 1}"}, timeout=30
+    )
     assert one_more.status_code == 400
 
 
@@ -196,12 +217,16 @@ def test_too_many_triples_is_an_error_too(endpoint: str) -> None:
     response = requests.get(endpoint, params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, timeout=30)
     assert response.status_code == 400
     assert f"more than {MAX_RESULTS} triples" in response.text
-    small = requests.get(endpoint, params={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 10", "format": "nt"}, timeout=30)
+    small = requests.get(
+        endpoint, params={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 10", "format": "nt"}, timeout=30
+    )
     assert small.status_code == 200 and len(small.text.strip().split("\n")) == 10
 
 
 def test_aggregates_over_everything_are_fine(endpoint: str) -> None:
-    response = requests.get(endpoint, params={"query": "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"}, timeout=30)
+    response = requests.get(
+        endpoint, params={"query": "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"}, timeout=30
+    )
     assert response.status_code == 200
     assert sum(int(b["n"]["value"]) for b in response.json()["results"]["bindings"]) == TRIPLES
 
@@ -212,21 +237,26 @@ def test_request_bodies_beyond_the_limit_get_413(endpoint: str, as_form: bool) -
     if as_form:
         response = requests.post(endpoint, data={"query": query}, timeout=30)
     else:
-        response = requests.post(endpoint, data=query.encode(), headers={"Content-Type": "application/sparql-query"}, timeout=30)
+        response = requests.post(
+            endpoint, data=query.encode(), headers={"Content-Type": "application/sparql-query"}, timeout=30
+        )
     assert response.status_code == 413
     assert response.headers["Content-Type"].startswith("text/plain")
     assert f"up to {MAX_CONTENT_LENGTH} bytes" in response.text
 
 
 def test_malformed_queries_get_400_with_line_and_column_and_no_trace(endpoint: str) -> None:
-    response = requests.post(endpoint, data={"query": "PREFIX ex: <http://example.org/>\nSELECT ?x WHERE { ?x ex:p }"}, timeout=30)
+    response = requests.post(
+        endpoint, data={"query": "PREFIX ex: <http://example.org/>\nSELECT ?x WHERE { ?x ex:p }"}, timeout=30
+    )
     assert response.status_code == 400
     assert response.headers["Content-Type"].startswith("text/plain")
     assert response.text.startswith("error at 2:")
-    assert "Traceback" not in response.text and "File \"" not in response.text
+    assert "Traceback" not in response.text and 'File "' not in response.text
 
 
 # --- the network and the file system are out of reach ---------------------------------------
+
 
 class Listener:
     """A TCP listener on 127.0.0.1 that records every connection it receives."""
@@ -282,7 +312,9 @@ SERVICE_TRICKS = {
     "in-exists": "SELECT * WHERE {{ ?s ?p ?o FILTER EXISTS {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }} LIMIT 1",
     "in-subquery": "SELECT * WHERE {{ {{ SELECT ?s WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }} }}",
     "after-less-than-quote": "SELECT * WHERE {{ ?s ?p ?o FILTER(?o<'>') SERVICE <{url}> {{ ?a ?b ?c }} }}#'",
-    "after-escaped-hash": "PREFIX ex: <http://example.org/> SELECT * WHERE {{ ?s ex:a\\#b ?o . SERVICE <{url}> {{ }} }}",
+    "after-escaped-hash": (
+        "PREFIX ex: <http://example.org/> SELECT * WHERE {{ ?s ex:a\\#b ?o . SERVICE <{url}> {{ }} }}"
+    ),
     "after-comment-line": "SELECT * WHERE {{ # SERVICE <http://harmless/>\n SERVICE <{url}> {{ }} }}",
     "relative-iri": "BASE <{url}> SELECT * WHERE {{ SERVICE <sparql> {{ ?s ?p ?o }} }}",
 }
@@ -307,18 +339,24 @@ def test_service_in_a_string_literal_is_just_a_string(endpoint: str, listener: L
 
 
 def test_unicode_escaped_service_keyword_is_not_a_keyword(endpoint: str, listener: Listener) -> None:
-    response = requests.get(endpoint, params={"query": f"SELECT * WHERE {{ \\u0053ERVICE <{listener.url}> {{ }} }}"}, timeout=30)
+    response = requests.get(
+        endpoint, params={"query": f"SELECT * WHERE {{ \\u0053ERVICE <{listener.url}> {{ }} }}"}, timeout=30
+    )
     assert response.status_code == 400
     time.sleep(0.2)
     assert listener.connections == []
 
 
-@pytest.mark.parametrize("query", [
-    "SELECT * FROM <{url}data.ttl> WHERE {{ ?s ?p ?o }}",
-    "SELECT * FROM NAMED <{url}data.ttl> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
-    "ASK FROM <{url}> {{ ?s ?p ?o }}",
-    "CONSTRUCT {{ ?s ?p ?o }} FROM <{url}> WHERE {{ ?s ?p ?o }}",
-], ids=["from", "from-named", "ask-from", "construct-from"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM <{url}data.ttl> WHERE {{ ?s ?p ?o }}",
+        "SELECT * FROM NAMED <{url}data.ttl> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        "ASK FROM <{url}> {{ ?s ?p ?o }}",
+        "CONSTRUCT {{ ?s ?p ?o }} FROM <{url}> WHERE {{ ?s ?p ?o }}",
+    ],
+    ids=["from", "from-named", "ask-from", "construct-from"],
+)
 def test_from_clauses_never_fetch_anything(endpoint: str, listener: Listener, query: str) -> None:
     response = requests.get(endpoint, params={"query": query.format(url=listener.url)}, timeout=30)
     assert response.status_code == 200, response.text
@@ -329,51 +367,79 @@ def test_from_clauses_never_fetch_anything(endpoint: str, listener: Listener, qu
 
 
 def test_protocol_graphs_never_fetch_anything(endpoint: str, listener: Listener) -> None:
-    response = requests.get(endpoint, timeout=30, params={
-        "query": "SELECT * WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }",
-        "default-graph-uri": listener.url + "d", "named-graph-uri": listener.url + "n"})
+    response = requests.get(
+        endpoint,
+        timeout=30,
+        params={
+            "query": "SELECT * WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }",
+            "default-graph-uri": listener.url + "d",
+            "named-graph-uri": listener.url + "n",
+        },
+    )
     assert response.status_code == 200 and response.json()["results"]["bindings"] == []
     time.sleep(0.2)
     assert listener.connections == []
 
 
 def test_files_are_never_read(endpoint: str) -> None:
-    for query in ("SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }",
-                  "SELECT * WHERE { GRAPH <file:///etc/passwd> { ?s ?p ?o } }"):
+    for query in (
+        "SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }",
+        "SELECT * WHERE { GRAPH <file:///etc/passwd> { ?s ?p ?o } }",
+    ):
         response = requests.get(endpoint, params={"query": query}, timeout=30)
         assert response.status_code == 200 and response.json()["results"]["bindings"] == []
 
 
-@pytest.mark.parametrize("request_kwargs", [
-    {"method": "GET", "params": {"query": "LOAD <{url}data.ttl>"}},
-    {"method": "POST", "data": {"update": "LOAD <{url}data.ttl>"}},
-    {"method": "POST", "data": "LOAD SILENT <{url}data.ttl> INTO GRAPH <http://example.org/g>",
-     "headers": {"Content-Type": "application/sparql-update"}},
-], ids=["query-param", "update-form", "update-body"])
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"method": "GET", "params": {"query": "LOAD <{url}data.ttl>"}},
+        {"method": "POST", "data": {"update": "LOAD <{url}data.ttl>"}},
+        {
+            "method": "POST",
+            "data": "LOAD SILENT <{url}data.ttl> INTO GRAPH <http://example.org/g>",
+            "headers": {"Content-Type": "application/sparql-update"},
+        },
+    ],
+    ids=["query-param", "update-form", "update-body"],
+)
 def test_load_is_refused_and_connects_nowhere(endpoint: str, listener: Listener, request_kwargs: dict) -> None:
-    kwargs = {k: ({kk: vv.format(url=listener.url) for kk, vv in v.items()} if isinstance(v, dict) and k != "headers"
-                  else v.format(url=listener.url) if isinstance(v, str) else v) for k, v in request_kwargs.items()}
+    kwargs = {
+        k: (
+            {kk: vv.format(url=listener.url) for kk, vv in v.items()}
+            if isinstance(v, dict) and k != "headers"
+            else v.format(url=listener.url)
+            if isinstance(v, str)
+            else v
+        )
+        for k, v in request_kwargs.items()
+    }
     response = requests.request(kwargs.pop("method"), endpoint, timeout=30, **kwargs)
     assert response.status_code == 403 and "read-only" in response.text
     time.sleep(0.2)
     assert listener.connections == []
 
 
-def test_allow_listed_service_federates_to_another_kzkg(server: LiveServer, limits_build: Path,
-                                                         tmp_path: Path, listener: Listener) -> None:
+def test_allow_listed_service_federates_to_another_kzkg(
+    server: LiveServer, limits_build: Path, tmp_path: Path, listener: Listener
+) -> None:
     """A second server may call the first one's /sparql, and nothing else."""
     publish_nquads(tmp_path, b'<http://example.org/here> <http://example.org/p> "local" <http://example.org/local> .\n')
     remote = server.url + "/sparql"
     federating = LiveServer(tmp_path, env={"KZKG_SERVICE_ALLOWLIST": f'["{remote}"]'})
     try:
         url = federating.url + "/sparql"
-        query = (f"SELECT ?local ?n WHERE {{ ?x <http://example.org/p> ?local . "
-                 f"SERVICE <{remote}> {{ SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o }} }} }}")
+        query = (
+            f"SELECT ?local ?n WHERE {{ ?x <http://example.org/p> ?local . "
+            f"SERVICE <{remote}> {{ SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o }} }} }}"
+        )
         response = requests.get(url, params={"query": query}, timeout=60)
         assert response.status_code == 200, response.text
         row = response.json()["results"]["bindings"][0]
         assert (row["local"]["value"], row["n"]["value"]) == ("local", str(TRIPLES))
-        refused = requests.get(url, params={"query": f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}"}, timeout=30)
+        refused = requests.get(
+            url, params={"query": f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}"}, timeout=30
+        )
         assert refused.status_code == 403 and f"<{remote}>" in refused.text and listener.url in refused.text
         description = requests.get(url, headers={"Accept": "application/n-triples"}, timeout=30).text
         assert "<http://www.w3.org/ns/sparql-service-description#BasicFederatedQuery>" in description
@@ -410,7 +476,7 @@ class Redirector:
         self.url = f"http://127.0.0.1:{self.server.server_port}/sparql"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "Redirector":
+    def __enter__(self) -> Redirector:
         self._thread.start()
         return self
 
@@ -459,6 +525,7 @@ def test_form_posts_get_the_body_limit_not_flasks_smaller_one(limits_build: Path
 
 # --- cost ------------------------------------------------------------------------------------
 
+
 def test_executor_overhead_per_query_is_small(limits_build: Path) -> None:
     """The same queries in-process and through an executor child: the difference is the price
     of killability (a pipe round trip and a pickle), measured here and printed."""
@@ -472,18 +539,30 @@ def test_executor_overhead_per_query_is_small(limits_build: Path) -> None:
         direct.append(time.perf_counter() - started)
     pool = ExecutorPool(size=1)
     try:
-        pool.run(Job(str(release.store_path), release.build_id, "ASK {}", "application/sparql-results+json"), timeout=30)
+        pool.run(
+            Job(str(release.store_path), release.build_id, "ASK {}", "application/sparql-results+json"), timeout=30
+        )
         through = []
         for query in queries:
             started = time.perf_counter()
-            pool.run(Job(str(release.store_path), release.build_id, query, "application/sparql-results+json",
-                         max_results=MAX_RESULTS), timeout=5)
+            pool.run(
+                Job(
+                    str(release.store_path),
+                    release.build_id,
+                    query,
+                    "application/sparql-results+json",
+                    max_results=MAX_RESULTS,
+                ),
+                timeout=5,
+            )
             through.append(time.perf_counter() - started)
     finally:
         pool.close()
     overhead_ms = (statistics.median(through) - statistics.median(direct)) * 1000
-    print(f"\nexecutor overhead: {overhead_ms:.3f} ms/query (median in-process "
-          f"{statistics.median(direct) * 1000:.3f} ms, through the executor {statistics.median(through) * 1000:.3f} ms)")
+    print(
+        f"\nexecutor overhead: {overhead_ms:.3f} ms/query (median in-process "
+        f"{statistics.median(direct) * 1000:.3f} ms, through the executor {statistics.median(through) * 1000:.3f} ms)"
+    )
     # Bounded on the fastest tenth, not the median: on a loaded 2-core machine other processes
     # delay many round trips, but a per-query regression (the store opened per query: >= 6 ms;
     # a process started per query: tens of ms) is in every sample, so in the fastest tenth too.
@@ -505,13 +584,16 @@ def test_http_latency_of_a_small_uncached_query(endpoint: str) -> None:
             started = time.perf_counter()
             session.get(endpoint, params={"query": f"ASK {{ <http://example.org/s{i}> ?p ?o }}"}, timeout=30)
             cached.append(time.perf_counter() - started)
-    print(f"\nHTTP round trip, small query: median {statistics.median(times) * 1000:.2f} ms uncached, "
-          f"{statistics.median(cached) * 1000:.2f} ms cached")
+    print(
+        f"\nHTTP round trip, small query: median {statistics.median(times) * 1000:.2f} ms uncached, "
+        f"{statistics.median(cached) * 1000:.2f} ms cached"
+    )
     # The fastest tenth, for the same reason as above: load delays some requests, a regression all.
     assert statistics.quantiles(times, n=10)[0] < 0.05
 
 
 # --- the scanner agrees with an independent parser ------------------------------------------
+
 
 def _rdflib_view(text: str) -> tuple[str, bool, list[str | None]] | None:
     """(form, has FROM, SERVICE endpoints — None for a variable) by rdflib's SPARQL grammar."""
@@ -539,7 +621,9 @@ def _rdflib_view(text: str) -> tuple[str, bool, list[str | None]] | None:
                 walk(value)
 
     walk(query)
-    form = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}[query.name]
+    form = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}[
+        query.name
+    ]
     return form, isinstance(query.get("datasetClause"), list), sorted(services, key=str)
 
 
@@ -547,8 +631,9 @@ def _rdflib_view(text: str) -> tuple[str, bool, list[str | None]] | None:
 def test_scanner_agrees_with_rdflib_on_every_w3c_query() -> None:
     """Form, FROM and every SERVICE endpoint, on all the W3C suite's queries rdflib can parse
     (including the federation tests): the scanner that guards SERVICE is not a heuristic."""
-    from kzkg_server.sparql_scan import ScanError, scan
     from w3c_harness import query_files
+
+    from kzkg_server.sparql_scan import ScanError, scan
 
     compared = with_service = refused = 0
     for path in query_files():

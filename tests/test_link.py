@@ -50,8 +50,9 @@ ASK_ALL = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"
 
 
 def kzkg(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kzkg.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "kzkg.cli", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
 
 
 def fast_client(endpoint: str, **options) -> SparqlClient:
@@ -82,8 +83,12 @@ class FaultServer:
     request is recorded (method, path, headers, body, time).
     """
 
-    def __init__(self, upstream: str | None = None, script: list[tuple] | None = None,
-                 default: tuple = ("status", 500, {}, b"internal error")):
+    def __init__(
+        self,
+        upstream: str | None = None,
+        script: list[tuple] | None = None,
+        default: tuple = ("status", 500, {}, b"internal error"),
+    ):
         self.upstream, self.script, self.default = upstream, list(script or []), default
         self.requests: list[dict] = []
         self.lock = threading.Lock()
@@ -97,8 +102,15 @@ class FaultServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 with fault.lock:
-                    fault.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
-                                           "body": body, "time": time.monotonic()})
+                    fault.requests.append(
+                        {
+                            "method": self.command,
+                            "path": self.path,
+                            "headers": dict(self.headers),
+                            "body": body,
+                            "time": time.monotonic(),
+                        }
+                    )
                     action = fault.script.pop(0) if fault.script else fault.default
                 # the client may have given up (a timeout test): then there is nothing to answer
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
@@ -119,15 +131,20 @@ class FaultServer:
             upstream = self.upstream + (f"?{query_string}" if query_string else "")
             headers = {k: v for k, v in handler.headers.items() if k.lower() in ("accept", "content-type")}
             answer = requests.request(handler.command, upstream, data=body or None, headers=headers, timeout=30)
-            self.reply(handler, answer.status_code, {"Content-Type": answer.headers.get("Content-Type", "")},
-                       answer.content)
+            self.reply(
+                handler, answer.status_code, {"Content-Type": answer.headers.get("Content-Type", "")}, answer.content
+            )
         elif kind == "status":
             _, code, headers, payload = action
             self.reply(handler, code, {"Content-Type": "text/plain", **headers}, payload)
         elif kind == "sleep":
             time.sleep(action[1])
-            self.reply(handler, 200, {"Content-Type": "application/sparql-results+json"},
-                       b'{"head":{"vars":[]},"results":{"bindings":[]}}')
+            self.reply(
+                handler,
+                200,
+                {"Content-Type": "application/sparql-results+json"},
+                b'{"head":{"vars":[]},"results":{"bindings":[]}}',
+            )
         elif kind == "malformed":
             self.reply(handler, 200, {"Content-Type": "application/sparql-results+json"}, b'{"head": {"vars": [')
         elif kind == "truncated":  # headers promise more than arrives before the connection closes
@@ -178,7 +195,9 @@ def test_snapshot_is_generated_from_its_recorded_sources_and_says_so() -> None:
         import make_wikidata_snapshot as maker
     finally:
         sys.path.pop(0)
-    assert maker.render() == SNAPSHOT.read_text(encoding="utf-8"), "regenerate: python tests/data/make_wikidata_snapshot.py"
+    assert maker.render() == SNAPSHOT.read_text(encoding="utf-8"), (
+        "regenerate: python tests/data/make_wikidata_snapshot.py"
+    )
     graph = rdflib.Graph().parse(SNAPSHOT, format="turtle")
     declared = set(graph.objects(rdflib.URIRef(SNAPSHOT_IRI), rdflib.URIRef(PROV_DERIVED)))
     assert len(declared) == len(maker.SOURCES)
@@ -194,8 +213,10 @@ def test_snapshot_is_generated_from_its_recorded_sources_and_says_so() -> None:
 # ------------------------------------------------------------------------------ module homes
 def test_only_the_cli_imports_reconciliation() -> None:
     """The build and the web server use enrichment and the page facts, never kzkg.link."""
-    probe = ("import sys, kzkg.pipeline, kzkg.query, kzkg_server.pages, kzkg_server.remote, kzkg_server.run; "
-             "print(sorted(m for m in sys.modules if m == 'kzkg.link'))")
+    probe = (
+        "import sys, kzkg.pipeline, kzkg.query, kzkg_server.pages, kzkg_server.remote, kzkg_server.run; "
+        "print(sorted(m for m in sys.modules if m == 'kzkg.link'))"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
@@ -217,8 +238,18 @@ def test_client_identifies_itself_and_uses_the_sparql_protocol(fault: FaultServe
 def test_batches_many_entities_into_one_values_query(fault: FaultServer) -> None:
     fault.default = ("proxy",)
     corpus = load_corpus(DATA_DIR)
-    wanted = ["uzbekistan", "kyzylorda-region", "aktobe-region", "soviet-union", "democratic-party-of-kazakhstan",
-              "china", "zhanbolat-mamay", "kazakh-ssr", "nazarbayev", "masimov"]
+    wanted = [
+        "uzbekistan",
+        "kyzylorda-region",
+        "aktobe-region",
+        "soviet-union",
+        "democratic-party-of-kazakhstan",
+        "china",
+        "zhanbolat-mamay",
+        "kazakh-ssr",
+        "nazarbayev",
+        "masimov",
+    ]
     results, queries = reconcile(corpus, fast_client(fault.url), only=wanted, batch_size=5)
     assert len(fault.requests) == 2 == len(queries)  # ten entities, two requests
     assert all("VALUES (?entity ?name)" in q for q in queries.values())
@@ -329,8 +360,14 @@ def test_failures_are_not_cached(fault: FaultServer, tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------- reconciliation
 def test_reconciliation_scores_candidates_against_the_standin(standin: str) -> None:
     corpus = load_corpus(DATA_DIR)
-    wanted = ["uzbekistan", "kyzylorda-region", "aktobe-region", "democratic-party-of-kazakhstan",
-              "soviet-union", "kazakh-ssr"]
+    wanted = [
+        "uzbekistan",
+        "kyzylorda-region",
+        "aktobe-region",
+        "democratic-party-of-kazakhstan",
+        "soviet-union",
+        "kazakh-ssr",
+    ]
     results = {r.entity: r for r in reconcile(corpus, fast_client(standin), only=wanted)[0]}
     assert (results["uzbekistan"].decision, results["uzbekistan"].choose) == ("accept", "Q265")
     region = results["kyzylorda-region"]
@@ -360,8 +397,20 @@ def test_query_matches_labels_and_aliases_in_several_languages_with_type_and_pla
 def test_link_cli_writes_reviewable_candidates(standin: str, tmp_path: Path) -> None:
     candidates = tmp_path / "candidates.yaml"
     before = snapshot_of(DATA_DIR / "entities")
-    result = kzkg("link", "--endpoint", standin, "--rate", "0", "--no-cache", "--candidates", str(candidates),
-                  "--only", "uzbekistan", "--only", "democratic-party-of-kazakhstan")
+    result = kzkg(
+        "link",
+        "--endpoint",
+        standin,
+        "--rate",
+        "0",
+        "--no-cache",
+        "--candidates",
+        str(candidates),
+        "--only",
+        "uzbekistan",
+        "--only",
+        "democratic-party-of-kazakhstan",
+    )
     assert result.returncode == 0, result.stderr
     assert "1 to accept, 1 to review" in result.stdout
     text = candidates.read_text(encoding="utf-8")
@@ -378,8 +427,22 @@ def test_apply_records_accepted_links_surgically_with_evidence(standin: str, dat
     candidates = tmp_path / "candidates.yaml"
     wanted = ["uzbekistan", "kyzylorda-region", "aktobe-region", "democratic-party-of-kazakhstan", "soviet-union"]
     args = [a for w in wanted for a in ("--only", w)]
-    assert kzkg("link", "--data-dir", str(data_copy), "--endpoint", standin, "--rate", "0", "--no-cache",
-                "--candidates", str(candidates), *args).returncode == 0
+    assert (
+        kzkg(
+            "link",
+            "--data-dir",
+            str(data_copy),
+            "--endpoint",
+            standin,
+            "--rate",
+            "0",
+            "--no-cache",
+            "--candidates",
+            str(candidates),
+            *args,
+        ).returncode
+        == 0
+    )
     before = {p: p.read_text(encoding="utf-8") for p in (data_copy / "entities").glob("*.yaml")}
     applied = kzkg("link", "--data-dir", str(data_copy), "--candidates", str(candidates), "--apply")
     assert applied.returncode == 0, applied.stderr
@@ -413,8 +476,23 @@ def test_ambiguous_candidates_need_a_named_reviewer(standin: str, data_copy: Pat
     assert len(unlinked) == len(lines) - 2
     registry.write_text("".join(unlinked), encoding="utf-8")
     candidates = tmp_path / "candidates.yaml"
-    assert kzkg("link", "--data-dir", str(data_copy), "--endpoint", standin, "--rate", "0", "--no-cache",
-                "--candidates", str(candidates), "--only", "almaty").returncode == 0
+    assert (
+        kzkg(
+            "link",
+            "--data-dir",
+            str(data_copy),
+            "--endpoint",
+            standin,
+            "--rate",
+            "0",
+            "--no-cache",
+            "--candidates",
+            str(candidates),
+            "--only",
+            "almaty",
+        ).returncode
+        == 0
+    )
     document = yaml.safe_load(candidates.read_text(encoding="utf-8"))
     [entry] = document["entities"]
     assert entry["decision"] == "review" and entry["reason"].startswith("ambiguous")
@@ -447,8 +525,20 @@ def test_link_failure_leaves_data_and_candidates_untouched(fault: FaultServer, d
     candidates = tmp_path / "candidates.yaml"
     candidates.write_text("# an earlier review, to be kept\n", encoding="utf-8")
     before = snapshot_of(data_copy)
-    result = kzkg("link", "--data-dir", str(data_copy), "--endpoint", fault.url, "--retries", "1", "--rate", "0",
-                  "--no-cache", "--candidates", str(candidates))
+    result = kzkg(
+        "link",
+        "--data-dir",
+        str(data_copy),
+        "--endpoint",
+        fault.url,
+        "--retries",
+        "1",
+        "--rate",
+        "0",
+        "--no-cache",
+        "--candidates",
+        str(candidates),
+    )
     assert result.returncode == 2
     assert "error:" in result.stderr and "503" in result.stderr and "Traceback" not in result.stderr
     assert candidates.read_text(encoding="utf-8") == "# an earlier review, to be kept\n"
@@ -467,7 +557,9 @@ def test_atomic_write_refuses_a_file_changed_meanwhile(tmp_path: Path) -> None:
 
 def test_a_crash_while_replacing_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "004.yaml"
-    original = "# curated\n- id: x\n  type: Place\n  label: X  # keep this comment\n\n- id: y\n  type: Place\n  label: Y\n"
+    original = (
+        "# curated\n- id: x\n  type: Place\n  label: X  # keep this comment\n\n- id: y\n  type: Place\n  label: Y\n"
+    )
     target.write_text(original, encoding="utf-8")
 
     def disk_full(*_args, **_kwargs):
@@ -482,14 +574,18 @@ def test_a_crash_while_replacing_leaves_the_old_file(tmp_path: Path, monkeypatch
 
 def test_add_links_inserts_one_line_and_keeps_everything_else(tmp_path: Path) -> None:
     target = tmp_path / "004.yaml"
-    original = ("# curated\n- id: x\n  type: Place\n  label: X  # keep this comment\n  note: >-\n    folded\n"
-                "    text\n\n# --- next section ---\n- id: y\n  type: Place\n  label: 'Y'")
+    original = (
+        "# curated\n- id: x\n  type: Place\n  label: X  # keep this comment\n  note: >-\n    folded\n"
+        "    text\n\n# --- next section ---\n- id: y\n  type: Place\n  label: 'Y'"
+    )
     target.write_text(original, encoding="utf-8")
     add_links(target, {"x": ("Q1", 'found "here"'), "y": ("Q2", "there")})
     new = target.read_text(encoding="utf-8")
-    assert new == ("# curated\n- id: x\n  type: Place\n  label: X  # keep this comment\n  note: >-\n    folded\n"
-                   '    text\n  links: {wikidata: Q1, evidence: "found \\"here\\""}\n\n# --- next section ---\n'
-                   "- id: y\n  type: Place\n  label: 'Y'\n  links: {wikidata: Q2, evidence: \"there\"}\n")
+    assert new == (
+        "# curated\n- id: x\n  type: Place\n  label: X  # keep this comment\n  note: >-\n    folded\n"
+        '    text\n  links: {wikidata: Q1, evidence: "found \\"here\\""}\n\n# --- next section ---\n'
+        "- id: y\n  type: Place\n  label: 'Y'\n  links: {wikidata: Q2, evidence: \"there\"}\n"
+    )
     assert yaml.safe_load(new)[0]["links"] == {"wikidata": "Q1", "evidence": 'found "here"'}
 
 
@@ -521,8 +617,9 @@ def test_enrich_failure_never_touches_the_enrichment_graph(fault: FaultServer, d
     before = shipped.read_bytes()
     fault.script = [("proxy",), ("proxy",)]
     fault.default = ("malformed",)
-    result = kzkg("enrich", "--data-dir", str(data_copy), "--endpoint", fault.url, "--retries", "1", "--rate", "0",
-                  "--no-cache")
+    result = kzkg(
+        "enrich", "--data-dir", str(data_copy), "--endpoint", fault.url, "--retries", "1", "--rate", "0", "--no-cache"
+    )
     assert result.returncode == 2
     assert "did not answer with JSON" in result.stderr and "was not changed" in result.stderr
     assert shipped.read_bytes() == before
@@ -539,9 +636,12 @@ def test_shipped_enrichment_graph_was_made_from_the_standin_and_invents_nothing(
         if str(s).startswith(WD) or str(s) == SNAPSHOT_IRI:
             assert (s, p, o) in snapshot, (s, p, o)  # every external fact is the stand-in's, verbatim
     linked = {WD + e.links["wikidata"] for e in load_corpus(DATA_DIR).entities.values() if e.links.get("wikidata")}
-    with_ru = {s for s, o in shipped.subject_objects(rdflib.RDFS.label) if o.language == "ru"} & {rdflib.URIRef(i) for i in linked}
-    with_kk = {s for s, o in shipped.subject_objects(rdflib.RDFS.label)
-               if (o.language or "").split("-")[0] == "kk"} & {rdflib.URIRef(i) for i in linked}
+    with_ru = {s for s, o in shipped.subject_objects(rdflib.RDFS.label) if o.language == "ru"} & {
+        rdflib.URIRef(i) for i in linked
+    }
+    with_kk = {s for s, o in shipped.subject_objects(rdflib.RDFS.label) if (o.language or "").split("-")[0] == "kk"} & {
+        rdflib.URIRef(i) for i in linked
+    }
     assert len(with_ru) >= 15 and len(with_kk) >= 5
 
 
@@ -560,11 +660,19 @@ def test_build_publishes_enrichment_in_its_own_graph_unreasoned(release) -> None
 
 
 def test_offline_example_query_lists_multilingual_names(build_dir: Path) -> None:
-    result = kzkg("query", "--build-dir", str(build_dir), "--format", "json",
-                  str(ROOT / "kzkg" / "queries" / "93-enrichment-names.rq"))
+    result = kzkg(
+        "query",
+        "--build-dir",
+        str(build_dir),
+        "--format",
+        "json",
+        str(ROOT / "kzkg" / "queries" / "93-enrichment-names.rq"),
+    )
     assert result.returncode == 0, result.stderr
     rows = {b["entity"]["value"].rsplit("/", 1)[-1]: b for b in json.loads(result.stdout)["results"]["bindings"]}
-    assert rows["kazakhstan"]["russian"]["value"] == "Казахстан" and rows["kazakhstan"]["kazakh"]["value"] == "Қазақстан"
+    assert (
+        rows["kazakhstan"]["russian"]["value"] == "Казахстан" and rows["kazakhstan"]["kazakh"]["value"] == "Қазақстан"
+    )
     assert rows["taldykorgan"]["coordinates"]["value"].startswith("Point(78.37389")
 
 
@@ -577,8 +685,9 @@ def federating_server(build_dir: Path, standin: str) -> Iterator[LiveServer]:
 
 
 def run(endpoint: str, query: str) -> requests.Response:
-    return requests.post(endpoint, data={"query": query}, headers={"Accept": "application/sparql-results+json"},
-                         timeout=60)
+    return requests.post(
+        endpoint, data={"query": query}, headers={"Accept": "application/sparql-results+json"}, timeout=60
+    )
 
 
 def test_federated_example_joins_our_claims_with_the_standin(federating_server: LiveServer, standin: str) -> None:
@@ -590,8 +699,12 @@ def test_federated_example_joins_our_claims_with_the_standin(federating_server: 
     assert rows["mangystau-region"]["russian"]["value"] == "Мангистау"
     assert rows["mangystau-region"]["kazakh"]["value"] == "Маңғыстау"
     assert int(rows["almaty"]["claims"]["value"]) > 0  # our claims, joined with the external names
-    members = run(endpoint, (ROOT / "kzkg" / "queries" / "91-wikidata-csto-members.rq").read_text(encoding="utf-8")
-                  .replace("https://query.wikidata.org/sparql", standin))
+    members = run(
+        endpoint,
+        (ROOT / "kzkg" / "queries" / "91-wikidata-csto-members.rq")
+        .read_text(encoding="utf-8")
+        .replace("https://query.wikidata.org/sparql", standin),
+    )
     assert members.status_code == 200, members.text
     states = {b["state"]["value"].rsplit("/", 1)[-1] for b in members.json()["results"]["bindings"]}
     assert {"kazakhstan", "russia", "belarus", "kyrgyzstan"} <= states
@@ -613,12 +726,17 @@ def test_federated_examples_return_nothing_rather_than_wrong_rows_when_offline(l
 
 
 def test_query_cli_runs_against_a_remote_endpoint(standin: str, fault: FaultServer) -> None:
-    selected = kzkg("query", "--endpoint", standin, "--format", "json",
-                    f"SELECT ?l WHERE {{ <{WD}Q265> <{RDFS_LABEL}> ?l }}")
+    selected = kzkg(
+        "query", "--endpoint", standin, "--format", "json", f"SELECT ?l WHERE {{ <{WD}Q265> <{RDFS_LABEL}> ?l }}"
+    )
     assert selected.returncode == 0, selected.stderr
     assert {b["l"]["value"] for b in json.loads(selected.stdout)["results"]["bindings"]} >= {"Uzbekistan", "Өзбекстан"}
-    constructed = kzkg("query", "--endpoint", standin,
-                       f"CONSTRUCT {{ <{WD}Q265> <{RDFS_LABEL}> ?l }} WHERE {{ <{WD}Q265> <{RDFS_LABEL}> ?l }}")
+    constructed = kzkg(
+        "query",
+        "--endpoint",
+        standin,
+        f"CONSTRUCT {{ <{WD}Q265> <{RDFS_LABEL}> ?l }} WHERE {{ <{WD}Q265> <{RDFS_LABEL}> ?l }}",
+    )
     assert constructed.returncode == 0 and "Узбекистан" in constructed.stdout
     fault.default = ("status", 500, {}, b"upstream exploded")
     failed = kzkg("query", "--endpoint", fault.url, "ASK { ?s ?p ?o }")

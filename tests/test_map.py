@@ -28,7 +28,8 @@ def test_every_quote_of_the_corpus_is_located_as_defined(corpus) -> None:
         for evidence in claim.evidence:
             text = corpus.articles[evidence.article].text
             assert locate(text, evidence.quote, evidence.occurrence) == located_by_definition(
-                text, evidence.quote, evidence.occurrence), evidence.where
+                text, evidence.quote, evidence.occurrence
+            ), evidence.where
             checked += 1
     assert checked > 400
 

@@ -108,16 +108,26 @@ def test_claim_as_rdf_has_its_claimant(client, contradicting_claim, accept, rdfl
     for claimant in claim["claimed_by"]:
         assert (subject, KZ.claimedBy, URIRef(f"{ID}{claimant}")) in graph
     for other in claim["contradicts"]:
-        assert (subject, KZ.contradicts, claim_iri(other)) in graph or (claim_iri(other), KZ.contradicts, subject) in graph
+        assert (subject, KZ.contradicts, claim_iri(other)) in graph or (
+            claim_iri(other),
+            KZ.contradicts,
+            subject,
+        ) in graph
     assert (subject, RDFS.label, None) in graph
 
 
-@pytest.mark.parametrize("name,rdflib_format", [("ttl", "turtle"), ("jsonld", "json-ld"), ("nt", "nt"), ("rdfxml", "xml")])
+@pytest.mark.parametrize(
+    "name,rdflib_format", [("ttl", "turtle"), ("jsonld", "json-ld"), ("nt", "nt"), ("rdfxml", "xml")]
+)
 def test_format_parameter_wins_over_accept(client, contradicting_claim, name, rdflib_format):
     response = client.get(f"/id/claim/{contradicting_claim['id']}?format={name}", headers={"Accept": BROWSER_ACCEPT})
     assert response.status_code == 200
     graph = Graph().parse(data=response.data, format=rdflib_format)
-    assert (claim_iri(contradicting_claim["id"]), KZ.reportedIn, URIRef(f"{ID}article/{contradicting_claim['article']}")) in graph
+    assert (
+        claim_iri(contradicting_claim["id"]),
+        KZ.reportedIn,
+        URIRef(f"{ID}article/{contradicting_claim['article']}"),
+    ) in graph
 
 
 def test_claim_evidence_arrives_whole_in_rdf(client, contradicting_claim):
@@ -134,7 +144,11 @@ def test_dataset_formats_keep_the_article_graph(client, contradicting_claim):
     dataset = Dataset()
     dataset.parse(data=response.data, format="nquads")
     graph = dataset.graph(article_graph(contradicting_claim["article"]))
-    assert (claim_iri(contradicting_claim["id"]), KZ.claimedBy, URIRef(f"{ID}{contradicting_claim['claimed_by'][0]}")) in graph
+    assert (
+        claim_iri(contradicting_claim["id"]),
+        KZ.claimedBy,
+        URIRef(f"{ID}{contradicting_claim['claimed_by'][0]}"),
+    ) in graph
 
 
 def test_actor_as_rdf_has_labels_aliases_and_links(client, entities):
@@ -191,7 +205,9 @@ def test_claim_page_shows_claimant_status_quotes_and_contradictions(client, cont
         assert f'href="/id/claim/{other}"' in contradicts_block
         # symmetric: the other claim's page links back
         back = client.get(f"/id/claim/{other}").get_data(as_text=True)
-        assert f'href="/id/claim/{claim["id"]}"' in re.search(r'<dd class="contradicts">(.*?)</dd>', back, re.S).group(1)
+        assert f'href="/id/claim/{claim["id"]}"' in re.search(r'<dd class="contradicts">(.*?)</dd>', back, re.S).group(
+            1
+        )
     if claim.get("status"):
         assert re.search(rf'class="status status-{claim["status"].lower()}"', page)
     # the quote, and a link to its highlighted place in the article
@@ -254,7 +270,7 @@ def test_article_page_highlights_every_annotation(client, store, article_id):
     article_file = next((DATA / "articles").glob(f"{article_id}_*.txt"))
     assert "".join(parser.text) == article_file.read_bytes().decode("utf-8")
     # every highlight links somewhere: its claim (or the event / role statement it proves)
-    assert parser.highlight_hrefs and all(h.startswith("/id/") or h.startswith("#") for h in parser.highlight_hrefs)
+    assert parser.highlight_hrefs and all(h.startswith(("/id/", "#")) for h in parser.highlight_hrefs)
     assert any(h.startswith("/id/claim/") for h in parser.highlight_hrefs)
 
 
@@ -269,7 +285,7 @@ def test_article_highlights_sit_on_their_quotes(client, store):
     for row in rows:
         start = int(row["start"].value)
         exact = row["exact"].value
-        assert " ".join(text[start:start + len(exact) + 50].split()).startswith(" ".join(exact.split()))
+        assert " ".join(text[start : start + len(exact) + 50].split()).startswith(" ".join(exact.split()))
         anchor = re.search(rf'<span class="anchor" id="([^"]+)" data-annotation="{re.escape(row["ann"].value)}"', page)
         assert anchor, row["ann"].value
         checked += 1
@@ -277,8 +293,9 @@ def test_article_highlights_sit_on_their_quotes(client, store):
 
 
 def test_event_page_lists_claims_about_it(client, claims, entities):
-    about_event = [c for c in claims.values()
-                   if any(a in entities and "participants" in entities[a] for a in c.get("about") or [])]
+    about_event = [
+        c for c in claims.values() if any(a in entities and "participants" in entities[a] for a in c.get("about") or [])
+    ]
     assert about_event
     claim = about_event[0]
     event = next(a for a in claim["about"] if a in entities and "participants" in entities[a])
@@ -291,16 +308,23 @@ def test_event_page_lists_claims_about_it(client, claims, entities):
 # errors and caching
 
 
-@pytest.mark.parametrize("path", ["/id/no-such-thing-anywhere", "/id/claim/000-no-such-claim", "/id/article/999",
-                                  "/id/event/no-such-event"])
+@pytest.mark.parametrize(
+    "path", ["/id/no-such-thing-anywhere", "/id/claim/000-no-such-claim", "/id/article/999", "/id/event/no-such-event"]
+)
 def test_unknown_iri_is_404(client, path):
     assert client.get(path).status_code == 404
     assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 404
 
 
-@pytest.mark.parametrize("headers,query", [({"Accept": "application/pdf"}, ""),
-                                           ({"Accept": "application/sparql-results+json"}, ""),
-                                           ({}, "?format=pdf"), ({}, "?format=csv")])
+@pytest.mark.parametrize(
+    "headers,query",
+    [
+        ({"Accept": "application/pdf"}, ""),
+        ({"Accept": "application/sparql-results+json"}, ""),
+        ({}, "?format=pdf"),
+        ({}, "?format=csv"),
+    ],
+)
 def test_unproducible_type_is_406(client, headers, query):
     response = client.get("/id/tokayev" + query, headers=headers)
     assert response.status_code == 406
@@ -334,23 +358,33 @@ def test_overlapping_quotes_and_markup_in_text_are_escaped(tmp_path):
     def annotation(name: str, quote: str, claim: str) -> str:
         start = text.index(quote)
         ann = f"{ID}annotation/{name}"
-        return "\n".join([
-            f'<{claim}> <{KZ.evidence}> <{ann}> .', f'<{ann}> <{OA.hasTarget}> _:t{name} .',
-            f'_:t{name} <{OA.hasSource}> <{article}> .', f'_:t{name} <{OA.hasSelector}> _:q{name} .',
-            f'_:t{name} <{OA.hasSelector}> _:p{name} .',
-            f'_:q{name} <{OA.exact}> "{quote.replace(chr(34), chr(92) + chr(34))}" .',
-            f'_:p{name} <{OA.start}> "{start}"^^<http://www.w3.org/2001/XMLSchema#integer> .',
-            f'_:p{name} <{OA.end}> "{start + len(quote)}"^^<http://www.w3.org/2001/XMLSchema#integer> .',
-        ])
+        return "\n".join(
+            [
+                f"<{claim}> <{KZ.evidence}> <{ann}> .",
+                f"<{ann}> <{OA.hasTarget}> _:t{name} .",
+                f"_:t{name} <{OA.hasSource}> <{article}> .",
+                f"_:t{name} <{OA.hasSelector}> _:q{name} .",
+                f"_:t{name} <{OA.hasSelector}> _:p{name} .",
+                f'_:q{name} <{OA.exact}> "{quote.replace(chr(34), chr(92) + chr(34))}" .',
+                f'_:p{name} <{OA.start}> "{start}"^^<http://www.w3.org/2001/XMLSchema#integer> .',
+                f'_:p{name} <{OA.end}> "{start + len(quote)}"^^<http://www.w3.org/2001/XMLSchema#integer> .',
+            ]
+        )
 
     escaped_text = text.replace("\\", "\\\\").replace('"', '\\"')
-    nquads = "\n".join([
-        f'<{article}> <{KZ.text}> "{escaped_text}" .',
-        f'<{article}> <http://purl.org/dc/terms/title> "A <i>hostile</i> & odd title" .',
-        f'<{claim_a}> <{RDFS.label}> "Claim <A>" .', f'<{claim_b}> <{RDFS.label}> "Claim B" .',
-        annotation("900-1", 'Jerry said "<script>alert(1)</script>"', claim_a),
-        annotation("900-2", '"<script>alert(1)</script>" twice', claim_b),
-    ]) + "\n"
+    nquads = (
+        "\n".join(
+            [
+                f'<{article}> <{KZ.text}> "{escaped_text}" .',
+                f'<{article}> <http://purl.org/dc/terms/title> "A <i>hostile</i> & odd title" .',
+                f'<{claim_a}> <{RDFS.label}> "Claim <A>" .',
+                f'<{claim_b}> <{RDFS.label}> "Claim B" .',
+                annotation("900-1", 'Jerry said "<script>alert(1)</script>"', claim_a),
+                annotation("900-2", '"<script>alert(1)</script>" twice', claim_b),
+            ]
+        )
+        + "\n"
+    )
     publish_nquads(tmp_path, nquads.encode("utf-8"))
     client = create_app({"TESTING": True, "BUILD_DIR": str(tmp_path)}).test_client()
     page = client.get("/id/article/900").get_data(as_text=True)
@@ -361,16 +395,23 @@ def test_overlapping_quotes_and_markup_in_text_are_escaped(tmp_path):
     assert "".join(parser.text) == text
     assert [a["id"] for a in parser.anchors] == ["900-1", "900-2"]
     # the overlap is a run covered by both quotes, drawn darker and linked to the shorter quote's claim
-    overlap = re.search(r'<a class="hl depth-2 q\d q\d" href="([^"]+)"[^>]*>'
-                        r'&#34;&lt;script&gt;alert\(1\)&lt;/script&gt;&#34;</a>', page)
+    overlap = re.search(
+        r'<a class="hl depth-2 q\d q\d" href="([^"]+)"[^>]*>'
+        r"&#34;&lt;script&gt;alert\(1\)&lt;/script&gt;&#34;</a>",
+        page,
+    )
     assert overlap, page
     assert overlap.group(1) == "/id/claim/900-b"
 
 
 def test_segmenting_is_lossless_with_nested_and_shared_boundaries():
     text = "abcdefghij"
-    spans = [pages.Highlight(0, "a", "iri:a", "", 0, 10, []), pages.Highlight(1, "b", "iri:b", "", 2, 5, []),
-             pages.Highlight(2, "c", "iri:c", "", 2, 8, []), pages.Highlight(3, "d", "iri:d", "", 10, 10, [])]
+    spans = [
+        pages.Highlight(0, "a", "iri:a", "", 0, 10, []),
+        pages.Highlight(1, "b", "iri:b", "", 2, 5, []),
+        pages.Highlight(2, "c", "iri:c", "", 2, 8, []),
+        pages.Highlight(3, "d", "iri:d", "", 10, 10, []),
+    ]
     segments = pages.segment_text(text, spans)
     assert "".join(s.text for s in segments) == text
     assert [[h.anchor for h in s.covering] for s in segments] == [["a"], ["b", "c", "a"], ["c", "a"], ["a"], []]
@@ -403,7 +444,7 @@ def test_query_page_loads_nothing_from_elsewhere(client):
     page = client.get("/").get_data(as_text=True)
     sources = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"', page)
     assert sources
-    assert all(s.startswith("/") or s.startswith("data:") or s.startswith("?") for s in sources), sources
+    assert all(s.startswith(("/", "data:", "?")) for s in sources), sources
     if pages.yasgui_installed():
         for name in (pages.YASGUI_JS, pages.YASGUI_CSS):
             assert f"/static/{name}" in page
@@ -519,6 +560,7 @@ def test_linked_place_page_shows_names_in_kazakh_and_russian_and_a_map(client) -
 # ---------------------------------------------------------------------------------------------
 # claims as data (issue #12): what a claim asserts, what the sources say, the disagreements
 
+
 class _Sections(HTMLParser):
     """The text of each <section> by class, and each <tr> of it with its classes and text."""
 
@@ -531,7 +573,7 @@ class _Sections(HTMLParser):
         self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict((k, v or "") for k, v in attrs)
+        found = {k: v or "" for k, v in attrs}
         if tag == "section":
             self._section, self._text = found.get("class", "").split()[0], []
         elif tag == "tr" and self._section:
@@ -563,8 +605,11 @@ def _sections(client, path: str) -> _Sections:
 
 
 def _asserting(claims: dict[str, dict], subject: str, prop: str) -> dict[str, dict]:
-    return {cid: c for cid, c in claims.items()
-            if any(s.get("subject") == subject and s.get("property") == prop for s in c.get("asserts") or [])}
+    return {
+        cid: c
+        for cid, c in claims.items()
+        if any(s.get("subject") == subject and s.get("property") == prop for s in c.get("asserts") or [])
+    }
 
 
 def test_claim_page_shows_what_it_asserts_readably(client, claims: dict[str, dict], entities: dict[str, dict]) -> None:
@@ -585,13 +630,16 @@ def test_opinion_claim_page_says_it_asserts_nothing_checkable(client, claims: di
 def test_event_page_what_the_sources_say(client, claims: dict[str, dict]) -> None:
     page = _sections(client, "/id/event/csto-request")
     rows = page.rows["sources-say"]
-    dated = {attrs["data-claim"].rsplit("/", 1)[-1] for classes, attrs, text in rows
-             if attrs["data-property"].endswith("#startDate") and "5 January 2022" in text}
+    dated = {
+        attrs["data-claim"].rsplit("/", 1)[-1]
+        for classes, attrs, text in rows
+        if attrs["data-property"].endswith("#startDate") and "5 January 2022" in text
+    }
     assert dated == set(_asserting(claims, "csto-request", "startDate"))
     worded = [text for classes, attrs, text in rows if attrs["data-property"].endswith("#dateText")]
     assert any("night of 6 January" in text for text in worded)
     # each value beside its claimants, articles and quotes
-    for classes, attrs, text in rows:
+    for _classes, attrs, text in rows:
         claim = claims[attrs["data-claim"].rsplit("/", 1)[-1]]
         assert any(q[:30] in html.unescape(text) for q in ([claim["quote"]] if "quote" in claim else claim["quotes"]))
     # the curated event facts are not mixed with what claims assert
@@ -613,7 +661,7 @@ def test_disagreements_page_lists_both_sides(client, store) -> None:
     expected = {row["d"].value for row in store.query("SELECT ?d WHERE { ?d a kz:Disagreement }", prefixes=PREFIXES)}
     assert expected and len(page.rows.get("disagreement", [])) >= 2 * len(expected)
     response = client.get("/disagreements", headers={"Accept": BROWSER_ACCEPT}).data.decode("utf-8")
-    assert {m for m in re.findall(r'data-iri="([^"]+)"', response)} == expected
+    assert set(re.findall(r'data-iri="([^"]+)"', response)) == expected
     start = response.index("disagreement/almaty-airport-recapture/agent")
-    section = response[start:response.index("</section>", start)]
+    section = response[start : response.index("</section>", start)]
     assert "Kazakh paratroopers" in section and "Russian Spetsnaz" in section

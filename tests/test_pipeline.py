@@ -44,8 +44,18 @@ def test_manifest_times_the_overlapped_stages(published: tuple[Path, Release]) -
     can tell the overlap from the sum of the stages."""
     _, release = published
     timings = release.manifest["timings_seconds"]
-    for stage in ("ingest", "map", "validate", "reason", "canonical", "store", "export", "validate_wait",
-                  "rebuild", "total"):
+    for stage in (
+        "ingest",
+        "map",
+        "validate",
+        "reason",
+        "canonical",
+        "store",
+        "export",
+        "validate_wait",
+        "rebuild",
+        "total",
+    ):
         assert timings[stage] >= 0, stage
     assert timings["rebuild"] <= timings["total"]
     # the store is loaded in a thread while the dumps are written: they overlap, nothing else does
@@ -75,7 +85,8 @@ def test_a_violation_only_the_shapes_see_publishes_nothing(published: tuple[Path
 
 
 def test_a_validation_process_killed_midway_publishes_nothing(
-        published: tuple[Path, Release], data_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    published: tuple[Path, Release], data_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """If the child dies without a verdict (the OOM killer, a segfault in a native library), the
     build says so and publishes nothing: no verdict is not a pass."""
     build_dir, good = published
@@ -108,9 +119,13 @@ def test_validate_alone_reports_the_same_as_the_build(data_copy: Path) -> None:
 
 def kzkg_build(data_dir: Path, build_dir: Path, stderr_file: Path, **popen: object) -> subprocess.Popen:
     """`kzkg build` as a user starts it, its progress going to a file the test can watch."""
-    return subprocess.Popen([sys.executable, "-m", "kzkg.cli", "build", "--data-dir", str(data_dir),
-                             "--build-dir", str(build_dir)], stdout=subprocess.PIPE,
-                            stderr=stderr_file.open("w", encoding="utf-8"), text=True, **popen)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kzkg.cli", "build", "--data-dir", str(data_dir), "--build-dir", str(build_dir)],
+        stdout=subprocess.PIPE,
+        stderr=stderr_file.open("w", encoding="utf-8"),
+        text=True,
+        **popen,
+    )
 
 
 def wait_for(condition, what: str, process: subprocess.Popen, timeout: float = 120) -> None:
@@ -130,8 +145,9 @@ def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.strip() and not line.startswith("  ")]
 
 
-def test_a_second_build_into_the_same_folder_is_refused(published: tuple[Path, Release], data_copy: Path,
-                                                        tmp_path: Path) -> None:
+def test_a_second_build_into_the_same_folder_is_refused(
+    published: tuple[Path, Release], data_copy: Path, tmp_path: Path
+) -> None:
     """Two real `kzkg build`s at once: the second says who holds the folder and exits 2; the first,
     held mid-build, then finishes. (The first is stopped with SIGSTOP while it holds the lock, so
     the overlap does not depend on timing.)"""
@@ -140,8 +156,12 @@ def test_a_second_build_into_the_same_folder_is_refused(published: tuple[Path, R
     try:
         wait_for(lambda: "map:" in (tmp_path / "first.err").read_text(), "mapping", first)
         first.send_signal(signal.SIGSTOP)
-        second = subprocess.run([sys.executable, "-m", "kzkg.cli", "build", "--data-dir", str(data_copy),
-                                 "--build-dir", str(build_dir)], capture_output=True, text=True, timeout=300)
+        second = subprocess.run(
+            [sys.executable, "-m", "kzkg.cli", "build", "--data-dir", str(data_copy), "--build-dir", str(build_dir)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         first.send_signal(signal.SIGCONT)
         assert first.wait(timeout=300) == 0, (tmp_path / "first.err").read_text()
     finally:
@@ -150,8 +170,9 @@ def test_a_second_build_into_the_same_folder_is_refused(published: tuple[Path, R
             first.kill()
             first.wait()
     assert second.returncode == 2
-    assert error_lines(second.stderr) == [(f"error: another kzkg build (pid {first.pid}) is running in {build_dir}/; "
-                                           "wait for it to finish")]
+    assert error_lines(second.stderr) == [
+        (f"error: another kzkg build (pid {first.pid}) is running in {build_dir}/; wait for it to finish")
+    ]
     assert current_release(build_dir) == good  # the same data: the same release
     assert staging_dirs(build_dir) == []
 
@@ -163,8 +184,9 @@ def test_the_library_build_takes_the_same_lock(published: tuple[Path, Release], 
     assert pipeline.build(data_copy, build_dir) == good  # released on leaving the block
 
 
-def test_a_killed_builds_staging_folder_is_swept_by_the_next_build(published: tuple[Path, Release],
-                                                                   data_copy: Path, tmp_path: Path) -> None:
+def test_a_killed_builds_staging_folder_is_swept_by_the_next_build(
+    published: tuple[Path, Release], data_copy: Path, tmp_path: Path
+) -> None:
     """SIGKILL leaves no chance to clean up; the next build removes the folder as soon as it holds
     the lock, even a build that then fails on the data."""
     build_dir, good = published
@@ -178,8 +200,9 @@ def test_a_killed_builds_staging_folder_is_swept_by_the_next_build(published: tu
     assert abandoned and current_release(build_dir) == good
 
     annotations = data_copy / "annotations" / "001.yaml"
-    annotations.write_text(annotations.read_text(encoding="utf-8").replace("claimed_by:", "claimd_by:", 1),
-                           encoding="utf-8")
+    annotations.write_text(
+        annotations.read_text(encoding="utf-8").replace("claimed_by:", "claimd_by:", 1), encoding="utf-8"
+    )
     with pytest.raises(pipeline.BuildFailed):
         pipeline.build(data_copy, build_dir)
     assert staging_dirs(build_dir) == [] and current_release(build_dir) == good
@@ -187,7 +210,8 @@ def test_a_killed_builds_staging_folder_is_swept_by_the_next_build(published: tu
 
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
 def test_a_build_stopped_by_a_signal_removes_its_staging_folder(
-        published: tuple[Path, Release], data_copy: Path, tmp_path: Path, signal_number: int) -> None:
+    published: tuple[Path, Release], data_copy: Path, tmp_path: Path, signal_number: int
+) -> None:
     build_dir, good = published
     stopped = kzkg_build(data_copy, build_dir, tmp_path / "stopped.err")
     try:
@@ -200,12 +224,14 @@ def test_a_build_stopped_by_a_signal_removes_its_staging_folder(
             stopped.wait()
     name = signal.Signals(signal_number).name
     assert error_lines((tmp_path / "stopped.err").read_text()) == [
-        f"error: stopped by {name}; nothing was published, the served build is unchanged"]
+        f"error: stopped by {name}; nothing was published, the served build is unchanged"
+    ]
     assert staging_dirs(build_dir) == [] and current_release(build_dir) == good
 
 
 def test_a_full_disk_is_one_line_and_exit_2_with_current_untouched(
-        published: tuple[Path, Release], data_copy: Path, tmp_path: Path) -> None:
+    published: tuple[Path, Release], data_copy: Path, tmp_path: Path
+) -> None:
     """A file-size limit (RLIMIT_FSIZE) makes every write past 1 MB fail with EFBIG, as a full
     disk fails them with ENOSPC: the store and the dumps cannot be written."""
     build_dir, good = published

@@ -13,8 +13,14 @@ from kzkg.publish import PublishError, Target, publish, release_graphs
 
 
 def target_for(virtuoso, **overrides) -> Target:
-    settings = {"query_url": virtuoso.sparql_url, "gsp_url": virtuoso.gsp_url, "graph_param": virtuoso.graph_param,
-                "user": virtuoso.user, "password": virtuoso.password, "auth_scheme": "digest"}
+    settings = {
+        "query_url": virtuoso.sparql_url,
+        "gsp_url": virtuoso.gsp_url,
+        "graph_param": virtuoso.graph_param,
+        "user": virtuoso.user,
+        "password": virtuoso.password,
+        "auth_scheme": "digest",
+    }
     settings.update(overrides)
     return Target(**settings)
 
@@ -47,8 +53,12 @@ def test_virtuoso_truncates_silently_so_publish_counts_instead(release, virtuoso
     publish(release, target_for(virtuoso))
     total = sum(len(set(t)) for t in release_graphs(release).values())
     assert total > 10_000
-    rows = requests.post(virtuoso.sparql_url, data={"query": "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), 'https://w3id.org/kzkg/')) }"},
-                         headers={"Accept": "application/sparql-results+json"}, timeout=60).json()
+    rows = requests.post(
+        virtuoso.sparql_url,
+        data={"query": "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), 'https://w3id.org/kzkg/')) }"},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=60,
+    ).json()
     assert len(rows["results"]["bindings"]) == 10_000
 
 
@@ -65,14 +75,48 @@ def test_wrong_password_is_a_clear_error(release, virtuoso) -> None:
 
 
 def test_publish_command_exit_codes(build_dir, virtuoso) -> None:
-    ok = subprocess.run([sys.executable, "-m", "kzkg.cli", "publish", "--build-dir", str(build_dir),
-                         "--query-url", virtuoso.sparql_url, "--gsp-url", virtuoso.gsp_url, "--graph-param", "graph-uri",
-                         "--user", "dba", "--auth", "digest"], env={"KZKG_STORE_PASSWORD": "dba", "PATH": "/usr/bin:/bin"},
-                        capture_output=True, text=True, timeout=600)
+    ok = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kzkg.cli",
+            "publish",
+            "--build-dir",
+            str(build_dir),
+            "--query-url",
+            virtuoso.sparql_url,
+            "--gsp-url",
+            virtuoso.gsp_url,
+            "--graph-param",
+            "graph-uri",
+            "--user",
+            "dba",
+            "--auth",
+            "digest",
+        ],
+        env={"KZKG_STORE_PASSWORD": "dba", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert ok.returncode == 0, ok.stderr
     assert "counts verified" in ok.stdout
-    unreachable = subprocess.run([sys.executable, "-m", "kzkg.cli", "publish", "--build-dir", str(build_dir),
-                                  "--query-url", "http://127.0.0.1:9/sparql", "--gsp-url", "http://127.0.0.1:9/data"],
-                                 capture_output=True, text=True, timeout=120)
+    unreachable = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kzkg.cli",
+            "publish",
+            "--build-dir",
+            str(build_dir),
+            "--query-url",
+            "http://127.0.0.1:9/sparql",
+            "--gsp-url",
+            "http://127.0.0.1:9/data",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert unreachable.returncode == 2
     assert "cannot reach the target store" in unreachable.stderr

@@ -19,7 +19,9 @@ from kzkg.namespaces import INFERRED_GRAPH, PREFIXES
 from kzkg.reason import infer
 
 ROOT = Path(__file__).resolve().parent.parent
-HEADER = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items()) + "@prefix ex: <https://w3id.org/kzkg/id/> .\n"
+HEADER = (
+    "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items()) + "@prefix ex: <https://w3id.org/kzkg/id/> .\n"
+)
 
 CASES = [
     pytest.param(
@@ -84,7 +86,11 @@ def project(inferred: Graph, expected: Graph) -> Graph:
     out = Graph()
     for s, p, o in inferred:
         if s in subjects and p in predicates:
-            if p == RDF.type and classes_asked and not str(o).startswith(tuple(PREFIXES[x] for x in ("kz", "prov", "sem", "schema"))):
+            if (
+                p == RDF.type
+                and classes_asked
+                and not str(o).startswith(tuple(PREFIXES[x] for x in ("kz", "prov", "sem", "schema")))
+            ):
                 continue
             out.add((s, p, o))
     return out
@@ -95,21 +101,27 @@ def test_inference(ontology: Graph, asserted: str, expected: str) -> None:
     data = Graph().parse(data=HEADER + asserted, format="turtle")
     want = Graph().parse(data=HEADER + expected, format="turtle")
     got = project(infer(ontology + data), want)
-    assert isomorphic(got, want), (
-        f"missing: {sorted(set(want) - set(got))}\nunexpected: {sorted(set(got) - set(want))}"
-    )
+    assert isomorphic(got, want), f"missing: {sorted(set(want) - set(got))}\nunexpected: {sorted(set(got) - set(want))}"
 
 
 def test_no_noise_in_closure(ontology: Graph) -> None:
-    data = Graph().parse(data=HEADER + 'ex:a a kz:Claim ; rdfs:label "x" ; kz:claimedBy ex:rt . ex:rt a kz:MediaOutlet .', format="turtle")
+    data = Graph().parse(
+        data=HEADER + 'ex:a a kz:Claim ; rdfs:label "x" ; kz:claimedBy ex:rt . ex:rt a kz:MediaOutlet .',
+        format="turtle",
+    )
     inferred = infer(ontology + data)
     assert not [t for t in inferred if t[1] == OWL.sameAs and t[0] == t[2]], "reflexive owl:sameAs kept"
     assert not [t for t in inferred if not isinstance(t[0], URIRef)], "literal or blank subjects kept"
-    builtins = ("http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2000/01/rdf-schema#", "http://www.w3.org/2002/07/owl#")
+    builtins = (
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+        "http://www.w3.org/2000/01/rdf-schema#",
+        "http://www.w3.org/2002/07/owl#",
+    )
     assert not [t for t in inferred if str(t[0]).startswith(builtins)], "restatements of RDF/OWL built-ins kept"
 
 
 # --- the same inferences on the real corpus -------------------------------------------------
+
 
 def ask(store: ox.Store, query: str) -> bool:
     return bool(store.query(query, prefixes=PREFIXES))
@@ -122,13 +134,17 @@ def select(store: ox.Store, query: str) -> list[dict[str, str]]:
 
 def test_real_media_outlet_is_prov_agent(store: ox.Store) -> None:
     assert ask(store, "ASK { GRAPH kzgraph:inferred { kzid:rt a prov:Agent } }")
-    assert not ask(store, "ASK { GRAPH ?g { kzid:rt a prov:Agent } FILTER(?g != kzgraph:inferred) }"), \
+    assert not ask(store, "ASK { GRAPH ?g { kzid:rt a prov:Agent } FILTER(?g != kzgraph:inferred) }"), (
         "the typing must be inferred, not asserted"
+    )
 
 
 def test_real_claims_answer_was_attributed_to(store: ox.Store) -> None:
-    rows = select(store, """SELECT (COUNT(*) AS ?n) WHERE { ?c kz:claimedBy ?a
-                            FILTER NOT EXISTS { GRAPH kzgraph:inferred { ?c prov:wasAttributedTo ?a } } }""")
+    rows = select(
+        store,
+        """SELECT (COUNT(*) AS ?n) WHERE { ?c kz:claimedBy ?a
+                            FILTER NOT EXISTS { GRAPH kzgraph:inferred { ?c prov:wasAttributedTo ?a } } }""",
+    )
     assert rows[0]["n"] == "0"
     assert ask(store, "ASK { ?c prov:wasAttributedTo kzid:tokayev }")
 
@@ -138,8 +154,11 @@ def test_real_transitive_located_in(store: ox.Store) -> None:
 
 
 def test_real_event_at_republic_square_is_in_almaty_and_kazakhstan(store: ox.Store) -> None:
-    rows = select(store, """SELECT ?e WHERE { GRAPH kzgraph:entities { ?e kz:place kzid:republic-square }
-                            ?e kz:place kzid:almaty, kzid:kazakhstan }""")
+    rows = select(
+        store,
+        """SELECT ?e WHERE { GRAPH kzgraph:entities { ?e kz:place kzid:republic-square }
+                            ?e kz:place kzid:almaty, kzid:kazakhstan }""",
+    )
     assert rows, "no event at Republic Square is found in Almaty and Kazakhstan"
 
 
@@ -154,8 +173,11 @@ def test_real_symmetric_contradicts_and_contested_class(store: ox.Store) -> None
 def test_real_claims_of_one_actor_are_returned_once(store: ox.Store) -> None:
     """owl:sameAs to Wikidata is published but never reasoned over: no claim is counted twice."""
     assert ask(store, "ASK { kzid:tokayev owl:sameAs <http://www.wikidata.org/entity/Q200881> }")
-    rows = select(store, "SELECT (COUNT(?c) AS ?all) (COUNT(DISTINCT ?c) AS ?distinct) "
-                         "WHERE { ?c a kz:Claim ; kz:claimedBy kzid:tokayev }")
+    rows = select(
+        store,
+        "SELECT (COUNT(?c) AS ?all) (COUNT(DISTINCT ?c) AS ?distinct) "
+        "WHERE { ?c a kz:Claim ; kz:claimedBy kzid:tokayev }",
+    )
     assert int(rows[0]["all"]) > 0
     assert rows[0]["all"] == rows[0]["distinct"]
     assert not ask(store, "ASK { ?c kz:claimedBy <http://www.wikidata.org/entity/Q200881> }")
@@ -163,9 +185,12 @@ def test_real_claims_of_one_actor_are_returned_once(store: ox.Store) -> None:
 
 def test_real_inferred_graph_has_no_noise(store: ox.Store) -> None:
     assert not ask(store, "ASK { GRAPH kzgraph:inferred { ?x owl:sameAs ?x } }")
-    assert not ask(store, """ASK { GRAPH kzgraph:inferred { ?s ?p ?o }
+    assert not ask(
+        store,
+        """ASK { GRAPH kzgraph:inferred { ?s ?p ?o }
                              FILTER(STRSTARTS(STR(?s), STR(rdf:)) || STRSTARTS(STR(?s), STR(owl:))
-                                    || STRSTARTS(STR(?s), STR(rdfs:))) }""")
+                                    || STRSTARTS(STR(?s), STR(rdfs:))) }""",
+    )
     assert not ask(store, "ASK { GRAPH kzgraph:inferred { ?s a owl:Thing } }")
     inferred = ox.NamedNode(str(INFERRED_GRAPH))
     assert any(True for _ in store.quads_for_pattern(None, None, None, inferred))

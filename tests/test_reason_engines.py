@@ -37,7 +37,9 @@ HEADER = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items()) + f"@
 
 def explain(reference: set, candidate: set) -> str:
     missing, extra = sorted(reference - candidate), sorted(candidate - reference)
-    return f"{len(missing)} missing from reasonable, e.g. {missing[:5]}\n{len(extra)} only in reasonable, e.g. {extra[:5]}"
+    return (
+        f"{len(missing)} missing from reasonable, e.g. {missing[:5]}\n{len(extra)} only in reasonable, e.g. {extra[:5]}"
+    )
 
 
 def assert_same_closure(graph: Graph) -> set:
@@ -94,20 +96,23 @@ GAPS = [
     pytest.param(
         """ex:e a kz:Event ; kz:place ex:square . ex:square a kz:Place ; kz:locatedIn ex:city .
            ex:city a kz:Place ; kz:locatedIn ex:country . ex:country a kz:Place .""",
-        [(URIRef(EX + "e"), KZ.place, URIRef(EX + "country")),
-         (URIRef(EX + "e"), URIRef(PREFIXES["sem"] + "hasPlace"), URIRef(EX + "country"))],
+        [
+            (URIRef(EX + "e"), KZ.place, URIRef(EX + "country")),
+            (URIRef(EX + "e"), URIRef(PREFIXES["sem"] + "hasPlace"), URIRef(EX + "country")),
+        ],
         id="prp-spo2: owl:propertyChainAxiom (kz:place o kz:locatedIn), then its super-property",
     ),
     pytest.param(
         "ex:c a kz:Claim .",
-        [(KZ.claimedBy, RDFS.domain, URIRef(PREFIXES["prov"] + "Entity")),
-         (KZ.claimedBy, RDFS.range, URIRef(PREFIXES["prov"] + "Agent"))],
+        [
+            (KZ.claimedBy, RDFS.domain, URIRef(PREFIXES["prov"] + "Entity")),
+            (KZ.claimedBy, RDFS.range, URIRef(PREFIXES["prov"] + "Agent")),
+        ],
         id="scm-dom1/scm-rng1: domain and range lifted along rdfs:subClassOf",
     ),
     pytest.param(
         "ex:a a kz:Claim ; kz:contradicts ex:b . ex:b a kz:Claim .",
-        [(URIRef(EX + "b"), KZ.isContradictedBy, URIRef(EX + "a")),
-         (URIRef(EX + "a"), RDF.type, KZ.ContestedClaim)],
+        [(URIRef(EX + "b"), KZ.isContradictedBy, URIRef(EX + "a")), (URIRef(EX + "a"), RDF.type, KZ.ContestedClaim)],
         id="prp-symp, prp-inv and cls-svf1 with cax-eqc (reasonable has them; kept under test)",
     ),
     pytest.param(
@@ -141,8 +146,11 @@ def test_plain_and_xsd_string_literals_are_one_literal(ontology: Graph) -> None:
     assert raw and all(isinstance(o, Literal) for _, _, o in raw)
     inferred = infer(graph)
     assert not list(inferred.triples((URIRef(EX + "c"), RDFS.label, None)))
-    assert normalise_triple((URIRef(EX + "c"), RDFS.label, Literal("a label", datatype=XSD.string))) == \
-        (URIRef(EX + "c"), RDFS.label, Literal("a label"))
+    assert normalise_triple((URIRef(EX + "c"), RDFS.label, Literal("a label", datatype=XSD.string))) == (
+        URIRef(EX + "c"),
+        RDFS.label,
+        Literal("a label"),
+    )
 
 
 def test_unsupported_schema_falls_back_to_owlrl(ontology: Graph, caplog: pytest.LogCaptureFixture) -> None:
@@ -167,7 +175,10 @@ def test_noise_filter_is_the_same_function_for_both_engines() -> None:
 
 # --- incremental: adding an article re-derives only what it entails ----------------------------
 
-def test_adding_an_article_incrementally_gives_the_full_closure(real_prepared: pipeline.Prepared, real_input: Graph) -> None:
+
+def test_adding_an_article_incrementally_gives_the_full_closure(
+    real_prepared: pipeline.Prepared, real_input: Graph
+) -> None:
     from kzkg.namespaces import article_graph
 
     prepared = real_prepared

@@ -46,11 +46,30 @@ KZKG_GRAPHS = "FILTER(STRSTARTS(STR(?g), 'https://w3id.org/kzkg/id/graph/'))"
 @pytest.fixture(scope="module")
 def published(build_dir: Path, virtuoso):
     """The real release, loaded into Virtuoso with the `kzkg publish` command users run."""
-    done = subprocess.run([sys.executable, "-m", "kzkg.cli", "publish", "--build-dir", str(build_dir),
-                           "--query-url", virtuoso.sparql_url, "--gsp-url", virtuoso.gsp_url,
-                           "--graph-param", virtuoso.graph_param, "--user", virtuoso.user, "--auth", "digest"],
-                          env={**os.environ, "KZKG_STORE_PASSWORD": virtuoso.password},
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kzkg.cli",
+            "publish",
+            "--build-dir",
+            str(build_dir),
+            "--query-url",
+            virtuoso.sparql_url,
+            "--gsp-url",
+            virtuoso.gsp_url,
+            "--graph-param",
+            virtuoso.graph_param,
+            "--user",
+            virtuoso.user,
+            "--auth",
+            "digest",
+        ],
+        env={**os.environ, "KZKG_STORE_PASSWORD": virtuoso.password},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     return virtuoso
 
@@ -96,8 +115,15 @@ def as_multiset(answer: dict, separators: dict[str, str]) -> Counter:
             text = value["value"]
             if separators.get(name):
                 text = separators[name].join(sorted(text.split(separators[name])))
-            row.append((name, value["type"].replace("typed-literal", "literal"), text, value.get("datatype"),
-                        value.get("xml:lang")))
+            row.append(
+                (
+                    name,
+                    value["type"].replace("typed-literal", "literal"),
+                    text,
+                    value.get("datatype"),
+                    value.get("xml:lang"),
+                )
+            )
         rows.append(tuple(row))
     return Counter(rows)
 
@@ -129,8 +155,12 @@ def test_service_description_counts_the_published_graphs(remote: LiveServer, liv
     def described(server: LiveServer) -> set[str]:
         text = requests.get(endpoint(server), headers={"Accept": "application/n-triples"}, timeout=30).text
         text = text.replace(server.url, "http://server")
-        return {line for line in text.splitlines() if "void#triples" in line or "sparql-service-description#name" in line
-                or "UnionDefaultGraph" in line}
+        return {
+            line
+            for line in text.splitlines()
+            if "void#triples" in line or "sparql-service-description#name" in line or "UnionDefaultGraph" in line
+        }
+
     # blank node labels differ; what is said about graphs and sizes does not
     strip = lambda lines: {re.sub(r"_:\S+", "_:b", line) for line in lines}  # noqa: E731
     assert strip(described(remote)) == strip(described(live_server))
@@ -138,17 +168,31 @@ def test_service_description_counts_the_published_graphs(remote: LiveServer, liv
     assert void.status_code == 200 and "void:triples" in void.text
 
 
-@pytest.mark.parametrize("path", ["/id/claim/001-health-ministry-164-dead", "/id/claim/004-official-227-dead",
-                                  "/id/tokayev", "/id/event/csto-deployment", "/id/article/001", "/id/article/004",
-                                  "/id/graph/article/003"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/id/claim/001-health-ministry-164-dead",
+        "/id/claim/004-official-227-dead",
+        "/id/tokayev",
+        "/id/event/csto-deployment",
+        "/id/article/001",
+        "/id/article/004",
+        "/id/graph/article/003",
+    ],
+)
 def test_pages_render_as_from_the_embedded_store(remote: LiveServer, live_server: LiveServer, path: str) -> None:
     ours = requests.get(remote.url + path, headers={"Accept": "text/html"}, timeout=60)
     theirs = requests.get(live_server.url + path, headers={"Accept": "text/html"}, timeout=60)
     assert ours.status_code == 200, ours.text[:500]
     assert ours.text == theirs.text
     if "/article/" in path and "/graph/" not in path:
-        annotations = int(select(endpoint(remote), f"""SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE {{
-            ?a oa:hasTarget ?t . ?t oa:hasSource <{ID}{path[4:]}> }}""")["results"]["bindings"][0]["n"]["value"])
+        annotations = int(
+            select(
+                endpoint(remote),
+                f"""SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE {{
+            ?a oa:hasTarget ?t . ?t oa:hasSource <{ID}{path[4:]}> }}""",
+            )["results"]["bindings"][0]["n"]["value"]
+        )
         assert annotations > 0 and ours.text.count("data-annotation=") == annotations
         assert 'class="hl' in ours.text
 
@@ -203,27 +247,42 @@ def test_etag_is_the_remote_build_and_revalidates(remote: LiveServer, release: R
 
 # --- limits ------------------------------------------------------------------------------------
 
+
 def test_virtuoso_really_truncates_silently(published) -> None:
     """The trap: 22,739 triples, 10,000 rows, status 200 and no error (only a header says so)."""
-    answer = requests.post(published.sparql_url, data={"query": f"SELECT * WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {KZKG_GRAPHS} }}"},
-                           headers={"Accept": "application/sparql-results+json"}, timeout=60)
+    answer = requests.post(
+        published.sparql_url,
+        data={"query": f"SELECT * WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {KZKG_GRAPHS} }}"},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=60,
+    )
     assert answer.status_code == 200 and len(answer.json()["results"]["bindings"]) == VIRTUOSO_MAX_ROWS
-    graph = requests.post(published.sparql_url, data={"query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {KZKG_GRAPHS} }}"},
-                          headers={"Accept": "application/n-triples"}, timeout=60)
+    graph = requests.post(
+        published.sparql_url,
+        data={"query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {KZKG_GRAPHS} }}"},
+        headers={"Accept": "application/n-triples"},
+        timeout=60,
+    )
     assert graph.status_code == 200 and "X-SPARQL-MaxRows" not in graph.headers
     assert len(graph.text.strip().splitlines()) <= VIRTUOSO_MAX_ROWS + 1  # of 22,739
 
 
-@pytest.mark.parametrize("query", [
-    "SELECT * WHERE { ?s ?p ?o }",
-    "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }",
-    "SELECT * WHERE { ?s ?p ?o } LIMIT 20000",
-    "SELECT ?s WHERE { { SELECT ?s WHERE { ?s ?p ?o } LIMIT 15000 } }",
-    ("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } } "
-     "VALUES ?g { kzgraph:inferred <https://w3id.org/kzkg/id/graph/article/004> }"),
-    "CONSTRUCT WHERE { ?s ?p ?o }",
-    "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
-], ids=["select", "select-graphs", "own-limit", "subquery", "trailing-values", "construct", "construct-graphs"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { ?s ?p ?o }",
+        "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }",
+        "SELECT * WHERE { ?s ?p ?o } LIMIT 20000",
+        "SELECT ?s WHERE { { SELECT ?s WHERE { ?s ?p ?o } LIMIT 15000 } }",
+        (
+            "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } } "
+            "VALUES ?g { kzgraph:inferred <https://w3id.org/kzkg/id/graph/article/004> }"
+        ),
+        "CONSTRUCT WHERE { ?s ?p ?o }",
+        "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
+    ],
+    ids=["select", "select-graphs", "own-limit", "subquery", "trailing-values", "construct", "construct-graphs"],
+)
 def test_answers_past_the_cap_are_refused_never_cut(remote: LiveServer, query: str) -> None:
     response = requests.get(endpoint(remote), params={"query": query}, timeout=60)
     assert response.status_code == 400, response.text[:300]
@@ -238,14 +297,20 @@ def test_answers_below_the_cap_are_whole(remote: LiveServer, live_server: LiveSe
     paged = select(endpoint(remote), "SELECT * WHERE { ?s ?p ?o } OFFSET 20000 LIMIT 100")
     assert len(paged["results"]["bindings"]) == 100
     # a CONSTRUCT of one whole graph below the cap arrives whole
-    graph = requests.get(endpoint(remote), params={"query": f"CONSTRUCT WHERE {{ GRAPH <{ID}graph/article/004> {{ ?s ?p ?o }} }}",
-                                                  "format": "nt"}, timeout=60)
+    graph = requests.get(
+        endpoint(remote),
+        params={"query": f"CONSTRUCT WHERE {{ GRAPH <{ID}graph/article/004> {{ ?s ?p ?o }} }}", "format": "nt"},
+        timeout=60,
+    )
     assert graph.status_code == 200 and len(graph.text.strip().splitlines()) == len(theirs["results"]["bindings"])
     # ASK, which Virtuoso 7 answers as a table, is a boolean again
-    assert requests.get(endpoint(remote), params={"query": "ASK { ?c kz:claimedBy kzid:tokayev }"}, timeout=30).json() \
-        == {"head": {}, "boolean": True}
-    assert requests.get(endpoint(remote), params={"query": "ASK { ?c kz:claimedBy kz:Nobody }"}, timeout=30).json() \
-        == {"head": {}, "boolean": False}
+    assert requests.get(
+        endpoint(remote), params={"query": "ASK { ?c kz:claimedBy kzid:tokayev }"}, timeout=30
+    ).json() == {"head": {}, "boolean": True}
+    assert requests.get(endpoint(remote), params={"query": "ASK { ?c kz:claimedBy kz:Nobody }"}, timeout=30).json() == {
+        "head": {},
+        "boolean": False,
+    }
 
 
 def test_virtuosos_limit_before_trailing_values_is_refused(remote: LiveServer, live_server: LiveServer) -> None:
@@ -262,78 +327,114 @@ def test_virtuosos_limit_before_trailing_values_is_refused(remote: LiveServer, l
 
 def test_what_virtuoso_will_not_run_is_the_querys_400(remote: LiveServer) -> None:
     """Virtuoso reports these as HTTP 500; they are the query's problem under the store's rules."""
-    deep = requests.get(endpoint(remote), params={"query": "SELECT * WHERE { ?s ?p ?o } ORDER BY ?s OFFSET 20000 LIMIT 10"},
-                        timeout=30)
+    deep = requests.get(
+        endpoint(remote), params={"query": "SELECT * WHERE { ?s ?p ?o } ORDER BY ?s OFFSET 20000 LIMIT 10"}, timeout=30
+    )
     assert deep.status_code == 400 and "refused the query" in deep.text  # sorting past ResultSetMaxRows
-    federated = requests.get(endpoint(remote), timeout=30, params={  # allow-listed here, not permitted there
-        "query": "SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } } LIMIT 1"})
+    federated = requests.get(
+        endpoint(remote),
+        timeout=30,
+        params={  # allow-listed here, not permitted there
+            "query": "SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } } LIMIT 1"
+        },
+    )
     assert federated.status_code == 400 and "SECURITY" in federated.text
 
 
 def test_runaway_query_is_stopped_at_the_time_limit(remote: LiveServer) -> None:
     started = time.monotonic()
-    response = requests.get(endpoint(remote), timeout=60, params={
-        "query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"})
+    response = requests.get(
+        endpoint(remote),
+        timeout=60,
+        params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"},
+    )
     elapsed = time.monotonic() - started
     assert response.status_code in (503, 504), response.text
     assert "time limit" in response.text or "no answer within" in response.text
     assert elapsed < QUERY_TIMEOUT + 4
     # the store stopped too: a small query answers at once
     started = time.monotonic()
-    small = requests.get(endpoint(remote), params={"query": "SELECT ?l WHERE { kzid:tokayev rdfs:label ?l } # after"},
-                         timeout=30)
+    small = requests.get(
+        endpoint(remote), params={"query": "SELECT ?l WHERE { kzid:tokayev rdfs:label ?l } # after"}, timeout=30
+    )
     assert small.status_code == 200 and time.monotonic() - started < 2.0
 
 
 # --- refusals in front -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", SERVICE_TRICKS)
 def test_service_is_refused_before_anything_connects(remote: LiveServer, listener: Listener, name: str) -> None:
-    response = requests.get(endpoint(remote), params={"query": SERVICE_TRICKS[name].format(url=listener.url)}, timeout=30)
+    response = requests.get(
+        endpoint(remote), params={"query": SERVICE_TRICKS[name].format(url=listener.url)}, timeout=30
+    )
     assert response.status_code == 403, response.text
     assert "SERVICE" in response.text and "not allowed" in response.text
     time.sleep(0.2)
     assert listener.connections == []
 
 
-@pytest.mark.parametrize("request_kwargs", [
-    {"method": "GET", "params": {"query": "LOAD <{url}data.ttl>"}},
-    {"method": "GET", "params": {"query": "INSERT DATA { GRAPH <{url}> { <{url}> <{url}> <{url}> } }"}},
-    {"method": "POST", "data": {"update": "LOAD <{url}data.ttl>"}},
-    {"method": "POST", "data": "CLEAR ALL", "headers": {"Content-Type": "application/sparql-update"}},
-], ids=["load-as-query", "insert-as-query", "update-form", "update-body"])
-def test_updates_are_refused_in_front(remote: LiveServer, listener: Listener, request_kwargs: dict,
-                                      published, release: Release) -> None:
-    kwargs = {key: ({k: v.replace("{url}", listener.url) for k, v in value.items()} if key in ("params", "data")
-                    and isinstance(value, dict) else value) for key, value in request_kwargs.items()}
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"method": "GET", "params": {"query": "LOAD <{url}data.ttl>"}},
+        {"method": "GET", "params": {"query": "INSERT DATA { GRAPH <{url}> { <{url}> <{url}> <{url}> } }"}},
+        {"method": "POST", "data": {"update": "LOAD <{url}data.ttl>"}},
+        {"method": "POST", "data": "CLEAR ALL", "headers": {"Content-Type": "application/sparql-update"}},
+    ],
+    ids=["load-as-query", "insert-as-query", "update-form", "update-body"],
+)
+def test_updates_are_refused_in_front(
+    remote: LiveServer, listener: Listener, request_kwargs: dict, published, release: Release
+) -> None:
+    kwargs = {
+        key: (
+            {k: v.replace("{url}", listener.url) for k, v in value.items()}
+            if key in ("params", "data") and isinstance(value, dict)
+            else value
+        )
+        for key, value in request_kwargs.items()
+    }
     response = requests.request(kwargs.pop("method"), endpoint(remote), timeout=30, **kwargs)
     assert response.status_code == 403 and "read-only" in response.text
     time.sleep(0.2)
     assert listener.connections == []
     count = select(published.sparql_url, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {KZKG_GRAPHS} }}")
     assert int(count["results"]["bindings"][0]["n"]["value"]) >= sum(  # kzkg's /graph/ graphs, not assertions
-        n for g, n in release.manifest["graphs"].items() if not is_assertion_graph(g))
+        n for g, n in release.manifest["graphs"].items() if not is_assertion_graph(g)
+    )
 
 
-@pytest.mark.parametrize("query,params", [
-    ("SELECT * FROM <{url}data.ttl> WHERE {{ ?s ?p ?o }}", {}),
-    ("SELECT * FROM NAMED <{url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}", {}),
-    ("SELECT * WHERE {{ ?s ?p ?o }}", {"default-graph-uri": "{url}d"}),
-    ("SELECT * WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}", {"named-graph-uri": "{url}n"}),
-], ids=["from", "from-named", "default-graph-uri", "named-graph-uri"])
+@pytest.mark.parametrize(
+    "query,params",
+    [
+        ("SELECT * FROM <{url}data.ttl> WHERE {{ ?s ?p ?o }}", {}),
+        ("SELECT * FROM NAMED <{url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}", {}),
+        ("SELECT * WHERE {{ ?s ?p ?o }}", {"default-graph-uri": "{url}d"}),
+        ("SELECT * WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}", {"named-graph-uri": "{url}n"}),
+    ],
+    ids=["from", "from-named", "default-graph-uri", "named-graph-uri"],
+)
 def test_foreign_graphs_are_refused_in_front(remote: LiveServer, listener: Listener, query: str, params: dict) -> None:
-    response = requests.get(endpoint(remote), timeout=30, params={
-        "query": query.format(url=listener.url), **{k: v.format(url=listener.url) for k, v in params.items()}})
+    response = requests.get(
+        endpoint(remote),
+        timeout=30,
+        params={"query": query.format(url=listener.url), **{k: v.format(url=listener.url) for k, v in params.items()}},
+    )
     assert response.status_code == 400 and "not a graph of this dataset" in response.text
     time.sleep(0.2)
     assert listener.connections == []
 
 
 def test_own_graphs_can_be_chosen(remote: LiveServer, live_server: LiveServer) -> None:
-    for params in ({"query": "SELECT (COUNT(*) AS ?n) FROM kzgraph:entities WHERE { ?s ?p ?o }"},
-                   {"query": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
-                    "named-graph-uri": ID + "graph/links"},
-                   {"query": "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", "default-graph-uri": ID + "graph/links"}):
+    for params in (
+        {"query": "SELECT (COUNT(*) AS ?n) FROM kzgraph:entities WHERE { ?s ?p ?o }"},
+        {
+            "query": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+            "named-graph-uri": ID + "graph/links",
+        },
+        {"query": "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", "default-graph-uri": ID + "graph/links"},
+    ):
         ours = requests.get(endpoint(remote), params=params, timeout=30)
         theirs = requests.get(endpoint(live_server), params=params, timeout=30)
         assert ours.status_code == 200, ours.text
@@ -341,8 +442,10 @@ def test_own_graphs_can_be_chosen(remote: LiveServer, live_server: LiveServer) -
 
 
 def test_store_extensions_are_refused_in_front(remote: LiveServer, listener: Listener) -> None:
-    for query in (f'DEFINE get:soft "replace" SELECT * FROM <{listener.url}> WHERE {{ ?s ?p ?o }}',
-                  f'PREFIX x: <http://example.org/> DEFINE input:default-graph-uri <{listener.url}> SELECT * {{ ?s ?p ?o }}'):
+    for query in (
+        f'DEFINE get:soft "replace" SELECT * FROM <{listener.url}> WHERE {{ ?s ?p ?o }}',
+        f"PREFIX x: <http://example.org/> DEFINE input:default-graph-uri <{listener.url}> SELECT * {{ ?s ?p ?o }}",
+    ):
         response = requests.get(endpoint(remote), params={"query": query}, timeout=30)
         assert response.status_code == 400 and "not a SPARQL 1.1 query" in response.text
     time.sleep(0.2)
@@ -370,8 +473,11 @@ class RecordingProxy:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 owner.queries += parse_qs(body.decode("utf-8"), keep_blank_values=True).get("query", [])
-                headers = {name: value for name, value in self.headers.items()
-                           if name.lower() in ("content-type", "accept", "authorization")}
+                headers = {
+                    name: value
+                    for name, value in self.headers.items()
+                    if name.lower() in ("content-type", "accept", "authorization")
+                }
                 answer = requests.post(target, data=body, headers=headers, timeout=60)
                 self.send_response(answer.status_code)
                 for name, value in answer.headers.items():
@@ -403,11 +509,17 @@ def test_the_store_is_sent_the_canonical_text_not_the_clients(build_dir: Path, p
     proxy = RecordingProxy(published.sparql_url)
     server = LiveServer(build_dir, ["--store", proxy.url])
     try:
-        query = ("# a comment with } and SERVICE <http://127.0.0.1:1/> in it\n"
-                 "SELECT ?who WHERE {\n  kzclaim:001-health-ministry-164-dead   kz:claimedBy ?who . "
-                 "FILTER(?who != \"\\u0041\") }  # trailing\n")
-        response = requests.get(server.url + "/sparql", params={"query": query}, timeout=60,
-                                headers={"Accept": "application/sparql-results+json"})
+        query = (
+            "# a comment with } and SERVICE <http://127.0.0.1:1/> in it\n"
+            "SELECT ?who WHERE {\n  kzclaim:001-health-ministry-164-dead   kz:claimedBy ?who . "
+            'FILTER(?who != "\\u0041") }  # trailing\n'
+        )
+        response = requests.get(
+            server.url + "/sparql",
+            params={"query": query},
+            timeout=60,
+            headers={"Accept": "application/sparql-results+json"},
+        )
         assert response.status_code == 200, response.text
         assert response.json()["results"]["bindings"][0]["who"]["value"] == ID + "health-ministry"
         canonical = canonicalise(query, PREFIXES, PREFIXES["kzid"]).text
@@ -426,12 +538,17 @@ def test_the_store_is_sent_the_canonical_text_not_the_clients(build_dir: Path, p
 
 # --- a store that is down, refuses us or redirects --------------------------------------------
 
+
 def test_dead_store_is_a_clear_502(build_dir: Path) -> None:
     dead = f"http://127.0.0.1:{free_port()}/sparql"
     server = LiveServer(build_dir, ["--store", dead])
     try:
-        for path, params in (("/sparql", {"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"}), ("/sparql", {"format": "ttl"}),
-                             ("/id/tokayev", {}), ("/.well-known/void", {})):
+        for path, params in (
+            ("/sparql", {"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"}),
+            ("/sparql", {"format": "ttl"}),
+            ("/id/tokayev", {}),
+            ("/.well-known/void", {}),
+        ):
             response = requests.get(server.url + path, params=params, timeout=30)
             assert response.status_code == 502, (path, response.status_code, response.text)
             assert response.headers["Content-Type"].startswith("text/plain")
@@ -445,14 +562,31 @@ def test_dead_store_is_a_clear_502(build_dir: Path) -> None:
 def test_serve_with_a_store_builds_nothing(published, tmp_path: Path) -> None:
     """`kzkg serve --store` without --no-build: nothing is built, the store answers at once."""
     port, build = free_port(), tmp_path / "never-built"
-    process = subprocess.Popen([sys.executable, "-m", "kzkg.cli", "serve", "--build-dir", str(build), "--host", "127.0.0.1",
-                                "--port", str(port), "--store", published.sparql_url],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kzkg.cli",
+            "serve",
+            "--build-dir",
+            str(build),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--store",
+            published.sparql_url,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline, answer = time.monotonic() + 60, None
         while answer is None and time.monotonic() < deadline and process.poll() is None:
             try:
-                answer = requests.get(f"http://127.0.0.1:{port}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=5)
+                answer = requests.get(
+                    f"http://127.0.0.1:{port}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=5
+                )
             except requests.ConnectionError:
                 time.sleep(0.2)
         assert answer is not None and answer.json() == {"head": {}, "boolean": True}
@@ -464,10 +598,16 @@ def test_serve_with_a_store_builds_nothing(published, tmp_path: Path) -> None:
 
 def test_credentials_digest_and_wrong(build_dir: Path, published) -> None:
     auth_url = published.base + "/sparql-auth"
-    good = LiveServer(build_dir, ["--store", auth_url, "--store-user", published.user, "--store-auth", "digest"],
-                      env={"KZKG_STORE_PASSWORD": published.password})
-    bad = LiveServer(build_dir, ["--store", auth_url, "--store-user", published.user, "--store-auth", "digest"],
-                     env={"KZKG_STORE_PASSWORD": "not-the-password"})
+    good = LiveServer(
+        build_dir,
+        ["--store", auth_url, "--store-user", published.user, "--store-auth", "digest"],
+        env={"KZKG_STORE_PASSWORD": published.password},
+    )
+    bad = LiveServer(
+        build_dir,
+        ["--store", auth_url, "--store-user", published.user, "--store-auth", "digest"],
+        env={"KZKG_STORE_PASSWORD": "not-the-password"},
+    )
     try:
         query = {"query": "SELECT ?who WHERE { kzclaim:001-health-ministry-164-dead kz:claimedBy ?who }"}
         ok = requests.get(good.url + "/sparql", params=query, timeout=60)
@@ -493,6 +633,7 @@ def test_a_redirecting_store_is_reported_not_followed(build_dir: Path, listener:
 
 # --- cost --------------------------------------------------------------------------------------
 
+
 def test_overhead_of_the_front_is_measured(remote: LiveServer, published) -> None:
     """One lookup, 60 times: straight to Virtuoso, through kzkg's front uncached (each query text
     differs by a comment), and cached. Printed; the front must cost less than 50 ms a query."""
@@ -502,7 +643,9 @@ def test_overhead_of_the_front_is_measured(remote: LiveServer, published) -> Non
 
     def timed(url: str, text: str) -> float:
         started = time.perf_counter()
-        response = session.post(url, data={"query": text}, headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        response = session.post(
+            url, data={"query": text}, headers={"Accept": "application/sparql-results+json"}, timeout=30
+        )
         assert response.status_code == 200
         return time.perf_counter() - started
 
@@ -513,10 +656,12 @@ def test_overhead_of_the_front_is_measured(remote: LiveServer, published) -> Non
     front = [timed(endpoint(remote), lookup.format(n=n)) for n in range(60)]
     cached = [timed(endpoint(remote), lookup.format(n=n)) for n in range(60)]
     overhead = statistics.median(front) - statistics.median(direct)
-    print(f"\nlookup against Virtuoso: direct {statistics.median(direct) * 1000:.2f} ms, through kzkg "
-          f"{statistics.median(front) * 1000:.2f} ms (front {overhead * 1000:.2f} ms), cached "
-          f"{statistics.median(cached) * 1000:.2f} ms; "
-          f"{1 / statistics.median(front):.0f} req/s uncached on one connection")
+    print(
+        f"\nlookup against Virtuoso: direct {statistics.median(direct) * 1000:.2f} ms, through kzkg "
+        f"{statistics.median(front) * 1000:.2f} ms (front {overhead * 1000:.2f} ms), cached "
+        f"{statistics.median(cached) * 1000:.2f} ms; "
+        f"{1 / statistics.median(front):.0f} req/s uncached on one connection"
+    )
     # Bounded on the fastest tenth of each: load on a shared 2-core machine delays some requests
     # (and the medians above), a regression in the front delays every one of them.
     assert statistics.quantiles(front, n=10)[0] - statistics.quantiles(direct, n=10)[0] < 0.05

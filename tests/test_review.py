@@ -41,8 +41,16 @@ def drafted(data_copy: Path) -> Path:
     source = data_copy.parent / "new.txt"
     # Tokayev's tweets, the Health Ministry's count, Magnum's stores and the Kazakh official's troops
     source.write_text(passage("001", [10, 11, 21, 24, 25]), encoding="utf-8")
-    extract(source, data_copy, {"date": "2022-01-09", "publisher": "eurasianet", "byline": "Peter Leonard",
-                                "title": "A passage of article 001"})
+    extract(
+        source,
+        data_copy,
+        {
+            "date": "2022-01-09",
+            "publisher": "eurasianet",
+            "byline": "Peter Leonard",
+            "title": "A passage of article 001",
+        },
+    )
     return data_copy
 
 
@@ -72,11 +80,13 @@ def test_accept_edit_reject_and_add_write_the_yaml_and_report_problems(drafted: 
     state = client.get("/review/api/005").get_json()
     text = state["text"]
     assert state["drafts"] == len(state["claims"]) >= 4
-    assert all(text[c["start"]:c["end"]] for c in state["claims"])  # every draft is highlighted
+    assert all(text[c["start"] : c["end"]] for c in state["claims"])  # every draft is highlighted
     first, second = state["claims"][0]["claim"], state["claims"][1]["claim"]
 
-    edited = client.post(f"/review/api/005/claim/{first['id']}", json={
-        "action": "accept", "fields": {"status": "Disputed", "about": "attackers, no-such-entity"}}).get_json()
+    edited = client.post(
+        f"/review/api/005/claim/{first['id']}",
+        json={"action": "accept", "fields": {"status": "Disputed", "about": "attackers, no-such-entity"}},
+    ).get_json()
     saved = yaml.safe_load((drafted / "annotations" / "005.yaml").read_text(encoding="utf-8"))["claims"]
     accepted = next(c for c in saved if c["id"] == first["id"])
     assert "draft" not in accepted and accepted["status"] == "Disputed"
@@ -85,10 +95,11 @@ def test_accept_edit_reject_and_add_write_the_yaml_and_report_problems(drafted: 
 
     client.post(f"/review/api/005/claim/{second['id']}", json={"action": "reject"})
     start = text.index("Some of them")
-    added = client.post("/review/api/005/claim", json={"start": start, "end": start + 39,
-                                                       "fields": {"claimed_by": "tokayev"}}).get_json()
+    added = client.post(
+        "/review/api/005/claim", json={"start": start, "end": start + 39, "fields": {"claimed_by": "tokayev"}}
+    ).get_json()
     new = added["claims"][-1]["claim"]
-    assert new["quote"] == text[start:start + 39] and new["claimed_by"] == ["tokayev"] and new["draft"] is True
+    assert new["quote"] == text[start : start + 39] and new["claimed_by"] == ["tokayev"] and new["draft"] is True
     assert second["id"] not in {c["claim"]["id"] for c in added["claims"]}
     assert client.post("/review/api/005/claim", json={"start": 5, "end": 5}).status_code == 400
 
@@ -98,9 +109,13 @@ def test_approving_a_proposal_puts_it_in_the_registry_and_renames_it_in_claims(d
     state = client.get("/review/api/005").get_json()
     assert state["entities"], "the passage names someone the registry lacks"
     proposal = state["entities"][0]
-    after = client.post(f"/review/api/005/entity/{proposal['id']}", json={
-        "action": "approve", "fields": {"id": "reviewed-" + proposal["id"], "type": "Group",
-                                        "label": proposal["label"]}}).get_json()
+    after = client.post(
+        f"/review/api/005/entity/{proposal['id']}",
+        json={
+            "action": "approve",
+            "fields": {"id": "reviewed-" + proposal["id"], "type": "Group", "label": proposal["label"]},
+        },
+    ).get_json()
     assert proposal["id"] not in {e["id"] for e in after["entities"]}
     corpus = load_corpus(drafted)
     assert corpus.entities["reviewed-" + proposal["id"]].label == proposal["label"]
@@ -122,9 +137,18 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     profile = tmp_path_factory.mktemp("chromium-review")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 f"--user-data-dir={profile}", "--window-size=1300,1600"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1300,1600",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(WAIT)
@@ -135,8 +159,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def test_a_whole_article_is_reviewed_in_the_browser_and_then_published(drafted: Path, build_dir: Path,
-                                                                      browser, tmp_path: Path) -> None:
+def test_a_whole_article_is_reviewed_in_the_browser_and_then_published(
+    drafted: Path, build_dir: Path, browser, tmp_path: Path
+) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -151,14 +176,18 @@ def test_a_whole_article_is_reviewed_in_the_browser_and_then_published(drafted: 
         def settle(expected_drafts: int | None = None) -> None:
             wait.until(lambda d: d.find_element(By.ID, "review-status").text in ("saved", ""))
             if expected_drafts is not None:
-                wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-drafts") == str(expected_drafts))
+                wait.until(
+                    lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-drafts") == str(expected_drafts)
+                )
 
         # proposals first: approving them is what makes the claims that name them valid
         while browser.find_elements(By.CSS_SELECTOR, "#review-entities form"):
             count = len(browser.find_elements(By.CSS_SELECTOR, "#review-entities form"))
             form = browser.find_element(By.CSS_SELECTOR, "#review-entities form")
             form.find_element(By.NAME, "approve").click()
-            wait.until(lambda d, count=count: len(d.find_elements(By.CSS_SELECTOR, "#review-entities form")) == count - 1)
+            wait.until(
+                lambda d, count=count: len(d.find_elements(By.CSS_SELECTOR, "#review-entities form")) == count - 1
+            )
 
         # reject the first draft, add a claim from a selected passage, then accept everything
         drafts = int(browser.find_element(By.TAG_NAME, "body").get_attribute("data-drafts"))
@@ -191,13 +220,40 @@ def test_a_whole_article_is_reviewed_in_the_browser_and_then_published(drafted: 
     saved = yaml.safe_load((drafted / "annotations" / "005.yaml").read_text(encoding="utf-8"))["claims"]
     assert saved and not any(c.get("draft") for c in saved)
     assert any(c["quote"].startswith("“Some of them") or c["quote"].startswith("Some of them") for c in saved)
-    built = subprocess.run([sys.executable, "-m", "kzkg.cli", "build", "--data-dir", str(drafted),
-                            "--build-dir", str(tmp_path / "published")], capture_output=True, text=True, timeout=600)
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kzkg.cli",
+            "build",
+            "--data-dir",
+            str(drafted),
+            "--build-dir",
+            str(tmp_path / "published"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert built.returncode == 0, built.stderr
-    found = subprocess.run([sys.executable, "-m", "kzkg.cli", "query", "--build-dir", str(tmp_path / "published"),
-                            "--format", "csv",
-                            ("SELECT (COUNT(?c) AS ?n) WHERE { ?c a <https://w3id.org/kzkg/ontology#Claim> ; "
-                             "<https://w3id.org/kzkg/ontology#reportedIn> <https://w3id.org/kzkg/id/article/005> }")],
-                           capture_output=True, text=True, timeout=120)
+    found = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kzkg.cli",
+            "query",
+            "--build-dir",
+            str(tmp_path / "published"),
+            "--format",
+            "csv",
+            (
+                "SELECT (COUNT(?c) AS ?n) WHERE { ?c a <https://w3id.org/kzkg/ontology#Claim> ; "
+                "<https://w3id.org/kzkg/ontology#reportedIn> <https://w3id.org/kzkg/id/article/005> }"
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert found.returncode == 0, found.stderr
     assert int(found.stdout.split()[-1]) == len(saved)

@@ -75,10 +75,15 @@ def listener() -> Iterator[limits.Listener]:
     trap.close()
 
 
-def post(endpoint: str, query: str, accept: str = SELECT_JSON, timeout: float = 60,
-         **headers: str) -> requests.Response:
-    return requests.post(endpoint, data=query.encode("utf-8"), timeout=timeout,
-                         headers={"Content-Type": "application/sparql-query", "Accept": accept, **headers})
+def post(
+    endpoint: str, query: str, accept: str = SELECT_JSON, timeout: float = 60, **headers: str
+) -> requests.Response:
+    return requests.post(
+        endpoint,
+        data=query.encode("utf-8"),
+        timeout=timeout,
+        headers={"Content-Type": "application/sparql-query", "Accept": accept, **headers},
+    )
 
 
 # --- the reproducers of the SERVICE bypass ----------------------------------------------------
@@ -125,8 +130,9 @@ def test_service_bypass_reproducers_connect_nowhere_even_unsealed(small_build: P
     assert listener.connections == []
 
 
-def test_relative_service_resolves_against_the_configured_base_not_the_host(endpoint: str,
-                                                                            listener: limits.Listener) -> None:
+def test_relative_service_resolves_against_the_configured_base_not_the_host(
+    endpoint: str, listener: limits.Listener
+) -> None:
     """`SERVICE <sparql>` with Host: forged to the listener resolves against BASE_IRI (by default the
     resource namespace) and is refused by that name."""
     response = post(endpoint, "SELECT * WHERE { SERVICE <sparql> { ?s ?p ?o } }", Host=f"127.0.0.1:{listener.port}")
@@ -246,6 +252,7 @@ def test_pathological_queries_of_1mb_stay_within_the_limits(small_build: Path) -
 
 # --- honest errors ------------------------------------------------------------------------------
 
+
 def test_ten_thousand_nested_parentheses_are_reported_as_a_stack_crash(endpoint: str) -> None:
     query = "ASK { FILTER(" + "(" * 10_000 + "1" + ")" * 10_000 + ") }"
     response = post(endpoint, query)
@@ -301,8 +308,12 @@ def test_the_engine_panic_on_pp14_is_reported_as_a_panic(w3c_build: Path, tmp_pa
     data = tmp_path / "w3c.nq"
     data.write_bytes(w3c.dataset_nquads(w3c.all_graph_data(w3c.query_tests(), w3c.protocol_tests())))
     for _ in range(40):
-        run = subprocess.run([sys.executable, "-c", PP14_IN_MEMORY, str(data), str(query_path)],
-                             capture_output=True, text=True, timeout=120)
+        run = subprocess.run(
+            [sys.executable, "-c", PP14_IN_MEMORY, str(data), str(query_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if run.returncode != 0:
             break
     assert run.returncode == -signal.SIGABRT, (run.returncode, run.stderr[-2000:])
@@ -522,8 +533,13 @@ print(results)
 def test_sealed_process_cannot_open_network_sockets() -> None:
     probe = subprocess.run([sys.executable, "-c", SEALED_PROBE], capture_output=True, text=True, timeout=60)
     assert probe.returncode == 0, probe.stderr
-    assert eval(probe.stdout) == {"unix": "open", "inet": "EACCES", "inet6": "EACCES", "netlink": "EACCES",
-                                  "io_uring": "EACCES"}
+    assert eval(probe.stdout) == {
+        "unix": "open",
+        "inet": "EACCES",
+        "inet6": "EACCES",
+        "netlink": "EACCES",
+        "io_uring": "EACCES",
+    }
     assert len(program("x86_64")) == len(program("aarch64")) == 10
 
 
@@ -579,13 +595,29 @@ def test_a_server_whose_children_cannot_seal_themselves_does_not_start(small_bui
     from conftest import free_port
 
     port = free_port()
-    command = [sys.executable, "-c", NO_SECCOMP, "-m", "kzkg.cli", "serve", "--build-dir", str(small_build),
-               "--host", "127.0.0.1", "--port", str(port), "--no-build", "--workers", "1"]
+    command = [
+        sys.executable,
+        "-c",
+        NO_SECCOMP,
+        "-m",
+        "kzkg.cli",
+        "serve",
+        "--build-dir",
+        str(small_build),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-build",
+        "--workers",
+        "1",
+    ]
     refused = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0
     assert "refused to start" in refused.stdout + refused.stderr and "PR_SET_SECCOMP" in refused.stdout + refused.stderr
-    unsealed = subprocess.Popen(command, env={**os.environ, "KZKG_QUERY_SANDBOX": "false"},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    unsealed = subprocess.Popen(
+        command, env={**os.environ, "KZKG_QUERY_SANDBOX": "false"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -612,8 +644,14 @@ class FakeSparql:
             def do_POST(self) -> None:
                 owner.requests += 1
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                body = json.dumps({"head": {"vars": ["x"]}, "results": {"bindings": [
-                    {"x": {"type": "literal", "value": "from the allow-listed endpoint"}}]}}).encode()
+                body = json.dumps(
+                    {
+                        "head": {"vars": ["x"]},
+                        "results": {
+                            "bindings": [{"x": {"type": "literal", "value": "from the allow-listed endpoint"}}]
+                        },
+                    }
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/sparql-results+json")
                 self.send_header("Content-Length", str(len(body)))
@@ -639,8 +677,13 @@ def test_sealed_children_hand_federation_to_unsealed_ones(small_build: Path) -> 
     it against the loopback endpoint; a non-allow-listed one is refused by both."""
     fake = FakeSparql()
     release = current_release(small_build)
-    job = Job(str(release.store_path), release.build_id, f"SELECT ?x WHERE {{ SERVICE <{fake.url}> {{ ?s ?p ?x }} }}",
-              SELECT_JSON, service_allowlist=(fake.url,))
+    job = Job(
+        str(release.store_path),
+        release.build_id,
+        f"SELECT ?x WHERE {{ SERVICE <{fake.url}> {{ ?s ?p ?x }} }}",
+        SELECT_JSON,
+        service_allowlist=(fake.url,),
+    )
     sealed, unsealed = ExecutorPool(size=1), ExecutorPool(size=1, sealed=False)
     try:
         with pytest.raises(NeedsFederation):
@@ -649,8 +692,13 @@ def test_sealed_children_hand_federation_to_unsealed_ones(small_build: Path) -> 
         body = json.loads(unsealed.run(job, timeout=30).body)
         assert body["results"]["bindings"][0]["x"]["value"] == "from the allow-listed endpoint"
         assert fake.requests == 1
-        other = Job(job.store_path, job.build_id, job.query.replace(fake.url, fake.url + "2"), SELECT_JSON,
-                    service_allowlist=(fake.url,))
+        other = Job(
+            job.store_path,
+            job.build_id,
+            job.query.replace(fake.url, fake.url + "2"),
+            SELECT_JSON,
+            service_allowlist=(fake.url,),
+        )
         for pool in (sealed, unsealed):
             with pytest.raises(QueryRefused, match="not allowed"):
                 pool.run(other, timeout=30)
@@ -675,13 +723,51 @@ def test_allow_listed_federation_works_through_the_live_server(small_build: Path
 
 # --- differential fuzz --------------------------------------------------------------------------
 
-FRAGMENTS = ["<", "<<", ">", ">>", "#", "'''", '"""', "'", '"', "\\", "\\u003C", "\\u0022", "\\u0027", "\\u0053ERVICE",
-             "\\U0000003C", "\n", " ", "(", ")", "{", "}", "?a<<http://x/#>||true", "<http://x/'>", "<<(", ")>>", "{|",
-             "|}", "^^", "@en--ltr", "SERVICE <{url}> { }", "SERVICE SILENT <{url}x> { ?s ?p ?o }",
-             "SERVICE <{rel}> { }", "FILTER(?a<?b)", "\\#", "ex:a\\'b", "BASE <{url}>", "<{url}>",
-             "# SERVICE <{url}> { }\n", "FILTER(\"SERVICE <{url}> { }\" != \'\'\'SERVICE <{url}>\'\'\')",
-             "BIND(\"<<\" AS ?zz)", "FILTER(1<2)", "FILTER(?a<<{url}#>||true)",
-             "OPTIONAL { SERVICE SILENT <{url}> { } }"]
+FRAGMENTS = [
+    "<",
+    "<<",
+    ">",
+    ">>",
+    "#",
+    "'''",
+    '"""',
+    "'",
+    '"',
+    "\\",
+    "\\u003C",
+    "\\u0022",
+    "\\u0027",
+    "\\u0053ERVICE",
+    "\\U0000003C",
+    "\n",
+    " ",
+    "(",
+    ")",
+    "{",
+    "}",
+    "?a<<http://x/#>||true",
+    "<http://x/'>",
+    "<<(",
+    ")>>",
+    "{|",
+    "|}",
+    "^^",
+    "@en--ltr",
+    "SERVICE <{url}> { }",
+    "SERVICE SILENT <{url}x> { ?s ?p ?o }",
+    "SERVICE <{rel}> { }",
+    "FILTER(?a<?b)",
+    "\\#",
+    "ex:a\\'b",
+    "BASE <{url}>",
+    "<{url}>",
+    "# SERVICE <{url}> { }\n",
+    "FILTER(\"SERVICE <{url}> { }\" != '''SERVICE <{url}>''')",
+    'BIND("<<" AS ?zz)',
+    "FILTER(1<2)",
+    "FILTER(?a<<{url}#>||true)",
+    "OPTIONAL { SERVICE SILENT <{url}> { } }",
+]
 
 
 def _fragment(rng: random.Random, url: str) -> str:
@@ -702,10 +788,10 @@ def _mutate(text: str, rng: random.Random, url: str) -> str:
             text = text[:position] + _fragment(rng, url) + text[position:]
         elif choice < 0.9:
             position = rng.randint(0, len(text))
-            text = text[:position] + text[position + rng.randint(1, 8):]
+            text = text[:position] + text[position + rng.randint(1, 8) :]
         else:
             position = rng.randint(0, len(text))
-            text = text[:position] + text[max(0, position - 20):position] + text[position:]
+            text = text[:position] + text[max(0, position - 20) : position] + text[position:]
     return text
 
 
@@ -727,8 +813,9 @@ def test_differential_fuzz_never_reaches_the_listener(small_build: Path, listene
     time limit working; 500 only for an engine panic or crash, named as such)."""
     rng = random.Random(20261206)
     sources = [p.read_text(encoding="utf-8") for p in w3c.query_files()]
-    live = LiveServer(small_build, env={"KZKG_QUERY_TIMEOUT": "1", "KZKG_QUERY_SANDBOX": "false",
-                                        "KZKG_SERVICE_ALLOWLIST": "[]"})
+    live = LiveServer(
+        small_build, env={"KZKG_QUERY_TIMEOUT": "1", "KZKG_QUERY_SANDBOX": "false", "KZKG_SERVICE_ALLOWLIST": "[]"}
+    )
     statuses: dict[int, int] = {}
     unexpected: list[tuple[int, str, str]] = []
     started = time.monotonic()
@@ -736,11 +823,16 @@ def test_differential_fuzz_never_reaches_the_listener(small_build: Path, listene
         with requests.Session() as http:
             for index in range(600):
                 query = _mutate(rng.choice(sources), rng, listener.url) if index % 2 else _generated(rng, listener.url)
-                response = http.post(live.url + "/sparql", data=query.encode("utf-8"), timeout=30,
-                                     headers={"Content-Type": "application/sparql-query"})
+                response = http.post(
+                    live.url + "/sparql",
+                    data=query.encode("utf-8"),
+                    timeout=30,
+                    headers={"Content-Type": "application/sparql-query"},
+                )
                 statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
                 expected_5xx = response.status_code == 503 or (
-                    response.status_code == 500 and ("panicked" in response.text or "crashed" in response.text))
+                    response.status_code == 500 and ("panicked" in response.text or "crashed" in response.text)
+                )
                 if response.status_code >= 500 and not expected_5xx:
                     unexpected.append((response.status_code, query, response.text[:300]))
     finally:

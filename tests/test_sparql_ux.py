@@ -17,12 +17,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 import rdflib
 import requests
-from SPARQLWrapper import N3, SPARQLWrapper
-
 from conftest import LiveServer
+from SPARQLWrapper import N3, SPARQLWrapper
+from test_browser import browser  # noqa: F401 (the chromium fixture)
+
 from kzkg.namespaces import PREFIXES
 from kzkg.store import publish_nquads
-from test_browser import browser  # noqa: F401 (the chromium fixture)
 
 KZ = "https://w3id.org/kzkg/ontology#"
 ID = "https://w3id.org/kzkg/id/"
@@ -53,6 +53,7 @@ def _get(server: LiveServer, query: str, **headers: str) -> requests.Response:
 
 # --- 1. undeclared prefix, empty query ------------------------------------------------------
 
+
 def test_an_undeclared_prefix_is_named_with_the_declared_ones(server: LiveServer) -> None:
     query = "PREFIX ex: <http://example.org/>\nSELECT * WHERE {\n  ?s foo:bar ex:x }"
     response = _get(server, query)
@@ -68,9 +69,15 @@ def test_an_undeclared_prefix_is_named_with_the_declared_ones(server: LiveServer
 
 @pytest.mark.parametrize("query", ["", "   \n\t", "# only a comment\n"])
 def test_an_empty_query_is_said_to_be_empty(server: LiveServer, query: str) -> None:
-    for response in (_get(server, query),
-                     requests.post(server.url + "/sparql", data=query.encode(), timeout=60,
-                                   headers={"Content-Type": "application/sparql-query"})):
+    for response in (
+        _get(server, query),
+        requests.post(
+            server.url + "/sparql",
+            data=query.encode(),
+            timeout=60,
+            headers={"Content-Type": "application/sparql-query"},
+        ),
+    ):
         assert response.status_code == 400, response.text
         assert response.text.strip() == "error at 1:1: the query is empty"
 
@@ -79,8 +86,9 @@ def test_a_declared_prefix_and_other_errors_keep_the_engine_message(server: Live
     response = _get(server, "SELECT * WHERE { ?s kz:claimant ?o ")  # predeclared prefix, missing }
     assert response.status_code == 400
     assert "not declared" not in response.text and response.text.startswith("error at 1:")
-    assert _get(server, "PREFIX foo: <http://e/> ASK { ?s foo:p ?o }",
-                Accept="application/sparql-results+json").json() == {"head": {}, "boolean": False}
+    assert _get(
+        server, "PREFIX foo: <http://e/> ASK { ?s foo:p ?o }", Accept="application/sparql-results+json"
+    ).json() == {"head": {}, "boolean": False}
 
 
 def _kzkg(*args: str) -> subprocess.CompletedProcess:
@@ -100,6 +108,7 @@ def test_cli_names_the_undeclared_prefix_and_the_empty_query(small_build: Path) 
 
 # --- 3. SPARQLWrapper's N3 ------------------------------------------------------------------
 
+
 def test_sparqlwrapper_n3_gets_turtle(server: LiveServer) -> None:
     wrapper = SPARQLWrapper(server.url + "/sparql")
     wrapper.setQuery("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
@@ -114,8 +123,10 @@ def test_sparqlwrapper_n3_gets_turtle(server: LiveServer) -> None:
 @pytest.mark.parametrize("accept", ["text/n3", "text/rdf+n3", "application/n3"])
 def test_n3_media_types_and_format_n3_are_answered_with_turtle(server: LiveServer, accept: str) -> None:
     query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
-    for response in (_get(server, query, Accept=accept),
-                     requests.get(server.url + "/sparql", params={"query": query, "format": "n3"}, timeout=60)):
+    for response in (
+        _get(server, query, Accept=accept),
+        requests.get(server.url + "/sparql", params={"query": query, "format": "n3"}, timeout=60),
+    ):
         assert response.status_code == 200, response.text
         assert response.headers["Content-Type"].startswith("text/turtle")
         assert len(rdflib.Graph().parse(data=response.text, format="turtle")) == 2
@@ -123,8 +134,10 @@ def test_n3_media_types_and_format_n3_are_answered_with_turtle(server: LiveServe
 
 # --- 2. the results page for browsers -------------------------------------------------------
 
-CHROME_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,"
-                 "application/signed-exchange;v=b3;q=0.7")
+CHROME_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,"
+    "application/signed-exchange;v=b3;q=0.7"
+)
 FIREFOX_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 SELECT_QUERY = "SELECT ?c ?label WHERE { ?c a kz:Claim ; rdfs:label ?label }"
 
@@ -190,14 +203,13 @@ def test_a_browser_gets_a_results_table_with_editor_and_download_links(server: L
     assert body == [["kzid:claim/001-1", "Protesters seized Almaty airport @en"]]
     editor = urlsplit(page.links["open-in-editor"])
     assert editor.path == "/" and editor.fragment.startswith("query=")
-    assert unquote(editor.fragment[len("query="):]) == SELECT_QUERY
+    assert unquote(editor.fragment[len("query=") :]) == SELECT_QUERY
     assert set(page.downloads) == {"json", "xml", "csv", "tsv"}
     for name, href in page.downloads.items():
         assert parse_qs(urlsplit(href).query) == {"query": [SELECT_QUERY], "format": [name]}
         download = requests.get(server.url + href, headers={"Accept": accept}, timeout=60)
         assert download.status_code == 200 and not download.headers["Content-Type"].startswith("text/html")
-    assert "Protesters seized Almaty airport" in requests.get(
-        server.url + page.downloads["csv"], timeout=60).text
+    assert "Protesters seized Almaty airport" in requests.get(server.url + page.downloads["csv"], timeout=60).text
 
 
 def test_ask_and_construct_pages(server: LiveServer) -> None:
@@ -207,20 +219,25 @@ def test_ask_and_construct_pages(server: LiveServer) -> None:
     _, page = _page(server, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
     assert page.header == ["subject", "predicate", "object"]
     triples = sorted(tuple(row) for row in page.rows if row)
-    assert triples == [("kzid:claim/001-1", "rdf:type", "kz:Claim"),
-                       ("kzid:claim/001-1", "rdfs:label", "Protesters seized Almaty airport @en")]
+    assert triples == [
+        ("kzid:claim/001-1", "rdf:type", "kz:Claim"),
+        ("kzid:claim/001-1", "rdfs:label", "Protesters seized Almaty airport @en"),
+    ]
     assert set(page.downloads) == {"ttl", "nt", "jsonld", "rdfxml", "trig", "nq"}
     for name, href in page.downloads.items():
         download = requests.get(server.url + href, timeout=60)
         assert download.status_code == 200, (name, download.text)
 
 
-@pytest.mark.parametrize("accept", [
-    "*/*",  # curl
-    "application/sparql-results+json,application/json;q=0.9,*/*;q=0.1",
-    "application/sparql-results+xml, text/html;q=0.5",
-    "text/html, application/sparql-results+json",  # equal: not preferred
-])
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "*/*",  # curl
+        "application/sparql-results+json,application/json;q=0.9,*/*;q=0.1",
+        "application/sparql-results+xml, text/html;q=0.5",
+        "text/html, application/sparql-results+json",  # equal: not preferred
+    ],
+)
 def test_clients_that_do_not_prefer_html_get_sparql(server: LiveServer, accept: str) -> None:
     response = _get(server, SELECT_QUERY, Accept=accept)
     assert response.status_code == 200
@@ -229,20 +246,38 @@ def test_clients_that_do_not_prefer_html_get_sparql(server: LiveServer, accept: 
 
 def test_curl_and_sparqlwrapper_never_get_html(server: LiveServer) -> None:
     from SPARQLWrapper import JSON, XML
+
     for return_format in (JSON, XML):
         wrapper = SPARQLWrapper(server.url + "/sparql")
         wrapper.setQuery(SELECT_QUERY)
         wrapper.setReturnFormat(return_format)
         result = wrapper.query()
         assert not result.info()["content-type"].startswith("text/html")
-    curl = subprocess.run(["curl", "-s", "-G", "-w", "\n%{content_type}", server.url + "/sparql",
-                           "--data-urlencode", f"query={SELECT_QUERY}"], capture_output=True, text=True, timeout=60)
+    curl = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "-G",
+            "-w",
+            "\n%{content_type}",
+            server.url + "/sparql",
+            "--data-urlencode",
+            f"query={SELECT_QUERY}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert curl.returncode == 0 and not curl.stdout.splitlines()[-1].startswith("text/html")
 
 
 def test_format_wins_over_a_browsers_accept(server: LiveServer) -> None:
-    response = requests.get(server.url + "/sparql", params={"query": SELECT_QUERY, "format": "json"},
-                            headers={"Accept": CHROME_ACCEPT}, timeout=60)
+    response = requests.get(
+        server.url + "/sparql",
+        params={"query": SELECT_QUERY, "format": "json"},
+        headers={"Accept": CHROME_ACCEPT},
+        timeout=60,
+    )
     assert response.headers["Content-Type"] == "application/sparql-results+json"
 
 
@@ -251,14 +286,26 @@ def test_results_page_is_cached_and_respects_max_results(small_build: Path) -> N
     try:
         first, _ = _page(live, "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1")
         assert first.headers.get("ETag") and "public" in first.headers["Cache-Control"]
-        again = requests.get(live.url + "/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"},
-                             headers={"Accept": CHROME_ACCEPT, "If-None-Match": first.headers["ETag"]}, timeout=60)
+        again = requests.get(
+            live.url + "/sparql",
+            params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"},
+            headers={"Accept": CHROME_ACCEPT, "If-None-Match": first.headers["ETag"]},
+            timeout=60,
+        )
         assert again.status_code == 304
-        hit = requests.get(live.url + "/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"},
-                           headers={"Accept": CHROME_ACCEPT}, timeout=60)
+        hit = requests.get(
+            live.url + "/sparql",
+            params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"},
+            headers={"Accept": CHROME_ACCEPT},
+            timeout=60,
+        )
         assert hit.status_code == 200 and hit.content == first.content and "cache" in hit.headers["Server-Timing"]
-        json_answer = requests.get(live.url + "/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"},
-                                   headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        json_answer = requests.get(
+            live.url + "/sparql",
+            params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=60,
+        )
         assert json_answer.headers["ETag"] != first.headers["ETag"]
         for query in ("SELECT ?s WHERE { ?s ?p ?o }", "CONSTRUCT WHERE { ?s ?p ?o }"):
             too_many = _get(live, query, Accept=CHROME_ACCEPT)
@@ -269,6 +316,7 @@ def test_results_page_is_cached_and_respects_max_results(small_build: Path) -> N
 
 # --- in a real browser (chromium, as tests/test_browser.py) ---------------------------------
 
+
 def test_the_editor_shows_the_endpoints_prefix_message(browser, server: LiveServer) -> None:  # noqa: F811
     from urllib.parse import quote
 
@@ -277,13 +325,17 @@ def test_the_editor_shows_the_endpoints_prefix_message(browser, server: LiveServ
     require_editor()
     query = "SELECT * WHERE { ?s foo:bar ?o }"
     open_fresh(browser, server.url + "/#query=" + quote(query, safe=""))
-    shown = wait_for(browser, lambda d: d.execute_script(
-        "const el = document.querySelector('.tabPanel.active .yasr .errorResult');"
-        "return el && el.innerText.includes('not declared') ? el.innerText : null"))
+    shown = wait_for(
+        browser,
+        lambda d: d.execute_script(
+            "const el = document.querySelector('.tabPanel.active .yasr .errorResult');"
+            "return el && el.innerText.includes('not declared') ? el.innerText : null"
+        ),
+    )
     assert "prefix `foo:` is not declared; declared prefixes are kz, kzid" in shown
 
 
-def test_a_query_link_opened_in_the_browser_shows_the_table_and_opens_the_editor(browser, server: LiveServer) -> None:  # noqa: E501, F811
+def test_a_query_link_opened_in_the_browser_shows_the_table_and_opens_the_editor(browser, server: LiveServer) -> None:  # noqa: F811
     from urllib.parse import urlencode
 
     from selenium.webdriver.common.by import By
@@ -296,6 +348,8 @@ def test_a_query_link_opened_in_the_browser_shows_the_table_and_opens_the_editor
     formats = [a.get_attribute("data-format") for a in browser.find_elements(By.CSS_SELECTOR, "a.download")]
     assert formats == ["json", "xml", "csv", "tsv"]
     browser.find_element(By.ID, "open-in-editor").click()
-    wait_for(browser, lambda d: d.execute_script(
-        "return !!(window.kzkgYasgui && window.kzkgYasgui.getTab().getYasr().results)"))
+    wait_for(
+        browser,
+        lambda d: d.execute_script("return !!(window.kzkgYasgui && window.kzkgYasgui.getTab().getYasr().results)"),
+    )
     assert browser.execute_script("return window.kzkgYasgui.getTab().getQuery()") == SELECT_QUERY

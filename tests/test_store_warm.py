@@ -24,8 +24,10 @@ from kzkg.store import StoreWarmer, current_release, publish_nquads, read_throug
 from kzkg_server.backend import keep_warm
 from kzkg_server.executor import ExecutorPool, Job
 
-NQUADS = "".join(f'<http://example.org/s{i}> <http://example.org/p{i % 5}> "{i}" <http://example.org/g{i % 3}> .\n'
-                 for i in range(2000)).encode()
+NQUADS = "".join(
+    f'<http://example.org/s{i}> <http://example.org/p{i % 5}> "{i}" <http://example.org/g{i % 3}> .\n'
+    for i in range(2000)
+).encode()
 OTHER = NQUADS + b'<http://example.org/x> <http://example.org/p> "x" <http://example.org/g9> .\n'
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -161,13 +163,16 @@ def test_keep_warm_is_one_warmer_per_process_and_build_dir_and_off_at_zero(build
 # --- a live server ---------------------------------------------------------------------------
 
 
-
 @pytest.mark.parametrize("period, warmed", [("10", True), ("0", False)])
 def test_a_live_server_keeps_its_store_warm_unless_told_not_to(build_dir: Path, period: str, warmed: bool) -> None:
     server = LiveServer(build_dir, extra_args=["--workers", "2"], env={"KZKG_STORE_KEEP_WARM": period})
     try:
-        answer = requests.get(server.url + "/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
-                              headers={"Accept": "text/csv"}, timeout=30)
+        answer = requests.get(
+            server.url + "/sparql",
+            params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+            headers={"Accept": "text/csv"},
+            timeout=30,
+        )
         assert answer.text.split() == ["n", "2000"]
         deadline = time.monotonic() + 10
         while not store_is_locked(store_of(build_dir)) and time.monotonic() < deadline and warmed:
@@ -178,6 +183,7 @@ def test_a_live_server_keeps_its_store_warm_unless_told_not_to(build_dir: Path, 
 
 
 # --- executor children open the store as they start ------------------------------------------
+
 
 def open_store_files(pid: int, store: Path) -> list[str]:
     found = []
@@ -200,8 +206,10 @@ def test_executor_children_open_the_hinted_store_before_the_first_query(build_di
         assert child is not None and child.wait_ready(30)
         assert open_store_files(child.process.pid, release.store_path)
         pool._idle.put(child)
-        outcome = pool.run(Job(str(release.store_path), release.build_id, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }",
-                               "text/csv"), timeout=30)
+        outcome = pool.run(
+            Job(str(release.store_path), release.build_id, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", "text/csv"),
+            timeout=30,
+        )
         assert outcome.body.split() == [b"n", b"2000"]
     finally:
         pool.close()

@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def kzkg(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kzkg.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "kzkg.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def edit_claims(data: Path, article: str, change) -> None:
@@ -42,6 +44,7 @@ def test_real_corpus_validates_clean() -> None:
 def test_quote_not_in_article_is_named_with_file_and_entry(data_copy: Path) -> None:
     def corrupt(claims):
         claims[0]["quote"] = "Nursultan Nazarbayev personally ordered every shot"  # not in any article
+
     edit_claims(data_copy, "001", corrupt)
     first_id = yaml.safe_load((data_copy / "annotations" / "001.yaml").read_text())["claims"][0]["id"]
     result = kzkg("validate", "--data-dir", str(data_copy))
@@ -54,6 +57,7 @@ def test_unknown_key_and_bad_reference_are_reported_together(data_copy: Path) ->
         claims[0]["claimd_by"] = claims[0].pop("claimed_by")
         claims[1]["contradicts"] = ["no-such-claim"]
         claims[2]["date"] = "2022-13-45"
+
     edit_claims(data_copy, "001", corrupt)
     report = validate(data_copy)
     text = "\n".join(report.lines())
@@ -87,6 +91,7 @@ def test_broken_data_leaves_the_published_build_untouched(data_copy: Path, tmp_p
 
     def corrupt(claims):
         claims[0]["claimed_by"] = ["nobody-at-all"]
+
     edit_claims(data_copy, "001", corrupt)
     with pytest.raises(BuildFailed) as failed:
         build(data_copy, build_dir)
@@ -104,6 +109,7 @@ def test_build_command_exit_codes(data_copy: Path, tmp_path: Path) -> None:
 
     def corrupt(claims):
         claims[0]["status"] = "Probably"
+
     edit_claims(data_copy, "001", corrupt)
     bad = kzkg("build", "--data-dir", str(data_copy), "--build-dir", str(tmp_path / "b"))
     assert bad.returncode == 1
@@ -135,6 +141,6 @@ def test_every_located_quote_is_the_article_text(release) -> None:
     for row in rows:
         name = row["file"].value
         text = texts.setdefault(name, (ROOT / "data" / "articles" / name).read_text(encoding="utf-8"))
-        assert text[int(row["start"].value):int(row["end"].value)] == row["exact"].value
+        assert text[int(row["start"].value) : int(row["end"].value)] == row["exact"].value
         checked += 1
     assert checked > 100

@@ -67,6 +67,7 @@ def get_html(client, url: str) -> str:
 
 # --- search index --------------------------------------------------------------------------------
 
+
 def test_the_release_has_a_search_index_of_every_kind(release, store):
     index = release.path / search.INDEX_FILE
     assert index.is_file()
@@ -80,14 +81,20 @@ def test_the_release_has_a_search_index_of_every_kind(release, store):
 def test_search_finds_names_in_other_languages_and_quotes(release, store):
     index = release.path / search.INDEX_FILE
     # The Russian name comes from the enrichment graph, not from our labels.
-    russian = rows(store, """SELECT ?name WHERE { kzid:almaty skos:exactMatch ?item .
-        GRAPH kzgraph:enrichment { ?item rdfs:label ?name FILTER(LANG(?name) = "ru") } }""")
+    russian = rows(
+        store,
+        """SELECT ?name WHERE { kzid:almaty skos:exactMatch ?item .
+        GRAPH kzgraph:enrichment { ?item rdfs:label ?name FILTER(LANG(?name) = "ru") } }""",
+    )
     assert russian, "the enrichment graph names Almaty in Russian"
     hits = search.search(index, russian[0]["name"]).groups["place"]
     assert ID + "almaty" in [h.iri for h in hits]
     # A word only in a quote (the evidence), not in the claim's label, finds the claim.
-    quote = rows(store, """SELECT ?c ?q ?l WHERE { BIND(kzclaim:001-health-ministry-164-dead AS ?c)
-        ?c rdfs:label ?l ; kz:evidence/oa:hasTarget/oa:hasSelector/oa:exact ?q }""")[0]
+    quote = rows(
+        store,
+        """SELECT ?c ?q ?l WHERE { BIND(kzclaim:001-health-ministry-164-dead AS ?c)
+        ?c rdfs:label ?l ; kz:evidence/oa:hasTarget/oa:hasSelector/oa:exact ?q }""",
+    )[0]
     only_in_quote = [w for w in re.findall(r"[A-Za-z]{5,}", quote["q"]) if w.lower() not in quote["l"].lower()]
     assert only_in_quote
     found = search.search(index, " ".join(only_in_quote[:3]), per_kind=50).groups["claim"]
@@ -130,10 +137,14 @@ def test_search_rejects_a_huge_query(client):
 
 # --- timeline ------------------------------------------------------------------------------------
 
+
 def test_timeline_shows_the_airport_events_on_5_january(client, store):
     html = Elements(get_html(client, "/timeline"))
-    airport = rows(store, """SELECT ?e WHERE { ?e a kz:Event ; kz:startDate "2022-01-05"^^xsd:date ; rdfs:label ?l
-        FILTER(CONTAINS(LCASE(?l), "airport")) }""")
+    airport = rows(
+        store,
+        """SELECT ?e WHERE { ?e a kz:Event ; kz:startDate "2022-01-05"^^xsd:date ; rdfs:label ?l
+        FILTER(CONTAINS(LCASE(?l), "airport")) }""",
+    )
     assert len(airport) >= 2
     for row in airport:
         drawn = html.find("li", data_iri=row["e"])
@@ -144,8 +155,11 @@ def test_timeline_shows_the_airport_events_on_5_january(client, store):
 def test_timeline_draws_ranges_with_the_texts_words(client, store):
     page = get_html(client, "/timeline")
     html = Elements(page)
-    ranges = rows(store, """SELECT ?e ?s ?en ?t WHERE {
-        ?e a kz:Event ; kz:startDate ?s ; kz:endDate ?en ; kz:dateText ?t FILTER(?en > ?s) }""")
+    ranges = rows(
+        store,
+        """SELECT ?e ?s ?en ?t WHERE {
+        ?e a kz:Event ; kz:startDate ?s ; kz:endDate ?en ; kz:dateText ?t FILTER(?en > ?s) }""",
+    )
     assert ranges
     for row in ranges:
         drawn = html.find("li", data_iri=row["e"], class_="tl-range")
@@ -153,8 +167,11 @@ def test_timeline_draws_ranges_with_the_texts_words(client, store):
     # the words of a vague date are shown as the text gives them
     assert "over January 6-11" in page or any(r["t"] in page for r in ranges)
     # a bar's width spans its days: a range is wider than a single day
-    bars = re.findall(r'data-start="([^"]+)" data-end="([^"]+)">\s*<div class="tl-track"[^>]*><span class="tl-bar" '
-                      r'style="left: ([0-9.]+)%; width: ([0-9.]+)%"', page)
+    bars = re.findall(
+        r'data-start="([^"]+)" data-end="([^"]+)">\s*<div class="tl-track"[^>]*><span class="tl-bar" '
+        r'style="left: ([0-9.]+)%; width: ([0-9.]+)%"',
+        page,
+    )
     single = {float(w) for s, e, _, w in bars if s == e}
     assert len(single) == 1
     for s, e, _, width in bars:
@@ -164,20 +181,29 @@ def test_timeline_draws_ranges_with_the_texts_words(client, store):
 
 def test_timeline_lists_undated_events_with_their_words_and_links_claims(client, store):
     page = get_html(client, "/timeline")
-    undated = rows(store, """SELECT ?e ?t WHERE {
+    undated = rows(
+        store,
+        """SELECT ?e ?t WHERE {
         ?e a kz:Event ; kz:dateText ?t FILTER NOT EXISTS { ?e kz:startDate ?s }
-        FILTER(?t != "unknown") } LIMIT 5""")
+        FILTER(?t != "unknown") } LIMIT 5""",
+    )
     assert undated
     for row in undated:
         assert f'data-iri="{row["e"]}"' in page
-    assert '/network?about=event/almaty-airport-seizure' in page
+    assert "/network?about=event/almaty-airport-seizure" in page
 
 
 def test_timeline_filters_by_place_and_dates(client, store):
     html = Elements(get_html(client, "/timeline?place=almaty&from=2022-01-05&to=2022-01-05"))
     drawn = [e["data-iri"] for e in html.find("li", class_="tl-event")]
-    expected = {r["e"] for r in rows(store, """SELECT ?e WHERE { ?e a kz:Event ; kz:place kzid:almaty ;
-        kz:startDate "2022-01-05"^^xsd:date }""")}
+    expected = {
+        r["e"]
+        for r in rows(
+            store,
+            """SELECT ?e WHERE { ?e a kz:Event ; kz:place kzid:almaty ;
+        kz:startDate "2022-01-05"^^xsd:date }""",
+        )
+    }
     assert expected and set(drawn) == expected
     assert client.get("/timeline?from=5 January").status_code == 400
     assert client.get("/timeline?from=2022-01-09&to=2022-01-02").status_code == 400
@@ -185,6 +211,7 @@ def test_timeline_filters_by_place_and_dates(client, store):
 
 
 # --- figures -------------------------------------------------------------------------------------
+
 
 def test_figures_mark_the_164_toll_retracted(client, store):
     html = Elements(get_html(client, "/figures?kind=Deaths"))
@@ -200,8 +227,9 @@ def test_figures_mark_the_164_toll_retracted(client, store):
 def test_figures_show_qualifiers_and_colour_by_claimant(client):
     page = get_html(client, "/figures?kind=Deaths")
     # the qualifier stays with the number: on the dot (its tooltip) and in the table
-    rt = re.search(r'data-iri="' + re.escape(ID) + r'claim/000-rt-ten-police-dead"[^>]*>\s*<title>([^<]*)</title>',
-                   page)
+    rt = re.search(
+        r'data-iri="' + re.escape(ID) + r'claim/000-rt-ten-police-dead"[^>]*>\s*<title>([^<]*)</title>', page
+    )
     assert rt and rt.group(1).startswith("at least 10 ")
     assert re.search(r'<tr data-iri="' + re.escape(ID) + r'claim/000-rt-ten-police-dead">.*?at least 10', page, re.S)
     labels = re.findall(r'class="value-label"[^>]*>([^<]*)<', page)
@@ -214,6 +242,7 @@ def test_figures_show_qualifiers_and_colour_by_claimant(client):
 
 # --- network -------------------------------------------------------------------------------------
 
+
 def test_network_connects_the_164_toll_to_its_retraction(client, store):
     html = Elements(get_html(client, "/network?topic=deaths"))
     toll, retraction = ID + "claim/001-health-ministry-164-dead", ID + "claim/001-health-ministry-retraction"
@@ -222,16 +251,26 @@ def test_network_connects_the_164_toll_to_its_retraction(client, store):
     assert frozenset((toll, retraction)) in edges
     node = html.find("circle", data_iri=toll)
     assert node and node[0]["data-status"] == "Retracted"
-    links = [attrs for attrs in html.find("a", class_="node-link")
-             if attrs["href"] == "/id/claim/001-health-ministry-164-dead"]
+    links = [
+        attrs
+        for attrs in html.find("a", class_="node-link")
+        if attrs["href"] == "/id/claim/001-health-ministry-164-dead"
+    ]
     assert links
 
 
 def test_network_edges_match_the_graph(client, store):
     html = Elements(get_html(client, "/network"))
     drawn = {(e["data-from"], e["data-to"]) for e in html.find("path", class_="edge")}
-    expected = {(r["a"], r["b"]) for r in rows(store, """SELECT DISTINCT ?a ?b WHERE {
-        ?a kz:contradicts|kz:corroborates|kz:conflictsWith ?b . ?a a kz:Claim . ?b a kz:Claim FILTER(STR(?a) < STR(?b)) }""")}
+    expected = {
+        (r["a"], r["b"])
+        for r in rows(
+            store,
+            """SELECT DISTINCT ?a ?b WHERE {
+        ?a kz:contradicts|kz:corroborates|kz:conflictsWith ?b . ?a a kz:Claim . ?b a kz:Claim
+        FILTER(STR(?a) < STR(?b)) }""",
+        )
+    }
     assert drawn == expected
 
 
@@ -249,6 +288,7 @@ def test_network_filters_by_article_and_subject(client, store):
 
 # --- map -----------------------------------------------------------------------------------------
 
+
 def _bbox(d: str) -> tuple[float, float, float, float]:
     numbers = [float(n) for n in re.findall(r"-?[0-9.]+", d)]
     xs, ys = numbers[0::2], numbers[1::2]
@@ -260,8 +300,11 @@ def test_map_draws_kazakhstan_and_places_almaty_inside(client, store):
     countries = {c["data-country"]: c["d"] for c in html.find("path", class_="country")}
     assert {"Kazakhstan", "Russia", "China", "Kyrgyzstan", "Uzbekistan"} <= set(countries)
     page = client.get("/map").get_data(as_text=True)
-    almaty = re.search(r'data-iri="' + re.escape(ID) + r'almaty" data-events="(\d+)"[^>]*>\s*<circle cx="([0-9.]+)" '
-                       r'cy="([0-9.]+)"', page)
+    almaty = re.search(
+        r'data-iri="' + re.escape(ID) + r'almaty" data-events="(\d+)"[^>]*>\s*<circle cx="([0-9.]+)" '
+        r'cy="([0-9.]+)"',
+        page,
+    )
     assert almaty
     x0, y0, x1, y1 = _bbox(countries["Kazakhstan"])
     assert x0 < float(almaty.group(2)) < x1 and y0 < float(almaty.group(3)) < y1
@@ -285,6 +328,7 @@ def test_map_without_its_geometry_names_the_install_command(client, monkeypatch,
 
 
 # --- browse --------------------------------------------------------------------------------------
+
 
 def test_browse_counts_match_the_graph(client, store):
     html = Elements(get_html(client, "/browse"))
@@ -311,14 +355,18 @@ def test_browse_counts_match_the_graph(client, store):
 
 # --- ontology ------------------------------------------------------------------------------------
 
+
 def test_ontology_html_documents_each_term(client, store):
     page = get_html(client, "/ontology")
     html = Elements(page)
-    terms = rows(store, f"""SELECT DISTINCT ?t WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?t a ?k
-        VALUES ?k {{ owl:Class owl:ObjectProperty owl:DatatypeProperty }} FILTER(STRSTARTS(STR(?t), "{KZ}")) }} }}""")
+    terms = rows(
+        store,
+        f"""SELECT DISTINCT ?t WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?t a ?k
+        VALUES ?k {{ owl:Class owl:ObjectProperty owl:DatatypeProperty }} FILTER(STRSTARTS(STR(?t), "{KZ}")) }} }}""",
+    )
     assert len(terms) > 30
     for row in terms:
-        assert html.find("section", id=row["t"][len(KZ):]), row["t"]
+        assert html.find("section", id=row["t"][len(KZ) :]), row["t"]
     claimed_by = re.search(r'<section class="term" id="claimedBy".*?</section>', page, re.S).group(0)
     assert "domain" in claimed_by and 'href="/ontology#Claim"' in claimed_by
     assert "subproperty of" in claimed_by and "http://www.w3.org/ns/prov#wasAttributedTo" in claimed_by
@@ -341,6 +389,7 @@ def test_ontology_by_accept_is_the_ontology_graph(client, store, accept, fmt):
 
 # --- gzip ----------------------------------------------------------------------------------------
 
+
 def test_gzip_when_accepted_and_worth_it(client):
     plain = client.get("/ontology")
     packed = client.get("/ontology", headers={"Accept-Encoding": "gzip, deflate"})
@@ -359,15 +408,24 @@ def test_gzip_when_accepted_and_worth_it(client):
 
 def test_gzip_covers_cached_sparql_answers_and_skips_small_ones(client):
     query = "SELECT ?c WHERE { ?c a kz:Claim } LIMIT 200"
-    first = client.get("/sparql", query_string={"query": query}, headers={"Accept": "application/sparql-results+json",
-                                                                        "Accept-Encoding": "gzip"})
-    second = client.get("/sparql", query_string={"query": query}, headers={"Accept": "application/sparql-results+json",
-                                                                         "Accept-Encoding": "gzip"})
+    first = client.get(
+        "/sparql",
+        query_string={"query": query},
+        headers={"Accept": "application/sparql-results+json", "Accept-Encoding": "gzip"},
+    )
+    second = client.get(
+        "/sparql",
+        query_string={"query": query},
+        headers={"Accept": "application/sparql-results+json", "Accept-Encoding": "gzip"},
+    )
     for response in (first, second):
         assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
         assert len(gzip.decompress(response.data)) > 1024
-    small = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"},
-                       headers={"Accept": "application/sparql-results+json", "Accept-Encoding": "gzip"})
+    small = client.get(
+        "/sparql",
+        query_string={"query": "ASK { ?s ?p ?o }"},
+        headers={"Accept": "application/sparql-results+json", "Accept-Encoding": "gzip"},
+    )
     assert small.status_code == 200 and "Content-Encoding" not in small.headers
 
 
@@ -394,8 +452,10 @@ def test_gzipped_dumps_are_byte_identical_across_builds(release, tmp_path):
 
 # --- every view -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url", ["/timeline", "/network", "/figures", "/map", "/search?q=tokayev", "/browse",
-                                 "/ontology"])
+
+@pytest.mark.parametrize(
+    "url", ["/timeline", "/network", "/figures", "/map", "/search?q=tokayev", "/browse", "/ontology"]
+)
 def test_each_view_is_cacheable_and_linked_from_the_navigation(client, url):
     response = client.get(url)
     assert response.status_code == 200
@@ -442,22 +502,27 @@ def test_claims_as_data_show_once_the_build_writes_them(tmp_path):
     rdf_type, label = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://www.w3.org/2000/01/rdf-schema#label"
     date = '"2022-01-05"^^<http://www.w3.org/2001/XMLSchema#date>'
     lines = [
-        f'<{base}event/csto-request> <{rdf_type}> <{kz}Event> <{graph}> .',
+        f"<{base}event/csto-request> <{rdf_type}> <{kz}Event> <{graph}> .",
         f'<{base}event/csto-request> <{label}> "Tokayev asks the CSTO for help" <{graph}> .',
         f'<{base}event/csto-request> <{kz}dateText> "on the night of 6 January" <{graph}> .',
-        f'<{base}event/other> <{rdf_type}> <{kz}Event> <{graph}> .',
+        f"<{base}event/other> <{rdf_type}> <{kz}Event> <{graph}> .",
         f'<{base}event/other> <{label}> "Something dated" <{graph}> .',
-        f'<{base}event/other> <{kz}startDate> {date} <{graph}> .',
+        f"<{base}event/other> <{kz}startDate> {date} <{graph}> .",
         f'<{base}tokayev> <{label}> "Kassym-Jomart Tokayev" <{graph}> .',
     ]
     for claim, day in (("000-a", "2022-01-05"), ("004-b", "2022-01-06")):
         iri, assertion = f"{base}claim/{claim}", f"{base}assertion/{claim}"
-        lines += [f'<{iri}> <{rdf_type}> <{kz}Claim> <{graph}> .', f'<{iri}> <{label}> "claim {claim}" <{graph}> .',
-                  f'<{iri}> <{kz}claimedBy> <{base}tokayev> <{graph}> .',
-                  f'<{iri}> <{kz}asserts> <{assertion}> <{graph}> .',
-                  (f'<{base}event/csto-request> <{kz}startDate> "{day}"^^<http://www.w3.org/2001/XMLSchema#date>'
-                   f' <{assertion}> .')]
-    lines.append(f'<{base}claim/000-a> <{kz}conflictsWith> <{base}claim/004-b> <{graph}> .')
+        lines += [
+            f"<{iri}> <{rdf_type}> <{kz}Claim> <{graph}> .",
+            f'<{iri}> <{label}> "claim {claim}" <{graph}> .',
+            f"<{iri}> <{kz}claimedBy> <{base}tokayev> <{graph}> .",
+            f"<{iri}> <{kz}asserts> <{assertion}> <{graph}> .",
+            (
+                f'<{base}event/csto-request> <{kz}startDate> "{day}"^^<http://www.w3.org/2001/XMLSchema#date>'
+                f" <{assertion}> ."
+            ),
+        ]
+    lines.append(f"<{base}claim/000-a> <{kz}conflictsWith> <{base}claim/004-b> <{graph}> .")
     publish_nquads(tmp_path, ("\n".join(lines) + "\n").encode())
     client = create_app({"TESTING": True, "BUILD_DIR": str(tmp_path)}).test_client()
 
@@ -468,7 +533,8 @@ def test_claims_as_data_show_once_the_build_writes_them(tmp_path):
     assert "<time>2022-01-06</time> per Kassym-Jomart Tokayev" in sources.group(0)
     network = Elements(get_html(client, "/network"))
     assert {(e["data-from"], e["data-to"]) for e in network.find("path", class_="conflictsWith")} == {
-        (f"{base}claim/000-a", f"{base}claim/004-b")}
+        (f"{base}claim/000-a", f"{base}claim/004-b")
+    }
 
 
 def test_snippets_mark_whole_words_and_escape_the_text():

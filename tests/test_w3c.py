@@ -32,8 +32,10 @@ KNOWN = w3c.known_failures()
 
 def _params(tests, kind: str | None = None):
     chosen = [t for t in tests if kind is None or t.kind == kind]
-    return [pytest.param(t, id=t.id, marks=[pytest.mark.xfail(strict=True, reason=KNOWN[t.id])] if t.id in KNOWN else [])
-            for t in chosen]
+    return [
+        pytest.param(t, id=t.id, marks=[pytest.mark.xfail(strict=True, reason=KNOWN[t.id])] if t.id in KNOWN else [])
+        for t in chosen
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +54,22 @@ def http() -> Iterator[requests.Session]:
         yield session
 
 
-def _post_query(http: requests.Session, server: LiveServer, query: str, accept: str,
-                default_graphs: list[str], named_graphs: list[str]) -> requests.Response:
+def _post_query(
+    http: requests.Session,
+    server: LiveServer,
+    query: str,
+    accept: str,
+    default_graphs: list[str],
+    named_graphs: list[str],
+) -> requests.Response:
     params = [("default-graph-uri", g) for g in default_graphs] + [("named-graph-uri", g) for g in named_graphs]
-    return http.post(server.url + "/sparql", params=params, data=query.encode("utf-8"), timeout=60,
-                     headers={"Content-Type": "application/sparql-query", "Accept": accept})
+    return http.post(
+        server.url + "/sparql",
+        params=params,
+        data=query.encode("utf-8"),
+        timeout=60,
+        headers={"Content-Type": "application/sparql-query", "Accept": accept},
+    )
 
 
 @pytest.mark.parametrize("test", _params(QUERY_TESTS, "eval"))
@@ -91,7 +104,8 @@ def test_query_evaluation(w3c_server: LiveServer, http: requests.Session, test: 
         expected = w3c.csv_view(expected)
     assert set(actual.variables or []) == set(expected.variables or [])
     assert w3c.solutions_equal(expected.solutions or [], actual.solutions or []), (
-        f"expected {expected.solutions}\nactual   {actual.solutions}")
+        f"expected {expected.solutions}\nactual   {actual.solutions}"
+    )
 
 
 @pytest.mark.parametrize("test", _params(QUERY_TESTS, "positive-syntax"))
@@ -111,9 +125,20 @@ def test_negative_syntax(w3c_server: LiveServer, http: requests.Session, test: w
 def test_protocol(w3c_server: LiveServer, test: w3c.ProtocolTest) -> None:
     """Each ht:Request of the test, sent as written (its /sparql/ path is our endpoint's too)."""
     for step in test.requests:
-        response = requests.request(step.method, w3c_server.url + step.path, headers=step.headers,
-                                    data=step.body, allow_redirects=False, timeout=30)
-        assert response.status_code // 100 in step.expected_status, (step.method, step.path, response.status_code, response.text)
+        response = requests.request(
+            step.method,
+            w3c_server.url + step.path,
+            headers=step.headers,
+            data=step.body,
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert response.status_code // 100 in step.expected_status, (
+            step.method,
+            step.path,
+            response.status_code,
+            response.text,
+        )
         media_type = response.headers.get("Content-Type", "").split(";")[0]
         if step.expected_format:
             assert media_type in w3c.FORMAT_GROUPS[step.expected_format], media_type
@@ -126,17 +151,31 @@ def test_protocol_updates_are_refused(w3c_server: LiveServer, test: w3c.Protocol
     """The expected difference: every update request gets a 4xx, and a success-expecting one a 403
     that says why, and nothing in the store changes."""
     for step in test.requests:
-        response = requests.request(step.method, w3c_server.url + step.path, headers=step.headers,
-                                    data=step.body, allow_redirects=False, timeout=30)
-        is_update = step.headers.get("content-type") == "application/sparql-update" or \
-            (step.body or b"").startswith(b"update=") or "update=" in step.path
+        response = requests.request(
+            step.method,
+            w3c_server.url + step.path,
+            headers=step.headers,
+            data=step.body,
+            allow_redirects=False,
+            timeout=30,
+        )
+        is_update = (
+            step.headers.get("content-type") == "application/sparql-update"
+            or (step.body or b"").startswith(b"update=")
+            or "update=" in step.path
+        )
         if is_update:
             assert 400 <= response.status_code < 500, response.text
             if 2 in step.expected_status:
                 assert response.status_code == 403 and "read-only" in response.text
-    still_there = requests.get(w3c_server.url + "/sparql", timeout=30, params={
-        "query": "ASK { <http://kasei.us/2009/09/sparql/data/data1.rdf> a ?t }",
-        "default-graph-uri": "http://kasei.us/2009/09/sparql/data/data1.rdf"}).json()
+    still_there = requests.get(
+        w3c_server.url + "/sparql",
+        timeout=30,
+        params={
+            "query": "ASK { <http://kasei.us/2009/09/sparql/data/data1.rdf> a ?t }",
+            "default-graph-uri": "http://kasei.us/2009/09/sparql/data/data1.rdf",
+        },
+    ).json()
     assert still_there["boolean"] is True
 
 
@@ -150,7 +189,9 @@ def test_the_vendored_suite_holds_every_file_the_run_reads() -> None:
     missing = sorted(str(path.relative_to(w3c.SUITE_ROOT)) for path in needed if not path.is_file())
     assert not missing, missing
     assert len(QUERY_TESTS) > 300 and len(PROTOCOL_TESTS) > 30 and len(w3c.query_files()) > 400
-    assert all(path.resolve().is_relative_to(Path(__file__).resolve().parent) for path in needed | set(w3c.query_files()))
+    assert all(
+        path.resolve().is_relative_to(Path(__file__).resolve().parent) for path in needed | set(w3c.query_files())
+    )
 
 
 def test_a_missing_suite_is_an_error_not_a_skip(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -48,10 +48,19 @@ HT = Namespace("http://www.w3.org/2011/http#")
 CNT = Namespace("http://www.w3.org/2011/content#")
 HTS = Namespace("http://www.w3.org/2011/http-statusCodes#")
 
-RDF_FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".rdf": ox.RdfFormat.RDF_XML,
-               ".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG}
-RESULT_MEDIA = {".srx": "application/sparql-results+xml", ".srj": "application/sparql-results+json",
-                ".tsv": "text/tab-separated-values", ".csv": "text/csv"}
+RDF_FORMATS = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".trig": ox.RdfFormat.TRIG,
+}
+RESULT_MEDIA = {
+    ".srx": "application/sparql-results+xml",
+    ".srj": "application/sparql-results+json",
+    ".tsv": "text/tab-separated-values",
+    ".csv": "text/csv",
+}
 
 
 class SuiteMissing(RuntimeError):
@@ -62,8 +71,10 @@ def require_suite() -> Path:
     """SUITE_ROOT, after checking it holds the suite; a missing suite must fail the run, loudly."""
     top = SUITE_ROOT / "manifest-sparql11-query.ttl"
     if not top.is_file():
-        raise SuiteMissing(f"the vendored W3C SPARQL 1.1 suite is missing: {top} does not exist "
-                           "(tests/w3c/ is part of the repository; restore it with git)")
+        raise SuiteMissing(
+            f"the vendored W3C SPARQL 1.1 suite is missing: {top} does not exist "
+            "(tests/w3c/ is part of the repository; restore it with git)"
+        )
     return SUITE_ROOT
 
 
@@ -79,7 +90,7 @@ def local_path(iri: str) -> Path:
     """The file a test-suite IRI names."""
     if not iri.startswith(SUITE_BASE):
         raise ValueError(f"not a test-suite IRI: {iri}")
-    return SUITE_ROOT / iri[len(SUITE_BASE):]
+    return SUITE_ROOT / iri[len(SUITE_BASE) :]
 
 
 def suite_iri(path: Path) -> str:
@@ -97,6 +108,7 @@ def _list(graph: rdflib.Graph, head: Any) -> list[Any]:
 
 
 # --- query evaluation and syntax tests ------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class GraphData:
@@ -119,15 +131,18 @@ class QueryTest:
 
     @property
     def id(self) -> str:
-        return self.iri[len(SUITE_BASE):] if self.iri.startswith(SUITE_BASE) else self.iri
+        return self.iri[len(SUITE_BASE) :] if self.iri.startswith(SUITE_BASE) else self.iri
 
     @property
     def query_text(self) -> str:
         return local_path(self.query_iri).read_text(encoding="utf-8")
 
 
-_KINDS = {MF.QueryEvaluationTest: "eval", MF.PositiveSyntaxTest11: "positive-syntax",
-          MF.NegativeSyntaxTest11: "negative-syntax"}
+_KINDS = {
+    MF.QueryEvaluationTest: "eval",
+    MF.PositiveSyntaxTest11: "positive-syntax",
+    MF.NegativeSyntaxTest11: "negative-syntax",
+}
 
 
 def _graph_data(graph: rdflib.Graph, node: Any) -> GraphData:
@@ -151,9 +166,13 @@ def query_tests(top_manifest: str = "manifest-sparql11-query.ttl") -> list[Query
                 if kind is None:
                     continue
                 action = graph.value(entry, MF.action)
-                test = QueryTest(iri=str(entry), kind=kind, name=str(graph.value(entry, MF.name) or ""),
-                                 query_iri=str(action if kind != "eval" else graph.value(action, QT.query)),
-                                 approval=str(graph.value(entry, DAWGT.approval) or "") or None)
+                test = QueryTest(
+                    iri=str(entry),
+                    kind=kind,
+                    name=str(graph.value(entry, MF.name) or ""),
+                    query_iri=str(action if kind != "eval" else graph.value(action, QT.query)),
+                    approval=str(graph.value(entry, DAWGT.approval) or "") or None,
+                )
                 if kind == "eval":
                     test.data = [_graph_data(graph, d) for d in graph.objects(action, QT.data)]
                     test.graph_data = [_graph_data(graph, d) for d in graph.objects(action, QT.graphData)]
@@ -200,9 +219,25 @@ class Results:
 
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
-DECIMAL_TYPES = {XSD + t for t in ("integer", "decimal", "int", "long", "short", "byte", "nonNegativeInteger",
-                                   "positiveInteger", "nonPositiveInteger", "negativeInteger", "unsignedInt",
-                                   "unsignedLong", "unsignedShort", "unsignedByte")}
+DECIMAL_TYPES = {
+    XSD + t
+    for t in (
+        "integer",
+        "decimal",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "nonPositiveInteger",
+        "negativeInteger",
+        "unsignedInt",
+        "unsignedLong",
+        "unsignedShort",
+        "unsignedByte",
+    )
+}
 FLOAT_TYPES = {XSD + "double", XSD + "float"}
 
 
@@ -242,9 +277,11 @@ def parse_results(body: bytes, media_type: str) -> Results:
     """Parse SPARQL results (XML, JSON, TSV) with pyoxigraph, or CSV with the csv module."""
     if media_type == "text/csv":
         return _parse_csv(body.decode("utf-8"))
-    formats = {"application/sparql-results+xml": ox.QueryResultsFormat.XML,
-               "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-               "text/tab-separated-values": ox.QueryResultsFormat.TSV}
+    formats = {
+        "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+        "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+        "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+    }
     parsed = ox.parse_query_results(body, format=formats[media_type])
     if isinstance(parsed, ox.QueryBoolean):
         return Results(None, None, bool(parsed))
@@ -270,8 +307,10 @@ def _parse_csv(text: str) -> Results:
 
 def csv_view(results: Results) -> Results:
     """What the CSV format can say about results (for comparing a server's CSV with .srx data)."""
+
     def text(term: Term) -> Term:
         return term if term[0] == "bnode" else ("text", term[1])
+
     return Results(results.variables, [{k: text(v) for k, v in s.items()} for s in results.solutions or []])
 
 
@@ -307,7 +346,9 @@ def solutions_equal(expected: Sequence[Solution], actual: Sequence[Solution]) ->
     """Multiset equality up to a bijection between blank node labels (backtracking search)."""
     if len(expected) != len(actual):
         return False
-    if not any(_bnodes(t) for s in expected for t in s.values()) and not any(_bnodes(t) for s in actual for t in s.values()):
+    if not any(_bnodes(t) for s in expected for t in s.values()) and not any(
+        _bnodes(t) for s in actual for t in s.values()
+    ):
         key = lambda s: sorted(s.items())  # noqa: E731
         return sorted(map(key, expected)) == sorted(map(key, actual))
     used = [False] * len(actual)
@@ -331,8 +372,9 @@ def solutions_equal(expected: Sequence[Solution], actual: Sequence[Solution]) ->
     return match(0, {}, {})
 
 
-def _extend(wanted: Solution, candidate: Solution, forward: dict[str, str],
-            backward: dict[str, str]) -> tuple[dict[str, str], dict[str, str]] | None:
+def _extend(
+    wanted: Solution, candidate: Solution, forward: dict[str, str], backward: dict[str, str]
+) -> tuple[dict[str, str], dict[str, str]] | None:
     forward, backward = dict(forward), dict(backward)
     for name, term in wanted.items():
         other = candidate[name]
@@ -369,8 +411,12 @@ def result_set_from_rdf(path: Path, base: str) -> Results:
     variables = [str(v) for v in graph.objects(result_set, RS.resultVariable)]
     solutions = []
     for solution in graph.objects(result_set, RS.solution):
-        solutions.append({str(graph.value(b, RS.variable)): _rdflib_term(graph.value(b, RS.value))
-                          for b in graph.objects(solution, RS.binding)})
+        solutions.append(
+            {
+                str(graph.value(b, RS.variable)): _rdflib_term(graph.value(b, RS.value))
+                for b in graph.objects(solution, RS.binding)
+            }
+        )
     return Results(variables, solutions)
 
 
@@ -395,6 +441,7 @@ def graphs_isomorphic(expected_ttl: Path, actual_ntriples: bytes, base: str) -> 
 
 # --- protocol tests -------------------------------------------------------------------------
 
+
 @dataclass
 class HttpRequest:
     method: str
@@ -415,12 +462,16 @@ class ProtocolTest:
 
     @property
     def id(self) -> str:
-        return self.iri[len(SUITE_BASE):] if self.iri.startswith(SUITE_BASE) else self.iri
+        return self.iri[len(SUITE_BASE) :] if self.iri.startswith(SUITE_BASE) else self.iri
 
     @property
     def is_update(self) -> bool:
-        return any(r.headers.get("content-type") == "application/sparql-update" or (r.body or b"").startswith(b"update=")
-                   or "update=" in r.path for r in self.requests)
+        return any(
+            r.headers.get("content-type") == "application/sparql-update"
+            or (r.body or b"").startswith(b"update=")
+            or "update=" in r.path
+            for r in self.requests
+        )
 
 
 def protocol_tests() -> list[ProtocolTest]:
@@ -431,14 +482,23 @@ def protocol_tests() -> list[ProtocolTest]:
         for entry in _list(graph, head):
             action = graph.value(entry, MF.action)
             requests = [_http_request(graph, r) for h in graph.objects(action, HT.requests) for r in _list(graph, h)]
-            tests.append(ProtocolTest(iri=str(entry), name=str(graph.value(entry, MF.name)), requests=requests,
-                                      graph_data=[_graph_data(graph, d) for d in graph.objects(entry, UT.graphData)]))
+            tests.append(
+                ProtocolTest(
+                    iri=str(entry),
+                    name=str(graph.value(entry, MF.name)),
+                    requests=requests,
+                    graph_data=[_graph_data(graph, d) for d in graph.objects(entry, UT.graphData)],
+                )
+            )
     return tests
 
 
 def _http_request(graph: rdflib.Graph, node: Any) -> HttpRequest:
-    headers = {str(graph.value(h, HT.fieldName)): str(graph.value(h, HT.fieldValue))
-               for head in graph.objects(node, HT.headers) for h in _list(graph, head)}
+    headers = {
+        str(graph.value(h, HT.fieldName)): str(graph.value(h, HT.fieldValue))
+        for head in graph.objects(node, HT.headers)
+        for h in _list(graph, head)
+    }
     body_node = graph.value(node, HT.body)
     body = None
     if body_node is not None:
@@ -448,21 +508,38 @@ def _http_request(graph: rdflib.Graph, node: Any) -> HttpRequest:
     statuses = {int(str(s).rsplit("StatusCode", 1)[-1][0]) for s in graph.objects(response, MF.expectedStatus)}
     boolean = graph.value(response, MF.expectedBoolean)
     fmt = graph.value(response, MF.expectedFormat)
-    return HttpRequest(method=str(graph.value(node, HT.methodName)), path=str(graph.value(node, HT.absolutePath)),
-                       headers=headers, body=body, expected_status=statuses,
-                       expected_boolean=None if boolean is None else bool(boolean.toPython()),
-                       expected_format=None if fmt is None else str(fmt))
+    return HttpRequest(
+        method=str(graph.value(node, HT.methodName)),
+        path=str(graph.value(node, HT.absolutePath)),
+        headers=headers,
+        body=body,
+        expected_status=statuses,
+        expected_boolean=None if boolean is None else bool(boolean.toPython()),
+        expected_format=None if fmt is None else str(fmt),
+    )
 
 
 FORMAT_GROUPS = {
     "boolean": {"application/sparql-results+xml", "application/sparql-results+json"},
-    "tabular": {"application/sparql-results+xml", "application/sparql-results+json", "text/csv", "text/tab-separated-values"},
-    "RDF": {"application/rdf+xml", "text/turtle", "application/n-triples", "application/ld+json",
-            "application/trig", "application/n-quads"},
+    "tabular": {
+        "application/sparql-results+xml",
+        "application/sparql-results+json",
+        "text/csv",
+        "text/tab-separated-values",
+    },
+    "RDF": {
+        "application/rdf+xml",
+        "text/turtle",
+        "application/n-triples",
+        "application/ld+json",
+        "application/trig",
+        "application/n-quads",
+    },
 }
 
 
 # --- known failures -------------------------------------------------------------------------
+
 
 def known_failures(path: Path = KNOWN_FAILURES_FILE) -> dict[str, str]:
     """``test-id  reason`` lines (``#`` comments); the ids are those pytest shows."""

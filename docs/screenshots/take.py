@@ -41,9 +41,23 @@ def serve(build_dir: Path) -> tuple[subprocess.Popen, str]:
     """`kzkg serve` on loopback, once it answers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen([sys.executable, "-m", "kzkg.cli", "serve", "--build-dir", str(build_dir),
-                                "--host", "127.0.0.1", "--port", str(port), "--no-build"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kzkg.cli",
+            "serve",
+            "--build-dir",
+            str(build_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-build",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -58,8 +72,14 @@ def serve(build_dir: Path) -> tuple[subprocess.Popen, str]:
 def browser() -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--hide-scrollbars", "--window-size=1300,1000"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        "--window-size=1300,1000",
+    ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
@@ -104,13 +124,17 @@ def take(url: str) -> None:
         example("93-enrichment-names", "kzkgMap")
         wait(driver, "return !!document.querySelector('.tabPanel.active .kzkg-map path.country')")
         shoot_results(driver, "view-map")
-        driver.execute_script("""const tab = window.kzkgYasgui.addTab(true, {name: 'Death-toll contradictions'});
-            tab.setQuery(arguments[0]); tab.query();""", CONTRADICTIONS)
+        driver.execute_script(
+            """const tab = window.kzkgYasgui.addTab(true, {name: 'Death-toll contradictions'});
+            tab.setQuery(arguments[0]); tab.query();""",
+            CONTRADICTIONS,
+        )
         wait(driver, "return !!document.querySelector('.tabPanel.active .kzkg-graph-canvas')")
         time.sleep(1)
         shoot_results(driver, "view-graph")
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                               {"width": 400, "height": 800, "deviceScaleFactor": 1, "mobile": True})
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride", {"width": 400, "height": 800, "deviceScaleFactor": 1, "mobile": True}
+        )
         driver.execute_script("localStorage.clear()")
         driver.get(url + "/")
         wait(driver, ready)
@@ -128,8 +152,20 @@ def main() -> None:
         build_dir = args.build_dir
         if build_dir is None:
             build_dir = Path(scratch) / "build"
-            subprocess.run([sys.executable, "-m", "kzkg.cli", "build", "--data-dir", str(ROOT / "data"),
-                            "--build-dir", str(build_dir)], check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "kzkg.cli",
+                    "build",
+                    "--data-dir",
+                    str(ROOT / "data"),
+                    "--build-dir",
+                    str(build_dir),
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         process, url = serve(build_dir)
         try:
             take(url)

@@ -17,13 +17,16 @@ SPEECH_VERBS = frozenset(
     "say tell report claim deny state announce insist warn add write confirm acknowledge allege accuse "
     "estimate argue suggest note explain post tweet broadcast admit declare assert blame describe "
     "reveal stress maintain predict promise complain call show quote cite reject refute dismiss "
-    "believe think".split())
+    "believe think".split()
+)
 DENIAL_VERBS = frozenset({"deny", "reject", "refute", "dismiss"})
 RELAY_VERBS = frozenset({"cite", "quote"})
 PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you", "him", "her", "them"})
 CHANNEL_WORDS = re.compile(
     r"\b(?:Telegram\s+(?:channel|account)|Twitter(?:\s+account)?|state\s+(?:TV|television)|"
-    r"video\s+(?:message|address)|televised\s+address|press\s+conference|Instagram|Facebook|YouTube)\b", re.I)
+    r"video\s+(?:message|address)|televised\s+address|press\s+conference|Instagram|Facebook|YouTube)\b",
+    re.I,
+)
 
 
 @dataclass
@@ -43,7 +46,7 @@ def _phrase(token: Token) -> Span:
     for child in token.rights:
         if child.dep_ in ("compound", "flat", "poss", "case") or (child.dep_ == "prep" and child.text.lower() == "of"):
             right = max(right, child.right_edge.i)
-    return token.doc[left:right + 1]
+    return token.doc[left : right + 1]
 
 
 def _depth(token: Token) -> int:
@@ -79,8 +82,9 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
             subject = subjects[0]
             if subject.lower_ in ("it", "this", "that", "there", "which", "who"):
                 continue
-            found = Attribution(_phrase(subject), pronoun=subject.lower_ in PRONOUNS, verb=token,
-                                negative=lemma in DENIAL_VERBS)
+            found = Attribution(
+                _phrase(subject), pronoun=subject.lower_ in PRONOUNS, verb=token, negative=lemma in DENIAL_VERBS
+            )
             objects = [c for c in token.children if c.dep_ in ("dobj", "dative")]
             if lemma in RELAY_VERBS and objects:
                 found = Attribution(_phrase(objects[0]), via=found.claimant, verb=token)
@@ -91,14 +95,19 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
         return min(candidates, key=lambda c: c[0])[1]
     for token in sentence:
         # "X's Telegram channel" / "X's Twitter account": X speaks through it
-        if token.dep_ == "poss" and CHANNEL_WORDS.search(sentence.doc[token.i:token.head.i + 1].text):
-            return Attribution(_phrase(token)[:-1] if token.nbor(1).tag_ == "POS" else _phrase(token),
-                               channel=sentence.doc[token.i:token.head.i + 1])
+        if token.dep_ == "poss" and CHANNEL_WORDS.search(sentence.doc[token.i : token.head.i + 1].text):
+            return Attribution(
+                _phrase(token)[:-1] if token.nbor(1).tag_ == "POS" else _phrase(token),
+                channel=sentence.doc[token.i : token.head.i + 1],
+            )
     return Attribution(None)
 
 
-_LEXICAL_VERBS = re.compile(r"^(?:said|says|told|tells|reported|reports|claimed|claims|denied|denies|stated|"
-                            r"announced|insisted|warned|added|wrote|confirmed|alleged|tweeted)$", re.I)
+_LEXICAL_VERBS = re.compile(
+    r"^(?:said|says|told|tells|reported|reports|claimed|claims|denied|denies|stated|"
+    r"announced|insisted|warned|added|wrote|confirmed|alleged|tweeted)$",
+    re.I,
+)
 
 
 def _lexical(sentence: Span) -> Attribution:
@@ -112,8 +121,12 @@ def _lexical(sentence: Span) -> Attribution:
         if _LEXICAL_VERBS.match(token.text) and i > 0:
             before = tokens[i - 1]
             if before.lower_ in PRONOUNS - {"it"}:
-                return Attribution(sentence.doc[before.i:before.i + 1], pronoun=True, verb=token,
-                                   negative=token.lower_.startswith("den"))
+                return Attribution(
+                    sentence.doc[before.i : before.i + 1],
+                    pronoun=True,
+                    verb=token,
+                    negative=token.lower_.startswith("den"),
+                )
             for ent in sentence.ents:
                 if ent.end == before.i + 1:
                     return Attribution(ent, verb=token, negative=token.lower_.startswith("den"))

@@ -21,19 +21,32 @@ from kzkg.extract.figures import Figure, find_figures
 from kzkg.extract.nlp import has_parse
 from kzkg.extract.registry import NER_TYPES, Registry, slug
 
-_PREDICTION = re.compile(r"\b(?:will|would|is\s+likely\s+to|are\s+likely\s+to|is\s+expected\s+to|are\s+expected\s+to|"
-                         r"going\s+to)\b", re.I)
-_OPINION = re.compile(r"\b(?:should|must|seems?\s+to|appears?\s+to|it\s+seems|in\s+(?:my|our)\s+view|"
-                      r"clearly|obviously|highly\s+suspect|disingenuous|likely)\b", re.I)
-_DENIAL = re.compile(r"\b(?:there\s+(?:was|were|is|are|has\s+been|have\s+been)\s+no|nothing\s+(?:is|was)\s+happening)\b", re.I)
+_PREDICTION = re.compile(
+    r"\b(?:will|would|is\s+likely\s+to|are\s+likely\s+to|is\s+expected\s+to|are\s+expected\s+to|"
+    r"going\s+to)\b",
+    re.I,
+)
+_OPINION = re.compile(
+    r"\b(?:should|must|seems?\s+to|appears?\s+to|it\s+seems|in\s+(?:my|our)\s+view|"
+    r"clearly|obviously|highly\s+suspect|disingenuous|likely)\b",
+    re.I,
+)
+_DENIAL = re.compile(
+    r"\b(?:there\s+(?:was|were|is|are|has\s+been|have\s+been)\s+no|nothing\s+(?:is|was)\s+happening)\b", re.I
+)
 
 
-_HEARSAY = re.compile(r"\b(?:there\s+(?:are|were|have\s+been|has\s+been)\s+(?:\w+\s+){0,2}(?:reports|rumours|rumors)|"
-                      r"reportedly|unconfirmed\s+reports|it\s+(?:is|was|has\s+been)\s+reported|rumours|rumors)\b", re.I)
+_HEARSAY = re.compile(
+    r"\b(?:there\s+(?:are|were|have\s+been|has\s+been)\s+(?:\w+\s+){0,2}(?:reports|rumours|rumors)|"
+    r"reportedly|unconfirmed\s+reports|it\s+(?:is|was|has\s+been)\s+reported|rumours|rumors)\b",
+    re.I,
+)
 _SOCIAL = re.compile(r"\b(?:on|from)\s+social\s+media\b|\bsocial\s+media\s+(?:footage|posts?|videos?|clips?)\b", re.I)
 _REPORTERS = frozenset("correspondent reporter journalist author writer".split())
-_DOCUMENTS = frozenset("bulletin statement report data figure account channel tweet video footage post message "
-                       "release announcement website page feed".split())
+_DOCUMENTS = frozenset(
+    "bulletin statement report data figure account channel tweet video footage post message "
+    "release announcement website page feed".split()
+)
 _DETERMINER = re.compile(r"^(?:the|a|an|one|another|some|several|many)\s+", re.I)
 
 
@@ -57,7 +70,9 @@ def _is_statement(sentence: Span, parsed: bool) -> bool:
     """Headlines, bylines, questions and page furniture are not claims."""
     text = sentence.text.strip()
     words = [t for t in sentence if t.is_alpha]
-    byline = text.startswith("By ") and (not any(t.pos_ in ("VERB", "AUX") for t in sentence) if parsed else len(words) <= 8)
+    byline = text.startswith("By ") and (
+        not any(t.pos_ in ("VERB", "AUX") for t in sentence) if parsed else len(words) <= 8
+    )
     if len(words) < 5 or text.endswith("?") or byline:
         return False
     if "\n" in text.strip():
@@ -91,8 +106,7 @@ class _Drafter:
         if entity_id in self.registry.entities:
             return entity_id
         if entity_id not in self.drafts.entities:
-            proposal: dict = {"id": entity_id, "type": types, "label": _DETERMINER.sub("", text.strip()),
-                              "draft": True}
+            proposal: dict = {"id": entity_id, "type": types, "label": _DETERMINER.sub("", text.strip()), "draft": True}
             if evidence:
                 proposal["evidence"] = {"article": self.meta.id, "quote": evidence}
             self.drafts.entities[entity_id] = proposal
@@ -108,7 +122,9 @@ class _Drafter:
             if any(name.lower() == byline.lower() for name in known.names):
                 return [known.id]
         names = re.split(r"\s+and\s+|,\s*", re.sub(r"\s+in\s+\w+$", "", byline))
-        types = "Person" if all(re.fullmatch(r"[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)+", n.strip()) for n in names) else "Group"
+        types = (
+            "Person" if all(re.fullmatch(r"[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)+", n.strip()) for n in names) else "Group"
+        )
         if types == "Group":
             names = [byline]
         return [self._propose(n, types, "") for n in names if n.strip()]
@@ -118,8 +134,11 @@ class _Drafter:
         # the name that heads the phrase speaks ("Russia's channel RT" is RT; "an Almaty resident" is
         # a resident, not Almaty)
         root = span.root
-        if root.lemma_.lower() in _REPORTERS and self.author and (
-                any(t.lower_ == "our" for t in span) or any(e.ent_id_ == self.meta.publisher for e in span.ents)):
+        if (
+            root.lemma_.lower() in _REPORTERS
+            and self.author
+            and (any(t.lower_ == "our" for t in span) or any(e.ent_id_ == self.meta.publisher for e in span.ents))
+        ):
             return list(self.author)  # "our correspondent", "<the publisher>'s reporter": the article's author
         if root.lemma_.lower() in _DOCUMENTS and span.ents:
             # "the Health Ministry bulletin", "Tokayev's statement": a document speaks for its author
@@ -141,9 +160,41 @@ class _Drafter:
 
     # --- claims ---
     def _new_id(self, claimant: str, span_text: str) -> str:
-        words = [w for w in re.findall(r"[a-z0-9]+", span_text.lower()) if w not in
-                 {"the", "a", "an", "of", "to", "and", "that", "in", "on", "is", "was", "were", "has", "have", "had",
-                  "be", "been", "it", "said", "says", "he", "she", "they", "by", "for", "with", "as", "at"}]
+        words = [
+            w
+            for w in re.findall(r"[a-z0-9]+", span_text.lower())
+            if w
+            not in {
+                "the",
+                "a",
+                "an",
+                "of",
+                "to",
+                "and",
+                "that",
+                "in",
+                "on",
+                "is",
+                "was",
+                "were",
+                "has",
+                "have",
+                "had",
+                "be",
+                "been",
+                "it",
+                "said",
+                "says",
+                "he",
+                "she",
+                "they",
+                "by",
+                "for",
+                "with",
+                "as",
+                "at",
+            }
+        ]
         base = f"{self.meta.id}-{claimant}-{'-'.join(words[:4])}".strip("-")[:80].rstrip("-")
         candidate, n = base, 2
         while candidate in self.ids:
@@ -162,7 +213,11 @@ class _Drafter:
         claimant, via = self._claimant(found, sentence)
         dates = find_dates(sentence.text, self.meta.date, sentence.start_char)
         figures = find_figures(sentence.text, sentence.start_char)
-        pieces = self._pieces(sentence, figures) if len(figures) > 1 else [(sentence.start_char, sentence.end_char, figures[:1])]
+        pieces = (
+            self._pieces(sentence, figures)
+            if len(figures) > 1
+            else [(sentence.start_char, sentence.end_char, figures[:1])]
+        )
         for piece_start, piece_end, figs in pieces:
             start, end = _trim(self.doc, piece_start, piece_end)
             self._claim(sentence, start, end, found, claimant, via, dates, figs[0] if figs else None)
@@ -217,13 +272,26 @@ class _Drafter:
             pieces.append((start, end, [figure]))
         return pieces
 
-    def _claim(self, sentence: Span, start: int, end: int, found: Attribution, claimant: list[str], via: list[str],
-               dates: list[DateMention], figure: Figure | None) -> None:
+    def _claim(
+        self,
+        sentence: Span,
+        start: int,
+        end: int,
+        found: Attribution,
+        claimant: list[str],
+        via: list[str],
+        dates: list[DateMention],
+        figure: Figure | None,
+    ) -> None:
         quote = self.doc.text[start:end]
         if not claimant:
             claimant = [self._propose(f"author of article {self.meta.id}", "Group", "")]
-        claim: dict = {"id": self._new_id(claimant[0], quote), "draft": True,
-                       "label": re.sub(r"\s+", " ", quote)[:160], "claimed_by": claimant}
+        claim: dict = {
+            "id": self._new_id(claimant[0], quote),
+            "draft": True,
+            "label": re.sub(r"\s+", " ", quote)[:160],
+            "claimed_by": claimant,
+        }
         if via:
             claim["via"] = via
         date, date_text = self._date(found, dates)
@@ -234,8 +302,11 @@ class _Drafter:
         if channel:
             claim["stated_in"] = channel
         span = self.doc.char_span(start, end, alignment_mode="expand")  # None when no token falls inside
-        about = [e.ent_id_ for e in (span.ents if span is not None else ())
-                 if e.ent_id_ and e.ent_id_ not in claimant and e.ent_id_ != channel]
+        about = [
+            e.ent_id_
+            for e in (span.ents if span is not None else ())
+            if e.ent_id_ and e.ent_id_ not in claimant and e.ent_id_ != channel
+        ]
         event = find_event(sentence, self.registry, {e.ent_id_ for e in sentence.ents if e.ent_id_})
         if event:
             about.insert(0, event[0])
@@ -252,14 +323,25 @@ class _Drafter:
                 claim["unit"] = figure.unit
         if found.negative or _DENIAL.search(quote):
             claim["polarity"] = "negative"
-        kind = "prediction" if _PREDICTION.search(quote) and not figure else (
-            "opinion" if _OPINION.search(quote) and not figure else None)
+        kind = (
+            "prediction"
+            if _PREDICTION.search(quote) and not figure
+            else ("opinion" if _OPINION.search(quote) and not figure else None)
+        )
         if kind:
             claim["kind"] = kind
         asserts = self._asserts(claim, figure, event)
         if event:
-            asserts += assertions(sentence, event[0], event[1], self.registry, found.verb, dates,
-                                  claim.get("polarity") == "negative", self.parsed)
+            asserts += assertions(
+                sentence,
+                event[0],
+                event[1],
+                self.registry,
+                found.verb,
+                dates,
+                claim.get("polarity") == "negative",
+                self.parsed,
+            )
         asserts += identity(sentence, self.registry)
         if asserts and not kind:
             claim["asserts"] = asserts
@@ -299,10 +381,25 @@ class _Drafter:
     def _asserts(self, claim: dict, figure: Figure | None, event: tuple | None) -> list[dict]:
         """A figure of the sentence's event (issue #12's format), with its as-of date. Without an
         event the figure has no subject the extractor could name without guessing: none."""
-        counted = ("Deaths", "Injuries", "Hospitalisations", "Detentions", "CriminalCases", "Attackers", "Protesters",
-                   "Troops", "LootedStores", "Damage")
-        if (figure and figure.value is not None and event and figure.kind in counted
-                and self.registry.events[event[0]].type not in ("Broadcast", "Statement", "Other")):
+        counted = (
+            "Deaths",
+            "Injuries",
+            "Hospitalisations",
+            "Detentions",
+            "CriminalCases",
+            "Attackers",
+            "Protesters",
+            "Troops",
+            "LootedStores",
+            "Damage",
+        )
+        if (
+            figure
+            and figure.value is not None
+            and event
+            and figure.kind in counted
+            and self.registry.events[event[0]].type not in ("Broadcast", "Statement", "Other")
+        ):
             statement = {"subject": event[0], "property": "quantity", "kind": figure.kind, "value": figure.value}
             if figure.qualifier:
                 statement["qualifier"] = figure.qualifier

@@ -76,8 +76,11 @@ def hidden_for(corpus: Corpus, article: str) -> set[str]:
     for event in corpus.events.values():
         for evidence in event.evidence:
             note([event.id, *event.places, *event.participants, *event.part_of], evidence.article)
-    return {entity for entity, where in refs.items()
-            if where == {article} and (entity in corpus.entities or entity in corpus.events)}
+    return {
+        entity
+        for entity, where in refs.items()
+        if where == {article} and (entity in corpus.entities or entity in corpus.events)
+    }
 
 
 def _curated(corpus: Corpus, article: str) -> list[Curated]:
@@ -85,15 +88,25 @@ def _curated(corpus: Corpus, article: str) -> list[Curated]:
     creators = set(corpus.articles[article].creators)
     items = []
     entries = [(c, c.evidence) for c in corpus.claims.values() if c.article == article]
-    entries += [(corpus.claims[r.claim], [r.evidence]) for r in corpus.reports
-                if r.evidence.article == article and r.claim in corpus.claims]
+    entries += [
+        (corpus.claims[r.claim], [r.evidence])
+        for r in corpus.reports
+        if r.evidence.article == article and r.claim in corpus.claims
+    ]
     for claim, evidence in entries:
         spans = [s for e in evidence if e.article == article for s in [locate(text, e.quote, e.occurrence)] if s]
         if not spans:
             continue
         figure = (claim.quantity, claim.quantity_kind, claim.qualifier or None) if claim.quantity_kind else None
-        items.append(Curated(spans, frozenset(claim.claimed_by), bool(creators) and set(claim.claimed_by) <= creators,
-                             claim.date.isoformat() if claim.date else "unknown", figure))
+        items.append(
+            Curated(
+                spans,
+                frozenset(claim.claimed_by),
+                bool(creators) and set(claim.claimed_by) <= creators,
+                claim.date.isoformat() if claim.date else "unknown",
+                figure,
+            )
+        )
     return items
 
 
@@ -110,21 +123,33 @@ def _claimant_ids(draft: dict, drafts: Drafts, corpus: Corpus, hidden: set[str])
             result.add(entity_id)
             continue
         label = proposal["label"].lower()
-        match = [h for h in hidden if h in corpus.entities and label in {n.lower() for n in [corpus.entities[h].label, *corpus.entities[h].aliases]}]
+        match = [
+            h
+            for h in hidden
+            if h in corpus.entities
+            and label in {n.lower() for n in [corpus.entities[h].label, *corpus.entities[h].aliases]}
+        ]
         result.add(match[0] if match else entity_id)
     return frozenset(result)
 
 
-def evaluate_article(corpus: Corpus, article: str, use_model: bool = True,
-                     warn: Callable[[str], None] = lambda m: None) -> Score:
+def evaluate_article(
+    corpus: Corpus, article: str, use_model: bool = True, warn: Callable[[str], None] = lambda m: None
+) -> Score:
     hidden = hidden_for(corpus, article)
     registry = Registry.from_corpus(corpus, hidden)
     source = corpus.articles[article]
     creators = [c for c in source.creators if c not in hidden]
     started = time.perf_counter()
     nlp = build_pipeline(registry, use_model=use_model, warn=warn)
-    drafts = draft_article(source.text, ArticleMeta(article, source.date, source.byline, creators,
-                                                                  source.publisher if source.publisher not in hidden else None), registry, nlp)
+    drafts = draft_article(
+        source.text,
+        ArticleMeta(
+            article, source.date, source.byline, creators, source.publisher if source.publisher not in hidden else None
+        ),
+        registry,
+        nlp,
+    )
     score = Score(article, seconds=time.perf_counter() - started)
     curated = _curated(corpus, article)
     spans = []
@@ -132,20 +157,23 @@ def evaluate_article(corpus: Corpus, article: str, use_model: bool = True,
         span = locate(source.text, draft["quote"], draft.get("occurrence", 1))
         assert span is not None, f"draft quote not found: {draft['quote']!r}"  # quotes are slices: never
         spans.append(span)
-    author_ids = set(creators) | {p for p in drafts.entities if drafts.entities[p]["label"].lower() in
-                                  (source.byline or "").lower()}
+    author_ids = set(creators) | {
+        p for p in drafts.entities if drafts.entities[p]["label"].lower() in (source.byline or "").lower()
+    }
     matched_drafts: set[int] = set()
     assigned: set[int] = set()
     for item in curated:
-        hits = [(max(_overlap(s, c) for c in item.spans) / max(1, *(c[1] - c[0] for c in item.spans)), i)
-                for i, s in enumerate(spans)]
+        hits = [
+            (max(_overlap(s, c) for c in item.spans) / max(1, *(c[1] - c[0] for c in item.spans)), i)
+            for i, s in enumerate(spans)
+        ]
         hits = [(share, i) for share, i in hits if share >= 0.5]
         if item.author:
             score.author += 1
         else:
             score.attributed += 1
         if not hits:
-            score.misses.append(source.text[item.spans[0][0]:item.spans[0][1]][:100])
+            score.misses.append(source.text[item.spans[0][0] : item.spans[0][1]][:100])
             continue
         if item.author:
             score.author_found += 1
@@ -163,8 +191,15 @@ def evaluate_article(corpus: Corpus, article: str, use_model: bool = True,
         score.dates_right += str(best.get("date", "unknown")) == item.date
         if item.figure:
             score.figures += 1
-            score.figures_right += any((drafts.claims[i].get("quantity"), drafts.claims[i].get("quantity_kind"),
-                                        drafts.claims[i].get("qualifier")) == item.figure for _, i in hits)
+            score.figures_right += any(
+                (
+                    drafts.claims[i].get("quantity"),
+                    drafts.claims[i].get("quantity_kind"),
+                    drafts.claims[i].get("qualifier"),
+                )
+                == item.figure
+                for _, i in hits
+            )
     score.drafts = len(drafts.claims)
     score.drafts_matched = len(matched_drafts)
     author_drafts = {i for i, d in enumerate(drafts.claims) if set(d["claimed_by"]) <= author_ids}
@@ -181,10 +216,15 @@ def table(scores: list[Score], model: str) -> str:
     total = Score("all")
     for score in scores:
         total.add(score)
-    lines = [f"Pipeline: {model}.", "",
-             ("| article | drafts | precision (attributed / author) | recall attributed | recall author | recall 1:1 "
-              "| claimant | figure | date | seconds |"),
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Pipeline: {model}.",
+        "",
+        (
+            "| article | drafts | precision (attributed / author) | recall attributed | recall author | recall 1:1 "
+            "| claimant | figure | date | seconds |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for s in [*scores, total]:
         attributed_drafts = s.drafts - s.author_drafts
         attributed_matched = s.drafts_matched - s.author_drafts_matched
@@ -197,7 +237,8 @@ def table(scores: list[Score], model: str) -> str:
             f"{_ratio(s.one_to_one, s.attributed + s.author)} | "
             f"{_ratio(s.claimant_right, s.claimant_checked)} | {_ratio(s.figures_right, s.figures)} "
             f"({s.figures_right}/{s.figures}) | "
-            f"{_ratio(s.dates_right, s.dates_checked)} | {s.seconds:.1f} |")
+            f"{_ratio(s.dates_right, s.dates_checked)} | {s.seconds:.1f} |"
+        )
     return "\n".join(lines)
 
 
@@ -207,9 +248,14 @@ def claimant_errors(corpus: Corpus, article: str) -> list[tuple[str, str, str]]:
     registry = Registry.from_corpus(corpus, hidden)
     source = corpus.articles[article]
     creators = [c for c in source.creators if c not in hidden]
-    drafts = draft_article(source.text, ArticleMeta(article, source.date, source.byline, creators,
-                                                                  source.publisher if source.publisher not in hidden else None), registry,
-                           build_pipeline(registry))
+    drafts = draft_article(
+        source.text,
+        ArticleMeta(
+            article, source.date, source.byline, creators, source.publisher if source.publisher not in hidden else None
+        ),
+        registry,
+        build_pipeline(registry),
+    )
     out = []
     for item in _curated(corpus, article):
         for draft in drafts.claims:

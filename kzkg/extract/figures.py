@@ -12,35 +12,91 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-          "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-          "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-          "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100}
+_UNITS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+}
 _SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 
 # qualifiers as written, longest first; value = the kz:quantityQualifier name
 _QUALIFIERS = [
-    ("a little over", "a-little-over"), ("a little more than", "a-little-over"), ("at least", "at-least"),
-    ("more than", "more-than"), ("over", "more-than"), ("nearly", "nearly"), ("almost", "nearly"),
-    ("up to", "up-to"), ("an estimated", "about"), ("approximately", "about"), ("about", "about"),
-    ("around", "about"), ("roughly", "about"), ("some", "about"),
+    ("a little over", "a-little-over"),
+    ("a little more than", "a-little-over"),
+    ("at least", "at-least"),
+    ("more than", "more-than"),
+    ("over", "more-than"),
+    ("nearly", "nearly"),
+    ("almost", "nearly"),
+    ("up to", "up-to"),
+    ("an estimated", "about"),
+    ("approximately", "about"),
+    ("about", "about"),
+    ("around", "about"),
+    ("roughly", "about"),
+    ("some", "about"),
 ]
-_NUMBER = (r"(?:\$\s?)?(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s+(?:thousand|million|billion))?"
-           r"|(?:(?:" + "|".join(_UNITS) + r")(?:[- ](?:" + "|".join(list(_UNITS)[:9]) + r"))?)"
-           r"(?:\s+(?:thousand|million|billion))?")
-_VAGUE = [(r"a couple of dozen", "a-couple-of-dozen", None), (r"two dozen", None, 24), (r"a dozen", None, 12),
-          (r"dozens", "dozens", None), (r"hundreds", "hundreds", None), (r"several thousand", "thousands", None),
-          (r"thousands", "thousands", None), (r"the majority", "most", None), (r"most", "most", None),
-          (r"many", "many", None), (r"several", "several", None)]
+_NUMBER = (
+    r"(?:\$\s?)?(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s+(?:thousand|million|billion))?"
+    r"|(?:(?:" + "|".join(_UNITS) + r")(?:[- ](?:" + "|".join(list(_UNITS)[:9]) + r"))?)"
+    r"(?:\s+(?:thousand|million|billion))?"
+)
+_VAGUE = [
+    (r"a couple of dozen", "a-couple-of-dozen", None),
+    (r"two dozen", None, 24),
+    (r"a dozen", None, 12),
+    (r"dozens", "dozens", None),
+    (r"hundreds", "hundreds", None),
+    (r"several thousand", "thousands", None),
+    (r"thousands", "thousands", None),
+    (r"the majority", "most", None),
+    (r"most", "most", None),
+    (r"many", "many", None),
+    (r"several", "several", None),
+]
 _QUAL_RE = "|".join(re.escape(q) for q, _ in _QUALIFIERS)
 FIGURE = re.compile(
-    r"(?<![\w$.,])(?P<qual>(?:" + _QUAL_RE + r")\s+)?(?P<num>" + "|".join(v for v, _, _ in _VAGUE) + "|" + _NUMBER
-    + r")(?![\w%])(?=(?P<tail>(?:-|\s)[^.;:]{0,60})?)", re.IGNORECASE)
+    r"(?<![\w$.,])(?P<qual>(?:"
+    + _QUAL_RE
+    + r")\s+)?(?P<num>"
+    + "|".join(v for v, _, _ in _VAGUE)
+    + "|"
+    + _NUMBER
+    + r")(?![\w%])(?=(?P<tail>(?:-|\s)[^.;:]{0,60})?)",
+    re.IGNORECASE,
+)
 
-_PEOPLE = (r"(?:people|persons|civilians|citizens|residents|children|policemen|police(?:\s+officers)?|officers|"
-           r"personnel|employees|staff|workers|officials|deputies|servicemen|members|individuals|men|women|"
-           r"journalists|of (?:them|those|us))")
+_PEOPLE = (
+    r"(?:people|persons|civilians|citizens|residents|children|policemen|police(?:\s+officers)?|officers|"
+    r"personnel|employees|staff|workers|officials|deputies|servicemen|members|individuals|men|women|"
+    r"journalists|of (?:them|those|us))"
+)
 # (kind, unit, pattern on the words right after the number)
 _NOUN_KINDS = [
     ("Deaths", "people", r"(?:\w+\s+)?(?:dead|deaths|fatalities|lives|bodies|corpses|body\s+bags|killed)"),
@@ -52,7 +108,11 @@ _NOUN_KINDS = [
     ("Troops", "troops", r"(?:\w+\s+)?(?:troops|soldiers|paratroopers|peacekeepers)"),
     ("Attackers", "people", r"(?:\w+\s+)?(?:terrorists|bandits|attackers|militants|gunmen|armed men|men carrying)"),
     ("Protesters", "people", r"(?:\w+\s+)?(?:protesters|protestors|demonstrators)"),
-    ("LootedStores", "stores", r"(?:of\s+(?:its|their)\s+)?(?:stores|shops|outlets)\s+(?:were\s+|had been\s+)?(?:looted|robbed)"),
+    (
+        "LootedStores",
+        "stores",
+        r"(?:of\s+(?:its|their)\s+)?(?:stores|shops|outlets)\s+(?:were\s+|had been\s+)?(?:looted|robbed)",
+    ),
     ("Stores", "stores", r"(?:\w+\s+)?(?:stores|shops|supermarkets|outlets)"),
     ("Weapons", "weapons", r"(?:\w+\s+)?(?:weapons|guns|firearms|rifles)"),
     ("Vehicles", "vehicles", r"(?:\w+\s+)?(?:cars|vehicles|buses)"),
@@ -61,10 +121,13 @@ _NOUN_KINDS = [
     ("Incidents", "incidents", r"(?:incidents)"),
     ("Duration", None, r"(?:-?(?:day|week|month|year|hour)s?(?:-long)?\b)"),
 ]
-_CLAUSE_KINDS = [("Deaths", r"\b(?:killed|died|dead|deaths?|lost their lives|murdered|perished)\b"),
-                 ("Injuries", r"\b(?:injured|wounded)\b"), ("Hospitalisations", r"\bhospitali[sz]ed\b"),
-                 ("Detentions", r"\b(?:detained|arrested)\b"),
-                 ("Dismissals", r"\b(?:removed\s+from\s+(?:their|his|her)\s+posts?|dismissed|sacked)\b")]
+_CLAUSE_KINDS = [
+    ("Deaths", r"\b(?:killed|died|dead|deaths?|lost their lives|murdered|perished)\b"),
+    ("Injuries", r"\b(?:injured|wounded)\b"),
+    ("Hospitalisations", r"\bhospitali[sz]ed\b"),
+    ("Detentions", r"\b(?:detained|arrested)\b"),
+    ("Dismissals", r"\b(?:removed\s+from\s+(?:their|his|her)\s+posts?|dismissed|sacked)\b"),
+]
 _CURRENCY = re.compile(r"^\s*(?:tenge|dollars|rubles|roubles|euros)\b", re.IGNORECASE)
 
 
@@ -113,7 +176,11 @@ def _kind(tail: str, clause: str, money: bool) -> tuple[str, str | None] | None:
                 word = duration.group(1).lower()
                 return kind, word + ("" if tail.lower().startswith(word + "-") else "s")
             return kind, unit
-    if re.match(r"(?:[\w’'-]+\s+){0,3}" + _PEOPLE + r"\b", tail, re.IGNORECASE) or not tail.strip() or re.match(r"(?:were|had|have|are|was)\b", tail, re.IGNORECASE):
+    if (
+        re.match(r"(?:[\w’'-]+\s+){0,3}" + _PEOPLE + r"\b", tail, re.IGNORECASE)
+        or not tail.strip()
+        or re.match(r"(?:were|had|have|are|was)\b", tail, re.IGNORECASE)
+    ):
         for kind, pattern in _CLAUSE_KINDS:
             if re.search(pattern, clause, re.IGNORECASE):
                 return kind, "people"
@@ -131,7 +198,7 @@ def find_figures(text: str, offset: int = 0) -> list[Figure]:
         found.append(Figure(offset + match.start(), offset + match.end(), 1, "Duration", None, match.group(0), unit))
     for match in FIGURE.finditer(text):
         number, tail = match.group("num"), match.group("tail") or ""
-        before = text[max(0, match.start() - 12):match.start()].lower()
+        before = text[max(0, match.start() - 12) : match.start()].lower()
         if re.search(r"\b(" + _MONTHS + r")\s*$", before) or re.match(r"\s*(" + _MONTHS + r")\b", tail, re.IGNORECASE):
             continue  # a day of the month
         if re.fullmatch(r"(19|20)\d\d", number):
@@ -146,7 +213,8 @@ def find_figures(text: str, offset: int = 0) -> list[Figure]:
         if kind is None:
             continue
         if lowered in ("many", "most", "several", "the majority") and not re.match(
-                r"\s+(?:of\s+(?:the|its|their|these|those|them)\b|[a-z]+\s)", tail, re.IGNORECASE):
+            r"\s+(?:of\s+(?:the|its|their|these|those|them)\b|[a-z]+\s)", tail, re.IGNORECASE
+        ):
             continue
         qualifier = None
         if match.group("qual"):
@@ -161,8 +229,9 @@ def find_figures(text: str, offset: int = 0) -> list[Figure]:
         if number.startswith("$"):
             unit = "USD"
         elif currency:
-            unit = {"tenge": "KZT", "dollars": "USD", "rubles": "RUB", "roubles": "RUB",
-                    "euros": "EUR"}[currency.group(0).strip().lower()]
+            unit = {"tenge": "KZT", "dollars": "USD", "rubles": "RUB", "roubles": "RUB", "euros": "EUR"}[
+                currency.group(0).strip().lower()
+            ]
         start = match.start()
         end = match.end("num")
         if currency and not number.startswith("$"):

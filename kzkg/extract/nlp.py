@@ -34,7 +34,9 @@ def model_available() -> bool:
     return importlib.util.find_spec(MODEL) is not None
 
 
-def build_pipeline(registry: Registry, use_model: bool = True, warn: Callable[[str], None] = lambda m: None) -> Language:
+def build_pipeline(
+    registry: Registry, use_model: bool = True, warn: Callable[[str], None] = lambda m: None
+) -> Language:
     """English pipeline with the registry's EntityRuler in front of the statistical NER."""
     if use_model and model_available():
         # the lemmatizer is kept (attribution verbs are matched by lemma); nothing else is optional
@@ -43,8 +45,10 @@ def build_pipeline(registry: Registry, use_model: bool = True, warn: Callable[[s
         ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler", before="ner", config={"phrase_matcher_attr": None}))
     else:
         why = "not installed" if use_model else "switched off (--no-model)"
-        warn(f"the statistical English model ({MODEL}) is {why}: running on rules only "
-             "(sentences by punctuation, registry names, no parse or NER); expect lower recall")
+        warn(
+            f"the statistical English model ({MODEL}) is {why}: running on rules only "
+            "(sentences by punctuation, registry names, no parse or NER); expect lower recall"
+        )
         nlp = spacy.blank("en")
         nlp.add_pipe("kzkg_line_breaks")
         nlp.add_pipe("sentencizer")

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from kzkg.ingest import Corpus
 
 # spaCy NER labels → the registry's entity types, for proposals
-NER_TYPES = {"PERSON": "Person", "ORG": "Organization", "GPE": "Place", "LOC": "Place", "FAC": "Place",
-             "NORP": "Group"}
+NER_TYPES = {"PERSON": "Person", "ORG": "Organization", "GPE": "Place", "LOC": "Place", "FAC": "Place", "NORP": "Group"}
 
 
 @dataclass(frozen=True)
@@ -54,12 +53,14 @@ class Registry:
                 parts = entity.label.split()
                 if len(parts) >= 2:
                     names.append(parts[-1])
-            registry.entities[entity.id] = Known(entity.id, entity.label, tuple(dict.fromkeys(names)),
-                                                 tuple(entity.types))
+            registry.entities[entity.id] = Known(
+                entity.id, entity.label, tuple(dict.fromkeys(names)), tuple(entity.types)
+            )
         for event in corpus.events.values():
             if event.id not in hide:
-                registry.events[event.id] = KnownEvent(event.id, event.type, event.label, tuple(event.places),
-                                                       tuple(event.participants))
+                registry.events[event.id] = KnownEvent(
+                    event.id, event.type, event.label, tuple(event.places), tuple(event.participants)
+                )
         return registry
 
     def patterns(self, tokenize) -> list[dict]:

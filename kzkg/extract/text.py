@@ -15,7 +15,8 @@ MAX_BYTES = 400_000
 # and the English model would produce only noise on it.
 _FUNCTION_WORDS = frozenset(
     "the of and to a in is that for it as was with on by be are this from at or have an has were not "
-    "but which had its been they their said he she his her who will would".split())
+    "but which had its been they their said he she his her who will would".split()
+)
 MIN_ENGLISH_SHARE = 0.15
 
 
@@ -47,5 +48,7 @@ def check_text(text: str, where: str) -> None:
         raise ExtractError(f"{where}: the article is empty (no words)")
     share = sum(word in _FUNCTION_WORDS for word in words) / len(words)
     if share < MIN_ENGLISH_SHARE:
-        raise ExtractError(f"{where}: does not look like English text ({share:.0%} common English words; "
-                           "the extractor's pipeline is English only)")
+        raise ExtractError(
+            f"{where}: does not look like English text ({share:.0%} common English words; "
+            "the extractor's pipeline is English only)"
+        )
