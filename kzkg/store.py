@@ -317,12 +317,54 @@ def load_store(store_path: Path, nquads: bytes, default_graph: Sequence[bytes] =
     graph: 2-25x slower example queries at 100k triples (bench/README.md). A real default graph
     answers as fast as the union did, for ~30% more store loading time and ~45% more disk.
     """
-    store = ox.Store(str(store_path))
     # N-Triples lines are N-Quads lines in the default graph
-    store.bulk_load(_DatasetReader(nquads, default_graph) if default_graph else nquads, format=ox.RdfFormat.N_QUADS)
-    store.optimize()
-    store.flush()
-    del store  # release RocksDB's lock before the directory is published read-only
+    try:
+        _bulk_load(store_path, _DatasetReader(nquads, default_graph) if default_graph else nquads)
+    except MemoryError as cap:
+        if not _is_line_cap(cap):
+            raise
+        # a statement over pyoxigraph's 16 MiB streaming buffer (a huge literal): bytes have no such cap,
+        # at the price of one joined copy of the data, paid only by such a dataset
+        shutil.rmtree(store_path)
+        _bulk_load(store_path, nquads + b"".join(default_graph))
+
+
+def _bulk_load(store_path: Path, data: bytes | io.RawIOBase) -> None:
+    store = ox.Store(str(store_path))
+    try:
+        store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+        store.optimize()
+        store.flush()
+    finally:
+        del store  # release RocksDB's lock (also when the load failed, so it can be retried or removed)
+
+
+def _is_line_cap(error: MemoryError) -> bool:
+    """pyoxigraph's streaming readers refuse a line over 16 MiB ("Reached the buffer maximal size")."""
+    return "buffer maximal size" in str(error)
+
+
+def _parse_quads(nquads: bytes) -> list[ox.Quad]:
+    """N-Quads parsed, lines over pyoxigraph's 16 MiB streaming cap included: such a line is parsed
+    from bytes by an in-memory store, which has no cap but renames blank nodes, so a huge line
+    with a blank node is refused (its copy in the default graph would be another node)."""
+    try:
+        return list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+    except MemoryError as cap:
+        if not _is_line_cap(cap):
+            raise
+    quads: list[ox.Quad] = []
+    for line in nquads.splitlines(keepends=True):
+        if len(line) < 1 << 24:
+            quads.extend(ox.parse(line, format=ox.RdfFormat.N_QUADS))
+            continue
+        memory = ox.Store()
+        memory.bulk_load(line, format=ox.RdfFormat.N_QUADS)
+        for quad in memory:
+            if any(isinstance(term, ox.BlankNode) for term in (quad.subject, quad.object, quad.graph_name)):
+                raise OutputError("a statement over 16 MiB with a blank node cannot be loaded")
+            quads.append(quad)
+    return quads
 
 
 def default_graph_lines(nquads: bytes) -> list[bytes]:
@@ -331,7 +373,7 @@ def default_graph_lines(nquads: bytes) -> list[bytes]:
     canonical form instead, kzkg.export.Canonical.triple_lines)."""
     triples = (
         ox.Triple(quad.subject, quad.predicate, quad.object)
-        for quad in ox.parse(nquads, format=ox.RdfFormat.N_QUADS)
+        for quad in _parse_quads(nquads)
         if not is_assertion_graph(quad.graph_name)
     )
     return sorted(set(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)))
