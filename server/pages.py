@@ -21,21 +21,24 @@ costs a few dozen queries to the store, not one per label.
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
+from typing import TypeGuard
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from kzkg.enrich import ENRICHMENT_GRAPH
 from kzkg.examples import load_examples
 from kzkg.namespaces import KZ, OA, PREFIXES
 from kzkg.store import NoReleaseError, Release
-from kzkg_server.backend import GraphReader, Row, Served
+from kzkg_server.backend import GraphReader, Row, Served, Term
 from kzkg_server.enrichment import external_facts, parse_point
 from kzkg_server.media import ALIASES, GRAPH_TYPES, MediaType, negotiate
 
@@ -125,7 +128,36 @@ def local_href(iri: str) -> str:
     return iri
 
 
-def _select(store: GraphReader, query: str, this: ox.NamedNode) -> list[Row]:
+# The terms of RDF 1.1: what every query here binds and every view prints.
+Plain = ox.NamedNode | ox.BlankNode | ox.Literal
+PlainRow = dict[str, Plain]
+
+
+def _rdf11(term: Term, where: str) -> Plain:
+    """The term narrowed to RDF 1.1.
+
+    The graph holds no RDF-star triples, so no statement or query of the pages yields one; a store
+    answering one anyway is a bug, reported here by name rather than as a missing ``.value`` deep
+    in a page.
+    """
+    if isinstance(term, ox.Triple):
+        raise TypeError(f"{where} is the RDF-star triple {term}, which the pages do not expect")
+    return term
+
+
+def _node(term: ox.NamedNode | ox.BlankNode | ox.Triple) -> ox.NamedNode | ox.BlankNode:
+    """A statement's subject narrowed to RDF 1.1 (see _rdf11)."""
+    if isinstance(term, ox.Triple):
+        raise TypeError(f"the subject {term} is an RDF-star triple, which the pages do not expect")
+    return term
+
+
+def _plain(rows: list[Row]) -> list[PlainRow]:
+    """The solutions with their types narrowed to RDF 1.1 terms (see _rdf11)."""
+    return [{name: _rdf11(term, f"?{name}") for name, term in row.items()} for row in rows]
+
+
+def _select(store: GraphReader, query: str, this: ox.NamedNode) -> list[PlainRow]:
     """Run a SELECT about one resource, written with ``?this`` where the resource goes.
 
     ``?this`` becomes the IRI token ``<…>``: the IRI was validated by ox.NamedNode, which refuses
@@ -134,12 +166,12 @@ def _select(store: GraphReader, query: str, this: ox.NamedNode) -> list[Row]:
     which leaves ``BIND(?this …)`` in a group unbound and makes the engine scan before filtering.)
     All graphs are queried as one: facts live in per-article and entity graphs.
     """
-    rows = store.select(query.replace("?this", str(this)))
+    rows = _plain(store.select(query.replace("?this", str(this))))
     store.warm((term for row in rows for term in row.values() if isinstance(term, ox.NamedNode)), LABEL_PREDICATES)
     return rows
 
 
-def _number(term: ox.Literal | None) -> int | None:
+def _number(term: Plain | None) -> int | None:
     if term is None:
         return None
     try:
@@ -243,7 +275,7 @@ class Labeller:
         for quad in self.store.quads(subject, None, None):
             if quad.predicate.value in skip or quad.object in grouped[quad.predicate.value]:
                 continue
-            grouped[quad.predicate.value].append(quad.object)
+            grouped[quad.predicate.value].append(_rdf11(quad.object, "an object"))
         self.warm([ox.NamedNode(p) for p in grouped] + [o for objs in grouped.values() for o in objs])
         return [
             FactGroup(self.term(ox.NamedNode(p)), [self._value(subject, o, depth) for o in sorted(objs, key=_sort_key)])
@@ -267,7 +299,7 @@ class Labeller:
             if count >= MAX_INCOMING:
                 truncated = True
                 break
-            subject = quad.subject
+            subject = _node(quad.subject)
             if isinstance(subject, ox.BlankNode):
                 subject = self._named_ancestor(subject) or subject
             if subject not in grouped[quad.predicate.value]:
@@ -397,12 +429,12 @@ def description_quads(store: GraphReader, node: ox.NamedNode) -> Iterator[ox.Qua
             continue
         visited.add(subject)
         for quad in emit(store.quads(subject, None, None)):
-            if (
-                isinstance(quad.object, ox.BlankNode)
-                or _is_part_of(quad.object, subject)
-                or (subject == node and quad.predicate == evidence)
+            obj = quad.object
+            if isinstance(obj, ox.BlankNode) or (
+                isinstance(obj, ox.NamedNode)
+                and (_is_part_of(obj, subject) or (subject == node and quad.predicate == evidence))
             ):
-                todo.append(quad.object)
+                todo.append(obj)
             yield quad
     up: list[ox.NamedNode | ox.BlankNode] = [node]
     climbed: set[ox.NamedNode | ox.BlankNode] = set()
@@ -412,14 +444,15 @@ def description_quads(store: GraphReader, node: ox.NamedNode) -> Iterator[ox.Qua
             continue
         climbed.add(target)
         for quad in emit(store.quads(None, None, target)):
-            if isinstance(quad.subject, ox.BlankNode) or "#" in quad.subject.value:
-                up.append(quad.subject)
+            above = _node(quad.subject)
+            if isinstance(above, ox.BlankNode) or "#" in above.value:
+                up.append(above)
             yield quad
     if store.has_graph(node):
         yield from emit(store.quads(None, None, None, node))
 
 
-def _is_part_of(term: ox.NamedNode | ox.BlankNode | ox.Literal, owner: ox.NamedNode | ox.BlankNode) -> bool:
+def _is_part_of(term: Term, owner: ox.NamedNode | ox.BlankNode) -> TypeGuard[ox.NamedNode]:
     """A hash IRI of the owner (``<ann#target>`` of ``<ann>``): described as part of the owner."""
     return (
         isinstance(term, ox.NamedNode)
@@ -438,15 +471,20 @@ def serialise(quads: Iterable[ox.Quad], media: MediaType) -> bytes:
     """
     assert media.rdf is not None
     if media.is_dataset_format and media.rdf != ox.RdfFormat.JSON_LD:
-        return ox.serialize(list(quads), format=media.rdf, prefixes=PREFIXES)
-    triples = list(dict.fromkeys(q.triple for q in quads))
-    if media.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML, ox.RdfFormat.JSON_LD):
-        return ox.serialize(triples, format=media.rdf, prefixes=PREFIXES)
-    return ox.serialize(triples, format=media.rdf)
+        written = ox.serialize(list(quads), format=media.rdf, prefixes=PREFIXES)
+    else:
+        triples = list(dict.fromkeys(q.triple for q in quads))
+        if media.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML, ox.RdfFormat.JSON_LD):
+            written = ox.serialize(triples, format=media.rdf, prefixes=PREFIXES)
+        else:
+            written = ox.serialize(triples, format=media.rdf)
+    # ox.serialize returns None only when given an output to write to; without one, the bytes.
+    assert written is not None
+    return written
 
 
 @bp.get("/id/<path:rest>")
-def resource(rest: str) -> Response:
+def resource(rest: str) -> BaseResponse:
     """Resolve https://w3id.org/kzkg/id/<rest>: HTML or RDF by negotiation, 404/406 otherwise."""
     served, store = _reader()
     iri = _base() + rest
@@ -572,11 +610,11 @@ def annotation_anchor(annotation: ox.NamedNode | ox.BlankNode, base: str) -> str
 
 
 def _types(store: GraphReader, node: ox.NamedNode) -> set[str]:
-    return {q.object.value for q in store.quads(node, ox.NamedNode(RDF_TYPE), None)}
+    return {_rdf11(q.object, "a type").value for q in store.quads(node, ox.NamedNode(RDF_TYPE), None)}
 
 
-def _objects(store: GraphReader, node: ox.NamedNode, predicate: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
-    found = [q.object for q in store.quads(node, ox.NamedNode(predicate), None)]
+def _objects(store: GraphReader, node: ox.NamedNode | ox.BlankNode, predicate: str) -> list[Plain]:
+    found = [_rdf11(q.object, "an object") for q in store.quads(node, ox.NamedNode(predicate), None)]
     return sorted(dict.fromkeys(found), key=_sort_key)
 
 
@@ -617,8 +655,8 @@ def render_resource(store: GraphReader, node: ox.NamedNode, served: Served) -> s
     if is_claim or is_annotation:
         context["quotes"] = _quotes(store, node, labels)
     if is_article:
-        context["article"] = _article(store, node, labels, served.release)
-        context["article"]["meta"] = [
+        article = context["article"] = _article(store, node, labels, served.release)
+        article["meta"] = [
             (name, [labels.term(o) for o in _objects(store, node, predicate)])
             for name, predicate in (
                 ("Publisher", str(KZ.publisher)),
@@ -672,9 +710,10 @@ def _external(store: GraphReader, node: ox.NamedNode) -> dict[str, object] | Non
         return None
     here = facts["coordinates"]
     if here:
-        rows = store.select(
+        points = (
             f"SELECT ?p WHERE {{ GRAPH <{ENRICHMENT_GRAPH}> {{ ?i <http://www.wikidata.org/prop/direct/P625> ?p }} }}"
         )
+        rows = _plain(store.select(points))
         everywhere = {point for row in rows if (point := parse_point(row["p"].value))}
         inside = all(REGION[2] <= lat <= REGION[3] and REGION[0] <= lon <= REGION[1] for lat, lon in here)
         frame, width, height = (REGION, 460, 230) if inside else (WORLD, 480, 187)
@@ -762,9 +801,10 @@ def _article_claims(
 ) -> list[ClaimRow]:
     rows = []
     found = _select(store, ARTICLE_CLAIMS, node)
-    store.warm((row["claim"] for row in found), (str(KZ.status), str(KZ.claimDate)))
-    for row in found:
-        claim = row["claim"]
+    # ?claim is a subject, so never a literal
+    claims = [term for term in (row["claim"] for row in found) if isinstance(term, (ox.NamedNode, ox.BlankNode))]
+    store.warm((term for term in claims if isinstance(term, ox.NamedNode)), (str(KZ.status), str(KZ.claimDate)))
+    for claim in claims:
         entry = ClaimRow(labels.term(claim), roles=["reported"])
         status = _objects(store, claim, str(KZ.status))
         entry.status = labels.term(status[0]) if status else None
@@ -810,7 +850,7 @@ def _quotes(store: GraphReader, node: ox.NamedNode, labels: Labeller) -> list[Qu
     for row in _select(store, EVIDENCE_OF, node):
         ann = row["ann"]
         key = ann.value
-        if key in quotes:
+        if key in quotes or isinstance(ann, ox.Literal):  # ?ann is a subject: never a literal
             continue
         source = row.get("source")
         href = ""
@@ -942,37 +982,48 @@ def article_text(release: Release | None, store: GraphReader, node: ox.NamedNode
     return None
 
 
+@dataclass
+class _Annotation:
+    """An annotation on an article, gathered from its rows before it is placed in the text."""
+
+    node: ox.NamedNode | ox.BlankNode
+    exact: str = ""
+    start: int | None = None
+    end: int | None = None
+    targets: dict[str, TermView] = field(default_factory=dict)
+
+
 def _article(store: GraphReader, node: ox.NamedNode, labels: Labeller, release: Release | None) -> dict[str, object]:
     base = _base()
-    annotations: dict[str, dict[str, object]] = {}
+    annotations: dict[str, _Annotation] = {}
     for row in _select(store, ANNOTATIONS_ON, node):
         ann = row["ann"]
-        entry = annotations.setdefault(ann.value, {"node": ann, "exact": "", "start": None, "end": None, "targets": {}})
+        if isinstance(ann, ox.Literal):  # ?ann is a subject: never a literal
+            continue
+        entry = annotations.setdefault(ann.value, _Annotation(ann))
         if "exact" in row:
-            entry["exact"] = row["exact"].value
+            entry.exact = row["exact"].value
         if "start" in row and "end" in row:
-            entry["start"], entry["end"] = _number(row["start"]), _number(row["end"])
+            entry.start, entry.end = _number(row["start"]), _number(row["end"])
         for key in ("subject", "body"):
             target = row.get(key)
             if isinstance(target, ox.NamedNode):
-                entry["targets"].setdefault(target.value, labels.term(target))
+                entry.targets.setdefault(target.value, labels.term(target))
 
     text = article_text(release, store, node)
     placed: list[Highlight] = []
     unplaced: list[Highlight] = []
-    ordered = sorted(
-        annotations.values(), key=lambda e: (e["start"] if e["start"] is not None else 1 << 62, e["node"].value)
-    )
+    ordered = sorted(annotations.values(), key=lambda e: (e.start if e.start is not None else 1 << 62, e.node.value))
     for index, entry in enumerate(ordered):
-        targets = sorted(entry["targets"].values(), key=_target_order)
-        where = place_quote(text, entry["exact"], entry["start"], entry["end"]) if text is not None else None
+        targets = sorted(entry.targets.values(), key=_target_order)
+        where = place_quote(text, entry.exact, entry.start, entry.end) if text is not None else None
         highlight = Highlight(
             index,
-            annotation_anchor(entry["node"], base),
-            entry["node"].value,
-            entry["exact"],
-            where[0] if where else (entry["start"] or 0),
-            where[1] if where else (entry["end"] or 0),
+            annotation_anchor(entry.node, base),
+            entry.node.value,
+            entry.exact,
+            where[0] if where else (entry.start or 0),
+            where[1] if where else (entry.end or 0),
             targets,
         )
         (placed if where else unplaced).append(highlight)
@@ -1065,7 +1116,7 @@ def _day(value: str) -> str:
     return f"{int(match[3])} {MONTHS[int(match[2]) - 1]} {match[1]}" if match else value
 
 
-def _value_text(row: Row, labels: Labeller) -> str:
+def _value_text(row: PlainRow, labels: Labeller) -> str:
     """A statement's value as a reader says it: a label, a day, the text's words, or a figure."""
     value = row["o"] if "o" in row else row["value"]
     if "kind" in row or "quantity" in row:
@@ -1096,7 +1147,7 @@ class AssertedStatement:
     value: str
     value_term: TermView | None
 
-    @property
+    @builtins.property  # the field above shadows the builtin in the class body, for mypy
     def text(self) -> str:
         return f"{self.subject.label} — {self.property.label} — {self.value}"
 
@@ -1163,7 +1214,7 @@ def _claim_sources(store: GraphReader, claims: Iterable[str], labels: Labeller) 
     found: dict[str, SourceClaim] = {iri: SourceClaim(labels.term(ox.NamedNode(iri))) for iri in claims}
     if not found:
         return found
-    rows = store.select(CLAIM_SOURCES % " ".join(f"<{iri}>" for iri in sorted(found)))
+    rows = _plain(store.select(CLAIM_SOURCES % " ".join(f"<{iri}>" for iri in sorted(found))))
     store.warm((t for row in rows for t in row.values() if isinstance(t, ox.NamedNode)), LABEL_PREDICATES)
     for row in rows:
         entry = found[row["claim"].value]
@@ -1224,7 +1275,7 @@ class DisagreementView:
 
 
 def all_disagreements(store: GraphReader, labels: Labeller) -> list[DisagreementView]:
-    rows = store.select(ALL_DISAGREEMENTS)
+    rows = _plain(store.select(ALL_DISAGREEMENTS))
     store.warm((t for row in rows for t in row.values() if isinstance(t, ox.NamedNode)), LABEL_PREDICATES)
     sources = _claim_sources(store, {row["claim"].value for row in rows}, labels)
     found: dict[str, DisagreementView] = {}
