@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, cast
 
 import pyoxigraph as ox
 
@@ -319,7 +320,9 @@ def load_store(store_path: Path, nquads: bytes, default_graph: Sequence[bytes] =
     """
     store = ox.Store(str(store_path))
     # N-Triples lines are N-Quads lines in the default graph
-    store.bulk_load(_DatasetReader(nquads, default_graph) if default_graph else nquads, format=ox.RdfFormat.N_QUADS)
+    # cast: pyoxigraph's stub asks for IO[bytes], but bulk_load only calls read() on it, which a RawIOBase answers
+    source = cast(IO[bytes], _DatasetReader(nquads, default_graph)) if default_graph else nquads
+    store.bulk_load(source, format=ox.RdfFormat.N_QUADS)
     store.optimize()
     store.flush()
     del store  # release RocksDB's lock before the directory is published read-only
@@ -334,7 +337,9 @@ def default_graph_lines(nquads: bytes) -> list[bytes]:
         for quad in ox.parse(nquads, format=ox.RdfFormat.N_QUADS)
         if not is_assertion_graph(quad.graph_name)
     )
-    return sorted(set(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)))
+    document = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    assert document is not None  # without an output, serialize returns the document
+    return sorted(set(document.splitlines(keepends=True)))
 
 
 class _DatasetReader(io.RawIOBase):
@@ -348,7 +353,7 @@ class _DatasetReader(io.RawIOBase):
         self._chunk, self._offset = memoryview(b""), 0
 
     @staticmethod
-    def _batches(nquads: bytes, lines: Sequence[bytes]):
+    def _batches(nquads: bytes, lines: Sequence[bytes]) -> Iterator[memoryview]:
         yield memoryview(nquads)
         if nquads and not nquads.endswith(b"\n"):
             yield memoryview(b"\n")  # N-Quads may end without one; the next line must start its own
@@ -358,7 +363,7 @@ class _DatasetReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer) -> int:
         while self._offset >= len(self._chunk):
             piece = next(self._pieces, None)
             if piece is None:
