@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TypedDict
 
 import pyoxigraph as ox
 
@@ -28,11 +29,27 @@ from kzkg.namespaces import PREFIXES
 from kzkg.store import default_graph_lines, load_store, store_size
 
 
-def _timed(store: ox.Store, query: str, runs: int, **dataset) -> tuple[float, int]:
+class _Dataset(TypedDict, total=False):
+    """The keyword arguments of ``Store.query`` that define a mode's default graph, typed so they can
+    be passed with ``**`` (a plain dict would be ``dict[str, object]``)."""
+
+    use_default_graph_as_union: bool
+    default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]
+
+
+def _rows(results: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> int:
+    """Rows of a SELECT or triples of a CONSTRUCT, consumed so the timing includes producing them; an
+    ASK answer counts as its one row."""
+    if isinstance(results, ox.QueryBoolean):
+        return 1
+    return sum(1 for _ in results)
+
+
+def _timed(store: ox.Store, query: str, runs: int, dataset: _Dataset) -> tuple[float, int]:
     times, rows = [], 0
     for _ in range(runs):
         started = time.perf_counter()
-        rows = sum(1 for _ in store.query(query, prefixes=PREFIXES, **dataset))
+        rows = _rows(store.query(query, prefixes=PREFIXES, **dataset))
         times.append(time.perf_counter() - started)
     return statistics.median(times), rows
 
@@ -54,8 +71,8 @@ def measure(release: Path, runs: int, lookups: int, workdir: Path) -> list[str]:
     named_only, t_named, size_named = _load(nquads, None, workdir / "named-only")
     materialised, t_mat, size_mat = _load(nquads, default_graph_lines(nquads), workdir / "materialised")
     graphs = list(named_only.named_graphs())
-    curated = [g for g in graphs if not is_assertion_graph(g)]
-    modes = {
+    curated: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [g for g in graphs if not is_assertion_graph(g)]
+    modes: dict[str, tuple[ox.Store, _Dataset]] = {
         "union": (named_only, {"use_default_graph_as_union": True}),
         "listed": (named_only, {"default_graph": curated}),
         "materialised": (materialised, {}),
@@ -73,8 +90,8 @@ def measure(release: Path, runs: int, lookups: int, workdir: Path) -> list[str]:
             continue
         cells = []
         for mode, (store, dataset) in modes.items():
-            _timed(store, example.sparql, 1, **dataset)  # warm the page cache
-            seconds, rows = _timed(store, example.sparql, runs, **dataset)
+            _timed(store, example.sparql, 1, dataset)  # warm the page cache
+            seconds, rows = _timed(store, example.sparql, runs, dataset)
             totals[mode] += seconds
             cells.append(f"{mode} {seconds * 1000:9.1f} ms ({rows} rows)")
         lines.append(f"  {example.slug:32s} " + "   ".join(cells))
@@ -85,10 +102,10 @@ def measure(release: Path, runs: int, lookups: int, workdir: Path) -> list[str]:
     cells = []
     for mode, (store, dataset) in modes.items():
         for query in queries[:20]:
-            _timed(store, query, 1, **dataset)
+            _timed(store, query, 1, dataset)
         started = time.perf_counter()
         for query in queries:
-            sum(1 for _ in store.query(query, **dataset))
+            _rows(store.query(query, **dataset))
         cells.append(f"{mode} {(time.perf_counter() - started) / len(queries) * 1e6:6.0f} µs")
     lines.append(f"  {'lookup, mean of ' + str(len(queries)):32s} " + "   ".join(cells))
     return lines

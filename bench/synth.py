@@ -241,8 +241,9 @@ def _claims_as_data(
         elif prop == "place":
             value = sites[place_pick.draw()]
         elif prop in ("agent", "participant"):
-            value = actors[claimant.draw()]["id"]
-            if prop == "agent" and actors[int(value.split("-")[1])]["type"] == "Place":
+            actor_id = actors[claimant.draw()]["id"]
+            value = actor_id
+            if prop == "agent" and actors[int(actor_id.split("-")[1])]["type"] == "Place":
                 continue
         elif prop == "partOf":
             value = events[rng.randrange(len(events))]["id"]

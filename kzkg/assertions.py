@@ -12,6 +12,7 @@ The format is fixed by the lead (data/README.md): each statement is a mapping
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -28,7 +29,8 @@ CLAIM_KINDS = ("factual", "opinion", "prediction")
 # subject; for the value: "event-type", "date", "text", "event", "quantity", or a tuple of entity
 # types the value must have one of.
 ACTOR = ("Person", "Organization", "MediaOutlet", "Group")
-PROPERTIES: dict[str, tuple[str, Any]] = {
+Need = str | tuple[str, ...]
+PROPERTIES: dict[str, tuple[Need, Need]] = {
     "eventType": ("event", "event-type"),
     "startDate": ("event", "date"),
     "endDate": ("event", "date"),
@@ -234,7 +236,7 @@ def check_assertions(corpus: _Registry) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     entities, events = corpus.entities, corpus.events
 
-    def resolves(where: str, label: str, some_id: str, need: Any) -> bool:
+    def resolves(where: str, label: str, some_id: str, need: Need) -> bool:
         if need == "any":
             if some_id not in entities and some_id not in events:
                 found.append((where, f"{label} {some_id!r} is neither an entity nor an event"))
@@ -251,6 +253,7 @@ def check_assertions(corpus: _Registry) -> list[tuple[str, str]]:
             hint = " (it is an event)" if some_id in events else ""
             found.append((where, f"{label} {some_id!r} is not in the entity registry{hint}"))
             return False
+        assert isinstance(need, tuple)  # "any" and "event" are the only needs given as a str
         if not set(entity.types) & set(need):
             found.append((where, f"{label} {some_id!r} is a {'/'.join(entity.types)}, expected {_kinds_text(need)}"))
             return False
@@ -360,6 +363,7 @@ def value_term(statement: Assertion, refs: _Refs, claim_id: str) -> Node:
     if prop == "eventType":
         return kz({"Other": "OtherEvent"}.get(str(statement.value), str(statement.value)))
     if prop in ("startDate", "endDate"):
+        assert isinstance(statement.value, dt.date)  # parse_assertion only makes dates of these
         return Literal(statement.value.isoformat(), datatype=_XSD_DATE)
     if prop == "dateText":
         return Literal(str(statement.value))
@@ -442,7 +446,7 @@ class Disagreement:
     sides: list[Side]
     conflicts: list[tuple[str, str]]
 
-    @property
+    @builtins.property  # the field 'property' shadows the builtin in the class body (for mypy)
     def iri(self) -> URIRef:
         parts = [self.subject, self.property] + ["-" if d is None else _slug(d) for d in self.detail]
         return URIRef(_ID + "disagreement/" + "/".join(parts))
@@ -456,6 +460,7 @@ def _slug(value: Any) -> str:
 def _reach(statement: Assertion) -> tuple[float, float, bool] | None:
     if statement.value is None or statement.qualifier in VAGUE_QUALIFIERS:
         return None
+    assert isinstance(statement.value, int | float)  # _parse_figure only makes numbers of a figure's value
     low, high, open_low = _REACH[statement.qualifier or "exactly"]
     value = float(statement.value)
     return value * low, value * high, open_low
@@ -512,14 +517,14 @@ def _group_conflicts(prop: str, detail: tuple, sides: list[Side]) -> set[tuple[s
         by_value.setdefault(side.statement.value, ([], []))[side.denied].append(side.claim)
     values = list(by_value.items())
     for i, (_value, (asserting, denying)) in enumerate(values):
-        for a in asserting:
-            for b in denying:
-                add(a, b)
+        for holder in asserting:
+            for denier in denying:
+                add(holder, denier)
         if prop in FUNCTIONAL:
             for _, (others, _) in values[i + 1 :]:
-                for a in asserting:
-                    for b in others:
-                        add(a, b)
+                for holder in asserting:
+                    for other in others:
+                        add(holder, other)
     return pairs
 
 
@@ -584,6 +589,9 @@ def disagreement_triples(disagreements: list[Disagreement], refs: _Refs) -> list
             if side.denied:
                 triples.append((position, kz("denied"), Literal("true", datatype=_XSD_BOOLEAN)))
             if point.property == "quantity":  # the figure beside its claim, readable without GRAPH
+                # _parse_figure only makes figures with a kind and a number (or none, when vague)
+                assert side.statement.kind is not None
+                assert side.statement.value is None or isinstance(side.statement.value, int | float)
                 triples.append(
                     (
                         position,

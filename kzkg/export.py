@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict, overload
 
 import pyoxigraph as ox
 
@@ -90,9 +91,12 @@ class Canonical:
         # A release store's default graph is the materialised union of its named graphs
         # (kzkg.store.load_store), not data of its own: when there are named graphs, they are the
         # dataset. A store with none keeps its data in the default graph (a stand-in, a test).
-        for name in names or [None]:
+        graph_names: list[str | None] = [*names] or [None]
+        for name in graph_names:
             source = ox.DefaultGraph() if name is None else ox.NamedNode(name)
-            lines = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=source).splitlines(keepends=True)
+            document = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=source)
+            assert document is not None  # without an output, dump returns the document
+            lines = document.splitlines(keepends=True)
             if lines:
                 lines.sort()
                 graphs.append((name, tuple(lines)))
@@ -154,6 +158,12 @@ class Canonical:
         if keeps_graphs:
             return self.nquads(scope), ox.RdfFormat.N_QUADS
         return b"".join(self.triple_lines(scope)), ox.RdfFormat.N_TRIPLES
+
+    @overload
+    def write(self, fmt: DumpFormat, scope: str, output: None = None) -> bytes: ...
+
+    @overload
+    def write(self, fmt: DumpFormat, scope: str, output: Path) -> None: ...
 
     def write(self, fmt: DumpFormat, scope: str, output: Path | None = None) -> bytes | None:
         """One dump, to ``output`` or returned as bytes."""
@@ -276,11 +286,13 @@ def void_description(canonical: Canonical, dump_files: Iterable[str]) -> bytes:
         add(partition, VOID.property, iri)
         add(partition, VOID.triples, count(size))
     ordered = sorted(set(out), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    return ox.serialize(
+    document = ox.serialize(
         ordered,
         format=ox.RdfFormat.TURTLE,
         prefixes={**PREFIXES, "sd": "http://www.w3.org/ns/sparql-service-description#"},
     )
+    assert document is not None  # without an output, serialize returns the document
+    return document
 
 
 def _slug(iri: str) -> str:
@@ -370,18 +382,48 @@ CLAIM_FIELDS = (
 )
 
 
-def claim_records(store: ox.Store) -> list[dict[str, object]]:
+class ClaimRecord(TypedDict):
+    """One claim as the fact-checkers' exports see it (keys in CLAIM_FIELDS' order): lists are
+    several values of one field, already sorted."""
+
+    claim: str
+    permalink: str
+    label: str
+    kind: str
+    claimants: list[str]
+    claimant_ids: list[str]
+    date: str
+    date_text: str
+    articles: list[str]
+    article_ids: list[str]
+    quotes: list[str]
+    figure: str
+    status: str
+    polarity: str
+    asserts: list[str]
+    conflicts_with: list[str]
+    contradicts: list[str]
+
+
+def _solutions(results: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> ox.QuerySolutions:
+    """A SELECT's rows; the claim queries are SELECTs, so anything else is a bug in them."""
+    if not isinstance(results, ox.QuerySolutions):
+        raise TypeError(f"expected a SELECT's solutions, got {type(results).__name__}")
+    return results
+
+
+def claim_records(store: ox.Store) -> list[ClaimRecord]:
     """One record per claim of a release store (its default graph plus the assertion graphs)."""
 
-    def text(row, name: str) -> str:
+    def text(row: ox.QuerySolution, name: str) -> str:
         term = row[name]
         return term.value if term is not None else ""
 
-    def many(row, name: str) -> list[str]:
+    def many(row: ox.QuerySolution, name: str) -> list[str]:
         return sorted(v for v in text(row, name).split("\x1f") if v)
 
     statements: dict[str, list[str]] = {}
-    for row in store.query(CLAIM_STATEMENTS, prefixes=PREFIXES):
+    for row in _solutions(store.query(CLAIM_STATEMENTS, prefixes=PREFIXES)):
         if text(row, "quantity") or text(row, "kind"):
             value = " ".join(
                 v
@@ -398,8 +440,8 @@ def claim_records(store: ox.Store) -> list[dict[str, object]]:
         statements.setdefault(text(row, "claim"), []).append(
             f"{text(row, 'sName') or text(row, 's')} — {text(row, 'pName') or text(row, 'p')} — {value}"
         )
-    records = []
-    for row in store.query(CLAIM_RECORDS, prefixes=PREFIXES):
+    records: list[ClaimRecord] = []
+    for row in _solutions(store.query(CLAIM_RECORDS, prefixes=PREFIXES)):
         iri = text(row, "claim")
         figure = " ".join(
             v
@@ -430,7 +472,7 @@ def claim_records(store: ox.Store) -> list[dict[str, object]]:
     return records
 
 
-def claims_csv(records: list[dict[str, object]]) -> bytes:
+def claims_csv(records: list[ClaimRecord]) -> bytes:
     """CSV, one row per claim; several values in a cell are separated by " | "."""
     import csv
     import io
@@ -443,7 +485,7 @@ def claims_csv(records: list[dict[str, object]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def claims_jsonld(records: list[dict[str, object]]) -> bytes:
+def claims_jsonld(records: list[ClaimRecord]) -> bytes:
     """JSON-LD: each claim a schema.org Claim (author, appearance, text, dateCreated), with kzkg's
     own fields under kz:, and a ClaimReview only where the graph gives a verdict (a status other
     than unverified)."""

@@ -299,12 +299,12 @@ class Mapper:
             self.map_claim(claim)
         self.map_disagreements()
         for report in self.corpus.reports:
-            claim = claim_iri(report.claim)
-            anno = self.evidence(report.evidence, claim)
+            reported = claim_iri(report.claim)
+            anno = self.evidence(report.evidence, reported)
             g = self.graph(article_graph(report.evidence.article))
-            g.add((claim, KZ.reportedIn, article_iri(report.evidence.article)))
+            g.add((reported, KZ.reportedIn, article_iri(report.evidence.article)))
             if anno:
-                g.add((claim, KZ.evidence, anno))
+                g.add((reported, KZ.evidence, anno))
         for role in self.corpus.roles:
             self.map_role(role)
         return self.dataset

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, cast
 
 import pyoxigraph as ox
 
@@ -319,7 +320,8 @@ def load_store(store_path: Path, nquads: bytes, default_graph: Sequence[bytes] =
     """
     # N-Triples lines are N-Quads lines in the default graph
     try:
-        _bulk_load(store_path, _DatasetReader(nquads, default_graph) if default_graph else nquads)
+        # cast: pyoxigraph's stub asks for IO[bytes], but bulk_load only calls read(), which a RawIOBase answers
+        _bulk_load(store_path, cast(IO[bytes], _DatasetReader(nquads, default_graph)) if default_graph else nquads)
     except MemoryError as cap:
         if not _is_line_cap(cap):
             raise
@@ -329,7 +331,7 @@ def load_store(store_path: Path, nquads: bytes, default_graph: Sequence[bytes] =
         _bulk_load(store_path, nquads + b"".join(default_graph))
 
 
-def _bulk_load(store_path: Path, data: bytes | io.RawIOBase) -> None:
+def _bulk_load(store_path: Path, data: bytes | IO[bytes]) -> None:
     store = ox.Store(str(store_path))
     try:
         store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
@@ -376,7 +378,9 @@ def default_graph_lines(nquads: bytes) -> list[bytes]:
         for quad in _parse_quads(nquads)
         if not is_assertion_graph(quad.graph_name)
     )
-    return sorted(set(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)))
+    document = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    assert document is not None  # without an output, serialize returns the document
+    return sorted(set(document.splitlines(keepends=True)))
 
 
 class _DatasetReader(io.RawIOBase):
@@ -390,7 +394,7 @@ class _DatasetReader(io.RawIOBase):
         self._chunk, self._offset = memoryview(b""), 0
 
     @staticmethod
-    def _batches(nquads: bytes, lines: Sequence[bytes]):
+    def _batches(nquads: bytes, lines: Sequence[bytes]) -> Iterator[memoryview]:
         yield memoryview(nquads)
         if nquads and not nquads.endswith(b"\n"):
             yield memoryview(b"\n")  # N-Quads may end without one; the next line must start its own
@@ -400,7 +404,7 @@ class _DatasetReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer) -> int:
         while self._offset >= len(self._chunk):
             piece = next(self._pieces, None)
             if piece is None:
