@@ -282,7 +282,8 @@ def test_format_wins_over_a_browsers_accept(server: LiveServer) -> None:
 
 
 def test_results_page_is_cached_and_respects_max_results(small_build: Path) -> None:
-    live = LiveServer(small_build, env={"KZKG_MAX_RESULTS": "1"})
+    # one worker: the answer cache is per worker, and each request here opens its own connection
+    live = LiveServer(small_build, ["--workers", "1"], env={"KZKG_MAX_RESULTS": "1"})
     try:
         first, _ = _page(live, "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1")
         assert first.headers.get("ETag") and "public" in first.headers["Cache-Control"]
