@@ -325,11 +325,10 @@ def too_many_message(limit: int, what: str) -> str:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A job as the child read it: the canonical text, the response type and the dataset."""
+    """A job as the child read it: the canonical text and the response type."""
 
     canonical: Canonical
     media_type: str
-    union: bool
 
     @property
     def federated(self) -> bool:
@@ -382,8 +381,7 @@ def prepare(job: Job) -> Prepared:
                 raise NotAcceptable(f"cannot produce any of the requested types for {what}", what, kind)
             chosen = next((m for m in job.media_by_form.values() if m), "application/sparql-results+json")
         media_type = chosen
-    union = job.dataset.union if job.dataset.union is not None else not shape.has_dataset_clause
-    return Prepared(canonical, media_type, union)
+    return Prepared(canonical, media_type)
 
 
 def _run_job(stores: dict[str, ox.Store], job: Job, prepared: Prepared) -> Outcome:
