@@ -7,25 +7,20 @@ publishes it. The article is a passage of a corpus article (real text, nothing i
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import LiveServer
+from test_browser import browser  # noqa: F401 (the chromium fixture)
 
 from kzkg.extract.write import extract
 from kzkg.ingest import load_corpus
 from kzkg_server import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-IN_CI = os.environ.get("CI", "").lower() == "true"
 WAIT = 30
 
 
@@ -124,43 +119,11 @@ def test_approving_a_proposal_puts_it_in_the_registry_and_renames_it_in_claims(d
     assert len(named) == len(used)
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        message = "chromium/chromedriver missing: apt-get update && apt-get install -y chromium chromium-driver"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tmp_path_factory.mktemp("chromium-review")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        "--window-size=1300,1600",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(WAIT)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
 def test_a_whole_article_is_reviewed_in_the_browser_and_then_published(
-    drafted: Path, build_dir: Path, browser, tmp_path: Path
+    drafted: Path,
+    build_dir: Path,
+    browser,  # noqa: F811 (test_browser's chromium fixture)
+    tmp_path: Path,
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
