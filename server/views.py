@@ -34,9 +34,10 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from kzkg import search as search_index
 from kzkg.namespaces import KZ, ONTOLOGY_GRAPH
 from kzkg.store import NoReleaseError
-from kzkg_server.backend import GraphReader, Row, Served, Term
-from kzkg_server.enrichment import parse_point
-from kzkg_server.media import GRAPH_TYPES, MediaType
+
+from .backend import GraphReader, Row, Served, Term
+from .enrichment import parse_point
+from .media import GRAPH_TYPES, MediaType
 
 bp = Blueprint("views", __name__)
 
