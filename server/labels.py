@@ -15,17 +15,17 @@ from typing import TypeGuard
 import pyoxigraph as ox
 from flask import abort, current_app, url_for
 
-from kzkg.namespaces import PREFIXES
+from kzkg.namespaces import DCTERMS, PREFIXES, RDF, RDFS, SKOS
 from kzkg.store import NoReleaseError
 
 from .backend import GraphReader, Row, Served, Term
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
-SKOS_ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
-SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
-DCT = "http://purl.org/dc/terms/"
+RDF_TYPE = str(RDF.type)
+RDFS_LABEL = str(RDFS.label)
+SKOS_PREF = str(SKOS.prefLabel)
+SKOS_ALT = str(SKOS.altLabel)
+SKOS_EXACT = str(SKOS.exactMatch)
+DCT = str(DCTERMS)
 DCT_TITLE = DCT + "title"
 LABEL_PREDICATES = (RDFS_LABEL, SKOS_PREF, DCT_TITLE)
 # Shown in the page header, so not repeated in the table of facts.
@@ -53,7 +53,7 @@ EXTERNAL_SITES = (
 # helpers shared by the views
 
 
-def reader() -> tuple[Served, GraphReader]:
+def page_reader() -> tuple[Served, GraphReader]:
     """What is served and a reader for this request, or a 503 that says a build is needed.
 
     A remote store that cannot be reached raises the backend's QueryError, which the app answers

@@ -37,7 +37,7 @@ from kzkg.examples import load_examples
 from kzkg.namespaces import PREFIXES
 
 from .claims import all_disagreements
-from .labels import Labeller, reader, resource_base
+from .labels import Labeller, page_reader, resource_base
 from .resources import HTML, RESOURCE_TYPES, choose_type, description_quads, render_resource, resource_exists, serialise
 
 bp = Blueprint("pages", __name__)
@@ -86,7 +86,7 @@ def index() -> str:
 @bp.get("/id/<path:rest>")
 def resource(rest: str) -> BaseResponse:
     """Resolve https://w3id.org/kzkg/id/<rest>: HTML or RDF by negotiation, 404/406 otherwise."""
-    served, store = reader()
+    served, store = page_reader()
     iri = resource_base() + rest
     try:
         node = ox.NamedNode(iri)
@@ -119,7 +119,7 @@ def resource(rest: str) -> BaseResponse:
 @bp.get("/disagreements")
 def disagreements() -> str:
     """Every disagreement computed from the claims' assertions, with both sides and their evidence."""
-    served, store = reader()
+    served, store = page_reader()
     labels = Labeller(store, resource_base())
     return render_template(
         "disagreements.html", disagreements=all_disagreements(store, labels), build_id=served.build_id or ""

@@ -57,7 +57,7 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from kzkg.namespaces import PREFIXES
+from kzkg.namespaces import PREFIXES, XSD
 
 from .backend import Answer, EmbeddedBackend, QueryRequest
 from .description import service_description, void
@@ -415,11 +415,7 @@ def _ox_cell(term: Any) -> Cell:
     if isinstance(term, ox.Literal):
         datatype = term.datatype.value
         note = (
-            f"@{term.language}"
-            if term.language
-            else None
-            if datatype == "http://www.w3.org/2001/XMLSchema#string"
-            else f"^^{_compact(datatype)}"
+            f"@{term.language}" if term.language else None if datatype == str(XSD.string) else f"^^{_compact(datatype)}"
         )
         return Cell(term.value, note=note)
     return Cell(str(term))  # a quoted triple
