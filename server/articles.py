@@ -10,7 +10,7 @@ from itertools import pairwise
 import pyoxigraph as ox
 
 from kzkg.map import locate
-from kzkg.namespaces import KZ
+from kzkg.namespaces import KZ, SCHEMA
 from kzkg.store import Release
 
 from .backend import GraphReader
@@ -128,8 +128,8 @@ def article_text(release: Release | None, store: GraphReader, node: ox.NamedNode
             return copy.read_bytes().decode("utf-8")
     for predicate in (
         str(KZ.text),
-        "http://schema.org/articleBody",
-        "http://schema.org/text",
+        str(SCHEMA.articleBody),
+        str(SCHEMA.text),
         "https://schema.org/text",
     ):
         for obj in objects_of(store, node, predicate):

@@ -12,7 +12,7 @@ import pyoxigraph as ox
 from flask import Response, abort, render_template, request
 
 from kzkg import search as search_index
-from kzkg.namespaces import ONTOLOGY_GRAPH
+from kzkg.namespaces import ONTOLOGY_GRAPH, OWL, RDFS, SKOS
 
 from .backend import GraphReader, Row, Served
 from .labels import page_reader
@@ -244,9 +244,9 @@ def ontology() -> Response:
             format=media.rdf,
             prefixes={
                 "kz": KZ_NS,
-                "owl": "http://www.w3.org/2002/07/owl#",
-                "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-                "skos": "http://www.w3.org/2004/02/skos/core#",
+                "owl": str(OWL),
+                "rdfs": str(RDFS),
+                "skos": str(SKOS),
             }
             if media.rdf in (ox.RdfFormat.TURTLE,)
             else None,

@@ -47,10 +47,7 @@ EXTERNAL_SITES = (
 
 
 # --------------------------------------------------------------------------------------------
-# the front-end files
-
-# --------------------------------------------------------------------------------------------
-# helpers shared by the views
+# the request's reader, shared by the pages and the views
 
 
 def page_reader() -> tuple[Served, GraphReader]:
@@ -291,7 +288,7 @@ def term_order(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> tuple[int, str
 
 
 # --------------------------------------------------------------------------------------------
-# the query page
+# reading a resource's statements
 
 
 def annotation_anchor(annotation: ox.NamedNode | ox.BlankNode, base: str) -> str:
