@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import TypeGuard
+from typing import TypeGuard, cast
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
@@ -38,6 +38,7 @@ from kzkg.enrich import ENRICHMENT_GRAPH
 from kzkg.examples import load_examples
 from kzkg.namespaces import KZ, OA, PREFIXES
 from kzkg.store import NoReleaseError, Release
+from kzkg_server import page_layout
 from kzkg_server.backend import GraphReader, Row, Served, Term
 from kzkg_server.enrichment import external_facts, parse_point
 from kzkg_server.media import ALIASES, GRAPH_TYPES, MediaType, negotiate
@@ -125,6 +126,8 @@ def local_href(iri: str) -> str:
     if iri.startswith(base) and len(iri) > len(base):
         rest, hash_mark, fragment = iri[len(base) :].partition("#")
         return url_for("pages.resource", rest=rest) + hash_mark + fragment
+    if iri.startswith(str(KZ)) and len(iri) > len(str(KZ)):  # our vocabulary: its term on /ontology
+        return url_for("views.ontology") + "#" + iri[len(str(KZ)) :]
     return iri
 
 
@@ -674,6 +677,11 @@ def render_resource(store: GraphReader, node: ox.NamedNode, served: Served) -> s
     # claims as data (issue #12): what a claim asserts; what the sources say about anything else
     context["assertions"] = claim_assertions(store, node, labels) if is_claim else None
     context["sources_say"] = [] if is_claim or is_article else what_sources_say(store, node, labels)
+    # long lists grouped, folded and paginated, each pair of claims once (issue #14): server/page_layout.py
+    claim_rows = cast("list[ClaimRow]", context["claims"])
+    sources = _claim_sources(store, [row.claim.value for row in claim_rows], labels)
+    facts_in = cast("list[FactGroup]", context["facts_in"])
+    context.update(page_layout.layout_resource(claim_rows, sources, facts_in, request.args, is_article))
     return render_template("resource.html", **context)
 
 
