@@ -318,19 +318,74 @@ def _first(terms: Sequence[Linked], none: str) -> tuple[str, str]:
     return " ".join(t.value for t in terms), " · ".join(t.label for t in terms)
 
 
+# What each listed claim is about, for grouping by topic: one query for all of them (VALUES).
+TOPICS_QUERY = "SELECT ?claim ?topic WHERE { VALUES ?claim { %s } ?claim kz:about ?topic FILTER(isIRI(?topic)) }"
+GROUPINGS = ("claimant", "topic", "article")
+# Group by topic instead of claimant when one claimant holds more than this share of a list at
+# least MIN_CLAIMS_FOR_TOPICS long: one group of 120 tells a reader nothing a heading could.
+ONE_VOICE = 0.5
+MIN_CLAIMS_FOR_TOPICS = 20
+
+
+def topics_query(claims: Iterable[str]) -> str | None:
+    """The SPARQL for :data:`TOPICS_QUERY` over these claim IRIs, or None when there are none.
+
+    The IRIs come from the store (ox.NamedNode values), which cannot hold ``>`` or spaces, so
+    writing them as ``<…>`` tokens cannot inject anything.
+    """
+    iris = sorted(set(claims))
+    return TOPICS_QUERY % " ".join(f"<{iri}>" for iri in iris) if iris else None
+
+
+def topic_of(topics: Sequence[Linked], this: str, frequency: Mapping[str, int]) -> Linked | None:
+    """The one topic a claim is filed under: an event before anything else (a claim "about Almaty
+    and the Tole Bi march" is about the march), then the rarest in the list (the most specific:
+    not the umbrella "Bloody January" every other claim is also about), then by label. The page's
+    own resource is never a topic: on Tokayev's page every claim is about him."""
+    others = [t for t in topics if t.value != this]
+    if not others:
+        return None
+    return min(others, key=lambda t: ("/event/" not in t.value, frequency.get(t.value, 0), t.label.lower(), t.value))
+
+
+def grouping(args: Mapping[str, str], claims: Sequence[Claim], by_claimant: Callable[[Claim], tuple[str, str]]) -> str:
+    """The reader's ``?group=`` or, without one, claimant unless one voice dominates a long list."""
+    chosen = args.get("group")
+    if chosen:
+        if chosen not in GROUPINGS:
+            raise BadRequest(f"group={chosen!r}: claims can be grouped by {', '.join(GROUPINGS)}")
+        return chosen
+    groups = group_rows(claims, by_claimant)
+    if groups and len(claims) >= MIN_CLAIMS_FOR_TOPICS and len(groups[0][2]) > ONE_VOICE * len(claims):
+        return "topic"
+    return "claimant"
+
+
+def grouping_links(args: Mapping[str, str], current: str) -> list[tuple[str, str, bool]]:
+    """(name, href, is current) for the "Group by" switch; switching starts again at page 1."""
+    kept = [(k, v) for k, v in args.items() if k not in ("group", "claims_page")]
+    return [(name, "?" + urlencode([*kept, ("group", name)]), name == current) for name in GROUPINGS]
+
+
 def layout_resource(
     claims: Sequence[Claim],
     sources: Mapping[str, SourcesLike],
     facts_in: Iterable[Fact],
     args: Mapping[str, str],
-    article_page: bool,
+    this: str,
+    topics: Mapping[str, Sequence[Linked]] | None = None,
 ) -> dict[str, object]:
     """The template context of a resource page's claims, pairs and referrers.
 
     Claims are grouped by who made them (what a reader of "who claimed what" looks for first);
-    on a page where one claimant made them all (a correspondent's own page), by the article that
-    reports them instead, so the groups still say something.
+    where one claimant made most of a long list (an author's page, an article written mostly in
+    its authors' voice), by topic instead. ``?group=claimant|topic|article`` lets the reader choose.
     """
+    topics = topics or {}
+    frequency: dict[str, int] = {}
+    for row in claims:
+        for topic in topics.get(row.claim.value, ()):
+            frequency[topic.value] = frequency.get(topic.value, 0) + 1
 
     def by_claimant(row: Claim) -> tuple[str, str]:
         found = sources.get(row.claim.value)
@@ -340,16 +395,20 @@ def layout_resource(
         found = sources.get(row.claim.value)
         return _first(found.articles[:1] if found else [], "in no article")
 
-    key = by_claimant
-    if not article_page and len(group_rows(claims, by_claimant)) == 1:
-        key = by_article
+    def by_topic(row: Claim) -> tuple[str, str]:
+        topic = topic_of(topics.get(row.claim.value, ()), this, frequency)
+        return (topic.value, topic.label) if topic else ("", "no other subject")
+
+    chosen = grouping(args, claims, by_claimant)
+    key = {"claimant": by_claimant, "topic": by_topic, "article": by_article}[chosen]
     page, groups = grouped_page(claims, key, args, "claims_page")
     pairs = claim_pairs(claims)
     pairs_page = paginate(pairs, args, "pairs_page", PAIRS_PER_PAGE)
     return {
         "claims_page": page,
         "claim_groups": groups,
-        "claims_grouped_by": "claimant" if key is by_claimant else "article",
+        "claims_grouped_by": chosen,
+        "grouping_links": grouping_links(args, chosen),
         "pairs": pairs_page,
         "pair_counts": pair_counts(pairs),
         "referrers": merge_referrers(facts_in, (row.claim.value for row in claims)),

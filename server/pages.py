@@ -681,7 +681,13 @@ def render_resource(store: GraphReader, node: ox.NamedNode, served: Served) -> s
     claim_rows = cast("list[ClaimRow]", context["claims"])
     sources = _claim_sources(store, [row.claim.value for row in claim_rows], labels)
     facts_in = cast("list[FactGroup]", context["facts_in"])
-    context.update(page_layout.layout_resource(claim_rows, sources, facts_in, request.args, is_article))
+    topics: dict[str, list[TermView]] = defaultdict(list)
+    query = page_layout.topics_query(row.claim.value for row in claim_rows)
+    topic_rows = _plain(store.select(query)) if query else []
+    labels.warm(row["topic"] for row in topic_rows)
+    for row in topic_rows:
+        topics[row["claim"].value].append(labels.term(row["topic"]))
+    context.update(page_layout.layout_resource(claim_rows, sources, facts_in, request.args, node.value, topics))
     return render_template("resource.html", **context)
 
 

@@ -122,26 +122,38 @@ def test_referrers_merge_super_properties_and_count_claims_listed_above() -> Non
     assert [v.value for v in merged[1].values] == ["role/1", "role/2"] and merged[1].listed == 0
 
 
-def test_layout_groups_an_article_by_claimant_and_a_one_claimant_page_by_article() -> None:
+def test_layout_groups_by_claimant_unless_one_voice_dominates_then_by_topic() -> None:
     @dataclass
     class Sources:
         claimants: list[T]
         articles: list[T]
 
-    rows = [Row(T(f"c{i}")) for i in range(4)]
-    sources = {
-        "c0": Sources([T("x", "X")], [T("a1", "Article 1")]),
-        "c1": Sources([T("x", "X")], [T("a2", "Article 2")]),
-        "c2": Sources([T("x", "X")], [T("a2", "Article 2")]),
-        "c3": Sources([T("x", "X")], []),
-    }
-    context = page_layout.layout_resource(rows, sources, [], {}, article_page=False)
-    assert context["claims_grouped_by"] == "article"
-    assert [(g.label, g.total) for g in cast("list[page_layout.Group[Row]]", context["claim_groups"])] == [
-        ("Article 2", 2),
-        ("Article 1", 1),
-        ("in no article", 1),
-    ]
-    context = page_layout.layout_resource(rows, sources, [], {}, article_page=True)
-    assert context["claims_grouped_by"] == "claimant"
-    assert [(g.label, g.total) for g in cast("list[page_layout.Group[Row]]", context["claim_groups"])] == [("X", 4)]
+    this = "id/x"
+    march, almaty, umbrella = T("id/event/march", "the march"), T("id/almaty", "Almaty"), T("id/event/all", "All")
+    rows = [Row(T(f"c{i:02}")) for i in range(24)]
+    sources = {r.claim.value: Sources([T("id/x", "X")], [T("a1", "Article 1")]) for r in rows}
+    topics: dict[str, list[T]] = {}
+    for i, r in enumerate(rows):
+        # every claim is about the page's resource and the umbrella event; some about the march or Almaty
+        topics[r.claim.value] = [T(this), umbrella] + ([march, almaty] if i < 5 else [almaty] if i < 9 else [])
+    context = page_layout.layout_resource(rows, sources, [], {}, this, topics)
+    assert context["claims_grouped_by"] == "topic"  # one claimant holds them all
+    groups = cast("list[page_layout.Group[Row]]", context["claim_groups"])
+    # events first, the rarest (most specific) event before the umbrella; the page itself never a topic
+    assert [(g.label, g.total) for g in groups] == [("All", 19), ("the march", 5)]
+    # the reader's choice wins, and an unknown grouping is refused by name
+    chosen = page_layout.layout_resource(rows, sources, [], {"group": "claimant"}, this, topics)
+    assert chosen["claims_grouped_by"] == "claimant"
+    links = cast("list[tuple[str, str, bool]]", chosen["grouping_links"])
+    assert ("topic", "?group=topic", False) in links and ("claimant", "?group=claimant", True) in links
+    with pytest.raises(BadRequest, match="group='who'"):
+        page_layout.layout_resource(rows, sources, [], {"group": "who"}, this, topics)
+    # a short list, or several voices: by claimant
+    few = page_layout.layout_resource(rows[:5], sources, [], {}, this, topics)
+    assert few["claims_grouped_by"] == "claimant"
+
+
+def test_topics_query_lists_each_claim_once() -> None:
+    assert page_layout.topics_query([]) is None
+    query = page_layout.topics_query(["https://e/c/2", "https://e/c/1", "https://e/c/2"])
+    assert query is not None and "{ <https://e/c/1> <https://e/c/2> }" in query

@@ -22,7 +22,7 @@ HEIGHTS = [
     ("/id/tokayev", 4_000, 8_000),  # a person: 44 claims, 38 contradiction/corroboration pairs
     ("/id/article/001", 8_000, 20_000),  # an article: its text (≈3,000 px) stays whole
     ("/id/event/bloody-january", 6_000, 12_000),  # the event most claims are about
-    ("/id/dmitriy-mazorenko", 4_000, 8_000),  # one claimant of 120 claims: grouped by article
+    ("/id/dmitriy-mazorenko", 4_000, 8_000),  # one claimant of 120 claims: grouped by topic
 ]
 
 CLAIMS_OF = """

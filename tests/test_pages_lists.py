@@ -129,3 +129,26 @@ def test_kz_terms_link_to_this_servers_ontology_and_the_anchor_exists(client, pa
     assert ours, f"{path} prints no kz: term"
     missing = sorted({h for h in ours if h.split("#", 1)[1] not in anchors})
     assert not missing, f"{path}: /ontology has no term {missing}"
+
+
+def test_a_list_in_one_voice_is_grouped_by_topic_and_the_reader_can_switch(client, store) -> None:
+    # article 004 is written mostly in its authors' voice: the default is by topic
+    page = _page(client, "/id/article/004")
+    assert [a for a in page.having("a") if a.get("data-group") == "claimant"]
+    groups = page.having("div", "claim-group")
+    about = {
+        row["t"].value
+        for row in store.query(
+            f"SELECT ?t WHERE {{ ?c kz:reportedIn <{ID}article/004> ; kz:about ?t }}", prefixes=PREFIXES
+        )
+    }
+    assert groups and all(g["data-group"] in about for g in groups)
+    # the switch is a stable URL; by claimant, the authors' group is the largest
+    switched = _page(client, "/id/article/004?group=claimant")
+    first = switched.having("div", "claim-group")[0]
+    authors = {
+        row["who"].value
+        for row in store.query(f"SELECT ?who WHERE {{ <{ID}article/004> dcterms:creator ?who }}", prefixes=PREFIXES)
+    }
+    assert set(first["data-group"].split()) == authors
+    assert client.get("/id/article/004?group=who").status_code == 400
