@@ -12,7 +12,6 @@ protocols below, so it does not import them (and does not care where the page co
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
@@ -103,12 +102,18 @@ def page_number(args: Mapping[str, str], param: str, count: int) -> int:
 
 def paginate(rows: Sequence[Row], args: Mapping[str, str], param: str, per_page: int = CLAIMS_PER_PAGE) -> Page[Row]:
     """The page of ``rows`` the request names, cut at fixed positions so a page's URL stays stable."""
-    count = max(1, math.ceil(len(rows) / per_page))
-    number = page_number(args, param, count)
-    start = (number - 1) * per_page
-    chunk = list(rows[start : start + per_page])
+    bounds = [(start, min(start + per_page, len(rows))) for start in range(0, len(rows), per_page)]
+    return page_at(rows, bounds, args, param)
+
+
+def page_at(rows: Sequence[Row], bounds: Sequence[tuple[int, int]], args: Mapping[str, str], param: str) -> Page[Row]:
+    """The page the request names, of a list cut at ``bounds`` (start, end) positions."""
+    bounds = list(bounds) or [(0, 0)]
+    number = page_number(args, param, len(bounds))
+    start, end = bounds[number - 1]
+    chunk = list(rows[start:end])
     others = tuple((name, value) for name, value in args.items() if name != param)
-    return Page(chunk, number, count, len(rows), start + 1 if chunk else 0, param, others)
+    return Page(chunk, number, len(bounds), len(rows), start + 1 if chunk else 0, param, others)
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,6 +160,25 @@ def group_rows(rows: Sequence[Row], key: Callable[[Row], tuple[str, str]]) -> li
     )
 
 
+def group_bounds(sizes: Iterable[int], per_page: int) -> list[tuple[int, int]]:
+    """Page bounds over groups laid end to end: a group starts a new page rather than being cut
+    when the page holds something already and the group would overflow it; a group longer than a
+    page is cut into whole pages, and what is left of it shares its page with the next groups."""
+    bounds: list[tuple[int, int]] = []
+    start = position = 0
+    for size in sizes:
+        if position > start and position - start + size > per_page:
+            bounds.append((start, position))
+            start = position
+        position += size
+        while position - start > per_page:
+            bounds.append((start, start + per_page))
+            start += per_page
+    if position > start or not bounds:
+        bounds.append((start, position))
+    return bounds
+
+
 def grouped_page(
     rows: Sequence[Row],
     key: Callable[[Row], tuple[str, str]],
@@ -165,12 +189,12 @@ def grouped_page(
 ) -> tuple[Page[Row], list[Group[Row]]]:
     """Group the rows, lay the groups end to end, cut that into pages, and regroup one page.
 
-    Pages are cut in the grouped order, so a group is split only where it is longer than what is
-    left of a page; the part on a later page says how many of its rows came before.
+    Pages break between groups (:func:`group_bounds`), so a group is split only when it is longer
+    than a page; the part on a later page says how many of its rows came before.
     """
     groups = group_rows(rows, key)
     ordered = [row for _name, _label, members in groups for row in members]
-    page = paginate(ordered, args, param, per_page)
+    page = page_at(ordered, group_bounds((len(m) for _n, _l, m in groups), per_page), args, param)
     on_page: list[Group[Row]] = []
     position = 0
     start = page.first - 1
@@ -178,11 +202,8 @@ def grouped_page(
     for name, label, members in groups:
         lo, hi = max(position, start), min(position + len(members), end)
         if lo < hi:
-            on_page.append(
-                Group(
-                    name, label, list(members[lo - position : hi - position]), len(members), lo - position, fold_after
-                )
-            )
+            part = list(members[lo - position : hi - position])
+            on_page.append(Group(name, label, part, len(members), lo - position, fold_after))
         position += len(members)
     return page, on_page
 

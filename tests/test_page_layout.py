@@ -68,7 +68,7 @@ def test_pager_links_keep_the_other_parameters() -> None:
     assert paginate(list(range(100)), {}, "claims_page").href(1) == "?"
 
 
-def test_groups_biggest_first_each_row_once_and_split_across_pages_with_their_totals() -> None:
+def test_groups_biggest_first_each_row_once_and_pages_break_between_groups() -> None:
     who = {f"c{i}": ("ann" if i < 5 else "bob" if i < 12 else "cy") for i in range(14)}
     rows = [T(f"c{i}") for i in range(14)]
 
@@ -76,16 +76,32 @@ def test_groups_biggest_first_each_row_once_and_split_across_pages_with_their_to
         return who[row.value], who[row.value].title()
 
     first, groups = grouped_page(rows, key, {}, "p", per_page=10, fold_after=3)
-    assert [(g.label, g.total, len(g.rows), g.earlier) for g in groups] == [("Bob", 7, 7, 0), ("Ann", 5, 3, 0)]
+    # Bob's 7 and Ann's 5 do not fit one page of 10: Ann starts page 2 instead of being cut
+    assert [(g.label, g.total, len(g.rows), g.earlier) for g in groups] == [("Bob", 7, 7, 0)]
     assert [r.value for r in groups[0].shown] == ["c5", "c6", "c7"]
     assert [r.value for r in groups[0].folded] == ["c8", "c9", "c10", "c11"]
     second, groups = grouped_page(rows, key, {"p": "2"}, "p", per_page=10, fold_after=3)
-    assert [(g.label, g.total, len(g.rows), g.earlier) for g in groups] == [("Ann", 5, 2, 3), ("Cy", 2, 2, 0)]
-    assert (first.count, second.count, first.total) == (2, 2, 14)
-    # every row on exactly one page
-    _, again = grouped_page(rows, key, {}, "p", per_page=10)
-    on_pages = [r.value for g in again for r in g.rows] + [r.value for g in groups for r in g.rows]
-    assert sorted(on_pages) == sorted(r.value for r in rows)
+    assert [(g.label, g.total, len(g.rows), g.earlier) for g in groups] == [("Ann", 5, 5, 0), ("Cy", 2, 2, 0)]
+    assert (first.count, second.count, first.total, second.first, second.last) == (2, 2, 14, 8, 14)
+
+
+def test_a_group_longer_than_a_page_is_cut_into_whole_pages() -> None:
+    assert page_layout.group_bounds([25, 3, 9], 10) == [(0, 10), (10, 20), (20, 28), (28, 37)]
+    assert page_layout.group_bounds([4, 4, 2], 10) == [(0, 10)]
+    assert page_layout.group_bounds([], 10) == [(0, 0)]
+    rows = [T(f"c{i:02}") for i in range(28)]
+
+    def key(row: T) -> tuple[str, str]:
+        return ("big", "Big") if int(row.value[1:]) < 25 else ("small", "Small")
+
+    seen = []
+    for number in (1, 2, 3):
+        page, groups = grouped_page(rows, key, {"p": str(number)}, "p", per_page=10)
+        assert page.count == 3
+        seen += [r.value for g in groups for r in g.rows]
+        assert groups[0].label == "Big" and groups[0].earlier == (number - 1) * 10 and groups[0].total == 25
+    assert [g.label for g in groups] == ["Big", "Small"]  # the rest of Big shares page 3 with Small
+    assert seen == [r.value for r in rows]
 
 
 def test_a_contradiction_is_listed_once_whichever_claim_states_it() -> None:

@@ -63,39 +63,41 @@ def test_long_pages_fit_their_height_bound_and_the_phone_width(browser, live_ser
     assert heights[400] < bound_phone, (path, heights)
 
 
-def _claims_on_every_page(driver, url: str) -> tuple[list[str], list[str]]:
-    """Follow the claims pager from the first page to the last; the claims and page URLs seen."""
+def _claims_on_every_page(driver, url: str) -> tuple[list[list[str]], list[str]]:
+    """Follow the claims pager from the first page to the last; the claims of each page, and its URL."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
-    seen: list[str] = []
+    pages: list[list[str]] = []
     urls = [url]
     _open(driver, url)
     while True:
-        seen += [li.get_attribute("data-claim") for li in driver.find_elements(By.CSS_SELECTOR, "#claims li.claim-row")]
+        pages.append(
+            [li.get_attribute("data-claim") for li in driver.find_elements(By.CSS_SELECTOR, "#claims li.claim-row")]
+        )
         following = driver.find_elements(By.CSS_SELECTOR, "#claims nav.pager a.next")
         if not following:
-            return seen, urls
+            return pages, urls
         following[0].click()
-        from selenium.webdriver.support.ui import WebDriverWait
-
         WebDriverWait(driver, WAIT).until(lambda d: d.current_url != urls[-1])
         urls.append(driver.current_url)
 
 
 def test_paginated_claims_hold_every_claim_once_at_stable_urls(browser, live_server, store):  # noqa: F811
-    expected = {row["claim"] for row in select_rows(store, CLAIMS_OF % {"iri": f"{ID}tokayev"})}
-    assert len(expected) > 30, "Tokayev should have more claims than one page holds"
-    seen, urls = _claims_on_every_page(browser, live_server.url + "/id/tokayev")
-    assert len(seen) == len(set(seen)), "a claim is listed twice"
-    assert set(seen) == expected
-    assert len(urls) >= 2
-    # each page is its own URL, and opening that URL again gives the same claims (a citable view)
-    assert parse_qs(urlparse(urls[1]).query) == {"claims_page": ["2"]}
-    first_on_two = seen[30]
-    _open(browser, urls[1])
     from selenium.webdriver.common.by import By
 
-    assert browser.find_elements(By.CSS_SELECTOR, "#claims li.claim-row")[0].get_attribute("data-claim") == first_on_two
+    expected = {row["claim"] for row in select_rows(store, CLAIMS_OF % {"iri": f"{ID}tokayev"})}
+    assert len(expected) > 30, "Tokayev should have more claims than one page holds"
+    pages, urls = _claims_on_every_page(browser, live_server.url + "/id/tokayev")
+    seen = [claim for page in pages for claim in page]
+    assert len(seen) == len(set(seen)), "a claim is listed twice"
+    assert set(seen) == expected
+    assert len(urls) >= 2 and all(0 < len(page) <= 30 for page in pages)
+    # each page is its own URL, and opening that URL again gives the same claims (a citable view)
+    assert parse_qs(urlparse(urls[1]).query) == {"claims_page": ["2"]}
+    _open(browser, urls[1])
+    again = [li.get_attribute("data-claim") for li in browser.find_elements(By.CSS_SELECTOR, "#claims li.claim-row")]
+    assert again == pages[1]
 
 
 def test_a_folded_group_says_how_many_it_holds_and_opens(browser, live_server):  # noqa: F811
