@@ -23,6 +23,8 @@ HEIGHTS = [
     ("/id/article/001", 8_000, 20_000),  # an article: its text (≈3,000 px) stays whole
     ("/id/event/bloody-january", 6_000, 12_000),  # the event most claims are about
     ("/id/dmitriy-mazorenko", 4_000, 8_000),  # one claimant of 120 claims: grouped by topic
+    ("/id/almaty", 4_000, 8_000),  # a place: 49 claims, coordinates and a locator map
+    ("/id/claim/001-health-ministry-164-dead", 3_000, 6_000),  # a claim: its details, quotes, assertions
 ]
 
 CLAIMS_OF = """
