@@ -34,6 +34,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from kzkg import search as search_index
 from kzkg.namespaces import KZ, ONTOLOGY_GRAPH
 from kzkg.store import NoReleaseError
+from kzkg_server import regions
 from kzkg_server.backend import GraphReader, Row, Served, Term
 from kzkg_server.enrichment import parse_point
 from kzkg_server.media import GRAPH_TYPES, MediaType
@@ -727,6 +728,11 @@ def place_map() -> Response:
     for place in places:
         place.x, place.y = project(place.lon, place.lat)
         place.r = 4 + 2.2 * math.sqrt(place.events)
+    try:  # region outlines, and the names of those holding a place, clear of the dots (server/regions.py)
+        box, located = (lon_min, lat_min, lon_max, lat_max), [(p.lon, p.lat, p.label, p.r) for p in places]
+        region_outlines, region_labels = regions.layers(project, box, located, [name for name, _ in countries])
+    except regions.GeometryError as missing:
+        abort(503, description=str(missing))
     places.sort(key=lambda p: (-p.events, p.label))
     return _page(
         "views/map.html",
@@ -734,6 +740,8 @@ def place_map() -> Response:
         places=places,
         outlines=outlines,
         labels=labels,
+        regions=region_outlines,
+        region_labels=region_labels,
         width=width,
         height=height,
         local_url=local_url,
