@@ -235,8 +235,9 @@ class Region:
 
 
 @lru_cache(maxsize=1)
-def regions(path: Path = REGIONS_FILE) -> tuple[Region, ...]:
-    """The cut file's regions, decoded once per process."""
+def regions(path: Path | None = None) -> tuple[Region, ...]:
+    """The cut file's regions (``REGIONS_FILE`` unless told), decoded once per process."""
+    path = path or REGIONS_FILE
     try:
         topology = json.loads(path.read_text(encoding="utf-8"))
         arcs = decode_arcs(topology)
