@@ -77,17 +77,20 @@
 
   function overlaps(a, b) { return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]; }
 
-  /** Where to write a region's name (pixels): of a grid over the ring, the inside point farthest
-   *  from its edges whose label covers no place's dot or name; null when there is none. */
-  function labelPoint(ring, text, avoid) {
+  /** Where to write a name (pixels) of `size` px: of a grid over the ring's box (within `clip`, the
+   *  view, when given), the inside point farthest from its edges whose label covers no place's dot
+   *  or name nor leaves the clip; null when there is none. */
+  function labelPoint(ring, text, avoid, size, clip) {
     var xs = ring.map(function (p) { return p[0]; }), ys = ring.map(function (p) { return p[1]; });
     var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs), y0 = Math.min.apply(null, ys), y1 = Math.max.apply(null, ys);
+    if (clip) { x0 = Math.max(x0, clip[0]); y0 = Math.max(y0, clip[1]); x1 = Math.min(x1, clip[2]); y1 = Math.min(y1, clip[3]); }
     var best = null, bestDistance = -1, steps = 16;
     for (var i = 1; i < steps; i++) {
       for (var j = 1; j < steps; j++) {
         var p = [x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * j / steps];
         if (!inside([ring], p[0], p[1])) continue;
-        var box = labelBox(p[0], p[1], text, 10);
+        var box = labelBox(p[0], p[1], text, size);
+        if (clip && (box[0] < clip[0] || box[1] < clip[1] || box[2] > clip[2] || box[3] > clip[3])) continue;
         if (avoid.some(function (b) { return overlaps(box, b); })) continue;
         var distance = Infinity;
         for (var k = 0; k < ring.length && distance > bestDistance; k++) {
@@ -212,11 +215,12 @@
         if (!shape.visible) return;
         var path = V.svg("path", { d: shape.d, "class": "country", "data-name": name }, land);
         V.svg("title", {}, path).textContent = name;
-        // the label sits in the middle of the country's largest part, clipped to the view
-        var b = shape.biggest;
-        var lx = (Math.max(b[0], 0) + Math.min(b[1], width)) / 2;
-        var ly = (Math.max(b[2], 0) + Math.min(b[3], height)) / 2;
-        if (shape.biggestSize > 2500 && name) V.svgText(name, { x: lx, y: ly, "text-anchor": "middle" }, labels);
+        // the name goes well inside the visible part of the country's largest part, clear of the places
+        if (shape.biggestSize <= 2500 || !name) return;
+        var at = labelPoint(shape.biggestRing, name, avoid, 12, [0, 0, width, height]);
+        if (!at) return;
+        V.svgText(name, { x: at[0], y: at[1], "text-anchor": "middle" }, labels);
+        avoid.push(labelBox(at[0], at[1], name, 12));
       });
     }).catch(function (error) {
       V.note(wrap, "Country outlines could not be loaded (" + error.message + "); the places are drawn without them.");
@@ -238,7 +242,7 @@
         V.svg("title", {}, path).textContent = name;
         var b = shape.biggest;
         if (!holding.length || !name || b[1] - b[0] < MIN_LABELLED || b[3] - b[2] < MIN_LABELLED / 2) return;
-        var at = labelPoint(shape.biggestRing, name, avoid);
+        var at = labelPoint(shape.biggestRing, name, avoid, 10);
         if (!at) return;
         V.svgText(name, { x: at[0], y: at[1], "text-anchor": "middle", "data-region": code }, regionLabels);
         avoid.push(labelBox(at[0], at[1], name, 10));
