@@ -17,7 +17,7 @@ import pytest
 from test_browser import browser  # noqa: F401 (the chromium fixture)
 from test_views import Elements, get_html, rows
 
-from kzkg_server import regions, views
+from kzkg_server import regions
 
 ID = "https://w3id.org/kzkg/id/"
 
@@ -156,7 +156,6 @@ def test_map_names_the_large_regions_that_hold_a_place_clear_of_the_dots(client)
 def test_map_without_its_region_file_names_the_command(client, monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(regions, "REGIONS_FILE", tmp_path / "regions.topo.json")
     regions.regions.cache_clear()
-    views._countries.cache_clear()
     try:
         response = client.get("/map")
         assert response.status_code == 503
