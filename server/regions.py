@@ -24,7 +24,7 @@ import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -210,16 +210,14 @@ class Region:
     country: str
     rings: tuple[tuple[Point, ...], ...]
 
-    @property
+    @cached_property
     def bounds(self) -> tuple[float, float, float, float]:
-        """lon_min, lat_min, lon_max, lat_max (cached: regions are immutable)."""
-        cached: tuple[float, float, float, float] | None = self.__dict__.get("_bounds")
-        if cached is None:
-            points = [p for r in self.rings for p in r]
-            lons, lats = [x for x, _ in points], [y for _, y in points]
-            cached = (min(lons), min(lats), max(lons), max(lats)) if points else (0.0, 0.0, -1.0, -1.0)
-            object.__setattr__(self, "_bounds", cached)
-        return cached
+        """lon_min, lat_min, lon_max, lat_max: most places and views miss most regions by this box alone."""
+        points = [p for r in self.rings for p in r]
+        if not points:
+            return (0.0, 0.0, -1.0, -1.0)
+        lons, lats = [x for x, _ in points], [y for _, y in points]
+        return (min(lons), min(lats), max(lons), max(lats))
 
     def contains(self, lon: float, lat: float) -> bool:
         """Even-odd rule over every ring (holes and islands alike), as SVG's fill-rule evenodd."""
