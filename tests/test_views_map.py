@@ -97,6 +97,14 @@ def test_a_missing_source_is_one_line_naming_the_install_command(tmp_path, capsy
     assert not (tmp_path / "out.json").exists()
 
 
+def test_a_source_that_is_not_topojson_is_one_line_naming_the_file(tmp_path, capsys) -> None:
+    for iso3 in (*regions.WHOLE, *regions.PARTLY):
+        (tmp_path / f"{iso3.lower()}.topo.json").write_text('{"type": "FeatureCollection"}', encoding="utf-8")
+    assert regions.main(["--source", str(tmp_path), "--check"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "kaz.topo.json: not a TopoJSON topology" in error
+
+
 def test_cities_fall_in_the_region_the_corpus_locates_them_in(store) -> None:
     """Wikidata's coordinates, our kz:locatedIn and Natural Earth's polygons agree."""
     places = located(store)
