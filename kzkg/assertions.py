@@ -23,6 +23,20 @@ from rdflib.term import Node
 
 from kzkg.ingest import EVENT_TYPES, QUALIFIERS, QUANTITY_KINDS, SLUG
 
+# The graph names and the graph policy live in kzkg.namespaces; re-exported here for callers that
+# import them from this module.
+from kzkg.namespaces import (
+    ASSERTION_BASE,
+    DISAGREEMENTS_GRAPH,  # noqa: F401  (re-exported)
+    ID,
+    KZ,
+    RDF,
+    XSD,
+    assertion_graph,
+    is_assertion_graph,
+    is_claims_graph,  # noqa: F401  (re-exported)
+)
+
 CLAIM_KINDS = ("factual", "opinion", "prediction")
 
 # property -> (what the subject must be, what the value is). "event"/"entity"/"any" for the
@@ -290,15 +304,13 @@ def check_assertions(corpus: _Registry) -> list[tuple[str, str]]:
 
 # -- RDF ------------------------------------------------------------------------------------------
 
-ASSERTION_BASE = "https://w3id.org/kzkg/id/assertion/"
-DISAGREEMENTS_GRAPH = URIRef("https://w3id.org/kzkg/id/graph/disagreements")
-KZ_NS = "https://w3id.org/kzkg/ontology#"
-_RDF_TYPE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-_XSD_DATE = URIRef("http://www.w3.org/2001/XMLSchema#date")
-_XSD_INTEGER = URIRef("http://www.w3.org/2001/XMLSchema#integer")
-_XSD_DECIMAL = URIRef("http://www.w3.org/2001/XMLSchema#decimal")
-_XSD_BOOLEAN = URIRef("http://www.w3.org/2001/XMLSchema#boolean")
-_ID = "https://w3id.org/kzkg/id/"
+KZ_NS = str(KZ)
+_RDF_TYPE = RDF.type
+_XSD_DATE = XSD.date
+_XSD_INTEGER = XSD.integer
+_XSD_DECIMAL = XSD.decimal
+_XSD_BOOLEAN = XSD.boolean
+_ID = str(ID)
 
 KIND_CONCEPT = {"factual": "Factual", "opinion": "Opinion", "prediction": "Prediction"}
 QUALIFIER_NAME = {
@@ -321,16 +333,6 @@ QUALIFIER_NAME = {
 
 def kz(name: str) -> URIRef:
     return URIRef(KZ_NS + name)
-
-
-def assertion_graph(claim_id: str) -> URIRef:
-    """The named graph holding what the claim asserts (nanopublication assertion)."""
-    return URIRef(ASSERTION_BASE + claim_id)
-
-
-def is_assertion_graph(name: Any) -> bool:
-    """Whether a graph name (rdflib term, pyoxigraph NamedNode or str) is a claim's assertion graph."""
-    return str(getattr(name, "value", name)).startswith(ASSERTION_BASE)
 
 
 def figure_iri(claim_id: str, position: int) -> URIRef:
@@ -672,11 +674,6 @@ def reconcile(claims: dict[str, Any], disagreements: list[Disagreement]) -> list
             )
         )
     return lines
-
-
-def is_claims_graph(name: Any) -> bool:
-    """An assertion graph or the disagreements graph: what claims say, never fed to the reasoner."""
-    return is_assertion_graph(name) or str(getattr(name, "value", name)) == str(DISAGREEMENTS_GRAPH)
 
 
 def checked_triples(graph: Any) -> Any:
