@@ -266,30 +266,58 @@ def regions(path: Path | None = None) -> tuple[Region, ...]:
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in the SVG's pixels
 
 
-def label_box(x: float, y: float, text: str, size: float = 11.0) -> Box:
-    """Where a middle-anchored label of ``size`` px sits around (x, y): an estimate (0.62 em a letter)."""
-    half = 0.31 * size * len(text)
+def label_box(x: float, y: float, text: str, size: float = 11.0, em: float = 0.62) -> Box:
+    """Where a middle-anchored label of ``size`` px sits around (x, y): an estimate, ``em`` a letter
+    (0.62 for lower case, more for capitals with letter-spacing)."""
+    half = em / 2 * size * len(text)
     return x - half, y - size * 0.8, x + half, y + size * 0.25
+
+
+def place_boxes(
+    project: Callable[[float, float], tuple[float, float]], places: Iterable[tuple[float, float, str, float]]
+) -> list[Box]:
+    """The boxes of the places' dots (lon, lat, label, radius in px) and of their 13 px names to their right."""
+    boxes: list[Box] = []
+    for lon, lat, label, radius in places:
+        x, y = project(lon, lat)
+        boxes.append((x - radius, y - radius, x + radius, y + radius))
+        boxes.append((x + radius + 3, y - 8, x + radius + 3 + 0.62 * 13 * len(label), y + 6))
+    return boxes
 
 
 def _overlaps(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def label_point(points: Sequence[Point], text: str = "", avoid: Sequence[Box] = (), steps: int = 16) -> Point | None:
-    """Where to write a region's name: of a grid over the ring's box, the inside point farthest from
-    the ring's edges (a cheap pole of inaccessibility: a box's middle can fall outside a crescent)
-    whose label covers none of ``avoid`` (the places' dots and names). None if there is no such point."""
+def label_point(
+    points: Sequence[Point],
+    text: str = "",
+    avoid: Sequence[Box] = (),
+    steps: int = 16,
+    size: float = 11.0,
+    em: float = 0.62,
+    clip: Box | None = None,
+) -> Point | None:
+    """Where to write a name: of a grid over the ring's box (within ``clip``, the view, if given), the
+    inside point farthest from the ring's edges (a cheap pole of inaccessibility: a box's middle can
+    fall outside a crescent) whose label stays in the clip and covers none of ``avoid`` (the places'
+    dots and names, names already written). None if there is no such point."""
     xs, ys = [x for x, _ in points], [y for _, y in points]
+    x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
+    if clip:
+        x0, y0, x1, y1 = max(x0, clip[0]), max(y0, clip[1]), min(x1, clip[2]), min(y1, clip[3])
     edges = list(zip(points, [*points[1:], points[0]], strict=True))
     shape = Region("", "", "", (tuple(points),))
     best: Point | None = None
     best_distance = -1.0
     for i in range(1, steps):
         for j in range(1, steps):
-            x = min(xs) + (max(xs) - min(xs)) * i / steps
-            y = min(ys) + (max(ys) - min(ys)) * j / steps
-            if not shape.contains(x, y) or any(_overlaps(label_box(x, y, text), box) for box in avoid):
+            x = x0 + (x1 - x0) * i / steps
+            y = y0 + (y1 - y0) * j / steps
+            box = label_box(x, y, text, size, em)
+            if clip and (box[0] < clip[0] or box[1] < clip[1] or box[2] > clip[2] or box[3] > clip[3]):
+                continue
+            if any(_overlaps(box, other) for other in avoid) or not shape.contains(x, y):
                 continue
             distance = math.inf
             for a, b in edges:  # stops as soon as this point is no better than the best so far
@@ -323,11 +351,9 @@ def layers(
     lon_min, lat_min, lon_max, lat_max = box
     skip = set(countries)
     holding: dict[str, list[str]] = {}
-    avoid: list[Box] = []
-    for lon, lat, label, radius in places:
-        x, y = project(lon, lat)
-        avoid.append((x - radius, y - radius, x + radius, y + radius))
-        avoid.append((x + radius + 3, y - 8, x + radius + 3 + 0.62 * 13 * len(label), y + 6))  # its name, 13 px
+    places = list(places)
+    avoid = place_boxes(project, places)
+    for lon, lat, label, _radius in places:
         if label in skip:
             continue
         for region in regions():

@@ -12,12 +12,13 @@ import itertools
 import json
 import math
 import random
+import re
 
 import pytest
 from test_browser import browser  # noqa: F401 (the chromium fixture)
 from test_views import Elements, get_html, rows
 
-from kzkg_server import regions
+from kzkg_server import geography, regions
 
 ID = "https://w3id.org/kzkg/id/"
 
@@ -161,9 +162,35 @@ def test_map_names_the_large_regions_that_hold_a_place_clear_of_the_dots(client)
             assert not (abs(cx - x) < r and abs(cy - y) < r), (label, cx, cy)
 
 
+def rings_of(d: str) -> tuple[tuple[tuple[float, float], ...], ...]:
+    """An SVG path's rings ("M x,y L x,y ... Z" each), in pixels."""
+    return tuple(
+        tuple((float(x), float(y)) for x, y in re.findall(r"(-?[0-9.]+),(-?[0-9.]+)", part))
+        for part in d.split("Z")
+        if part.strip()
+    )
+
+
+def test_map_writes_each_country_name_inside_its_country_and_clear_of_the_dots(client) -> None:
+    html = Elements(get_html(client, "/map"))
+    shapes = {
+        c["data-country"]: regions.Region("", "", "", rings_of(c["d"])) for c in html.find("path", class_="country")
+    }
+    page = get_html(client, "/map")
+    names = re.findall(r'<text class="country-label" x="([0-9.]+)" y="([0-9.]+)"[^>]*>([^<]+)</text>', page)
+    assert {"Kazakhstan", "China", "Russia", "Uzbekistan", "Kyrgyzstan"} <= {n for _, _, n in names}
+    dots = [(float(c["cx"]), float(c["cy"]), float(c["r"])) for c in html.find("circle") if "r" in c]
+    for x, y, name in names:
+        assert shapes[name].contains(float(x), float(y)), name
+        box = regions.label_box(float(x), float(y), name, 15, 0.75)
+        for cx, cy, r in dots:
+            assert not (box[0] < cx + r and cx - r < box[2] and box[1] < cy + r and cy - r < box[3]), (name, cx, cy)
+
+
 def test_map_without_its_region_file_names_the_command(client, monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(regions, "REGIONS_FILE", tmp_path / "regions.topo.json")
     regions.regions.cache_clear()
+    geography._layers.cache_clear()  # what is drawn from the regions is cached too
     try:
         response = client.get("/map")
         assert response.status_code == 503
@@ -171,6 +198,7 @@ def test_map_without_its_region_file_names_the_command(client, monkeypatch, tmp_
     finally:
         monkeypatch.undo()
         regions.regions.cache_clear()
+        geography._layers.cache_clear()
 
 
 # --- in Chromium ------------------------------------------------------------------------------------
