@@ -305,14 +305,18 @@ def test_query_ui_map_view_draws_the_same_regions(browser, live_server, store) -
     found = browser.execute_script("""
         const map = document.querySelector('.tabPanel.active .kzkg-map');
         const all = (selector, f) => Array.from(map.querySelectorAll(selector), f);
+        const inOwnCountry = (t) => map.querySelector(`path.country[data-name="${t.textContent}"]`)
+            .isPointInFill(new DOMPoint(+t.getAttribute('x'), +t.getAttribute('y')));
         return {regions: all('path.region', p => [p.dataset.region, p.dataset.places || '']),
-                labels: all('.country-labels text, .region-labels text', t => t.textContent)};
+                labels: all('.country-labels text, .region-labels text', t => t.textContent),
+                misplaced: all('.country-labels text', t => t).filter(t => !inOwnCountry(t)).map(t => t.textContent)};
     """)
     drawn = dict(found["regions"])
     served = {r.code for r in regions.regions()}
     assert {"KZ.AA", "KZ.AC", "KZ.ZM"} <= set(drawn) <= served
     assert "Almaty" in drawn["KZ.AC"].split("; ")
-    assert "Kazakhstan" in found["labels"] and "Zhambyl" in found["labels"]
+    assert "Kazakhstan" in found["labels"] and "Zhambyl" in found["labels"] and "China" in found["labels"]
+    assert found["misplaced"] == []  # every country's name is written inside that country
     counted = region_pixels(browser, ".tabPanel.active .kzkg-map svg")
     assert counted["inside"] > 2500, counted  # 5044 measured
     urls = requested_urls(browser)
