@@ -24,9 +24,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     The defaults and the parsing of the environment are :mod:`kzkg_server.settings`; an unknown
     ``KZKG_*`` variable or a value of the wrong type raises :class:`~kzkg_server.settings.SettingsError`.
     """
-    # Imported here, not at the top: `python -m kzkg_server.executor` (each query child) imports this
-    # package first, and must not find its own module already imported by it.
-    from .executor import QueryError
+    # Imported here, not at the top: `python -m kzkg_server.executor_child` (each query child) imports
+    # this package first, and must not find its own module already imported by it (.state imports the
+    # executor pool, which imports the child's module).
+    from .query_errors import QueryError
     from .state import GraphService
 
     app = Flask(__name__)

@@ -32,7 +32,9 @@ from kzkg.assertions import is_assertion_graph
 from kzkg.namespaces import PREFIXES
 from kzkg.store import NoReleaseError, Release, StoreWarmer, current_release, open_read_only
 
-from .executor import Dataset, ExecutorPool, Job, NeedsFederation, QueryError
+from .executor import ExecutorPool
+from .executor_protocol import Dataset, Job
+from .query_errors import NeedsFederation, QueryError
 from .sparql_scan import QueryShape
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple

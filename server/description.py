@@ -17,9 +17,9 @@ from kzkg.export import void_dataset
 from kzkg.namespaces import DCTERMS, FORMATS, PREFIXES, RDF, RDFS, SD, SH, VOID, XSD
 
 from .backend import Served, Statistics
-from .executor import in_memory
 from .media import GRAPH_TYPES, RESULT_TYPES, MediaType, negotiate
 from .response_cache import PREFLIGHT_HEADERS, body_response, graph_service, make_etag, not_modified_response, runtime
+from .result_writer import in_memory
 from .sparql_request import HTML_TYPES, endpoint_url, not_acceptable, param, served_now
 
 SD_TYPES: tuple[MediaType, ...] = GRAPH_TYPES

@@ -22,7 +22,7 @@ from flask import Flask, Response, current_app, request
 from kzkg.store import CURRENT_LINK, NoReleaseError
 
 from .backend import EmbeddedBackend, Statistics
-from .executor import QueryError
+from .query_errors import QueryError
 from .state import GraphService
 
 EXTENSION = "kzkg_sparql"

@@ -28,7 +28,9 @@ import requests
 from conftest import LiveServer
 
 from kzkg.store import current_release, publish_nquads
-from kzkg_server.executor import ExecutorPool, Job, QueryFailed
+from kzkg_server.executor import ExecutorPool
+from kzkg_server.executor_protocol import Job
+from kzkg_server.query_errors import QueryFailed
 
 TRIPLES = 3000
 TIMEOUT = 1.0
@@ -100,7 +102,7 @@ def executor_processes(server: LiveServer) -> dict[int, float]:
             command = (entry / "cmdline").read_bytes()
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-        if b"kzkg_server.executor" not in command:
+        if b"kzkg_server.executor_child" not in command:
             continue
         pid, ancestor = int(entry.name), int(entry.name)
         for _ in range(5):  # executor -> gunicorn worker -> gunicorn arbiter (the LiveServer process)

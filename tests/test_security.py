@@ -38,7 +38,9 @@ import w3c_harness as w3c
 from conftest import LiveServer
 
 from kzkg.store import current_release, publish_nquads
-from kzkg_server.executor import ExecutorPool, Job, NeedsFederation, QueryRefused, death_cause
+from kzkg_server.executor import ExecutorPool, death_cause
+from kzkg_server.executor_protocol import Job
+from kzkg_server.query_errors import NeedsFederation, QueryRefused
 from kzkg_server.sandbox import program
 from kzkg_server.sparql_scan import ScanError, canonicalise
 
@@ -553,7 +555,7 @@ def test_sealed_children_of_a_live_server_run_under_a_seccomp_filter(server: Liv
     for pid in children:
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):
             arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            module = arguments.index(b"kzkg_server.executor")
+            module = arguments.index(b"kzkg_server.executor_child")
             if arguments[module + 3] == b"1":
                 sealed.append(pid)
     assert sealed

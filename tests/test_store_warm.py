@@ -22,7 +22,8 @@ from conftest import LiveServer
 
 from kzkg.store import StoreWarmer, current_release, publish_nquads, read_through, store_size
 from kzkg_server.backend import keep_warm
-from kzkg_server.executor import ExecutorPool, Job
+from kzkg_server.executor import ExecutorPool
+from kzkg_server.executor_protocol import Job
 
 NQUADS = "".join(
     f'<http://example.org/s{i}> <http://example.org/p{i % 5}> "{i}" <http://example.org/g{i % 3}> .\n'
