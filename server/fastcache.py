@@ -24,7 +24,14 @@ Why it is exact:
   path has not yet emptied after a new build, sends the request to Flask.
 * **Same bytes.** The status and header lists were made, when the answer was stored, by the
   functions Flask answers a cache hit with (:func:`kzkg_server.response_cache.prerender`), including the
-  ETag, Cache-Control, Vary and CORS headers; If-None-Match is compared as Flask compares it.
+  ETag, Cache-Control, Vary and CORS headers.
+* **The same 304.** Every other 304 of the server is Werkzeug's ``Response.make_conditional``; this
+  one cannot be, because no Response exists here (building one is the cost this module avoids).
+  So the decision is Werkzeug's own function (``is_resource_modified``, which make_conditional
+  calls), and the 304's status and headers are the ones make_conditional gave the Flask path,
+  rendered once per process. A request with If-Match, for which Werkzeug may answer 412, goes to
+  Flask. tests/test_fastcache.py checks the two paths' 304s against each other and against
+  make_conditional.
 
 Only successful, cacheable answers are ever found here; errors, answers without a build id (a
 remote store with no release record) and anything Flask has not answered before go to Flask.
@@ -37,7 +44,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from flask import Flask
-from werkzeug.http import parse_etags
+from werkzeug.http import is_resource_modified
 
 from .response_cache import ALIAS_ENVIRON_KEY, cached_answer
 
@@ -70,12 +77,14 @@ def request_alias(environ: WSGIEnvironment) -> Alias:
 
 def eligible(environ: WSGIEnvironment) -> bool:
     """Whether the fast path may answer this request at all: a query by GET, with no body type
-    (a Content-Type, even on a GET, can make the Flask path refuse the request)."""
+    (a Content-Type, even on a GET, can make the Flask path refuse the request) and no If-Match
+    (Werkzeug's conditional answer to it may be a 412, which the fast path does not render)."""
     return (
         environ.get("REQUEST_METHOD") == "GET"
         and environ.get("PATH_INFO") in ENDPOINT_PATHS
         and bool(environ.get("QUERY_STRING"))
         and not environ.get("CONTENT_TYPE")
+        and not environ.get("HTTP_IF_MATCH")
     )
 
 
@@ -96,8 +105,7 @@ class FastCache:
             environ[ALIAS_ENVIRON_KEY] = alias
             return self.wsgi_app(environ, start_response)
         body, rendered = found
-        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if if_none_match and parse_etags(if_none_match).contains_weak(rendered.etag):
+        if environ.get("HTTP_IF_NONE_MATCH") and not is_resource_modified(environ, rendered.etag):
             start_response(rendered.not_modified_status, list(rendered.not_modified_headers))
             return []
         start_response(rendered.status, list(rendered.headers))

@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, request
 
@@ -24,6 +24,9 @@ from kzkg.store import CURRENT_LINK, NoReleaseError
 from .backend import EmbeddedBackend, Statistics
 from .query_errors import QueryError
 from .state import GraphService
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 EXTENSION = "kzkg_sparql"
 # Server-Timing of an answer given from the response cache.
@@ -251,14 +254,21 @@ def make_etag(*parts: Any) -> str | None:
 
 
 def not_modified_response(etag: str | None) -> Response | None:
-    if (
-        etag is not None
-        and request.method in {"GET", "HEAD"}
-        and request.if_none_match
-        and request.if_none_match.contains_weak(etag.strip('"'))
-    ):
-        return cacheable(Response(status=304), etag)
-    return None
+    """Werkzeug's answer to a conditional request for an answer with this ETag (304, or 412 when it
+    also has If-Match), before the query runs; None when the answer must be sent."""
+    if etag is None or not (request.if_none_match or request.if_match):
+        return None  # not conditional: make_conditional would change nothing but add a Date
+    response = conditional(cacheable(Response(), etag), request.environ)
+    return response if response.status_code in {304, 412} else None
+
+
+def conditional(response: Response, environ: WSGIEnvironment) -> Response:
+    """``make_conditional``, without the Date header it adds: the HTTP server sends its own
+    (gunicorn always does, so a second one would follow), and the fast path's 304, rendered once
+    per process from this, would carry a stale one."""
+    response.make_conditional(environ)
+    del response.headers["Date"]
+    return response
 
 
 def body_response(body: bytes, media_type: str, etag: str | None, timing: str | None = None) -> Response:
@@ -296,7 +306,11 @@ ETAG_PLACEHOLDER = '"kzkg etag placeholder"'
 def _not_modified_template(state: Runtime) -> tuple[str, tuple[tuple[str, str], ...]]:
     """The status and WSGI headers of the Flask path's 304, with ETAG_PLACEHOLDER as the ETag."""
     if state.not_modified is None:
-        response = cacheable(Response(status=304), ETAG_PLACEHOLDER)
+        # Werkzeug's 304 for a GET whose If-None-Match names the answer, as the Flask path makes it.
+        environ = {**request.environ, "REQUEST_METHOD": "GET", "HTTP_IF_NONE_MATCH": ETAG_PLACEHOLDER}
+        environ.pop("HTTP_IF_MATCH", None)
+        response = conditional(cacheable(Response(), ETAG_PLACEHOLDER), environ)
+        assert response.status_code == 304, response.status
         state.not_modified = (response.status, tuple(response.get_wsgi_headers(request.environ).to_wsgi_list()))
     return state.not_modified
 

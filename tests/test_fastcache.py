@@ -23,6 +23,8 @@ import pytest
 from conftest import LiveServer
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Response
 
 from bench import load
 from kzkg.store import current_release, publish_nquads
@@ -111,6 +113,47 @@ def test_if_none_match_gets_the_same_304_on_both_paths(app: Flask, client: Flask
     assert cache_of(app).fast_hits == 4
     unmatched = client.get("/sparql", query_string=params, headers={"If-None-Match": '"another-build-abc"'})
     assert unmatched.status_code == 200 and cache_of(app).fast_hits == 5
+
+
+def werkzeugs_answer(body: bytes, etag: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, str, bytes]:
+    """What ``Response.make_conditional`` answers to this request for an answer with this body and
+    ETag: status, ETag, and the body a client receives."""
+    environ = EnvironBuilder(path="/sparql", query_string=params, headers=headers).get_environ()
+    response = Response(body, headers={"ETag": etag}).make_conditional(environ)
+    return response.status_code, response.headers["ETag"], b"".join(response.get_app_iter(environ))
+
+
+def test_the_fast_paths_304_is_werkzeugs(app: Flask, client: FlaskClient) -> None:
+    """The fast path answers without a Response, so it cannot call make_conditional as every other
+    304 of the server does: it must give the same answer make_conditional gives (status, ETag, no body)."""
+    params = {"query": CLAIM_QUERY}
+    first = client.get("/sparql", query_string=params)
+    etag = first.headers["ETag"]
+    statuses = set()
+    for if_none_match in (etag, f"W/{etag}", f'"other", {etag}', "*", '"another-build-abc"', f'{etag[:-2]}x"'):
+        hits = cache_of(app).fast_hits
+        headers = {"If-None-Match": if_none_match}
+        fast = client.get("/sparql", query_string=params, headers=headers)
+        assert cache_of(app).fast_hits == hits + 1, if_none_match
+        expected = werkzeugs_answer(first.get_data(), etag, params, headers)
+        assert (fast.status_code, fast.headers["ETag"], fast.get_data()) == expected, if_none_match
+        statuses.add(fast.status_code)
+    assert statuses == {200, 304}
+
+
+def test_if_match_is_answered_by_flask_as_werkzeug_answers_it(app: Flask, client: FlaskClient) -> None:
+    """With If-Match, make_conditional may answer 412: the fast path leaves such requests to Flask."""
+    params = {"query": CLAIM_QUERY}
+    first = client.get("/sparql", query_string=params)
+    etag = first.headers["ETag"]
+    client.get("/sparql", query_string=params)  # cached and aliased: the fast path could answer it
+    hits = cache_of(app).fast_hits
+    for headers in ({"If-Match": etag, "If-None-Match": etag}, {"If-Match": etag}):
+        answered = client.get("/sparql", query_string=params, headers=headers)
+        assert (answered.status_code, answered.headers["ETag"], answered.get_data()) == werkzeugs_answer(
+            first.get_data(), etag, params, headers
+        )
+    assert cache_of(app).fast_hits == hits
 
 
 def test_each_accept_and_format_gets_its_own_representation(app: Flask, client: FlaskClient) -> None:
