@@ -126,7 +126,8 @@ class Canonical:
         """N-Quads, graph by graph (so TriG groups each graph once), triples sorted within each.
 
         The whole dataset's is made once and kept: a build hashes it for the build id, loads the
-        store from it and writes three dumps from it, and at 1M each copy is 250 MB of the peak.
+        store from it and writes three dumps from it, and at scale each copy is a large part of the
+        build's peak memory (figures: bench/README.md).
         """
         if scope == "all" and "all" in self._whole:
             return self._whole["all"]
@@ -220,8 +221,8 @@ GZIPPED_DUMPS = ("kzkg.nt", "kzkg.nq")
 
 
 def gzip_dumps(folder: Path, names: Iterable[str] = GZIPPED_DUMPS) -> list[Path]:
-    """``name.gz`` beside each named dump (level 3: 13x smaller on our N-Quads at ~130 MB/s, where
-    level 6 gains 20% for 40% more time); no name or time in the header, so a rebuild of the same
+    """``name.gz`` beside each named dump (level 3: on our N-Quads, most of level 6's gain in far less
+    time; figures: bench/README.md); no name or time in the header, so a rebuild of the same
     data gives byte-identical archives (as it gives byte-identical dumps)."""
     written = []
     for name in names:

@@ -204,9 +204,9 @@ class MappedDataset:
     """The asserted dataset as the map stage writes it: named graphs of rdflib terms, no indexes.
 
     Why not rdflib's Dataset: the map stage only adds and every later stage only iterates, while
-    the Memory store's indexes cost ~1.4 KB and ~20 µs per quad (1.8 GB and 25 s at 1M triples).
-    A set per graph keeps the same terms and the same duplicate-free quads at a tenth of the
-    memory. Every graph is named: the map stage writes nothing to a default graph.
+    the Memory store's indexes cost memory and time on every quad, which no later stage uses. A
+    set per graph keeps the same terms and the same duplicate-free quads in far less memory
+    (figures: bench/README.md). Every graph is named: the map stage writes nothing to a default graph.
     """
 
     def __init__(self) -> None:

@@ -81,8 +81,8 @@ def triple_from_ox(triple: ox.Triple | ox.Quad) -> RdflibTriple:
 
 
 def quads_to_ox(quads: Iterable[tuple[RdflibTerm, RdflibTerm, RdflibTerm, RdflibTerm]]) -> Iterator[ox.Quad]:
-    """rdflib (s, p, o, graph) tuples as pyoxigraph Quads, streamed (a list of them at 1M triples
-    would be another few hundred MB at the build's peak) and memoised: a dataset repeats its
+    """rdflib (s, p, o, graph) tuples as pyoxigraph Quads, streamed (a list of them would add to
+    the build's peak memory at scale) and memoised: a dataset repeats its
     terms many times, and a dict lookup is cheaper than building the pyoxigraph term again."""
     cache: dict[RdflibTerm, OxTerm] = {}
 

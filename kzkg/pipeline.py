@@ -213,7 +213,7 @@ def reasoning_triples(dataset: MappedDataset) -> set[tuple]:
     and claims' assertion graphs and the disagreements computed from them (claims, not facts).
 
     A plain set: the reasoner only iterates and tests membership, and filling an rdflib Graph
-    costs a build ~0.3 s on the real corpus (seconds at scale).
+    costs a build time for nothing (figures: bench/README.md).
     """
     return {triple for graph in dataset.graphs() if reasoned_over(graph.identifier) for triple in graph}
 
@@ -227,8 +227,8 @@ def reasoning_input(dataset: MappedDataset) -> Graph:
 
 
 def to_quads(dataset: MappedDataset, inferred: Iterable[tuple]) -> Iterator[ox.Quad]:
-    """rdflib → pyoxigraph term by term (the same quads as an N-Quads round trip, 3x faster),
-    streamed: at 1M triples a list of them would be another few hundred MB at the build's peak."""
+    """rdflib → pyoxigraph term by term (the same quads as an N-Quads round trip, several times
+    faster), streamed: at scale a list of them would add to the build's peak memory."""
     inferred_quads = ((s, p, o, INFERRED_GRAPH) for s, p, o in inferred)
     return quads_to_ox(itertools.chain(dataset.quads(), inferred_quads))
 
@@ -287,7 +287,7 @@ def _build(data_dir: Path, build_dir: Path, ontology_dir: Path | None, progress:
     timings = mapped.timings
     rebuild_started = build_started + timings["ingest"]
     # The mapped dataset lives until the end of the build: keep the collector from walking it again
-    # and again (~10% of a build's CPU at 100k triples), and from dirtying the child's shared pages.
+    # and again (a noticeable share of a build's CPU at scale), and from dirtying the child's shared pages.
     gc.freeze()
     staging: Path | None = None
     try:

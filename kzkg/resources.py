@@ -18,9 +18,9 @@ def without_cyclic_gc() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a stage builds millions of acyclic objects.
 
     Each allocation burst (tuples, rdflib terms, index sets) triggers collections that traverse
-    every live object — the caller's whole dataset included — and free nothing: at 1M triples that
-    was 30% of the reasoning time standalone and ~15% of the SHACL check. Reference counting still
-    frees everything as usual.
+    every live object — the caller's whole dataset included — and free nothing: at scale a large
+    share of the reasoning and of the SHACL check (figures: bench/README.md). Reference counting
+    still frees everything as usual.
     """
     enabled = gc.isenabled()
     gc.disable()

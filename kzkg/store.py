@@ -315,8 +315,8 @@ def load_store(store_path: Path, nquads: bytes, default_graph: Sequence[bytes] =
     Why a materialised default graph: it must be the union of every graph except claims' assertion
     graphs (kzkg.namespaces.in_default_graph: claims, not facts). pyoxigraph's union default cannot leave graphs out,
     and naming the other graphs as ``default_graph`` makes every index probe of a join one probe per
-    graph: 2-25x slower example queries at 100k triples (bench/README.md). A real default graph
-    answers as fast as the union did, for ~30% more store loading time and ~45% more disk.
+    graph: several times slower example queries (bench/README.md). A real default graph answers
+    as fast as the union did, for some more store loading time and disk (figures there too).
     """
     # N-Triples lines are N-Quads lines in the default graph
     try:
@@ -385,7 +385,7 @@ def default_graph_lines(nquads: bytes) -> list[bytes]:
 
 class _DatasetReader(io.RawIOBase):
     """N-Quads followed by the default graph's lines, read as one document without joining them
-    into another copy of the graph (250 MB at 1M triples). One document, because blank node labels
+    into another copy of the graph. One document, because blank node labels
     are scoped to a document: the default graph's copy of an OWL axiom must be the same blank nodes
     as in the ontology graph."""
 

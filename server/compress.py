@@ -1,7 +1,7 @@
 """gzip for responses that benefit: HTML, JSON, SPARQL results, RDF, scripts and styles over ~1 kB.
 
 A WSGI middleware, outermost, so that it also compresses what the fast path (``fastcache.FastCache``)
-answers in front of Flask and the static files (YASGUI's script is ~1 MB, ~300 kB gzipped).
+answers in front of Flask and the static files (YASGUI's script, the largest, shrinks to a third or so).
 
 Why not compress everything: bodies under a kilobyte gain nothing, archives and images are
 compressed already, partial (Range) and streamed bodies of unknown length would have to be held

@@ -2,8 +2,8 @@
 
 Why: looking a cached answer up costs microseconds, but serving it through Flask costs far more —
 a request context, URL routing, parsing the query string, scanning the query, negotiating the
-media type, building the endpoint's base IRI and hashing the ETag — which kept a 2-core server at
-~2,000 cached answers a second. This WSGI middleware sits in front of the Flask app
+media type, building the endpoint's base IRI and hashing the ETag — which capped the cached
+answers a server could give (bench/README.md, "The endpoint at 1M"). This WSGI middleware sits in front of the Flask app
 (``create_app`` wraps ``app.wsgi_app``) and answers a request it has seen before with the stored
 bytes.
 

@@ -381,7 +381,7 @@ def layers(
         )
         if key not in holding or not region.name:
             continue
-        # the ring in pixels, simplified to 1.5 px: the label's place needs no finer shape, and is found 10x faster
+        # the ring in pixels, simplified to 1.5 px: the label's place needs no finer shape, and is found much faster
         biggest = simplify([project(lo, la) for lo, la in max(region.rings, key=len)], 1.5)[:-1]
         xs, ys = [x for x, _ in biggest], [y for _, y in biggest]
         if max(xs) - min(xs) < MIN_LABELLED or max(ys) - min(ys) < MIN_LABELLED / 2:

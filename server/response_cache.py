@@ -284,7 +284,7 @@ def prerender(state: Runtime, body: bytes, media_type: str, etag: str) -> Preren
 
     The 304 differs between answers only by its ETag, so it is rendered once per process (with a
     placeholder ETag, see :func:`_not_modified_template`) and the ETag put in: rendering it for
-    every stored answer cost as much again as the 200 (~40 µs of every cache miss).
+    every stored answer cost as much again as the 200.
     """
     hit = body_response(body, media_type, etag, CACHE_HIT_TIMING)
     not_modified_status, template = _not_modified_template(state)
@@ -338,8 +338,8 @@ def cached_answer(app: Flask, alias: Hashable) -> tuple[bytes, Prerendered] | No
 
 def _served_build_id(service: GraphService, state: Runtime) -> str | None:
     """The build id served now, as ``service.served()`` gives it, for one readlink with the
-    embedded store (``served()`` resolves the whole path every time, ~40 µs: as much as the rest
-    of the fast path together).
+    embedded store (``served()`` resolves the whole path every time, which costs as much as the
+    rest of the fast path together).
 
     A build is published by re-pointing ``current`` at ``releases/<build id>``, so the link's target
     changes whenever the build does; the id is resolved from the target just read, exactly as

@@ -67,7 +67,7 @@ def gunicorn_options(host: str, port: int, workers: int, config: Mapping[str, An
         # Each worker listens on its own SO_REUSEPORT socket (gunicorn >= 23, benoitc/gunicorn#2938),
         # so the kernel spreads connections over the workers. With one shared socket, a few
         # long-lived keep-alive clients sometimes all landed on one worker, which then served
-        # everything on one core (measured: 2,500 instead of 7,000 cached answers a second).
+        # everything on one core (bench/README.md, "The endpoint at 1M").
         "reuse_port": True,
         "accesslog": settings.get("ACCESS_LOG"),
         "errorlog": "-",
