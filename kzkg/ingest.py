@@ -39,6 +39,7 @@ from kzkg.errors import InputError
 # kzkg.pipeline still import from here; they live in kzkg.corpus now (those modules were being edited
 # elsewhere when the records moved), and the re-exports go once they import from there.
 __all__ = [
+    "CLAIM_KEYS",
     "EVENT_TYPES",
     "QUALIFIERS",
     "QUANTITY_KINDS",
@@ -51,7 +52,43 @@ __all__ = [
     "IngestError",
     "Problem",
     "load_corpus",
+    "ordered_claim",
 ]
+
+# The keys a claim entry may have, in the order curated files list them; a tool that writes claims
+# (the review app) writes them in this order, so its files read like curated ones. ``draft``: what
+# `kzkg extract` proposed, refused by validate and build (see _refuse_draft) so it is never published.
+CLAIM_KEYS = (
+    "id",
+    "draft",
+    "label",
+    "claimed_by",
+    "via",
+    "date",
+    "date_text",
+    "stated_in",
+    "about",
+    "quantity",
+    "quantity_kind",
+    "qualifier",
+    "quantity_text",
+    "unit",
+    "status",
+    "polarity",
+    "kind",
+    "asserts",
+    "contradicts",
+    "corroborates",
+    "note",
+    "quote",
+    "quotes",
+)
+
+
+def ordered_claim(claim: dict[str, Any]) -> dict[str, Any]:
+    """A claim with its keys in CLAIM_KEYS order, any other key after them in the order it had."""
+    rank = {key: index for index, key in enumerate(CLAIM_KEYS)}
+    return {key: claim[key] for key in sorted(claim, key=lambda key: rank.get(key, len(rank)))}
 
 
 # The input could not be read at all (a missing folder, a file that is not UTF-8, YAML that does
@@ -318,31 +355,7 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
         return
     if article not in corpus.articles:
         top.problem(f"article {article!r} is not in articles.yaml")
-    claim_keys = {
-        "id",
-        "label",
-        "claimed_by",
-        "via",
-        "date",
-        "date_text",
-        "stated_in",
-        "about",
-        "quantity",
-        "quantity_kind",
-        "qualifier",
-        "quantity_text",
-        "unit",
-        "status",
-        "polarity",
-        "contradicts",
-        "corroborates",
-        "quote",
-        "quotes",
-        "note",
-        "kind",
-        "asserts",
-        "draft",
-    }  # draft: what `kzkg extract` proposed, refused below so it is never published
+    claim_keys = set(CLAIM_KEYS)
     for entry, claim_id in _entries(corpus, rel, top.raw.get("claims"), "claim", claim_keys):
         _refuse_draft(entry)
         evidence = entry.evidence("quote", article) + entry.evidence("quotes", article)

@@ -20,7 +20,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 
 from kzkg.atomic import FileChangedError, atomic_write_text
 from kzkg.corpus import CLAIM_STATUSES, ENTITY_TYPES, QUALIFIERS, QUANTITY_KINDS, SLUG
-from kzkg.ingest import IngestError, load_corpus
+from kzkg.ingest import IngestError, load_corpus, ordered_claim
 from kzkg.map import locate, map_corpus
 from kzkg.pipeline import default_ontology_dir
 from kzkg.validate import check_references, load_turtle
@@ -222,39 +222,8 @@ def _apply(claim: dict, fields: dict) -> None:
             claim["quantity"] = int(number) if number.is_integer() else number
 
 
-def _ordered(claim: dict) -> dict:
-    """Keys in the order of data/README.md, the quote last, so reviewed files read like curated ones."""
-    order = [
-        "id",
-        "draft",
-        "label",
-        "claimed_by",
-        "via",
-        "date",
-        "date_text",
-        "stated_in",
-        "about",
-        "quantity",
-        "quantity_kind",
-        "qualifier",
-        "quantity_text",
-        "unit",
-        "status",
-        "polarity",
-        "kind",
-        "asserts",
-        "contradicts",
-        "corroborates",
-        "note",
-        "quote",
-        "quotes",
-        "occurrence",
-    ]
-    return {key: claim[key] for key in sorted(claim, key=lambda k: order.index(k) if k in order else len(order))}
-
-
 def _save_claims(article: str, path: Path, content: dict, digest: str | None) -> Response:
-    content["claims"] = [_ordered(c) for c in content["claims"]]
+    content["claims"] = [ordered_claim(c) for c in content["claims"]]
     _write(path, HEADER.format(article=article) + _dump(content), digest)
     return jsonify(_state(article))
 
@@ -374,7 +343,7 @@ def _rename(article: str, old: str, new: str) -> None:
                 claim[key] = [new if item == old else item for item in claim[key]]
         if claim.get("stated_in") == old:
             claim["stated_in"] = new
-    content["claims"] = [_ordered(c) for c in content["claims"]]
+    content["claims"] = [ordered_claim(c) for c in content["claims"]]
     _write(path, HEADER.format(article=article) + _dump(content), digest)
 
 
