@@ -264,8 +264,9 @@ def not_modified_response(etag: str | None) -> Response | None:
 
 def conditional(response: Response, environ: WSGIEnvironment) -> Response:
     """``make_conditional``, without the Date header it adds: the HTTP server sends its own
-    (gunicorn always does, so a second one would follow), and the fast path's 304, rendered once
-    per process from this, would carry a stale one."""
+    (gunicorn drops the application's and writes the current one), and the fast path's 304,
+    rendered once per process from this, would otherwise carry a stale one wherever a server
+    passes it on, so the two paths' 304s would no longer be the same bytes."""
     response.make_conditional(environ)
     del response.headers["Date"]
     return response
