@@ -40,13 +40,13 @@ PROPERTIES: dict[str, tuple[Need, Need]] = {
     "participant": ("event", (*ACTOR, "Place")),
     "identifiedAs": (("Person",), ("Person",)),
     "partOf": ("event", "event"),
-    "locatedIn": (("Place",), ("Place",)),
-    "memberOf": (ACTOR, ("Organization", "MediaOutlet")),
+    "locatedIn": (("Place", *ACTOR), ("Place",)),  # a place's enclosing place, an actor's whereabouts
+    "memberOf": (ACTOR, ("Organization", "MediaOutlet", "Group")),  # a Group: "relatives of Nazarbayev"
     "quantity": ("any", "quantity"),
 }
 # Qualifiers that give no number ("dozens"): the figure may omit its value and never conflicts.
 VAGUE_QUALIFIERS = ("dozens", "a-couple-of-dozen", "hundreds", "thousands", "several", "many", "most")
-FIGURE_KEYS = {"kind", "qualifier", "as_of", "unit", "population"}
+FIGURE_KEYS = {"kind", "qualifier", "as_of", "unit", "population", "min", "max"}
 STATEMENT_KEYS = {"subject", "property", "value", "note"} | FIGURE_KEYS
 
 
@@ -55,7 +55,8 @@ class Assertion:
     """One (subject, property, value) statement of a claim, as curated.
 
     ``value`` is a str (an id, an event type, a verbatim date text), a date, or a number; figure
-    details are only set for ``quantity``. ``position`` is the statement's place in the block
+    details are only set for ``quantity``, where a range ("$2-3bn") gives ``minimum`` and
+    ``maximum`` instead of a value. ``position`` is the statement's place in the block
     (1-based), used in messages and in the figure node's IRI.
     """
 
@@ -68,6 +69,8 @@ class Assertion:
     as_of: dt.date | None = None
     unit: str | None = None
     population: str | None = None
+    minimum: int | float | None = None
+    maximum: int | float | None = None
 
 
 class _Reporter(Protocol):
@@ -124,7 +127,9 @@ def _parse_statement(entry: _Reporter, position: int, item: Any) -> Assertion | 
     if unknown:
         entry.problem(f"{where}: unknown key(s) {unknown} (allowed: {', '.join(sorted(STATEMENT_KEYS))})", "asserts")
     subject, prop, value = item.get("subject"), item.get("property"), item.get("value")
-    vague_figure = prop == "quantity" and item.get("qualifier") in VAGUE_QUALIFIERS
+    vague_figure = prop == "quantity" and (
+        item.get("qualifier") in VAGUE_QUALIFIERS or "min" in item or "max" in item
+    )  # "dozens" gives no number, a range gives two
     missing = [
         key
         for key in ("subject", "property", "value")
@@ -176,8 +181,11 @@ def _parse_figure(
     ok = True
     if value is None:
         pass  # a vague figure ("dozens"): no number to give, and none is invented
-    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+    elif not _is_number(value):
         entry.problem(f"{where}: value {value!r} is not a number (write 8500000000, not '8.5 billion')", "asserts")
+        ok = False
+    bounds = _parse_range(entry, where, value, item)
+    if bounds is False:
         ok = False
     kind = item.get("kind")
     if kind is None:
@@ -205,6 +213,7 @@ def _parse_figure(
         ok = False
     if not ok:
         return None
+    low, high = bounds or (None, None)
     return Assertion(
         subject,
         "quantity",
@@ -215,7 +224,39 @@ def _parse_figure(
         as_of=as_of_day,
         unit=unit.strip() if unit else None,
         population=population,
+        minimum=low,
+        maximum=high,
     )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _parse_range(
+    entry: _Reporter, where: str, value: Any, item: dict[str, Any]
+) -> tuple[int | float, int | float] | bool | None:
+    """A range figure's (min, max); None when the figure is no range; False after a problem.
+
+    A range ("between 5,000 and 6,000", "$2-3bn") is one statement with both bounds and no value
+    or qualifier: as two statements (at-least 5,000, up-to 6,000) it would read as two figures.
+    """
+    if "min" not in item and "max" not in item:
+        return None
+    low, high = item.get("min"), item.get("max")
+    if low is None or high is None:
+        entry.problem(f"{where}: a range needs both 'min' and 'max' (one bound alone is at-least or up-to)", "asserts")
+        return False
+    if not _is_number(low) or not _is_number(high):
+        entry.problem(f"{where}: range {low!r}-{high!r}: both bounds must be numbers", "asserts")
+        return False
+    if low >= high:
+        entry.problem(f"{where}: range {low!r}-{high!r}: 'min' must be less than 'max'", "asserts")
+        return False
+    if value is not None or item.get("qualifier") is not None:
+        entry.problem(f"{where}: a range gives 'min' and 'max' instead of 'value' and 'qualifier'", "asserts")
+        return False
+    return low, high
 
 
 class _Registry(Protocol):
@@ -281,6 +322,8 @@ def check_assertions(corpus: _Registry) -> list[tuple[str, str]]:
                 statement.as_of,
                 statement.unit,
                 statement.population,
+                statement.minimum,
+                statement.maximum,
             )
             if key in seen:
                 found.append((claim.where, f"{where}: the same statement is given twice"))
@@ -384,6 +427,9 @@ def assertion_triples(claim: Any, refs: _Refs) -> list[tuple]:
         triples.append((obj, kz("quantityKind"), kz({"Other": "OtherQuantity"}.get(statement.kind, statement.kind))))
         if statement.value is not None:
             triples.append((obj, kz("quantity"), _number(statement.value)))
+        if statement.minimum is not None and statement.maximum is not None:
+            triples.append((obj, kz("minQuantity"), _number(statement.minimum)))
+            triples.append((obj, kz("maxQuantity"), _number(statement.maximum)))
         if statement.qualifier:
             triples.append((obj, kz("quantityQualifier"), kz(QUALIFIER_NAME[statement.qualifier])))
         if statement.unit:
@@ -458,6 +504,8 @@ def _slug(value: Any) -> str:
 
 
 def _reach(statement: Assertion) -> tuple[float, float, bool] | None:
+    if statement.minimum is not None and statement.maximum is not None:
+        return float(statement.minimum), float(statement.maximum), False  # a range holds both bounds
     if statement.value is None or statement.qualifier in VAGUE_QUALIFIERS:
         return None
     assert isinstance(statement.value, int | float)  # _parse_figure only makes numbers of a figure's value
@@ -468,7 +516,8 @@ def _reach(statement: Assertion) -> tuple[float, float, bool] | None:
 
 def figures_conflict(a: Assertion, b: Assertion) -> bool:
     """Two figures of the same kind, population and date conflict when no number satisfies both:
-    "at least 10" and 12 agree, "about 164" and 227 do not, "dozens" agrees with anything."""
+    "at least 10" and 12 agree, "about 164" and 227 do not, "dozens" agrees with anything, and a
+    number inside a range ("between 5,000 and 6,000" and 5,500) agrees with it."""
     if (a.unit or "") != (b.unit or "") and a.unit and b.unit:
         return False  # different units are not compared
     ra, rb = _reach(a), _reach(b)
@@ -491,7 +540,7 @@ def _key(statement: Assertion) -> tuple | None:
 
 
 def _same_figure(a: Assertion, b: Assertion) -> bool:
-    return (a.value, a.qualifier, a.unit) == (b.value, b.qualifier, b.unit)
+    return (a.value, a.qualifier, a.unit, a.minimum, a.maximum) == (b.value, b.qualifier, b.unit, b.minimum, b.maximum)
 
 
 def _group_conflicts(prop: str, detail: tuple, sides: list[Side]) -> set[tuple[str, str]]:
@@ -588,21 +637,8 @@ def disagreement_triples(disagreements: list[Disagreement], refs: _Refs) -> list
             triples.append((position, kz("value"), value_term(side.statement, refs, side.claim)))
             if side.denied:
                 triples.append((position, kz("denied"), Literal("true", datatype=_XSD_BOOLEAN)))
-            if point.property == "quantity":  # the figure beside its claim, readable without GRAPH
-                # _parse_figure only makes figures with a kind and a number (or none, when vague)
-                assert side.statement.kind is not None
-                assert side.statement.value is None or isinstance(side.statement.value, int | float)
-                triples.append(
-                    (
-                        position,
-                        kz("quantityKind"),
-                        kz({"Other": "OtherQuantity"}.get(side.statement.kind, side.statement.kind)),
-                    )
-                )
-                if side.statement.value is not None:
-                    triples.append((position, kz("quantity"), _number(side.statement.value)))
-                if side.statement.qualifier:
-                    triples.append((position, kz("quantityQualifier"), kz(QUALIFIER_NAME[side.statement.qualifier])))
+            if point.property == "quantity":
+                triples.extend(_figure_beside(position, side.statement))
         for a, b in point.conflicts:
             ia, ib = URIRef(_ID + "claim/" + a), URIRef(_ID + "claim/" + b)
             triples.append((ia, kz("conflictsWith"), ib))
@@ -610,7 +646,26 @@ def disagreement_triples(disagreements: list[Disagreement], refs: _Refs) -> list
     return triples
 
 
+def _figure_beside(position: URIRef, statement: Assertion) -> list[tuple]:
+    """The figure's number, hedge and range on its position, readable without GRAPH. Positions have
+    their own properties (kz:valueQuantity, ...), never a figure's: the disagreements graph is in
+    the default graph, where ``?x kz:quantity ?q`` must keep returning claims only."""
+    # _parse_figure only makes figures with a number, a range or (when vague) neither
+    assert statement.value is None or isinstance(statement.value, int | float)
+    triples: list[tuple] = []
+    if statement.value is not None:
+        triples.append((position, kz("valueQuantity"), _number(statement.value)))
+    if statement.qualifier:
+        triples.append((position, kz("valueQualifier"), kz(QUALIFIER_NAME[statement.qualifier])))
+    if statement.minimum is not None and statement.maximum is not None:
+        triples.append((position, kz("valueMinQuantity"), _number(statement.minimum)))
+        triples.append((position, kz("valueMaxQuantity"), _number(statement.maximum)))
+    return triples
+
+
 def _describe(statement: Assertion) -> str:
+    if statement.property == "quantity" and statement.minimum is not None:
+        return f"{statement.minimum}-{statement.maximum} {statement.unit or ''}".strip()
     if statement.property == "quantity":
         parts = [
             statement.qualifier or "",

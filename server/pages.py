@@ -1048,11 +1048,12 @@ def _target_order(term: TermView) -> tuple[int, str]:
 # computed kzgraph:disagreements; these are claims, so every value is shown beside who says it.
 
 ASSERTED_BY = """
-SELECT ?g ?s ?p ?o ?kind ?quantity ?qualifier ?unit ?asOf ?population WHERE {
+SELECT ?g ?s ?p ?o ?kind ?quantity ?min ?max ?qualifier ?unit ?asOf ?population WHERE {
   ?this kz:asserts ?g .
   GRAPH ?g {
     ?s ?p ?o FILTER(!STRSTARTS(STR(?s), STR(?g)))
     OPTIONAL { ?o kz:quantityKind ?kind }  OPTIONAL { ?o kz:quantity ?quantity }
+    OPTIONAL { ?o kz:minQuantity ?min ; kz:maxQuantity ?max }
     OPTIONAL { ?o kz:quantityQualifier ?qualifier }  OPTIONAL { ?o kz:unit ?unit }
     OPTIONAL { ?o kz:asOf ?asOf }  OPTIONAL { ?o kz:population ?population }
   }
@@ -1060,11 +1061,12 @@ SELECT ?g ?s ?p ?o ?kind ?quantity ?qualifier ?unit ?asOf ?population WHERE {
 """
 
 SOURCES_SAY = """
-SELECT ?claim ?p ?o ?kind ?quantity ?qualifier ?unit ?asOf ?population ?negative WHERE {
+SELECT ?claim ?p ?o ?kind ?quantity ?min ?max ?qualifier ?unit ?asOf ?population ?negative WHERE {
   ?claim kz:asserts ?g .
   GRAPH ?g {
     ?this ?p ?o
     OPTIONAL { ?o kz:quantityKind ?kind }  OPTIONAL { ?o kz:quantity ?quantity }
+    OPTIONAL { ?o kz:minQuantity ?min ; kz:maxQuantity ?max }
     OPTIONAL { ?o kz:quantityQualifier ?qualifier }  OPTIONAL { ?o kz:unit ?unit }
     OPTIONAL { ?o kz:asOf ?asOf }  OPTIONAL { ?o kz:population ?population }
   }
@@ -1085,11 +1087,12 @@ SELECT ?d ?p ?claim WHERE { ?d a kz:Disagreement ; kz:onSubject ?this ; kz:onPro
 """
 
 ALL_DISAGREEMENTS = """
-SELECT ?d ?subject ?p ?kind ?population ?asOf ?position ?claim ?value ?quantity ?qualifier ?denied WHERE {
+SELECT ?d ?subject ?p ?kind ?population ?asOf ?position ?claim ?value ?quantity ?min ?max ?qualifier ?denied WHERE {
   ?d a kz:Disagreement ; kz:onSubject ?subject ; kz:onProperty ?p ; kz:position ?position .
   ?position kz:heldBy ?claim ; kz:value ?value .
   OPTIONAL { ?d kz:quantityKind ?kind }  OPTIONAL { ?d kz:population ?population }  OPTIONAL { ?d kz:asOf ?asOf }
-  OPTIONAL { ?position kz:quantity ?quantity }  OPTIONAL { ?position kz:quantityQualifier ?qualifier }
+  OPTIONAL { ?position kz:valueQuantity ?quantity }  OPTIONAL { ?position kz:valueQualifier ?qualifier }
+  OPTIONAL { ?position kz:valueMinQuantity ?min ; kz:valueMaxQuantity ?max }
   BIND(EXISTS { ?position kz:denied true } AS ?denied)
 }
 """
@@ -1123,7 +1126,10 @@ def _value_text(row: PlainRow, labels: Labeller) -> str:
         parts = []
         if "qualifier" in row:
             parts.append(labels.label(row["qualifier"].value))
-        parts.append(row["quantity"].value if "quantity" in row else "(no number)")
+        if "quantity" in row:
+            parts.append(row["quantity"].value)
+        else:  # a range ("$2-3bn") gives two bounds instead of a number
+            parts.append(f"{row['min'].value}–{row['max'].value}" if "min" in row else "(no number)")
         if "unit" in row:
             parts.append(row["unit"].value)
         detail = [labels.label(row["kind"].value)] if "kind" in row else []
