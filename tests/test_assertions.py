@@ -71,6 +71,15 @@ def test_well_formed_assertions_validate_clean(data_copy: Path) -> None:
             },
         ],
     )
+    set_claim(
+        data_copy,
+        "004",
+        "004-authors-abish-satybaldy-nazarbayev-relatives",
+        asserts=[
+            {"subject": "samat-abish", "property": "memberOf", "value": "nazarbayev-family"},  # a Group
+            {"subject": "samat-abish", "property": "locatedIn", "value": "almaty"},  # an actor's whereabouts
+        ],
+    )
     set_claim(data_copy, "000", "000-author-impossible-to-verify", kind="opinion")
     assert problems(data_copy) == []
 
