@@ -2,8 +2,9 @@
 
 A claim points with ``kz:asserts`` at its own named graph ``kzid:assertion/<claim-id>``, written in
 the ontology's own terms (a figure is a ``kz:Figure`` node). These graphs hold what claims *say*,
-so the build keeps them out of the reasoner, the default graph and the merged dumps; the names and
-predicates here let every stage tell them apart.
+so the build keeps them out of the reasoner, the default graph and the merged dumps; their names
+and the predicates that tell them apart are kzkg.namespaces', re-exported here and by
+kzkg.assertions for the callers that import them from there.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
 from kzkg.assertion_format import Assertion
-from kzkg.namespaces import GRAPH, ID, KZ
-
-ASSERTION_BASE = str(ID) + "assertion/"
-DISAGREEMENTS_GRAPH = GRAPH["disagreements"]
+from kzkg.namespaces import (  # the graph names and the graph policy are kzkg.namespaces' (issue #11)
+    ASSERTION_BASE,
+    DISAGREEMENTS_GRAPH,
+    KZ,
+    assertion_graph,
+    is_assertion_graph,
+    is_claims_graph,
+)
 
 KIND_CONCEPT = {"factual": "Factual", "opinion": "Opinion", "prediction": "Prediction"}
 QUALIFIER_NAME = {
@@ -43,16 +48,6 @@ QUALIFIER_NAME = {
 def kz(name: str) -> URIRef:
     """A term of the kzkg ontology (``kz("Figure")``), for names built from the curated data."""
     return KZ[name]
-
-
-def assertion_graph(claim_id: str) -> URIRef:
-    """The named graph holding what the claim asserts (nanopublication assertion)."""
-    return URIRef(ASSERTION_BASE + claim_id)
-
-
-def is_assertion_graph(name: Any) -> bool:
-    """Whether a graph name (rdflib term, pyoxigraph NamedNode or str) is a claim's assertion graph."""
-    return str(getattr(name, "value", name)).startswith(ASSERTION_BASE)
 
 
 def figure_iri(claim_id: str, position: int) -> URIRef:
@@ -123,11 +118,6 @@ def assertion_triples(claim: Any, refs: Refs) -> list[tuple]:
     return triples
 
 
-def is_claims_graph(name: Any) -> bool:
-    """An assertion graph or the disagreements graph: what claims say, never fed to the reasoner."""
-    return is_assertion_graph(name) or str(getattr(name, "value", name)) == str(DISAGREEMENTS_GRAPH)
-
-
 def checked_triples(graph: Any) -> Any:
     """What SHACL sees of a graph: all of it, except in an assertion graph, where only the figure
     nodes are checked (kzsh:FigureShape). The rest of an assertion graph states things about
@@ -137,3 +127,22 @@ def checked_triples(graph: Any) -> Any:
         return graph
     base = str(graph.identifier) + "#"
     return (triple for triple in graph if str(triple[0]).startswith(base))
+
+
+__all__ = [
+    "ASSERTION_BASE",
+    "DISAGREEMENTS_GRAPH",
+    "KIND_CONCEPT",
+    "QUALIFIER_NAME",
+    "Refs",
+    "assertion_graph",
+    "assertion_triples",
+    "checked_triples",
+    "claim_triples",
+    "figure_iri",
+    "is_assertion_graph",
+    "is_claims_graph",
+    "kz",
+    "number",
+    "value_term",
+]

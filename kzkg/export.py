@@ -20,8 +20,7 @@ from typing import TypedDict, overload
 
 import pyoxigraph as ox
 
-from kzkg.assertions import is_assertion_graph
-from kzkg.namespaces import ID, INFERRED_GRAPH, KZ, PREFIXES, VOID
+from kzkg.namespaces import ID, INFERRED_GRAPH, KZ, PREFIXES, RDF, SCHEMA, VOID, in_merged_dumps
 
 SCOPES = ("all", "asserted", "inferred")
 
@@ -58,7 +57,7 @@ def resolve_format(name: str) -> DumpFormat:
     return FORMATS[key]
 
 
-RDF_TYPE = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+RDF_TYPE = f"<{RDF.type}>".encode()
 
 
 @dataclass(frozen=True)
@@ -134,12 +133,9 @@ class Canonical:
         (subjects grouped for Turtle). This is the endpoint's default graph for the scope."""
         merged = self._merged.get(scope)
         if merged is None:  # kept: the dumps and the VoID description all read the merged lines
-            # A claim's assertion graph holds what the claim says, not a fact: merged into one
-            # graph it would read as one, so the triple formats leave them out (as the endpoint's
-            # default graph does); N-Quads, TriG and JSON-LD keep them in their named graphs.
-            selected = [
-                (name, lines) for name, lines in self._selected(scope) if name is None or not is_assertion_graph(name)
-            ]
+            # Which graphs a merged dump (and the default graph) holds is the graph policy of
+            # kzkg.namespaces (in_merged_dumps); N-Quads, TriG and JSON-LD keep every graph.
+            selected = [(name, lines) for name, lines in self._selected(scope) if name is None or in_merged_dumps(name)]
             if len(selected) == 1:
                 merged = list(selected[0][1])
             else:
@@ -525,5 +521,5 @@ def claims_jsonld(records: list[ClaimRecord]) -> bytes:
                     "author": {"@type": "Organization", "name": "kzkg curators"},
                 }
             )
-    document = {"@context": {"@vocab": "http://schema.org/", "kz": str(KZ)}, "@graph": graph}
+    document = {"@context": {"@vocab": str(SCHEMA), "kz": str(KZ)}, "@graph": graph}
     return json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")

@@ -28,17 +28,16 @@ import pyoxigraph as ox
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
-from kzkg import __version__
-from kzkg.assertions import is_assertion_graph
+from kzkg import __version__, namespaces
 from kzkg.errors import KzkgError
 from kzkg.store import Release, open_read_only
 
-USER_AGENT = f"kzkg/{__version__} (https://w3id.org/kzkg; kzkg publish)"
-RELEASE_GRAPH = "https://w3id.org/kzkg/id/graph/release"
-DATASET = "https://w3id.org/kzkg/id/dataset"
-DCTERMS = "http://purl.org/dc/terms/"
-VOID = "http://rdfs.org/ns/void#"
-XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+USER_AGENT = f"kzkg/{__version__} ({namespaces.HOME}; kzkg publish)"
+RELEASE_GRAPH = str(namespaces.RELEASE_GRAPH)
+DATASET = str(namespaces.DATASET)
+DCTERMS = str(namespaces.DCTERMS)
+VOID = str(namespaces.VOID)
+XSD_INTEGER = str(namespaces.XSD.integer)
 DEFAULT_BATCH = 50_000  # triples per GSP request: big enough to be fast, small enough for any store
 # INSERT DATA is parsed as a query: Virtuoso 7.2's SPARQL compiler runs out of memory near 5,000
 # triples per request, so updates go in smaller batches.
@@ -103,6 +102,12 @@ def release_graphs(release: Release) -> dict[str, list[ox.Triple]]:
     return dict(graphs)
 
 
+def default_graph_size(graphs: dict[str, list[ox.Triple]]) -> int:
+    """The size of the default graph the store will answer with (kzkg.namespaces.in_default_graph),
+    recorded with the release so that ``kzkg serve --store`` can check it."""
+    return len({triple for name, triples in graphs.items() if namespaces.in_default_graph(name) for triple in triples})
+
+
 def _has_blank_nodes(triples: Sequence[ox.Triple]) -> bool:
     return any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples)
 
@@ -151,10 +156,7 @@ def publish(
                     _send_update(session, target, graph, chunk, replace=number == 0)
             report.graphs[graph] = len(set(triples))
         verify(session, target, report.graphs)
-        # the default graph's size: every graph but claims' assertion graphs (kzkg.store.load_store)
-        union = len(
-            {triple for graph, triples in graphs.items() if not is_assertion_graph(graph) for triple in triples}
-        )
+        union = default_graph_size(graphs)
         record_release(session, target, release.build_id, report.graphs, union)
         report.requests += 2
     except requests.RequestException as failed:
@@ -285,8 +287,7 @@ def record_nquads(release: Release) -> bytes:
     :func:`publish` cannot write it: load it with the dump and ``kzkg serve --store`` gets a build id."""
     graphs = release_graphs(release)
     counts = {graph: len(set(triples)) for graph, triples in graphs.items()}
-    # the default graph's size, as publish() records it: claims' assertion graphs are not in it
-    union = len({triple for graph, triples in graphs.items() if not is_assertion_graph(graph) for triple in triples})
+    union = default_graph_size(graphs)
     name = ox.NamedNode(RELEASE_GRAPH)
     quads = [ox.Quad(t.subject, t.predicate, t.object, name) for t in release_record(release.build_id, counts, union)]
     data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
