@@ -267,6 +267,8 @@ def test_two_dates_for_one_event_are_a_disagreement_with_both_sides() -> None:
 
 
 def test_agreement_and_vague_dates_compute_nothing() -> None:
+    """Words for a date ("on the night of 6 January") never conflict with a day: the curator writes a
+    day as startDate only where the words make it certain (data/README.md, words against a day)."""
     assert (
         len(
             computed(
