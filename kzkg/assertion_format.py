@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from kzkg.ingest import EVENT_TYPES, QUALIFIERS, QUANTITY_KINDS, SLUG
+from kzkg.corpus import EVENT_TYPES, QUALIFIERS, QUANTITY_KINDS, SLUG
 
 CLAIM_KINDS = ("factual", "opinion", "prediction")
 

@@ -337,7 +337,9 @@ def link(
 ) -> None:
     """Find Wikidata items for unlinked entities and write scored candidates to review; --apply records them."""
     from kzkg.ingest import load_corpus
-    from kzkg.link import apply_candidates, reconcile, utc_now, write_candidates
+    from kzkg.link import reconcile, write_candidates
+    from kzkg.link_apply import apply_candidates
+    from kzkg.sparql_client import utc_now
 
     if apply_chosen:
         report = apply_candidates(candidates, data_dir)

@@ -188,3 +188,9 @@ PREFIXES: dict[str, str] = {
     "void": str(VOID),
     "wd": str(WD),
 }
+
+# The vocabularies the endpoint describes itself with (service description, VoID subsets, SHACL
+# prefix declarations); not in PREFIXES, since users rarely query with them.
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+SH = Namespace("http://www.w3.org/ns/shacl#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")

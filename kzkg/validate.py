@@ -18,8 +18,9 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from kzkg.assertions import check_assertions
-from kzkg.ingest import Corpus, Problem
-from kzkg.shacl_fast import Triple, fast_failures
+from kzkg.corpus import Corpus, Problem
+from kzkg.shacl_fast import fast_failures
+from kzkg.shacl_index import Triple
 
 
 def __getattr__(name: str) -> int:

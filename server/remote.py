@@ -56,7 +56,8 @@ from kzkg import __version__
 from kzkg.assertions import is_assertion_graph
 from kzkg.namespaces import PREFIXES
 from kzkg.store import NoReleaseError, Release, current_release
-from kzkg_server.backend import (
+
+from .backend import (
     Answer,
     DatasetRefused,
     QueryRequest,
@@ -67,9 +68,9 @@ from kzkg_server.backend import (
     StoreUnavailable,
     Term,
 )
-from kzkg_server.executor import Dataset, QueryError, QuerySyntaxError, QueryTimeout, ResultTooLarge, serialise
-from kzkg_server.media import ALIASES, BY_MEDIA_TYPE
-from kzkg_server.sparql_scan import QueryShape, scan, tokenize
+from .executor import Dataset, QueryError, QuerySyntaxError, QueryTimeout, ResultTooLarge, serialise
+from .media import ALIASES, BY_MEDIA_TYPE
+from .sparql_scan import QueryShape, scan, tokenize
 
 # Virtuoso answers with one response header per dataset graph of the request, and every query names
 # kzkg's graphs (one assertion graph per claim: hundreds); http.client, under requests and urllib3, refuses

@@ -19,7 +19,8 @@ import yaml
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
 from kzkg.atomic import FileChangedError, atomic_write_text
-from kzkg.ingest import CLAIM_STATUSES, ENTITY_TYPES, QUALIFIERS, QUANTITY_KINDS, SLUG, IngestError, load_corpus
+from kzkg.corpus import CLAIM_STATUSES, ENTITY_TYPES, QUALIFIERS, QUANTITY_KINDS, SLUG
+from kzkg.ingest import IngestError, load_corpus
 from kzkg.map import locate, map_corpus
 from kzkg.pipeline import default_ontology_dir
 from kzkg.validate import check_references, load_turtle

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from rdflib import Graph
 
-from kzkg.ingest import EVENT_TYPES, QUALIFIERS, QUANTITY_KINDS
+from kzkg.corpus import EVENT_TYPES, QUALIFIERS, QUANTITY_KINDS
 from kzkg.map import locate, map_corpus
 from kzkg.namespaces import ID, PREFIXES
 

@@ -35,7 +35,8 @@ from kzkg.atomic import FileChangedError, atomic_write_text
 from kzkg.enrich import ENRICHMENT_GRAPH, enrich
 from kzkg.export import Canonical
 from kzkg.ingest import load_corpus
-from kzkg.link import add_links, reconcile, reconcile_query, targets
+from kzkg.link import reconcile, reconcile_query, targets
+from kzkg.link_apply import add_links
 from kzkg.namespaces import ID
 from kzkg.sparql_client import EndpointRefused, EndpointUnavailable, SparqlClient
 from kzkg.store import open_read_only, publish_nquads

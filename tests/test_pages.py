@@ -22,7 +22,7 @@ from rdflib.namespace import RDFS, SKOS
 from kzkg.examples import load_examples
 from kzkg.namespaces import ID, KZ, OA, PREFIXES, article_graph
 from kzkg.store import publish_nquads
-from kzkg_server import create_app, pages
+from kzkg_server import articles, create_app, pages
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -407,12 +407,12 @@ def test_overlapping_quotes_and_markup_in_text_are_escaped(tmp_path):
 def test_segmenting_is_lossless_with_nested_and_shared_boundaries():
     text = "abcdefghij"
     spans = [
-        pages.Highlight(0, "a", "iri:a", "", 0, 10, []),
-        pages.Highlight(1, "b", "iri:b", "", 2, 5, []),
-        pages.Highlight(2, "c", "iri:c", "", 2, 8, []),
-        pages.Highlight(3, "d", "iri:d", "", 10, 10, []),
+        articles.Highlight(0, "a", "iri:a", "", 0, 10, []),
+        articles.Highlight(1, "b", "iri:b", "", 2, 5, []),
+        articles.Highlight(2, "c", "iri:c", "", 2, 8, []),
+        articles.Highlight(3, "d", "iri:d", "", 10, 10, []),
     ]
-    segments = pages.segment_text(text, spans)
+    segments = articles.segment_text(text, spans)
     assert "".join(s.text for s in segments) == text
     assert [[h.anchor for h in s.covering] for s in segments] == [["a"], ["b", "c", "a"], ["c", "a"], ["a"], []]
     assert sorted(h.anchor for s in segments for h in s.anchors) == ["a", "b", "c", "d"]
@@ -420,9 +420,9 @@ def test_segmenting_is_lossless_with_nested_and_shared_boundaries():
 
 def test_place_quote_repairs_disagreeing_offsets():
     text = "one two\nthree four"
-    assert pages.place_quote(text, "two three", 4, 13) == (4, 13)
-    assert pages.place_quote(text, "two three", 0, 5) == (4, 13)
-    assert pages.place_quote(text, "missing", 0, 3) is None
+    assert articles.place_quote(text, "two three", 4, 13) == (4, 13)
+    assert articles.place_quote(text, "two three", 0, 5) == (4, 13)
+    assert articles.place_quote(text, "missing", 0, 3) is None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kzkg.corpus import Corpus
 from kzkg.extract.draft import ArticleMeta, Drafts, draft_article
 from kzkg.extract.nlp import build_pipeline
 from kzkg.extract.registry import Registry
-from kzkg.ingest import Corpus
 from kzkg.map import locate
 
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kzkg.ingest import Corpus
+from kzkg.corpus import Corpus
 
 # spaCy NER labels → the registry's entity types, for proposals
 NER_TYPES = {"PERSON": "Person", "ORG": "Organization", "GPE": "Place", "LOC": "Place", "FAC": "Place", "NORP": "Group"}
