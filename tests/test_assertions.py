@@ -388,6 +388,23 @@ def test_a_range_position_gives_both_bounds_and_no_quantity() -> None:
     assert not set(found.subjects(URIRef(kz + "quantity"), None))  # positions never use a figure's property
 
 
+def test_a_range_figure_node_gives_its_bounds_and_no_quantity() -> None:
+    from kzkg.assertions import assertion_triples
+
+    graph = Graph()
+    for triple in assertion_triples(ranged("004-a", 2000000000, 3000000000), Refs()):
+        graph.add(triple)
+    same_graph(
+        graph,
+        expect("""
+        kzevent:e-unrest kz:figure <https://w3id.org/kzkg/id/assertion/004-a#figure-1> .
+        <https://w3id.org/kzkg/id/assertion/004-a#figure-1> a kz:Figure ; kz:quantityKind kz:Deaths ;
+            kz:minQuantity 2000000000 ; kz:maxQuantity 3000000000 ; kz:unit "people" ;
+            kz:asOf "2022-01-09"^^xsd:date .
+    """),
+    )
+
+
 def test_figures_at_other_dates_or_populations_are_updates_not_conflicts() -> None:
     assert conflicts(deaths("001-a", 164, as_of=JAN9), deaths("001-b", 227, as_of=JAN10)) == set()
     assert conflicts(deaths("001-a", 164), deaths("001-b", 16, population="kazakh-police")) == set()
