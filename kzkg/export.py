@@ -20,7 +20,21 @@ from typing import Any, TypedDict, overload
 
 import pyoxigraph as ox
 
-from kzkg.namespaces import DCTERMS, ID, INFERRED_GRAPH, KZ, PREFIXES, RDF, SCHEMA, SD, VOID, XSD, in_merged_dumps
+from kzkg.namespaces import (
+    DCTERMS,
+    DUMPS,
+    ID,
+    INFERRED_GRAPH,
+    KZ,
+    PREFIXES,
+    RDF,
+    SCHEMA,
+    SD,
+    SPARQL_ENDPOINT,
+    VOID,
+    XSD,
+    in_merged_dumps,
+)
 
 SCOPES = ("all", "asserted", "inferred")
 
@@ -279,7 +293,7 @@ def _count(n: int) -> ox.Literal:
 def void_description(canonical: Canonical, dump_files: Iterable[str]) -> bytes:
     """The VoID description of a build: sizes, graphs, classes, properties and where the dumps are."""
     dataset = ox.NamedNode(str(ID) + "dataset")
-    endpoint = ox.NamedNode("https://w3id.org/kzkg/sparql")
+    endpoint = ox.NamedNode(str(SPARQL_ENDPOINT))
     triples = [_split(line) for line in canonical.triple_lines("all")]
     named = [
         (graph, len(lines)) for graph, lines in canonical.graphs if graph is not None
@@ -305,7 +319,7 @@ def void_description(canonical: Canonical, dump_files: Iterable[str]) -> bytes:
     add(dataset, VOID.vocabulary, ox.NamedNode(str(KZ)))
     add(dataset, VOID.rootResource, ox.NamedNode(str(ID) + "article/001"))
     for name in sorted(dump_files):
-        add(dataset, VOID.dataDump, ox.NamedNode(f"https://w3id.org/kzkg/dumps/{name}"))
+        add(dataset, VOID.dataDump, ox.NamedNode(str(DUMPS[name])))
     classes = Counter(o for _, p, o in triples if p == RDF_TYPE and o.startswith(b"<"))
     for cls, size in sorted(classes.items()):
         iri = _iri(cls)

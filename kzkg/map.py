@@ -19,7 +19,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
 
 from kzkg import __version__, assertions, namespaces
-from kzkg.ingest import Claim, Corpus, Entity, Event, Evidence, Problem
+from kzkg.corpus import Claim, Corpus, Entity, Event, Evidence, Problem
 from kzkg.namespaces import ENTITIES_GRAPH, LINKS_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, article_graph
 
 

@@ -25,10 +25,11 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from kzkg import __version__, assertions, search
+from kzkg.corpus import Corpus
 from kzkg.enrich import load_enrichment
 from kzkg.errors import BuildInterrupted, DataViolations, InputError, OutputError, ValidationCrashed
 from kzkg.export import Canonical, gzip_dumps, void_description, write_dumps
-from kzkg.ingest import Corpus, load_corpus
+from kzkg.ingest import load_corpus
 from kzkg.map import MappedDataset, map_corpus
 from kzkg.namespaces import INFERRED_GRAPH, reasoned_over, validated
 from kzkg.oxterms import quads_to_ox

@@ -189,7 +189,7 @@ class SaidProperty:
     disputed: bool = False
 
 
-def _claim_sources(store: GraphReader, claims: Iterable[str], labels: Labeller) -> dict[str, SourceClaim]:
+def claim_sources(store: GraphReader, claims: Iterable[str], labels: Labeller) -> dict[str, SourceClaim]:
     """Claimants, articles and quotes of many claims in one query."""
     found: dict[str, SourceClaim] = {iri: SourceClaim(labels.term(ox.NamedNode(iri))) for iri in claims}
     if not found:
@@ -221,7 +221,7 @@ def what_sources_say(store: GraphReader, node: ox.NamedNode, labels: Labeller) -
     for row in select_about(store, DISPUTED_ON, node):
         disputed[row["p"].value].add(row["claim"].value)
     figure = str(KZ.figure)
-    sources = _claim_sources(store, {row["claim"].value for row in rows}, labels)
+    sources = claim_sources(store, {row["claim"].value for row in rows}, labels)
     said: dict[str, SaidProperty] = {}
     for row in rows:
         predicate = row["p"].value
@@ -257,7 +257,7 @@ class DisagreementView:
 def all_disagreements(store: GraphReader, labels: Labeller) -> list[DisagreementView]:
     rows = plain(store.select(ALL_DISAGREEMENTS))
     store.warm((t for row in rows for t in row.values() if isinstance(t, ox.NamedNode)), LABEL_PREDICATES)
-    sources = _claim_sources(store, {row["claim"].value for row in rows}, labels)
+    sources = claim_sources(store, {row["claim"].value for row in rows}, labels)
     found: dict[str, DisagreementView] = {}
     for row in rows:
         view = found.get(row["d"].value)

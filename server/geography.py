@@ -2,17 +2,19 @@
 
 On a resource page: names, descriptions and coordinates from the enrichment graph, and an inline
 SVG locator map of the place among the other linked places. The ``/map`` view (registered by
-:mod:`.views`) draws every place with events on Natural Earth's country outlines.
+:mod:`.views`) draws every place with events on Natural Earth's country outlines and, from
+:mod:`.regions`, the outlines of the regions around Kazakhstan.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from flask import Response, abort
@@ -20,6 +22,7 @@ from flask import Response, abort
 from kzkg.enrich import ENRICHMENT_GRAPH
 from kzkg.wikidata import WDT
 
+from . import regions
 from .backend import GraphReader
 from .enrichment import external_facts, parse_point
 from .labels import page_reader, plain
@@ -145,6 +148,66 @@ class MapPlace:
     r: float = 0.0
 
 
+def _projection(
+    box: tuple[float, float, float, float],
+) -> tuple[float, float, Callable[[float, float], tuple[float, float]]]:
+    """Width, height and the (lon, lat) -> (x, y) projection of /map for a box: equirectangular,
+    x scaled by the cosine of the middle latitude, 1000 px wide."""
+    lon_min, lat_min, lon_max, lat_max = box
+    k = math.cos(math.radians((lat_min + lat_max) / 2))
+    width = 1000.0
+    scale = width / ((lon_max - lon_min) * k)
+
+    def project(lon: float, lat: float) -> tuple[float, float]:
+        return (lon - lon_min) * k * scale, (lat_max - lat) * scale
+
+    return width, (lat_max - lat_min) * scale, project
+
+
+@lru_cache(maxsize=4)
+def _layers(
+    box: tuple[float, float, float, float], located: tuple[tuple[float, float, str, float], ...]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Country outlines and names, region outlines and names for a box and its places (lon, lat,
+    label, dot radius). Cached: they depend on nothing else, placing the names takes a few hundred
+    milliseconds, and the box and places change only with a new build."""
+    lon_min, lat_min, lon_max, lat_max = box
+    width, height, project = _projection(box)
+    countries = _countries()
+    # region outlines, and the names of those holding a place, clear of the dots (server/regions.py)
+    region_outlines, region_labels = regions.layers(project, box, located, [name for name, _ in countries])
+    # Country names go where they are readable: well inside the visible part of the country's largest
+    # ring, clear of the places, their names and the regions' names; the largest countries first.
+    avoid = regions.place_boxes(project, located)
+    avoid += [regions.label_box(r["x"], r["y"], r["name"]) for r in region_labels]
+    outlines, labels, candidates = [], [], []
+    for name, rings in countries:
+        inside_rings = [
+            r
+            for r in rings
+            if any(lon_min - 5 <= lo <= lon_max + 5 and lat_min - 5 <= la <= lat_max + 5 for lo, la in r)
+        ]
+        if not inside_rings:
+            continue
+        paths = []
+        for r in inside_rings:
+            points = [project(lo, la) for lo, la in r]
+            paths.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in points) + "Z")
+        outlines.append({"name": name, "d": "".join(paths)})
+        seen = {
+            len([1 for lo, la in r if lon_min <= lo <= lon_max and lat_min <= la <= lat_max]): r for r in inside_rings
+        }
+        if max(seen) > 20:
+            candidates.append((max(seen), name, seen[max(seen)]))
+    for _, name, ring in sorted(candidates, key=lambda c: (-c[0], c[1])):
+        outline = regions.simplify([project(lo, la) for lo, la in ring], 3.0)[:-1]
+        at = regions.label_point(outline, name, avoid, steps=12, size=15, em=0.75, clip=(0.0, 0.0, width, height))
+        if at:
+            labels.append({"name": name, "x": at[0], "y": at[1]})
+            avoid.append(regions.label_box(at[0], at[1], name, 15, 0.75))
+    return outlines, labels, region_outlines, region_labels
+
+
 def place_map() -> Response:
     """The places with coordinates over Natural Earth's country outlines, sized by their events."""
     served, reader = page_reader()
@@ -167,49 +230,19 @@ def place_map() -> Response:
     for place in places:
         lon_min, lon_max = min(lon_min, place.lon - 2), max(lon_max, place.lon + 2)
         lat_min, lat_max = min(lat_min, place.lat - 2), max(lat_max, place.lat + 2)
-    k = math.cos(math.radians((lat_min + lat_max) / 2))
-    width = 1000.0
-    scale = width / ((lon_max - lon_min) * k)
-    height = (lat_max - lat_min) * scale
-
-    def project(lon: float, lat: float) -> tuple[float, float]:
-        return (lon - lon_min) * k * scale, (lat_max - lat) * scale
-
-    try:
-        countries = _countries()
-    except FileNotFoundError as missing:  # an install without the npm packages: say which command
-        abort(503, description=str(missing))
-    outlines, labels = [], []
-    for name, rings in countries:
-        inside_rings = [
-            r
-            for r in rings
-            if any(lon_min - 5 <= lo <= lon_max + 5 and lat_min - 5 <= la <= lat_max + 5 for lo, la in r)
-        ]
-        if not inside_rings:
-            continue
-        paths = []
-        for r in inside_rings:
-            points = [project(lo, la) for lo, la in r]
-            paths.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in points) + "Z")
-        outlines.append({"name": name, "d": "".join(paths)})
-        visible = [
-            project(lo, la)
-            for r in inside_rings
-            for lo, la in r
-            if lon_min <= lo <= lon_max and lat_min <= la <= lat_max
-        ]
-        if len(visible) > 20:
-            labels.append(
-                {
-                    "name": name,
-                    "x": sum(x for x, _ in visible) / len(visible),
-                    "y": sum(y for _, y in visible) / len(visible),
-                }
-            )
+    box = (lon_min, lat_min, lon_max, lat_max)
+    width, height, project = _projection(box)
     for place in places:
         place.x, place.y = project(place.lon, place.lat)
         place.r = 4 + 2.2 * math.sqrt(place.events)
+    try:
+        outlines, labels, region_outlines, region_labels = _layers(
+            box, tuple((p.lon, p.lat, p.label, p.r) for p in places)
+        )
+    except FileNotFoundError as missing:  # an install without the npm packages: say which command
+        abort(503, description=str(missing))
+    except regions.GeometryError as missing:
+        abort(503, description=str(missing))
     places.sort(key=lambda p: (-p.events, p.label))
     return page_response(
         "views/map.html",
@@ -217,6 +250,8 @@ def place_map() -> Response:
         places=places,
         outlines=outlines,
         labels=labels,
+        regions=region_outlines,
+        region_labels=region_labels,
         width=width,
         height=height,
         local_url=local_url,

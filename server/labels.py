@@ -15,7 +15,7 @@ from typing import TypeGuard
 import pyoxigraph as ox
 from flask import abort, current_app, url_for
 
-from kzkg.namespaces import DCTERMS, PREFIXES, RDF, RDFS, SKOS
+from kzkg.namespaces import DCTERMS, KZ, PREFIXES, RDF, RDFS, SKOS
 from kzkg.store import NoReleaseError
 
 from .backend import GraphReader, Row, Served, Term
@@ -74,6 +74,8 @@ def local_href(iri: str) -> str:
     if iri.startswith(base) and len(iri) > len(base):
         rest, hash_mark, fragment = iri[len(base) :].partition("#")
         return url_for("pages.resource", rest=rest) + hash_mark + fragment
+    if iri.startswith(str(KZ)) and len(iri) > len(str(KZ)):  # our vocabulary: its term on /ontology
+        return url_for("views.ontology") + "#" + iri[len(str(KZ)) :]
     return iri
 
 

@@ -9,21 +9,24 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 import pyoxigraph as ox
 from flask import render_template, request
 
 from kzkg.namespaces import KZ, OA, PREFIXES
 
+from . import page_layout
 from .articles import article_view
 from .backend import GraphReader, Served
-from .claims import claim_assertions, what_sources_say
+from .claims import claim_assertions, claim_sources, what_sources_say
 from .geography import external_panel
 from .labels import (
     DCT,
     HEADER_PREDICATES,
     SKOS_ALT,
     SKOS_EXACT,
+    FactGroup,
     Labeller,
     TermView,
     annotation_anchor,
@@ -32,6 +35,7 @@ from .labels import (
     node_of,
     number,
     objects_of,
+    plain,
     resource_base,
     select_about,
     types_of,
@@ -286,6 +290,17 @@ def render_resource(store: GraphReader, node: ox.NamedNode, served: Served) -> s
     # claims as data (issue #12): what a claim asserts; what the sources say about anything else
     context["assertions"] = claim_assertions(store, node, labels) if is_claim else None
     context["sources_say"] = [] if is_claim or is_article else what_sources_say(store, node, labels)
+    # long lists grouped, folded and paginated, each pair of claims once (issue #14): server/page_layout.py
+    claim_rows = cast("list[ClaimRow]", context["claims"])
+    sources = claim_sources(store, [row.claim.value for row in claim_rows], labels)
+    facts_in = cast("list[FactGroup]", context["facts_in"])
+    topics: dict[str, list[TermView]] = defaultdict(list)
+    query = page_layout.topics_query(row.claim.value for row in claim_rows)
+    topic_rows = plain(store.select(query)) if query else []
+    labels.warm(row["topic"] for row in topic_rows)
+    for row in topic_rows:
+        topics[row["claim"].value].append(labels.term(row["topic"]))
+    context.update(page_layout.layout_resource(claim_rows, sources, facts_in, request.args, node.value, topics))
     return render_template("resource.html", **context)
 
 

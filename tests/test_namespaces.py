@@ -121,8 +121,18 @@ CHECKED = [
     *sorted((ROOT / "kzkg").glob("*.py")),
     *sorted((ROOT / "bench").glob("*.py")),
 ]
-NOT_VOCABULARY = ("http://127.0.0.1", "https://query.wikidata.org/", "https://dbpedia.org/sparql", "http://{")
-NOT_YET = {"link.py", "ingest.py", "shacl_fast.py", "cli.py", "sparql_client.py", "assertions.py", "export.py"}
+NOT_VOCABULARY = (
+    "http://127.0.0.1",
+    "https://query.wikidata.org/",
+    "https://dbpedia.org/sparql",
+    "http://{",
+    # a URL scheme tested or mounted, not an IRI
+    'http://"',
+    'https://"',
+    "http://'",
+    "https://'",
+)
+NOT_YET = {"assertions.py"}  # being split on another branch; its rdfs:label goes with it
 
 
 @pytest.mark.parametrize("path", [p for p in CHECKED if p.name not in NOT_YET], ids=lambda p: p.name)

@@ -318,6 +318,7 @@ def test_map_without_its_geometry_names_the_install_command(client, monkeypatch,
 
     monkeypatch.setattr(geography, "WORLD_ATLAS", tmp_path / "countries-50m.json")
     geography._countries.cache_clear()
+    geography._layers.cache_clear()  # what is drawn from the outlines is cached too
     try:
         response = client.get("/map")
         assert response.status_code == 503
@@ -325,6 +326,7 @@ def test_map_without_its_geometry_names_the_install_command(client, monkeypatch,
     finally:
         monkeypatch.undo()
         geography._countries.cache_clear()
+        geography._layers.cache_clear()
 
 
 # --- browse --------------------------------------------------------------------------------------
