@@ -152,3 +152,19 @@ def test_a_list_in_one_voice_is_grouped_by_topic_and_the_reader_can_switch(clien
     }
     assert set(first["data-group"].split()) == authors
     assert client.get("/id/article/004?group=who").status_code == 400
+
+
+def test_sparql_results_page_links_our_iris_to_this_server(client) -> None:
+    query = "SELECT ?claim ?status ?p WHERE { ?claim a kz:Claim ; kz:status ?status ; ?p ?status } LIMIT 20"
+    response = client.get("/sparql", query_string={"query": query}, headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    parsed = _Links()
+    parsed.feed(response.get_data(as_text=True))
+    hrefs = [a["href"] for a in parsed.having("a") if a.get("title", "").startswith("https://w3id.org/kzkg/")]
+    assert len(hrefs) == 60, hrefs  # every cell of the 20 rows is one of ours
+    assert not [h for h in hrefs if h.startswith("https://")], "one of our IRIs links off-site"
+    anchors = {a["id"] for a in _page(client, "/ontology").having("section", "term")}
+    terms = {h.split("#", 1)[1] for h in hrefs if h.startswith("/ontology#")}
+    assert "status" in terms and len(terms) >= 2 and terms <= anchors  # the property and the statuses
+    for href in sorted({h for h in hrefs if h.startswith("/id/")})[:5]:
+        assert client.get(href, headers={"Accept": BROWSER_ACCEPT}).status_code == 200, href
