@@ -588,6 +588,11 @@ def layout_disagreements(items: Sequence[Disagreement], args: Mapping[str, str])
         "page": page,
         "groups": groups,
         "filters": {"subject": subject, "property": prop},
+        # the form's choices as the filters name them, however the URL spelled them
+        "selected": {
+            "subject": next((item.subject_id for item in items if subject and _matches_subject(item, subject)), ""),
+            "property": next((item.property_id for item in items if prop and _matches_property(item, prop)), ""),
+        },
         "filtered": bool(subject or prop),
         "total": len(items),
         "subject_options": _options(items, lambda item: (item.subject_id, item.subject.label)),
