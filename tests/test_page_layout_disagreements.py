@@ -46,7 +46,7 @@ class D:
 
     @property
     def claims(self) -> list[str]:
-        return [p.claim.claim.value for s in self.sides for p in s.positions]  # type: ignore[attr-defined]
+        return [p.claim.claim.value for s in self.sides for p in s.positions]
 
 
 @dataclass
@@ -72,7 +72,7 @@ ITEMS = (
 def _walk(args: dict[str, str]) -> list[dict[str, object]]:
     first = layout_disagreements(ITEMS, args)
     pages = [first]
-    for number in range(2, first["page"].count + 1):  # type: ignore[attr-defined]
+    for number in range(2, first["page"].count + 1):
         pages.append(layout_disagreements(ITEMS, {**args, "page": str(number)}))
     return pages
 
@@ -80,15 +80,15 @@ def _walk(args: dict[str, str]) -> list[dict[str, object]]:
 def test_every_disagreement_is_on_one_page_grouped_by_subject_and_pages_break_between_subjects() -> None:
     pages = _walk({})
     assert len(pages) == 2
-    seen = [d for page in pages for group in page["groups"] for d in group.rows]  # type: ignore[attr-defined]
+    seen = [d for page in pages for group in page["groups"] for d in group.rows]
     assert sorted(map(id, seen)) == sorted(map(id, ITEMS))
     # subject a (6) fills page 1 and b (5) would overflow it, so b starts page 2 whole
-    first = [g.key for g in pages[0]["groups"]]  # type: ignore[attr-defined]
-    second = [g.key for g in pages[1]["groups"]]  # type: ignore[attr-defined]
+    first = [g.key for g in pages[0]["groups"]]
+    second = [g.key for g in pages[1]["groups"]]
     assert first == [f"{ID}event/a"] and second == [f"{ID}event/b", f"{ID}event/c"]
-    assert all(len(page["page"].rows) <= DISAGREEMENTS_PER_PAGE for page in pages)  # type: ignore[attr-defined]
+    assert all(len(page["page"].rows) <= DISAGREEMENTS_PER_PAGE for page in pages)
     # a group shows its first three disagreements and folds the rest
-    group = pages[0]["groups"][0]  # type: ignore[index]
+    group = pages[0]["groups"][0]
     assert len(group.shown) == 3 and len(group.folded) == 3
 
 
@@ -107,7 +107,7 @@ def test_every_disagreement_is_on_one_page_grouped_by_subject_and_pages_break_be
 )
 def test_filters_name_a_subject_or_property_however_it_is_spelt(args: dict[str, str], expected: int) -> None:
     layout = layout_disagreements(ITEMS, args)
-    assert layout["page"].total == expected  # type: ignore[attr-defined]
+    assert layout["page"].total == expected
     assert layout["total"] == len(ITEMS) and layout["filtered"]
     if expected:
         selected = layout["selected"]
@@ -115,13 +115,13 @@ def test_filters_name_a_subject_or_property_however_it_is_spelt(args: dict[str, 
         assert selected["subject"] in ("", "event/a", "event/b")
         assert selected["property"] in ("", "agent")
     # the pager keeps the filters
-    assert all(name in dict(layout["page"].others) for name in args)  # type: ignore[attr-defined]
+    assert all(name in dict(layout["page"].others) for name in args)
 
 
 def test_a_claim_picks_its_page_and_its_first_position_gets_the_claim_anchor() -> None:
     layout = layout_disagreements(ITEMS, {"claim": "c0"})
-    assert layout["page"].number == 2  # type: ignore[attr-defined]
-    assert "claim" not in dict(layout["page"].others)  # type: ignore[attr-defined]
+    assert layout["page"].number == 2
+    assert "claim" not in dict(layout["page"].others)
     anchors = layout["claim_anchors"]
     assert isinstance(anchors, dict)
     # "shared0" holds a position in several disagreements: only the first on the page gets the id
@@ -129,7 +129,7 @@ def test_a_claim_picks_its_page_and_its_first_position_gets_the_claim_anchor() -
     assert shared == ["d-b-agent--shared0"]
     assert len(set(anchors.values())) == len(anchors)
     # an explicit page number wins; a claim in no disagreement is a 400 that says so
-    assert layout_disagreements(ITEMS, {"claim": "c0", "page": "1"})["page"].number == 1  # type: ignore[attr-defined]
+    assert layout_disagreements(ITEMS, {"claim": "c0", "page": "1"})["page"].number == 1
     with pytest.raises(BadRequest) as error:
         layout_disagreements(ITEMS, {"claim": "nope"})
     assert "claim='nope': no such claim in this list" in str(error.value.description)

@@ -31,8 +31,13 @@
   }
 
   function reveal() {
-    var id = decodeURIComponent(location.hash.slice(1));
-    if (!id) return;
+    var id;
+    try {
+      id = decodeURIComponent(location.hash.slice(1));
+    } catch (error) {
+      return; // not an element's id (the query page keeps a query in its fragment, % and all)
+    }
+    if (!id || id.length > 300) return;
     var target = document.getElementById(id);
     if (!target) {
       askForPage(id);
