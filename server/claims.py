@@ -382,11 +382,18 @@ def all_disagreements(store: GraphReader, labels: Labeller) -> list[Disagreement
         if side is None:
             side = Side(text, denied)
             view.sides.append(side)
-        anchor = f"{view.anchor}--{_slug(claim.rsplit('/claim/', 1)[-1])}"
-        side.positions.append(Position(text, denied, source, quotes.get(claim, []), anchor))
+        side.positions.append(Position(text, denied, source, quotes.get(claim, []), ""))
     for view in found.values():
         # a value and its denial side by side; within a side, claims in a stable order
         view.sides.sort(key=lambda s: (s.value, s.denied))
         for side in view.sides:
             side.positions.sort(key=lambda p: p.claim.claim.value)
+        # a claim can hold two positions in one disagreement (it names two agents where a third
+        # claim names another): its second row's id gets a number
+        held: dict[str, int] = defaultdict(int)
+        for position in view.positions:
+            claim_id = _slug(position.claim.claim.value.rsplit("/claim/", 1)[-1])
+            held[claim_id] += 1
+            suffix = f"-{held[claim_id]}" if held[claim_id] > 1 else ""
+            position.anchor = f"{view.anchor}--{claim_id}{suffix}"
     return sorted(found.values(), key=lambda v: (v.subject.label, v.property.label, v.detail))
