@@ -467,7 +467,11 @@ def layout_resource(
         claims, key, args, "claims_page", holds=lambda row, wanted: names_claim(row.claim.value, wanted)
     )
     pairs = claim_pairs(claims)
-    pairs_page = paginate(pairs, args, "pairs_page", PAIRS_PER_PAGE)
+    # the pairs' pager keeps the claims page, also when ?claim= chose it
+    pairs_args = {name: value for name, value in args.items() if name != CLAIM_PARAM}
+    if page.number > 1:
+        pairs_args["claims_page"] = str(page.number)
+    pairs_page = paginate(pairs, pairs_args, "pairs_page", PAIRS_PER_PAGE)
     return {
         "claims_page": page,
         "claim_groups": groups,

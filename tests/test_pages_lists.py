@@ -333,4 +333,6 @@ def test_a_claim_parameter_opens_the_page_that_holds_the_claim(client) -> None:
     assert [li["id"] for li in page.having("li", "claim-row")] == [
         li["id"] for li in _page(client, "/id/tokayev?claims_page=2").having("li", "claim-row")
     ]
+    # the other list's pager keeps the claims page the claim chose
+    assert "?claims_page=2&pairs_page=2#pairs" in {a["href"] for a in page.having("a", "page")}
     assert client.get("/id/tokayev?claim=no-such-claim", headers={"Accept": BROWSER_ACCEPT}).status_code == 400
