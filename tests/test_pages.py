@@ -675,3 +675,11 @@ def test_disagreements_page_lists_both_sides(client, store) -> None:
     start = text.index("disagreement/almaty-airport-recapture/agent")
     section = text[start : text.index("</section>", start)]
     assert "Kazakh paratroopers" in section and "Russian Spetsnaz" in section
+
+
+def test_a_resource_links_to_the_disagreements_about_it(client) -> None:
+    page = client.get("/id/event/almaty-airport-recapture", headers={"Accept": BROWSER_ACCEPT}).data.decode("utf-8")
+    link = html.unescape(re.search(r'href="(/disagreements\?subject=[^"]+)">the disagreements about it', page).group(1))
+    listed = client.get(link, headers={"Accept": BROWSER_ACCEPT}).data.decode("utf-8")
+    assert "disagreement/almaty-airport-recapture/agent" in listed
+    assert "Kazakh paratroopers" in listed and "Russian Spetsnaz" in listed
