@@ -395,10 +395,11 @@ ORDER BY ?claim
 """
 
 CLAIM_STATEMENTS = """
-SELECT ?claim ?s ?p ?o ?sName ?pName ?oName ?quantity ?qualifier ?kind ?asOf WHERE {
+SELECT ?claim ?s ?p ?o ?sName ?pName ?oName ?quantity ?min ?max ?qualifier ?kind ?asOf WHERE {
   ?claim kz:asserts ?g .
   GRAPH ?g { ?s ?p ?o FILTER(!STRSTARTS(STR(?s), STR(?g)))
-             OPTIONAL { ?o kz:quantity ?quantity }  OPTIONAL { ?o kz:asOf ?asOf } }
+             OPTIONAL { ?o kz:quantity ?quantity }  OPTIONAL { ?o kz:asOf ?asOf }
+             OPTIONAL { ?o kz:minQuantity ?min ; kz:maxQuantity ?max } }
   OPTIONAL { GRAPH ?g { ?o kz:quantityQualifier ?q } ?q skos:notation ?qualifier }
   OPTIONAL { GRAPH ?g { ?o kz:quantityKind ?k } ?k skos:notation ?kind }
   OPTIONAL { ?s rdfs:label ?sName }  OPTIONAL { ?p rdfs:label ?pName }  OPTIONAL { ?o rdfs:label ?oName }
@@ -474,7 +475,7 @@ def claim_records(store: ox.Store) -> list[ClaimRecord]:
                 v
                 for v in (
                     text(row, "qualifier"),
-                    text(row, "quantity"),
+                    text(row, "quantity") or (f"{text(row, 'min')}-{text(row, 'max')}" if text(row, "min") else ""),
                     text(row, "kind"),
                     ("as of " + text(row, "asOf")) if text(row, "asOf") else "",
                 )

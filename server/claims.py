@@ -13,7 +13,18 @@ import pyoxigraph as ox
 from kzkg.namespaces import KZ
 
 from .backend import GraphReader
-from .labels import LABEL_PREDICATES, Labeller, PlainRow, TermView, objects_of, plain, select_about
+from .labels import (
+    LABEL_PREDICATES,
+    Labeller,
+    PlainRow,
+    TermView,
+    annotation_anchor,
+    local_href,
+    objects_of,
+    plain,
+    resource_base,
+    select_about,
+)
 
 # --------------------------------------------------------------------------------------------
 # claims as data (issue #12): what a claim asserts, what the sources say, the disagreements
@@ -22,11 +33,12 @@ from .labels import LABEL_PREDICATES, Labeller, PlainRow, TermView, objects_of, 
 # computed kzgraph:disagreements; these are claims, so every value is shown beside who says it.
 
 ASSERTED_BY = """
-SELECT ?g ?s ?p ?o ?kind ?quantity ?qualifier ?unit ?asOf ?population WHERE {
+SELECT ?g ?s ?p ?o ?kind ?quantity ?min ?max ?qualifier ?unit ?asOf ?population WHERE {
   ?this kz:asserts ?g .
   GRAPH ?g {
     ?s ?p ?o FILTER(!STRSTARTS(STR(?s), STR(?g)))
     OPTIONAL { ?o kz:quantityKind ?kind }  OPTIONAL { ?o kz:quantity ?quantity }
+    OPTIONAL { ?o kz:minQuantity ?min ; kz:maxQuantity ?max }
     OPTIONAL { ?o kz:quantityQualifier ?qualifier }  OPTIONAL { ?o kz:unit ?unit }
     OPTIONAL { ?o kz:asOf ?asOf }  OPTIONAL { ?o kz:population ?population }
   }
@@ -34,11 +46,12 @@ SELECT ?g ?s ?p ?o ?kind ?quantity ?qualifier ?unit ?asOf ?population WHERE {
 """
 
 SOURCES_SAY = """
-SELECT ?claim ?p ?o ?kind ?quantity ?qualifier ?unit ?asOf ?population ?negative WHERE {
+SELECT ?claim ?p ?o ?kind ?quantity ?min ?max ?qualifier ?unit ?asOf ?population ?negative WHERE {
   ?claim kz:asserts ?g .
   GRAPH ?g {
     ?this ?p ?o
     OPTIONAL { ?o kz:quantityKind ?kind }  OPTIONAL { ?o kz:quantity ?quantity }
+    OPTIONAL { ?o kz:minQuantity ?min ; kz:maxQuantity ?max }
     OPTIONAL { ?o kz:quantityQualifier ?qualifier }  OPTIONAL { ?o kz:unit ?unit }
     OPTIONAL { ?o kz:asOf ?asOf }  OPTIONAL { ?o kz:population ?population }
   }
@@ -59,11 +72,12 @@ SELECT ?d ?p ?claim WHERE { ?d a kz:Disagreement ; kz:onSubject ?this ; kz:onPro
 """
 
 ALL_DISAGREEMENTS = """
-SELECT ?d ?subject ?p ?kind ?population ?asOf ?position ?claim ?value ?quantity ?qualifier ?denied WHERE {
+SELECT ?d ?subject ?p ?kind ?population ?asOf ?position ?claim ?value ?quantity ?min ?max ?qualifier ?denied WHERE {
   ?d a kz:Disagreement ; kz:onSubject ?subject ; kz:onProperty ?p ; kz:position ?position .
   ?position kz:heldBy ?claim ; kz:value ?value .
   OPTIONAL { ?d kz:quantityKind ?kind }  OPTIONAL { ?d kz:population ?population }  OPTIONAL { ?d kz:asOf ?asOf }
-  OPTIONAL { ?position kz:quantity ?quantity }  OPTIONAL { ?position kz:quantityQualifier ?qualifier }
+  OPTIONAL { ?position kz:valueQuantity ?quantity }  OPTIONAL { ?position kz:valueQualifier ?qualifier }
+  OPTIONAL { ?position kz:valueMinQuantity ?min ; kz:valueMaxQuantity ?max }
   BIND(EXISTS { ?position kz:denied true } AS ?denied)
 }
 """
@@ -97,7 +111,10 @@ def _value_text(row: PlainRow, labels: Labeller) -> str:
         parts = []
         if "qualifier" in row:
             parts.append(labels.label(row["qualifier"].value))
-        parts.append(row["quantity"].value if "quantity" in row else "(no number)")
+        if "quantity" in row:
+            parts.append(row["quantity"].value)
+        else:  # a range ("$2-3bn") gives two bounds instead of a number
+            parts.append(f"{row['min'].value}–{row['max'].value}" if "min" in row else "(no number)")
         if "unit" in row:
             parts.append(row["unit"].value)
         detail = [labels.label(row["kind"].value)] if "kind" in row else []
@@ -239,19 +256,103 @@ def what_sources_say(store: GraphReader, node: ox.NamedNode, labels: Labeller) -
     return sorted(said.values(), key=lambda e: (e.property.value == figure, e.property.label))
 
 
+DISAGREEMENT_QUOTES = """
+SELECT ?claim ?ann ?source ?exact WHERE {
+  VALUES ?claim { %s }
+  ?claim kz:evidence ?ann . ?ann oa:hasTarget ?target .
+  OPTIONAL { ?target oa:hasSource ?source }
+  OPTIONAL { ?target oa:hasSelector ?selector . ?selector oa:exact ?exact }
+}
+"""
+
+
+@dataclass
+class QuoteLink:
+    """A claim's evidence quote and where it is highlighted in its article ("" when the quote has no
+    source article)."""
+
+    text: str
+    href: str
+
+
+@dataclass
+class Position:
+    """One claim's position in one disagreement: the value it gives (or denies), who, where, the words."""
+
+    value: str
+    denied: bool
+    claim: SourceClaim
+    quotes: list[QuoteLink]
+    anchor: str  # the row's id on /disagreements: unique per disagreement and claim
+
+
+@dataclass
+class Side:
+    """The claims in a disagreement that give the same value (or deny the same one): a disagreement
+    shows each side's first claim, so every side is on screen, and folds the others that agree."""
+
+    value: str
+    denied: bool
+    positions: list[Position] = field(default_factory=list)
+
+    @builtins.property
+    def shown(self) -> list[Position]:
+        return self.positions[:1]
+
+    @builtins.property
+    def folded(self) -> list[Position]:
+        return self.positions[1:]
+
+
 @dataclass
 class DisagreementView:
     node: TermView
     subject: TermView
     property: TermView
     detail: str
-    positions: list[tuple[str, SourceClaim]] = field(default_factory=list)
+    sides: list[Side] = field(default_factory=list)
+    anchor: str = ""  # the section's id on /disagreements, from the disagreement's IRI
+    subject_id: str = ""  # the subject's IRI after …/id/ (``event/bloody-january``): ``?subject=``
+    property_id: str = ""  # the property's local name (``eventType``): ``?property=``
+
+    @builtins.property
+    def positions(self) -> list[Position]:
+        return [p for side in self.sides for p in side.positions]
+
+    @builtins.property
+    def claims(self) -> list[str]:
+        return [p.claim.claim.value for p in self.positions]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")
+
+
+def _quote_links(store: GraphReader, claims: Iterable[str]) -> dict[str, list[QuoteLink]]:
+    """Each claim's quotes with the link to its highlight in the article, in one query."""
+    iris = sorted(set(claims))
+    found: dict[str, dict[str, QuoteLink]] = defaultdict(dict)
+    if not iris:
+        return {}
+    base = resource_base()
+    for row in plain(store.select(DISAGREEMENT_QUOTES % " ".join(f"<{iri}>" for iri in iris))):
+        annotation, source = row["ann"], row.get("source")
+        if isinstance(annotation, ox.Literal) or "exact" not in row:
+            continue
+        href = local_href(source.value) + "#" + annotation_anchor(annotation, base) if source is not None else ""
+        found[row["claim"].value].setdefault(row["exact"].value, QuoteLink(row["exact"].value, href))
+    return {claim: sorted(quotes.values(), key=lambda q: q.text) for claim, quotes in found.items()}
 
 
 def all_disagreements(store: GraphReader, labels: Labeller) -> list[DisagreementView]:
+    """Every computed disagreement with its sides: the claims giving each value, who made them,
+    where they are reported, and a link to each quote in its article."""
     rows = plain(store.select(ALL_DISAGREEMENTS))
     store.warm((t for row in rows for t in row.values() if isinstance(t, ox.NamedNode)), LABEL_PREDICATES)
-    sources = claim_sources(store, {row["claim"].value for row in rows}, labels)
+    claims = {row["claim"].value for row in rows}
+    sources = claim_sources(store, claims, labels)
+    quotes = _quote_links(store, claims)
+    base = resource_base()
     found: dict[str, DisagreementView] = {}
     for row in rows:
         view = found.get(row["d"].value)
@@ -263,11 +364,19 @@ def all_disagreements(store: GraphReader, labels: Labeller) -> list[Disagreement
                 detail.append("among " + labels.label(row["population"].value))
             if "asOf" in row:
                 detail.append("as of " + _day(row["asOf"].value))
-            view = found[row["d"].value] = DisagreementView(
-                labels.term(row["d"]), labels.term(row["subject"]), labels.term(row["p"]), ", ".join(detail)
+            iri, subject, predicate = row["d"].value, row["subject"].value, row["p"].value
+            view = found[iri] = DisagreementView(
+                labels.term(row["d"]),
+                labels.term(row["subject"]),
+                labels.term(row["p"]),
+                ", ".join(detail),
+                anchor="d-" + _slug(iri.split("/disagreement/", 1)[-1] if "/disagreement/" in iri else iri),
+                subject_id=subject[len(base) :] if subject.startswith(base) else subject,
+                property_id=re.split(r"[#/]", predicate)[-1],
             )
-        source = SourceClaim(**sources[row["claim"].value].__dict__)
-        source.denied = row["denied"].value == "true"
+        claim = row["claim"].value
+        source = SourceClaim(**sources[claim].__dict__)
+        denied = source.denied = row["denied"].value == "true"
         if "quantity" in row or "qualifier" in row:  # a figure: its hedge and number, beside the claim
             text = " ".join(
                 ([labels.label(row["qualifier"].value)] if "qualifier" in row else [])
@@ -275,7 +384,22 @@ def all_disagreements(store: GraphReader, labels: Labeller) -> list[Disagreement
             )
         else:
             text = _value_text({"o": row["value"]}, labels)
-        view.positions.append((text, source))
+        side = next((s for s in view.sides if s.value == text and s.denied == denied), None)
+        if side is None:
+            side = Side(text, denied)
+            view.sides.append(side)
+        side.positions.append(Position(text, denied, source, quotes.get(claim, []), ""))
     for view in found.values():
-        view.positions.sort(key=lambda p: (p[0], p[1].claim.value))
+        # a value and its denial side by side; within a side, claims in a stable order
+        view.sides.sort(key=lambda s: (s.value, s.denied))
+        for side in view.sides:
+            side.positions.sort(key=lambda p: p.claim.claim.value)
+        # a claim can hold two positions in one disagreement (it names two agents where a third
+        # claim names another): its second row's id gets a number
+        held: dict[str, int] = defaultdict(int)
+        for position in view.positions:
+            claim_id = _slug(position.claim.claim.value.rsplit("/claim/", 1)[-1])
+            held[claim_id] += 1
+            suffix = f"-{held[claim_id]}" if held[claim_id] > 1 else ""
+            position.anchor = f"{view.anchor}--{claim_id}{suffix}"
     return sorted(found.values(), key=lambda v: (v.subject.label, v.property.label, v.detail))

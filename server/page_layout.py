@@ -12,6 +12,7 @@ protocols below, so it does not import them (and does not care where the page co
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
@@ -106,14 +107,53 @@ def paginate(rows: Sequence[Row], args: Mapping[str, str], param: str, per_page:
     return page_at(rows, bounds, args, param)
 
 
-def page_at(rows: Sequence[Row], bounds: Sequence[tuple[int, int]], args: Mapping[str, str], param: str) -> Page[Row]:
-    """The page the request names, of a list cut at ``bounds`` (start, end) positions."""
+def page_at(
+    rows: Sequence[Row],
+    bounds: Sequence[tuple[int, int]],
+    args: Mapping[str, str],
+    param: str,
+    holds: Callable[[Row, str], bool] | None = None,
+) -> Page[Row]:
+    """The page the request names, of a list cut at ``bounds`` (start, end) positions.
+
+    Without a page number, ``?claim=<id>`` (when the list can say which row ``holds`` a claim)
+    picks the page that holds that claim: a link to a row on a later page (``#claim-…``, which a
+    fragment alone cannot reach) becomes ``?claim=…#claim-…``. The pager's links drop ``claim``,
+    so page 1 is page 1 again.
+    """
     bounds = list(bounds) or [(0, 0)]
-    number = page_number(args, param, len(bounds))
+    wanted = args.get(CLAIM_PARAM, "") if holds is not None else ""
+    if wanted and not args.get(param):
+        number = _page_holding(rows, bounds, lambda row: holds(row, wanted) if holds else False)
+        if number is None:
+            raise BadRequest(f"{CLAIM_PARAM}={wanted!r}: no such claim in this list")
+    else:
+        number = page_number(args, param, len(bounds))
     start, end = bounds[number - 1]
     chunk = list(rows[start:end])
-    others = tuple((name, value) for name, value in args.items() if name != param)
+    others = tuple((name, value) for name, value in args.items() if name not in (param, CLAIM_PARAM))
     return Page(chunk, number, len(bounds), len(rows), start + 1 if chunk else 0, param, others)
+
+
+# ``?claim=`` names a claim by its IRI or by what follows ``…/id/claim/`` (the ``#claim-`` anchor's id).
+CLAIM_PARAM = "claim"
+
+
+def _page_holding(rows: Sequence[Row], bounds: Sequence[tuple[int, int]], found: Callable[[Row], bool]) -> int | None:
+    for number, (start, end) in enumerate(bounds, 1):
+        if any(found(row) for row in rows[start:end]):
+            return number
+    return None
+
+
+def names_claim(iri: str, wanted: str) -> bool:
+    """Whether ``?claim=wanted`` names the claim ``iri``: the IRI itself or its id after ``/claim/``."""
+    return iri == wanted or iri.endswith("/claim/" + wanted)
+
+
+def claim_anchor(iri: str) -> str:
+    """A claim row's HTML id, ``claim-<id>``: the id a link ``#claim-<id>`` and ``?claim=<id>`` use."""
+    return "claim-" + iri.rsplit("/claim/", 1)[-1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -186,6 +226,7 @@ def grouped_page(
     param: str,
     per_page: int = CLAIMS_PER_PAGE,
     fold_after: int = FOLD_AFTER,
+    holds: Callable[[Row, str], bool] | None = None,
 ) -> tuple[Page[Row], list[Group[Row]]]:
     """Group the rows, lay the groups end to end, cut that into pages, and regroup one page.
 
@@ -194,7 +235,7 @@ def grouped_page(
     """
     groups = group_rows(rows, key)
     ordered = [row for _name, _label, members in groups for row in members]
-    page = page_at(ordered, group_bounds((len(m) for _n, _l, m in groups), per_page), args, param)
+    page = page_at(ordered, group_bounds((len(m) for _n, _l, m in groups), per_page), args, param, holds)
     on_page: list[Group[Row]] = []
     position = 0
     start = page.first - 1
@@ -384,7 +425,7 @@ def grouping(args: Mapping[str, str], claims: Sequence[Claim], by_claimant: Call
 
 def grouping_links(args: Mapping[str, str], current: str) -> list[tuple[str, str, bool]]:
     """(name, href, is current) for the "Group by" switch; switching starts again at page 1."""
-    kept = [(k, v) for k, v in args.items() if k not in ("group", "claims_page")]
+    kept = [(k, v) for k, v in args.items() if k not in ("group", "claims_page", CLAIM_PARAM)]
     return [(name, "?" + urlencode([*kept, ("group", name)]), name == current) for name in GROUPINGS]
 
 
@@ -422,9 +463,15 @@ def layout_resource(
 
     chosen = grouping(args, claims, by_claimant)
     key = {"claimant": by_claimant, "topic": by_topic, "article": by_article}[chosen]
-    page, groups = grouped_page(claims, key, args, "claims_page")
+    page, groups = grouped_page(
+        claims, key, args, "claims_page", holds=lambda row, wanted: names_claim(row.claim.value, wanted)
+    )
     pairs = claim_pairs(claims)
-    pairs_page = paginate(pairs, args, "pairs_page", PAIRS_PER_PAGE)
+    # the pairs' pager keeps the claims page, also when ?claim= chose it
+    pairs_args = {name: value for name, value in args.items() if name != CLAIM_PARAM}
+    if page.number > 1:
+        pairs_args["claims_page"] = str(page.number)
+    pairs_page = paginate(pairs, pairs_args, "pairs_page", PAIRS_PER_PAGE)
     return {
         "claims_page": page,
         "claim_groups": groups,
@@ -433,4 +480,126 @@ def layout_resource(
         "pairs": pairs_page,
         "pair_counts": pair_counts(pairs),
         "referrers": merge_referrers(facts_in, (row.claim.value for row in claims)),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# /disagreements: by subject, filtered by the query string, a page of whole subjects at a time
+
+
+class DisagreementLike(Protocol):
+    """A computed disagreement (the page code's DisagreementView)."""
+
+    @property
+    def subject(self) -> Linked: ...
+
+    @builtins.property  # the attribute below shadows the builtin in the class body
+    def property(self) -> Linked: ...
+
+    @builtins.property
+    def subject_id(self) -> str: ...
+
+    @builtins.property
+    def property_id(self) -> str: ...
+
+    @builtins.property
+    def claims(self) -> Sequence[str]: ...
+
+
+Disagreement = TypeVar("Disagreement", bound=DisagreementLike)
+
+# Whole disagreements per page (each shows one claim per side, so a page stays a few screens);
+# within a subject, the first FOLD_AFTER disagreements show and the rest fold.
+DISAGREEMENTS_PER_PAGE = 8
+DISAGREEMENTS_PAGE = "page"
+
+
+@dataclass
+class Option:
+    """One choice of a filter: the value the query string carries, its label, how many it selects."""
+
+    value: str
+    label: str
+    count: int
+
+
+def _matches_subject(item: DisagreementLike, wanted: str) -> bool:
+    """``?subject=`` as the subject's IRI, its path after /id/ (``event/bloody-january``) or its last
+    segment (``bloody-january``, as in the disagreement's own IRI)."""
+    return wanted in (item.subject.value, item.subject_id, item.subject_id.rsplit("/", 1)[-1])
+
+
+def _matches_property(item: DisagreementLike, wanted: str) -> bool:
+    """``?property=`` as the property's IRI, its local name (``startDate``) or ``kz:startDate``."""
+    return wanted in (item.property.value, item.property_id, "kz:" + item.property_id)
+
+
+def _options(items: Sequence[Disagreement], value: Callable[[Disagreement], tuple[str, str]]) -> list[Option]:
+    labels: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for item in items:
+        name, label = value(item)
+        labels[name] = label
+        counts[name] = counts.get(name, 0) + 1
+    return sorted(
+        (Option(name, labels[name], counts[name]) for name in counts), key=lambda o: (o.label.lower(), o.value)
+    )
+
+
+def first_claim_anchors(rows: Iterable[object]) -> dict[str, str]:
+    """``{position anchor: "claim-<id>"}`` for the first position of each claim in page order.
+
+    A claim can hold positions in several disagreements (a denial of a bulletin denies each of its
+    figures); an HTML id must be unique, so ``#claim-<id>`` lands on the first of them.
+    """
+    found: dict[str, str] = {}
+    seen: set[str] = set()
+    for row in rows:
+        for side in getattr(row, "sides", ()):
+            for position in side.positions:
+                iri = position.claim.claim.value
+                if iri not in seen:
+                    seen.add(iri)
+                    found[position.anchor] = claim_anchor(iri)
+    return found
+
+
+def layout_disagreements(items: Sequence[Disagreement], args: Mapping[str, str]) -> dict[str, object]:
+    """The template context of /disagreements: the filtered disagreements grouped by their subject
+    (the event or person), one page of whole subjects, and the filters' choices.
+
+    ``?subject=`` and ``?property=`` filter (a cited view is a URL), ``?page=N`` pages, and
+    ``?claim=<id>`` opens the page holding a claim. A filter that selects nothing is an empty
+    page that says so and links to the whole list, not an error: after a rebuild a disagreement
+    can be resolved.
+    """
+    subject = args.get("subject", "").strip()
+    prop = args.get("property", "").strip()
+    chosen = [
+        item
+        for item in items
+        if (not subject or _matches_subject(item, subject)) and (not prop or _matches_property(item, prop))
+    ]
+    page, groups = grouped_page(
+        chosen,
+        lambda item: (item.subject.value, item.subject.label),
+        args,
+        DISAGREEMENTS_PAGE,
+        per_page=DISAGREEMENTS_PER_PAGE,
+        holds=lambda item, wanted: any(names_claim(claim, wanted) for claim in item.claims),
+    )
+    return {
+        "page": page,
+        "groups": groups,
+        "filters": {"subject": subject, "property": prop},
+        # the form's choices as the filters name them, however the URL spelled them
+        "selected": {
+            "subject": next((item.subject_id for item in items if subject and _matches_subject(item, subject)), ""),
+            "property": next((item.property_id for item in items if prop and _matches_property(item, prop)), ""),
+        },
+        "filtered": bool(subject or prop),
+        "total": len(items),
+        "subject_options": _options(items, lambda item: (item.subject_id, item.subject.label)),
+        "property_options": _options(items, lambda item: (item.property_id, item.property.label)),
+        "claim_anchors": first_claim_anchors(row for group in groups for row in group.rows),
     }

@@ -38,6 +38,7 @@ from kzkg.namespaces import PREFIXES
 
 from .claims import all_disagreements
 from .labels import Labeller, page_reader, resource_base
+from .page_layout import layout_disagreements
 from .resources import HTML, RESOURCE_TYPES, choose_type, description_quads, render_resource, resource_exists, serialise
 
 bp = Blueprint("pages", __name__)
@@ -118,9 +119,9 @@ def resource(rest: str) -> BaseResponse:
 
 @bp.get("/disagreements")
 def disagreements() -> str:
-    """Every disagreement computed from the claims' assertions, with both sides and their evidence."""
+    """Every disagreement computed from the claims' assertions, with every side and its evidence:
+    grouped by subject, filtered and paged by the query string (see page_layout.layout_disagreements)."""
     served, store = page_reader()
     labels = Labeller(store, resource_base())
-    return render_template(
-        "disagreements.html", disagreements=all_disagreements(store, labels), build_id=served.build_id or ""
-    )
+    layout = layout_disagreements(all_disagreements(store, labels), request.args)
+    return render_template("disagreements.html", build_id=served.build_id or "", **layout)

@@ -62,6 +62,7 @@ from kzkg.namespaces import PREFIXES, XSD
 from .backend import Answer, EmbeddedBackend, QueryRequest
 from .description import service_description, void
 from .executor import Dataset, NotAcceptable, QueryError, check_shape
+from .labels import local_href
 from .media import ALIASES, BY_MEDIA_TYPE, GRAPH_TYPES, RESULT_TYPES, MediaType, negotiate
 from .response_cache import (
     ALIAS_ENVIRON_KEY,
@@ -370,12 +371,20 @@ def _prefers_html() -> bool:
 
 @dataclass(frozen=True)
 class Cell:
-    """One term as the results page shows it: its text, a link for IRIs, and a note (language or
-    datatype of a literal)."""
+    """One term as the results page shows it: its text, a link for IRIs (``iri``, the term itself,
+    for the link's title), and a note (language or datatype of a literal)."""
 
     text: str
     href: str | None = None
     note: str | None = None
+    iri: str | None = None
+
+
+def _iri_cell(iri: str) -> Cell:
+    """An IRI's cell. Ours link to this server, not to w3id.org: a resource to its /id/… page and a
+    kz: term to its entry on /ontology (issue #14: the term links led off-site, to a namespace
+    document a reader offline or before w3id.org redirects cannot open)."""
+    return Cell(_compact(iri), href=local_href(iri), iri=iri)
 
 
 def _compact(iri: str) -> str:
@@ -391,7 +400,7 @@ def _json_cell(term: Mapping[str, Any] | None) -> Cell | None:
         return None
     kind, value = term["type"], term["value"]  # every SPARQL JSON term has both
     if kind == "uri":
-        return Cell(_compact(value), href=value)
+        return _iri_cell(value)
     if kind == "bnode":
         return Cell(f"_:{value}")
     if kind == "triple":
@@ -409,7 +418,7 @@ def _json_cell(term: Mapping[str, Any] | None) -> Cell | None:
 
 def _ox_cell(term: Any) -> Cell:
     if isinstance(term, ox.NamedNode):
-        return Cell(_compact(term.value), href=term.value)
+        return _iri_cell(term.value)
     if isinstance(term, ox.BlankNode):
         return Cell(f"_:{term.value}")
     if isinstance(term, ox.Literal):

@@ -657,11 +657,29 @@ def test_person_page_marks_the_disputed_identity(client, claims: dict[str, dict]
 
 
 def test_disagreements_page_lists_both_sides(client, store) -> None:
-    page = _sections(client, "/disagreements")
+    # the list is paged (?page=N, tests/test_pages_lists.py walks every page); all of them together
     expected = {row["d"].value for row in store.query("SELECT ?d WHERE { ?d a kz:Disagreement }", prefixes=PREFIXES)}
-    assert expected and len(page.rows.get("disagreement", [])) >= 2 * len(expected)
-    response = client.get("/disagreements", headers={"Accept": BROWSER_ACCEPT}).data.decode("utf-8")
-    assert set(re.findall(r'data-iri="([^"]+)"', response)) == expected
-    start = response.index("disagreement/almaty-airport-recapture/agent")
-    section = response[start : response.index("</section>", start)]
+    listed: list[str] = []
+    positions = 0
+    for number in range(1, 20):
+        response = client.get(f"/disagreements?page={number}", headers={"Accept": BROWSER_ACCEPT})
+        if response.status_code == 400:
+            break
+        text = response.data.decode("utf-8")
+        listed += re.findall(r'data-iri="([^"]+)"', text)
+        positions += len(re.findall(r'<li class="position[^"]*"[^>]* data-claim=', text))
+    assert expected and positions >= 2 * len(expected)
+    assert sorted(listed) == sorted(expected)
+    response = client.get("/disagreements?subject=almaty-airport-recapture", headers={"Accept": BROWSER_ACCEPT})
+    text = response.data.decode("utf-8")
+    start = text.index("disagreement/almaty-airport-recapture/agent")
+    section = text[start : text.index("</section>", start)]
     assert "Kazakh paratroopers" in section and "Russian Spetsnaz" in section
+
+
+def test_a_resource_links_to_the_disagreements_about_it(client) -> None:
+    page = client.get("/id/event/almaty-airport-recapture", headers={"Accept": BROWSER_ACCEPT}).data.decode("utf-8")
+    link = html.unescape(re.search(r'href="(/disagreements\?subject=[^"]+)">the disagreements about it', page).group(1))
+    listed = client.get(link, headers={"Accept": BROWSER_ACCEPT}).data.decode("utf-8")
+    assert "disagreement/almaty-airport-recapture/agent" in listed
+    assert "Kazakh paratroopers" in listed and "Russian Spetsnaz" in listed

@@ -25,6 +25,9 @@ HEIGHTS = [
     ("/id/dmitriy-mazorenko", 4_000, 8_000),  # one claimant of 120 claims: grouped by topic
     ("/id/almaty", 4_000, 8_000),  # a place: 49 claims, coordinates and a locator map
     ("/id/claim/001-health-ministry-164-dead", 3_000, 6_000),  # a claim: its details, quotes, assertions
+    # every disagreement by subject, each side's first claim shown (8,972 and 21,127 px before)
+    ("/disagreements", 4_500, 9_000),
+    ("/disagreements?page=2", 4_500, 9_000),
 ]
 
 CLAIMS_OF = """
@@ -178,3 +181,73 @@ def test_ontology_terms_link_to_this_servers_ontology_page(browser, live_server,
     for href in sorted(hrefs):
         fragment = href.split("#", 1)[1]
         assert browser.find_elements(By.ID, fragment), f"{href}: no term with that id on /ontology"
+
+
+# --------------------------------------------------------------------------------------------
+# a link into a fold or onto a later page shows its row (server/static/kzkg-fragment.js)
+
+
+def _in_view(driver, element) -> bool:
+    return driver.execute_script(
+        "const r = arguments[0].getBoundingClientRect();"
+        "return r.height > 0 && r.top >= 0 && r.top < window.innerHeight",
+        element,
+    )
+
+
+def _folded_ids(driver, selector: str) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [el.get_attribute("id") for el in driver.find_elements(By.CSS_SELECTOR, selector)]
+
+
+def test_a_link_into_a_fold_opens_it_and_scrolls_to_the_row(browser, live_server):  # noqa: F811
+    # Chromium itself opens a closed <details> around a fragment's target (HTML's "ancestor
+    # details revealing"); kzkg-fragment.js does it for browsers that do not. This checks what
+    # a reader gets, whichever did it.
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _open(browser, live_server.url + "/id/tokayev")
+    folded = _folded_ids(browser, "#claims details.more li.claim-row")
+    assert folded, "Tokayev's first page should fold some claims"
+    target = folded[-1]
+    # opened from a link (a fresh load with the fragment)
+    _open(browser, "about:blank")
+    _open(browser, f"{live_server.url}/id/tokayev#{target}")
+    row = browser.find_element(By.ID, target)
+    WebDriverWait(browser, WAIT).until(lambda d: row.is_displayed() and _in_view(d, row))
+    assert browser.execute_script("return arguments[0].closest('details').open", row)
+    # and from a link on the page (a hash change): another fold
+    _open(browser, live_server.url + "/id/tokayev")
+    others = [i for i in _folded_ids(browser, "#claims details.more li.claim-row") if i != target]
+    other = browser.find_element(By.ID, others[0])
+    assert not other.is_displayed()
+    browser.execute_script("location.hash = arguments[0]", others[0])
+    WebDriverWait(browser, WAIT).until(lambda d: other.is_displayed() and _in_view(d, other))
+
+    # a position folded on /disagreements (a side's agreeing claims, or a subject's later disagreements)
+    _open(browser, live_server.url + "/disagreements")
+    positions = _folded_ids(browser, "#list details.more li.position")
+    assert positions
+    _open(browser, "about:blank")
+    _open(browser, f"{live_server.url}/disagreements#{positions[-1]}")
+    position = browser.find_element(By.ID, positions[-1])
+    WebDriverWait(browser, WAIT).until(lambda d: position.is_displayed() and _in_view(d, position))
+
+
+def test_a_link_to_a_claim_on_a_later_page_gets_that_page(browser, live_server):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _open(browser, live_server.url + "/id/tokayev?claims_page=2")
+    later = _folded_ids(browser, "#claims li.claim-row")[-1]
+    _open(browser, live_server.url + "/id/tokayev")
+    assert not browser.find_elements(By.ID, later)
+    _open(browser, f"{live_server.url}/id/tokayev#{later}")
+    WebDriverWait(browser, WAIT).until(lambda d: d.find_elements(By.ID, later))
+    query = parse_qs(urlparse(browser.current_url).query)
+    assert query == {"claim": [later.removeprefix("claim-")]} and urlparse(browser.current_url).fragment == later
+    row = browser.find_element(By.ID, later)
+    WebDriverWait(browser, WAIT).until(lambda d: row.is_displayed() and _in_view(d, row))
+    assert browser.find_element(By.CSS_SELECTOR, "#claims nav.pager strong.current").text == "2"

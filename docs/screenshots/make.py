@@ -33,6 +33,8 @@ VIEWS = {
     "page-person": "/id/tokayev",
     "page-article": "/id/article/001#claims",
     "page-event": "/id/event/bloody-january",
+    # /disagreements (issue #14): by subject, each side's first claim, the agreeing ones folded
+    "page-disagreements": "/disagreements",
 }
 
 
