@@ -37,8 +37,8 @@ from kzkg.examples import load_examples
 from kzkg.namespaces import PREFIXES
 
 from .claims import all_disagreements
+from .disagreement_layout import layout_disagreements
 from .labels import Labeller, page_reader, resource_base
-from .page_layout import layout_disagreements
 from .resources import HTML, RESOURCE_TYPES, choose_type, description_quads, render_resource, resource_exists, serialise
 
 bp = Blueprint("pages", __name__)

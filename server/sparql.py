@@ -61,9 +61,11 @@ from kzkg.namespaces import PREFIXES, XSD
 
 from .backend import Answer, EmbeddedBackend, QueryRequest
 from .description import service_description, void
-from .executor import Dataset, NotAcceptable, QueryError, check_shape
+from .executor_child import check_shape
+from .executor_protocol import Dataset
 from .labels import local_href
 from .media import ALIASES, BY_MEDIA_TYPE, GRAPH_TYPES, RESULT_TYPES, MediaType, negotiate
+from .query_errors import NotAcceptable, QueryError
 from .response_cache import (
     ALIAS_ENVIRON_KEY,
     CACHE_HIT_TIMING,

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import pytest
 from werkzeug.exceptions import BadRequest
 
-from kzkg_server.page_layout import DISAGREEMENTS_PER_PAGE, grouped_page, layout_disagreements, names_claim
+from kzkg_server.disagreement_layout import DISAGREEMENTS_PER_PAGE, layout_disagreements
+from kzkg_server.page_layout import grouped_page, names_claim
 
 ID = "https://w3id.org/kzkg/id/"
 KZ = "https://w3id.org/kzkg/ontology#"
