@@ -8,11 +8,15 @@ store keeps:
 The dataset
     The store's own default graph differs between products (Virtuoso's is every graph including
     its system graphs, Fuseki's is empty unless ``tdb2:unionDefaultGraph``, GraphDB's is the
-    union). So by default (``STORE_DATASET = "explicit"``) each query names the dataset itself:
-    the graphs of the release record as ``default-graph-uri`` *and* ``named-graph-uri`` — the
-    union default graph with ``GRAPH ?g`` over exactly kzkg's graphs, on any store that implements
-    the protocol's dataset parameters. ``"native"`` sends none (for a store whose default graph is
-    already the union of kzkg's graphs, e.g. QLever or a dedicated Fuseki dataset).
+    union). So by default (``STORE_DATASET = "explicit"``) each query names the dataset itself,
+    on any store that implements the protocol's dataset parameters: as ``default-graph-uri`` the
+    one graph that ``kzkg publish`` wrote the default graph into (``kzgraph:default``, the release
+    record's ``sd:defaultGraph``; for older records and stores without one, every graph of the
+    release but claims' assertion graphs), and, for a query with a GRAPH pattern, the graphs of
+    the release record as ``named-graph-uri`` — ``GRAPH ?g`` over exactly kzkg's graphs. Virtuoso
+    echoes each dataset parameter as a response header, so there a dataset of many graphs goes
+    into the query text as FROM / FROM NAMED instead. ``"native"`` sends none (for a store whose
+    default graph is already the union of kzkg's graphs, e.g. QLever or a dedicated Fuseki dataset).
     FROM / FROM NAMED and the protocol parameters may only name graphs of the release: a store
     that dereferences unknown graph IRIs (Fuseki's general datasets do) is never asked to.
 
@@ -22,7 +26,12 @@ Completeness
     is therefore sent with its top-level LIMIT lowered to one row past what we may return, and
     an answer that reaches ``STORE_MAX_ROWS`` rows or triples, or carries that header, is refused
     as too large — it may be cut short. Virtuoso's per-request ``timeout`` returns *partial*
-    results flagged only by ``X-SQL-State: S1TAT``; those become a 503, never an answer.
+    results, flagged by ``X-SQL-State: S1TAT`` or (plain SELECTs) not at all; an answer flagged
+    so or one that took the whole limit becomes a 503, never an answer.
+
+Correctness
+    Virtuoso 7 drops an OPTIONAL's bindings after a UNION followed by further OPTIONALs; such
+    UNIONs at the top of the WHERE clause are sent as a subquery, which it answers right.
 
 Time
     The store is asked to stop at ``QUERY_TIMEOUT`` (``STORE_TIMEOUT_PARAM``; detected for
@@ -747,8 +756,14 @@ class RemoteBackend:
         store_limit = self._timeout_param(timeout)
         if store_limit is not None:
             params.append(store_limit)
+        started = time.monotonic()
         reply = self.store.call(text, accept, params, timeout + (CLIENT_GRACE if store_limit else 0.0))
-        if reply.headers.get("x-sql-state", "").upper() == "S1TAT":
+        # Virtuoso's "anytime" limit also ends plain SELECTs with whatever rows it had, as HTTP 200
+        # without S1TAT (ANNOTATIONS_ON over one graph: 170 of 522 rows at a 1 s limit): an answer that
+        # took the whole limit may be cut, so it is refused like one the store said it stopped.
+        if reply.headers.get("x-sql-state", "").upper() == "S1TAT" or (
+            store_limit is not None and time.monotonic() - started >= timeout
+        ):
             raise QueryTimeout(
                 f"query exceeded the {timeout:g} s time limit and was stopped by the SPARQL store, "
                 f"which would have returned incomplete results; narrow the pattern or add a LIMIT"
