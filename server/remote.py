@@ -771,8 +771,9 @@ class RemoteBackend:
         return reply
 
     def is_virtuoso(self) -> bool:
-        """Whether the store said it is Virtuoso (its Server header, seen on the first answer)."""
-        return (self.store.server_header or "").lower().startswith("virtuoso")
+        """Whether the store said it is Virtuoso (its Server header, seen on the first answer; a proxy in
+        between may add its own name to it)."""
+        return "virtuoso/" in (self.store.server_header or "").lower()
 
     def _timeout_param(self, timeout: float) -> tuple[str, str] | None:
         """The store's own per-query limit as a request parameter: STORE_TIMEOUT_PARAM is a template
