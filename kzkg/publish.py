@@ -140,16 +140,18 @@ def _blank(triple: ox.Triple) -> bool:
 
 
 def _chunks(triples: Sequence[ox.Triple], size: int) -> Iterator[Sequence[ox.Triple]]:
-    """Batches of at most ``size`` triples, except that every triple with a blank node goes in the
-    first batch (a blank node means the same node only within one request), whatever its size."""
+    """Batches of at most ``size`` triples, except that the triples with blank nodes travel together
+    in a first batch of their own (a blank node means the same node only within one request),
+    whatever its size: alone, because SPARQL Update sends them as an INSERT template, which
+    Virtuoso compiles into SQL it refuses beyond ~10,000 lines (2,000 triples are too many)."""
     if len(triples) <= size:
         yield triples
         return
     blank = [t for t in triples if _blank(t)]
     rest = [t for t in triples if not _blank(t)] if blank else triples
-    first = max(size - len(blank), 0)
-    yield [*blank, *rest[:first]]
-    for start in range(first, len(rest), size):
+    if blank:
+        yield blank
+    for start in range(0, len(rest), size):
         yield rest[start : start + size]
 
 
