@@ -234,6 +234,9 @@ def test_the_release_record_for_offline_loaders_says_what_publish_writes(release
     assert {row["id"].value for row in rows} == {release.build_id}
     assert {row["graph"].value: int(row["n"].value) for row in rows} == release.manifest["graphs"]
     assert {int(row["union"].value) for row in rows} == {release.manifest["triples"]}  # the default graph's size
+    assert {row["default"].value for row in rows} == {DEFAULT_GRAPH}  # and where it is: loaded with the record
+    default = store.quads_for_pattern(None, None, None, ox.NamedNode(DEFAULT_GRAPH))
+    assert sum(1 for _ in default) == release.manifest["triples"]
 
 
 def test_etag_is_the_remote_build_and_revalidates(remote: LiveServer, release: Release) -> None:
@@ -476,6 +479,47 @@ def test_own_graphs_can_be_chosen(remote: LiveServer, live_server: LiveServer) -
         theirs = requests.get(endpoint(live_server), params=params, timeout=30)
         assert ours.status_code == 200, ours.text
         assert as_multiset(ours.json(), {}) == as_multiset(theirs.json(), {})
+
+
+def test_the_default_graphs_own_graph_is_not_a_graph_of_the_dataset(remote: LiveServer) -> None:
+    """kzgraph:default holds the default graph on the store; the embedded store has no such named graph."""
+    for params in (
+        {"query": f"SELECT * FROM <{ID}graph/default> WHERE {{ ?s ?p ?o }} LIMIT 1"},
+        {"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1", "default-graph-uri": ID + "graph/default"},
+    ):
+        response = requests.get(endpoint(remote), params=params, timeout=30)
+        assert response.status_code == 400 and "not a graph of this dataset" in response.text
+
+
+def test_what_the_front_rewrites_for_virtuoso() -> None:
+    """The rewrites are textual: exact text in, exact text out, nothing else touched."""
+    from kzkg_server.remote import dataset_in_text, isolate_unions, uses_named_graphs
+
+    union = "SELECT * WHERE { {?s a ?t} UNION {?s ?p ?o} OPTIONAL { ?s ?q ?v } }"
+    assert isolate_unions(union) == (
+        "SELECT * WHERE { { SELECT * WHERE { {?s a ?t} UNION {?s ?p ?o} } } OPTIONAL { ?s ?q ?v } }"
+    )
+    for untouched in (
+        "SELECT * WHERE { {?s a ?t} UNION {?s ?p ?o} ?s ?q ?v }",  # no OPTIONAL after it
+        "SELECT * WHERE { OPTIONAL {?s a ?t} UNION {?s ?p ?o} OPTIONAL {?s ?q ?v} }",  # not SPARQL: stays refused
+        "SELECT * WHERE { GRAPH ?g {?s a ?t} UNION {?s ?p ?o} OPTIONAL {?s ?q ?v} }",
+        "SELECT * WHERE { ?s ?p ?o } # { {?s a ?t} UNION {?s ?p ?o} OPTIONAL {} }",
+        "DESCRIBE <http://example.org/x>",
+    ):
+        assert isolate_unions(untouched) == untouched
+    construct = "CONSTRUCT { ?s ?p ?o } WHERE { {?s ?p ?o} UNION {?o ?p ?s} OPTIONAL { ?s a ?t } }"
+    assert isolate_unions(construct).startswith("CONSTRUCT { ?s ?p ?o } WHERE { { SELECT * WHERE { {?s ?p ?o} UNION")
+    dataset = [("default-graph-uri", ID + "graph/default"), ("named-graph-uri", ID + "graph/links")]
+    clause = f"FROM <{ID}graph/default> FROM NAMED <{ID}graph/links> "
+    assert dataset_in_text("PREFIX x: <y> SELECT (EXISTS { ?s ?p ?o } AS ?e) { GRAPH ?g {} }", dataset) == (
+        f"PREFIX x: <y> SELECT (EXISTS {{ ?s ?p ?o }} AS ?e) {clause}{{ GRAPH ?g {{}} }}"
+    )
+    assert dataset_in_text("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", dataset) == (
+        f"CONSTRUCT {{ ?s ?p ?o }} {clause}WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    )
+    assert dataset_in_text("DESCRIBE <http://example.org/x>", dataset) is None
+    assert uses_named_graphs("SELECT * { graph ?g { ?s ?p ?o } }")
+    assert not uses_named_graphs('SELECT * { ?s <http://example.org/graph> "GRAPH" } # GRAPH')
 
 
 def test_store_extensions_are_refused_in_front(remote: LiveServer, listener: Listener) -> None:
