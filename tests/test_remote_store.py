@@ -854,3 +854,45 @@ def test_overhead_of_the_front_is_measured(remote: LiveServer, published) -> Non
     # Bounded on the fastest tenth of each: load on a shared 2-core machine delays some requests
     # (and the medians above), a regression in the front delays every one of them.
     assert statistics.quantiles(front, n=10)[0] - statistics.quantiles(direct, n=10)[0] < 0.05
+
+
+def test_one_default_graph_against_a_list_of_names_is_measured(published, release: Release) -> None:
+    """Examples 01-08 (no GRAPH pattern) straight on Virtuoso, medians of 5: the default graph as the
+    11 graphs but assertion graphs, against kzgraph:default (with the empty graph union_params adds).
+    Printed; the same answers either way, and the one graph may not be slower overall."""
+    from kzkg.namespaces import PREFIXES
+
+    prologue = " ".join(f"PREFIX {name}: <{iri}>" for name, iri in PREFIXES.items()) + " "
+    curated = [("default-graph-uri", g) for g in sorted(release.manifest["graphs"]) if not is_assertion_graph(g)]
+    one = [("default-graph-uri", DEFAULT_GRAPH), ("default-graph-uri", "urn:x-kzkg:no-graph")]
+    session = requests.Session()
+
+    def timed(query: str, dataset: list[tuple[str, str]]) -> tuple[float, Counter]:
+        times, answer = [], {}
+        for _ in range(5):
+            started = time.perf_counter()
+            response = session.post(
+                published.sparql_url,
+                data=[("query", prologue + query), *dataset],
+                headers={"Accept": "application/sparql-results+json"},
+                timeout=60,
+            )
+            times.append(time.perf_counter() - started)
+            assert response.status_code == 200, response.text[:300]
+            answer = response.json()
+        return statistics.median(times), as_multiset(answer, group_concat_separators(query))
+
+    totals = {"names": 0.0, "one": 0.0}
+    lines = []
+    for example in EXAMPLES:
+        assert not re.search(r"\bGRAPH\b", example.sparql, flags=re.IGNORECASE)
+        (by_names, names_answer), (by_one, one_answer) = timed(example.sparql, curated), timed(example.sparql, one)
+        assert one_answer == names_answer
+        totals["names"] += by_names
+        totals["one"] += by_one
+        lines.append(
+            f"  {example.slug:32s} {len(curated)} names {by_names * 1000:6.1f} ms, one graph {by_one * 1000:6.1f} ms"
+        )
+    print("\ndefault graph on Virtuoso, medians of 5:\n" + "\n".join(lines))
+    print(f"  total: {totals['names'] * 1000:.0f} ms by names, {totals['one'] * 1000:.0f} ms as one graph")
+    assert totals["one"] < totals["names"] * 1.5  # loose: a loaded machine delays either
