@@ -23,9 +23,8 @@ from typing import TypedDict
 import pyoxigraph as ox
 
 from bench.run import sample_subjects
-from kzkg.assertions import is_assertion_graph
 from kzkg.examples import load_examples
-from kzkg.namespaces import PREFIXES
+from kzkg.namespaces import PREFIXES, in_default_graph
 from kzkg.store import default_graph_lines, load_store, store_size
 
 
@@ -71,7 +70,7 @@ def measure(release: Path, runs: int, lookups: int, workdir: Path) -> list[str]:
     named_only, t_named, size_named = _load(nquads, None, workdir / "named-only")
     materialised, t_mat, size_mat = _load(nquads, default_graph_lines(nquads), workdir / "materialised")
     graphs = list(named_only.named_graphs())
-    curated: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [g for g in graphs if not is_assertion_graph(g)]
+    curated: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [g for g in graphs if in_default_graph(g)]
     modes: dict[str, tuple[ox.Store, _Dataset]] = {
         "union": (named_only, {"use_default_graph_as_union": True}),
         "listed": (named_only, {"default_graph": curated}),

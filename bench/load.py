@@ -29,6 +29,8 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from kzkg.namespaces import KZ, PROV
+
 RESULTS_JSON = "application/sparql-results+json"
 # Bytes read from a socket at a time; a cached answer fits in one read.
 READ_SIZE = 256 * 1024
@@ -365,7 +367,7 @@ def run_load(
 
 # --- the workloads of the issue's endpoint targets -------------------------------------------------
 
-PREFIXES = "PREFIX kz: <https://w3id.org/kzkg/ontology#>\nPREFIX prov: <http://www.w3.org/ns/prov#>\n"
+PREFIXES = f"PREFIX kz: <{KZ}>\nPREFIX prov: <{PROV}>\n"
 
 REPEATED_QUERY = PREFIXES + """SELECT ?claim ?actor WHERE { ?claim a kz:Claim ; kz:claimedBy ?actor } LIMIT 50"""
 

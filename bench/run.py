@@ -34,6 +34,7 @@ from pathlib import Path
 from bench import load as loadgen
 from bench.synth import generate, top_share
 from bench.worker import LOAD
+from kzkg.namespaces import ID
 
 ROOT = Path(__file__).resolve().parent.parent
 README = Path(__file__).resolve().parent / "README.md"
@@ -370,7 +371,7 @@ def sample_subjects(release: Path, limit: int = 4000, seed: int = 1) -> list[str
     subjects: set[str] = set()
     with (release / "dumps" / "kzkg.nt").open(encoding="utf-8") as dump:
         for line in dump:
-            if line.startswith("<https://w3id.org/kzkg/id/"):
+            if line.startswith(f"<{ID}"):
                 subjects.add(line[1 : line.index(">")])
     ordered = sorted(subjects)
     random.Random(seed).shuffle(ordered)

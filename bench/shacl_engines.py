@@ -24,10 +24,9 @@ from pyshacl import validate as pyshacl_validate
 from rdflib import Graph
 
 from bench.synth import generate
-from kzkg.enrich import ENRICHMENT_GRAPH
 from kzkg.ingest import load_corpus
-from kzkg.map import LINKS_GRAPH, map_corpus
-from kzkg.namespaces import ONTOLOGY_GRAPH
+from kzkg.map import map_corpus
+from kzkg.namespaces import validated
 from kzkg.shacl_fast import fast_failures
 from kzkg.validate import load_turtle
 
@@ -66,8 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         ontology = load_turtle(ROOT / "ontology" / "kzkg.ttl")
         shapes = load_turtle(ROOT / "ontology" / "shapes.ttl")
         dataset, _ = map_corpus(load_corpus(data_dir), ontology)
-        skipped = {ONTOLOGY_GRAPH, LINKS_GRAPH, ENRICHMENT_GRAPH}
-        triples = [(s, p, o) for s, p, o, g in dataset.quads() if g not in skipped]
+        triples = [(s, p, o) for s, p, o, g in dataset.quads() if validated(g)]
 
         def graph() -> Graph:
             filled = Graph()

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from bench import virtuoso_server
+from kzkg.namespaces import HOME
 from kzkg.publish import Target, publish
 from kzkg.store import Release
 
@@ -62,10 +63,7 @@ def _drop_kzkg_graphs(target: Target) -> None:
 
     found = requests.post(
         target.query_url,
-        data={
-            "query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
-            "FILTER(STRSTARTS(STR(?g), 'https://w3id.org/kzkg/')) }"
-        },
+        data={"query": f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), '{HOME}/')) }}"},
         headers={"Accept": "application/sparql-results+json"},
         timeout=600,
     )

@@ -65,24 +65,21 @@ def task_build(args: argparse.Namespace) -> None:
     )
 
 
-_EXCLUDED_GRAPHS = ("/graph/links", "/graph/enrichment", "/graph/inferred")
-
-
 def reasoning_input_from_release(release: Path) -> set[tuple]:
-    """The build's reasoning input, rebuilt from its N-Quads dump (asserted graphs minus links).
+    """The build's reasoning input, rebuilt from its N-Quads dump (kzkg.namespaces.reasoned_over).
 
     Reading the dump instead of re-running ingest/map/validate keeps a 1M-triple comparison to
     the reasoning itself; the triples are the ones the build reasoned over.
     """
     import pyoxigraph as ox
 
-    from kzkg.reason import _from_ox as term  # the same pyoxigraph → rdflib mapping the build uses
+    from kzkg.namespaces import reasoned_over
+    from kzkg.oxterms import from_ox as term  # the same pyoxigraph → rdflib mapping the build uses
 
     triples = set()
     cache: dict = {}
     for quad in ox.parse(path=str(release / "dumps" / "kzkg.nq"), format=ox.RdfFormat.N_QUADS):
-        graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
-        if graph.endswith(_EXCLUDED_GRAPHS):
+        if not reasoned_over(quad.graph_name):
             continue
         triples.add(tuple(cache.setdefault(x, term(x)) for x in (quad.subject, quad.predicate, quad.object)))
     return triples

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from kzkg import __version__
 from kzkg.atomic import atomic_write_text
 from kzkg.ingest import load_corpus
-from kzkg.namespaces import GRAPH
+from kzkg.namespaces import ENRICHMENT_GRAPH, GEO, RDFS, SCHEMA, SKOS
 from kzkg.sparql_client import LinkError, SparqlClient, SparqlResults, utc_now
 from kzkg.wikidata import DCTERMS, KNOWN_LICENCES, PROV, QUERY_PREFIXES, RDF_TYPE, RDFS_LABEL, VOID, WD, WDT, XSD
 from kzkg.wikidata import qid as _qid
@@ -32,7 +32,6 @@ if TYPE_CHECKING:  # the build hands its dataset in; the web server imports this
 
 __all__ = ["ENRICHMENT_GRAPH", "EnrichReport", "LinkError", "enrich", "load_enrichment", "render_enrichment"]
 
-ENRICHMENT_GRAPH = GRAPH["enrichment"]
 ENRICHMENT_FILE = Path("enrichment") / "wikidata.ttl"
 ENRICH_LANGUAGES = ("en", "ru", "kk")
 # Facts fetched beside ours: instance of, country, coordinates, position held, birth, death,
@@ -291,9 +290,7 @@ def _provenance(
         ox.Triple(graph, ox.NamedNode(PROV + "generatedAtTime"), ox.Literal(finished, datatype=dts)),
         ox.Triple(graph, ox.NamedNode(PROV + "wasGeneratedBy"), run),
         ox.Triple(run, ox.NamedNode(RDF_TYPE), ox.NamedNode(PROV + "Activity")),
-        ox.Triple(
-            run, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal(f"kzkg {__version__} enrich")
-        ),
+        ox.Triple(run, ox.NamedNode(RDFS_LABEL), ox.Literal(f"kzkg {__version__} enrich")),
         ox.Triple(run, ox.NamedNode(PROV + "used"), ox.NamedNode(endpoint)),
         ox.Triple(run, ox.NamedNode(PROV + "startedAtTime"), ox.Literal(started, datatype=dts)),
         ox.Triple(run, ox.NamedNode(PROV + "endedAtTime"), ox.Literal(finished, datatype=dts)),
@@ -308,10 +305,10 @@ def _provenance(
 ENRICH_PREFIXES = {
     "wd": WD,
     "wdt": WDT,
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "schema": "http://schema.org/",
-    "geo": "http://www.opengis.net/ont/geosparql#",
+    "rdfs": str(RDFS),
+    "skos": str(SKOS),
+    "schema": str(SCHEMA),
+    "geo": str(GEO),
     "xsd": XSD,
     "prov": PROV,
     "dcterms": DCTERMS,

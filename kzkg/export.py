@@ -13,15 +13,28 @@ from __future__ import annotations
 import gzip
 import shutil
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict, overload
+from typing import Any, TypedDict, overload
 
 import pyoxigraph as ox
 
-from kzkg.assertions import is_assertion_graph
-from kzkg.namespaces import ID, INFERRED_GRAPH, KZ, PREFIXES, VOID
+from kzkg.namespaces import (
+    DCTERMS,
+    DUMPS,
+    ID,
+    INFERRED_GRAPH,
+    KZ,
+    PREFIXES,
+    RDF,
+    SCHEMA,
+    SD,
+    SPARQL_ENDPOINT,
+    VOID,
+    XSD,
+    in_merged_dumps,
+)
 
 SCOPES = ("all", "asserted", "inferred")
 
@@ -58,7 +71,7 @@ def resolve_format(name: str) -> DumpFormat:
     return FORMATS[key]
 
 
-RDF_TYPE = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+RDF_TYPE = f"<{RDF.type}>".encode()
 
 
 @dataclass(frozen=True)
@@ -134,12 +147,9 @@ class Canonical:
         (subjects grouped for Turtle). This is the endpoint's default graph for the scope."""
         merged = self._merged.get(scope)
         if merged is None:  # kept: the dumps and the VoID description all read the merged lines
-            # A claim's assertion graph holds what the claim says, not a fact: merged into one
-            # graph it would read as one, so the triple formats leave them out (as the endpoint's
-            # default graph does); N-Quads, TriG and JSON-LD keep them in their named graphs.
-            selected = [
-                (name, lines) for name, lines in self._selected(scope) if name is None or not is_assertion_graph(name)
-            ]
+            # Which graphs a merged dump (and the default graph) holds is the graph policy of
+            # kzkg.namespaces (in_merged_dumps); N-Quads, TriG and JSON-LD keep every graph.
+            selected = [(name, lines) for name, lines in self._selected(scope) if name is None or in_merged_dumps(name)]
             if len(selected) == 1:
                 merged = list(selected[0][1])
             else:
@@ -236,61 +246,95 @@ def _iri(term: bytes) -> ox.NamedNode:
     return ox.NamedNode(term[1:-1].decode("utf-8"))
 
 
+def void_dataset(
+    dataset: ox.NamedNode,
+    *,
+    title: ox.Literal,
+    triples: int,
+    graphs: Iterable[tuple[str, int]],
+    sparql_endpoint: ox.NamedNode,
+    uri_spaces: Iterable[str],
+    subset: Callable[[str], ox.NamedNode | ox.BlankNode] | None = None,
+    endpoint_on_subsets: bool = False,
+) -> list[ox.Triple]:
+    """The VoID core both descriptions share: the dataset, its size, where to query it, and one
+    subset per named graph (sd:name, void:triples).
+
+    The build's ``void.ttl`` (:func:`void_description`) adds its statistics and dumps; the
+    server's fallback ``/.well-known/void`` (no ``void.ttl`` in the release) has only the store's
+    counts. ``subset`` names a graph's subset (blank nodes when None); ``endpoint_on_subsets``
+    repeats the endpoint on each subset, as the server has always said it.
+    """
+    rdf_type, void_dataset_class = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(VOID.Dataset))
+    out = [
+        ox.Triple(dataset, rdf_type, void_dataset_class),
+        ox.Triple(dataset, ox.NamedNode(str(DCTERMS.title)), title),
+        ox.Triple(dataset, ox.NamedNode(str(VOID.sparqlEndpoint)), sparql_endpoint),
+        ox.Triple(dataset, ox.NamedNode(str(VOID.triples)), _count(triples)),
+    ]
+    out += [ox.Triple(dataset, ox.NamedNode(str(VOID.uriSpace)), ox.Literal(space)) for space in uri_spaces]
+    for name, size in graphs:
+        node = subset(name) if subset is not None else ox.BlankNode()
+        out += [
+            ox.Triple(dataset, ox.NamedNode(str(VOID.subset)), node),
+            ox.Triple(node, rdf_type, void_dataset_class),
+            ox.Triple(node, ox.NamedNode(str(SD.name)), ox.NamedNode(name)),
+            ox.Triple(node, ox.NamedNode(str(VOID.triples)), _count(size)),
+        ]
+        if endpoint_on_subsets:
+            out.append(ox.Triple(node, ox.NamedNode(str(VOID.sparqlEndpoint)), sparql_endpoint))
+    return out
+
+
+def _count(n: int) -> ox.Literal:
+    return ox.Literal(str(n), datatype=ox.NamedNode(str(XSD.integer)))
+
+
 def void_description(canonical: Canonical, dump_files: Iterable[str]) -> bytes:
     """The VoID description of a build: sizes, graphs, classes, properties and where the dumps are."""
-    rdf_type = ox.NamedNode(RDF_TYPE[1:-1].decode())
-    xsd_integer = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
     dataset = ox.NamedNode(str(ID) + "dataset")
-    out: list[ox.Triple] = []
+    endpoint = ox.NamedNode(str(SPARQL_ENDPOINT))
+    triples = [_split(line) for line in canonical.triple_lines("all")]
+    named = [
+        (graph, len(lines)) for graph, lines in canonical.graphs if graph is not None
+    ]  # the default graph has no name
+    out = void_dataset(
+        dataset,
+        title=ox.Literal("kzkg: the Kazakhstan knowledge graph", language="en"),
+        triples=len(triples),
+        graphs=named,
+        sparql_endpoint=endpoint,
+        uri_spaces=[str(ID)],
+        subset=lambda graph: ox.NamedNode(f"{dataset.value}/graph/{graph.rsplit('/graph/', 1)[-1]}"),
+    )
 
-    def add(s, p, o) -> None:
+    def add(s: ox.NamedNode, p: Any, o: ox.NamedNode | ox.Literal) -> None:
         out.append(ox.Triple(s, ox.NamedNode(str(p)) if not isinstance(p, ox.NamedNode) else p, o))
 
-    def count(n: int) -> ox.Literal:
-        return ox.Literal(str(n), datatype=xsd_integer)
-
-    triples = [_split(line) for line in canonical.triple_lines("all")]
     subjects = {s for s, _, _ in triples}
-    add(dataset, rdf_type, ox.NamedNode(str(VOID.Dataset)))
-    add(dataset, "http://purl.org/dc/terms/title", ox.Literal("kzkg: the Kazakhstan knowledge graph", language="en"))
-    add(dataset, VOID.triples, count(len(triples)))
-    add(dataset, VOID.entities, count(sum(1 for s in subjects if s.startswith(b"<"))))
-    add(dataset, VOID.distinctSubjects, count(len(subjects)))
+    add(dataset, VOID.entities, _count(sum(1 for s in subjects if s.startswith(b"<"))))
+    add(dataset, VOID.distinctSubjects, _count(len(subjects)))
     properties = Counter(p for _, p, _ in triples)
-    add(dataset, VOID.properties, count(len(properties)))
-    add(dataset, VOID.uriSpace, ox.Literal(str(ID)))
+    add(dataset, VOID.properties, _count(len(properties)))
     add(dataset, VOID.vocabulary, ox.NamedNode(str(KZ)))
-    add(dataset, VOID.sparqlEndpoint, ox.NamedNode("https://w3id.org/kzkg/sparql"))
     add(dataset, VOID.rootResource, ox.NamedNode(str(ID) + "article/001"))
     for name in sorted(dump_files):
-        add(dataset, VOID.dataDump, ox.NamedNode(f"https://w3id.org/kzkg/dumps/{name}"))
-    for graph, lines in canonical.graphs:
-        if graph is None:  # the default graph has no name to describe it by
-            continue
-        subset = ox.NamedNode(f"{dataset.value}/graph/{graph.rsplit('/graph/', 1)[-1]}")
-        add(dataset, VOID.subset, subset)
-        add(subset, rdf_type, ox.NamedNode(str(VOID.Dataset)))
-        add(subset, "http://www.w3.org/ns/sparql-service-description#name", ox.NamedNode(graph))
-        add(subset, VOID.triples, count(len(lines)))
+        add(dataset, VOID.dataDump, ox.NamedNode(str(DUMPS[name])))
     classes = Counter(o for _, p, o in triples if p == RDF_TYPE and o.startswith(b"<"))
     for cls, size in sorted(classes.items()):
         iri = _iri(cls)
         partition = ox.NamedNode(f"{dataset.value}/class/{_slug(iri.value)}")
         add(dataset, VOID.classPartition, partition)
         add(partition, VOID["class"], iri)
-        add(partition, VOID.entities, count(size))
+        add(partition, VOID.entities, _count(size))
     for prop, size in sorted(properties.items()):
         iri = _iri(prop)
         partition = ox.NamedNode(f"{dataset.value}/property/{_slug(iri.value)}")
         add(dataset, VOID.propertyPartition, partition)
         add(partition, VOID.property, iri)
-        add(partition, VOID.triples, count(size))
+        add(partition, VOID.triples, _count(size))
     ordered = sorted(set(out), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    document = ox.serialize(
-        ordered,
-        format=ox.RdfFormat.TURTLE,
-        prefixes={**PREFIXES, "sd": "http://www.w3.org/ns/sparql-service-description#"},
-    )
+    document = ox.serialize(ordered, format=ox.RdfFormat.TURTLE, prefixes={**PREFIXES, "sd": str(SD)})
     assert document is not None  # without an output, serialize returns the document
     return document
 
@@ -350,10 +394,11 @@ ORDER BY ?claim
 """
 
 CLAIM_STATEMENTS = """
-SELECT ?claim ?s ?p ?o ?sName ?pName ?oName ?quantity ?qualifier ?kind ?asOf WHERE {
+SELECT ?claim ?s ?p ?o ?sName ?pName ?oName ?quantity ?min ?max ?qualifier ?kind ?asOf WHERE {
   ?claim kz:asserts ?g .
   GRAPH ?g { ?s ?p ?o FILTER(!STRSTARTS(STR(?s), STR(?g)))
-             OPTIONAL { ?o kz:quantity ?quantity }  OPTIONAL { ?o kz:asOf ?asOf } }
+             OPTIONAL { ?o kz:quantity ?quantity }  OPTIONAL { ?o kz:asOf ?asOf }
+             OPTIONAL { ?o kz:minQuantity ?min ; kz:maxQuantity ?max } }
   OPTIONAL { GRAPH ?g { ?o kz:quantityQualifier ?q } ?q skos:notation ?qualifier }
   OPTIONAL { GRAPH ?g { ?o kz:quantityKind ?k } ?k skos:notation ?kind }
   OPTIONAL { ?s rdfs:label ?sName }  OPTIONAL { ?p rdfs:label ?pName }  OPTIONAL { ?o rdfs:label ?oName }
@@ -429,7 +474,7 @@ def claim_records(store: ox.Store) -> list[ClaimRecord]:
                 v
                 for v in (
                     text(row, "qualifier"),
-                    text(row, "quantity"),
+                    text(row, "quantity") or (f"{text(row, 'min')}-{text(row, 'max')}" if text(row, "min") else ""),
                     text(row, "kind"),
                     ("as of " + text(row, "asOf")) if text(row, "asOf") else "",
                 )
@@ -525,5 +570,5 @@ def claims_jsonld(records: list[ClaimRecord]) -> bytes:
                     "author": {"@type": "Organization", "name": "kzkg curators"},
                 }
             )
-    document = {"@context": {"@vocab": "http://schema.org/", "kz": str(KZ)}, "@graph": graph}
+    document = {"@context": {"@vocab": str(SCHEMA), "kz": str(KZ)}, "@graph": graph}
     return json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")

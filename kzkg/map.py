@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib import namespace as rdflib_namespaces
 from rdflib.compare import to_canonical_graph
 
 from kzkg import __version__, assertions, namespaces
-from kzkg.ingest import Claim, Corpus, Entity, Event, Evidence, Problem
-from kzkg.namespaces import ENTITIES_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, article_graph
+from kzkg.corpus import Claim, Corpus, Entity, Event, Evidence, Problem
+from kzkg.namespaces import ENTITIES_GRAPH, LINKS_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, article_graph
 
 
 class _Terms:
@@ -47,14 +46,14 @@ class _Terms:
         return term
 
 
+# Memoised views of kzkg.namespaces (the one vocabulary module), under the same names.
 DCTERMS, OWL, RDF, RDFS, SKOS, XSD = (
-    _Terms(getattr(rdflib_namespaces, name)) for name in ("DCTERMS", "OWL", "RDF", "RDFS", "SKOS", "XSD")
+    _Terms(getattr(namespaces, name)) for name in ("DCTERMS", "OWL", "RDF", "RDFS", "SKOS", "XSD")
 )
 DBR, GEONAMES, ID, KZ, OA, SCHEMA, WD, GRAPH = (
     _Terms(getattr(namespaces, name)) for name in ("DBR", "GEONAMES", "ID", "KZ", "OA", "SCHEMA", "WD", "GRAPH")
 )
 
-LINKS_GRAPH = GRAPH["links"]
 QUOTE_CONTEXT = 32  # characters of oa:prefix / oa:suffix, enough to re-anchor a quote
 
 ENTITY_CLASS = {

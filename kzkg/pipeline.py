@@ -7,6 +7,7 @@ complete new release or raises, leaving the served release exactly as it was.
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import multiprocessing
 import shutil
@@ -21,15 +22,17 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph
 
 from kzkg import __version__, assertions, search
-from kzkg.enrich import ENRICHMENT_GRAPH, load_enrichment
+from kzkg.corpus import Corpus
+from kzkg.enrich import load_enrichment
 from kzkg.errors import BuildInterrupted, DataViolations, InputError, OutputError, ValidationCrashed
 from kzkg.export import Canonical, gzip_dumps, void_description, write_dumps
-from kzkg.ingest import Corpus, load_corpus
-from kzkg.map import LINKS_GRAPH, MappedDataset, map_corpus
-from kzkg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
+from kzkg.ingest import load_corpus
+from kzkg.map import MappedDataset, map_corpus
+from kzkg.namespaces import INFERRED_GRAPH, reasoned_over, validated
+from kzkg.oxterms import quads_to_ox
 from kzkg.reason import infer_triples
 from kzkg.resources import peak_rss_mb, private_mb
 from kzkg.store import MANIFEST, STORE_DIR, Release, build_lock, content_id, load_store, new_staging_dir, publish
@@ -121,7 +124,7 @@ def _shacl_lines(mapped: _Mapped) -> list[str]:
     asserted = {
         triple
         for graph in mapped.dataset.graphs()
-        if graph.identifier not in (ONTOLOGY_GRAPH, LINKS_GRAPH, ENRICHMENT_GRAPH)
+        if validated(graph.identifier)
         for triple in assertions.checked_triples(graph)
     }
     return run_shapes(asserted, mapped.shapes, mapped.ontology) + [
@@ -212,12 +215,7 @@ def reasoning_triples(dataset: MappedDataset) -> set[tuple]:
     A plain set: the reasoner only iterates and tests membership, and filling an rdflib Graph
     costs a build ~0.3 s on the real corpus (seconds at scale).
     """
-    return {
-        triple
-        for graph in dataset.graphs()
-        if graph.identifier not in (LINKS_GRAPH, ENRICHMENT_GRAPH) and not assertions.is_claims_graph(graph.identifier)
-        for triple in graph
-    }
+    return {triple for graph in dataset.graphs() if reasoned_over(graph.identifier) for triple in graph}
 
 
 def reasoning_input(dataset: MappedDataset) -> Graph:
@@ -228,36 +226,11 @@ def reasoning_input(dataset: MappedDataset) -> Graph:
     return graph
 
 
-def _ox_term(term, cache: dict):
-    """One rdflib term as pyoxigraph's, memoised: a graph repeats its terms many times."""
-    converted = cache.get(term)
-    if converted is None:
-        if isinstance(term, URIRef):
-            converted = ox.NamedNode(str(term))
-        elif isinstance(term, BNode):
-            converted = ox.BlankNode(str(term))
-        elif isinstance(term, Literal):
-            if term.language:
-                converted = ox.Literal(str(term), language=term.language)
-            elif term.datatype is not None:
-                converted = ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-            else:
-                converted = ox.Literal(str(term))
-        else:
-            raise TypeError(f"not an RDF term: {term!r}")
-        cache[term] = converted
-    return converted
-
-
 def to_quads(dataset: MappedDataset, inferred: Iterable[tuple]) -> Iterator[ox.Quad]:
     """rdflib → pyoxigraph term by term (the same quads as an N-Quads round trip, 3x faster),
     streamed: at 1M triples a list of them would be another few hundred MB at the build's peak."""
-    cache: dict = {}
-    for s, p, o, g in dataset.quads():
-        yield ox.Quad(_ox_term(s, cache), _ox_term(p, cache), _ox_term(o, cache), _ox_term(g, cache))
-    inferred_graph = ox.NamedNode(str(INFERRED_GRAPH))
-    for s, p, o in inferred:
-        yield ox.Quad(_ox_term(s, cache), _ox_term(p, cache), _ox_term(o, cache), inferred_graph)
+    inferred_quads = ((s, p, o, INFERRED_GRAPH) for s, p, o in inferred)
+    return quads_to_ox(itertools.chain(dataset.quads(), inferred_quads))
 
 
 @contextmanager

@@ -36,20 +36,19 @@ import pyoxigraph as ox
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
-from kzkg import __version__
-from kzkg.assertions import is_assertion_graph
+from kzkg import __version__, namespaces
 from kzkg.errors import KzkgError
 from kzkg.store import Release, open_read_only
 
-USER_AGENT = f"kzkg/{__version__} (https://w3id.org/kzkg; kzkg publish)"
-RELEASE_GRAPH = "https://w3id.org/kzkg/id/graph/release"
+USER_AGENT = f"kzkg/{__version__} ({namespaces.HOME}; kzkg publish)"
+RELEASE_GRAPH = str(namespaces.RELEASE_GRAPH)
 # The endpoint's default graph as one named graph on the store; never one of the release's graphs.
-DEFAULT_GRAPH = "https://w3id.org/kzkg/id/graph/default"
-DATASET = "https://w3id.org/kzkg/id/dataset"
-DCTERMS = "http://purl.org/dc/terms/"
-VOID = "http://rdfs.org/ns/void#"
-SD = "http://www.w3.org/ns/sparql-service-description#"
-XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+DEFAULT_GRAPH = str(namespaces.GRAPH["default"])
+DATASET = str(namespaces.DATASET)
+DCTERMS = str(namespaces.DCTERMS)
+VOID = str(namespaces.VOID)
+SD = str(namespaces.SD)
+XSD_INTEGER = str(namespaces.XSD.integer)
 DEFAULT_BATCH = 50_000  # triples per GSP request: big enough to be fast, small enough for any store
 # INSERT DATA is parsed as a query: Virtuoso 7.2's SPARQL compiler runs out of memory near 5,000
 # triples per request, so updates go in smaller batches.
@@ -127,7 +126,7 @@ def default_graph(release: Release, graphs: dict[str, list[ox.Triple]] | None = 
         return triples
     graphs = release_graphs(release) if graphs is None else graphs
     return list(
-        dict.fromkeys(triple for graph, part in graphs.items() if not is_assertion_graph(graph) for triple in part)
+        dict.fromkeys(triple for graph, part in graphs.items() if namespaces.in_default_graph(graph) for triple in part)
     )
 
 

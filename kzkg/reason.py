@@ -41,7 +41,7 @@ import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 from typing import Literal as LiteralType
 
 import owlrl
@@ -50,6 +50,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kzkg.namespaces import KZ
+from kzkg.oxterms import triple_from_ox, triple_to_ox
 from kzkg.resources import without_cyclic_gc
 
 log = logging.getLogger(__name__)
@@ -263,36 +264,6 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kzkg"
 
 
-@overload
-def _to_ox(term: URIRef) -> ox.NamedNode: ...
-@overload
-def _to_ox(term: BNode) -> ox.BlankNode: ...
-@overload
-def _to_ox(term: Literal) -> ox.Literal: ...
-def _to_ox(term: URIRef | BNode | Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if term.language:
-        return ox.Literal(str(term), language=term.language)
-    if term.datatype is not None:
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-    return ox.Literal(str(term))
-
-
-def _from_ox(term) -> URIRef | BNode | Literal:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    if term.datatype.value == str(XSD.string):
-        return Literal(term.value)
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
-
-
 def _read_cached(path: Path) -> frozenset[Triple] | None:
     try:
         data = path.read_bytes()
@@ -300,16 +271,14 @@ def _read_cached(path: Path) -> frozenset[Triple] | None:
         return None
     try:
         quads = ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
-        return frozenset((_from_ox(q.subject), _from_ox(q.predicate), _from_ox(q.object)) for q in quads)
+        return frozenset(triple_from_ox(q) for q in quads)
     except SyntaxError:  # a truncated or foreign file: recompute and overwrite it
         return None
 
 
 def _write_cached(path: Path, closure: frozenset[Triple]) -> None:
     """Best effort: a read-only or full disk only costs the next run the owlrl time again."""
-    text = ox.serialize(
-        [ox.Triple(_to_ox(s), _to_ox(p), _to_ox(o)) for s, p, o in closure], format=ox.RdfFormat.N_TRIPLES
-    )
+    text = ox.serialize([triple_to_ox(triple) for triple in closure], format=ox.RdfFormat.N_TRIPLES)
     assert text is not None  # pyoxigraph returns the bytes when given no output file
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

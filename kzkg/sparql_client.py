@@ -42,6 +42,7 @@ from urllib3.util.retry import Retry
 from kzkg import __version__
 from kzkg.atomic import atomic_write_text
 from kzkg.errors import KzkgError
+from kzkg.namespaces import HOME
 
 # What is worth retrying: too many requests, and the server's own failures.
 RETRY_STATUSES = frozenset({429, *range(500, 600)})
@@ -225,7 +226,7 @@ class SparqlClient:
     @property
     def user_agent(self) -> str:
         """Wikimedia's User-Agent policy: tool/version (contact) library/version."""
-        contact = self.contact or "https://w3id.org/kzkg"
+        contact = self.contact or HOME
         return (
             f"kzkg/{__version__} (linked-data reconciliation and enrichment; {contact}) "
             f"python-requests/{requests.__version__} urllib3/{urllib3.__version__} "

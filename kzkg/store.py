@@ -32,8 +32,8 @@ from typing import IO, cast
 
 import pyoxigraph as ox
 
-from kzkg.assertions import is_assertion_graph
 from kzkg.errors import BuildLocked, NoBuildError, OutputError
+from kzkg.namespaces import in_default_graph
 
 CURRENT_LINK = "current"
 RELEASES_DIR = "releases"
@@ -313,7 +313,7 @@ def load_store(store_path: Path, nquads: bytes, default_graph: Sequence[bytes] =
     N-Triples lines) into its default graph.
 
     Why a materialised default graph: it must be the union of every graph except claims' assertion
-    graphs (kzkg.assertions: claims, not facts). pyoxigraph's union default cannot leave graphs out,
+    graphs (kzkg.namespaces.in_default_graph: claims, not facts). pyoxigraph's union default cannot leave graphs out,
     and naming the other graphs as ``default_graph`` makes every index probe of a join one probe per
     graph: 2-25x slower example queries at 100k triples (bench/README.md). A real default graph
     answers as fast as the union did, for ~30% more store loading time and ~45% more disk.
@@ -370,13 +370,13 @@ def _parse_quads(nquads: bytes) -> list[ox.Quad]:
 
 
 def default_graph_lines(nquads: bytes) -> list[bytes]:
-    """The default graph of a dataset given as N-Quads: every triple of every graph except claims'
-    assertion graphs, once each, as sorted N-Triples lines (the build takes them from its
-    canonical form instead, kzkg.export.Canonical.triple_lines)."""
+    """The default graph of a dataset given as N-Quads: every triple of the graphs that
+    kzkg.namespaces.in_default_graph admits, once each, as sorted N-Triples lines (the build takes
+    them from its canonical form instead, kzkg.export.Canonical.triple_lines)."""
     triples = (
         ox.Triple(quad.subject, quad.predicate, quad.object)
         for quad in _parse_quads(nquads)
-        if not is_assertion_graph(quad.graph_name)
+        if in_default_graph(quad.graph_name)
     )
     document = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
     assert document is not None  # without an output, serialize returns the document

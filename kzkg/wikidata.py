@@ -8,28 +8,31 @@ prefixes a query declares is said once, here.
 
 from __future__ import annotations
 
+from kzkg import namespaces
+
 WIKIDATA_ENDPOINT = "https://query.wikidata.org/sparql"
 DBPEDIA_ENDPOINT = "https://dbpedia.org/sparql"
 
-WD = "http://www.wikidata.org/entity/"
-WDT = "http://www.wikidata.org/prop/direct/"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-SKOS_ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
-SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
-SCHEMA_DESCRIPTION = "http://schema.org/description"
-PROV = "http://www.w3.org/ns/prov#"
-DCTERMS = "http://purl.org/dc/terms/"
-VOID = "http://rdfs.org/ns/void#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-CC0 = "http://creativecommons.org/publicdomain/zero/1.0/"
+# Plain strings (not rdflib Namespaces): callers concatenate them into IRIs and SPARQL text.
+WD = str(namespaces.WD)
+WDT = str(namespaces.WDT)
+RDFS_LABEL = str(namespaces.RDFS.label)
+SKOS_ALT = str(namespaces.SKOS.altLabel)
+SKOS_EXACT = str(namespaces.SKOS.exactMatch)
+SCHEMA_DESCRIPTION = str(namespaces.SCHEMA.description)
+PROV = str(namespaces.PROV)
+DCTERMS = str(namespaces.DCTERMS)
+VOID = str(namespaces.VOID)
+RDF_TYPE = str(namespaces.RDF.type)
+XSD = str(namespaces.XSD)
+CC0 = str(namespaces.CC0)
 KNOWN_LICENCES = {WIKIDATA_ENDPOINT: CC0}  # Wikidata's structured data is CC0
 
 QUERY_PREFIXES = f"""PREFIX wd: <{WD}>
 PREFIX wdt: <{WDT}>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX schema: <http://schema.org/>
+PREFIX rdfs: <{namespaces.RDFS}>
+PREFIX skos: <{namespaces.SKOS}>
+PREFIX schema: <{namespaces.SCHEMA}>
 PREFIX prov: <{PROV}>
 PREFIX dcterms: <{DCTERMS}>
 PREFIX void: <{VOID}>

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask, Response
 
-from kzkg_server import settings
+from . import settings
 
 # Every setting, its type, default and help: server/settings.py. Kept under this name for callers
 # that read a default (a copy: changing it changes nothing).
@@ -26,8 +26,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """
     # Imported here, not at the top: `python -m kzkg_server.executor` (each query child) imports this
     # package first, and must not find its own module already imported by it.
-    from kzkg_server.executor import QueryError
-    from kzkg_server.state import GraphService
+    from .executor import QueryError
+    from .state import GraphService
 
     app = Flask(__name__)
     app.config.from_mapping(settings.defaults())
@@ -45,10 +45,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions["kzkg"] = GraphService.from_config(app.config)
 
-    from kzkg_server import admission, dumps, pages, sparql, views
-    from kzkg_server.compress import Gzip
-    from kzkg_server.fastcache import FastCache
-    from kzkg_server.framing import RequestFraming
+    from . import admission, dumps, pages, sparql, views
+    from .compress import Gzip
+    from .fastcache import FastCache
+    from .framing import RequestFraming
 
     @app.errorhandler(QueryError)
     def _store_error(error: QueryError) -> Response:
@@ -65,7 +65,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(dumps.bp)
     if app.config.get("REVIEW"):  # writes to data/: only with `kzkg serve --review`, never on the public endpoint
-        from kzkg_server import review
+        from . import review
 
         app.register_blueprint(review.bp)
     app.register_blueprint(views.bp)

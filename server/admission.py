@@ -52,7 +52,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from kzkg_server.settings import SettingsError
+from .settings import SettingsError
 
 EXTENSION = "kzkg_admission"
 # Threads of each worker never given to queries (see the module docstring).

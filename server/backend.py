@@ -31,8 +31,9 @@ import pyoxigraph as ox
 from kzkg.assertions import is_assertion_graph
 from kzkg.namespaces import PREFIXES
 from kzkg.store import NoReleaseError, Release, StoreWarmer, current_release, open_read_only
-from kzkg_server.executor import Dataset, ExecutorPool, Job, NeedsFederation, QueryError
-from kzkg_server.sparql_scan import QueryShape
+
+from .executor import Dataset, ExecutorPool, Job, NeedsFederation, QueryError
+from .sparql_scan import QueryShape
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 Row = dict[str, Term]

@@ -25,7 +25,8 @@ from flask import (
 )
 
 from kzkg.store import NoReleaseError, Release
-from kzkg_server.media import BY_NAME
+
+from .media import BY_NAME
 
 bp = Blueprint("dumps", __name__)
 

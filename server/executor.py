@@ -66,9 +66,9 @@ from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
-from kzkg_server.media import BY_MEDIA_TYPE
-from kzkg_server.sandbox import SandboxError, seal
-from kzkg_server.sparql_scan import Canonical, QueryShape, ScanError, canonicalise
+from .media import BY_MEDIA_TYPE
+from .sandbox import SandboxError, seal
+from .sparql_scan import Canonical, QueryShape, ScanError, canonicalise
 
 _HEADER = struct.Struct("!Q")
 _READY = "ready"
@@ -845,6 +845,6 @@ class NeedsFederation(QueryError):
 
 if __name__ == "__main__":
     # Re-import under the package name so pickled jobs and errors name kzkg_server.executor classes.
-    from kzkg_server.executor import child_main as _child_main
+    from .executor import child_main as _child_main
 
     _child_main(sys.argv[1:])

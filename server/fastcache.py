@@ -9,7 +9,7 @@ bytes.
 
 Why it is exact:
 
-* **One cache.** Answers live only in :class:`kzkg_server.sparql.ResponseCache`, under the key the
+* **One cache.** Answers live only in :class:`kzkg_server.response_cache.ResponseCache`, under the key the
   Flask path computes (build id, query, dataset, media type, base IRI). The fast path never
   computes that key: when Flask answers an eligible request from or into the cache, it records the
   request's *alias* — its raw fields, :func:`request_alias` — next to the entry. The fast path
@@ -23,7 +23,7 @@ Why it is exact:
   again (one readlink for the embedded store) and an entry of another build, or a cache the Flask
   path has not yet emptied after a new build, sends the request to Flask.
 * **Same bytes.** The status and header lists were made, when the answer was stored, by the
-  functions Flask answers a cache hit with (:func:`kzkg_server.sparql._prerender`), including the
+  functions Flask answers a cache hit with (:func:`kzkg_server.response_cache.prerender`), including the
   ETag, Cache-Control, Vary and CORS headers; If-None-Match is compared as Flask compares it.
 
 Only successful, cacheable answers are ever found here; errors, answers without a build id (a
@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 from werkzeug.http import parse_etags
 
-from kzkg_server.sparql import ALIAS_ENVIRON_KEY, cached_answer
+from .response_cache import ALIAS_ENVIRON_KEY, cached_answer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

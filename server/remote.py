@@ -64,7 +64,8 @@ from kzkg import __version__
 from kzkg.assertions import is_assertion_graph
 from kzkg.namespaces import PREFIXES
 from kzkg.store import NoReleaseError, Release, current_release
-from kzkg_server.backend import (
+
+from .backend import (
     Answer,
     DatasetRefused,
     QueryRequest,
@@ -75,9 +76,9 @@ from kzkg_server.backend import (
     StoreUnavailable,
     Term,
 )
-from kzkg_server.executor import Dataset, QueryError, QuerySyntaxError, QueryTimeout, ResultTooLarge, serialise
-from kzkg_server.media import ALIASES, BY_MEDIA_TYPE
-from kzkg_server.sparql_scan import QueryShape, Token, scan, tokenize
+from .executor import Dataset, QueryError, QuerySyntaxError, QueryTimeout, ResultTooLarge, serialise
+from .media import ALIASES, BY_MEDIA_TYPE
+from .sparql_scan import QueryShape, Token, scan, tokenize
 
 USER_AGENT = f"kzkg/{__version__} (https://w3id.org/kzkg; kzkg serve --store)"
 # The store's URL and the low-level reason go to the server's log, not to the public: the store

@@ -19,9 +19,9 @@ from typing import Any
 from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 
-from kzkg_server import create_app
-from kzkg_server.admission import FREE_THREADS, parse_proxies
-from kzkg_server.settings import SettingsError, resolve
+from . import create_app
+from .admission import FREE_THREADS, parse_proxies
+from .settings import SettingsError, resolve
 
 # gunicorn refuses request lines longer than this (its maximum); longer queries must be POSTed.
 MAX_REQUEST_LINE = 8190
@@ -83,7 +83,7 @@ def _start_query_processes(worker: Any) -> None:
     executor children, which then import pyoxigraph while the worker waits for its first request
     instead of during it; nothing for a remote store), and make gunicorn's own error answers plain
     text like the app's."""
-    from kzkg_server.sparql import runtime
+    from .response_cache import runtime
 
     gunicorn_util.write_error = write_plain_error
     runtime(worker.wsgi)

@@ -18,7 +18,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from kzkg.store import Release
-from kzkg_server.backend import Backend, EmbeddedBackend, Served
+
+from .backend import Backend, EmbeddedBackend, Served
 
 
 @dataclass
@@ -32,7 +33,7 @@ class GraphService:
         build_dir = Path(config["BUILD_DIR"])
         backend: Backend
         if config.get("STORE_URL"):
-            from kzkg_server.remote import RemoteBackend, check_settings
+            from .remote import RemoteBackend, check_settings
 
             check_settings(config)
             backend = RemoteBackend(config, build_dir)

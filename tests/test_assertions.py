@@ -71,6 +71,15 @@ def test_well_formed_assertions_validate_clean(data_copy: Path) -> None:
             },
         ],
     )
+    set_claim(
+        data_copy,
+        "004",
+        "004-authors-abish-satybaldy-nazarbayev-relatives",
+        asserts=[
+            {"subject": "samat-abish", "property": "memberOf", "value": "nazarbayev-family"},  # a Group
+            {"subject": "samat-abish", "property": "locatedIn", "value": "almaty"},  # an actor's whereabouts
+        ],
+    )
     set_claim(data_copy, "000", "000-author-impossible-to-verify", kind="opinion")
     assert problems(data_copy) == []
 
@@ -134,6 +143,30 @@ def test_each_mistake_is_named_with_file_entry_and_statement(data_copy: Path) ->
     for prefix in prefixes:
         assert any(line.startswith(where + prefix) for line in found), (prefix, found)
     assert len(found) == len(expected) + len(prefixes), found
+
+
+def test_a_range_needs_both_bounds_in_order_and_nothing_else(data_copy: Path) -> None:
+    damage = {"subject": "bloody-january", "property": "quantity", "kind": "Damage", "unit": "USD"}
+    set_claim(
+        data_copy,
+        "004",
+        "004-tokayev-2-3bn-damage",
+        asserts=[
+            {**damage, "min": 2000000000, "max": 3000000000, "as_of": "2022-01-10"},
+            {**damage, "min": 2000000000},
+            {**damage, "min": 3000000000, "max": 2000000000},
+            {**damage, "min": 2000000000, "max": 3000000000, "value": 2500000000},
+            {**damage, "min": "two billion", "max": 3000000000},
+        ],
+    )
+    where = "data/annotations/004.yaml: claim 004-tokayev-2-3bn-damage: 'asserts' "
+    assert problems(data_copy) == [
+        where
+        + "#2 (bloody-january quantity): a range needs both 'min' and 'max' (one bound alone is at-least or up-to)",
+        where + "#3 (bloody-january quantity): range 3000000000-2000000000: 'min' must be less than 'max'",
+        where + "#4 (bloody-january quantity): a range gives 'min' and 'max' instead of 'value' and 'qualifier'",
+        where + "#5 (bloody-january quantity): range 'two billion'-3000000000: both bounds must be numbers",
+    ]
 
 
 # --- disagreements, rule by rule: statements in, triples out (compared as graphs) -------------
@@ -234,6 +267,8 @@ def test_two_dates_for_one_event_are_a_disagreement_with_both_sides() -> None:
 
 
 def test_agreement_and_vague_dates_compute_nothing() -> None:
+    """Words for a date ("on the night of 6 January") never conflict with a day: the curator writes a
+    day as startDate only where the words make it certain (data/README.md, words against a day)."""
     assert (
         len(
             computed(
@@ -323,6 +358,53 @@ def test_figures_conflict_only_when_no_number_satisfies_both() -> None:
     assert conflicts(deaths("001-a", None, "dozens"), deaths("001-b", 12)) == set()  # vague: compatible
 
 
+def ranged(claim: str, low: int, high: int) -> FakeClaim:
+    """A claim giving the death toll as a range ("between 5,000 and 6,000")."""
+    statement = said("e-unrest", "quantity", None, kind="Deaths", as_of=JAN9, unit="people", minimum=low, maximum=high)
+    return FakeClaim(claim, [statement])
+
+
+def test_a_value_inside_a_range_agrees_with_it() -> None:
+    assert conflicts(ranged("001-a", 5000, 6000), deaths("001-b", 5500)) == set()
+    assert conflicts(ranged("001-a", 5000, 6000), deaths("001-b", 5000)) == set()  # the bounds are in the range
+    assert conflicts(ranged("001-a", 5000, 6000), deaths("001-b", 6500, "about")) == set()  # 5850-7150 overlaps
+    assert conflicts(ranged("001-a", 5000, 6000), ranged("001-b", 5800, 7000)) == set()
+    assert conflicts(ranged("001-a", 5000, 6000), deaths("001-b", 4000)) == {("001-a", "001-b")}
+    assert conflicts(ranged("001-a", 5000, 6000), deaths("001-b", 6000, "more-than")) == {("001-a", "001-b")}
+    assert conflicts(ranged("001-a", 5000, 6000), ranged("001-b", 7000, 8000)) == {("001-a", "001-b")}
+
+
+def test_a_range_position_gives_both_bounds_and_no_quantity() -> None:
+    found = computed(ranged("001-a", 5000, 6000), deaths("001-b", 4000))
+    position = URIRef("https://w3id.org/kzkg/id/disagreement/e-unrest/quantity/Deaths/-/2022-01-09#001-a-1")
+    kz = "https://w3id.org/kzkg/ontology#"
+    assert {
+        (str(p), o.toPython()) for p, o in found.predicate_objects(position) if str(p).startswith(kz + "value")
+    } == {
+        (kz + "value", "https://w3id.org/kzkg/id/assertion/001-a#figure-1"),
+        (kz + "valueMinQuantity", 5000),
+        (kz + "valueMaxQuantity", 6000),
+    }
+    assert not set(found.subjects(URIRef(kz + "quantity"), None))  # positions never use a figure's property
+
+
+def test_a_range_figure_node_gives_its_bounds_and_no_quantity() -> None:
+    from kzkg.assertions import assertion_triples
+
+    graph = Graph()
+    for triple in assertion_triples(ranged("004-a", 2000000000, 3000000000), Refs()):
+        graph.add(triple)
+    same_graph(
+        graph,
+        expect("""
+        kzevent:e-unrest kz:figure <https://w3id.org/kzkg/id/assertion/004-a#figure-1> .
+        <https://w3id.org/kzkg/id/assertion/004-a#figure-1> a kz:Figure ; kz:quantityKind kz:Deaths ;
+            kz:minQuantity 2000000000 ; kz:maxQuantity 3000000000 ; kz:unit "people" ;
+            kz:asOf "2022-01-09"^^xsd:date .
+    """),
+    )
+
+
 def test_figures_at_other_dates_or_populations_are_updates_not_conflicts() -> None:
     assert conflicts(deaths("001-a", 164, as_of=JAN9), deaths("001-b", 227, as_of=JAN10)) == set()
     assert conflicts(deaths("001-a", 164), deaths("001-b", 16, population="kazakh-police")) == set()
@@ -346,12 +428,12 @@ def test_a_figure_disagreement_carries_kind_population_date_and_each_number() ->
             kz:between kzclaim:001-a, kzclaim:001-b, kzclaim:001-c ;
             kz:position {position.format("001-a")}, {position.format("001-b")}, {position.format("001-c")} .
         {position.format("001-a")} a kz:Position ; kz:heldBy kzclaim:001-a ;
-            kz:value <https://w3id.org/kzkg/id/assertion/001-a#figure-1> ; kz:quantityKind kz:Deaths ; kz:quantity 16 .
+            kz:value <https://w3id.org/kzkg/id/assertion/001-a#figure-1> ; kz:valueQuantity 16 .
         {position.format("001-b")} a kz:Position ; kz:heldBy kzclaim:001-b ;
-            kz:value <https://w3id.org/kzkg/id/assertion/001-b#figure-1> ; kz:quantityKind kz:Deaths ; kz:quantity 17 ;
-            kz:quantityQualifier kz:About .
+            kz:value <https://w3id.org/kzkg/id/assertion/001-b#figure-1> ; kz:valueQuantity 17 ;
+            kz:valueQualifier kz:About .
         {position.format("001-c")} a kz:Position ; kz:heldBy kzclaim:001-c ;
-            kz:value <https://w3id.org/kzkg/id/assertion/001-c#figure-1> ; kz:quantityKind kz:Deaths ; kz:quantity 30 .
+            kz:value <https://w3id.org/kzkg/id/assertion/001-c#figure-1> ; kz:valueQuantity 30 .
         kzclaim:001-a kz:conflictsWith kzclaim:001-c . kzclaim:001-c kz:conflictsWith kzclaim:001-a .
         kzclaim:001-b kz:conflictsWith kzclaim:001-c . kzclaim:001-c kz:conflictsWith kzclaim:001-b .
     """),

@@ -411,6 +411,26 @@ def test_13_the_confession_man_identities_per_source(store, corpus):
     assert any("kazakh" in c and "security" in c for c in claimants), claimants  # Kazakh security officials
     expected = {(c.id, s.value) for c, s in _asserted(corpus, "identifiedAs", "confession-man")}
     assert {(local(r["claim"]), local(r["identity"])) for r in rows} == expected
+    # 004 names the detainee Ruzakhunov on the same subject as 001, so the graph computes the
+    # disagreement with the Kazakh officials' Uburov instead of leaving it to the curator alone
+    assert ("004-authors-detainee-was-ruzakhunov", "vikram-ruzakhunov") in {
+        (local(r["claim"]), local(r["identity"])) for r in rows
+    }
+    conflicting = run(
+        store,
+        "SELECT ?other WHERE { kzclaim:004-authors-detainee-was-ruzakhunov kz:conflictsWith ?other }",
+    )
+    assert "001-kazakh-security-officials-man-is-uburov" in {local(r["other"]) for r in conflicting}
+
+
+def test_figures_in_the_default_graph_are_claims_only(store):
+    """The disagreements graph is part of the default graph; its positions give figures with their
+    own properties, so a plain ``?x kz:quantity ?q`` still returns claims only."""
+    holders = run(store, "SELECT DISTINCT ?x WHERE { ?x kz:quantity ?q }")
+    claims = {r["c"] for r in run(store, "SELECT ?c WHERE { ?c a kz:Claim }")}
+    assert holders and {r["x"] for r in holders} <= claims
+    positions = run(store, "SELECT ?p ?q WHERE { ?p a kz:Position ; kz:valueQuantity ?q }")
+    assert positions  # the numbers are still beside each side of a figure disagreement
 
 
 def test_14_denials(store, corpus):

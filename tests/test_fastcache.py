@@ -27,7 +27,7 @@ from flask.testing import FlaskClient
 from bench import load
 from kzkg.store import current_release, publish_nquads
 from kzkg_server import create_app
-from kzkg_server.sparql import EXTENSION, ResponseCache
+from kzkg_server.response_cache import EXTENSION, ResponseCache
 
 ID = "https://w3id.org/kzkg/id/"
 KZ = "https://w3id.org/kzkg/ontology#"
@@ -205,7 +205,7 @@ def test_turned_off_every_request_goes_through_flask(small_build: Path) -> None:
 
 
 def test_aliases_are_bounded_and_leave_with_their_entry() -> None:
-    from kzkg_server.sparql import MAX_ALIASES_PER_ENTRY, CachedResponse
+    from kzkg_server.response_cache import MAX_ALIASES_PER_ENTRY, CachedResponse
 
     cache = ResponseCache(max_entries=2, max_bytes=1_000_000)
     entry = CachedResponse(b"x" * 10, "text/csv", 1)
@@ -424,7 +424,7 @@ def test_load_against_the_real_server_gets_cached_answers(servers: tuple[LiveSer
 
 def test_an_alias_follows_the_newest_answer() -> None:
     """An old build's answer stored after the cache was emptied must not keep the request's alias."""
-    from kzkg_server.sparql import CachedResponse
+    from kzkg_server.response_cache import CachedResponse
 
     cache = ResponseCache(max_entries=8, max_bytes=1_000_000)
     entry = CachedResponse(b"x", "text/csv", 1)

@@ -22,7 +22,7 @@ from rdflib.namespace import RDFS, SKOS
 from kzkg.examples import load_examples
 from kzkg.namespaces import ID, KZ, OA, PREFIXES, article_graph
 from kzkg.store import publish_nquads
-from kzkg_server import create_app, pages
+from kzkg_server import articles, create_app, pages
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -407,12 +407,12 @@ def test_overlapping_quotes_and_markup_in_text_are_escaped(tmp_path):
 def test_segmenting_is_lossless_with_nested_and_shared_boundaries():
     text = "abcdefghij"
     spans = [
-        pages.Highlight(0, "a", "iri:a", "", 0, 10, []),
-        pages.Highlight(1, "b", "iri:b", "", 2, 5, []),
-        pages.Highlight(2, "c", "iri:c", "", 2, 8, []),
-        pages.Highlight(3, "d", "iri:d", "", 10, 10, []),
+        articles.Highlight(0, "a", "iri:a", "", 0, 10, []),
+        articles.Highlight(1, "b", "iri:b", "", 2, 5, []),
+        articles.Highlight(2, "c", "iri:c", "", 2, 8, []),
+        articles.Highlight(3, "d", "iri:d", "", 10, 10, []),
     ]
-    segments = pages.segment_text(text, spans)
+    segments = articles.segment_text(text, spans)
     assert "".join(s.text for s in segments) == text
     assert [[h.anchor for h in s.covering] for s in segments] == [["a"], ["b", "c", "a"], ["c", "a"], ["a"], []]
     assert sorted(h.anchor for s in segments for h in s.anchors) == ["a", "b", "c", "d"]
@@ -420,9 +420,9 @@ def test_segmenting_is_lossless_with_nested_and_shared_boundaries():
 
 def test_place_quote_repairs_disagreeing_offsets():
     text = "one two\nthree four"
-    assert pages.place_quote(text, "two three", 4, 13) == (4, 13)
-    assert pages.place_quote(text, "two three", 0, 5) == (4, 13)
-    assert pages.place_quote(text, "missing", 0, 3) is None
+    assert articles.place_quote(text, "two three", 4, 13) == (4, 13)
+    assert articles.place_quote(text, "two three", 0, 5) == (4, 13)
+    assert articles.place_quote(text, "missing", 0, 3) is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -657,11 +657,29 @@ def test_person_page_marks_the_disputed_identity(client, claims: dict[str, dict]
 
 
 def test_disagreements_page_lists_both_sides(client, store) -> None:
-    page = _sections(client, "/disagreements")
+    # the list is paged (?page=N, tests/test_pages_lists.py walks every page); all of them together
     expected = {row["d"].value for row in store.query("SELECT ?d WHERE { ?d a kz:Disagreement }", prefixes=PREFIXES)}
-    assert expected and len(page.rows.get("disagreement", [])) >= 2 * len(expected)
-    response = client.get("/disagreements", headers={"Accept": BROWSER_ACCEPT}).data.decode("utf-8")
-    assert set(re.findall(r'data-iri="([^"]+)"', response)) == expected
-    start = response.index("disagreement/almaty-airport-recapture/agent")
-    section = response[start : response.index("</section>", start)]
+    listed: list[str] = []
+    positions = 0
+    for number in range(1, 20):
+        response = client.get(f"/disagreements?page={number}", headers={"Accept": BROWSER_ACCEPT})
+        if response.status_code == 400:
+            break
+        text = response.data.decode("utf-8")
+        listed += re.findall(r'data-iri="([^"]+)"', text)
+        positions += len(re.findall(r'<li class="position[^"]*"[^>]* data-claim=', text))
+    assert expected and positions >= 2 * len(expected)
+    assert sorted(listed) == sorted(expected)
+    response = client.get("/disagreements?subject=almaty-airport-recapture", headers={"Accept": BROWSER_ACCEPT})
+    text = response.data.decode("utf-8")
+    start = text.index("disagreement/almaty-airport-recapture/agent")
+    section = text[start : text.index("</section>", start)]
     assert "Kazakh paratroopers" in section and "Russian Spetsnaz" in section
+
+
+def test_a_resource_links_to_the_disagreements_about_it(client) -> None:
+    page = client.get("/id/event/almaty-airport-recapture", headers={"Accept": BROWSER_ACCEPT}).data.decode("utf-8")
+    link = html.unescape(re.search(r'href="(/disagreements\?subject=[^"]+)">the disagreements about it', page).group(1))
+    listed = client.get(link, headers={"Accept": BROWSER_ACCEPT}).data.decode("utf-8")
+    assert "disagreement/almaty-airport-recapture/agent" in listed
+    assert "Kazakh paratroopers" in listed and "Russian Spetsnaz" in listed

@@ -229,6 +229,46 @@ def test_ask_and_construct_pages(server: LiveServer) -> None:
         assert download.status_code == 200, (name, download.text)
 
 
+class _TableLinks(HTMLParser):
+    """(href, title) of every link inside the results table."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self._depth = 0
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "table" and attributes.get("id") == "results":
+            self._depth = 1
+        elif tag == "a" and self._depth:
+            self.links.append((attributes.get("href") or "", attributes.get("title") or ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._depth = 0
+
+
+def test_our_iris_link_to_this_server_and_others_to_themselves(server: LiveServer) -> None:
+    response, _ = _page(server, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    links = set(_TableLinks(response.text).links)
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    rdfs_label = "http://www.w3.org/2000/01/rdf-schema#label"
+    assert links == {
+        ("/id/claim/001-1", f"{ID}claim/001-1"),  # a resource: its page here, the IRI in the title
+        ("/ontology#Claim", f"{KZ}Claim"),  # a kz: term: its entry on this server's /ontology
+        (rdf_type, rdf_type),  # not ours: the IRI itself
+        (rdfs_label, rdfs_label),
+    }
+    assert not [href for href, _ in links if href.startswith("https://w3id.org/kzkg/")]
+    resource = requests.get(server.url + "/id/claim/001-1", headers={"Accept": CHROME_ACCEPT}, timeout=60)
+    assert resource.status_code == 200 and "Protesters seized Almaty airport" in resource.text
+    _, select = _page(server, SELECT_QUERY)
+    select_links = _TableLinks(_get(server, SELECT_QUERY, Accept=CHROME_ACCEPT).text).links
+    assert select_links == [("/id/claim/001-1", f"{ID}claim/001-1")] and select.rows
+
+
 @pytest.mark.parametrize(
     "accept",
     [

@@ -314,17 +314,19 @@ def test_map_draws_kazakhstan_and_places_almaty_inside(client, store):
 
 
 def test_map_without_its_geometry_names_the_install_command(client, monkeypatch, tmp_path):
-    from kzkg_server import views
+    from kzkg_server import geography
 
-    monkeypatch.setattr(views, "WORLD_ATLAS", tmp_path / "countries-50m.json")
-    views._countries.cache_clear()
+    monkeypatch.setattr(geography, "WORLD_ATLAS", tmp_path / "countries-50m.json")
+    geography._countries.cache_clear()
+    geography._layers.cache_clear()  # what is drawn from the outlines is cached too
     try:
         response = client.get("/map")
         assert response.status_code == 503
         assert b"npm ci --prefix server/static" in response.data
     finally:
         monkeypatch.undo()
-        views._countries.cache_clear()
+        geography._countries.cache_clear()
+        geography._layers.cache_clear()
 
 
 # --- browse --------------------------------------------------------------------------------------
@@ -477,14 +479,14 @@ def test_views_without_a_build_say_so(tmp_path):
 
 
 def test_network_draws_at_most_max_nodes_the_most_linked_first(client, monkeypatch):
-    from kzkg_server import views
+    from kzkg_server import charts
 
     whole = Elements(get_html(client, "/network"))
     degrees: dict[str, int] = {}
     for edge in whole.find("path", class_="edge"):
         for end in (edge["data-from"], edge["data-to"]):
             degrees[end] = degrees.get(end, 0) + 1
-    monkeypatch.setattr(views, "MAX_NODES", 5)
+    monkeypatch.setattr(charts, "MAX_NODES", 5)
     page = get_html(client, "/network?group=outlet")
     drawn = [n["data-iri"] for n in Elements(page).find("circle", class_="node")]
     assert len(drawn) == 5

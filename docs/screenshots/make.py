@@ -29,6 +29,12 @@ VIEWS = {
     "search": "/search?q=airport",
     "browse": "/browse",
     "ontology": "/ontology",
+    # resource pages (issue #14): claims grouped by claimant, folded, paginated; each pair once
+    "page-person": "/id/tokayev",
+    "page-article": "/id/article/001#claims",
+    "page-event": "/id/event/bloody-january",
+    # /disagreements (issue #14): by subject, each side's first claim, the agreeing ones folded
+    "page-disagreements": "/disagreements",
 }
 
 
@@ -38,6 +44,7 @@ def main() -> None:
     parser.add_argument("--width", default=1300, type=int)
     parser.add_argument("--height", default=1100, type=int)
     parser.add_argument("--suffix", default="", help="added to each file name, e.g. -400 for a phone-width set")
+    parser.add_argument("--only", nargs="*", choices=sorted(VIEWS), help="retake only these pictures")
     args = parser.parse_args()
 
     from selenium import webdriver
@@ -62,6 +69,8 @@ def main() -> None:
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:
         for name, path in VIEWS.items():
+            if args.only and name not in args.only:
+                continue
             driver.get(base + path)
             target = HERE / f"{name}{args.suffix}.png"
             driver.save_screenshot(str(target))

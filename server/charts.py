@@ -1,0 +1,454 @@
+"""The pictures of claims: the timeline of events, the figures (numbers claimed over time) and
+the claim network (who contradicts or corroborates whom)."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Response, abort, request
+
+from .backend import Row
+from .labels import page_reader, resource_base
+from .view_common import (
+    ARTICLE_PATTERN,
+    KZ_NS,
+    STATUS_COLOURS,
+    choice_param,
+    date_param,
+    id_param,
+    int_of,
+    local_name,
+    local_url,
+    page_response,
+    palette,
+    text_of,
+    value_of,
+)
+
+# Topics of the network view: a name in the URL, a heading, and the SPARQL pattern that selects
+# its claims (``?c`` is the claim). Other subjects: ``?about=<resource id>``.
+TOPICS: dict[str, tuple[str, str]] = {
+    "deaths": ("Death tolls", "?c kz:quantityKind kz:Deaths ."),
+    "injuries": ("Injuries", "?c kz:quantityKind kz:Injuries ."),
+    "detentions": ("Detentions", "?c kz:quantityKind kz:Detentions ."),
+    "csto": (
+        "The CSTO",
+        "VALUES ?topic { kzid:csto kzevent:csto-request kzevent:csto-deployment } ?c kz:about ?topic .",
+    ),
+    "identity": (
+        "Who was the man in the confession",
+        (
+            "VALUES ?topic { kzid:confession-man kzid:vikram-ruzakhunov"
+            " kzevent:confession-broadcast } ?c kz:about ?topic ."
+        ),
+    ),
+    "airport": (
+        "Almaty airport",
+        (
+            "VALUES ?topic { kzid:almaty-airport kzevent:almaty-airport-seizure"
+            " kzevent:almaty-airport-recapture } ?c kz:about ?topic ."
+        ),
+    ),
+}
+
+# --------------------------------------------------------------------------------------------
+# /timeline
+
+
+@dataclass
+class TimelineEvent:
+    iri: str
+    label: str
+    start: date | None
+    end: date | None
+    date_text: str
+    places: str
+    claims: int
+    source_dates: list[tuple[str, str]] = field(default_factory=list)  # (date, claimant) from assertion graphs
+    left: float = 0.0  # percent of the window
+    width: float = 0.0
+
+    @property
+    def is_range(self) -> bool:
+        return self.end is not None and self.start is not None and self.end > self.start
+
+
+TIMELINE_QUERY = """
+SELECT ?e (SAMPLE(?l) AS ?label) (MIN(?s) AS ?start) (MAX(?en) AS ?end) (SAMPLE(?t) AS ?text)
+       (GROUP_CONCAT(DISTINCT ?pl; separator=", ") AS ?places) (COUNT(DISTINCT ?c) AS ?claims) WHERE {
+  ?e a kz:Event ; rdfs:label ?l . %(filter)s
+  OPTIONAL { ?e kz:startDate ?s } OPTIONAL { ?e kz:endDate ?en } OPTIONAL { ?e kz:dateText ?t }
+  OPTIONAL { ?e kz:place ?p . ?p rdfs:label ?pl
+             FILTER NOT EXISTS { ?e kz:place ?q . ?q kz:locatedIn ?p FILTER(?q != ?p) } }
+  OPTIONAL { ?c kz:about ?e }
+} GROUP BY ?e"""
+# Claims as data (issue #12): the dates each claim's assertion graph gives an event.
+SOURCE_DATES_QUERY = """
+SELECT ?e ?d (SAMPLE(?who) AS ?claimant) WHERE {
+  ?claim kz:asserts ?g . GRAPH ?g { ?e kz:startDate ?d }
+  OPTIONAL { ?claim kz:claimedBy/rdfs:label ?who }
+} GROUP BY ?e ?d ORDER BY ?e ?d"""
+
+
+def _as_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def timeline() -> Response:
+    """Events by date and place: ranges as bars, the text's own words beside each, undated ones listed."""
+    place = id_param("place")
+    first, last = date_param("from"), date_param("to")
+    served, reader = page_reader()
+    pattern = f"?e kz:place <{resource_base()}{place}> ." if place else ""
+    events = [
+        TimelineEvent(
+            text_of(r, "e"),
+            text_of(r, "label"),
+            _as_date(text_of(r, "start")),
+            _as_date(text_of(r, "end")),
+            text_of(r, "text"),
+            text_of(r, "places"),
+            int_of(r, "claims"),
+        )
+        for r in reader.select(TIMELINE_QUERY % {"filter": pattern})
+    ]
+    by_iri = {e.iri: e for e in events}
+    for row in reader.select(SOURCE_DATES_QUERY):
+        if text_of(row, "e") in by_iri:
+            by_iri[text_of(row, "e")].source_dates.append((text_of(row, "d"), text_of(row, "claimant", "unattributed")))
+    dated = [e for e in events if e.start]
+    if dated:
+        first = first or min(e.start for e in dated if e.start)
+        last = last or max((e.end or e.start) for e in dated if e.start)
+    if first and last and last < first:
+        abort(400, description=f"from={first} is after to={last}")
+    inside = [e for e in dated if first and last and e.start and first <= e.start <= last]
+    outside = sorted((e for e in dated if e not in inside), key=lambda e: (e.start, e.label))
+    undated = sorted((e for e in events if not e.start), key=lambda e: e.label.lower())
+    days: list[date] = []
+    if first and last:
+        span = (last - first).days + 1
+        days = [first + timedelta(days=i) for i in range(span)]
+        for event in inside:
+            assert event.start is not None
+            end = min(event.end or event.start, last)
+            event.left = 100.0 * (event.start - first).days / span
+            event.width = 100.0 * ((end - event.start).days + 1) / span
+    groups: dict[date, list[TimelineEvent]] = defaultdict(list)
+    for event in sorted(inside, key=lambda e: (e.start, e.end or e.start, e.label.lower())):
+        assert event.start is not None
+        groups[event.start].append(event)
+    places = reader.select("""SELECT ?p (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?e) AS ?n) WHERE {
+        ?e a kz:Event ; kz:place ?p ; kz:startDate ?s . ?p rdfs:label ?l } GROUP BY ?p ORDER BY DESC(?n) ?label""")
+    return page_response(
+        "views/timeline.html",
+        served=served,
+        groups=sorted(groups.items()),
+        days=days,
+        first=first,
+        last=last,
+        outside=outside,
+        undated=undated,
+        place=place,
+        total=len(events),
+        places=[(text_of(p, "p")[len(resource_base()) :], text_of(p, "label"), int_of(p, "n")) for p in places],
+        local_url=local_url,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# /figures
+
+
+FIGURES_QUERY = """
+SELECT ?c (SAMPLE(?l) AS ?label) (SAMPLE(?q) AS ?value) (SAMPLE(?qt) AS ?qtext) (SAMPLE(?d) AS ?date)
+       (MIN(?ad) AS ?reported) (SAMPLE(?st) AS ?status) (SAMPLE(?qual) AS ?qualifier)
+       (GROUP_CONCAT(DISTINCT ?who; separator=" / ") AS ?claimants) WHERE {
+  ?c a kz:Claim ; kz:quantityKind kz:%(kind)s ; rdfs:label ?l .
+  OPTIONAL { ?c kz:quantity ?q } OPTIONAL { ?c kz:quantityText ?qt } OPTIONAL { ?c kz:claimDate ?d }
+  OPTIONAL { ?c kz:reportedIn/dcterms:date ?ad } OPTIONAL { ?c kz:status ?st }
+  OPTIONAL { ?c kz:quantityQualifier/rdfs:label ?qual }
+  OPTIONAL { ?c kz:claimedBy/rdfs:label ?who }
+} GROUP BY ?c"""
+KINDS_QUERY = """SELECT ?k (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a kz:Claim ; kz:quantityKind ?k }
+GROUP BY ?k ORDER BY DESC(?n)"""
+
+
+@dataclass
+class FigurePoint:
+    iri: str
+    label: str
+    value: float | None
+    quantity_text: str
+    claim_date: date | None
+    reported: date | None
+    status: str
+    qualifier: str
+    claimants: str
+    colour: str = ""
+    x: float = 0.0
+    y: float = 0.0
+    labelled: bool = True
+
+    @property
+    def when(self) -> date | None:
+        """The claim's own date, else the date of the first article that reports it."""
+        return self.claim_date or self.reported
+
+    @property
+    def retracted(self) -> bool:
+        return self.status == "Retracted"
+
+
+def figures() -> Response:
+    """Every figure claim of a kind as a dot: x the claim date, y the value, colour the claimant."""
+    served, reader = page_reader()
+    kinds = [(local_name(text_of(r, "k")), int_of(r, "n")) for r in reader.select(KINDS_QUERY)]
+    kind = choice_param("kind", [k for k, _ in kinds] or ["Deaths"], "Deaths")
+    scale = choice_param("scale", ["linear", "log"], "linear")
+    points = []
+    for row in reader.select(FIGURES_QUERY % {"kind": kind}):
+        value = value_of(row.get("value"))
+        points.append(
+            FigurePoint(
+                text_of(row, "c"),
+                text_of(row, "label"),
+                float(value) if value is not None else None,
+                text_of(row, "qtext"),
+                _as_date(text_of(row, "date")),
+                _as_date(text_of(row, "reported")),
+                local_name(text_of(row, "status", KZ_NS + "Unverified")),
+                text_of(row, "qualifier"),
+                text_of(row, "claimants", "unattributed"),
+            )
+        )
+    colours = palette(p.claimants for p in points)
+    for point in points:
+        point.colour = colours[point.claimants]
+    # Figures whose date nobody gives (article 004 is undated) stand in an "undated" column at the
+    # right, so 227 is on the chart beside 164 without a guessed day.
+    plotted = sorted(
+        (p for p in points if p.value is not None), key=lambda p: (p.when is None, p.when or date.max, p.value)
+    )
+    unplotted = sorted((p for p in points if p not in plotted), key=lambda p: p.label.lower())
+    chart = _figure_layout(plotted, scale)
+    return page_response(
+        "views/figures.html",
+        served=served,
+        kinds=kinds,
+        kind=kind,
+        scale=scale,
+        plotted=plotted,
+        unplotted=unplotted,
+        chart=chart,
+        colours=sorted(colours.items()),
+        local_url=local_url,
+        status_colours=STATUS_COLOURS,
+    )
+
+
+def _figure_layout(points: list[FigurePoint], scale: str) -> dict[str, Any]:
+    """Positions in a 720×340 plot area (viewBox 800×420): a column per date on x, value (linear or log) on y."""
+    left, top, width, height = 60.0, 20.0, 720.0, 340.0
+    if not points:
+        return {"x_ticks": [], "y_ticks": [], "left": left, "top": top, "width": width, "height": height}
+    # One column per date that has a figure, in order, then "undated": the figures cluster on a few
+    # days weeks apart, and a linear time axis squeezed 5, 6 and 9 January into one smear.
+    days = sorted({p.when for p in points if p.when})
+    columns: list[date | None] = [*days, *([None] if any(p.when is None for p in points) else [])]
+    step_x = width / max(len(columns), 1)
+    top_value = max(p.value or 0 for p in points)
+    if scale == "log":
+        upper = math.ceil(math.log10(max(top_value, 1)) + 0.05)
+        y_of = lambda v: top + height - height * (math.log10(max(v, 1)) / upper)  # noqa: E731
+        y_ticks = [10**i for i in range(upper + 1)]
+    else:
+        step = 10 ** max(math.floor(math.log10(max(top_value, 1))), 0)
+        step = step / 2 if top_value / step < 4 else step
+        upper_value = math.ceil(top_value / step) * step or 1
+        y_of = lambda v: top + height - height * (v / upper_value)  # noqa: E731
+        y_ticks = [step * i for i in range(int(upper_value / step) + 1)]
+
+    def x_of(day: date | None) -> float:
+        return left + step_x * (columns.index(day) + 0.3)
+
+    seen: dict[tuple[date | None, float], int] = defaultdict(int)
+    for point in points:
+        assert point.value is not None
+        offset = seen[(point.when, point.value)]
+        seen[(point.when, point.value)] += 1
+        # Claims at the same day and value sit side by side, not on top of each other.
+        point.x = x_of(point.when) + 9 * offset
+        point.y = y_of(point.value)
+    # Value labels only where they do not overprint the one above in the same column.
+    last_label: dict[date | None, float] = {}
+    for point in sorted(points, key=lambda p: p.y):
+        point.labelled = point.y - last_label.get(point.when, -1e9) >= 15 or point.retracted
+        if point.labelled:
+            last_label[point.when] = point.y
+    x_ticks = [(x_of(d), d.strftime("%-d %b %Y") if d else "undated") for d in columns]
+    return {
+        "x_ticks": x_ticks,
+        "y_ticks": [(y_of(v), int(v) if v == int(v) else v) for v in y_ticks],
+        "left": left,
+        "top": top,
+        "width": width,
+        "height": height,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# /network
+
+
+NETWORK_CLAIMS = """
+SELECT ?c (SAMPLE(?l) AS ?label) (SAMPLE(?st) AS ?status) (MIN(?who) AS ?claimant) (MIN(?outlet) AS ?publisher)
+       (MIN(?art) AS ?article) WHERE {
+  ?c a kz:Claim ; rdfs:label ?l . %(filter)s
+  OPTIONAL { ?c kz:status ?st }
+  OPTIONAL { ?c kz:claimedBy/rdfs:label ?who }
+  OPTIONAL { ?c kz:reportedIn ?art . OPTIONAL { ?art kz:publisher/rdfs:label ?outlet } }
+} GROUP BY ?c"""
+NETWORK_EDGES = """
+SELECT DISTINCT ?a ?p ?b WHERE {
+  VALUES ?p { kz:contradicts kz:corroborates kz:conflictsWith }
+  ?a ?p ?b . ?a a kz:Claim . ?b a kz:Claim . FILTER(STR(?a) < STR(?b))
+}"""
+
+
+MAX_NODES = 600  # claims drawn at most in one network picture
+
+
+@dataclass
+class Node:
+    iri: str
+    label: str
+    status: str
+    group: str
+    article: str
+    context: bool = False  # outside the filter, drawn because it is linked to a claim inside
+    x: float = 0.0
+    y: float = 0.0
+    degree: int = 0
+
+
+def network() -> Response:
+    """Claims as nodes coloured by status, contradicts/corroborates as edges, grouped in boxes."""
+    topic = choice_param("topic", ["all", *TOPICS], "all")
+    article = request.args.get("article", "").strip() or None
+    if article is not None and not ARTICLE_PATTERN.match(article):
+        abort(400, description=f"article={article!r}: expected an article number such as 001")
+    about = id_param("about")
+    group_by = choice_param("group", ["claimant", "outlet"], "claimant")
+    served, reader = page_reader()
+    filters = []
+    if topic != "all":
+        filters.append(TOPICS[topic][1])
+    if article:
+        filters.append(f"?c kz:reportedIn <{resource_base()}article/{article}> .")
+    if about:
+        filters.append(f"?c kz:about <{resource_base()}{about}> .")
+
+    def node_of(r: Row, context: bool) -> Node:
+        return Node(
+            text_of(r, "c"),
+            text_of(r, "label"),
+            local_name(text_of(r, "status", KZ_NS + "Unverified")),
+            text_of(r, "claimant" if group_by == "claimant" else "publisher", "unattributed"),
+            local_name(text_of(r, "article")),
+            context=context,
+        )
+
+    nodes = {text_of(r, "c"): node_of(r, False) for r in reader.select(NETWORK_CLAIMS % {"filter": " ".join(filters)})}
+    all_edges = [(text_of(r, "a"), local_name(text_of(r, "p")), text_of(r, "b")) for r in reader.select(NETWORK_EDGES)]
+    # A claim outside the filter that contradicts or corroborates one inside is drawn too, faded: the
+    # retraction of the 164 toll has no figure of its own, yet it is half of the death-toll story.
+    outside = sorted({x for a, _, b in all_edges for x in (a, b) if (a in nodes) != (b in nodes)} - set(nodes))
+    if outside:
+        values = " ".join(f"<{iri}>" for iri in outside)
+        for r in reader.select(NETWORK_CLAIMS % {"filter": f"VALUES ?c {{ {values} }}"}):
+            nodes[text_of(r, "c")] = node_of(r, True)
+    edges = [(a, kind, b) for a, kind, b in all_edges if a in nodes and b in nodes]
+    for a, _, b in edges:
+        nodes[a].degree += 1
+        nodes[b].degree += 1
+    # With no filter the whole corpus would be a wall of isolated dots: keep the linked claims.
+    if not filters:
+        nodes = {iri: n for iri, n in nodes.items() if n.degree}
+    # A picture of thousands of dots says nothing (and weighs megabytes): the most linked claims are
+    # drawn, and the page says how many more a filter would show.
+    hidden = max(len(nodes) - MAX_NODES, 0)
+    if hidden:
+        kept = sorted(nodes.values(), key=lambda n: (-n.degree, n.iri))[:MAX_NODES]
+        nodes = {n.iri: n for n in kept}
+        edges = [(a, kind, b) for a, kind, b in edges if a in nodes and b in nodes]
+    boxes = _network_layout(list(nodes.values()))
+    drawn, bottom = [], max((b["y"] + b["height"] for b in boxes), default=0.0)
+    for a, kind, b in edges:
+        na, nb = nodes[a], nodes[b]
+        # Every curve bows down and right, so none leaves the top of the picture.
+        cx = (na.x + nb.x) / 2 + 0.3 * abs(nb.y - na.y)
+        cy = (na.y + nb.y) / 2 + 0.3 * abs(nb.x - na.x)
+        bottom = max(bottom, 0.25 * na.y + 0.5 * cy + 0.25 * nb.y + 8)
+        drawn.append(
+            {"from": a, "to": b, "kind": kind, "d": f"M{na.x:.1f},{na.y:.1f} Q{cx:.1f},{cy:.1f} {nb.x:.1f},{nb.y:.1f}"}
+        )
+    articles = [
+        (local_name(text_of(r, "a")), text_of(r, "t"))
+        for r in reader.select(
+            "SELECT ?a (SAMPLE(?title) AS ?t) WHERE { ?a a kz:Article ; dcterms:title ?title } GROUP BY ?a ORDER BY ?a"
+        )
+    ]
+    counts: dict[str, int] = defaultdict(int)
+    for _, kind, _ in edges:
+        counts[kind] += 1
+    return page_response(
+        "views/network.html",
+        served=served,
+        nodes=nodes,
+        edges=drawn,
+        boxes=boxes,
+        height=bottom + 16,
+        hidden=hidden,
+        topic=topic,
+        topics=TOPICS,
+        article=article,
+        about=about,
+        group_by=group_by,
+        articles=articles,
+        status_colours=STATUS_COLOURS,
+        counts=counts,
+        local_url=local_url,
+    )
+
+
+def _network_layout(nodes: list[Node]) -> list[dict[str, Any]]:
+    """Groups as boxes in rows of a 1000-wide canvas, claims on a grid inside each box."""
+    groups: dict[str, list[Node]] = defaultdict(list)
+    for node in nodes:
+        groups[node.group].append(node)
+    ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0].lower()))
+    canvas, gap, cell = 1000.0, 16.0, 22.0
+    boxes, x, y, row_height = [], gap, gap, 0.0
+    for name, members in ordered:
+        columns = max(3, min(10, math.ceil(math.sqrt(len(members) * 2))))
+        rows = math.ceil(len(members) / columns)
+        width, height = columns * cell + 16, rows * cell + 34
+        if x + width > canvas - gap and x > gap:
+            x, y = gap, y + row_height + gap
+            row_height = 0.0
+        members.sort(key=lambda n: (n.article, n.label.lower()))
+        for i, node in enumerate(members):
+            node.x = x + 8 + cell * (i % columns) + cell / 2
+            node.y = y + 28 + cell * (i // columns) + cell / 2
+        boxes.append({"name": name, "x": x, "y": y, "width": width, "height": height, "members": members})
+        x += width + gap
+        row_height = max(row_height, height)
+    return boxes
