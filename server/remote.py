@@ -628,11 +628,13 @@ class RemoteBackend:
                 else None
             )
             return _Record(ids[0], graphs, stats, defaults[0] if defaults else None)
-        prefix = self.resource_base + "graph/"
-        # kzgraph:default is left out too: without a record (a publish under way) it may be half written
+        prefix, assertions = self.resource_base + "graph/", self.resource_base + "assertion/"
+        # claims' assertion graphs are kzkg's graphs too (named graphs only); kzgraph:default is left
+        # out: without a record (a publish under way) it may be half written
         found = self._rows(
             f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
-            f'FILTER(STRSTARTS(STR(?g), "{prefix}") && ?g != <{RELEASE_GRAPH}> && ?g != <{DEFAULT_GRAPH}>) }}',
+            f'FILTER((STRSTARTS(STR(?g), "{prefix}") || STRSTARTS(STR(?g), "{assertions}")) '
+            f"&& ?g != <{RELEASE_GRAPH}> && ?g != <{DEFAULT_GRAPH}>) }}",
             (),
             timeout,
         )
