@@ -491,6 +491,27 @@ def test_the_default_graphs_own_graph_is_not_a_graph_of_the_dataset(remote: Live
         assert response.status_code == 400 and "not a graph of this dataset" in response.text
 
 
+def test_a_clients_long_dataset_reaches_virtuoso_in_the_query_text(
+    remote: LiveServer, live_server: LiveServer, release: Release
+) -> None:
+    """More graphs in named-graph-uri than Virtuoso can echo as headers: written as FROM NAMED into
+    the query; with a FROM of the query's own in the way, a clear 400 instead."""
+    named = [("named-graph-uri", g) for g in sorted(release.manifest["graphs"])[:60]]
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    ours = requests.post(endpoint(remote), data=[("query", query), *named], timeout=60)
+    theirs = requests.post(endpoint(live_server), data=[("query", query), *named], timeout=60)
+    assert ours.status_code == 200, ours.text
+    assert (
+        as_multiset(ours.json(), {}) == as_multiset(theirs.json(), {}) and len(ours.json()["results"]["bindings"]) == 60
+    )
+    clash = requests.post(
+        endpoint(remote),
+        data=[("query", query.replace(" WHERE", f" FROM <{ID}graph/links> WHERE")), *named],
+        timeout=60,
+    )
+    assert clash.status_code == 400 and "at most 40" in clash.text, clash.text
+
+
 def test_what_the_front_rewrites_for_virtuoso() -> None:
     """The rewrites are textual: exact text in, exact text out, nothing else touched."""
     from kzkg_server.remote import dataset_in_text, isolate_unions, uses_named_graphs
