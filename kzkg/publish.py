@@ -9,11 +9,19 @@ or truncated something is caught at publish time, not by a user.
 Blank nodes (the ontology's OWL restrictions and lists) are scoped to one request, so a graph
 that has any is always sent in a single request.
 
+The endpoint's default graph (every graph but claims' assertion graphs, materialised by
+``kzkg.store.load_store``) is sent too, as ONE more graph, ``kzgraph:default``: a store then answers
+a query over the default graph from that one graph instead of from a list of graph names sent with
+every query (Virtuoso echoes each name as a response header, hundreds with one assertion graph per
+claim, and joins over a list of graphs probe each of them). It is not one of the release's named
+graphs: the record names it as the dataset's ``sd:defaultGraph``, not as a ``dcterms:hasPart``.
+
 Once the counts are verified, a small release record is written into ``kzgraph:release``: the
 build id (``<…/id/dataset> dcterms:identifier``), the graphs (``dcterms:hasPart``) and their
-sizes (``void:triples``). ``kzkg serve --store`` keys its ETags and cache by that id, and queries
-exactly those graphs. The record is dropped before the first graph is replaced, so while a
-publish is under way the store has no build id and nothing served from it is cached.
+sizes (``void:triples``), and the default graph. ``kzkg serve --store`` keys its ETags and cache by
+that id, and queries exactly those graphs. The record is dropped before the first graph is
+replaced, so while a publish is under way the store has no build id and nothing served from it
+is cached.
 """
 
 from __future__ import annotations
@@ -34,9 +42,12 @@ from kzkg.store import Release, open_read_only
 
 USER_AGENT = f"kzkg/{__version__} ({namespaces.HOME}; kzkg publish)"
 RELEASE_GRAPH = str(namespaces.RELEASE_GRAPH)
+# The endpoint's default graph as one named graph on the store; never one of the release's graphs.
+DEFAULT_GRAPH = str(namespaces.GRAPH["default"])
 DATASET = str(namespaces.DATASET)
 DCTERMS = str(namespaces.DCTERMS)
 VOID = str(namespaces.VOID)
+SD = str(namespaces.SD)
 XSD_INTEGER = str(namespaces.XSD.integer)
 DEFAULT_BATCH = 50_000  # triples per GSP request: big enough to be fast, small enough for any store
 # INSERT DATA is parsed as a query: Virtuoso 7.2's SPARQL compiler runs out of memory near 5,000
@@ -88,7 +99,8 @@ class Target:
 
 @dataclass
 class PublishReport:
-    graphs: dict[str, int] = field(default_factory=dict)
+    graphs: dict[str, int] = field(default_factory=dict)  # the release's named graphs and their sizes
+    default_triples: int = 0  # kzgraph:default, the endpoint's default graph
     requests: int = 0
     seconds: float = 0.0
 
@@ -102,22 +114,44 @@ def release_graphs(release: Release) -> dict[str, list[ox.Triple]]:
     return dict(graphs)
 
 
-def default_graph_size(graphs: dict[str, list[ox.Triple]]) -> int:
-    """The size of the default graph the store will answer with (kzkg.namespaces.in_default_graph),
-    recorded with the release so that ``kzkg serve --store`` can check it."""
-    return len({triple for name, triples in graphs.items() if namespaces.in_default_graph(name) for triple in triples})
+def default_graph(release: Release, graphs: dict[str, list[ox.Triple]] | None = None) -> list[ox.Triple]:
+    """The endpoint's default graph: the store's materialised one (kzkg.store.load_store), with its
+    blank nodes as the named graphs have them; for a store without one, every graph but claims'
+    assertion graphs (what load_store would have materialised)."""
+    triples = [
+        ox.Triple(quad.subject, quad.predicate, quad.object)
+        for quad in open_read_only(release).quads_for_pattern(None, None, None, ox.DefaultGraph())
+    ]
+    if triples:
+        return triples
+    graphs = release_graphs(release) if graphs is None else graphs
+    return list(
+        dict.fromkeys(triple for graph, part in graphs.items() if namespaces.in_default_graph(graph) for triple in part)
+    )
 
 
 def _has_blank_nodes(triples: Sequence[ox.Triple]) -> bool:
-    return any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples)
+    return any(_blank(t) for t in triples)
+
+
+def _blank(triple: ox.Triple) -> bool:
+    return isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)
 
 
 def _chunks(triples: Sequence[ox.Triple], size: int) -> Iterator[Sequence[ox.Triple]]:
-    if _has_blank_nodes(triples) or len(triples) <= size:
+    """Batches of at most ``size`` triples, except that the triples with blank nodes travel together
+    in a first batch of their own (a blank node means the same node only within one request),
+    whatever its size: alone, because SPARQL Update sends them as an INSERT template, which
+    Virtuoso compiles into SQL it refuses beyond ~10,000 lines (2,000 triples are too many)."""
+    if len(triples) <= size:
         yield triples
         return
-    for start in range(0, len(triples), size):
-        yield triples[start : start + size]
+    blank = [t for t in triples if _blank(t)]
+    rest = [t for t in triples if not _blank(t)] if blank else triples
+    if blank:
+        yield blank
+    for start in range(0, len(rest), size):
+        yield rest[start : start + size]
 
 
 def _ntriples(triples: Sequence[ox.Triple]) -> bytes:
@@ -147,22 +181,32 @@ def publish(
         graphs = release_graphs(release)
         for graph, triples in sorted(graphs.items()):
             progress(f"publish: {graph} ({len(triples)} triples)")
-            size = batch if target.gsp_url else min(batch, UPDATE_BATCH)
-            for number, chunk in enumerate(_chunks(triples, size)):
-                report.requests += 1
-                if target.gsp_url:
-                    _send_gsp(session, target, graph, chunk, replace=number == 0)
-                else:
-                    _send_update(session, target, graph, chunk, replace=number == 0)
+            report.requests += _send_graph(session, target, graph, triples, batch)
             report.graphs[graph] = len(set(triples))
-        verify(session, target, report.graphs)
-        union = default_graph_size(graphs)
-        record_release(session, target, release.build_id, report.graphs, union)
+        default = default_graph(release, graphs)
+        progress(f"publish: {DEFAULT_GRAPH} (the default graph, {len(default)} triples)")
+        report.requests += _send_graph(session, target, DEFAULT_GRAPH, default, batch)
+        report.default_triples = len(set(default))
+        verify(session, target, {**report.graphs, DEFAULT_GRAPH: report.default_triples})
+        record_release(session, target, release.build_id, report.graphs, report.default_triples)
         report.requests += 2
     except requests.RequestException as failed:
         raise PublishError(f"cannot reach the target store: {failed}") from failed
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _send_graph(session: requests.Session, target: Target, graph: str, triples: Sequence[ox.Triple], batch: int) -> int:
+    """Replace one graph on the target; returns the number of requests it took."""
+    size = batch if target.gsp_url else min(batch, UPDATE_BATCH)
+    requests_sent = 0
+    for number, chunk in enumerate(_chunks(triples, size)):
+        requests_sent += 1
+        if target.gsp_url:
+            _send_gsp(session, target, graph, chunk, replace=number == 0)
+        else:
+            _send_update(session, target, graph, chunk, replace=number == 0)
+    return requests_sent
 
 
 def _send_gsp(session: requests.Session, target: Target, graph: str, chunk: Sequence[ox.Triple], replace: bool) -> None:
@@ -233,13 +277,15 @@ def verify(session: requests.Session, target: Target, expected: dict[str, int]) 
 
 
 def release_record(build_id: str, graphs: dict[str, int], union_triples: int) -> list[ox.Triple]:
-    """What the release graph says: which build the store holds, its graphs and their sizes."""
+    """What the release graph says: which build the store holds, its graphs and their sizes, and
+    the graph that holds its default graph (``union_triples`` of them)."""
     dataset = ox.NamedNode(DATASET)
     triples = [
         ox.Triple(dataset, ox.NamedNode(DCTERMS + "identifier"), ox.Literal(build_id)),
         ox.Triple(
             dataset, ox.NamedNode(VOID + "triples"), ox.Literal(str(union_triples), datatype=ox.NamedNode(XSD_INTEGER))
         ),
+        ox.Triple(dataset, ox.NamedNode(SD + "defaultGraph"), ox.NamedNode(DEFAULT_GRAPH)),
     ]
     for graph, size in sorted(graphs.items()):
         triples += [
@@ -282,14 +328,18 @@ def record_release(
 
 
 def record_nquads(release: Release) -> bytes:
-    """The release record as N-Quads in ``kzgraph:release``, for stores loaded offline from the
-    N-Quads dump (QLever's index builder, Virtuoso's bulk loader, ``tdb2.tdbloader``), where
-    :func:`publish` cannot write it: load it with the dump and ``kzkg serve --store`` gets a build id."""
+    """What :func:`publish` writes besides the named graphs, as N-Quads: the release record in
+    ``kzgraph:release`` and the default graph in ``kzgraph:default`` (which the record names), for
+    stores loaded offline from the N-Quads dump (QLever's index builder, Virtuoso's bulk loader,
+    ``tdb2.tdbloader``), where :func:`publish` cannot write them: load them with the dump and
+    ``kzkg serve --store`` gets a build id and a one-graph default graph."""
     graphs = release_graphs(release)
     counts = {graph: len(set(triples)) for graph, triples in graphs.items()}
-    union = default_graph_size(graphs)
-    name = ox.NamedNode(RELEASE_GRAPH)
-    quads = [ox.Quad(t.subject, t.predicate, t.object, name) for t in release_record(release.build_id, counts, union)]
+    default = default_graph(release, graphs)
+    name, default_name = ox.NamedNode(RELEASE_GRAPH), ox.NamedNode(DEFAULT_GRAPH)
+    record = release_record(release.build_id, counts, len(set(default)))
+    quads = [ox.Quad(t.subject, t.predicate, t.object, name) for t in record]
+    quads += [ox.Quad(t.subject, t.predicate, t.object, default_name) for t in default]
     data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
     assert data is not None  # pyoxigraph returns the bytes when given no output file
     return data
