@@ -7,6 +7,7 @@ or re-reported by it) when their quotes overlap by at least half of the curated 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -114,8 +115,24 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
+_FILLER = frozenset("the a an one another some this that of in who whom which unnamed".split())
+
+
+def _words(name: str) -> frozenset[str]:
+    """Content words of a name, singular: "An Almaty-based correspondent" ~ "correspondent based in Almaty"."""
+    words = re.findall(r"[^\W\d_]+", name.lower().replace("’s", "").replace("'s", ""))
+    return frozenset(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words) - _FILLER
+
+
 def _claimant_ids(draft: dict, drafts: Drafts, corpus: Corpus, hidden: set[str]) -> frozenset[str]:
-    """A proposed entity counts as the hidden one whose label or alias it names (the reviewer's approval)."""
+    """A proposed entity counts as the hidden one a reviewer would approve it as.
+
+    The hidden entities are those only this article introduced, so their ids and labels are
+    unknowable to the extractor; a proposal stands for one of them when its label is the hidden
+    entity's label or alias, or when every content word of the proposal ("taxi driver") is in
+    the hidden entity's label or aliases ("Almaty taxi driver who spoke to bne IntelliNews") and
+    no other hidden entity fits as well (an ambiguous proposal counts as wrong).
+    """
     result = set()
     for entity_id in draft["claimed_by"]:
         proposal = drafts.entities.get(entity_id)
@@ -123,12 +140,19 @@ def _claimant_ids(draft: dict, drafts: Drafts, corpus: Corpus, hidden: set[str])
             result.add(entity_id)
             continue
         label = proposal["label"].lower()
+        known = [h for h in sorted(hidden) if h in corpus.entities]
         match = [
-            h
-            for h in hidden
-            if h in corpus.entities
-            and label in {n.lower() for n in [corpus.entities[h].label, *corpus.entities[h].aliases]}
+            h for h in known if label in {n.lower() for n in [corpus.entities[h].label, *corpus.entities[h].aliases]}
         ]
+        if not match and (words := _words(label)):
+            match = [
+                h
+                for h in known
+                if any(
+                    words <= _words(n) for n in [corpus.entities[h].label, *corpus.entities[h].aliases]
+                )
+            ]
+            match = match if len(match) == 1 else []
         result.add(match[0] if match else entity_id)
     return frozenset(result)
 
