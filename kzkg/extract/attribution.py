@@ -49,6 +49,17 @@ def _phrase(token: Token) -> Span:
     return token.doc[left : right + 1]
 
 
+def _named(token: Token) -> Token:
+    """The name in an apposition: "the channel RT", "Tokayev's spokesman, Berik Uali" speak as RT
+    and Berik Uali; a name with a description ("Uali, the spokesman") is already the name."""
+    if token.pos_ == "PROPN":
+        return token
+    for child in token.children:
+        if child.dep_ == "appos" and child.pos_ == "PROPN":
+            return child
+    return token
+
+
 def _depth(token: Token) -> int:
     depth = 0
     while token.head is not token and depth < 50:
@@ -67,7 +78,7 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
             to = next(c for c in token.children if c.lower_ == "to")
             objects = [c for c in to.children if c.dep_ == "pobj"]
             if objects:
-                candidates.append((_depth(token) + 0.5, Attribution(_phrase(objects[0]), verb=token)))
+                candidates.append((_depth(token) + 0.5, Attribution(_phrase(_named(objects[0])), verb=token)))
         elif token.pos_ == "VERB" and lemma in SPEECH_VERBS:
             subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
             if not subjects and token.dep_ in ("xcomp", "conj") and token.head.pos_ == "VERB":
@@ -79,7 +90,7 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
                 if not agent:
                     continue
                 subjects = agent
-            subject = subjects[0]
+            subject = _named(subjects[0])
             if subject.lower_ in ("it", "this", "that", "there", "which", "who"):
                 continue
             found = Attribution(

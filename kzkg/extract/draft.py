@@ -117,7 +117,8 @@ class _Drafter:
             return list(self.meta.creators)
         byline = (self.meta.byline or "").strip()
         if not byline or byline == "unknown":
-            return []
+            # an unsigned text speaks for its publisher (an editorial, a magazine's unsigned page)
+            return [self.meta.publisher] if self.meta.publisher else []
         for known in self.registry.entities.values():
             if any(name.lower() == byline.lower() for name in known.names):
                 return [known.id]

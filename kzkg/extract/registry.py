@@ -66,10 +66,17 @@ class Registry:
     def patterns(self, tokenize) -> list[dict]:
         """EntityRuler token patterns (lower-cased), each with its registry id; ambiguous names dropped."""
         owners: dict[tuple[str, ...], set[str]] = {}
+        acronyms: dict[str, set[str]] = {}
         for known in self.entities.values():
             for name in known.names:
-                tokens = tuple(t.lower_ for t in tokenize(name) if not t.is_space)
-                if tokens and not (len(tokens) == 1 and len(tokens[0]) < 3):
+                words = [t for t in tokenize(name) if not t.is_space]
+                tokens = tuple(t.lower_ for t in words)
+                if len(tokens) == 1 and len(tokens[0]) < 3:
+                    # a two-letter name is an acronym ("RT", "UN"): matched as written only, since
+                    # lower-cased it is a common word ("us", "it")
+                    if words[0].text.isupper() and words[0].is_alpha:
+                        acronyms.setdefault(words[0].text, set()).add(known.id)
+                elif tokens:
                     owners.setdefault(tokens, set()).add(known.id)
         patterns = []
         for tokens, ids in sorted(owners.items()):
@@ -78,6 +85,11 @@ class Registry:
             (entity_id,) = ids
             label = "KZ_" + self.entities[entity_id].types[0].upper()
             patterns.append({"label": label, "pattern": [{"LOWER": t} for t in tokens], "id": entity_id})
+        for text, ids in sorted(acronyms.items()):
+            if len(ids) == 1:
+                (entity_id,) = ids
+                label = "KZ_" + self.entities[entity_id].types[0].upper()
+                patterns.append({"label": label, "pattern": [{"ORTH": text}], "id": entity_id})
         return patterns
 
 
