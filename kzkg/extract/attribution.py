@@ -37,6 +37,8 @@ class Attribution:
     channel: Span | None = None  # a named outlet in "told RIA", or the channel phrase
     verb: Token | None = None
     negative: bool = False
+    passive: bool = False  # "X was said to / were reported": a speech verb with no speaker
+    continued: bool = False  # no speaker of its own: the one quoted or named just before
 
 
 def _phrase(token: Token) -> Span:
@@ -62,7 +64,7 @@ def _named(token: Token) -> Token:
 
 def _depth(token: Token) -> int:
     depth = 0
-    while token.head is not token and depth < 50:
+    while token.head.i != token.i and depth < 50:  # spaCy makes a new Token per access: compare indices
         token, depth = token.head, depth + 1
     return depth
 
@@ -72,6 +74,7 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
     if not parsed:
         return _lexical(sentence)
     candidates = []
+    passive = False
     for token in sentence:
         lemma = token.lemma_.lower()
         if token.lower_ == "according" and any(c.lower_ == "to" for c in token.children):
@@ -81,13 +84,15 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
                 candidates.append((_depth(token) + 0.5, Attribution(_phrase(_named(objects[0])), verb=token)))
         elif token.pos_ == "VERB" and lemma in SPEECH_VERBS:
             subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
-            if not subjects and token.dep_ in ("xcomp", "conj") and token.head.pos_ == "VERB":
+            passive_verb = any(c.dep_ == "auxpass" for c in token.children)
+            if not subjects and token.dep_ in ("xcomp", "conj") and token.head.pos_ == "VERB" and not passive_verb:
                 # "The RT report went on to say" / "he blamed and sacked": the governing verb's subject
                 subjects = [c for c in token.head.children if c.dep_ == "nsubj"]
             if not subjects or subjects[0].dep_ == "nsubjpass":
                 # "X is quoted as saying" / "it was reported": no named speaker on this verb
                 agent = [g for c in token.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
                 if not agent:
+                    passive = passive or bool(subjects)
                     continue
                 subjects = agent
             subject = _named(subjects[0])
@@ -111,7 +116,7 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
                 _phrase(token)[:-1] if token.nbor(1).tag_ == "POS" else _phrase(token),
                 channel=sentence.doc[token.i : token.head.i + 1],
             )
-    return Attribution(None)
+    return Attribution(None, passive=passive)
 
 
 _LEXICAL_VERBS = re.compile(

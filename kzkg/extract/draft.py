@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from kzkg.extract.attribution import CHANNEL_WORDS, Attribution, attribute
-from kzkg.extract.dates import DateMention, find_dates
+from kzkg.extract.dates import DateMention, find_dates, reference_date
 from kzkg.extract.events import assertions, find_event, identity
 from kzkg.extract.figures import Figure, find_figures
 from kzkg.extract.nlp import has_parse
@@ -97,6 +98,12 @@ class _Drafter:
         self.parsed = has_parse(nlp)
         self.drafts = Drafts()
         self.last_claimant: list[str] | None = None
+        self.last_person: tuple[int, list[str]] | None = None  # (sentence index, [id])
+        self.previous: tuple[int, list[str] | None] = (-1, None)  # (paragraph start, non-author speaker)
+        self.index = 0
+        self.anchor: tuple[int, dt.date] | None = None  # (sentence index, last day the text named)
+        self.reference = None if meta.date else reference_date(doc.text)
+        self.previous_date: tuple[dt.date | None, str | None] = (None, None)  # the last speaker's statement
         self.ids: set[str] = set()
         self.author = self._author()
 
@@ -207,12 +214,20 @@ class _Drafter:
         pattern = re.compile(r"\s+".join(re.escape(w) for w in quote.split()))
         return 1 + sum(1 for m in pattern.finditer(self.doc.text) if m.start() < start)
 
-    def sentence(self, sentence: Span) -> None:
+    def sentence(self, sentence: Span, following: Sequence[Span] = ()) -> None:
+        """Draft one sentence; ``following`` are the next sentences of its paragraph (where an open
+        quotation may close on its speaker: "“...” he added")."""
         if not _is_statement(sentence, self.parsed):
+            self._remember(sentence, None)
             return
         found = attribute(sentence, self.parsed)
-        claimant, via = self._claimant(found, sentence)
-        dates = find_dates(sentence.text, self.meta.date, sentence.start_char)
+        claimant, via = self._claimant(found, sentence, following)
+        anchor = self.anchor[1] if self.anchor and self.index - self.anchor[0] <= 3 else None
+        dates = find_dates(sentence.text, self.meta.date, sentence.start_char, anchor, self.reference)
+        self._remember(sentence, claimant if found.claimant is not None else None)
+        days = [d.date for d in dates if d.date]
+        if days:
+            self.anchor = (self.index, days[-1])
         figures = find_figures(sentence.text, sentence.start_char)
         pieces = (
             self._pieces(sentence, figures)
@@ -222,6 +237,59 @@ class _Drafter:
         for piece_start, piece_end, figs in pieces:
             start, end = _trim(self.doc, piece_start, piece_end)
             self._claim(sentence, start, end, found, claimant, via, dates, figs[0] if figs else None)
+
+    # --- who is speaking: the context of earlier sentences ---
+    def _paragraph(self, sentence: Span) -> int:
+        return self.doc.text.rfind("\n", 0, sentence.start_char) + 1
+
+    def _quote_open(self, sentence: Span, at_end: bool = False) -> bool:
+        """Whether the sentence starts (or ends) inside a quotation opened earlier in its paragraph."""
+        text = self.doc.text[self._paragraph(sentence) : sentence.end_char if at_end else sentence.start_char]
+        return text.count("“") > text.count("”") or text.count('"') % 2 == 1
+
+    def _remember(self, sentence: Span, claimant: list[str] | None) -> None:
+        """Keep who spoke last and which person was named last, for the next sentences' pronouns."""
+        self.index += 1
+        self.previous = (self._paragraph(sentence), claimant if claimant != self.author else None)
+        people = [
+            e.ent_id_
+            for e in sentence.ents
+            if e.ent_id_ and e.ent_id_ in self.registry.entities and "Person" in self.registry.entities[e.ent_id_].types
+        ]
+        if claimant and all(self._is_person(c) for c in claimant):
+            people.append(claimant[0])
+        if people:
+            self.last_person = (self.index, [people[-1]])
+
+    def _is_person(self, entity_id: str) -> bool:
+        known = self.registry.entities.get(entity_id)
+        if known is not None:
+            return "Person" in known.types
+        return self.drafts.entities.get(entity_id, {}).get("type") == "Person"
+
+    def _pronoun(self, found: Attribution) -> list[str]:
+        """he/she: the person named last in the three sentences before; they, we: the last speaker."""
+        assert found.claimant is not None
+        word = found.claimant.root.lower_
+        if word in ("he", "she", "him", "her") and self.last_person and self.index - self.last_person[0] <= 3:
+            return self.last_person[1]
+        return self.last_claimant or self.author
+
+    def _continued(self, sentence: Span, following: Sequence[Span]) -> list[str] | None:
+        """A sentence inside a quotation is the quoted speaker's: the one named where the quotation
+        closes ("“...” he added"), else the one who spoke just before it in the paragraph."""
+        if not self._quote_open(sentence) and not sentence.text.lstrip().startswith(("“", '"')):
+            return None
+        for later in following:
+            if not self._quote_open(later, at_end=True):
+                closing = attribute(later, self.parsed)
+                if closing.claimant is not None and self._quote_open(later):
+                    return self._pronoun(closing) if closing.pronoun else self._resolve(closing.claimant, later)
+                break
+        paragraph, speaker = self.previous
+        if speaker and paragraph == self._paragraph(sentence):
+            return speaker
+        return None
 
     def _hearsay(self, sentence: Span) -> list[str]:
         """Unattributed hearsay ("there are reports", "reportedly", "rumours") is not the author's
@@ -239,15 +307,26 @@ class _Drafter:
                 return [known.id]
         return [self._propose(name, "Group", sentence.text.strip())]
 
-    def _claimant(self, found: Attribution, sentence: Span) -> tuple[list[str], list[str]]:
+    def _claimant(
+        self, found: Attribution, sentence: Span, following: Sequence[Span] = ()
+    ) -> tuple[list[str], list[str]]:
         if found.claimant is None:
+            continued = self._continued(sentence, following)
+            if continued is None and found.passive:
+                # "Most of the fatalities were said to have been in Almaty": the source just named
+                paragraph, speaker = self.previous
+                continued = speaker if speaker and paragraph == self._paragraph(sentence) else None
+            if continued:
+                found.claimant = sentence[:0]
+                found.continued = True
+                return continued, []
             hearsay = self._hearsay(sentence)
             if hearsay:
                 found.claimant = sentence[:0]  # attributed (dated like one), to a group
                 return hearsay, []
             return self.author, []
         if found.pronoun:
-            claimant = self.last_claimant or self.author
+            claimant = self._pronoun(found)
         else:
             claimant = self._resolve(found.claimant, sentence) or self.author
             self.last_claimant = claimant
@@ -262,7 +341,7 @@ class _Drafter:
             if self.parsed:
                 span = self.doc.char_span(figure.start, figure.end, alignment_mode="expand")
                 token = span.root if span is not None else None
-                while token is not None and token.pos_ not in ("VERB", "AUX") and token.head is not token:
+                while token is not None and token.pos_ not in ("VERB", "AUX") and token.head.i != token.i:
                     token = token.head
                 if token is not None and token.pos_ in ("VERB", "AUX"):
                     left, right = token.left_edge.idx, token.right_edge.idx + len(token.right_edge)
@@ -296,6 +375,8 @@ class _Drafter:
         if via:
             claim["via"] = via
         date, date_text = self._date(found, dates)
+        if found.claimant is not None:
+            self.previous_date = (date, date_text)
         claim["date"] = date.isoformat() if date else "unknown"
         if date_text:
             claim["date_text"] = date_text
@@ -357,12 +438,33 @@ class _Drafter:
             # the author's statement is made on the article's date (data/README.md)
             text = dates[0].text if dates else None
             return self.meta.date, text
+        verb = found.verb
+        if verb is not None and verb.pos_ in ("VERB", "AUX") and self.parsed:
+            # the date of the statement is the one on its speech verb ("On 10 January, Tokayev said");
+            # a date inside what is said ("said he heard gunfire on January 5") dates the content
+            own = [d for d in dates if self._verb_of(d) == verb.i]
+            if own:
+                return own[0].date, own[0].text
+            return self.previous_date if found.continued else (None, None)
+        if found.continued:
+            return self.previous_date
         if not dates:
             return None, None
         # the date nearest the speech verb is the statement's date
-        anchor = found.verb.idx if found.verb is not None else dates[0].start
+        anchor = verb.idx if verb is not None else dates[0].start
         nearest = min(dates, key=lambda d: abs(d.start - anchor))
         return nearest.date, nearest.text
+
+    def _verb_of(self, mention: DateMention) -> int | None:
+        span = self.doc.char_span(mention.start, mention.end, alignment_mode="expand")
+        if span is None:
+            return None
+        token = span.root
+        for _ in range(50):
+            if token.pos_ in ("VERB", "AUX") or token.head.i == token.i:
+                break
+            token = token.head
+        return token.i if token.pos_ in ("VERB", "AUX") else None
 
     def _channel(self, found: Attribution, sentence: Span, claimant: list[str]) -> str | None:
         for ent in sentence.ents:
@@ -416,6 +518,9 @@ def draft_article(text: str, meta: ArticleMeta, registry: Registry, nlp: Languag
     """Every draft claim of one article, in text order."""
     doc = nlp(text)
     drafter = _Drafter(doc, meta, registry, nlp)
-    for sentence in doc.sents:
-        drafter.sentence(sentence)
+    sentences = list(doc.sents)
+    for i, sentence in enumerate(sentences):
+        paragraph = doc.text.rfind("\n", 0, sentence.start_char)
+        following = [s for s in sentences[i + 1 : i + 6] if doc.text.rfind("\n", 0, s.start_char) == paragraph]
+        drafter.sentence(sentence, following)
     return drafter.drafts
