@@ -228,7 +228,8 @@ class _Drafter:
         days = [d.date for d in dates if d.date]
         if days:
             self.anchor = (self.index, days[-1])
-        figures = find_figures(sentence.text, sentence.start_char)
+        before = self.doc[sentence.start - 1].sent.text if sentence.start > 0 else ""
+        figures = find_figures(sentence.text, sentence.start_char, before)
         pieces = (
             self._pieces(sentence, figures)
             if len(figures) > 1

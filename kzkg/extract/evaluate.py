@@ -214,6 +214,9 @@ def evaluate_article(
         score.dates_checked += 1
         score.dates_right += str(best.get("date", "unknown")) == item.date
         if item.figure:
+            # a sentence with several figures is drafted one clause per figure, where a curator may
+            # quote the whole sentence for each: a draft quoting part of the curated quote counts too
+            inside = {i for i, s in enumerate(spans) if any(c[0] <= s[0] and s[1] <= c[1] for c in item.spans)}
             score.figures += 1
             score.figures_right += any(
                 (
@@ -222,7 +225,7 @@ def evaluate_article(
                     drafts.claims[i].get("qualifier"),
                 )
                 == item.figure
-                for _, i in hits
+                for i in {i for _, i in hits} | inside
             )
     score.drafts = len(drafts.claims)
     score.drafts_matched = len(matched_drafts)
