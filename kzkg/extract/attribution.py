@@ -62,6 +62,14 @@ def _named(token: Token) -> Token:
     return token
 
 
+def _quoted(token: Token) -> bool:
+    """Whether the token stands inside a quotation (counted from its paragraph's start): a speech
+    verb there is part of what is quoted, not who says it ("“... they started showing ...,” X told")."""
+    text = token.doc.text
+    before = text[text.rfind("\n", 0, token.idx) + 1 : token.idx]
+    return before.count("“") > before.count("”") or before.count('"') % 2 == 1
+
+
 def _depth(token: Token) -> int:
     depth = 0
     while token.head.i != token.i and depth < 50:  # spaCy makes a new Token per access: compare indices
@@ -85,7 +93,12 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
         elif token.pos_ == "VERB" and lemma in SPEECH_VERBS:
             subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
             passive_verb = any(c.dep_ == "auxpass" for c in token.children)
-            if not subjects and token.dep_ in ("xcomp", "conj") and token.head.pos_ == "VERB" and not passive_verb:
+            if (
+                not subjects
+                and token.dep_ in ("xcomp", "conj", "advcl")
+                and token.head.pos_ == "VERB"
+                and not passive_verb
+            ):
                 # "The RT report went on to say" / "he blamed and sacked": the governing verb's subject
                 subjects = [c for c in token.head.children if c.dep_ == "nsubj"]
             if not subjects or subjects[0].dep_ == "nsubjpass":
@@ -106,7 +119,7 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
                 found = Attribution(_phrase(objects[0]), via=found.claimant, verb=token)
             elif lemma == "tell" and objects and objects[0].pos_ == "PROPN":
                 found.channel = _phrase(objects[0])
-            candidates.append((_depth(token), found))
+            candidates.append((_depth(token) + (10 if _quoted(token) else 0), found))
     if candidates:
         return min(candidates, key=lambda c: c[0])[1]
     for token in sentence:

@@ -104,6 +104,7 @@ class _Drafter:
         self.anchor: tuple[int, dt.date] | None = None  # (sentence index, last day the text named)
         self.reference = None if meta.date else reference_date(doc.text)
         self.previous_date: tuple[dt.date | None, str | None] = (None, None)  # the last speaker's statement
+        self.previous_dated: list[str] = []  # ... and who made it
         self.ids: set[str] = set()
         self.author = self._author()
 
@@ -142,6 +143,8 @@ class _Drafter:
         # the name that heads the phrase speaks ("Russia's channel RT" is RT; "an Almaty resident" is
         # a resident, not Almaty)
         root = span.root
+        if root.ent_id_:
+            return [root.ent_id_]  # a registry name covers the head ("bne IntelliNews’ correspondent in Almaty")
         if (
             root.lemma_.lower() in _REPORTERS
             and self.author
@@ -375,9 +378,10 @@ class _Drafter:
         }
         if via:
             claim["via"] = via
-        date, date_text = self._date(found, dates)
+        date, date_text = self._date(found, dates, claimant)
         if found.claimant is not None:
             self.previous_date = (date, date_text)
+            self.previous_dated = claimant
         claim["date"] = date.isoformat() if date else "unknown"
         if date_text:
             claim["date_text"] = date_text
@@ -434,7 +438,9 @@ class _Drafter:
             claim["occurrence"] = occurrence
         self.drafts.claims.append(claim)
 
-    def _date(self, found: Attribution, dates: list[DateMention]) -> tuple[dt.date | None, str | None]:
+    def _date(
+        self, found: Attribution, dates: list[DateMention], claimant: list[str]
+    ) -> tuple[dt.date | None, str | None]:
         if found.claimant is None:
             # the author's statement is made on the article's date (data/README.md)
             text = dates[0].text if dates else None
@@ -446,7 +452,8 @@ class _Drafter:
             own = [d for d in dates if self._verb_of(d) == verb.i]
             if own:
                 return own[0].date, own[0].text
-            return self.previous_date if found.continued else (None, None)
+            # "“...,” he said" after "On January 9, Uali said ...": the same speaker's statement
+            return self.previous_date if found.continued or claimant == self.previous_dated else (None, None)
         if found.continued:
             return self.previous_date
         if not dates:

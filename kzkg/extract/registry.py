@@ -17,6 +17,9 @@ from kzkg.ingest import Corpus
 NER_TYPES = {"PERSON": "Person", "ORG": "Organization", "GPE": "Place", "LOC": "Place", "FAC": "Place", "NORP": "Group"}
 
 
+_POSSESSIVE = frozenset({"’", "'", "’s", "'s"})
+
+
 @dataclass(frozen=True)
 class Known:
     id: str
@@ -84,7 +87,13 @@ class Registry:
                 continue
             (entity_id,) = ids
             label = "KZ_" + self.entities[entity_id].types[0].upper()
-            patterns.append({"label": label, "pattern": [{"LOWER": t} for t in tokens], "id": entity_id})
+            pattern: list[dict] = []
+            for i, token in enumerate(tokens):
+                if i and token not in _POSSESSIVE and tokens[i - 1] not in _POSSESSIVE:
+                    # "bne IntelliNews’ correspondent" is the registry's "bne IntelliNews correspondent"
+                    pattern.append({"LOWER": {"IN": sorted(_POSSESSIVE)}, "OP": "?"})
+                pattern.append({"LOWER": token})
+            patterns.append({"label": label, "pattern": pattern, "id": entity_id})
         for text, ids in sorted(acronyms.items()):
             if len(ids) == 1:
                 (entity_id,) = ids
