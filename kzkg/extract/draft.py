@@ -453,7 +453,10 @@ class _Drafter:
             if own:
                 return own[0].date, own[0].text
             # "“...,” he said" after "On January 9, Uali said ...": the same speaker's statement
-            return self.previous_date if found.continued or claimant == self.previous_dated else (None, None)
+            if found.continued or claimant == self.previous_dated:
+                return self.previous_date
+            # "our correspondent says": the author speaks on the article's date, as in unattributed text
+            return (self.meta.date, None) if claimant == self.author else (None, None)
         if found.continued:
             return self.previous_date
         if not dates:
