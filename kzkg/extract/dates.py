@@ -103,9 +103,20 @@ def reference_date(text: str) -> dt.date | None:
     return latest
 
 
-def _year(month: int, day: int, article_date: dt.date | None, reference: dt.date | None) -> int | None:
+def _year(
+    month: int, day: int, article_date: dt.date | None, reference: dt.date | None, nearest: bool = False
+) -> int | None:
     if article_date:
         return article_date.year
+    if reference and nearest:
+        # the year that puts the day closest to the reference (the known events the text reports)
+        def distance(year: int) -> int:
+            try:
+                return abs((dt.date(year, month, day) - reference).days)
+            except ValueError:
+                return 10**6
+
+        return min((reference.year - 1, reference.year, reference.year + 1), key=distance)
     if reference:
         return reference.year if (month, day) <= (reference.month, reference.day) else reference.year - 1
     return None
@@ -117,10 +128,13 @@ def find_dates(
     offset: int = 0,
     anchor: dt.date | None = None,
     reference: dt.date | None = None,
+    nearest: bool = False,
 ) -> list[DateMention]:
     """The date mentions of ``text``. ``anchor``: the day the text just before named, against which
     "the same day", "the next day" and "the day before" resolve (without one they stay words);
-    ``reference``: for an undated article, the latest date it states (see reference_date)."""
+    ``reference``: for an undated article, the latest date it states (see reference_date), a day
+    without a year being the last one before it; with ``nearest``, the date of the known events it
+    reports, a day without a year being the one nearest to it."""
     found: list[DateMention] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _PATTERNS:
@@ -140,7 +154,7 @@ def find_dates(
                 year = (
                     int(match.group("year"))
                     if match.group("year")
-                    else _year(month, int(match.group("day")), article_date, reference)
+                    else _year(month, int(match.group("day")), article_date, reference, nearest)
                 )
                 if year:
                     try:

@@ -103,6 +103,18 @@ class _Drafter:
         self.index = 0
         self.anchor: tuple[int, dt.date] | None = None  # (sentence index, last day the text named)
         self.reference = None if meta.date else reference_date(doc.text)
+        self.nearest = False
+        if meta.date is None and self.reference is None:
+            # an undated text that states no year: its days are in the year of the known events it
+            # reports (the registry's dates), never a year picked from nowhere
+            starts = sorted(
+                start
+                for sentence in doc.sents
+                if (event := find_event(sentence, registry, {e.ent_id_ for e in sentence.ents if e.ent_id_}))
+                and (start := registry.events[event[0]].start)
+            )
+            if starts:
+                self.reference, self.nearest = starts[len(starts) // 2], True
         self.previous_date: tuple[dt.date | None, str | None] = (None, None)  # the last speaker's statement
         self.previous_dated: list[str] = []  # ... and who made it
         self.ids: set[str] = set()
@@ -226,7 +238,7 @@ class _Drafter:
         found = attribute(sentence, self.parsed)
         claimant, via = self._claimant(found, sentence, following)
         anchor = self.anchor[1] if self.anchor and self.index - self.anchor[0] <= 3 else None
-        dates = find_dates(sentence.text, self.meta.date, sentence.start_char, anchor, self.reference)
+        dates = find_dates(sentence.text, self.meta.date, sentence.start_char, anchor, self.reference, self.nearest)
         self._remember(sentence, claimant if found.claimant is not None else None)
         days = [d.date for d in dates if d.date]
         if days:

@@ -7,6 +7,7 @@ registry does not know becomes a *proposed* entity, written to the drafts file f
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ class KnownEvent:
     label: str
     places: tuple[str, ...]
     participants: tuple[str, ...]
+    start: dt.date | None = None
 
 
 @dataclass
@@ -62,7 +64,7 @@ class Registry:
         for event in corpus.events.values():
             if event.id not in hide:
                 registry.events[event.id] = KnownEvent(
-                    event.id, event.type, event.label, tuple(event.places), tuple(event.participants)
+                    event.id, event.type, event.label, tuple(event.places), tuple(event.participants), event.start
                 )
         return registry
 
