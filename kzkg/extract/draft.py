@@ -48,6 +48,7 @@ _DOCUMENTS = frozenset(
     "bulletin statement report data figure account channel tweet video footage post message "
     "release announcement website page feed".split()
 )
+_PARTITION = re.compile(r"(?:of|among)\s+(?:these|those|them|which)\b", re.I)
 _DETERMINER = re.compile(r"^(?:the|a|an|one|another|some|several|many)\s+", re.I)
 
 
@@ -294,6 +295,9 @@ class _Drafter:
     def _continued(self, sentence: Span, following: Sequence[Span]) -> list[str] | None:
         """A sentence inside a quotation is the quoted speaker's: the one named where the quotation
         closes ("“...” he added"), else the one who spoke just before it in the paragraph."""
+        paragraph, speaker = self.previous
+        if _PARTITION.match(sentence.text.lstrip()) and speaker and paragraph == self._paragraph(sentence):
+            return speaker  # "Of these, 45 cases ...": the count just reported, by whoever reported it
         if not self._quote_open(sentence) and not sentence.text.lstrip().startswith(("“", '"')):
             return None
         for later in following:
@@ -462,6 +466,12 @@ class _Drafter:
             # the date of the statement is the one on its speech verb ("On 10 January, Tokayev said");
             # a date inside what is said ("said he heard gunfire on January 5") dates the content
             own = [d for d in dates if self._verb_of(d) == verb.i]
+            # "As order was restored on 7 January, Tokayev claimed": the clause dates the statement
+            own = own or [
+                d
+                for d in dates
+                if (i := self._verb_of(d)) is not None and self.doc[i].dep_ == "advcl" and self.doc[i].head.i == verb.i
+            ]
             if own:
                 return own[0].date, own[0].text
             # "“...,” he said" after "On January 9, Uali said ...": the same speaker's statement
