@@ -17,8 +17,11 @@ SPEECH_VERBS = frozenset(
     "say tell report claim deny state announce insist warn add write confirm acknowledge allege accuse "
     "estimate argue suggest note explain post tweet broadcast admit declare assert blame describe "
     "reveal stress maintain predict promise complain call show quote cite reject refute dismiss "
-    "believe think".split()
+    "believe think propose express appeal vow pledge urge recount recall assure demand".split()
 )
+# "were said to have been", "it was reported that": reporting with the source left out ("were told
+# to pay" is an order, not a report)
+PASSIVE_REPORTS = frozenset("say report claim believe allege announce state estimate confirm".split())
 DENIAL_VERBS = frozenset({"deny", "reject", "refute", "dismiss"})
 RELAY_VERBS = frozenset({"cite", "quote"})
 PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you", "him", "her", "them"})
@@ -105,7 +108,7 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
                 # "X is quoted as saying" / "it was reported": no named speaker on this verb
                 agent = [g for c in token.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
                 if not agent:
-                    passive = passive or bool(subjects)
+                    passive = passive or (bool(subjects) and lemma in PASSIVE_REPORTS)
                     continue
                 subjects = agent
             subject = _named(subjects[0])

@@ -271,9 +271,9 @@ def table(scores: list[Score], model: str) -> str:
             f"({s.attributed_found}/{s.attributed}) | {_ratio(s.author_found, s.author)} "
             f"({s.author_found}/{s.author}) | "
             f"{_ratio(s.one_to_one, s.attributed + s.author)} | "
-            f"{_ratio(s.claimant_right, s.claimant_checked)} | {_ratio(s.figures_right, s.figures)} "
-            f"({s.figures_right}/{s.figures}) | "
-            f"{_ratio(s.dates_right, s.dates_checked)} | {s.seconds:.1f} |"
+            f"{_ratio(s.claimant_right, s.claimant_checked)} ({s.claimant_right}/{s.claimant_checked}) | "
+            f"{_ratio(s.figures_right, s.figures)} ({s.figures_right}/{s.figures}) | "
+            f"{_ratio(s.dates_right, s.dates_checked)} ({s.dates_right}/{s.dates_checked}) | {s.seconds:.1f} |"
         )
     return "\n".join(lines)
 
