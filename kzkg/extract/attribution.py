@@ -17,7 +17,8 @@ SPEECH_VERBS = frozenset(
     "say tell report claim deny state announce insist warn add write confirm acknowledge allege accuse "
     "estimate argue suggest note explain post tweet broadcast admit declare assert blame describe "
     "reveal stress maintain predict promise complain call show quote cite reject refute dismiss "
-    "believe think propose express appeal vow pledge urge recount recall assure demand".split()
+    "believe think propose express appeal vow pledge urge recount recall assure demand "
+    "analyse analyze assess document verify".split()
 )
 # "were said to have been", "it was reported that": reporting with the source left out ("were told
 # to pay" is an order, not a report)
