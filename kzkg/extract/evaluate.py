@@ -149,9 +149,7 @@ def _claimant_ids(draft: dict, drafts: Drafts, corpus: Corpus, hidden: set[str])
             match = [
                 h
                 for h in known
-                if any(
-                    words <= _words(n) for n in [corpus.entities[h].label, *corpus.entities[h].aliases]
-                )
+                if any(words <= _words(n) for n in [corpus.entities[h].label, *corpus.entities[h].aliases])
             ]
             match = match if len(match) == 1 else []
         result.add(match[0] if match else entity_id)

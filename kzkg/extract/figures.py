@@ -42,7 +42,14 @@ _UNITS = {
     "ninety": 90,
     "hundred": 100,
 }
-_SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, "bn": 1_000_000_000, "mn": 1_000_000, "m": 1_000_000}
+_SCALES = {
+    "thousand": 1_000,
+    "million": 1_000_000,
+    "billion": 1_000_000_000,
+    "bn": 1_000_000_000,
+    "mn": 1_000_000,
+    "m": 1_000_000,
+}
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 
 # qualifiers as written, longest first; value = the kz:quantityQualifier name
@@ -110,8 +117,10 @@ _NOUN_KINDS = [
     (
         "Troops",
         "troops",
-        r"(?:\w+\s+)?(?:troops|soldiers|paratroopers|peacekeepers)"
-        r"|(?:people|personnel|men|servicemen)\s+in\s+(?:its|the|their)\s+(?:armed\s+forces|army|military)",
+        (
+            r"(?:\w+\s+)?(?:troops|soldiers|paratroopers|peacekeepers)"
+            r"|(?:people|personnel|men|servicemen)\s+in\s+(?:its|the|their)\s+(?:armed\s+forces|army|military)"
+        ),
     ),
     (
         "Attackers",
@@ -264,8 +273,10 @@ def find_figures(text: str, offset: int = 0, context: str = "") -> list[Figure]:
             kind = ("Other", counted.group(0).strip(" -").split()[-1].lower())
         if kind is None:
             continue
-        if vague and vague[1] is None and not re.match(
-            r"\s+(?:of\s+(?:the|its|their|these|those|them)\b|[a-z]+\b)", tail, re.IGNORECASE
+        if (
+            vague
+            and vague[1] is None
+            and not re.match(r"\s+(?:of\s+(?:the|its|their|these|those|them)\b|[a-z]+\b)", tail, re.IGNORECASE)
         ):
             continue  # "many", "most", "dozens" count something only when a noun follows
         if vague and vague[0]:
