@@ -46,9 +46,11 @@ _SOCIAL = re.compile(r"\b(?:on|from)\s+social\s+media\b|\bsocial\s+media\s+(?:fo
 _REPORTERS = frozenset("correspondent reporter journalist author writer".split())
 _DOCUMENTS = frozenset(
     "bulletin statement report data figure account channel tweet video footage post message "
-    "release announcement website page feed".split()
+    "release announcement website page feed clip outlet agency service source".split()
 )
 _PARTITION = re.compile(r"(?:of|among)\s+(?:these|those|them|which)\b", re.I)
+_SOCIAL_MEDIA = re.compile(r"\bsocial\s+media\b", re.I)
+_MEDIA = frozenset("footage video clip post".split())
 _DETERMINER = re.compile(r"^(?:the|a|an|one|another|some|several|many)\s+", re.I)
 
 
@@ -164,14 +166,23 @@ class _Drafter:
             and (any(t.lower_ == "our" for t in span) or any(e.ent_id_ == self.meta.publisher for e in span.ents))
         ):
             return list(self.author)  # "our correspondent", "<the publisher>'s reporter": the article's author
+        if _SOCIAL_MEDIA.search(span.text) and not any(e.ent_id_ for e in span.ents):
+            return self._by_name("social media users", sentence)  # "social media posts suggested"
         if root.lemma_.lower() in _DOCUMENTS and span.ents:
             # "the Health Ministry bulletin", "Tokayev's statement": a document speaks for its author
             root = span.ents[-1].root
+        elif root.lemma_.lower() in _DOCUMENTS and root.lemma_.lower() in _MEDIA:
+            # "The footage showed", "A second video shows": footage nobody is named for is hearsay
+            return self._by_name("reports", sentence)
         heads = [ent for ent in span.ents if ent.start <= root.i < ent.end]
         if heads and heads[0].ent_id_:
             return [heads[0].ent_id_]
         if heads and heads[0].label_ in NER_TYPES and heads[0].label_ != "NORP":
-            return [self._propose(heads[0].text, NER_TYPES[heads[0].label_], sentence.text.strip())]
+            head = heads[0]
+            owner = [c for c in head.root.children if c.dep_ == "poss" and c.i < head.start]
+            # "Kyrgyzstan’s Foreign Ministry": the owner belongs in the name
+            name = self.doc[owner[0].left_edge.i : head.end].text if owner else head.text
+            return [self._propose(name, NER_TYPES[head.label_], sentence.text.strip())]
         if root.pos_ not in ("NOUN", "PROPN") or not self.parsed:
             known = [ent.ent_id_ for ent in span.ents if ent.ent_id_]
             if known:
