@@ -66,6 +66,13 @@ def _named(token: Token) -> Token:
     return token
 
 
+def _nobody(subject: Token) -> bool:
+    """A negated subject: "no one", "nobody", "none of them", "neither X nor Y"."""
+    if subject.lower_ in ("nobody", "none", "noone"):
+        return True
+    return any(c.lower_ in ("no", "neither") for c in subject.children) or subject.lower_ == "neither"
+
+
 def _quoted(token: Token) -> bool:
     """Whether the token stands inside a quotation (counted from its paragraph's start): a speech
     verb there is part of what is quoted, not who says it ("“... they started showing ...,” X told")."""
@@ -115,6 +122,10 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
             subject = _named(subjects[0])
             if subject.lower_ in ("it", "this", "that", "there", "which", "who"):
                 continue
+            if _nobody(subject):
+                continue  # "no one could say", "Neither the experts nor ... explained": nobody claims it
+            if subject.lower_ in ("we", "i") and not _quoted(subject):
+                return Attribution(None)  # "We could not confirm": the authors themselves
             found = Attribution(
                 _phrase(subject), pronoun=subject.lower_ in PRONOUNS, verb=token, negative=lemma in DENIAL_VERBS
             )
