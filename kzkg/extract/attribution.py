@@ -18,7 +18,7 @@ SPEECH_VERBS = frozenset(
     "estimate argue suggest note explain post tweet broadcast admit declare assert blame describe "
     "reveal stress maintain predict promise complain call show quote cite reject refute dismiss "
     "believe think propose express appeal vow pledge urge recount recall assure demand "
-    "analyse analyze assess document verify".split()
+    "analyse analyze assess document verify notice perceive feel fear".split()
 )
 # "were said to have been", "it was reported that": reporting with the source left out ("were told
 # to pay" is an order, not a report)
