@@ -173,7 +173,7 @@ class _Drafter:
             root = span.ents[-1].root
         elif root.lemma_.lower() in _DOCUMENTS and root.lemma_.lower() in _MEDIA:
             # "The footage showed", "A second video shows": footage nobody is named for is hearsay
-            return self._by_name("reports", sentence)
+            return self._unattributed(sentence)
         heads = [ent for ent in span.ents if ent.start <= root.i < ent.end]
         if heads and heads[0].ent_id_:
             return [heads[0].ent_id_]
@@ -329,8 +329,24 @@ class _Drafter:
         if _SOCIAL.search(text):
             return self._by_name("social media users", sentence)
         if _HEARSAY.search(text):
-            return self._by_name("reports", sentence)
+            return self._unattributed(sentence)
         return []
+
+    def _unattributed(self, sentence: Span) -> list[str]:
+        """The article's own group of unnamed sources ("it was reported", "reportedly"): what one
+        article reports without a source is not what another does, so each article has its own."""
+        entity_id = f"unattributed-reports-{self.meta.id}"
+        if entity_id in self.registry.entities:
+            return [entity_id]
+        if entity_id not in self.drafts.entities:
+            self.drafts.entities[entity_id] = {
+                "id": entity_id,
+                "type": "Group",
+                "label": f"unattributed reports in {self.meta.id}",
+                "draft": True,
+                "evidence": {"article": self.meta.id, "quote": sentence.text.strip()},
+            }
+        return [entity_id]
 
     def _by_name(self, name: str, sentence: Span) -> list[str]:
         for known in self.registry.entities.values():
