@@ -25,6 +25,7 @@ SPEECH_VERBS = frozenset(
 PASSIVE_REPORTS = frozenset("say report claim believe allege announce state estimate confirm".split())
 DENIAL_VERBS = frozenset({"deny", "reject", "refute", "dismiss"})
 RELAY_VERBS = frozenset({"cite", "quote"})
+QUANTIFIERS = frozenset({"some", "others", "many", "most", "several", "few"})
 PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you", "him", "her", "them"})
 CHANNEL_WORDS = re.compile(
     r"\b(?:Telegram\s+(?:channel|account)|Twitter(?:\s+account)?|state\s+(?:TV|television)|"
@@ -126,9 +127,20 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
                 continue  # "no one could say", "Neither the experts nor ... explained": nobody claims it
             if subject.lower_ in ("we", "i") and not _quoted(subject):
                 return Attribution(None)  # "We could not confirm": the authors themselves
-            found = Attribution(
-                _phrase(subject), pronoun=subject.lower_ in PRONOUNS, verb=token, negative=lemma in DENIAL_VERBS
-            )
+            pronoun = subject.lower_ in PRONOUNS
+            if subject.lower_ in QUANTIFIERS:
+                # "Some of the residents said": the residents; "Others claimed", "Some of those in the
+                # square were sure": part of a group named before, resolved like a pronoun
+                of = [g for c in subject.children if c.lower_ == "of" for g in c.children if g.dep_ == "pobj"]
+                anaphor = bool(of) and (
+                    of[0].lower_ in ("them", "these", "those", "us")
+                    or any(d.lower_ in ("these", "those") for d in of[0].children)
+                )
+                if of and (not anaphor or any(c.dep_ == "relcl" for c in of[0].children)):  # "those who ..."
+                    subject = _named(of[0])
+                else:
+                    pronoun = True
+            found = Attribution(_phrase(subject), pronoun=pronoun, verb=token, negative=lemma in DENIAL_VERBS)
             objects = [c for c in token.children if c.dep_ in ("dobj", "dative")]
             if lemma in RELAY_VERBS and objects:
                 found = Attribution(_phrase(objects[0]), via=found.claimant, verb=token)

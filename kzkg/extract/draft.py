@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from kzkg.extract.attribution import CHANNEL_WORDS, Attribution, attribute
+from kzkg.extract.attribution import CHANNEL_WORDS, QUANTIFIERS, Attribution, attribute
 from kzkg.extract.dates import DateMention, find_dates, reference_date
 from kzkg.extract.events import assertions, find_event, identity
 from kzkg.extract.figures import Figure, find_figures
@@ -102,6 +102,7 @@ class _Drafter:
         self.drafts = Drafts()
         self.last_claimant: list[str] | None = None
         self.last_person: tuple[int, list[str]] | None = None  # (sentence index, [id])
+        self.last_group: tuple[int, list[str]] | None = None
         self.previous: tuple[int, list[str] | None] = (-1, None)  # (paragraph start, non-author speaker)
         self.index = 0
         self.anchor: tuple[int, dt.date] | None = None  # (sentence index, last day the text named)
@@ -288,6 +289,15 @@ class _Drafter:
             people.append(claimant[0])
         if people:
             self.last_person = (self.index, [people[-1]])
+        groups = [
+            e.ent_id_
+            for e in sentence.ents
+            if e.ent_id_ in self.registry.entities
+            and "Group" in self.registry.entities[e.ent_id_].types
+            and e.ent_id_ not in self.author
+        ]
+        if groups:
+            self.last_group = (self.index, [groups[-1]])
 
     def _is_person(self, entity_id: str) -> bool:
         known = self.registry.entities.get(entity_id)
@@ -301,6 +311,8 @@ class _Drafter:
         word = found.claimant.root.lower_
         if word in ("he", "she", "him", "her") and self.last_person and self.index - self.last_person[0] <= 3:
             return self.last_person[1]
+        if word in QUANTIFIERS and self.last_group and self.index - self.last_group[0] <= 3:
+            return self.last_group[1]  # "Others claimed": others of the group just named
         return self.last_claimant or self.author
 
     def _continued(self, sentence: Span, following: Sequence[Span]) -> list[str] | None:
