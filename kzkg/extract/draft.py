@@ -49,6 +49,11 @@ _DOCUMENTS = frozenset(
     "release announcement website page feed clip outlet agency service source".split()
 )
 _PARTITION = re.compile(r"(?:of|among)\s+(?:these|those|them|which)\b", re.I)
+_INSTITUTIONS = frozenset(
+    "company ministry government committee office agency party council service court bank group board "
+    "administration department authority organisation organization parliament embassy police army media "
+    "regime state side team family community".split()
+)
 _SOCIAL_MEDIA = re.compile(r"\bsocial\s+media\b", re.I)
 _MEDIA = frozenset("footage video clip post".split())
 _DETERMINER = re.compile(r"^(?:the|a|an|one|another|some|several|many)\s+", re.I)
@@ -191,8 +196,10 @@ class _Drafter:
         words = [t for t in span if not t.is_punct]
         if not words:
             return []
-        kind = "Person" if all(t.pos_ == "PROPN" for t in words) and len(words) >= 2 else "Group"
-        return [self._propose(span.text, kind, sentence.text.strip())]
+        named = all(t.pos_ == "PROPN" for t in words) and len(words) >= 2
+        # "the man", "one protester", "a resident": one unnamed person; "the company", "residents": a group
+        one = root.tag_ == "NN" and root.lemma_.lower() not in _INSTITUTIONS and root.lemma_.lower() not in _DOCUMENTS
+        return [self._propose(span.text, "Person" if named or one else "Group", sentence.text.strip())]
 
     # --- claims ---
     def _new_id(self, claimant: str, span_text: str) -> str:

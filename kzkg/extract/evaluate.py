@@ -132,7 +132,7 @@ def _claimant_ids(draft: dict, drafts: Drafts, corpus: Corpus, hidden: set[str])
     unknowable to the extractor; a proposal stands for one of them when its label is the hidden
     entity's label or alias, or when every content word of the proposal ("taxi driver") is in
     the hidden entity's label or aliases ("Almaty taxi driver who spoke to bne IntelliNews") and
-    no other hidden entity fits as well (an ambiguous proposal counts as wrong).
+    no other hidden entity of the proposal's type fits as well (an ambiguous proposal counts as wrong).
     """
     result = set()
     for entity_id in draft["claimed_by"]:
@@ -149,7 +149,8 @@ def _claimant_ids(draft: dict, drafts: Drafts, corpus: Corpus, hidden: set[str])
             match = [
                 h
                 for h in known
-                if any(words <= _words(n) for n in [corpus.entities[h].label, *corpus.entities[h].aliases])
+                if proposal["type"] in corpus.entities[h].types
+                and any(words <= _words(n) for n in [corpus.entities[h].label, *corpus.entities[h].aliases])
             ]
             match = match if len(match) == 1 else []
         result.add(match[0] if match else entity_id)
