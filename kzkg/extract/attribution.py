@@ -2,8 +2,12 @@
 
 Rules (issue #13): a speech verb's subject ("X said / told / reported / claimed / denied"),
 "according to X", "X cited Y as saying" (Y claims, X relays), "X's Telegram channel / Twitter
-account". A pronoun subject ("he said") is the last named claimant of a nearby sentence. A
-sentence with none of these is the author's own statement.
+account". A name in apposition speaks ("the channel RT reports"); a speech verb inside a quotation
+yields to the one outside it; a negated subject ("no one could say") claims nothing; "we" outside
+quotations is the author. A pronoun or quantifier subject ("he said", "others claimed") is resolved
+by the drafter from the sentences before; so are reports in the passive with no agent ("were said
+to have been"), which are flagged ``passive``. A sentence with none of these is the author's own
+statement.
 """
 
 from __future__ import annotations

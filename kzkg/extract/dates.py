@@ -1,9 +1,12 @@
 """Dates in the text, resolved against the article's own date only where the words fix a day.
 
 "on January 9" in an article of 2022-01-09 is 2022-01-09 (year from the article); "on Sunday" is
-the last Sunday on or before the article's date; "yesterday" the day before it. Anything vaguer
-("the next day", "in the last two days", "since that time") stays words (``date_text``) with no
-day, as data/README.md asks: a date is never guessed.
+the last Sunday on or before the article's date; "yesterday" the day before it. "The same day",
+"the next day" and "the day before" resolve against the day the text named just before (the
+drafter passes it as ``anchor``), and stay words without one. An undated article's "January 7"
+takes its year from the latest date the text states ("bne magazine February 2022"), else from the
+known events it reports. Anything vaguer ("in the last two days", "since that time") stays words
+(``date_text``) with no day, as data/README.md asks: a date is never guessed.
 """
 
 from __future__ import annotations

@@ -2,9 +2,11 @@
 written ("at least", "nearly", "a little over") and what it counts (kind and unit).
 
 Lexical rules over the sentence's text, so they work with or without the statistical model. A
-number is only proposed as a figure when its kind can be told from the words around it: a bare
-number (a year, an age, a street number) is no figure, and a wrong figure costs a reviewer more
-than a missing one.
+number is only proposed as a figure when it counts something: a bare number (a year, an age, a
+street number) is no figure. The kind comes from the counted noun ("protesters", "criminal
+cases"), from the clause ("people died"), from the sentence before for elliptic counts ("Of these,
+45 cases"; "36 – mass unrest" in a list), else it is ``Other`` with the noun as unit, for the
+reviewer to refine. A range ("$2-3bn", "five or six") keeps no single value.
 """
 
 from __future__ import annotations
