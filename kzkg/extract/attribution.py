@@ -153,6 +153,11 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
             candidates.append((_depth(token) + (10 if _quoted(token) else 0), found))
     if candidates:
         return min(candidates, key=lambda c: c[0])[1]
+    # the parse missed it ("Speaking to Khabar, Tokayev’s spokesman, Berik Uali, said" parsed with
+    # "Speaking" as the subject): a name right before a speech verb still speaks
+    lexical = _lexical(sentence, verbs_only=True)
+    if lexical.claimant is not None and not lexical.pronoun:
+        return lexical
     for token in sentence:
         # "X's Telegram channel" / "X's Twitter account": X speaks through it
         if token.dep_ == "poss" and CHANNEL_WORDS.search(sentence.doc[token.i : token.head.i + 1].text):
@@ -170,16 +175,16 @@ _LEXICAL_VERBS = re.compile(
 )
 
 
-def _lexical(sentence: Span) -> Attribution:
+def _lexical(sentence: Span, verbs_only: bool = False) -> Attribution:
     """Without a parse: a registry name or pronoun right before a speech verb, or 'according to X'."""
     tokens = list(sentence)
     for i, token in enumerate(tokens):
-        if token.lower_ == "according" and i + 2 < len(tokens) and tokens[i + 1].lower_ == "to":
+        if not verbs_only and token.lower_ == "according" and i + 2 < len(tokens) and tokens[i + 1].lower_ == "to":
             for ent in sentence.ents:
                 if ent.start >= tokens[i + 2].i and ent.start <= tokens[i + 2].i + 2:
                     return Attribution(ent, verb=token)
-        if _LEXICAL_VERBS.match(token.text) and i > 0:
-            before = tokens[i - 1]
+        if _LEXICAL_VERBS.match(token.text) and i > 0 and (not verbs_only or token.pos_ == "VERB"):
+            before = tokens[i - 2] if tokens[i - 1].text == "," and i > 1 else tokens[i - 1]
             if before.lower_ in PRONOUNS - {"it"}:
                 return Attribution(
                     sentence.doc[before.i : before.i + 1],
