@@ -272,7 +272,8 @@ def find_figures(text: str, offset: int = 0, context: str = "") -> list[Figure]:
             else (re.match(r"^(?:\s+[a-z][\w’'-]*){1,2}\b", tail, re.IGNORECASE) if qualifier else None)
         )
         if kind is None and not vague and counted:
-            kind = ("Other", counted.group(0).strip(" -").split()[-1].lower())
+            noun = counted.group(0).strip(" -").split()[-1].lower()
+            kind = ("Other", "people" if noun in ("us", "them", "these", "those", "you") else noun)
         if kind is None:
             continue
         if (
@@ -287,6 +288,8 @@ def find_figures(text: str, offset: int = 0, context: str = "") -> list[Figure]:
         if value is None and not qualifier and not ranged:
             continue
         unit = kind[1]
+        if kind[0] == "Duration" and unit and value not in (None, 1) and not unit.endswith("s"):
+            unit += "s"  # "three-decade-long": 3 decades
         if number.startswith("$"):
             unit = "USD"
         elif currency:
