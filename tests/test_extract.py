@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from kzkg.extract import ExtractError
-from kzkg.extract.dates import find_dates
+from kzkg.extract.dates import find_dates, reference_date
 from kzkg.extract.draft import ArticleMeta
 from kzkg.extract.evaluate import evaluate_article, hidden_for
 from kzkg.extract.figures import find_figures
@@ -172,6 +172,18 @@ def test_an_article_already_in_the_corpus_and_bad_meta_are_refused(data_copy: Pa
         ("Video has also surfaced of almost two dozen civilian corpses.", (24, "Deaths", "nearly")),
         ("RT reports that dozens are dead", (None, "Deaths", "dozens")),
         ("As Kazakhstan battles its way out of a bloody weeklong crisis", (1, "Duration", None)),
+        ("Kazakhstan, which has more than 70,000 people in its armed forces", (70000, "Troops", "more-than")),
+        ("the armed riots had caused $2-3bn in damage to Kazakhstan’s economy.", (None, "Damage", None)),
+        ("the three-decade-long Nazarbayev era", (3, "Duration", None)),
+        ("the vast majority of the demonstrators were men aged between 20-40", (None, "Protesters", "most")),
+        ("Now, several thousand people were preparing to voice their discontent", (None, "Protesters", "thousands")),
+        ("since so many supermarkets and shopping centers had been looted.", (None, "LootedStores", "many")),
+        ("Someone spoke about the death of several people.", (None, "Deaths", "several")),
+        # no kind fits: a count of things is still a figure, kind Other, for the reviewer to refine
+        ("three floors of the regional administration building were destroyed.", (3, "Other", None)),
+        ("At least four journalists in the Aktobe region were summoned for interrogation.", (4, "Other", "at-least")),
+        ("At least one police chief, in the city of Taraz, was suspected", (1, "Other", "at-least")),
+        ("At first, the battle covered five or six districts of the city", (None, "Other", None)),
     ],
 )
 def test_figures_keep_value_kind_and_qualifier_as_written(sentence: str, expected: tuple) -> None:
@@ -182,6 +194,18 @@ def test_figures_keep_value_kind_and_qualifier_as_written(sentence: str, expecte
 
 def test_no_figure_from_years_days_or_ages() -> None:
     assert find_figures("In 2022 men aged 20 marched on January 5 through the city.") == []
+    assert find_figures("“My friend narrowly dodged a bullet,” one taxi driver told bne IntelliNews.") == []
+
+
+def test_an_elliptic_count_takes_the_kind_the_text_just_counted() -> None:
+    before = (
+        "On 17 January, it was reported that 8,354 administrative cases were under investigation, "
+        "and 819 criminal investigations were active."
+    )
+    figures = find_figures(
+        "Of these, 45 cases concerned acts of terrorism, 36 – mass unrest and 15 – murder.", 0, before
+    )
+    assert [(f.value, f.kind) for f in figures] == [(45, "CriminalCases"), (36, "CriminalCases"), (15, "CriminalCases")]
 
 
 def test_dates_are_relative_to_the_article_and_vague_stays_vague() -> None:
@@ -193,6 +217,38 @@ def test_dates_are_relative_to_the_article_and_vague_stays_vague() -> None:
     assert find_dates("on the night of 6 January", day)[0].date is None
     assert find_dates("reported the day before", day)[0].text == "the day before"
     assert find_dates("on January 7", None)[0].date is None  # no year written, no article date: no day
+
+
+def test_relative_days_resolve_against_the_day_just_named_and_an_undated_text_against_its_own_dates() -> None:
+    day = dt.date(2022, 1, 9)
+    named = dt.date(2022, 1, 7)
+    assert find_dates("On the same day, he tweeted", day, anchor=named)[0].date == named
+    assert find_dates("Tokayev referred to the seizure the next day", day, anchor=named)[0].date == dt.date(2022, 1, 8)
+    assert find_dates("Tokayev referred to the seizure the next day", day)[0].date is None  # no day named: words
+    # an undated magazine page: "February 2022" on it puts "January 7" in 2022, "December 30" in 2021
+    issue = reference_date("bne magazine February 2022, page 58")
+    assert issue == dt.date(2022, 2, 28)
+    assert find_dates("The US on January 7 said", None, reference=issue)[0].date == named
+    assert find_dates("on December 30", None, reference=issue)[0].date == dt.date(2021, 12, 30)
+    # the known events it reports: the nearest year
+    known = dt.date(2022, 1, 2)
+    assert find_dates("On 17 January, it was reported", None, reference=known, nearest=True)[0].date == dt.date(
+        2022, 1, 17
+    )
+
+
+def test_speakers_carry_over_quotations_appositions_and_possessive_names() -> None:
+    corpus = load_corpus(ROOT / "data")
+    registry = Registry.from_corpus(corpus)
+    meta = ArticleMeta("009", dt.date(2022, 1, 9), "Peter Leonard", ["peter-leonard"])
+    # the quotation opens a sentence before the one naming its speaker, and goes on after it
+    text = passage("001", 15, 17)
+    drafts = run_extraction(text, meta, registry)
+    quoted = [c for c in drafts.claims if "offensive to us" in c["quote"] or "Immediately they" in c["quote"]]
+    assert len(quoted) == 3 and all(c["claimed_by"] == ["kamchybek-tashiyev"] for c in quoted), quoted
+    # "Russia’s flagship English-language channel RT reports": the apposed name speaks
+    rt = run_extraction(passage("000", 4, 5), ArticleMeta("009", dt.date(2022, 1, 6), None, []), registry)
+    assert any(c["claimed_by"] == ["rt"] for c in rt.claims), rt.claims
 
 
 def test_leave_one_out_hides_what_only_that_article_introduced() -> None:

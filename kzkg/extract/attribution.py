@@ -2,8 +2,12 @@
 
 Rules (issue #13): a speech verb's subject ("X said / told / reported / claimed / denied"),
 "according to X", "X cited Y as saying" (Y claims, X relays), "X's Telegram channel / Twitter
-account". A pronoun subject ("he said") is the last named claimant of a nearby sentence. A
-sentence with none of these is the author's own statement.
+account". A name in apposition speaks ("the channel RT reports"); a speech verb inside a quotation
+yields to the one outside it; a negated subject ("no one could say") claims nothing; "we" outside
+quotations is the author. A pronoun or quantifier subject ("he said", "others claimed") is resolved
+by the drafter from the sentences before; so are reports in the passive with no agent ("were said
+to have been"), which are flagged ``passive``. A sentence with none of these is the author's own
+statement.
 """
 
 from __future__ import annotations
@@ -17,10 +21,15 @@ SPEECH_VERBS = frozenset(
     "say tell report claim deny state announce insist warn add write confirm acknowledge allege accuse "
     "estimate argue suggest note explain post tweet broadcast admit declare assert blame describe "
     "reveal stress maintain predict promise complain call show quote cite reject refute dismiss "
-    "believe think".split()
+    "believe think propose express appeal vow pledge urge recount recall assure demand "
+    "analyse analyze assess document verify notice perceive feel fear".split()
 )
+# "were said to have been", "it was reported that": reporting with the source left out ("were told
+# to pay" is an order, not a report)
+PASSIVE_REPORTS = frozenset("say report claim believe allege announce state estimate confirm".split())
 DENIAL_VERBS = frozenset({"deny", "reject", "refute", "dismiss"})
 RELAY_VERBS = frozenset({"cite", "quote"})
+QUANTIFIERS = frozenset({"some", "others", "many", "most", "several", "few"})
 PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you", "him", "her", "them"})
 CHANNEL_WORDS = re.compile(
     r"\b(?:Telegram\s+(?:channel|account)|Twitter(?:\s+account)?|state\s+(?:TV|television)|"
@@ -37,6 +46,8 @@ class Attribution:
     channel: Span | None = None  # a named outlet in "told RIA", or the channel phrase
     verb: Token | None = None
     negative: bool = False
+    passive: bool = False  # "X was said to / were reported": a speech verb with no speaker
+    continued: bool = False  # no speaker of its own: the one quoted or named just before
 
 
 def _phrase(token: Token) -> Span:
@@ -49,9 +60,35 @@ def _phrase(token: Token) -> Span:
     return token.doc[left : right + 1]
 
 
+def _named(token: Token) -> Token:
+    """The name in an apposition: "the channel RT", "Tokayev's spokesman, Berik Uali" speak as RT
+    and Berik Uali; a name with a description ("Uali, the spokesman") is already the name."""
+    if token.pos_ == "PROPN":
+        return token
+    for child in token.children:
+        if child.dep_ == "appos" and child.pos_ == "PROPN":
+            return child
+    return token
+
+
+def _nobody(subject: Token) -> bool:
+    """A negated subject: "no one", "nobody", "none of them", "neither X nor Y"."""
+    if subject.lower_ in ("nobody", "none", "noone"):
+        return True
+    return any(c.lower_ in ("no", "neither") for c in subject.children) or subject.lower_ == "neither"
+
+
+def _quoted(token: Token) -> bool:
+    """Whether the token stands inside a quotation (counted from its paragraph's start): a speech
+    verb there is part of what is quoted, not who says it ("“... they started showing ...,” X told")."""
+    text = token.doc.text
+    before = text[text.rfind("\n", 0, token.idx) + 1 : token.idx]
+    return before.count("“") > before.count("”") or before.count('"') % 2 == 1
+
+
 def _depth(token: Token) -> int:
     depth = 0
-    while token.head is not token and depth < 50:
+    while token.head.i != token.i and depth < 50:  # spaCy makes a new Token per access: compare indices
         token, depth = token.head, depth + 1
     return depth
 
@@ -61,38 +98,66 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
     if not parsed:
         return _lexical(sentence)
     candidates = []
+    passive = False
     for token in sentence:
         lemma = token.lemma_.lower()
         if token.lower_ == "according" and any(c.lower_ == "to" for c in token.children):
             to = next(c for c in token.children if c.lower_ == "to")
             objects = [c for c in to.children if c.dep_ == "pobj"]
             if objects:
-                candidates.append((_depth(token) + 0.5, Attribution(_phrase(objects[0]), verb=token)))
+                candidates.append((_depth(token) + 0.5, Attribution(_phrase(_named(objects[0])), verb=token)))
         elif token.pos_ == "VERB" and lemma in SPEECH_VERBS:
             subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
-            if not subjects and token.dep_ in ("xcomp", "conj") and token.head.pos_ == "VERB":
+            passive_verb = any(c.dep_ == "auxpass" for c in token.children)
+            if (
+                not subjects
+                and token.dep_ in ("xcomp", "conj", "advcl")
+                and token.head.pos_ == "VERB"
+                and not passive_verb
+            ):
                 # "The RT report went on to say" / "he blamed and sacked": the governing verb's subject
                 subjects = [c for c in token.head.children if c.dep_ == "nsubj"]
             if not subjects or subjects[0].dep_ == "nsubjpass":
                 # "X is quoted as saying" / "it was reported": no named speaker on this verb
                 agent = [g for c in token.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
                 if not agent:
+                    passive = passive or (bool(subjects) and lemma in PASSIVE_REPORTS)
                     continue
                 subjects = agent
-            subject = subjects[0]
+            subject = _named(subjects[0])
             if subject.lower_ in ("it", "this", "that", "there", "which", "who"):
                 continue
-            found = Attribution(
-                _phrase(subject), pronoun=subject.lower_ in PRONOUNS, verb=token, negative=lemma in DENIAL_VERBS
-            )
+            if _nobody(subject):
+                continue  # "no one could say", "Neither the experts nor ... explained": nobody claims it
+            if subject.lower_ in ("we", "i") and not _quoted(subject):
+                return Attribution(None)  # "We could not confirm": the authors themselves
+            pronoun = subject.lower_ in PRONOUNS
+            if subject.lower_ in QUANTIFIERS:
+                # "Some of the residents said": the residents; "Others claimed", "Some of those in the
+                # square were sure": part of a group named before, resolved like a pronoun
+                of = [g for c in subject.children if c.lower_ == "of" for g in c.children if g.dep_ == "pobj"]
+                anaphor = bool(of) and (
+                    of[0].lower_ in ("them", "these", "those", "us")
+                    or any(d.lower_ in ("these", "those") for d in of[0].children)
+                )
+                if of and (not anaphor or any(c.dep_ == "relcl" for c in of[0].children)):  # "those who ..."
+                    subject = _named(of[0])
+                else:
+                    pronoun = True
+            found = Attribution(_phrase(subject), pronoun=pronoun, verb=token, negative=lemma in DENIAL_VERBS)
             objects = [c for c in token.children if c.dep_ in ("dobj", "dative")]
             if lemma in RELAY_VERBS and objects:
                 found = Attribution(_phrase(objects[0]), via=found.claimant, verb=token)
             elif lemma == "tell" and objects and objects[0].pos_ == "PROPN":
                 found.channel = _phrase(objects[0])
-            candidates.append((_depth(token), found))
+            candidates.append((_depth(token) + (10 if _quoted(token) else 0), found))
     if candidates:
         return min(candidates, key=lambda c: c[0])[1]
+    # the parse missed it ("Speaking to Khabar, Tokayev’s spokesman, Berik Uali, said" parsed with
+    # "Speaking" as the subject): a name right before a speech verb still speaks
+    lexical = _lexical(sentence, verbs_only=True)
+    if lexical.claimant is not None and not lexical.pronoun:
+        return lexical
     for token in sentence:
         # "X's Telegram channel" / "X's Twitter account": X speaks through it
         if token.dep_ == "poss" and CHANNEL_WORDS.search(sentence.doc[token.i : token.head.i + 1].text):
@@ -100,7 +165,7 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
                 _phrase(token)[:-1] if token.nbor(1).tag_ == "POS" else _phrase(token),
                 channel=sentence.doc[token.i : token.head.i + 1],
             )
-    return Attribution(None)
+    return Attribution(None, passive=passive)
 
 
 _LEXICAL_VERBS = re.compile(
@@ -110,16 +175,16 @@ _LEXICAL_VERBS = re.compile(
 )
 
 
-def _lexical(sentence: Span) -> Attribution:
+def _lexical(sentence: Span, verbs_only: bool = False) -> Attribution:
     """Without a parse: a registry name or pronoun right before a speech verb, or 'according to X'."""
     tokens = list(sentence)
     for i, token in enumerate(tokens):
-        if token.lower_ == "according" and i + 2 < len(tokens) and tokens[i + 1].lower_ == "to":
+        if not verbs_only and token.lower_ == "according" and i + 2 < len(tokens) and tokens[i + 1].lower_ == "to":
             for ent in sentence.ents:
                 if ent.start >= tokens[i + 2].i and ent.start <= tokens[i + 2].i + 2:
                     return Attribution(ent, verb=token)
-        if _LEXICAL_VERBS.match(token.text) and i > 0:
-            before = tokens[i - 1]
+        if _LEXICAL_VERBS.match(token.text) and i > 0 and (not verbs_only or token.pos_ == "VERB"):
+            before = tokens[i - 2] if tokens[i - 1].text == "," and i > 1 else tokens[i - 1]
             if before.lower_ in PRONOUNS - {"it"}:
                 return Attribution(
                     sentence.doc[before.i : before.i + 1],

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from kzkg.extract.attribution import CHANNEL_WORDS, Attribution, attribute
-from kzkg.extract.dates import DateMention, find_dates
+from kzkg.extract.attribution import CHANNEL_WORDS, QUANTIFIERS, Attribution, attribute
+from kzkg.extract.dates import DateMention, find_dates, reference_date
 from kzkg.extract.events import assertions, find_event, identity
 from kzkg.extract.figures import Figure, find_figures
 from kzkg.extract.nlp import has_parse
@@ -45,8 +46,16 @@ _SOCIAL = re.compile(r"\b(?:on|from)\s+social\s+media\b|\bsocial\s+media\s+(?:fo
 _REPORTERS = frozenset("correspondent reporter journalist author writer".split())
 _DOCUMENTS = frozenset(
     "bulletin statement report data figure account channel tweet video footage post message "
-    "release announcement website page feed".split()
+    "release announcement website page feed clip outlet agency service source".split()
 )
+_PARTITION = re.compile(r"(?:of|among)\s+(?:these|those|them|which)\b", re.I)
+_INSTITUTIONS = frozenset(
+    "company ministry government committee office agency party council service court bank group board "
+    "administration department authority organisation organization parliament embassy police army media "
+    "regime state side team family community".split()
+)
+_SOCIAL_MEDIA = re.compile(r"\bsocial\s+media\b", re.I)
+_MEDIA = frozenset("footage video clip post".split())
 _DETERMINER = re.compile(r"^(?:the|a|an|one|another|some|several|many)\s+", re.I)
 
 
@@ -97,6 +106,26 @@ class _Drafter:
         self.parsed = has_parse(nlp)
         self.drafts = Drafts()
         self.last_claimant: list[str] | None = None
+        self.last_person: tuple[int, list[str]] | None = None  # (sentence index, [id])
+        self.last_group: tuple[int, list[str]] | None = None
+        self.previous: tuple[int, list[str] | None] = (-1, None)  # (paragraph start, non-author speaker)
+        self.index = 0
+        self.anchor: tuple[int, dt.date] | None = None  # (sentence index, last day the text named)
+        self.reference = None if meta.date else reference_date(doc.text)
+        self.nearest = False
+        if meta.date is None and self.reference is None:
+            # an undated text that states no year: its days are in the year of the known events it
+            # reports (the registry's dates), never a year picked from nowhere
+            starts = sorted(
+                start
+                for sentence in doc.sents
+                if (event := find_event(sentence, registry, {e.ent_id_ for e in sentence.ents if e.ent_id_}))
+                and (start := registry.events[event[0]].start)
+            )
+            if starts:
+                self.reference, self.nearest = starts[len(starts) // 2], True
+        self.previous_date: tuple[dt.date | None, str | None] = (None, None)  # the last speaker's statement
+        self.previous_dated: list[str] = []  # ... and who made it
         self.ids: set[str] = set()
         self.author = self._author()
 
@@ -117,7 +146,8 @@ class _Drafter:
             return list(self.meta.creators)
         byline = (self.meta.byline or "").strip()
         if not byline or byline == "unknown":
-            return []
+            # an unsigned text speaks for its publisher (an editorial, a magazine's unsigned page)
+            return [self.meta.publisher] if self.meta.publisher else []
         for known in self.registry.entities.values():
             if any(name.lower() == byline.lower() for name in known.names):
                 return [known.id]
@@ -134,20 +164,31 @@ class _Drafter:
         # the name that heads the phrase speaks ("Russia's channel RT" is RT; "an Almaty resident" is
         # a resident, not Almaty)
         root = span.root
+        if root.ent_id_:
+            return [root.ent_id_]  # a registry name covers the head ("bne IntelliNews’ correspondent in Almaty")
         if (
             root.lemma_.lower() in _REPORTERS
             and self.author
             and (any(t.lower_ == "our" for t in span) or any(e.ent_id_ == self.meta.publisher for e in span.ents))
         ):
             return list(self.author)  # "our correspondent", "<the publisher>'s reporter": the article's author
+        if _SOCIAL_MEDIA.search(span.text) and not any(e.ent_id_ for e in span.ents):
+            return self._by_name("social media users", sentence)  # "social media posts suggested"
         if root.lemma_.lower() in _DOCUMENTS and span.ents:
             # "the Health Ministry bulletin", "Tokayev's statement": a document speaks for its author
             root = span.ents[-1].root
+        elif root.lemma_.lower() in _DOCUMENTS and root.lemma_.lower() in _MEDIA:
+            # "The footage showed", "A second video shows": footage nobody is named for is hearsay
+            return self._unattributed(sentence)
         heads = [ent for ent in span.ents if ent.start <= root.i < ent.end]
         if heads and heads[0].ent_id_:
             return [heads[0].ent_id_]
         if heads and heads[0].label_ in NER_TYPES and heads[0].label_ != "NORP":
-            return [self._propose(heads[0].text, NER_TYPES[heads[0].label_], sentence.text.strip())]
+            head = heads[0]
+            owner = [c for c in head.root.children if c.dep_ == "poss" and c.i < head.start]
+            # "Kyrgyzstan’s Foreign Ministry": the owner belongs in the name
+            name = self.doc[owner[0].left_edge.i : head.end].text if owner else head.text
+            return [self._propose(name, NER_TYPES[head.label_], sentence.text.strip())]
         if root.pos_ not in ("NOUN", "PROPN") or not self.parsed:
             known = [ent.ent_id_ for ent in span.ents if ent.ent_id_]
             if known:
@@ -155,8 +196,10 @@ class _Drafter:
         words = [t for t in span if not t.is_punct]
         if not words:
             return []
-        kind = "Person" if all(t.pos_ == "PROPN" for t in words) and len(words) >= 2 else "Group"
-        return [self._propose(span.text, kind, sentence.text.strip())]
+        named = all(t.pos_ == "PROPN" for t in words) and len(words) >= 2
+        # "the man", "one protester", "a resident": one unnamed person; "the company", "residents": a group
+        one = root.tag_ == "NN" and root.lemma_.lower() not in _INSTITUTIONS and root.lemma_.lower() not in _DOCUMENTS
+        return [self._propose(span.text, "Person" if named or one else "Group", sentence.text.strip())]
 
     # --- claims ---
     def _new_id(self, claimant: str, span_text: str) -> str:
@@ -206,13 +249,22 @@ class _Drafter:
         pattern = re.compile(r"\s+".join(re.escape(w) for w in quote.split()))
         return 1 + sum(1 for m in pattern.finditer(self.doc.text) if m.start() < start)
 
-    def sentence(self, sentence: Span) -> None:
+    def sentence(self, sentence: Span, following: Sequence[Span] = ()) -> None:
+        """Draft one sentence; ``following`` are the next sentences of its paragraph (where an open
+        quotation may close on its speaker: "“...” he added")."""
         if not _is_statement(sentence, self.parsed):
+            self._remember(sentence, None)
             return
         found = attribute(sentence, self.parsed)
-        claimant, via = self._claimant(found, sentence)
-        dates = find_dates(sentence.text, self.meta.date, sentence.start_char)
-        figures = find_figures(sentence.text, sentence.start_char)
+        claimant, via = self._claimant(found, sentence, following)
+        anchor = self.anchor[1] if self.anchor and self.index - self.anchor[0] <= 3 else None
+        dates = find_dates(sentence.text, self.meta.date, sentence.start_char, anchor, self.reference, self.nearest)
+        self._remember(sentence, claimant if found.claimant is not None else None)
+        days = [d.date for d in dates if d.date]
+        if days:
+            self.anchor = (self.index, days[-1])
+        before = self.doc[sentence.start - 1].sent.text if sentence.start > 0 else ""
+        figures = find_figures(sentence.text, sentence.start_char, before)
         pieces = (
             self._pieces(sentence, figures)
             if len(figures) > 1
@@ -222,6 +274,73 @@ class _Drafter:
             start, end = _trim(self.doc, piece_start, piece_end)
             self._claim(sentence, start, end, found, claimant, via, dates, figs[0] if figs else None)
 
+    # --- who is speaking: the context of earlier sentences ---
+    def _paragraph(self, sentence: Span) -> int:
+        return self.doc.text.rfind("\n", 0, sentence.start_char) + 1
+
+    def _quote_open(self, sentence: Span, at_end: bool = False) -> bool:
+        """Whether the sentence starts (or ends) inside a quotation opened earlier in its paragraph."""
+        text = self.doc.text[self._paragraph(sentence) : sentence.end_char if at_end else sentence.start_char]
+        return text.count("“") > text.count("”") or text.count('"') % 2 == 1
+
+    def _remember(self, sentence: Span, claimant: list[str] | None) -> None:
+        """Keep who spoke last and which person was named last, for the next sentences' pronouns."""
+        self.index += 1
+        self.previous = (self._paragraph(sentence), claimant if claimant != self.author else None)
+        people = [
+            e.ent_id_
+            for e in sentence.ents
+            if e.ent_id_ and e.ent_id_ in self.registry.entities and "Person" in self.registry.entities[e.ent_id_].types
+        ]
+        if claimant and all(self._is_person(c) for c in claimant):
+            people.append(claimant[0])
+        if people:
+            self.last_person = (self.index, [people[-1]])
+        groups = [
+            e.ent_id_
+            for e in sentence.ents
+            if e.ent_id_ in self.registry.entities
+            and "Group" in self.registry.entities[e.ent_id_].types
+            and e.ent_id_ not in self.author
+        ]
+        if groups:
+            self.last_group = (self.index, [groups[-1]])
+
+    def _is_person(self, entity_id: str) -> bool:
+        known = self.registry.entities.get(entity_id)
+        if known is not None:
+            return "Person" in known.types
+        return self.drafts.entities.get(entity_id, {}).get("type") == "Person"
+
+    def _pronoun(self, found: Attribution) -> list[str]:
+        """he/she: the person named last in the three sentences before; they, we: the last speaker."""
+        assert found.claimant is not None
+        word = found.claimant.root.lower_
+        if word in ("he", "she", "him", "her") and self.last_person and self.index - self.last_person[0] <= 3:
+            return self.last_person[1]
+        if word in QUANTIFIERS and self.last_group and self.index - self.last_group[0] <= 3:
+            return self.last_group[1]  # "Others claimed": others of the group just named
+        return self.last_claimant or self.author
+
+    def _continued(self, sentence: Span, following: Sequence[Span]) -> list[str] | None:
+        """A sentence inside a quotation is the quoted speaker's: the one named where the quotation
+        closes ("“...” he added"), else the one who spoke just before it in the paragraph."""
+        paragraph, speaker = self.previous
+        if _PARTITION.match(sentence.text.lstrip()) and speaker and paragraph == self._paragraph(sentence):
+            return speaker  # "Of these, 45 cases ...": the count just reported, by whoever reported it
+        if not self._quote_open(sentence) and not sentence.text.lstrip().startswith(("“", '"')):
+            return None
+        for later in following:
+            if not self._quote_open(later, at_end=True):
+                closing = attribute(later, self.parsed)
+                if closing.claimant is not None and self._quote_open(later):
+                    return self._pronoun(closing) if closing.pronoun else self._resolve(closing.claimant, later)
+                break
+        paragraph, speaker = self.previous
+        if speaker and paragraph == self._paragraph(sentence):
+            return speaker
+        return None
+
     def _hearsay(self, sentence: Span) -> list[str]:
         """Unattributed hearsay ("there are reports", "reportedly", "rumours") is not the author's
         own statement: its claimant is the reports, or social media users when those are named."""
@@ -229,8 +348,24 @@ class _Drafter:
         if _SOCIAL.search(text):
             return self._by_name("social media users", sentence)
         if _HEARSAY.search(text):
-            return self._by_name("reports", sentence)
+            return self._unattributed(sentence)
         return []
+
+    def _unattributed(self, sentence: Span) -> list[str]:
+        """The article's own group of unnamed sources ("it was reported", "reportedly"): what one
+        article reports without a source is not what another does, so each article has its own."""
+        entity_id = f"unattributed-reports-{self.meta.id}"
+        if entity_id in self.registry.entities:
+            return [entity_id]
+        if entity_id not in self.drafts.entities:
+            self.drafts.entities[entity_id] = {
+                "id": entity_id,
+                "type": "Group",
+                "label": f"unattributed reports in {self.meta.id}",
+                "draft": True,
+                "evidence": {"article": self.meta.id, "quote": sentence.text.strip()},
+            }
+        return [entity_id]
 
     def _by_name(self, name: str, sentence: Span) -> list[str]:
         for known in self.registry.entities.values():
@@ -238,15 +373,26 @@ class _Drafter:
                 return [known.id]
         return [self._propose(name, "Group", sentence.text.strip())]
 
-    def _claimant(self, found: Attribution, sentence: Span) -> tuple[list[str], list[str]]:
+    def _claimant(
+        self, found: Attribution, sentence: Span, following: Sequence[Span] = ()
+    ) -> tuple[list[str], list[str]]:
         if found.claimant is None:
+            continued = self._continued(sentence, following)
+            if continued is None and found.passive:
+                # "Most of the fatalities were said to have been in Almaty": the source just named
+                paragraph, speaker = self.previous
+                continued = speaker if speaker and paragraph == self._paragraph(sentence) else None
+            if continued:
+                found.claimant = sentence[:0]
+                found.continued = True
+                return continued, []
             hearsay = self._hearsay(sentence)
             if hearsay:
                 found.claimant = sentence[:0]  # attributed (dated like one), to a group
                 return hearsay, []
             return self.author, []
         if found.pronoun:
-            claimant = self.last_claimant or self.author
+            claimant = self._pronoun(found)
         else:
             claimant = self._resolve(found.claimant, sentence) or self.author
             self.last_claimant = claimant
@@ -261,7 +407,7 @@ class _Drafter:
             if self.parsed:
                 span = self.doc.char_span(figure.start, figure.end, alignment_mode="expand")
                 token = span.root if span is not None else None
-                while token is not None and token.pos_ not in ("VERB", "AUX") and token.head is not token:
+                while token is not None and token.pos_ not in ("VERB", "AUX") and token.head.i != token.i:
                     token = token.head
                 if token is not None and token.pos_ in ("VERB", "AUX"):
                     left, right = token.left_edge.idx, token.right_edge.idx + len(token.right_edge)
@@ -294,7 +440,10 @@ class _Drafter:
         }
         if via:
             claim["via"] = via
-        date, date_text = self._date(found, dates)
+        date, date_text = self._date(found, dates, claimant)
+        if found.claimant is not None:
+            self.previous_date = (date, date_text)
+            self.previous_dated = claimant
         claim["date"] = date.isoformat() if date else "unknown"
         if date_text:
             claim["date_text"] = date_text
@@ -351,17 +500,50 @@ class _Drafter:
             claim["occurrence"] = occurrence
         self.drafts.claims.append(claim)
 
-    def _date(self, found: Attribution, dates: list[DateMention]) -> tuple[dt.date | None, str | None]:
+    def _date(
+        self, found: Attribution, dates: list[DateMention], claimant: list[str]
+    ) -> tuple[dt.date | None, str | None]:
         if found.claimant is None:
             # the author's statement is made on the article's date (data/README.md)
             text = dates[0].text if dates else None
             return self.meta.date, text
+        verb = found.verb
+        if verb is not None and verb.pos_ in ("VERB", "AUX") and self.parsed:
+            # the date of the statement is the one on its speech verb ("On 10 January, Tokayev said");
+            # a date inside what is said ("said he heard gunfire on January 5") dates the content
+            own = [d for d in dates if self._verb_of(d) == verb.i]
+            # "As order was restored on 7 January, Tokayev claimed": the clause dates the statement
+            own = own or [
+                d
+                for d in dates
+                if (i := self._verb_of(d)) is not None and self.doc[i].dep_ == "advcl" and self.doc[i].head.i == verb.i
+            ]
+            if own:
+                return own[0].date, own[0].text
+            # "“...,” he said" after "On January 9, Uali said ...": the same speaker's statement
+            if found.continued or claimant == self.previous_dated:
+                return self.previous_date
+            # "our correspondent says": the author speaks on the article's date, as in unattributed text
+            return (self.meta.date, None) if claimant == self.author else (None, None)
+        if found.continued:
+            return self.previous_date
         if not dates:
             return None, None
         # the date nearest the speech verb is the statement's date
-        anchor = found.verb.idx if found.verb is not None else dates[0].start
+        anchor = verb.idx if verb is not None else dates[0].start
         nearest = min(dates, key=lambda d: abs(d.start - anchor))
         return nearest.date, nearest.text
+
+    def _verb_of(self, mention: DateMention) -> int | None:
+        span = self.doc.char_span(mention.start, mention.end, alignment_mode="expand")
+        if span is None:
+            return None
+        token = span.root
+        for _ in range(50):
+            if token.pos_ in ("VERB", "AUX") or token.head.i == token.i:
+                break
+            token = token.head
+        return token.i if token.pos_ in ("VERB", "AUX") else None
 
     def _channel(self, found: Attribution, sentence: Span, claimant: list[str]) -> str | None:
         for ent in sentence.ents:
@@ -415,6 +597,9 @@ def draft_article(text: str, meta: ArticleMeta, registry: Registry, nlp: Languag
     """Every draft claim of one article, in text order."""
     doc = nlp(text)
     drafter = _Drafter(doc, meta, registry, nlp)
-    for sentence in doc.sents:
-        drafter.sentence(sentence)
+    sentences = list(doc.sents)
+    for i, sentence in enumerate(sentences):
+        paragraph = doc.text.rfind("\n", 0, sentence.start_char)
+        following = [s for s in sentences[i + 1 : i + 6] if doc.text.rfind("\n", 0, s.start_char) == paragraph]
+        drafter.sentence(sentence, following)
     return drafter.drafts

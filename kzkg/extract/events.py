@@ -93,7 +93,7 @@ def find_event(sentence: Span, registry: Registry, mentioned: set[str]) -> tuple
 
 
 def _verb_of(token: Token) -> Token | None:
-    while token.pos_ not in ("VERB", "AUX") and token.head is not token:
+    while token.pos_ not in ("VERB", "AUX") and token.head.i != token.i:
         token = token.head
     return token if token.pos_ in ("VERB", "AUX") else None
 

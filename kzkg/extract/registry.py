@@ -7,6 +7,7 @@ registry does not know becomes a *proposed* entity, written to the drafts file f
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,6 +16,9 @@ from kzkg.corpus import Corpus
 
 # spaCy NER labels → the registry's entity types, for proposals
 NER_TYPES = {"PERSON": "Person", "ORG": "Organization", "GPE": "Place", "LOC": "Place", "FAC": "Place", "NORP": "Group"}
+
+
+_POSSESSIVE = frozenset({"’", "'", "’s", "'s"})
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class KnownEvent:
     label: str
     places: tuple[str, ...]
     participants: tuple[str, ...]
+    start: dt.date | None = None
 
 
 @dataclass
@@ -59,17 +64,24 @@ class Registry:
         for event in corpus.events.values():
             if event.id not in hide:
                 registry.events[event.id] = KnownEvent(
-                    event.id, event.type, event.label, tuple(event.places), tuple(event.participants)
+                    event.id, event.type, event.label, tuple(event.places), tuple(event.participants), event.start
                 )
         return registry
 
     def patterns(self, tokenize) -> list[dict]:
         """EntityRuler token patterns (lower-cased), each with its registry id; ambiguous names dropped."""
         owners: dict[tuple[str, ...], set[str]] = {}
+        acronyms: dict[str, set[str]] = {}
         for known in self.entities.values():
             for name in known.names:
-                tokens = tuple(t.lower_ for t in tokenize(name) if not t.is_space)
-                if tokens and not (len(tokens) == 1 and len(tokens[0]) < 3):
+                words = [t for t in tokenize(name) if not t.is_space]
+                tokens = tuple(t.lower_ for t in words)
+                if len(tokens) == 1 and len(tokens[0]) < 3:
+                    # a two-letter name is an acronym ("RT", "UN"): matched as written only, since
+                    # lower-cased it is a common word ("us", "it")
+                    if words[0].text.isupper() and words[0].is_alpha:
+                        acronyms.setdefault(words[0].text, set()).add(known.id)
+                elif tokens:
                     owners.setdefault(tokens, set()).add(known.id)
         patterns = []
         for tokens, ids in sorted(owners.items()):
@@ -77,7 +89,18 @@ class Registry:
                 continue
             (entity_id,) = ids
             label = "KZ_" + self.entities[entity_id].types[0].upper()
-            patterns.append({"label": label, "pattern": [{"LOWER": t} for t in tokens], "id": entity_id})
+            pattern: list[dict] = []
+            for i, token in enumerate(tokens):
+                if i and token not in _POSSESSIVE and tokens[i - 1] not in _POSSESSIVE:
+                    # "bne IntelliNews’ correspondent" is the registry's "bne IntelliNews correspondent"
+                    pattern.append({"LOWER": {"IN": sorted(_POSSESSIVE)}, "OP": "?"})
+                pattern.append({"LOWER": token})
+            patterns.append({"label": label, "pattern": pattern, "id": entity_id})
+        for text, ids in sorted(acronyms.items()):
+            if len(ids) == 1:
+                (entity_id,) = ids
+                label = "KZ_" + self.entities[entity_id].types[0].upper()
+                patterns.append({"label": label, "pattern": [{"ORTH": text}], "id": entity_id})
         return patterns
 
 
