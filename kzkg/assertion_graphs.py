@@ -3,8 +3,8 @@
 A claim points with ``kz:asserts`` at its own named graph ``kzid:assertion/<claim-id>``, written in
 the ontology's own terms (a figure is a ``kz:Figure`` node). These graphs hold what claims *say*,
 so the build keeps them out of the reasoner, the default graph and the merged dumps; their names
-and the predicates that tell them apart are kzkg.namespaces', re-exported here and by
-kzkg.assertions for the callers that import them from there.
+and the predicates that tell them apart are kzkg.namespaces', re-exported here for this module's
+callers.
 """
 
 from __future__ import annotations

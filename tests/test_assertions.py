@@ -177,7 +177,8 @@ from dataclasses import dataclass, field  # noqa: E402
 from rdflib import Graph, URIRef  # noqa: E402
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic  # noqa: E402
 
-from kzkg.assertions import Assertion, compute_disagreements, disagreement_triples, reconcile  # noqa: E402
+from kzkg.assertion_format import Assertion  # noqa: E402
+from kzkg.disagreements import compute_disagreements, disagreement_triples, reconcile  # noqa: E402
 
 PREFIXES_TTL = """
 @prefix kz: <https://w3id.org/kzkg/ontology#> . @prefix kzid: <https://w3id.org/kzkg/id/> .
@@ -389,7 +390,7 @@ def test_a_range_position_gives_both_bounds_and_no_quantity() -> None:
 
 
 def test_a_range_figure_node_gives_its_bounds_and_no_quantity() -> None:
-    from kzkg.assertions import assertion_triples
+    from kzkg.assertion_graphs import assertion_triples
 
     graph = Graph()
     for triple in assertion_triples(ranged("004-a", 2000000000, 3000000000), Refs()):

@@ -455,7 +455,7 @@ def test_14_denials(store, corpus):
 
 
 def test_15_all_disagreements_with_both_sides(store, corpus):
-    from kzkg.assertions import compute_disagreements
+    from kzkg.disagreements import compute_disagreements
 
     rows = example(store, "15")
     points = {r["disagreement"] for r in rows}
@@ -476,7 +476,7 @@ def test_15_all_disagreements_with_both_sides(store, corpus):
 
 
 def test_16_curated_contradictions_assertions_do_not_explain(store, corpus):
-    from kzkg.assertions import compute_disagreements
+    from kzkg.disagreements import compute_disagreements
 
     rows = example(store, "16")
     found = {tuple(sorted((local(r["claim"]), local(r["other"])))) for r in rows}
