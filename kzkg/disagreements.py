@@ -201,10 +201,12 @@ def disagreement_triples(disagreements: list[Disagreement], refs: Refs) -> list[
         triples.append((node, kz("onProperty"), kz("figure" if point.property == "quantity" else point.property)))
         if point.property == "quantity":
             kind, population, as_of = point.detail
-            triples.append((node, kz("quantityKind"), kz({"Other": "OtherQuantity"}.get(kind, kind))))
+            # the node's own properties, not a figure's: this graph is in the default graph, where
+            # ``?x kz:quantityKind ?k`` must keep returning claims only (as kz:valueQuantity does)
+            triples.append((node, kz("onQuantityKind"), kz({"Other": "OtherQuantity"}.get(kind, kind))))
             if population:
-                triples.append((node, kz("population"), refs.ref(population)))
-            triples.append((node, kz("asOf"), Literal(as_of.isoformat(), datatype=XSD.date)))
+                triples.append((node, kz("onPopulation"), refs.ref(population)))
+            triples.append((node, kz("onAsOf"), Literal(as_of.isoformat(), datatype=XSD.date)))
         for side in point.sides:
             claim = URIRef(str(ID) + "claim/" + side.claim)
             position = URIRef(f"{node}#{side.claim}-{side.statement.position}")

@@ -64,7 +64,7 @@ ALL_DISAGREEMENTS = """
 SELECT ?d ?subject ?p ?kind ?population ?asOf ?position ?claim ?value ?quantity ?min ?max ?qualifier ?denied WHERE {
   ?d a kz:Disagreement ; kz:onSubject ?subject ; kz:onProperty ?p ; kz:position ?position .
   ?position kz:heldBy ?claim ; kz:value ?value .
-  OPTIONAL { ?d kz:quantityKind ?kind }  OPTIONAL { ?d kz:population ?population }  OPTIONAL { ?d kz:asOf ?asOf }
+  OPTIONAL { ?d kz:onQuantityKind ?kind }  OPTIONAL { ?d kz:onPopulation ?population }  OPTIONAL { ?d kz:onAsOf ?asOf }
   OPTIONAL { ?position kz:valueQuantity ?quantity }  OPTIONAL { ?position kz:valueQualifier ?qualifier }
   OPTIONAL { ?position kz:valueMinQuantity ?min ; kz:valueMaxQuantity ?max }
   BIND(EXISTS { ?position kz:denied true } AS ?denied)

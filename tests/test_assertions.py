@@ -425,7 +425,7 @@ def test_a_figure_disagreement_carries_kind_population_date_and_each_number() ->
         expect(f"""
         {node} a kz:Disagreement ; rdfs:label "disagreement on e-unrest: figure" ;
             kz:onSubject kzevent:e-unrest ; kz:onProperty kz:figure ;
-            kz:quantityKind kz:Deaths ; kz:population kzid:kazakh-police ; kz:asOf "2022-01-09"^^xsd:date ;
+            kz:onQuantityKind kz:Deaths ; kz:onPopulation kzid:kazakh-police ; kz:onAsOf "2022-01-09"^^xsd:date ;
             kz:between kzclaim:001-a, kzclaim:001-b, kzclaim:001-c ;
             kz:position {position.format("001-a")}, {position.format("001-b")}, {position.format("001-c")} .
         {position.format("001-a")} a kz:Position ; kz:heldBy kzclaim:001-a ;

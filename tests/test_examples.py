@@ -431,6 +431,11 @@ def test_figures_in_the_default_graph_are_claims_only(store):
     assert holders and {r["x"] for r in holders} <= claims
     positions = run(store, "SELECT ?p ?q WHERE { ?p a kz:Position ; kz:valueQuantity ?q }")
     assert positions  # the numbers are still beside each side of a figure disagreement
+    for prop in ("quantityKind", "population", "asOf"):  # a figure disagreement's kind, population, day
+        holders = {r["x"] for r in run(store, f"SELECT DISTINCT ?x WHERE {{ ?x kz:{prop} ?v }}")}
+        assert holders <= claims, (prop, sorted(holders - claims)[:3])
+    on_figures = run(store, "SELECT ?d ?k ?day WHERE { ?d a kz:Disagreement ; kz:onQuantityKind ?k ; kz:onAsOf ?day }")
+    assert on_figures  # the disagreement node still says which figures it compares, with its own terms
 
 
 def test_14_denials(store, corpus):

@@ -152,3 +152,12 @@ def test_a_list_in_one_voice_is_grouped_by_topic_and_the_reader_can_switch(clien
     }
     assert set(first["data-group"].split()) == authors
     assert client.get("/id/article/004?group=who").status_code == 400
+
+
+def test_a_range_figure_is_printed_with_both_bounds_on_its_claim_page(client) -> None:
+    # 004: Tokayev's "$2-3bn in damage" is one figure with two bounds, never a single number
+    response = client.get("/id/claim/004-tokayev-2-3bn-damage", headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 200
+    text = re.sub(r"\s+", " ", response.get_data(as_text=True))
+    assert "2000000000–3000000000 USD" in text
+    assert "as of 10 January 2022" in text
