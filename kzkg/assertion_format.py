@@ -8,7 +8,11 @@ from it are kzkg.disagreements.
 
 The format is fixed by the lead (data/README.md): each statement is a mapping
 ``{subject, property, value}`` plus, for ``quantity``, ``kind``, ``qualifier``, ``as_of``,
-``unit`` and ``population``, or ``min`` and ``max`` for a range.
+``unit`` and ``population``, or ``min`` and ``max`` for a range. An item ``{event: {id, type,
+label, ...}}`` describes an event that exists only in what the claim asserts (the occurrence a
+denial denies, when the registry records no such event): it becomes statements about the subject
+``<claim-id>-<id>``, marked ``asserted_event`` so the build mints it under its own IRI space and
+writes it into the claim's assertion graph alone.
 """
 
 from __future__ import annotations
@@ -44,6 +48,10 @@ PROPERTIES: dict[str, tuple[Need, Need]] = {
 VAGUE_QUALIFIERS = ("dozens", "a-couple-of-dozen", "hundreds", "thousands", "several", "many", "most")
 FIGURE_KEYS = {"kind", "qualifier", "as_of", "unit", "population", "min", "max"}
 STATEMENT_KEYS = {"subject", "property", "value", "note"} | FIGURE_KEYS
+# What an asserted event may say of itself beyond its id, type and label: the event properties
+# above, each with a value (or, for the actors and places, a list of values).
+EVENT_PROPERTIES = ("agent", "participant", "place", "partOf", "startDate", "endDate", "dateText")
+EVENT_KEYS = {"id", "type", "label", *EVENT_PROPERTIES}
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,7 @@ class Assertion:
     population: str | None = None
     minimum: int | float | None = None
     maximum: int | float | None = None
+    asserted_event: bool = False  # the subject exists only in this claim's assertion graph
 
 
 class _Reporter(Protocol):
@@ -106,12 +115,76 @@ def parse_claim(entry: _Reporter) -> tuple[str, list[Assertion]]:
             f"'asserts': a claim of kind {kind!r} asserts no checkable fact; drop 'asserts' or the kind", "asserts"
         )
         return kind, []
-    statements = []
+    statements: list[Assertion] = []
+    local_ids: set[str] = set()
     for position, item in enumerate(block, 1):
+        if isinstance(item, dict) and "event" in item:
+            statements.extend(_parse_event(entry, position, item, local_ids))
+            continue
         statement = _parse_statement(entry, position, item)
         if statement is not None:
             statements.append(statement)
     return kind, statements
+
+
+def _parse_event(entry: _Reporter, position: int, item: dict[str, Any], local_ids: set[str]) -> list[Assertion]:
+    """An event the claim alone asserts, as statements about ``<claim-id>-<id>``.
+
+    Why not a registry event: a registry event is published as a curated fact, and an event made
+    only to be denied ("they have not tried to evacuate us") would publish a non-event. Its type
+    must be one of the event types (the kz:EventType scheme), and it needs the label a reader sees.
+    """
+    where = f"'asserts' #{position} (event)"
+    if set(item) - {"event", "note"}:
+        entry.problem(f"{where}: an event item holds only 'event' (and 'note'), found {sorted(item)}", "asserts")
+        return []
+    event = item["event"]
+    if not isinstance(event, dict):
+        entry.problem(f"{where}: expected a mapping {{id, type, label, ...}}, found {event!r}", "asserts")
+        return []
+    unknown = sorted(set(event) - EVENT_KEYS)
+    if unknown:
+        entry.problem(f"{where}: unknown key(s) {unknown} (allowed: {', '.join(sorted(EVENT_KEYS))})", "asserts")
+        return []
+    local, event_type, label = event.get("id"), event.get("type"), event.get("label")
+    missing = [key for key in ("id", "type", "label") if event.get(key) is None]
+    if missing:
+        entry.problem(f"{where}: missing {', '.join(repr(k) for k in missing)}", "asserts")
+        return []
+    if not isinstance(local, str) or not SLUG.match(local):
+        entry.problem(f"{where}: id {local!r} is not an id (lowercase letters, digits and hyphens)", "asserts")
+        return []
+    if local in local_ids:
+        entry.problem(f"{where}: the claim already asserts an event {local!r}", "asserts")
+        return []
+    local_ids.add(local)
+    where = f"'asserts' #{position} (event {local})"
+    if event_type not in EVENT_TYPES:
+        entry.problem(f"{where}: type {event_type!r} is not an event type ({', '.join(EVENT_TYPES)})", "asserts")
+        return []
+    if not isinstance(label, str) or not label.strip():
+        entry.problem(f"{where}: label {label!r} must be text", "asserts")
+        return []
+    subject = f"{entry.raw.get('id')}-{local}"
+    statements = [
+        Assertion(subject, "eventType", event_type, position, asserted_event=True),
+        Assertion(subject, "label", label.strip(), position, asserted_event=True),
+    ]
+    for prop in EVENT_PROPERTIES:
+        if prop not in event:
+            continue
+        values = (
+            event[prop]
+            if isinstance(event[prop], list) and PROPERTIES[prop][1] not in ("date", "text")
+            else [event[prop]]
+        )
+        for value in values:
+            parsed = _parse_statement(entry, position, {"subject": local, "property": prop, "value": value})
+            if parsed is not None:
+                statements.append(
+                    Assertion(subject, prop, parsed.value, position, asserted_event=True)  # the claim-wide id
+                )
+    return statements
 
 
 def _parse_statement(entry: _Reporter, position: int, item: Any) -> Assertion | None:
@@ -300,8 +373,11 @@ def check_assertions(corpus: _Registry) -> list[tuple[str, str]]:
         seen: set[tuple] = set()
         for statement in getattr(claim, "asserts", ()):
             where = f"'asserts' #{statement.position} ({statement.subject} {statement.property})"
+            if statement.property in ("eventType", "label") and statement.asserted_event:
+                continue  # checked while parsing: an event type, a label
             subject_need, value_need = PROPERTIES[statement.property]
-            resolves(claim.where, f"{where}: subject", statement.subject, subject_need)
+            if not statement.asserted_event:  # an asserted event is the claim's own, known by construction
+                resolves(claim.where, f"{where}: subject", statement.subject, subject_need)
             if isinstance(value_need, tuple) or value_need == "event":
                 if statement.value == statement.subject:
                     found.append((claim.where, f"{where}: the value is the subject itself"))

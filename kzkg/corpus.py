@@ -54,6 +54,8 @@ EVENT_TYPES = (
     "Departure",
     "Closure",
     "Crackdown",
+    "Evacuation",
+    "Intervention",
     "Other",
 )
 QUANTITY_KINDS = (

@@ -166,6 +166,8 @@ def compute_disagreements(claims: Any) -> list[Disagreement]:
     for claim in claims:
         denied = getattr(claim, "polarity", None) == "negative"
         for statement in claim.asserts:
+            if statement.asserted_event:
+                continue  # an event only this claim asserts: no other claim speaks of it
             key = _key(statement)
             if key is not None:
                 groups.setdefault(key, []).append(Side(claim.id, statement, denied))

@@ -169,6 +169,36 @@ def test_a_range_needs_both_bounds_in_order_and_nothing_else(data_copy: Path) ->
     ]
 
 
+def test_an_asserted_event_needs_an_id_an_event_type_and_a_label(data_copy: Path) -> None:
+    claim = "004-authors-police-department-no-answer"
+    set_claim(
+        data_copy,
+        "004",
+        claim,
+        asserts=[
+            {"event": {"id": "calls-answered", "type": "Phonecall", "label": "answering calls"}},
+            {"event": {"id": "calls-answered", "type": "Other"}},
+            {"event": {"id": "x", "type": "Other", "label": "x", "agent": "almaty", "colour": "red"}},
+            {"event": {"id": "y", "type": "Other", "label": "y", "agent": "almaty"}},
+            {"event": {"id": "z", "type": "Other", "label": "z", "startDate": "soon"}},
+            {"event": ["calls-answered"]},
+        ],
+    )
+    where = f"data/annotations/004.yaml: claim {claim}: 'asserts' "
+    found = problems(data_copy)
+    expected = [
+        where + "#1 (event calls-answered): type 'Phonecall' is not an event type (Unrest, Protest,",
+        where + "#2 (event): missing 'label'",
+        where + "#3 (event): unknown key(s) ['colour'] (allowed: agent, dateText,",
+        where + f"#4 ({claim}-y agent): value 'almaty' is a Place, expected Person or Organization",
+        where + "#5 (z startDate): value 'soon' is not a date (YYYY-MM-DD)",
+        where + "#6 (event): expected a mapping {id, type, label, ...}, found ['calls-answered']",
+    ]
+    for prefix in expected:
+        assert any(line.startswith(prefix) for line in found), (prefix, found)
+    assert len(found) == len(expected), found
+
+
 # --- disagreements, rule by rule: statements in, triples out (compared as graphs) -------------
 
 import datetime as dt  # noqa: E402
@@ -713,3 +743,77 @@ def test_validate_report_lists_both_directions_and_exits_0(data_copy: Path) -> N
         "on one point)"
     ) in lines
     assert "review:" in result.stderr
+
+
+# --- events that exist only in what a claim asserts (a denial of an occurrence no registry event records)
+
+ASSERTED_EVENT = "https://w3id.org/kzkg/id/asserted-event/"
+
+
+def test_an_asserted_event_is_minted_apart_and_lives_only_in_its_claims_graph(store, corpus) -> None:
+    rows = select(
+        store,
+        f"""SELECT ?g ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?s), "{ASSERTED_EVENT}")) }}""",
+    )
+    claim = "000-passenger-not-told-not-evacuated"
+    evacuation = f"{ASSERTED_EVENT}{claim}-passenger-evacuation"
+    graph = f"https://w3id.org/kzkg/id/assertion/{claim}"
+    kz_, kzid = "https://w3id.org/kzkg/ontology#", "https://w3id.org/kzkg/id/"
+    assert {(p, o) for g, s, p, o in rows if s == evacuation} == {
+        ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", kz_ + "Event"),
+        (kz_ + "eventType", kz_ + "Evacuation"),
+        ("http://www.w3.org/2000/01/rdf-schema#label", "the airport staff evacuating the stranded passengers"),
+        (kz_ + "agent", kzid + "almaty-airport-staff"),
+        (kz_ + "participant", kzid + "russian-passenger-almaty-airport"),
+        (kz_ + "place", kzid + "almaty-airport"),
+    }
+    # each asserted event is written into its own claim's assertion graph and nowhere else
+    assert {(g, s.removeprefix(ASSERTED_EVENT).startswith(g.rsplit("/", 1)[1] + "-")) for g, s, _, _ in rows} == {
+        (g, True) for g, _, _, _ in rows
+    }
+    asserted = {c.id for c in corpus.claims.values() for s in c.asserts if s.asserted_event}
+    assert {g.rsplit("/", 1)[1] for g, _, _, _ in rows} == asserted and graph in {g for g, _, _, _ in rows}
+    assert all(corpus.claims[c].polarity == "negative" for c in asserted)  # today: each is a denial
+    # not in the default graph (the endpoint's), as subject or object
+    assert (
+        select(
+            store,
+            f"""SELECT ?x WHERE {{ {{ ?x ?p ?o }} UNION {{ ?s ?p ?x }}
+                 FILTER(isIRI(?x) && STRSTARTS(STR(?x), "{ASSERTED_EVENT}")) }}""",
+        )
+        == []
+    )
+    # the denial reads as one: the claim denies an evacuation at the airport, by the airport staff
+    denied = select(
+        store,
+        """SELECT ?claim WHERE { ?claim kz:polarity kz:Negative ; kz:asserts ?g .
+             GRAPH ?g { ?e kz:eventType kz:Evacuation ; kz:place kzid:almaty-airport } }""",
+    )
+    assert denied == [(f"https://w3id.org/kzkg/id/claim/{claim}",)]
+
+
+def test_asserted_events_never_reach_the_registry_or_the_reasoner() -> None:
+    prepared = prepare(ROOT / "data")
+    assert prepared.report.conforms, prepared.report.lines()
+    reasoned = reasoning_triples(prepared.dataset)
+    assert reasoned and not [t for t in reasoned if any(str(term).startswith(ASSERTED_EVENT) for term in t)]
+    from kzkg.namespaces import is_assertion_graph
+
+    holders = {
+        graph.identifier
+        for graph in prepared.dataset.graphs()
+        if any(str(s).startswith(ASSERTED_EVENT) for s, _, _ in graph)
+    }
+    assert holders and all(is_assertion_graph(g) for g in holders)
+
+
+def test_a_claim_page_names_an_asserted_event_by_its_label(client) -> None:
+    response = client.get("/id/claim/000-passenger-not-told-not-evacuated", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "denies</strong> this" in html
+    graph_link = '<a href="/id/assertion/000-passenger-not-told-not-evacuated" title="' + ASSERTED_EVENT
+    assert (
+        graph_link + '000-passenger-not-told-not-evacuated-passenger-evacuation">the airport staff evacuating' in html
+    )
+    assert "rdfs:label" not in html.split("What it asserts", 1)[1].split("</ul>", 1)[0]  # the label names it

@@ -447,8 +447,19 @@ def test_14_denials(store, corpus):
         if c.polarity == "negative"
         for s in c.asserts
         if s.property != "quantity"
+    } | {  # an event only the claim asserts is also typed kz:Event in its graph
+        (c.id, s.subject, "type")
+        for c in corpus.claims.values()
+        if c.polarity == "negative"
+        for s in c.asserts
+        if s.asserted_event and s.property == "eventType"
     }
     assert found == expected and found
+    assert (
+        "000-passenger-not-told-not-evacuated",
+        "000-passenger-not-told-not-evacuated-passenger-evacuation",
+        "agent",
+    ) in found
     for row in rows:  # a denial names who asserts the very same statement, where someone does
         for asserter in (row["assertedBy"] or "").split():
             claim = corpus.claims[local(asserter)]
