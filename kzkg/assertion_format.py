@@ -43,6 +43,18 @@ PROPERTIES: dict[str, tuple[Need, Need]] = {
     "locatedIn": (("Place", *ACTOR), ("Place",)),  # a place's enclosing place, an actor's whereabouts
     "memberOf": (ACTOR, ("Organization", "MediaOutlet", "Group")),  # a Group: "relatives of Nazarbayev"
     "quantity": ("any", "quantity"),
+    # External properties: an attribute the kz: terms do not cover, in a well-known vocabulary's
+    # own term and meaning (EXTERNAL_PROPERTIES gives each one's IRI and where it is defined).
+    "dcterms:replaces": (("Organization", "MediaOutlet"), ("Organization", "MediaOutlet")),
+}
+# The allow-list of external properties: name in asserts: -> (IRI, the definition it is used in).
+# An attribute is only asserted with a property whose published definition fits the quote; those
+# that none fits ("unemployed", "scratches and bruises") stay uncovered (data/README.md).
+EXTERNAL_PROPERTIES: dict[str, tuple[str, str]] = {
+    "dcterms:replaces": (
+        "http://purl.org/dc/terms/replaces",
+        "DCMI Metadata Terms: a resource supplanted, displaced, or superseded by the described resource",
+    ),
 }
 # Qualifiers that give no number ("dozens"): the figure may omit its value and never conflicts.
 VAGUE_QUALIFIERS = ("dozens", "a-couple-of-dozen", "hundreds", "thousands", "several", "many", "most")

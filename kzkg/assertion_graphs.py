@@ -16,7 +16,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.term import Node
 
-from kzkg.assertion_format import Assertion
+from kzkg.assertion_format import EXTERNAL_PROPERTIES, Assertion
 from kzkg.namespaces import (  # the graph names and the graph policy are kzkg.namespaces' (issue #11)
     ASSERTION_BASE,
     DISAGREEMENTS_GRAPH,
@@ -60,6 +60,12 @@ ASSERTED_EVENT_BASE = f"{ID}asserted-event/"
 def asserted_event_iri(subject: str) -> URIRef:
     """An asserted event's IRI from its claim-wide id (``<claim-id>-<id>``, see parse_claim)."""
     return URIRef(ASSERTED_EVENT_BASE + subject)
+
+
+def property_iri(name: str) -> URIRef:
+    """A statement's property: a kz: term, or an allowed external one by its own IRI."""
+    external = EXTERNAL_PROPERTIES.get(name)
+    return URIRef(external[0]) if external else kz(name)
 
 
 def figure_iri(claim_id: str, position: int) -> URIRef:
@@ -114,7 +120,7 @@ def assertion_triples(claim: Any, refs: Refs) -> list[tuple]:
         if statement.asserted_event and statement.property == "eventType":
             triples.append((subject, RDF.type, kz("Event")))  # it is an event, by this claim's word only
         if statement.property != "quantity":
-            triples.append((subject, kz(statement.property), obj))
+            triples.append((subject, property_iri(statement.property), obj))
             continue
         triples.append((subject, kz("figure"), obj))
         triples.append((obj, RDF.type, kz("Figure")))
@@ -163,5 +169,6 @@ __all__ = [
     "is_claims_graph",
     "kz",
     "number",
+    "property_iri",
     "value_term",
 ]

@@ -18,7 +18,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from kzkg.assertion_format import VAGUE_QUALIFIERS, Assertion
-from kzkg.assertion_graphs import QUALIFIER_NAME, Refs, kz, number, value_term
+from kzkg.assertion_graphs import QUALIFIER_NAME, Refs, kz, number, property_iri, value_term
 from kzkg.namespaces import ID
 
 # Properties that take one value per subject in a claim: two claims giving different values conflict.
@@ -47,6 +47,7 @@ PROPERTY_LABEL = {
     "locatedIn": "located in",
     "memberOf": "member of",
     "quantity": "figure",
+    "dcterms:replaces": "replaces",
 }
 
 
@@ -200,7 +201,8 @@ def disagreement_triples(disagreements: list[Disagreement], refs: Refs) -> list[
             (node, label, Literal(f"disagreement on {_name(refs, point.subject)}: {PROPERTY_LABEL[point.property]}"))
         )
         triples.append((node, kz("onSubject"), refs.ref(point.subject)))
-        triples.append((node, kz("onProperty"), kz("figure" if point.property == "quantity" else point.property)))
+        on = kz("figure") if point.property == "quantity" else property_iri(point.property)
+        triples.append((node, kz("onProperty"), on))
         if point.property == "quantity":
             kind, population, as_of = point.detail
             # the node's own properties, not a figure's: this graph is in the default graph, where

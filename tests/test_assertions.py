@@ -817,3 +817,37 @@ def test_a_claim_page_names_an_asserted_event_by_its_label(client) -> None:
         graph_link + '000-passenger-not-told-not-evacuated-passenger-evacuation">the airport staff evacuating' in html
     )
     assert "rdfs:label" not in html.split("What it asserts", 1)[1].split("</ul>", 1)[0]  # the label names it
+
+
+# --- external properties: an attribute no kz: term covers, in a well-known vocabulary's own term
+
+
+def test_an_external_property_is_checked_against_its_range(data_copy: Path) -> None:
+    claim = "000-author-national-security-council-kgb-successor"
+    set_claim(
+        data_copy,
+        "000",
+        claim,
+        asserts=[
+            {"subject": "tokayev", "property": "dcterms:replaces", "value": "kgb"},
+            {"subject": "national-security-council", "property": "schema:knowsLanguage", "value": "kgb"},
+        ],
+    )
+    where = f"data/annotations/000.yaml: claim {claim}: 'asserts' "
+    found = problems(data_copy)
+    assert (
+        where + "#1 (tokayev dcterms:replaces): subject 'tokayev' is a Person, expected Organization or MediaOutlet"
+        in found
+    )
+    assert any(line.startswith(where + "#2: property 'schema:knowsLanguage' is not one of") for line in found), found
+    assert len(found) == 2, found
+
+
+def test_an_external_property_is_written_with_its_own_iri_in_the_assertion_graph_only(store) -> None:
+    rows = select(
+        store,
+        """SELECT ?claim WHERE { ?claim kz:asserts ?g .
+             GRAPH ?g { kzid:national-security-council <http://purl.org/dc/terms/replaces> kzid:kgb } }""",
+    )
+    assert rows == [("https://w3id.org/kzkg/id/claim/000-author-national-security-council-kgb-successor",)]
+    assert select(store, "SELECT ?x WHERE { ?x <http://purl.org/dc/terms/replaces> ?y }") == []
