@@ -340,6 +340,7 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
         "note",
         "kind",
         "asserts",
+        "not_asserted",
         "draft",
     }  # draft: what `kzkg extract` proposed, refused below so it is never published
     for entry, claim_id in _entries(corpus, rel, top.raw.get("claims"), "claim", claim_keys):
@@ -372,7 +373,7 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
             evidence=evidence,
             where=entry.where,
         )
-        claim.kind, claim.asserts = parse_claim(entry)
+        claim.kind, claim.asserts, claim.not_asserted = parse_claim(entry)
         if (claim.quantity is not None or claim.quantity_text) and not claim.quantity_kind:
             entry.problem("a figure needs its 'quantity_kind'")
         if claim_id in corpus.claims:

@@ -199,6 +199,32 @@ def test_an_asserted_event_needs_an_id_an_event_type_and_a_label(data_copy: Path
     assert len(found) == len(expected), found
 
 
+def test_a_reason_for_no_assertion_is_one_word_of_the_list_and_only_on_a_factual_claim(data_copy: Path) -> None:
+    set_claim(data_copy, "000", "000-author-shotguns-birdshot", not_asserted="general")
+    set_claim(data_copy, "004", "004-authors-fewer-police-visible", kind="opinion")
+    set_claim(
+        data_copy,
+        "004",
+        "004-eyewitnesses-no-one-opposed-looters",
+        asserts=[{"subject": "almaty-looting", "property": "eventType", "value": "Looting"}],
+    )
+    found = problems(data_copy)
+    assert found == [
+        (
+            "data/annotations/000.yaml: claim 000-author-shotguns-birdshot: 'not_asserted': 'general' is not one of "
+            "report, attribute, practice, observation, hedged"
+        ),
+        (
+            "data/annotations/004.yaml: claim 004-authors-fewer-police-visible: 'not_asserted': a claim of kind "
+            "'opinion' needs no reason; drop it"
+        ),
+        (
+            "data/annotations/004.yaml: claim 004-eyewitnesses-no-one-opposed-looters: 'not_asserted': the claim "
+            "has 'asserts'; drop one of them"
+        ),
+    ], found
+
+
 # --- disagreements, rule by rule: statements in, triples out (compared as graphs) -------------
 
 import datetime as dt  # noqa: E402
@@ -679,6 +705,16 @@ def test_stats_prints_coverage(twin_builds: dict[str, Path]) -> None:
     assert coverage["with_assertions"] == 3 and coverage["statements"] == 6
     assert coverage["covered"] == 3 + coverage["kinds"]["opinion"] + coverage["kinds"]["prediction"]
     assert coverage["coverage"] == round(coverage["covered"] / coverage["claims"], 4)
+    # every uncovered claim is listed with its one-word reason; the coverage over the issue's
+    # content types leaves out only those whose reason is of none of them
+    uncovered = coverage["uncovered"]
+    assert len(uncovered) == coverage["claims"] - coverage["covered"]
+    assert uncovered["000-author-shotguns-birdshot"] == "practice"
+    assert uncovered["004-authors-fewer-police-visible"] == "observation"
+    assert uncovered["000-author-tokayev-replaced-security-chief"] == "none given"  # its asserts were taken out
+    outside = sum(1 for reason in uncovered.values() if reason in ("report", "attribute", "practice"))
+    assert coverage["claims_of_issue_types"] == coverage["claims"] - outside
+    assert coverage["coverage_of_issue_types"] == round(coverage["covered"] / coverage["claims_of_issue_types"], 4)
 
 
 def test_export_claims_csv_and_jsonld(twin_builds: dict[str, Path]) -> None:
