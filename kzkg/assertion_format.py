@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kzkg.corpus import EVENT_TYPES, QUALIFIERS, QUANTITY_KINDS, SLUG
+from kzkg.namespaces import DCTERMS
 
 CLAIM_KINDS = ("factual", "opinion", "prediction")
 # Why a factual claim carries no asserts, one word each (data/README.md justifies every claim).
@@ -63,7 +64,7 @@ PROPERTIES: dict[str, tuple[Need, Need]] = {
 # that none fits ("unemployed", "scratches and bruises") stay uncovered (data/README.md).
 EXTERNAL_PROPERTIES: dict[str, tuple[str, str]] = {
     "dcterms:replaces": (
-        "http://purl.org/dc/terms/replaces",
+        str(DCTERMS.replaces),
         "DCMI Metadata Terms: a resource supplanted, displaced, or superseded by the described resource",
     ),
 }

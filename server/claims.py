@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kzkg.namespaces import KZ
+from kzkg.namespaces import KZ, RDF, RDFS
 
 from .backend import GraphReader
 from .labels import LABEL_PREDICATES, Labeller, PlainRow, TermView, objects_of, plain, select_about
@@ -22,8 +22,8 @@ from .labels import LABEL_PREDICATES, Labeller, PlainRow, TermView, objects_of, 
 # Read from the claims' assertion graphs (GRAPH ?g joined to ?claim kz:asserts ?g) and from the
 # computed kzgraph:disagreements; these are claims, so every value is shown beside who says it.
 
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_LABEL = str(RDFS.label)
+RDF_TYPE = str(RDF.type)
 
 ASSERTED_BY = """
 SELECT ?g ?s ?p ?o ?kind ?quantity ?min ?max ?qualifier ?unit ?asOf ?population WHERE {
