@@ -222,12 +222,25 @@ def _parse_event(entry: _Reporter, position: int, item: dict[str, Any], local_id
             else [event[prop]]
         )
         for value in values:
-            parsed = _parse_statement(entry, position, {"subject": local, "property": prop, "value": value})
+            parsed = _parse_statement(
+                _EventReporter(entry, local), position, {"subject": local, "property": prop, "value": value}
+            )
             if parsed is not None:
                 statements.append(
                     Assertion(subject, prop, parsed.value, position, asserted_event=True)  # the claim-wide id
                 )
     return statements
+
+
+class _EventReporter:
+    """The entry's problem sink for an asserted event's statements, naming the statement as the
+    curator wrote it ("(event calls-answered agent)") rather than by the bare local id."""
+
+    def __init__(self, entry: _Reporter, local: str) -> None:
+        self.raw, self._entry, self._local = entry.raw, entry, local
+
+    def problem(self, message: str, key: str | None = None) -> None:
+        self._entry.problem(message.replace(f" ({self._local} ", f" (event {self._local} ", 1), key)
 
 
 def _parse_statement(entry: _Reporter, position: int, item: Any) -> Assertion | None:
@@ -415,7 +428,10 @@ def check_assertions(corpus: _Registry) -> list[tuple[str, str]]:
     for claim in corpus.claims.values():
         seen: set[tuple] = set()
         for statement in getattr(claim, "asserts", ()):
-            where = f"'asserts' #{statement.position} ({statement.subject} {statement.property})"
+            subject = statement.subject
+            if statement.asserted_event:  # named as the curator wrote it, without the claim's id
+                subject = "event " + subject.removeprefix(f"{claim.id}-")
+            where = f"'asserts' #{statement.position} ({subject} {statement.property})"
             if statement.property in ("eventType", "label") and statement.asserted_event:
                 continue  # checked while parsing: an event type, a label
             subject_need, value_need = PROPERTIES[statement.property]

@@ -190,8 +190,8 @@ def test_an_asserted_event_needs_an_id_an_event_type_and_a_label(data_copy: Path
         where + "#1 (event calls-answered): type 'Phonecall' is not an event type (Unrest, Protest,",
         where + "#2 (event): missing 'label'",
         where + "#3 (event): unknown key(s) ['colour'] (allowed: agent, dateText,",
-        where + f"#4 ({claim}-y agent): value 'almaty' is a Place, expected Person or Organization",
-        where + "#5 (z startDate): value 'soon' is not a date (YYYY-MM-DD)",
+        where + "#4 (event y agent): value 'almaty' is a Place, expected Person or Organization",
+        where + "#5 (event z startDate): value 'soon' is not a date (YYYY-MM-DD)",
         where + "#6 (event): expected a mapping {id, type, label, ...}, found ['calls-answered']",
     ]
     for prefix in expected:
