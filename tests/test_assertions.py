@@ -708,11 +708,14 @@ def test_stats_prints_coverage(twin_builds: dict[str, Path]) -> None:
     # every uncovered claim is listed with its one-word reason; the coverage over the issue's
     # content types leaves out only those whose reason is of none of them
     uncovered = coverage["uncovered"]
-    assert len(uncovered) == coverage["claims"] - coverage["covered"]
+    total = coverage["claims"] - coverage["covered"]
+    assert total == sum(coverage["uncovered_by_reason"].values()) and len(uncovered) == min(total, 200)
     assert uncovered["000-author-shotguns-birdshot"] == "practice"
-    assert uncovered["004-authors-fewer-police-visible"] == "observation"
+    assert coverage["uncovered_by_reason"]["observation"] == 2  # 004's two, listed after the 200th
     assert uncovered["000-author-tokayev-replaced-security-chief"] == "none given"  # its asserts were taken out
-    outside = sum(1 for reason in uncovered.values() if reason in ("report", "attribute", "practice"))
+    outside = sum(
+        n for reason, n in coverage["uncovered_by_reason"].items() if reason in ("report", "attribute", "practice")
+    )
     assert coverage["claims_of_issue_types"] == coverage["claims"] - outside
     assert coverage["coverage_of_issue_types"] == round(coverage["covered"] / coverage["claims_of_issue_types"], 4)
 
@@ -887,3 +890,16 @@ def test_an_external_property_is_written_with_its_own_iri_in_the_assertion_graph
     )
     assert rows == [("https://w3id.org/kzkg/id/claim/000-author-national-security-council-kgb-successor",)]
     assert select(store, "SELECT ?x WHERE { ?x <http://purl.org/dc/terms/replaces> ?y }") == []
+
+
+def test_coverage_of_the_corpus_lists_each_uncovered_claim_with_its_reason(corpus) -> None:
+    from kzkg.assertion_format import NOT_ASSERTED_REASONS, coverage
+
+    found = coverage(corpus.claims.values())
+    factual_bare = {c.id: c.not_asserted for c in corpus.claims.values() if c.kind == "factual" and not c.asserts}
+    assert found["uncovered"] == dict(sorted(factual_bare.items()))  # the real corpus: all listed
+    assert all(reason in NOT_ASSERTED_REASONS for reason in found["uncovered"].values())  # none unexplained
+    outside = [c for c, reason in factual_bare.items() if not NOT_ASSERTED_REASONS[str(reason)]]
+    assert found["claims_of_issue_types"] == len(corpus.claims) - len(outside)
+    assert found["covered"] == len(corpus.claims) - len(factual_bare)
+    assert found["coverage_of_issue_types"] > found["coverage"]
