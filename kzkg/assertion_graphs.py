@@ -3,8 +3,8 @@
 A claim points with ``kz:asserts`` at its own named graph ``kzid:assertion/<claim-id>``, written in
 the ontology's own terms (a figure is a ``kz:Figure`` node). These graphs hold what claims *say*,
 so the build keeps them out of the reasoner, the default graph and the merged dumps; their names
-and the predicates that tell them apart are kzkg.namespaces', re-exported here and by
-kzkg.assertions for the callers that import them from there.
+and the predicates that tell them apart are kzkg.namespaces', re-exported here for this module's
+callers.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ import datetime as dt
 from typing import Any, Protocol
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.term import Node
 
-from kzkg.assertion_format import Assertion
+from kzkg.assertion_format import EXTERNAL_PROPERTIES, Assertion
 from kzkg.namespaces import (  # the graph names and the graph policy are kzkg.namespaces' (issue #11)
     ASSERTION_BASE,
     DISAGREEMENTS_GRAPH,
+    ID,
     KZ,
     assertion_graph,
     is_assertion_graph,
@@ -48,6 +49,23 @@ QUALIFIER_NAME = {
 def kz(name: str) -> URIRef:
     """A term of the kzkg ontology (``kz("Figure")``), for names built from the curated data."""
     return KZ[name]
+
+
+# Events that exist only in what one claim asserts ("they have not tried to evacuate us"): an IRI
+# space of their own, so that no such event can be mistaken for, or merged with, a registry event
+# (kzid:event/...), and a query can tell them apart by their IRI alone.
+ASSERTED_EVENT_BASE = f"{ID}asserted-event/"
+
+
+def asserted_event_iri(subject: str) -> URIRef:
+    """An asserted event's IRI from its claim-wide id (``<claim-id>-<id>``, see parse_claim)."""
+    return URIRef(ASSERTED_EVENT_BASE + subject)
+
+
+def property_iri(name: str) -> URIRef:
+    """A statement's property: a kz: term, or an allowed external one by its own IRI."""
+    external = EXTERNAL_PROPERTIES.get(name)
+    return URIRef(external[0]) if external else kz(name)
 
 
 def figure_iri(claim_id: str, position: int) -> URIRef:
@@ -85,7 +103,7 @@ def value_term(statement: Assertion, refs: Refs, claim_id: str) -> Node:
     if prop in ("startDate", "endDate"):
         assert isinstance(statement.value, dt.date)  # parse_assertion only makes dates of these
         return Literal(statement.value.isoformat(), datatype=XSD.date)
-    if prop == "dateText":
+    if prop in ("dateText", "label"):
         return Literal(str(statement.value))
     return refs.ref(str(statement.value))
 
@@ -94,10 +112,15 @@ def assertion_triples(claim: Any, refs: Refs) -> list[tuple]:
     """The triples of the claim's assertion graph, in the ontology's own terms."""
     triples: list[tuple] = []
     for statement in claim.asserts:
-        subject = refs.ref(statement.subject)
+        subject = asserted_event_iri(statement.subject) if statement.asserted_event else refs.ref(statement.subject)
         obj = value_term(statement, refs, claim.id)
+        if statement.property == "label":
+            triples.append((subject, RDFS.label, obj))
+            continue
+        if statement.asserted_event and statement.property == "eventType":
+            triples.append((subject, RDF.type, kz("Event")))  # it is an event, by this claim's word only
         if statement.property != "quantity":
-            triples.append((subject, kz(statement.property), obj))
+            triples.append((subject, property_iri(statement.property), obj))
             continue
         triples.append((subject, kz("figure"), obj))
         triples.append((obj, RDF.type, kz("Figure")))
@@ -130,11 +153,13 @@ def checked_triples(graph: Any) -> Any:
 
 
 __all__ = [
+    "ASSERTED_EVENT_BASE",
     "ASSERTION_BASE",
     "DISAGREEMENTS_GRAPH",
     "KIND_CONCEPT",
     "QUALIFIER_NAME",
     "Refs",
+    "asserted_event_iri",
     "assertion_graph",
     "assertion_triples",
     "checked_triples",
@@ -144,5 +169,6 @@ __all__ = [
     "is_claims_graph",
     "kz",
     "number",
+    "property_iri",
     "value_term",
 ]

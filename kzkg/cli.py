@@ -195,7 +195,7 @@ def build(data_dir: Path, build_dir: Path) -> None:
 )
 def validate(data_dir: Path, review: bool) -> None:
     """Check the curated data: quotes found, ids resolve, dates valid, SHACL shapes pass."""
-    from kzkg.assertions import review_lines
+    from kzkg.disagreements import review_lines
     from kzkg.pipeline import prepare
 
     prepared = prepare(data_dir, progress=_progress)

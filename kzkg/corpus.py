@@ -54,6 +54,8 @@ EVENT_TYPES = (
     "Departure",
     "Closure",
     "Crackdown",
+    "Evacuation",
+    "Intervention",
     "Other",
 )
 QUANTITY_KINDS = (
@@ -192,8 +194,9 @@ class Claim:
     corroborates: list[str]
     evidence: list[Evidence]
     where: str
-    kind: str = "factual"  # factual | opinion | prediction (kzkg.assertions)
-    asserts: list = field(default_factory=list)  # kzkg.assertions.Assertion statements
+    kind: str = "factual"  # factual | opinion | prediction (kzkg.assertion_format)
+    asserts: list = field(default_factory=list)  # kzkg.assertion_format.Assertion statements
+    not_asserted: str | None = None  # why a factual claim has no asserts (kzkg.assertion_format)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from kzkg.assertion_format import VAGUE_QUALIFIERS, Assertion
-from kzkg.assertion_graphs import QUALIFIER_NAME, Refs, kz, number, value_term
+from kzkg.assertion_graphs import QUALIFIER_NAME, Refs, kz, number, property_iri, value_term
 from kzkg.namespaces import ID
 
 # Properties that take one value per subject in a claim: two claims giving different values conflict.
@@ -47,6 +47,7 @@ PROPERTY_LABEL = {
     "locatedIn": "located in",
     "memberOf": "member of",
     "quantity": "figure",
+    "dcterms:replaces": "replaces",
 }
 
 
@@ -166,6 +167,8 @@ def compute_disagreements(claims: Any) -> list[Disagreement]:
     for claim in claims:
         denied = getattr(claim, "polarity", None) == "negative"
         for statement in claim.asserts:
+            if statement.asserted_event:
+                continue  # an event only this claim asserts: no other claim speaks of it
             key = _key(statement)
             if key is not None:
                 groups.setdefault(key, []).append(Side(claim.id, statement, denied))
@@ -198,13 +201,16 @@ def disagreement_triples(disagreements: list[Disagreement], refs: Refs) -> list[
             (node, label, Literal(f"disagreement on {_name(refs, point.subject)}: {PROPERTY_LABEL[point.property]}"))
         )
         triples.append((node, kz("onSubject"), refs.ref(point.subject)))
-        triples.append((node, kz("onProperty"), kz("figure" if point.property == "quantity" else point.property)))
+        on = kz("figure") if point.property == "quantity" else property_iri(point.property)
+        triples.append((node, kz("onProperty"), on))
         if point.property == "quantity":
             kind, population, as_of = point.detail
-            triples.append((node, kz("quantityKind"), kz({"Other": "OtherQuantity"}.get(kind, kind))))
+            # the node's own properties, not a figure's: this graph is in the default graph, where
+            # ``?x kz:quantityKind ?k`` must keep returning claims only (as kz:valueQuantity does)
+            triples.append((node, kz("onQuantityKind"), kz({"Other": "OtherQuantity"}.get(kind, kind))))
             if population:
-                triples.append((node, kz("population"), refs.ref(population)))
-            triples.append((node, kz("asOf"), Literal(as_of.isoformat(), datatype=XSD.date)))
+                triples.append((node, kz("onPopulation"), refs.ref(population)))
+            triples.append((node, kz("onAsOf"), Literal(as_of.isoformat(), datatype=XSD.date)))
         for side in point.sides:
             claim = URIRef(str(ID) + "claim/" + side.claim)
             position = URIRef(f"{node}#{side.claim}-{side.statement.position}")

@@ -4,7 +4,7 @@ Dumps are written from one canonical, sorted form of the graph (:class:`Canonica
 pyoxigraph's serialisers, so the same graph always gives the same bytes (diffable releases, stable
 checksums) and the Turtle groups each subject's triples together. Triple formats (Turtle,
 N-Triples) merge the named graphs; dataset formats (N-Quads, TriG, JSON-LD) keep them. Claims'
-assertion graphs (kzkg.assertions) are left out of the merged formats: merged, what a claim asserts
+assertion graphs (kzkg.assertion_graphs) are left out of the merged formats: merged, what a claim asserts
 would read as a fact.
 """
 

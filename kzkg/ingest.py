@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from kzkg.assertion_format import parse_claim
 from kzkg.corpus import (
     CLAIM_STATUSES,
     CONTROL_VALUES,
@@ -35,7 +36,7 @@ from kzkg.corpus import (
 from kzkg.curated_yaml import Entry, load_yaml, read_text
 from kzkg.errors import InputError
 
-# The stage's own names, and the records and vocabularies that kzkg.map, kzkg.assertions and
+# The stage's own names, and the records and vocabularies that kzkg.map, kzkg.assertion_format and
 # kzkg.pipeline still import from here; they live in kzkg.corpus now (those modules were being edited
 # elsewhere when the records moved), and the re-exports go once they import from there.
 __all__ = [
@@ -77,6 +78,7 @@ CLAIM_KEYS = (
     "polarity",
     "kind",
     "asserts",
+    "not_asserted",
     "contradicts",
     "corroborates",
     "note",
@@ -345,8 +347,6 @@ def _refuse_draft(entry: Entry) -> None:
 
 
 def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
-    from kzkg.assertions import parse_claim  # here: kzkg.assertions imports kzkg.ingest
-
     rel = _rel(path, data_dir)
     raw = load_yaml(path)
     top = Entry(corpus, rel, "", raw, {"article", "claims", "reports", "roles", "note"})
@@ -386,7 +386,7 @@ def _read_annotations(corpus: Corpus, data_dir: Path, path: Path) -> None:
             evidence=evidence,
             where=entry.where,
         )
-        claim.kind, claim.asserts = parse_claim(entry)
+        claim.kind, claim.asserts, claim.not_asserted = parse_claim(entry)
         if (claim.quantity is not None or claim.quantity_text) and not claim.quantity_kind:
             entry.problem("a figure needs its 'quantity_kind'")
         if claim_id in corpus.claims:

@@ -18,9 +18,18 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
 
-from kzkg import __version__, assertions, namespaces
+from kzkg import __version__, namespaces
+from kzkg.assertion_graphs import assertion_graph, assertion_triples, claim_triples
 from kzkg.corpus import Claim, Corpus, Entity, Event, Evidence, Problem
-from kzkg.namespaces import ENTITIES_GRAPH, LINKS_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, article_graph
+from kzkg.disagreements import compute_disagreements, disagreement_triples
+from kzkg.namespaces import (
+    DISAGREEMENTS_GRAPH,
+    ENTITIES_GRAPH,
+    LINKS_GRAPH,
+    ONTOLOGY_GRAPH,
+    ONTOLOGY_IRI,
+    article_graph,
+)
 
 
 class _Terms:
@@ -462,21 +471,21 @@ class Mapper:
 
     def map_assertions(self, claim: Claim, iri: URIRef) -> None:
         """The claim's kind beside it, and what it asserts in its own named graph (see
-        kzkg.assertions: claims, not facts, so that graph stays out of the default graph)."""
+        kzkg.assertion_graphs: claims, not facts, so that graph stays out of the default graph)."""
         g = self.graph(article_graph(claim.article))
-        for triple in assertions.claim_triples(iri, claim):
+        for triple in claim_triples(iri, claim):
             g.add(triple)
         if claim.asserts:
-            assertion = self.graph(assertions.assertion_graph(claim.id))
-            for triple in assertions.assertion_triples(claim, self):
+            assertion = self.graph(assertion_graph(claim.id))
+            for triple in assertion_triples(claim, self):
                 assertion.add(triple)
 
     def map_disagreements(self) -> None:
         """Disagreements computed from every claim's assertions, into kzgraph:disagreements."""
-        found = assertions.compute_disagreements(self.corpus.claims.values())
+        found = compute_disagreements(self.corpus.claims.values())
         if found:
-            g = self.graph(assertions.DISAGREEMENTS_GRAPH)
-            for triple in assertions.disagreement_triples(found, self):
+            g = self.graph(DISAGREEMENTS_GRAPH)
+            for triple in disagreement_triples(found, self):
                 g.add(triple)
 
     def map_role(self, role) -> None:

@@ -161,7 +161,7 @@ def validated(name: Any) -> bool:
     """Whether the SHACL data shapes check the graph: what we assert. Not the ontology (its own
     annotation lint checks it), nor the links or enrichment graphs (external identifiers and
     facts, not curated), nor the inferred graph. Assertion graphs are checked only in part
-    (kzkg.assertions.checked_triples)."""
+    (kzkg.assertion_graphs.checked_triples)."""
     return graph_iri(name) not in _NOT_VALIDATED
 
 

@@ -24,7 +24,9 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from kzkg import __version__, assertions, search
+from kzkg import __version__, search
+from kzkg.assertion_format import coverage
+from kzkg.assertion_graphs import checked_triples
 from kzkg.corpus import Corpus
 from kzkg.enrich import load_enrichment
 from kzkg.errors import BuildInterrupted, DataViolations, InputError, OutputError, ValidationCrashed
@@ -122,10 +124,7 @@ def _shacl_lines(mapped: _Mapped) -> list[str]:
     """The data shapes over everything asserted by us, and the annotation lint over the ontology."""
     # Plain triples: run_shapes fills an rdflib Graph only if pyshacl has to write the report.
     asserted = {
-        triple
-        for graph in mapped.dataset.graphs()
-        if validated(graph.identifier)
-        for triple in assertions.checked_triples(graph)
+        triple for graph in mapped.dataset.graphs() if validated(graph.identifier) for triple in checked_triples(graph)
     }
     return run_shapes(asserted, mapped.shapes, mapped.ontology) + [
         line.replace("shacl:", "shacl (ontology annotations):", 1)
@@ -392,7 +391,7 @@ def _write_release_files(
             "events": len(mapped.corpus.events),
             "entities": len(mapped.corpus.entities),
         },
-        "claims_as_data": assertions.coverage(mapped.corpus.claims.values()),
+        "claims_as_data": coverage(mapped.corpus.claims.values()),
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
         "peak_rss_mb": {k: round(v, 1) for k, v in mapped.peaks.items()},
     }

@@ -17,7 +17,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
-from kzkg.assertions import check_assertions
+from kzkg.assertion_format import check_assertions
 from kzkg.corpus import Corpus, Problem
 from kzkg.shacl_fast import fast_failures
 from kzkg.shacl_index import Triple
@@ -128,7 +128,7 @@ def check_references(corpus: Corpus) -> list[Problem]:
             bad(report.where, "the claim is already defined in this article's file")
     for role in corpus.roles:
         need_entity(role.where, "actor", role.actor, actor_kinds)
-    for where, message in check_assertions(corpus):  # claims as data: kzkg.assertions
+    for where, message in check_assertions(corpus):  # claims as data: kzkg.assertion_format
         bad(where, message)
     return problems
 

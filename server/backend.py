@@ -28,8 +28,7 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
-from kzkg.assertions import is_assertion_graph
-from kzkg.namespaces import PREFIXES
+from kzkg.namespaces import PREFIXES, is_assertion_graph
 from kzkg.store import NoReleaseError, Release, StoreWarmer, current_release, open_read_only
 
 from .executor import ExecutorPool

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kzkg.namespaces import KZ
+from kzkg.namespaces import KZ, RDF, RDFS
 
 from .backend import GraphReader
 from .labels import (
@@ -31,6 +32,9 @@ from .labels import (
 #
 # Read from the claims' assertion graphs (GRAPH ?g joined to ?claim kz:asserts ?g) and from the
 # computed kzgraph:disagreements; these are claims, so every value is shown beside who says it.
+
+RDFS_LABEL = str(RDFS.label)
+RDF_TYPE = str(RDF.type)
 
 ASSERTED_BY = """
 SELECT ?g ?s ?p ?o ?kind ?quantity ?min ?max ?qualifier ?unit ?asOf ?population WHERE {
@@ -75,7 +79,7 @@ ALL_DISAGREEMENTS = """
 SELECT ?d ?subject ?p ?kind ?population ?asOf ?position ?claim ?value ?quantity ?min ?max ?qualifier ?denied WHERE {
   ?d a kz:Disagreement ; kz:onSubject ?subject ; kz:onProperty ?p ; kz:position ?position .
   ?position kz:heldBy ?claim ; kz:value ?value .
-  OPTIONAL { ?d kz:quantityKind ?kind }  OPTIONAL { ?d kz:population ?population }  OPTIONAL { ?d kz:asOf ?asOf }
+  OPTIONAL { ?d kz:onQuantityKind ?kind }  OPTIONAL { ?d kz:onPopulation ?population }  OPTIONAL { ?d kz:onAsOf ?asOf }
   OPTIONAL { ?position kz:valueQuantity ?quantity }  OPTIONAL { ?position kz:valueQualifier ?qualifier }
   OPTIONAL { ?position kz:valueMinQuantity ?min ; kz:valueMaxQuantity ?max }
   BIND(EXISTS { ?position kz:denied true } AS ?denied)
@@ -150,16 +154,23 @@ def claim_assertions(store: GraphReader, node: ox.NamedNode, labels: Labeller) -
     if not rows and not kinds:
         return None
     figure_predicate = str(KZ.figure)
+    # An event only this claim asserts (kzid:asserted-event/...) has its label and type in the
+    # claim's graph alone: it is named by that label and links to that graph (no page of its own).
+    own_labels = {row["s"].value: row["o"].value for row in rows if row["p"].value == RDFS_LABEL}
     statements = []
     for row in rows:
+        if row["s"].value in own_labels and row["p"].value in (RDFS_LABEL, RDF_TYPE):
+            continue
         if row["p"].value == figure_predicate or isinstance(row["o"], ox.NamedNode):
             value_term = None if row["p"].value == figure_predicate else labels.term(row["o"])
         else:
             value_term = None
         predicate = row["p"]
-        statements.append(
-            AssertedStatement(labels.term(row["s"]), labels.term(predicate), _value_text(row, labels), value_term)
-        )
+        subject = labels.term(row["s"])
+        if row["s"].value in own_labels:
+            graph_page = labels.term(row["g"]).href  # the event has no page: link the graph that holds it
+            subject = dataclasses.replace(subject, label=own_labels[row["s"].value], href=graph_page)
+        statements.append(AssertedStatement(subject, labels.term(predicate), _value_text(row, labels), value_term))
     statements.sort(key=lambda s: (s.subject.label, s.property.label, s.value))
     polarity = objects_of(store, node, str(KZ.polarity))
     conflicts = sorted(

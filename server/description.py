@@ -12,9 +12,8 @@ import pyoxigraph as ox
 from flask import Response, current_app, redirect, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from kzkg.assertions import ASSERTION_BASE
 from kzkg.export import void_dataset
-from kzkg.namespaces import DCTERMS, FORMATS, PREFIXES, RDF, RDFS, SD, SH, VOID, XSD
+from kzkg.namespaces import ASSERTION_BASE, DCTERMS, FORMATS, PREFIXES, RDF, RDFS, SD, SH, VOID, XSD
 
 from .backend import Served, Statistics
 from .media import GRAPH_TYPES, RESULT_TYPES, MediaType, negotiate

@@ -61,8 +61,7 @@ import requests.auth
 from urllib3.exceptions import ReadTimeoutError
 
 from kzkg import __version__
-from kzkg.assertions import is_assertion_graph
-from kzkg.namespaces import PREFIXES
+from kzkg.namespaces import PREFIXES, is_assertion_graph
 from kzkg.store import NoReleaseError, Release, current_release
 
 from .backend import (

@@ -169,6 +169,62 @@ def test_a_range_needs_both_bounds_in_order_and_nothing_else(data_copy: Path) ->
     ]
 
 
+def test_an_asserted_event_needs_an_id_an_event_type_and_a_label(data_copy: Path) -> None:
+    claim = "004-authors-police-department-no-answer"
+    set_claim(
+        data_copy,
+        "004",
+        claim,
+        asserts=[
+            {"event": {"id": "calls-answered", "type": "Phonecall", "label": "answering calls"}},
+            {"event": {"id": "calls-answered", "type": "Other"}},
+            {"event": {"id": "x", "type": "Other", "label": "x", "agent": "almaty", "colour": "red"}},
+            {"event": {"id": "y", "type": "Other", "label": "y", "agent": "almaty"}},
+            {"event": {"id": "z", "type": "Other", "label": "z", "startDate": "soon"}},
+            {"event": ["calls-answered"]},
+        ],
+    )
+    where = f"data/annotations/004.yaml: claim {claim}: 'asserts' "
+    found = problems(data_copy)
+    expected = [
+        where + "#1 (event calls-answered): type 'Phonecall' is not an event type (Unrest, Protest,",
+        where + "#2 (event): missing 'label'",
+        where + "#3 (event): unknown key(s) ['colour'] (allowed: agent, dateText,",
+        where + "#4 (event y agent): value 'almaty' is a Place, expected Person or Organization",
+        where + "#5 (event z startDate): value 'soon' is not a date (YYYY-MM-DD)",
+        where + "#6 (event): expected a mapping {id, type, label, ...}, found ['calls-answered']",
+    ]
+    for prefix in expected:
+        assert any(line.startswith(prefix) for line in found), (prefix, found)
+    assert len(found) == len(expected), found
+
+
+def test_a_reason_for_no_assertion_is_one_word_of_the_list_and_only_on_a_factual_claim(data_copy: Path) -> None:
+    set_claim(data_copy, "000", "000-author-shotguns-birdshot", not_asserted="general")
+    set_claim(data_copy, "004", "004-authors-fewer-police-visible", kind="opinion")
+    set_claim(
+        data_copy,
+        "004",
+        "004-eyewitnesses-no-one-opposed-looters",
+        asserts=[{"subject": "almaty-looting", "property": "eventType", "value": "Looting"}],
+    )
+    found = problems(data_copy)
+    assert found == [
+        (
+            "data/annotations/000.yaml: claim 000-author-shotguns-birdshot: 'not_asserted': 'general' is not one of "
+            "report, attribute, practice, observation, hedged"
+        ),
+        (
+            "data/annotations/004.yaml: claim 004-authors-fewer-police-visible: 'not_asserted': a claim of kind "
+            "'opinion' needs no reason; drop it"
+        ),
+        (
+            "data/annotations/004.yaml: claim 004-eyewitnesses-no-one-opposed-looters: 'not_asserted': the claim "
+            "has 'asserts'; drop one of them"
+        ),
+    ], found
+
+
 # --- disagreements, rule by rule: statements in, triples out (compared as graphs) -------------
 
 import datetime as dt  # noqa: E402
@@ -177,7 +233,8 @@ from dataclasses import dataclass, field  # noqa: E402
 from rdflib import Graph, URIRef  # noqa: E402
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic  # noqa: E402
 
-from kzkg.assertions import Assertion, compute_disagreements, disagreement_triples, reconcile  # noqa: E402
+from kzkg.assertion_format import Assertion  # noqa: E402
+from kzkg.disagreements import compute_disagreements, disagreement_triples, reconcile  # noqa: E402
 
 PREFIXES_TTL = """
 @prefix kz: <https://w3id.org/kzkg/ontology#> . @prefix kzid: <https://w3id.org/kzkg/id/> .
@@ -389,7 +446,7 @@ def test_a_range_position_gives_both_bounds_and_no_quantity() -> None:
 
 
 def test_a_range_figure_node_gives_its_bounds_and_no_quantity() -> None:
-    from kzkg.assertions import assertion_triples
+    from kzkg.assertion_graphs import assertion_triples
 
     graph = Graph()
     for triple in assertion_triples(ranged("004-a", 2000000000, 3000000000), Refs()):
@@ -424,7 +481,7 @@ def test_a_figure_disagreement_carries_kind_population_date_and_each_number() ->
         expect(f"""
         {node} a kz:Disagreement ; rdfs:label "disagreement on e-unrest: figure" ;
             kz:onSubject kzevent:e-unrest ; kz:onProperty kz:figure ;
-            kz:quantityKind kz:Deaths ; kz:population kzid:kazakh-police ; kz:asOf "2022-01-09"^^xsd:date ;
+            kz:onQuantityKind kz:Deaths ; kz:onPopulation kzid:kazakh-police ; kz:onAsOf "2022-01-09"^^xsd:date ;
             kz:between kzclaim:001-a, kzclaim:001-b, kzclaim:001-c ;
             kz:position {position.format("001-a")}, {position.format("001-b")}, {position.format("001-c")} .
         {position.format("001-a")} a kz:Position ; kz:heldBy kzclaim:001-a ;
@@ -648,6 +705,19 @@ def test_stats_prints_coverage(twin_builds: dict[str, Path]) -> None:
     assert coverage["with_assertions"] == 3 and coverage["statements"] == 6
     assert coverage["covered"] == 3 + coverage["kinds"]["opinion"] + coverage["kinds"]["prediction"]
     assert coverage["coverage"] == round(coverage["covered"] / coverage["claims"], 4)
+    # every uncovered claim is listed with its one-word reason; the coverage over the issue's
+    # content types leaves out only those whose reason is of none of them
+    uncovered = coverage["uncovered"]
+    total = coverage["claims"] - coverage["covered"]
+    assert total == sum(coverage["uncovered_by_reason"].values()) and len(uncovered) == min(total, 200)
+    assert uncovered["000-author-shotguns-birdshot"] == "practice"
+    assert coverage["uncovered_by_reason"]["observation"] == 2  # 004's two, listed after the 200th
+    assert uncovered["000-author-tokayev-replaced-security-chief"] == "none given"  # its asserts were taken out
+    outside = sum(
+        n for reason, n in coverage["uncovered_by_reason"].items() if reason in ("report", "attribute", "practice")
+    )
+    assert coverage["claims_of_issue_types"] == coverage["claims"] - outside
+    assert coverage["coverage_of_issue_types"] == round(coverage["covered"] / coverage["claims_of_issue_types"], 4)
 
 
 def test_export_claims_csv_and_jsonld(twin_builds: dict[str, Path]) -> None:
@@ -712,3 +782,124 @@ def test_validate_report_lists_both_directions_and_exits_0(data_copy: Path) -> N
         "on one point)"
     ) in lines
     assert "review:" in result.stderr
+
+
+# --- events that exist only in what a claim asserts (a denial of an occurrence no registry event records)
+
+ASSERTED_EVENT = "https://w3id.org/kzkg/id/asserted-event/"
+
+
+def test_an_asserted_event_is_minted_apart_and_lives_only_in_its_claims_graph(store, corpus) -> None:
+    rows = select(
+        store,
+        f"""SELECT ?g ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?s), "{ASSERTED_EVENT}")) }}""",
+    )
+    claim = "000-passenger-not-told-not-evacuated"
+    evacuation = f"{ASSERTED_EVENT}{claim}-passenger-evacuation"
+    graph = f"https://w3id.org/kzkg/id/assertion/{claim}"
+    kz_, kzid = "https://w3id.org/kzkg/ontology#", "https://w3id.org/kzkg/id/"
+    assert {(p, o) for g, s, p, o in rows if s == evacuation} == {
+        ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", kz_ + "Event"),
+        (kz_ + "eventType", kz_ + "Evacuation"),
+        ("http://www.w3.org/2000/01/rdf-schema#label", "the airport staff evacuating the stranded passengers"),
+        (kz_ + "agent", kzid + "almaty-airport-staff"),
+        (kz_ + "participant", kzid + "russian-passenger-almaty-airport"),
+        (kz_ + "place", kzid + "almaty-airport"),
+    }
+    # each asserted event is written into its own claim's assertion graph and nowhere else
+    assert {(g, s.removeprefix(ASSERTED_EVENT).startswith(g.rsplit("/", 1)[1] + "-")) for g, s, _, _ in rows} == {
+        (g, True) for g, _, _, _ in rows
+    }
+    asserted = {c.id for c in corpus.claims.values() for s in c.asserts if s.asserted_event}
+    assert {g.rsplit("/", 1)[1] for g, _, _, _ in rows} == asserted and graph in {g for g, _, _, _ in rows}
+    assert all(corpus.claims[c].polarity == "negative" for c in asserted)  # today: each is a denial
+    # not in the default graph (the endpoint's), as subject or object
+    assert (
+        select(
+            store,
+            f"""SELECT ?x WHERE {{ {{ ?x ?p ?o }} UNION {{ ?s ?p ?x }}
+                 FILTER(isIRI(?x) && STRSTARTS(STR(?x), "{ASSERTED_EVENT}")) }}""",
+        )
+        == []
+    )
+    # the denial reads as one: the claim denies an evacuation at the airport, by the airport staff
+    denied = select(
+        store,
+        """SELECT ?claim WHERE { ?claim kz:polarity kz:Negative ; kz:asserts ?g .
+             GRAPH ?g { ?e kz:eventType kz:Evacuation ; kz:place kzid:almaty-airport } }""",
+    )
+    assert denied == [(f"https://w3id.org/kzkg/id/claim/{claim}",)]
+
+
+def test_asserted_events_never_reach_the_registry_or_the_reasoner() -> None:
+    prepared = prepare(ROOT / "data")
+    assert prepared.report.conforms, prepared.report.lines()
+    reasoned = reasoning_triples(prepared.dataset)
+    assert reasoned and not [t for t in reasoned if any(str(term).startswith(ASSERTED_EVENT) for term in t)]
+    from kzkg.namespaces import is_assertion_graph
+
+    holders = {
+        graph.identifier
+        for graph in prepared.dataset.graphs()
+        if any(str(s).startswith(ASSERTED_EVENT) for s, _, _ in graph)
+    }
+    assert holders and all(is_assertion_graph(g) for g in holders)
+
+
+def test_a_claim_page_names_an_asserted_event_by_its_label(client) -> None:
+    response = client.get("/id/claim/000-passenger-not-told-not-evacuated", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "denies</strong> this" in html
+    graph_link = '<a href="/id/assertion/000-passenger-not-told-not-evacuated" title="' + ASSERTED_EVENT
+    assert (
+        graph_link + '000-passenger-not-told-not-evacuated-passenger-evacuation">the airport staff evacuating' in html
+    )
+    assert "rdfs:label" not in html.split("What it asserts", 1)[1].split("</ul>", 1)[0]  # the label names it
+
+
+# --- external properties: an attribute no kz: term covers, in a well-known vocabulary's own term
+
+
+def test_an_external_property_is_checked_against_its_range(data_copy: Path) -> None:
+    claim = "000-author-national-security-council-kgb-successor"
+    set_claim(
+        data_copy,
+        "000",
+        claim,
+        asserts=[
+            {"subject": "tokayev", "property": "dcterms:replaces", "value": "kgb"},
+            {"subject": "national-security-council", "property": "schema:knowsLanguage", "value": "kgb"},
+        ],
+    )
+    where = f"data/annotations/000.yaml: claim {claim}: 'asserts' "
+    found = problems(data_copy)
+    assert (
+        where + "#1 (tokayev dcterms:replaces): subject 'tokayev' is a Person, expected Organization or MediaOutlet"
+        in found
+    )
+    assert any(line.startswith(where + "#2: property 'schema:knowsLanguage' is not one of") for line in found), found
+    assert len(found) == 2, found
+
+
+def test_an_external_property_is_written_with_its_own_iri_in_the_assertion_graph_only(store) -> None:
+    rows = select(
+        store,
+        """SELECT ?claim WHERE { ?claim kz:asserts ?g .
+             GRAPH ?g { kzid:national-security-council <http://purl.org/dc/terms/replaces> kzid:kgb } }""",
+    )
+    assert rows == [("https://w3id.org/kzkg/id/claim/000-author-national-security-council-kgb-successor",)]
+    assert select(store, "SELECT ?x WHERE { ?x <http://purl.org/dc/terms/replaces> ?y }") == []
+
+
+def test_coverage_of_the_corpus_lists_each_uncovered_claim_with_its_reason(corpus) -> None:
+    from kzkg.assertion_format import NOT_ASSERTED_REASONS, coverage
+
+    found = coverage(corpus.claims.values())
+    factual_bare = {c.id: c.not_asserted for c in corpus.claims.values() if c.kind == "factual" and not c.asserts}
+    assert found["uncovered"] == dict(sorted(factual_bare.items()))  # the real corpus: all listed
+    assert all(reason in NOT_ASSERTED_REASONS for reason in found["uncovered"].values())  # none unexplained
+    outside = [c for c, reason in factual_bare.items() if not NOT_ASSERTED_REASONS[str(reason)]]
+    assert found["claims_of_issue_types"] == len(corpus.claims) - len(outside)
+    assert found["covered"] == len(corpus.claims) - len(factual_bare)
+    assert found["coverage_of_issue_types"] > found["coverage"]

@@ -431,6 +431,11 @@ def test_figures_in_the_default_graph_are_claims_only(store):
     assert holders and {r["x"] for r in holders} <= claims
     positions = run(store, "SELECT ?p ?q WHERE { ?p a kz:Position ; kz:valueQuantity ?q }")
     assert positions  # the numbers are still beside each side of a figure disagreement
+    for prop in ("quantityKind", "population", "asOf"):  # a figure disagreement's kind, population, day
+        holders = {r["x"] for r in run(store, f"SELECT DISTINCT ?x WHERE {{ ?x kz:{prop} ?v }}")}
+        assert holders <= claims, (prop, sorted(holders - claims)[:3])
+    on_figures = run(store, "SELECT ?d ?k ?day WHERE { ?d a kz:Disagreement ; kz:onQuantityKind ?k ; kz:onAsOf ?day }")
+    assert on_figures  # the disagreement node still says which figures it compares, with its own terms
 
 
 def test_14_denials(store, corpus):
@@ -442,8 +447,19 @@ def test_14_denials(store, corpus):
         if c.polarity == "negative"
         for s in c.asserts
         if s.property != "quantity"
+    } | {  # an event only the claim asserts is also typed kz:Event in its graph
+        (c.id, s.subject, "type")
+        for c in corpus.claims.values()
+        if c.polarity == "negative"
+        for s in c.asserts
+        if s.asserted_event and s.property == "eventType"
     }
     assert found == expected and found
+    assert (
+        "000-passenger-not-told-not-evacuated",
+        "000-passenger-not-told-not-evacuated-passenger-evacuation",
+        "agent",
+    ) in found
     for row in rows:  # a denial names who asserts the very same statement, where someone does
         for asserter in (row["assertedBy"] or "").split():
             claim = corpus.claims[local(asserter)]
@@ -455,7 +471,7 @@ def test_14_denials(store, corpus):
 
 
 def test_15_all_disagreements_with_both_sides(store, corpus):
-    from kzkg.assertions import compute_disagreements
+    from kzkg.disagreements import compute_disagreements
 
     rows = example(store, "15")
     points = {r["disagreement"] for r in rows}
@@ -476,7 +492,7 @@ def test_15_all_disagreements_with_both_sides(store, corpus):
 
 
 def test_16_curated_contradictions_assertions_do_not_explain(store, corpus):
-    from kzkg.assertions import compute_disagreements
+    from kzkg.disagreements import compute_disagreements
 
     rows = example(store, "16")
     found = {tuple(sorted((local(r["claim"]), local(r["other"])))) for r in rows}

@@ -11,9 +11,8 @@ import pytest
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
-from kzkg.assertions import is_assertion_graph
 from kzkg.export import FORMATS, SCOPES, dump_name
-from kzkg.namespaces import ID, INFERRED_GRAPH
+from kzkg.namespaces import ID, INFERRED_GRAPH, is_assertion_graph
 from kzkg.pipeline import build
 from kzkg.store import Release, open_read_only
 

@@ -336,3 +336,12 @@ def test_a_claim_parameter_opens_the_page_that_holds_the_claim(client) -> None:
     # the other list's pager keeps the claims page the claim chose
     assert "?claims_page=2&pairs_page=2#pairs" in {a["href"] for a in page.having("a", "page")}
     assert client.get("/id/tokayev?claim=no-such-claim", headers={"Accept": BROWSER_ACCEPT}).status_code == 400
+
+
+def test_a_range_figure_is_printed_with_both_bounds_on_its_claim_page(client) -> None:
+    # 004: Tokayev's "$2-3bn in damage" is one figure with two bounds, never a single number
+    response = client.get("/id/claim/004-tokayev-2-3bn-damage", headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 200
+    text = re.sub(r"\s+", " ", response.get_data(as_text=True))
+    assert "2000000000–3000000000 USD" in text
+    assert "as of 10 January 2022" in text

@@ -33,8 +33,8 @@ from conftest import LiveServer, free_port
 from SPARQLWrapper import JSON, SPARQLWrapper
 from test_limits import SERVICE_TRICKS, Listener, Redirector
 
-from kzkg.assertions import is_assertion_graph
 from kzkg.examples import load_examples
+from kzkg.namespaces import is_assertion_graph
 from kzkg.publish import DEFAULT_GRAPH, RELEASE_GRAPH, release_graphs, release_record
 from kzkg.store import Release
 

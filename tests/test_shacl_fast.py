@@ -35,7 +35,7 @@ ONTOLOGY_IRI = URIRef("https://w3id.org/kzkg/ontology")
 @pytest.fixture(scope="module")
 def shacl_inputs() -> tuple[list, Graph, Graph, Graph]:
     """(asserted data triples as the pipeline validates them, ontology, data shapes, lint shapes)."""
-    from kzkg.assertions import checked_triples
+    from kzkg.assertion_graphs import checked_triples
     from kzkg.enrich import ENRICHMENT_GRAPH
     from kzkg.map import LINKS_GRAPH, map_corpus
     from kzkg.namespaces import ONTOLOGY_GRAPH
@@ -43,7 +43,7 @@ def shacl_inputs() -> tuple[list, Graph, Graph, Graph]:
     ontology = load_turtle(ROOT / "ontology" / "kzkg.ttl")
     dataset, _ = map_corpus(load_corpus(ROOT / "data"), ontology)
     skipped = {ONTOLOGY_GRAPH, LINKS_GRAPH, ENRICHMENT_GRAPH}
-    # as the pipeline does: of a claim's assertion graph only its figure nodes (kzkg.assertions)
+    # as the pipeline does: of a claim's assertion graph only its figure nodes (kzkg.assertion_graphs)
     triples = [
         triple for graph in dataset.graphs() if graph.identifier not in skipped for triple in checked_triples(graph)
     ]

@@ -16,47 +16,25 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from kzkg.extract.attribution import CHANNEL_WORDS, QUANTIFIERS, Attribution, attribute
+from kzkg.extract.cues import (
+    DENIAL,
+    DETERMINER,
+    DOCUMENTS,
+    HEARSAY,
+    INSTITUTIONS,
+    MEDIA,
+    OPINION,
+    PARTITION,
+    PREDICTION,
+    REPORTERS,
+    SOCIAL,
+    SOCIAL_MEDIA,
+)
 from kzkg.extract.dates import DateMention, find_dates, reference_date
 from kzkg.extract.events import assertions, find_event, identity
 from kzkg.extract.figures import Figure, find_figures
 from kzkg.extract.nlp import has_parse
 from kzkg.extract.registry import NER_TYPES, Registry, slug
-
-_PREDICTION = re.compile(
-    r"\b(?:will|would|is\s+likely\s+to|are\s+likely\s+to|is\s+expected\s+to|are\s+expected\s+to|"
-    r"going\s+to)\b",
-    re.I,
-)
-_OPINION = re.compile(
-    r"\b(?:should|must|seems?\s+to|appears?\s+to|it\s+seems|in\s+(?:my|our)\s+view|"
-    r"clearly|obviously|highly\s+suspect|disingenuous|likely)\b",
-    re.I,
-)
-_DENIAL = re.compile(
-    r"\b(?:there\s+(?:was|were|is|are|has\s+been|have\s+been)\s+no|nothing\s+(?:is|was)\s+happening)\b", re.I
-)
-
-
-_HEARSAY = re.compile(
-    r"\b(?:there\s+(?:are|were|have\s+been|has\s+been)\s+(?:\w+\s+){0,2}(?:reports|rumours|rumors)|"
-    r"reportedly|unconfirmed\s+reports|it\s+(?:is|was|has\s+been)\s+reported|rumours|rumors)\b",
-    re.I,
-)
-_SOCIAL = re.compile(r"\b(?:on|from)\s+social\s+media\b|\bsocial\s+media\s+(?:footage|posts?|videos?|clips?)\b", re.I)
-_REPORTERS = frozenset("correspondent reporter journalist author writer".split())
-_DOCUMENTS = frozenset(
-    "bulletin statement report data figure account channel tweet video footage post message "
-    "release announcement website page feed clip outlet agency service source".split()
-)
-_PARTITION = re.compile(r"(?:of|among)\s+(?:these|those|them|which)\b", re.I)
-_INSTITUTIONS = frozenset(
-    "company ministry government committee office agency party council service court bank group board "
-    "administration department authority organisation organization parliament embassy police army media "
-    "regime state side team family community".split()
-)
-_SOCIAL_MEDIA = re.compile(r"\bsocial\s+media\b", re.I)
-_MEDIA = frozenset("footage video clip post".split())
-_DETERMINER = re.compile(r"^(?:the|a|an|one|another|some|several|many)\s+", re.I)
 
 
 @dataclass
@@ -135,7 +113,7 @@ class _Drafter:
         if entity_id in self.registry.entities:
             return entity_id
         if entity_id not in self.drafts.entities:
-            proposal: dict = {"id": entity_id, "type": types, "label": _DETERMINER.sub("", text.strip()), "draft": True}
+            proposal: dict = {"id": entity_id, "type": types, "label": DETERMINER.sub("", text.strip()), "draft": True}
             if evidence:
                 proposal["evidence"] = {"article": self.meta.id, "quote": evidence}
             self.drafts.entities[entity_id] = proposal
@@ -167,17 +145,17 @@ class _Drafter:
         if root.ent_id_:
             return [root.ent_id_]  # a registry name covers the head ("bne IntelliNews’ correspondent in Almaty")
         if (
-            root.lemma_.lower() in _REPORTERS
+            root.lemma_.lower() in REPORTERS
             and self.author
             and (any(t.lower_ == "our" for t in span) or any(e.ent_id_ == self.meta.publisher for e in span.ents))
         ):
             return list(self.author)  # "our correspondent", "<the publisher>'s reporter": the article's author
-        if _SOCIAL_MEDIA.search(span.text) and not any(e.ent_id_ for e in span.ents):
+        if SOCIAL_MEDIA.search(span.text) and not any(e.ent_id_ for e in span.ents):
             return self._by_name("social media users", sentence)  # "social media posts suggested"
-        if root.lemma_.lower() in _DOCUMENTS and span.ents:
+        if root.lemma_.lower() in DOCUMENTS and span.ents:
             # "the Health Ministry bulletin", "Tokayev's statement": a document speaks for its author
             root = span.ents[-1].root
-        elif root.lemma_.lower() in _DOCUMENTS and root.lemma_.lower() in _MEDIA:
+        elif root.lemma_.lower() in DOCUMENTS and root.lemma_.lower() in MEDIA:
             # "The footage showed", "A second video shows": footage nobody is named for is hearsay
             return self._unattributed(sentence)
         heads = [ent for ent in span.ents if ent.start <= root.i < ent.end]
@@ -198,7 +176,7 @@ class _Drafter:
             return []
         named = all(t.pos_ == "PROPN" for t in words) and len(words) >= 2
         # "the man", "one protester", "a resident": one unnamed person; "the company", "residents": a group
-        one = root.tag_ == "NN" and root.lemma_.lower() not in _INSTITUTIONS and root.lemma_.lower() not in _DOCUMENTS
+        one = root.tag_ == "NN" and root.lemma_.lower() not in INSTITUTIONS and root.lemma_.lower() not in DOCUMENTS
         return [self._propose(span.text, "Person" if named or one else "Group", sentence.text.strip())]
 
     # --- claims ---
@@ -326,7 +304,7 @@ class _Drafter:
         """A sentence inside a quotation is the quoted speaker's: the one named where the quotation
         closes ("“...” he added"), else the one who spoke just before it in the paragraph."""
         paragraph, speaker = self.previous
-        if _PARTITION.match(sentence.text.lstrip()) and speaker and paragraph == self._paragraph(sentence):
+        if PARTITION.match(sentence.text.lstrip()) and speaker and paragraph == self._paragraph(sentence):
             return speaker  # "Of these, 45 cases ...": the count just reported, by whoever reported it
         if not self._quote_open(sentence) and not sentence.text.lstrip().startswith(("“", '"')):
             return None
@@ -345,9 +323,9 @@ class _Drafter:
         """Unattributed hearsay ("there are reports", "reportedly", "rumours") is not the author's
         own statement: its claimant is the reports, or social media users when those are named."""
         text = sentence.text
-        if _SOCIAL.search(text):
+        if SOCIAL.search(text):
             return self._by_name("social media users", sentence)
-        if _HEARSAY.search(text):
+        if HEARSAY.search(text):
             return self._unattributed(sentence)
         return []
 
@@ -470,12 +448,12 @@ class _Drafter:
             claim["quantity_text"] = figure.quantity_text
             if figure.unit:
                 claim["unit"] = figure.unit
-        if found.negative or _DENIAL.search(quote):
+        if found.negative or DENIAL.search(quote):
             claim["polarity"] = "negative"
         kind = (
             "prediction"
-            if _PREDICTION.search(quote) and not figure
-            else ("opinion" if _OPINION.search(quote) and not figure else None)
+            if PREDICTION.search(quote) and not figure
+            else ("opinion" if OPINION.search(quote) and not figure else None)
         )
         if kind:
             claim["kind"] = kind

@@ -1,0 +1,46 @@
+"""The words that tell a sentence's kind and its source, before any parse: cues the drafter reads.
+
+Kept apart from :mod:`kzkg.extract.draft` so that the word lists a reviewer may want to extend
+(reporting nouns, institutions, hedges) sit in one place and read as lists, not inside the
+drafting logic. They are general English cues; none names a person, place or event of the corpus.
+"""
+
+from __future__ import annotations
+
+import re
+
+PREDICTION = re.compile(
+    r"\b(?:will|would|is\s+likely\s+to|are\s+likely\s+to|is\s+expected\s+to|are\s+expected\s+to|"
+    r"going\s+to)\b",
+    re.I,
+)
+OPINION = re.compile(
+    r"\b(?:should|must|seems?\s+to|appears?\s+to|it\s+seems|in\s+(?:my|our)\s+view|"
+    r"clearly|obviously|highly\s+suspect|disingenuous|likely)\b",
+    re.I,
+)
+DENIAL = re.compile(
+    r"\b(?:there\s+(?:was|were|is|are|has\s+been|have\s+been)\s+no|nothing\s+(?:is|was)\s+happening)\b", re.I
+)
+
+
+HEARSAY = re.compile(
+    r"\b(?:there\s+(?:are|were|have\s+been|has\s+been)\s+(?:\w+\s+){0,2}(?:reports|rumours|rumors)|"
+    r"reportedly|unconfirmed\s+reports|it\s+(?:is|was|has\s+been)\s+reported|rumours|rumors)\b",
+    re.I,
+)
+SOCIAL = re.compile(r"\b(?:on|from)\s+social\s+media\b|\bsocial\s+media\s+(?:footage|posts?|videos?|clips?)\b", re.I)
+REPORTERS = frozenset("correspondent reporter journalist author writer".split())
+DOCUMENTS = frozenset(
+    "bulletin statement report data figure account channel tweet video footage post message "
+    "release announcement website page feed clip outlet agency service source".split()
+)
+PARTITION = re.compile(r"(?:of|among)\s+(?:these|those|them|which)\b", re.I)
+INSTITUTIONS = frozenset(
+    "company ministry government committee office agency party council service court bank group board "
+    "administration department authority organisation organization parliament embassy police army media "
+    "regime state side team family community".split()
+)
+SOCIAL_MEDIA = re.compile(r"\bsocial\s+media\b", re.I)
+MEDIA = frozenset("footage video clip post".split())
+DETERMINER = re.compile(r"^(?:the|a|an|one|another|some|several|many)\s+", re.I)
