@@ -37,6 +37,12 @@ Time
 Identity
     ETags and cached answers are keyed by the build id of the release record, re-read at most
     every ``STORE_CHECK_SECONDS``; a store without a record is served uncached.
+
+Modules: this one is the backend (which dataset a query is sent with, what an answer may be, the
+time limits, the release record, the pages' reader); :mod:`kzkg_server.store_client` the HTTP
+client and the readers of the store's answers; :mod:`kzkg_server.store_rewrite` the query text the
+store is sent (the prologue, the lowered LIMIT, FROM / FROM NAMED, and UNIONs as subqueries, which
+Virtuoso 7 otherwise answers wrong).
 """
 
 from __future__ import annotations

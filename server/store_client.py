@@ -67,7 +67,8 @@ class Reply:
 
 
 class RemoteStore:
-    """One SPARQL endpoint and how to talk to it; the HTTP half of :class:`RemoteBackend`.
+    """One SPARQL endpoint and how to talk to it; the HTTP half of
+    :class:`kzkg_server.remote.RemoteBackend`.
 
     Plain SPARQL 1.1 Protocol over requests: a form POST of the query and the dataset parameters,
     content negotiation by Accept only. No retries (the client of this front decides whether to
