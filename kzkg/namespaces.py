@@ -194,3 +194,10 @@ PREFIXES: dict[str, str] = {
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
+
+# The endpoint's default graph as one named graph on a remote store: `kzkg publish` writes the
+# union of the graphs in_default_graph admits into it and names it in the release record as the
+# dataset's sd:defaultGraph; the remote backend sends it as default-graph-uri. Never one of the
+# release's graphs, so kept out of the graph policy above.
+DEFAULT_GRAPH = GRAPH["default"]
+__all__ += ["DEFAULT_GRAPH"]  # appended beside its definition

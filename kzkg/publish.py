@@ -43,7 +43,7 @@ from kzkg.store import Release, open_read_only
 USER_AGENT = f"kzkg/{__version__} ({namespaces.HOME}; kzkg publish)"
 RELEASE_GRAPH = str(namespaces.RELEASE_GRAPH)
 # The endpoint's default graph as one named graph on the store; never one of the release's graphs.
-DEFAULT_GRAPH = str(namespaces.GRAPH["default"])
+DEFAULT_GRAPH = str(namespaces.DEFAULT_GRAPH)
 DATASET = str(namespaces.DATASET)
 DCTERMS = str(namespaces.DCTERMS)
 VOID = str(namespaces.VOID)

@@ -59,38 +59,19 @@ import weakref
 from concurrent.futures import Future
 from typing import Any, BinaryIO
 
-from .executor_child import check_shape
-from .executor_protocol import FEDERATE, FRAME_HEADER, READY, REFUSED, Dataset, Job, Outcome
+from .executor_protocol import FEDERATE, FRAME_HEADER, READY, REFUSED, Job, Outcome
 from .query_errors import (
     ExecutorBusy,
     MemoryLimit,
     NeedsFederation,
-    NotAcceptable,
     ProcessDied,
-    QueryError,
     QueryFailed,
-    QuerySyntaxError,
     QueryTimeout,
-    ResultTooLarge,
 )
-from .result_writer import in_memory, serialise
 
-# The pool's own names, then what server/sparql.py and server/remote.py still import from here
-# (from before the executor was split; their owners move those imports to query_errors,
-# executor_protocol, executor_child and result_writer, and then the second half of this list goes).
-__all__ = [  # noqa: RUF022 (the two halves, not one sorted list)
-    "ExecutorPool",
-    "death_cause",
-    "Dataset",
-    "NotAcceptable",
-    "QueryError",
-    "QuerySyntaxError",
-    "QueryTimeout",
-    "ResultTooLarge",
-    "check_shape",
-    "in_memory",
-    "serialise",
-]
+# The pool's own names: the job, its errors and the serialisation are imported from
+# executor_protocol, query_errors, executor_child and result_writer, where they are defined.
+__all__ = ["ExecutorPool", "death_cause"]
 
 # Bytes of a dead child's stderr read to tell why it died.
 _STDERR_TAIL = 65536

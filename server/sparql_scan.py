@@ -41,7 +41,8 @@ from urllib.parse import urljoin
 
 from .sparql_tokens import ScanError, Token, line_column, scan_error, tokenize
 
-# The tokenizer's names, part of what a scan gives its callers (a ScanError, the tokens of a text).
+# ScanError is the tokenizer's, and part of what a scan gives its callers (what scan and canonicalise
+# raise); the tokens themselves are imported from sparql_tokens, where they are defined.
 __all__ = [
     "QUERY_FORMS",
     "UPDATE_KEYWORDS",
@@ -49,14 +50,11 @@ __all__ = [
     "QueryShape",
     "ScanError",
     "ServiceCall",
-    "Token",
     "bisect_left_token",
     "canonicalise",
-    "line_column",
     "plain_problem",
     "query_form",
     "scan",
-    "tokenize",
 ]
 
 QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})

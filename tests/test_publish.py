@@ -10,7 +10,7 @@ import pytest
 import requests
 from SPARQLWrapper import JSON, SPARQLWrapper
 
-from kzkg.assertions import is_assertion_graph
+from kzkg.namespaces import is_assertion_graph
 from kzkg.publish import DEFAULT_GRAPH, PublishError, Target, _chunks, publish, release_graphs
 from kzkg.store import open_read_only
 

@@ -514,7 +514,7 @@ def test_a_clients_long_dataset_reaches_virtuoso_in_the_query_text(
 
 def test_what_the_front_rewrites_for_virtuoso() -> None:
     """The rewrites are textual: exact text in, exact text out, nothing else touched."""
-    from kzkg_server.remote import dataset_in_text, isolate_unions, uses_named_graphs
+    from kzkg_server.store_rewrite import dataset_in_text, isolate_unions, uses_named_graphs
 
     union = "SELECT * WHERE { {?s a ?t} UNION {?s ?p ?o} OPTIONAL { ?s ?q ?v } }"
     assert isolate_unions(union) == (
@@ -675,7 +675,7 @@ def test_the_store_is_sent_one_default_graph_and_named_graphs_only_for_graph(
 def test_virtuoso_really_drops_optional_bindings_after_a_union(published) -> None:
     """The trap behind the Tokayev page's missing date: `{A} UNION {B} OPTIONAL {date} OPTIONAL
     {dateText}` loses ?date for claims that have one; the same UNION as a subquery keeps it."""
-    from kzkg_server.remote import isolate_unions
+    from kzkg_server.store_rewrite import isolate_unions
 
     query = """SELECT ?claim ?date WHERE {
       { ?claim <https://w3id.org/kzkg/ontology#claimedBy> <https://w3id.org/kzkg/id/tokayev> }
