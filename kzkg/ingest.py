@@ -28,7 +28,6 @@ from kzkg.corpus import (
     Corpus,
     Entity,
     Event,
-    Evidence,
     Problem,
     ReReport,
     Role,
@@ -36,25 +35,7 @@ from kzkg.corpus import (
 from kzkg.curated_yaml import Entry, load_yaml, read_text
 from kzkg.errors import InputError
 
-# The stage's own names, and the records and vocabularies that kzkg.map, kzkg.assertion_format and
-# kzkg.pipeline still import from here; they live in kzkg.corpus now (those modules were being edited
-# elsewhere when the records moved), and the re-exports go once they import from there.
-__all__ = [
-    "CLAIM_KEYS",
-    "EVENT_TYPES",
-    "QUALIFIERS",
-    "QUANTITY_KINDS",
-    "SLUG",
-    "Claim",
-    "Corpus",
-    "Entity",
-    "Event",
-    "Evidence",
-    "IngestError",
-    "Problem",
-    "load_corpus",
-    "ordered_claim",
-]
+__all__ = ["CLAIM_KEYS", "IngestError", "load_corpus", "ordered_claim"]
 
 # The keys a claim entry may have, in the order curated files list them; a tool that writes claims
 # (the review app) writes them in this order, so its files read like curated ones. ``draft``: what

@@ -135,12 +135,14 @@ def _state(article: str, problems: list[str] | None = None) -> dict:
     _, content, _ = _annotations(article)
     claims = []
     for claim in content["claims"]:
-        quotes = (
-            [claim["quote"]]
-            if isinstance(claim.get("quote"), str)
-            else [q for q in claim.get("quotes") or [] if isinstance(q, str)]
-        )
-        span = locate(corpus_text, quotes[0], int(claim.get("occurrence", 1))) if quotes else None
+        # the annotation format's evidence: `quote: text`, or `quotes:` of texts and {quote, occurrence} maps
+        items = [claim["quote"]] if isinstance(claim.get("quote"), str) else list(claim.get("quotes") or [])
+        first = next((q for q in items if isinstance(q, str | dict)), None)
+        if isinstance(first, dict):
+            quote, occurrence = first.get("quote"), int(first.get("occurrence", 1))
+        else:
+            quote, occurrence = first, 1
+        span = locate(corpus_text, quote, occurrence) if isinstance(quote, str) else None
         claims.append({"claim": claim, "start": span[0] if span else None, "end": span[1] if span else None})
     _, proposals, _ = _proposals(article)
     return {
@@ -280,10 +282,11 @@ def add_claim(article: str) -> Response:
         "draft": True,
         "label": re.sub(r"\s+", " ", quote)[:160],
         "date": "unknown",
-        "quote": quote,
+        # a later occurrence of the same words is named as the annotation format names it
+        "quotes": [{"quote": quote, "occurrence": occurrence}] if occurrence > 1 else None,
+        "quote": quote if occurrence == 1 else None,
     }
-    if occurrence > 1:
-        claim["occurrence"] = occurrence
+    claim = {key: value for key, value in claim.items() if value is not None}
     _apply(claim, body.get("fields") or {})
     content["claims"].append(claim)
     return _save_claims(article, path, content, digest)

@@ -220,3 +220,18 @@ def test_a_whole_article_is_reviewed_in_the_browser_and_then_published(
     )
     assert found.returncode == 0, found.stderr
     assert int(found.stdout.split()[-1]) == len(saved)
+
+
+def test_a_claim_added_on_a_later_occurrence_of_its_words_validates_and_is_highlighted_there(drafted: Path) -> None:
+    client = review_client(drafted)
+    text = client.get("/review/api/005").get_json()["text"]
+    words = "Kazakhstan"
+    second = text.index(words, text.index(words) + 1)  # the same words, later in the article
+    added = client.post("/review/api/005/claim", json={"start": second, "end": second + len(words)}).get_json()
+    new = added["claims"][-1]
+    assert (new["start"], new["end"]) == (second, second + len(words))
+    accepted = client.post(f"/review/api/005/claim/{new['claim']['id']}", json={"action": "accept"}).get_json()
+    mine = [line for line in accepted["problems"] if new["claim"]["id"] in line]
+    assert not [line for line in mine if "unknown key" in line or "occurrence" in line], mine
+    saved = yaml.safe_load((drafted / "annotations" / "005.yaml").read_text(encoding="utf-8"))["claims"]
+    assert next(c for c in saved if c["id"] == new["claim"]["id"])["quotes"] == [{"quote": words, "occurrence": 2}]
