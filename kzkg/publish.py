@@ -143,10 +143,10 @@ def _chunks(triples: Sequence[ox.Triple], size: int) -> Iterator[Sequence[ox.Tri
     in a first batch of their own (a blank node means the same node only within one request),
     whatever its size: alone, because SPARQL Update sends them as an INSERT template, which
     Virtuoso compiles into SQL it refuses beyond ~10,000 lines (2,000 triples are too many)."""
-    if len(triples) <= size:
+    blank = [t for t in triples if _blank(t)]
+    if len(triples) <= size and len(blank) in (0, len(triples)):
         yield triples
         return
-    blank = [t for t in triples if _blank(t)]
     rest = [t for t in triples if not _blank(t)] if blank else triples
     if blank:
         yield blank

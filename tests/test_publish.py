@@ -128,6 +128,9 @@ def test_blank_nodes_go_together_in_a_first_batch_and_the_rest_is_batched() -> N
     # more blank-node triples than a batch: they still travel together
     many = [ox.Triple(blank, node, ox.Literal(str(n))) for n in range(6)] + [ox.Triple(node, node, node)]
     assert [len(chunk) for chunk in _chunks(many, 4)] == [6, 1]
+    # a graph smaller than a batch (the ontology's) still sends its blank-node triples on their own
+    assert [len(chunk) for chunk in _chunks(triples, 20)] == [2, 8]
+    assert [len(chunk) for chunk in _chunks(many[:6], 20)] == [6]  # all blank: one batch
 
 
 def test_virtuoso_truncates_silently_so_publish_counts_instead(release, virtuoso) -> None:
