@@ -19,10 +19,12 @@ __all__ = [
     "DATASET",
     "DBR",
     "DCTERMS",
+    "DEFAULT_GRAPH",
     "DISAGREEMENTS_GRAPH",
     "DUMPS",
     "ENRICHMENT_GRAPH",
     "ENTITIES_GRAPH",
+    "EXTERNAL_SITES",
     "GEO",
     "GEONAMES",
     "GRAPH",
@@ -41,6 +43,7 @@ __all__ = [
     "RDFS",
     "RELEASE_GRAPH",
     "SCHEMA",
+    "SCHEMA_HTTPS",
     "SD",
     "SEM",
     "SKOS",
@@ -68,6 +71,8 @@ ONTOLOGY_IRI = "https://w3id.org/kzkg/ontology"
 OA = Namespace("http://www.w3.org/ns/oa#")
 SEM = Namespace("http://semanticweb.cs.vu.nl/2009/11/sem/")
 SCHEMA = Namespace("http://schema.org/")
+# schema.org's terms as data written against its https IRIs spells them (schema.org accepts both)
+SCHEMA_HTTPS = Namespace("https://schema.org/")
 VOID = Namespace("http://rdfs.org/ns/void#")
 WD = Namespace("http://www.wikidata.org/entity/")
 GEONAMES = Namespace("https://sws.geonames.org/")
@@ -200,4 +205,16 @@ FORMATS = Namespace("http://www.w3.org/ns/formats/")
 # dataset's sd:defaultGraph; the remote backend sends it as default-graph-uri. Never one of the
 # release's graphs, so kept out of the graph policy above.
 DEFAULT_GRAPH = GRAPH["default"]
-__all__ += ["DEFAULT_GRAPH"]  # appended beside its definition
+
+# Where the linked datasets' IRIs (and the pages people paste in their place) begin, with the
+# dataset's name: how a page says which site an external link goes to. Both schemes, since each
+# dataset's IRIs and pages are written both ways in the wild.
+EXTERNAL_SITES: tuple[tuple[str, str], ...] = (
+    (str(WD), "Wikidata"),
+    ("https://www.wikidata.org/wiki/", "Wikidata"),
+    (str(GEONAMES), "GeoNames"),
+    ("http://sws.geonames.org/", "GeoNames"),
+    ("https://www.geonames.org/", "GeoNames"),
+    (str(DBR), "DBpedia"),
+    ("https://dbpedia.org/resource/", "DBpedia"),
+)

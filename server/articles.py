@@ -10,7 +10,7 @@ from itertools import pairwise
 import pyoxigraph as ox
 
 from kzkg.map import locate
-from kzkg.namespaces import KZ, SCHEMA
+from kzkg.namespaces import KZ, SCHEMA, SCHEMA_HTTPS
 from kzkg.store import Release
 
 from .backend import GraphReader
@@ -130,7 +130,7 @@ def article_text(release: Release | None, store: GraphReader, node: ox.NamedNode
         str(KZ.text),
         str(SCHEMA.articleBody),
         str(SCHEMA.text),
-        "https://schema.org/text",
+        str(SCHEMA_HTTPS.text),
     ):
         for obj in objects_of(store, node, predicate):
             if isinstance(obj, ox.Literal):

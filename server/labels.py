@@ -15,7 +15,7 @@ from typing import TypeGuard
 import pyoxigraph as ox
 from flask import abort, current_app, url_for
 
-from kzkg.namespaces import DCTERMS, KZ, PREFIXES, RDF, RDFS, SKOS
+from kzkg.namespaces import DCTERMS, EXTERNAL_SITES, KZ, PREFIXES, RDF, RDFS, SKOS
 from kzkg.store import NoReleaseError
 
 from .backend import GraphReader, Row, Served, Term
@@ -34,16 +34,6 @@ HEADER_PREDICATES = frozenset({RDF_TYPE, RDFS_LABEL, SKOS_ALT, SKOS_EXACT})
 VOCABULARIES = tuple(ns for name, ns in PREFIXES.items() if name not in ("kzid", "wd"))
 MAX_INCOMING = 1000
 MAX_BNODE_DEPTH = 4
-
-EXTERNAL_SITES = (
-    ("http://www.wikidata.org/entity/", "Wikidata"),
-    ("https://www.wikidata.org/wiki/", "Wikidata"),
-    ("https://sws.geonames.org/", "GeoNames"),
-    ("http://sws.geonames.org/", "GeoNames"),
-    ("https://www.geonames.org/", "GeoNames"),
-    ("http://dbpedia.org/resource/", "DBpedia"),
-    ("https://dbpedia.org/resource/", "DBpedia"),
-)
 
 
 # --------------------------------------------------------------------------------------------

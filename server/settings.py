@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kzkg.namespaces import ID
+
 PREFIX = "KZKG_"
 
 
@@ -299,7 +301,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "RESOURCE_BASE",
-        "https://w3id.org/kzkg/id/",
+        str(ID),
         _text,
         "The IRI prefix whose resources this server resolves as linked data.",
     ),
