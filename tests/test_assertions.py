@@ -212,7 +212,7 @@ def test_a_reason_for_no_assertion_is_one_word_of_the_list_and_only_on_a_factual
     assert found == [
         (
             "data/annotations/000.yaml: claim 000-author-shotguns-birdshot: 'not_asserted': 'general' is not one of "
-            "report, attribute, practice, observation, hedged"
+            "report, attribute, practice, observation, quantified"
         ),
         (
             "data/annotations/004.yaml: claim 004-authors-fewer-police-visible: 'not_asserted': a claim of kind "
