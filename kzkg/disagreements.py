@@ -158,10 +158,10 @@ def _group_conflicts(prop: str, detail: tuple, sides: list[Side]) -> set[tuple[s
                 add(holder, denier)
     if prop in FUNCTIONAL:
         holders = sorted(values_of.items())
-        for i, (a, values_a) in enumerate(holders):
-            for b, values_b in holders[i + 1 :]:
-                if values_a.isdisjoint(values_b):
-                    add(a, b)
+        for i, (first, values_first) in enumerate(holders):
+            for second, values_second in holders[i + 1 :]:
+                if values_first.isdisjoint(values_second):
+                    add(first, second)
     return pairs
 
 
