@@ -34,7 +34,10 @@ NOT_ASSERTED_REASONS: dict[str, bool] = {
     "attribute": False,  # an attribute no kz: term or allowed external property states honestly
     "practice": False,  # a general practice, not a particular fact
     "observation": True,  # an observed state ("fewer police visible"), no occurrence to assert
-    "hedged": True,  # a denial the quote hedges ("almost no one"): a denial would say more
+    # a quantifier that changes the content ("almost no one", "no widespread looting"): the format
+    # has no degree, so asserting the statement without it would say more. A hedge the claimant
+    # puts on the whole statement ("possible", "believed", "seems") is no reason: see data/README.md
+    "quantified": True,
 }
 
 # property -> (what the subject must be, what the value is). "event"/"entity"/"any" for the

@@ -3,8 +3,7 @@
 A claim points with ``kz:asserts`` at its own named graph ``kzid:assertion/<claim-id>``, written in
 the ontology's own terms (a figure is a ``kz:Figure`` node). These graphs hold what claims *say*,
 so the build keeps them out of the reasoner, the default graph and the merged dumps; their names
-and the predicates that tell them apart are kzkg.namespaces', re-exported here for this module's
-callers.
+and the predicates that tell them apart are kzkg.namespaces' (import them from there).
 """
 
 from __future__ import annotations
@@ -19,12 +18,10 @@ from rdflib.term import Node
 from kzkg.assertion_format import EXTERNAL_PROPERTIES, Assertion
 from kzkg.namespaces import (  # the graph names and the graph policy are kzkg.namespaces' (issue #11)
     ASSERTION_BASE,
-    DISAGREEMENTS_GRAPH,
     ID,
     KZ,
     assertion_graph,
     is_assertion_graph,
-    is_claims_graph,
 )
 
 KIND_CONCEPT = {"factual": "Factual", "opinion": "Opinion", "prediction": "Prediction"}
@@ -154,19 +151,14 @@ def checked_triples(graph: Any) -> Any:
 
 __all__ = [
     "ASSERTED_EVENT_BASE",
-    "ASSERTION_BASE",
-    "DISAGREEMENTS_GRAPH",
     "KIND_CONCEPT",
     "QUALIFIER_NAME",
     "Refs",
     "asserted_event_iri",
-    "assertion_graph",
     "assertion_triples",
     "checked_triples",
     "claim_triples",
     "figure_iri",
-    "is_assertion_graph",
-    "is_claims_graph",
     "kz",
     "number",
     "property_iri",

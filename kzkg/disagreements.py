@@ -21,7 +21,9 @@ from kzkg.assertion_format import VAGUE_QUALIFIERS, Assertion
 from kzkg.assertion_graphs import QUALIFIER_NAME, Refs, kz, number, property_iri, value_term
 from kzkg.namespaces import ID
 
-# Properties that take one value per subject in a claim: two claims giving different values conflict.
+# Properties on which two claims conflict by giving different values. A claim may give several
+# ("carried out by RT and TASS", "in Kyzylorda, Zhambyl and the Almaty region"): each claim's values
+# are compared as a set, and two claims conflict only when their sets share no value.
 FUNCTIONAL = ("startDate", "endDate", "agent", "identifiedAs", "place")
 # How far a hedged figure reaches, as a factor of its number: (low, high, low bound open).
 # "about 164" covers 147.6-180.4; a vague qualifier ("dozens") covers everything: never a conflict.
@@ -97,8 +99,8 @@ def figures_conflict(a: Assertion, b: Assertion) -> bool:
     """Two figures of the same kind, population and date conflict when no number satisfies both:
     "at least 10" and 12 agree, "about 164" and 227 do not, "dozens" agrees with anything, and a
     number inside a range ("between 5,000 and 6,000" and 5,500) agrees with it."""
-    if (a.unit or "") != (b.unit or "") and a.unit and b.unit:
-        return False  # different units are not compared
+    if (a.unit or "") != (b.unit or ""):
+        return False  # "5" and "5 USD" may count different things: only equal units are compared
     ra, rb = _reach(a), _reach(b)
     if ra is None or rb is None:
         return False
@@ -123,6 +125,10 @@ def _same_figure(a: Assertion, b: Assertion) -> bool:
 
 
 def _group_conflicts(prop: str, detail: tuple, sides: list[Side]) -> set[tuple[str, str]]:
+    """The conflicting pairs among the sides of one index entry. A denial denies each statement of
+    its block (``polarity: negative`` is ¬A ∧ ¬B, data/README.md), so it conflicts with any claim
+    asserting one of them; for the FUNCTIONAL properties each asserting claim's values form a set,
+    and two claims conflict only when their sets share no value ({rt, tass} agrees with {rt})."""
     pairs: set[tuple[str, str]] = set()
 
     def add(a: str, b: str) -> None:
@@ -141,18 +147,21 @@ def _group_conflicts(prop: str, detail: tuple, sides: list[Side]) -> set[tuple[s
                     add(a.claim, b.claim)
         return pairs
     by_value: dict[Any, tuple[list[str], list[str]]] = {}
+    values_of: dict[str, set[Any]] = {}  # each asserting claim's set of values
     for side in sides:
         by_value.setdefault(side.statement.value, ([], []))[side.denied].append(side.claim)
-    values = list(by_value.items())
-    for i, (_value, (asserting, denying)) in enumerate(values):
+        if not side.denied:
+            values_of.setdefault(side.claim, set()).add(side.statement.value)
+    for asserting, denying in by_value.values():
         for holder in asserting:
             for denier in denying:
                 add(holder, denier)
-        if prop in FUNCTIONAL:
-            for _, (others, _) in values[i + 1 :]:
-                for holder in asserting:
-                    for other in others:
-                        add(holder, other)
+    if prop in FUNCTIONAL:
+        holders = sorted(values_of.items())
+        for i, (first, values_first) in enumerate(holders):
+            for second, values_second in holders[i + 1 :]:
+                if values_first.isdisjoint(values_second):
+                    add(first, second)
     return pairs
 
 

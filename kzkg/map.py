@@ -19,7 +19,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
 
 from kzkg import __version__, namespaces
-from kzkg.assertion_graphs import assertion_graph, assertion_triples, claim_triples
+from kzkg.assertion_graphs import assertion_triples, claim_triples
 from kzkg.corpus import Claim, Corpus, Entity, Event, Evidence, Problem
 from kzkg.disagreements import compute_disagreements, disagreement_triples
 from kzkg.namespaces import (
@@ -29,6 +29,7 @@ from kzkg.namespaces import (
     ONTOLOGY_GRAPH,
     ONTOLOGY_IRI,
     article_graph,
+    assertion_graph,
 )
 
 

@@ -39,7 +39,18 @@ from kzkg.namespaces import PREFIXES
 from .claims import all_disagreements
 from .disagreement_layout import layout_disagreements
 from .labels import Labeller, page_reader, resource_base
-from .resources import HTML, RESOURCE_TYPES, choose_type, description_quads, render_resource, resource_exists, serialise
+from .resources import (
+    HTML,
+    RESOURCE_TYPES,
+    asserted_event_quads,
+    asserted_event_source,
+    choose_type,
+    description_quads,
+    render_asserted_event,
+    render_resource,
+    resource_exists,
+    serialise,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -97,13 +108,20 @@ def resource(rest: str) -> BaseResponse:
     if media is None:
         offered = ", ".join([HTML.media_type, *(m.media_type for m in RESOURCE_TYPES)])
         abort(406, description=f"This resource is available as: {offered}.")
-    if not resource_exists(store, node):
-        abort(404, description=f"The graph says nothing about {iri}.")
-
-    if media is HTML:
-        body = render_resource(store, node, served).encode("utf-8")
+    if resource_exists(store, node):
+        if media is HTML:
+            body = render_resource(store, node, served).encode("utf-8")
+        else:
+            body = serialise(description_quads(store, node), media)
     else:
-        body = serialise(description_quads(store, node), media)
+        # an event only a claim asserts: described from its claim's assertion graph (every /id/ IRI resolves)
+        source = asserted_event_source(store, node)
+        if source is None:
+            abort(404, description=f"The graph says nothing about {iri}.")
+        if media is HTML:
+            body = render_asserted_event(store, node, source, served).encode("utf-8")
+        else:
+            body = serialise(asserted_event_quads(store, node, source), media)
     # Werkzeug adds "; charset=utf-8" to text/* types; the RDF application/* types are UTF-8 by spec.
     response = Response(body, mimetype=media.media_type)
     response.vary.add("Accept")

@@ -14,7 +14,8 @@ from typing import cast
 import pyoxigraph as ox
 from flask import render_template, request
 
-from kzkg.namespaces import KZ, OA, PREFIXES
+from kzkg.assertion_graphs import ASSERTED_EVENT_BASE
+from kzkg.namespaces import ID, KZ, OA, PREFIXES, assertion_graph
 
 from . import page_layout
 from .articles import article_view
@@ -24,6 +25,7 @@ from .geography import external_panel
 from .labels import (
     DCT,
     HEADER_PREDICATES,
+    RDFS_LABEL,
     SKOS_ALT,
     SKOS_EXACT,
     FactGroup,
@@ -139,6 +141,68 @@ def description_quads(store: GraphReader, node: ox.NamedNode) -> Iterator[ox.Qua
             yield quad
     if store.has_graph(node):
         yield from emit(store.quads(None, None, None, node))
+
+
+@dataclass(frozen=True)
+class AssertedSource:
+    """Where an event that only a claim asserts is described: the claim and its assertion graph."""
+
+    claim: ox.NamedNode
+    graph: ox.NamedNode
+
+
+def asserted_event_source(store: GraphReader, node: ox.NamedNode) -> AssertedSource | None:
+    """The claim whose assertion graph describes ``asserted-event/<claim-id>-<id>``, or None.
+
+    Why not the default graph: an asserted event is what a claim says happened (or, denied, did
+    not), never a curated fact, so it lives only in its claim's assertion graph, which the pages'
+    reader leaves out. The IRI names the claim as a prefix; claim ids hold hyphens too, so each
+    split is tried, longest claim id first, and the graph must actually describe the event.
+    """
+    if not node.value.startswith(ASSERTED_EVENT_BASE):
+        return None
+    name = node.value[len(ASSERTED_EVENT_BASE) :]
+    for cut in sorted((i for i, c in enumerate(name) if c == "-"), reverse=True):
+        graph = ox.NamedNode(str(assertion_graph(name[:cut])))
+        if next(iter(store.quads(node, None, None, graph, limit=1)), None) is not None:
+            return AssertedSource(ox.NamedNode(f"{ID}claim/{name[:cut]}"), graph)
+    return None
+
+
+def asserted_event_quads(store: GraphReader, node: ox.NamedNode, source: AssertedSource) -> list[ox.Quad]:
+    """The asserted event's statements, in its claim's assertion graph, with the claim's
+    ``kz:asserts`` link and polarity, so that a merged syntax (Turtle, JSON-LD) still says whose
+    assertion these triples are and whether the claim denies them."""
+    quads = list(store.quads(node, None, None, source.graph))
+    quads += store.quads(source.claim, ox.NamedNode(str(KZ.asserts)), source.graph)
+    quads += store.quads(source.claim, ox.NamedNode(str(KZ.polarity)), None)
+    return list(dict.fromkeys(quads))
+
+
+def render_asserted_event(store: GraphReader, node: ox.NamedNode, source: AssertedSource, served: Served) -> str:
+    """The page of an event only a claim asserts: its statements from the claim's assertion graph,
+    labelled as that claim's assertion (or denial), not as a curated fact."""
+    labels = Labeller(store, resource_base())
+    statements = list(store.quads(node, None, None, source.graph))
+    own_label = next(
+        (q.object.value for q in statements if q.predicate.value == RDFS_LABEL and isinstance(q.object, ox.Literal)),
+        None,
+    )
+    facts: dict[str, list[TermView]] = defaultdict(list)
+    for quad in statements:
+        if quad.predicate.value != RDFS_LABEL and isinstance(quad.object, ox.NamedNode | ox.Literal):
+            facts[quad.predicate.value].append(labels.term(quad.object))
+    return render_template(
+        "asserted_event.html",
+        iri=node.value,
+        label=own_label or node.value.rsplit("/", 1)[-1],
+        claim=labels.term(source.claim),
+        graph=labels.term(source.graph),
+        denies=bool(objects_of(store, source.claim, str(KZ.polarity))),
+        facts=[(labels.term(ox.NamedNode(p)), objects) for p, objects in sorted(facts.items())],
+        formats=[(m.names[0], m.media_type) for m in RESOURCE_TYPES],
+        build_id=served.build_id or "",
+    )
 
 
 def serialise(quads: Iterable[ox.Quad], media: MediaType) -> bytes:

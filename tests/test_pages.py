@@ -683,3 +683,48 @@ def test_a_resource_links_to_the_disagreements_about_it(client) -> None:
     listed = client.get(link, headers={"Accept": BROWSER_ACCEPT}).data.decode("utf-8")
     assert "disagreement/almaty-airport-recapture/agent" in listed
     assert "Kazakh paratroopers" in listed and "Russian Spetsnaz" in listed
+
+
+@pytest.mark.parametrize(
+    ("claim", "local", "denied"),
+    [
+        ("000-passenger-not-told-not-evacuated", "passenger-evacuation", True),
+        ("001-confession-man-apartment-with-tajik-uzbek-citizens", "apartment-stay", False),
+    ],
+)
+def test_asserted_event_iri_resolves_from_its_claims_assertion_graph(live_server, claims, claim, local, denied) -> None:
+    """Every /id/ IRI resolves (README), an asserted event's too: over real HTTP, its page and RDF
+    come from the claim's assertion graph and say whose assertion (or denial) it is, never a fact."""
+    import requests
+
+    iri = f"{ID}asserted-event/{claim}-{local}"
+    url = f"{live_server.url}/id/asserted-event/{claim}-{local}"
+    event = next(
+        item["event"]
+        for item in claims[claim]["asserts"]
+        if isinstance(item, dict) and item.get("event", {}).get("id") == local
+    )
+    page = requests.get(url, headers={"Accept": "text/html"}, timeout=30)
+    assert page.status_code == 200, page.text[:300]
+    text = html.unescape(re.sub(r"<[^>]+>", "", page.text))
+    assert f"{'Denied' if denied else 'Asserted'} by claim" in text and "(not a curated fact)" in text
+    assert event["label"] in text
+    assert f'href="/id/claim/{claim}"' in page.text and f'href="/id/assertion/{claim}"' in page.text
+    graph = URIRef(f"{ID}assertion/{claim}")
+    for fmt in ("ttl", "jsonld"):
+        response = requests.get(url, params={"format": fmt}, timeout=30)
+        assert response.status_code == 200, response.text[:300]
+        parsed = Graph().parse(data=response.text, format={"ttl": "turtle", "jsonld": "json-ld"}[fmt])
+        assert (URIRef(iri), RDFS.label, None) in parsed
+        event_type = KZ[
+            {"Other": "OtherEvent"}.get(event["type"], event["type"])
+        ]  # as kzkg/assertion_graphs.py names it
+        assert (URIRef(iri), KZ.eventType, event_type) in parsed
+        assert (URIRef(f"{ID}claim/{claim}"), KZ.asserts, graph) in parsed  # whose assertion these triples are
+        assert ((URIRef(f"{ID}claim/{claim}"), KZ.polarity, KZ.Negative) in parsed) == denied
+    quads = requests.get(url, params={"format": "nq"}, timeout=30)
+    dataset = Dataset().parse(data=quads.text, format="nquads")
+    assert {str(g) for _, _, _, g in dataset.quads((URIRef(iri), None, None, None))} == {str(graph)}
+    # an IRI under asserted-event/ that no claim asserts stays a 404
+    missing = requests.get(f"{live_server.url}/id/asserted-event/{claim}-no-such-event", timeout=30)
+    assert missing.status_code == 404 and "says nothing about" in missing.text
