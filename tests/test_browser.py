@@ -763,6 +763,9 @@ def test_every_page_fits_a_400_px_phone(browser, live_server, path, tmp_path):
                 ),
             )
             fits_the_phone(browser, "/ settings")
+        # what is folded fits too once unfolded (the examples list, "more" lists, the query text)
+        browser.execute_script("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        fits_the_phone(browser, f"{path} unfolded")
         browser.save_screenshot(str(tmp_path / "page.png"))
         # and a phone needs no internet for any of it
         assert [u for u in requested_urls(browser) if leaves_the_machine(u, live_server.url)] == []
