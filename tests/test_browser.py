@@ -667,6 +667,7 @@ PHONE_PAGES = (
     "/id/article/001",
     "/id/tokayev",
     "/id/event/almaty-airport-seizure",
+    "/id/kazakhstan",  # a place: its names in four languages and a locator map
 )
 
 # What sticks out of the screen, and what is cut off or blank. An element inside a box that scrolls
