@@ -751,6 +751,13 @@ def test_every_page_fits_a_400_px_phone(browser, live_server, path, tmp_path):
                 )
                 fits_the_phone(browser, f"{path} {name}")
                 browser.save_screenshot(str(tmp_path / f"{name}.png"))
+            # the share link's popup opens on the screen (the editor clips it, so it is checked itself)
+            browser.find_element("css selector", ".tabPanel.active .yasqe_share").click()
+            box = browser.execute_script(
+                "const p = document.querySelector('.tabPanel.active .yasqe_sharePopup'); "
+                "return p && p.getBoundingClientRect().toJSON()"
+            )
+            assert box and box["left"] >= 0 and box["right"] <= PHONE_WIDTH, box
         if path == "/":
             # the tab's settings (the gear) open inside the screen
             browser.find_element("css selector", ".tabPanel.active .tabContextButton").click()
