@@ -136,8 +136,14 @@ def take(url: str) -> None:
             "Emulation.setDeviceMetricsOverride", {"width": 400, "height": 800, "deviceScaleFactor": 1, "mobile": True}
         )
         driver.execute_script("localStorage.clear()")
-        driver.get(url + "/")
+        # on a phone: an example run, from its tab down to the first rows, so the picture shows
+        # what must fit (the view buttons with their names, the table scrolling in its own box)
+        driver.get("about:blank")
+        driver.get(url + "/?example=01-death-tolls")
         wait(driver, ready)
+        wait(driver, "return !!document.querySelector('.tabPanel.active .yasr .dt-info')")
+        driver.execute_script("document.querySelector('#query').scrollIntoView()")
+        time.sleep(0.5)
         driver.save_screenshot(str(HERE / "query-page-phone.png"))
         print(HERE / "query-page-phone.png")
     finally:
