@@ -100,6 +100,16 @@ SLOW_TESTS: dict[str, float] = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """With pytest-xdist's ``-n``, keep each module on one worker (``--dist loadscope``) unless
+    ``--dist`` is given: xdist's default spreads a module's tests over the workers, so each worker
+    would start its own copy of the module's build or server (test_w3c, test_sparql_protocol)."""
+    if getattr(config.option, "dist", "no") == "load" and not any(
+        arg.startswith("--dist") for arg in config.invocation_params.args
+    ):
+        config.option.dist = "loadscope"
+
+
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Apply the fixture and measured-time markers; warn when a SLOW_TESTS entry names no test
