@@ -32,26 +32,40 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 
 # Fixtures that start an external program: every test using one (directly or through another
-# fixture) gets these markers. Starting Virtuoso or chromium alone takes seconds.
-FIXTURE_MARKERS = {"virtuoso": ("virtuoso", "slow"), "browser": ("browser", "slow")}
+# fixture) gets these markers. Starting Virtuoso or chromium alone takes seconds. `twin_builds`
+# (test_assertions.py) builds two copies of the corpus that differ by a claim's assertions: 8.1 s,
+# paid by whichever of its tests runs first, so all of them are slow.
+FIXTURE_MARKERS = {
+    "virtuoso": ("virtuoso", "slow"),
+    "browser": ("browser", "slow"),
+    "twin_builds": ("slow",),
+}
 
 # Tests over ~1 s, with the seconds `--durations` measured on the shared 2-core machine under load
 # from other work, by "file::test name" (parametrised cases share their function's entry); a
 # module whose every test pays for its own fixture (a build, a server) is listed whole as
 # "file::*". The rest, `-m "not slow"`, must stay well under a minute: README, first lines.
 SLOW_TESTS: dict[str, float] = {
+    "test_assertions.py::test_each_mistake_is_named_with_file_entry_and_statement": 3.5,
+    "test_assertions.py::test_reasoner_input_unchanged_by_assertions": 4.3,
+    "test_assertions.py::test_validate_report_lists_both_directions_and_exits_0": 3.9,
+    "test_assertions.py::test_well_formed_assertions_validate_clean": 2.3,
     "test_cli.py::test_every_command_has_help_with_exit_codes": 1.1,
-    "test_code_quality.py::*": 11.3,  # mypy without its cache; ruff and cached mypy take ~2 s
     "test_cli.py::test_malformed_query_is_exit_2_with_position": 1.2,
     "test_cli.py::test_query_from_rq_file_and_ask": 1.0,
     "test_cli.py::test_query_table_json_csv": 2.8,
     "test_cli.py::test_reason_engines_agree_from_the_command_line": 4.0,
+    "test_code_quality.py::*": 11.3,  # mypy without its cache; ruff and cached mypy take ~2 s
     "test_curation.py::test_no_claim_without_a_claimant_an_article_and_evidence": 2.5,
     "test_dumps.py::test_each_dump_downloads_and_parses_back": 1.5,
     "test_dumps.py::test_full_dump_holds_the_corpus_claims": 1.7,
     "test_export.py::test_dump_parses_back_isomorphic_in_rdflib_and_pyoxigraph": 9.0,
     "test_export.py::test_export_command_writes_each_format": 1.2,
     "test_export.py::test_rebuild_is_byte_identical": 4.0,
+    "test_extract.py::test_a_draft_entry_is_refused_by_validate_and_build": 4.6,
+    "test_extract.py::test_an_article_already_in_the_corpus_and_bad_meta_are_refused": 2.4,
+    "test_extract.py::test_extract_adds_the_article_and_writes_drafts_every_quote_of_which_is_found": 8.8,
+    "test_extract.py::test_extraction_is_deterministic_and_runs_without_the_model": 2.4,
     "test_fastcache.py::test_a_new_release_is_never_answered_from_the_old_ones_cache": 1.7,
     # with ..._byte_for_byte_flasks: the two-server fixture
     "test_fastcache.py::test_load_against_the_real_server_gets_cached_answers": 3.8,
@@ -60,25 +74,40 @@ SLOW_TESTS: dict[str, float] = {
     "test_fastcache.py::test_over_http_the_fast_answer_is_byte_for_byte_flasks": 1.7,
     "test_limits.py::*": 37.6,  # its own build, a server, and tests that wait for time and memory limits
     "test_link.py::*": 34.9,  # a stand-in server per test (each ~0.5 s to shut down)
+    "test_namespaces.py::test_the_store_default_graph_and_merged_dumps_hold_exactly_the_policys_graphs": 1.4,
     "test_pipeline.py::*": 20.1,  # every test builds a copy of the corpus
     "test_reason_engines.py::test_adding_an_article_incrementally_gives_the_full_closure": 2.6,
     "test_reason_engines.py::test_infer_gives_the_same_graph_with_either_engine": 5.9,
     "test_reason_engines.py::test_real_corpus_same_filtered_closure": 16.8,
     "test_reason_engines.py::test_rule_gap_is_closed": 2.0,
     "test_reason_engines.py::test_synthetic_corpus_same_filtered_closure": 4.1,
+    "test_reason_engines.py::test_unsupported_schema_falls_back_to_owlrl": 2.0,
     "test_remote_store.py::test_a_redirecting_store_is_reported_not_followed": 5.0,
     "test_remote_store.py::test_dead_store_is_a_clear_502": 3.8,
+    "test_review.py::test_accept_edit_reject_and_add_write_the_yaml_and_report_problems": 4.0,
+    "test_review.py::test_approving_a_proposal_puts_it_in_the_registry_and_renames_it_in_claims": 3.3,
     "test_shacl_fast.py::test_fast_check_flags_exactly_what_pyshacl_reports_on_broken_data": 6.4,
     "test_shacl_fast.py::test_fast_check_flags_exactly_what_pyshacl_reports_on_the_ontology_lint": 1.5,
     "test_shacl_fast.py::test_shapes_beyond_the_fast_subset_are_validated_by_pyshacl": 6.8,
     "test_sparql_protocol.py::test_a_new_build_changes_answers_and_etags": 6.0,
     "test_sparql_protocol.py::test_get_post_form_and_post_direct_give_the_same_answer": 1.4,
+    "test_sparql_ux.py::test_results_page_is_cached_and_respects_max_results": 4.0,
     "test_store_warm.py::test_a_live_server_keeps_its_store_warm_unless_told_not_to": 4.8,
     "test_validate.py::test_broken_data_leaves_the_published_build_untouched": 6.3,
     "test_validate.py::test_build_command_exit_codes": 5.7,
     "test_validate.py::test_quote_not_in_article_is_named_with_file_and_entry": 3.2,
     "test_validate.py::test_unknown_key_and_bad_reference_are_reported_together": 4.0,
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With pytest-xdist's ``-n``, keep each module on one worker (``--dist loadscope``) unless
+    ``--dist`` is given: xdist's default spreads a module's tests over the workers, so each worker
+    would start its own copy of the module's build or server (test_w3c, test_sparql_protocol)."""
+    if getattr(config.option, "dist", "no") == "load" and not any(
+        arg.startswith("--dist") for arg in config.invocation_params.args
+    ):
+        config.option.dist = "loadscope"
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
