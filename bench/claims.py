@@ -63,6 +63,9 @@ def run_builds(size: int, rounds: int, workdir: Path) -> list[dict]:
         for variant in VARIANTS:
             build_dir = workdir / f"build-{size}-{variant}"
             shutil.rmtree(build_dir, ignore_errors=True)  # a fresh build each time, as the bench does
+            # The previous build's release (hundreds of MB at 1M) may still be in the page cache,
+            # dirty: write it out now, not while the next build reads its corpus.
+            os.sync()
             before = load_average()
             result = worker(
                 "build",
