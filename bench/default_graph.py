@@ -126,6 +126,15 @@ def compare_claims(with_claims: Path, without: Path, runs: int, lookups: int, wo
     module docstring). Per query the three modes run one after the other (median of ``runs`` each),
     and the lookups run in three rotations of the modes, the best mean kept, so that load from
     other work on the machine falls on all three alike."""
+    loads = []  # (what, seconds, bytes): the store stage's RocksDB load with and without the copy
+    for name, release in (("no claims", without), ("claims", with_claims)):
+        nquads = (release / "dumps" / "kzkg.nq").read_bytes()
+        default_lines = default_graph_lines(nquads)
+        for copy in (False, True):
+            loaded, seconds, size = _load(nquads, default_lines if copy else None, workdir / "loaded")
+            del loaded  # closes it before the next load replaces its directory
+            loads.append((f"{name}, {'with' if copy else 'without'} the default graph", seconds, size))
+        shutil.rmtree(workdir / "loaded")
     today, t_load, size_today = _load((without / "dumps" / "kzkg.nq").read_bytes(), None, workdir / "today")
     modes: dict[str, tuple[ox.Store, _Dataset]] = {
         "today (no claims, union)": (today, {"use_default_graph_as_union": True}),
@@ -139,6 +148,8 @@ def compare_claims(with_claims: Path, without: Path, runs: int, lookups: int, wo
             f"{store_size(without / 'store') / 1e6:.1f} MB (no claims), "
             f"{store_size(with_claims / 'store') / 1e6:.1f} MB (claims)"
         ),
+        "store load (kzkg.store.load_store from the release's N-Quads): "
+        + "; ".join(f"{what} {seconds:.2f} s, {size / 1e6:.1f} MB" for what, seconds, size in loads),
         "| query | "
         + " | ".join(f"{n} ms (rows)" for n in names)
         + " | claims ÷ today | claims ÷ no claims (both materialised) |",
