@@ -3,7 +3,7 @@
 Issue #12 allows the build at 1M triples to grow by at most 10% over "today's" (the corpus without
 assertions, ``bench.synth.generate(..., claims_as_data=False)``). On a 2-core machine shared with
 other work, two builds run minutes apart can differ by 2x on load alone, so the builds are
-interleaved — with, without, with, without — each in a fresh process (``bench.worker build``), and
+interleaved — with, without, then without, with (ABBA) — each in a fresh process (``bench.worker build``), and
 the load average is recorded beside each: a ratio is only read between neighbours that saw the
 same machine.
 
@@ -60,7 +60,9 @@ def run_builds(size: int, rounds: int, workdir: Path) -> list[dict]:
     dirs = corpus_dirs(size, workdir)
     results = []
     for round_ in range(1, rounds + 1):
-        for variant in VARIANTS:
+        # ABBA: with, without, without, with, … so that whatever the previous build leaves behind
+        # (page cache, writeback, a warmer CPU) falls on both variants alike.
+        for variant in VARIANTS if round_ % 2 else VARIANTS[::-1]:
             build_dir = workdir / f"build-{size}-{variant}"
             shutil.rmtree(build_dir, ignore_errors=True)  # a fresh build each time, as the bench does
             # The previous build's release (hundreds of MB at 1M) may still be in the page cache,
@@ -115,10 +117,12 @@ def render(results: list[dict]) -> str:
         t = r["timings"]
         lines.append(
             f"| {r['size']:,} | {r['variant']} | {r['round']} | {r['load_before']} → {r['load_after']} | "
-            f"{r['quads']:,} | " + " | ".join(_cell(t.get(c)) for c in COLUMNS) + f" | {r['peak_rss_mb']:.0f} |"
+            f"{r['quads']:,} | "
+            + " | ".join(_cell(t.get(c)) for c in COLUMNS)
+            + f" | {_cell(r.get('cpu_seconds'))} | {r['peak_rss_mb']:.0f} |"
         )
-    lines += ["", "| size | with ÷ without, median of the rounds | " + " | ".join(COLUMNS) + " | peak RSS |"]
-    lines.append("|---|---|" + "---:|" * (len(COLUMNS) + 1))
+    lines += ["", "| size | with ÷ without, median of the rounds | " + " | ".join(COLUMNS) + " | CPU s | peak RSS |"]
+    lines.append("|---|---|" + "---:|" * (len(COLUMNS) + 2))
     for size in sorted({r["size"] for r in results}):
         pairs = [
             (w, o)
@@ -130,8 +134,9 @@ def render(results: list[dict]) -> str:
             continue
 
         cells = [_pair_ratio(pairs, partial(_stage, stage=c)) for c in COLUMNS]
+        cpu = _pair_ratio(pairs, lambda b: b.get("cpu_seconds") or 0.0)
         memory = _pair_ratio(pairs, lambda b: b["peak_rss_mb"])
-        lines.append(f"| {size:,} | {len(pairs)} pair(s) | " + " | ".join(cells) + f" | {memory} |")
+        lines.append(f"| {size:,} | {len(pairs)} pair(s) | " + " | ".join(cells) + f" | {cpu} | {memory} |")
     return "\n".join(lines)
 
 
