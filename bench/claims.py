@@ -110,9 +110,9 @@ def render(results: list[dict]) -> str:
     head = (
         "| size | claims as data | round | load avg before → after | quads | "
         + " | ".join(COLUMNS)
-        + " | peak RSS MB |"
+        + " | CPU s (build + validation child) | peak RSS MB |"
     )
-    lines = [head, "|---|---|---:|---|---:|" + "---:|" * (len(COLUMNS) + 1)]
+    lines = [head, "|---|---|---:|---|---:|" + "---:|" * (len(COLUMNS) + 2)]
     for r in results:
         t = r["timings"]
         lines.append(

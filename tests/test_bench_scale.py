@@ -50,6 +50,7 @@ def test_claims_builds_the_same_corpus_with_and_without_assertions(
     table = claims.render(results)
     assert "| 10,000 | with | 1 |" in table
     assert "| 10,000 | 1 pair(s) |" in table
+    assert all(line.count("|") == table.splitlines()[0].count("|") for line in table.splitlines()[:4])
     for variant in claims.VARIANTS:
         assert (workdir / f"build-{SIZE}-{variant}" / "current" / "manifest.json").is_file()
 
