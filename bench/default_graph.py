@@ -7,11 +7,21 @@ without SERVICE (median of ``--runs``) and one-resource lookups (``SELECT ?p ?o 
 sampled IRIs), plus store loading time and size with and without the materialised graph.
 
     .venv/bin/python -m bench.default_graph build/current [more releases...]
+
+``--claims WITH WITHOUT`` instead compares two releases of the same corpus, built with and without
+claims as data (``bench.claims``): the endpoint as it was before assertions ("today": the release
+without them, pyoxigraph's union default graph), that release's own store as the build now writes
+it (materialised default graph), and the release with assertions (its own store, materialised);
+issue #12 allows the example queries and lookups at 1M to grow by at most 10% over "today".
+
+    .venv/bin/python -m bench.default_graph --claims /tmp/kzkg-claims/build-1000000-with/current \
+        /tmp/kzkg-claims/build-1000000-without/current
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -110,13 +120,113 @@ def measure(release: Path, runs: int, lookups: int, workdir: Path) -> list[str]:
     return lines
 
 
+def compare_claims(with_claims: Path, without: Path, runs: int, lookups: int, workdir: Path) -> list[str]:
+    """The example queries and lookups on "today's" endpoint and on the builds' own stores (see the
+    module docstring). Per query the three modes run one after the other (median of ``runs`` each),
+    and the lookups run in three rotations of the modes, the best mean kept, so that load from
+    other work on the machine falls on all three alike."""
+    loads = []  # (what, seconds, bytes): the store stage's RocksDB load with and without the copy
+    for name, release in (("no claims", without), ("claims", with_claims)):
+        nquads = (release / "dumps" / "kzkg.nq").read_bytes()
+        default_lines = default_graph_lines(nquads)
+        for copy in (False, True):
+            loaded, seconds, size = _load(nquads, default_lines if copy else None, workdir / "loaded")
+            del loaded  # closes it before the next load replaces its directory
+            loads.append((f"{name}, {'with' if copy else 'without'} the default graph", seconds, size))
+        shutil.rmtree(workdir / "loaded")
+    today, t_load, size_today = _load((without / "dumps" / "kzkg.nq").read_bytes(), None, workdir / "today")
+    modes: dict[str, tuple[ox.Store, _Dataset]] = {
+        "today (no claims, union)": (today, {"use_default_graph_as_union": True}),
+        "no claims, materialised": (ox.Store.read_only(str(without / "store")), {}),
+        "claims, materialised": (ox.Store.read_only(str(with_claims / "store")), {}),
+    }
+    names = list(modes)
+    lines = [
+        (
+            f"today's store (no default graph) loaded in {t_load:.2f} s, {size_today / 1e6:.1f} MB; built stores "
+            f"{store_size(without / 'store') / 1e6:.1f} MB (no claims), "
+            f"{store_size(with_claims / 'store') / 1e6:.1f} MB (claims)"
+        ),
+        "store load (kzkg.store.load_store from the release's N-Quads): "
+        + "; ".join(f"{what} {seconds:.2f} s, {size / 1e6:.1f} MB" for what, seconds, size in loads),
+        "| query | "
+        + " | ".join(f"{n} ms (rows)" for n in names)
+        + " | claims ÷ today | claims ÷ no claims (both materialised) |",
+        "|---|" + "---:|" * (len(names) + 2),
+    ]
+    totals = {kind: dict.fromkeys(names, 0.0) for kind in (False, True)}
+    for example in load_examples():
+        if "SERVICE" in example.sparql.upper():
+            continue
+        measured = {}
+        for name, (store, dataset) in modes.items():
+            _timed(store, example.sparql, 1, dataset)  # warm the page cache
+            measured[name] = _timed(store, example.sparql, runs, dataset)
+            totals[reads_claims_as_data(example.sparql)][name] += measured[name][0]
+        cells = [f"{measured[n][0] * 1000:,.1f} ({measured[n][1]:,})" for n in names]
+        lines.append(
+            f"| {example.slug} | " + " | ".join(cells) + f" | {_ratio(measured[names[2]][0], measured[names[0]][0])}"
+            f" | {_ratio(measured[names[2]][0], measured[names[1]][0])} |"
+        )
+    for new, what in (
+        (False, "sum, the examples that predate claims as data"),
+        (True, "sum, the claims-as-data examples"),
+    ):
+        sums = totals[new]
+        lines.append(
+            f"| **{what}** | "
+            + " | ".join(f"**{sums[n] * 1000:,.0f}**" for n in names)
+            + f" | **{_ratio(sums[names[2]], sums[names[0]])}** | **{_ratio(sums[names[2]], sums[names[1]])}** |"
+        )
+    queries = [f"SELECT ?p ?o WHERE {{ <{s}> ?p ?o }}" for s in sample_subjects(without, limit=lookups)]
+    best = dict.fromkeys(names, float("inf"))
+    for rotation in range(3):
+        for name in names[rotation:] + names[:rotation]:
+            store, dataset = modes[name]
+            started = time.perf_counter()
+            for query in queries:
+                _rows(store.query(query, **dataset))
+            best[name] = min(best[name], (time.perf_counter() - started) / len(queries))
+    lines.append(
+        f"| lookup, mean of {len(queries)} (best of 3 rotations), µs | "
+        + " | ".join(f"{best[n] * 1e6:,.0f}" for n in names)
+        + f" | {_ratio(best[names[2]], best[names[0]])} | {_ratio(best[names[2]], best[names[1]])} |"
+    )
+    return lines
+
+
+def reads_claims_as_data(sparql: str) -> bool:
+    """Whether an example reads what claims assert (kz:asserts) or the disagreements computed from
+    it: such examples are new with issue #12 and answer nothing on a corpus without assertions, so
+    they are summed apart from the examples "today" already had."""
+    return "kz:asserts" in sparql or "Disagreement" in sparql
+
+
+def _ratio(candidate: float, reference: float) -> str:
+    return f"{candidate / reference:.2f}" if reference else "—"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.default_graph", description=__doc__.split("\n\n")[0])
-    parser.add_argument("releases", nargs="+", type=Path, help="release directories (build/current)")
+    parser.add_argument("releases", nargs="*", type=Path, help="release directories (build/current)")
+    parser.add_argument(
+        "--claims",
+        nargs=2,
+        type=Path,
+        metavar=("WITH", "WITHOUT"),
+        help="two releases of one corpus, with and without claims as data",
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--lookups", type=int, default=500)
     args = parser.parse_args(argv)
+    if not args.releases and not args.claims:
+        parser.error("name release directories, or --claims WITH WITHOUT")
     with tempfile.TemporaryDirectory(prefix="kzkg-default-graph-") as workdir:
+        if args.claims:
+            with_claims, without = (r.resolve() for r in args.claims)
+            load = f"{os.getloadavg()[0]:.1f}"
+            print("\n".join(compare_claims(with_claims, without, args.runs, args.lookups, Path(workdir))))
+            print(f"load average {load} before, {os.getloadavg()[0]:.1f} after")
         for release in args.releases:
             print("\n".join(measure(release.resolve(), args.runs, args.lookups, Path(workdir))))
             sys.stdout.flush()

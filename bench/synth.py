@@ -177,8 +177,9 @@ class Zipf:
         self.cumulative = list(itertools.accumulate(weights))
         self.rng = rng
 
-    def draw(self) -> int:
-        return bisect.bisect_left(self.cumulative, self.rng.random() * self.cumulative[-1])
+    def draw(self, rng: random.Random | None = None) -> int:
+        """One index, from ``rng`` when given (a separate stream, e.g. claims as data's) else the own."""
+        return bisect.bisect_left(self.cumulative, (rng or self.rng).random() * self.cumulative[-1])
 
 
 class _Text:
@@ -239,9 +240,9 @@ def _claims_as_data(
         elif prop == "dateText":
             value = "on the night of the shooting"
         elif prop == "place":
-            value = sites[place_pick.draw()]
+            value = sites[place_pick.draw(rng)]  # rng: claims as data's own stream, not the corpus's
         elif prop in ("agent", "participant"):
-            actor_id = actors[claimant.draw()]["id"]
+            actor_id = actors[claimant.draw(rng)]["id"]
             value = actor_id
             if prop == "agent" and actors[int(actor_id.split("-")[1])]["type"] == "Place":
                 continue
