@@ -408,6 +408,7 @@ class _Drafter:
         figure: Figure | None,
     ) -> None:
         quote = self.doc.text[start:end]
+        claimant = self.registry.carried(quote) or claimant  # a known statement, carried word for word
         if not claimant:
             claimant = [self._propose(f"author of article {self.meta.id}", "Group", "")]
         claim: dict = {

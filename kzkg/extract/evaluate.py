@@ -49,6 +49,8 @@ class Score:
     one_to_one: int = 0  # curated claims matched when each draft may stand for one claim only
     seconds: float = 0.0
     misses: list[str] = field(default_factory=list)
+    # (quote, curated claimants, drafted claimants) of each wrong claimant: for improving the rules
+    claimant_misses: list[tuple[str, frozenset[str], frozenset[str]]] = field(default_factory=list)
 
     def add(self, other: Score) -> None:
         for name, value in vars(other).items():
@@ -161,7 +163,7 @@ def evaluate_article(
     corpus: Corpus, article: str, use_model: bool = True, warn: Callable[[str], None] = lambda m: None
 ) -> Score:
     hidden = hidden_for(corpus, article)
-    registry = Registry.from_corpus(corpus, hidden)
+    registry = Registry.from_corpus(corpus, hidden, article)
     source = corpus.articles[article]
     creators = [c for c in source.creators if c not in hidden]
     started = time.perf_counter()
@@ -217,7 +219,11 @@ def evaluate_article(
             score.one_to_one += 1
         best = drafts.claims[max(hits)[1]]
         score.claimant_checked += 1
-        score.claimant_right += _claimant_ids(best, drafts, corpus, hidden) == item.claimants
+        got = _claimant_ids(best, drafts, corpus, hidden)
+        score.claimant_right += got == item.claimants
+        if got != item.claimants:
+            quote = source.text[item.spans[0][0] : item.spans[0][1]]
+            score.claimant_misses.append((quote, item.claimants, got))
         score.dates_checked += 1
         score.dates_right += str(best.get("date", "unknown")) == item.date
         if item.figure:
@@ -280,7 +286,7 @@ def table(scores: list[Score], model: str) -> str:
 def claimant_errors(corpus: Corpus, article: str) -> list[tuple[str, str, str]]:
     """(curated claimants, drafted claimants, quote) where they differ: for improving the rules."""
     hidden = hidden_for(corpus, article)
-    registry = Registry.from_corpus(corpus, hidden)
+    registry = Registry.from_corpus(corpus, hidden, article)
     source = corpus.articles[article]
     creators = [c for c in source.creators if c not in hidden]
     drafts = draft_article(
