@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from spacy.tokens import Span, Token
 
+from kzkg.extract.cues import INSTITUTIONS, REPORTERS
+
 SPEECH_VERBS = frozenset(
     "say tell report claim deny state announce insist warn add write confirm acknowledge allege accuse "
     "estimate argue suggest note explain post tweet broadcast admit declare assert blame describe "
@@ -48,6 +50,20 @@ class Attribution:
     negative: bool = False
     passive: bool = False  # "X was said to / were reported": a speech verb with no speaker
     continued: bool = False  # no speaker of its own: the one quoted or named just before
+
+
+def anaphoric(span: Span) -> bool:
+    """A definite description with no name ("the company", "the reporter", "the ministry"): it names
+    again the speaker just named, as a pronoun would, rather than a new, unnamed one."""
+    root = span.root
+    return (
+        root.pos_ == "NOUN"
+        and root.tag_ == "NN"
+        and (root.lemma_.lower() in INSTITUTIONS or root.lemma_.lower() in REPORTERS)
+        and any(c.dep_ == "det" and c.lower_ == "the" for c in root.children)
+        and not any(t.ent_type_ for t in span)
+        and not any(c.dep_ in ("amod", "compound", "poss", "prep") for c in root.children)
+    )
 
 
 def _phrase(token: Token) -> Span:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from kzkg.extract.attribution import CHANNEL_WORDS, QUANTIFIERS, Attribution, attribute
+from kzkg.extract.attribution import CHANNEL_WORDS, QUANTIFIERS, Attribution, anaphoric, attribute
 from kzkg.extract.cues import (
     DENIAL,
     DETERMINER,
@@ -84,6 +84,7 @@ class _Drafter:
         self.parsed = has_parse(nlp)
         self.drafts = Drafts()
         self.last_claimant: list[str] | None = None
+        self.last_claimed = (-1, -1)  # (sentence index, paragraph start) of the last named claimant
         self.last_person: tuple[int, list[str]] | None = None  # (sentence index, [id])
         self.last_group: tuple[int, list[str]] | None = None
         self.previous: tuple[int, list[str] | None] = (-1, None)  # (paragraph start, non-author speaker)
@@ -369,11 +370,13 @@ class _Drafter:
                 found.claimant = sentence[:0]  # attributed (dated like one), to a group
                 return hearsay, []
             return self.author, []
-        if found.pronoun:
-            claimant = self._pronoun(found)
+        if found.pronoun or (
+            anaphoric(found.claimant) and self.last_claimed == (self.index - 1, self._paragraph(sentence))
+        ):
+            claimant = self._pronoun(found)  # "the company said" just after "Magnum said": Magnum
         else:
             claimant = self._resolve(found.claimant, sentence) or self.author
-            self.last_claimant = claimant
+            self.last_claimant, self.last_claimed = claimant, (self.index, self._paragraph(sentence))
         via = self._resolve(found.via, sentence) if found.via is not None else []
         return claimant, via
 
