@@ -50,6 +50,7 @@ class Attribution:
     negative: bool = False
     passive: bool = False  # "X was said to / were reported": a speech verb with no speaker
     continued: bool = False  # no speaker of its own: the one quoted or named just before
+    nested: bool = False  # a speaker quoted inside another's quotation; ``via`` is the one quoting
 
 
 def anaphoric(span: Span) -> bool:
@@ -166,9 +167,19 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
                 found = Attribution(_phrase(objects[0]), via=found.claimant, verb=token)
             elif lemma == "tell" and objects and objects[0].pos_ == "PROPN":
                 found.channel = _phrase(objects[0])
-            candidates.append((_depth(token) + (10 if _quoted(token) else 0), found))
+            # a speech verb inside a quotation yields to the one outside it ("“... they started
+            # showing ...,” X told"), unless it names its own speaker: "“The Russian media are
+            # reporting that ...,” the correspondent said" is the Russian media's claim, relayed
+            nested = 0 if not _quoted(token) else (10 if pronoun or subject.lower_ in ("we", "i") else -10)
+            candidates.append((_depth(token) + nested, found))
     if candidates:
-        return min(candidates, key=lambda c: c[0])[1]
+        best = min(candidates, key=lambda c: c[0])
+        outside = [c for c in candidates if c[0] < 10 and c[1].verb is not None and not _quoted(c[1].verb)]
+        if best[0] < 0 and outside and best[1].via is None:
+            # the nested speaker claims it; the one outside the quotation relays it
+            best[1].via = min(outside, key=lambda c: c[0])[1].claimant
+            best[1].nested = True
+        return best[1]
     # the parse missed it ("Speaking to Khabar, Tokayev’s spokesman, Berik Uali, said" parsed with
     # "Speaking" as the subject): a name right before a speech verb still speaks
     lexical = _lexical(sentence, verbs_only=True)

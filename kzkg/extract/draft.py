@@ -238,7 +238,8 @@ class _Drafter:
         claimant, via = self._claimant(found, sentence, following)
         anchor = self.anchor[1] if self.anchor and self.index - self.anchor[0] <= 3 else None
         dates = find_dates(sentence.text, self.meta.date, sentence.start_char, anchor, self.reference, self.nearest)
-        self._remember(sentence, claimant if found.claimant is not None else None)
+        # a quotation goes on as its speaker's, not as the one it quotes in passing
+        self._remember(sentence, (via if found.nested else claimant) if found.claimant is not None else None)
         days = [d.date for d in dates if d.date]
         if days:
             self.anchor = (self.index, days[-1])
