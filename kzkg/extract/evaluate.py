@@ -42,6 +42,7 @@ class Score:
     author_found: int = 0
     claimant_right: int = 0
     claimant_checked: int = 0
+    claimant_any: int = 0  # some matching draft names the claimants (or, of several, some of them)
     figures: int = 0
     figures_right: int = 0
     dates_right: int = 0
@@ -221,6 +222,11 @@ def evaluate_article(
         score.claimant_checked += 1
         got = _claimant_ids(best, drafts, corpus, hidden)
         score.claimant_right += got == item.claimants
+        # the column added beside the issue's: a claim quoted in two places, or said by several
+        # claimants at once, is drafted right when a reviewer finds some draft of it naming them all
+        # (or, for several claimants, only claimants it has): the best draft alone is one of them
+        named = [_claimant_ids(drafts.claims[i], drafts, corpus, hidden) for _, i in hits]
+        score.claimant_any += any(ids == item.claimants or bool(ids) and ids < item.claimants for ids in named)
         if got != item.claimants:
             quote = source.text[item.spans[0][0] : item.spans[0][1]]
             score.claimant_misses.append((quote, item.claimants, got))
@@ -261,9 +267,10 @@ def table(scores: list[Score], model: str) -> str:
         "",
         (
             "| article | drafts | precision (attributed / author) | precision, half-overlap only "
-            "| recall attributed | recall author | recall 1:1 | claimant | figure | date | seconds |"
+            "| recall attributed | recall author | recall 1:1 | claimant | claimant, any draft | figure | date "
+            "| seconds |"
         ),
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in [*scores, total]:
         attributed_drafts = s.drafts - s.author_drafts
@@ -277,6 +284,7 @@ def table(scores: list[Score], model: str) -> str:
             f"({s.author_found}/{s.author}) | "
             f"{_ratio(s.one_to_one, s.attributed + s.author)} | "
             f"{_ratio(s.claimant_right, s.claimant_checked)} ({s.claimant_right}/{s.claimant_checked}) | "
+            f"{_ratio(s.claimant_any, s.claimant_checked)} ({s.claimant_any}/{s.claimant_checked}) | "
             f"{_ratio(s.figures_right, s.figures)} ({s.figures_right}/{s.figures}) | "
             f"{_ratio(s.dates_right, s.dates_checked)} ({s.dates_right}/{s.dates_checked}) | {s.seconds:.1f} |"
         )
