@@ -177,7 +177,9 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
         outside = [c for c in candidates if c[0] < 10 and c[1].verb is not None and not _quoted(c[1].verb)]
         if best[0] < 0 and outside and best[1].via is None:
             # the nested speaker claims it; the one outside the quotation relays it
-            best[1].via = min(outside, key=lambda c: c[0])[1].claimant
+            via = min(outside, key=lambda c: c[0])[1].claimant
+            closing = [t.i for t in via or () if t.text in ("”", '"')]  # the parse may span the quotation
+            best[1].via = via.doc[closing[-1] + 1 : via.end] if via is not None and closing else via
             best[1].nested = True
         return best[1]
     # the parse missed it ("Speaking to Khabar, Tokayev’s spokesman, Berik Uali, said" parsed with

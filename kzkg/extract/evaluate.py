@@ -226,7 +226,7 @@ def evaluate_article(
         # claimants at once, is drafted right when a reviewer finds some draft of it naming them all
         # (or, for several claimants, only claimants it has): the best draft alone is one of them
         named = [_claimant_ids(drafts.claims[i], drafts, corpus, hidden) for _, i in hits]
-        score.claimant_any += any(ids == item.claimants or bool(ids) and ids < item.claimants for ids in named)
+        score.claimant_any += any(ids == item.claimants or (bool(ids) and ids < item.claimants) for ids in named)
         if got != item.claimants:
             quote = source.text[item.spans[0][0] : item.spans[0][1]]
             score.claimant_misses.append((quote, item.claimants, got))

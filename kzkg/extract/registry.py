@@ -64,7 +64,9 @@ class Registry:
             if claim.article == unseen:
                 continue
             carried = [e.quote for e in claim.evidence if e.article != unseen]
-            carried += [r.evidence.quote for r in corpus.reports if r.claim == claim.id and r.evidence.article != unseen]
+            carried += [
+                r.evidence.quote for r in corpus.reports if r.claim == claim.id and r.evidence.article != unseen
+            ]
             for quote in carried:
                 if len(quote) >= _SAME_STATEMENT:
                     registry.quotes.setdefault(_flat(quote), tuple(claim.claimed_by))
