@@ -26,7 +26,9 @@ DENIAL = re.compile(
 
 HEARSAY = re.compile(
     r"\b(?:there\s+(?:are|were|have\s+been|has\s+been)\s+(?:\w+\s+){0,2}(?:reports|rumours|rumors)|"
-    r"reportedly|unconfirmed\s+reports|it\s+(?:is|was|has\s+been)\s+reported|rumours|rumors)\b",
+    r"reportedly|unconfirmed\s+reports|rumours|rumors|"
+    # "it was announced that": a report whose source the text leaves out
+    r"it\s+(?:is|was|has\s+been|had\s+been)\s+(?:reported|announced|said|claimed|alleged|rumou?red))\b",
     re.I,
 )
 SOCIAL = re.compile(r"\b(?:on|from)\s+social\s+media\b|\bsocial\s+media\s+(?:footage|posts?|videos?|clips?)\b", re.I)
