@@ -123,7 +123,8 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
             objects = [c for c in to.children if c.dep_ == "pobj"]
             if objects:
                 candidates.append((_depth(token) + 0.5, Attribution(_phrase(_named(objects[0])), verb=token)))
-        elif token.pos_ == "VERB" and lemma in SPEECH_VERBS:
+        elif token.pos_ == "VERB" and lemma in SPEECH_VERBS and not any(c.dep_ == "prt" for c in token.children):
+            # a particle makes another verb: "what these events add up to", "called off"
             subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
             passive_verb = any(c.dep_ == "auxpass" for c in token.children)
             if (
