@@ -50,8 +50,9 @@ class Score:
     one_to_one: int = 0  # curated claims matched when each draft may stand for one claim only
     seconds: float = 0.0
     misses: list[str] = field(default_factory=list)
-    # (quote, curated claimants, drafted claimants) of each wrong claimant: for improving the rules
-    claimant_misses: list[tuple[str, frozenset[str], frozenset[str]]] = field(default_factory=list)
+    # (curated quote, curated claimants, drafted claimants, draft's quote) of each wrong claimant:
+    # for improving the rules
+    claimant_misses: list[tuple[str, frozenset[str], frozenset[str], str]] = field(default_factory=list)
 
     def add(self, other: Score) -> None:
         for name, value in vars(other).items():
@@ -229,7 +230,7 @@ def evaluate_article(
         score.claimant_any += any(ids == item.claimants or (bool(ids) and ids < item.claimants) for ids in named)
         if got != item.claimants:
             quote = source.text[item.spans[0][0] : item.spans[0][1]]
-            score.claimant_misses.append((quote, item.claimants, got))
+            score.claimant_misses.append((quote, item.claimants, got, best["quote"]))
         score.dates_checked += 1
         score.dates_right += str(best.get("date", "unknown")) == item.date
         if item.figure:
