@@ -266,6 +266,17 @@ def test_speakers_carry_over_quotations_appositions_and_possessive_names() -> No
     assert magnum.entities["magnum"]["label"] == "Magnum"
 
 
+def test_the_agent_of_a_statement_in_the_passive_states_it() -> None:
+    """ "Increasing emphasis has been made by Kazakh authorities", "Another key observation made by
+    several eyewitnesses": the agent is the speaker, not the author reporting it."""
+    corpus = load_corpus(ROOT / "data")
+    meta = ArticleMeta("009", dt.date(2022, 1, 9), "Peter Leonard", ["peter-leonard"])
+    emphasis = run_extraction(passage("001", 9, 10), meta, Registry.from_corpus(corpus, unseen="001")).claims
+    assert [c["claimed_by"] for c in emphasis] == [["kazakh-authorities"]], emphasis
+    observed = run_extraction(passage("002", 22, 23), meta, Registry.from_corpus(corpus, unseen="002")).claims
+    assert observed[0]["claimed_by"] == ["eyewitnesses"], observed
+
+
 def test_a_sentence_another_article_carries_keeps_its_curated_claimant() -> None:
     """A reprint (003 of 000) with no byline: the curated statement, not the publisher, claims it."""
     corpus = load_corpus(ROOT / "data")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Span, Token
 
-from kzkg.extract.cues import INSTITUTIONS, REPORTERS
+from kzkg.extract.cues import INSTITUTIONS, REPORTERS, STATEMENTS
 
 SPEECH_VERBS = frozenset(
     "say tell report claim deny state announce insist warn add write confirm acknowledge allege accuse "
@@ -103,6 +103,16 @@ def _quoted(token: Token) -> bool:
     return before.count("“") > before.count("”") or before.count('"') % 2 == 1
 
 
+def _stated_by(agent: Token) -> Token | None:
+    """The agent of a statement in the passive: "an observation made by several eyewitnesses", "the
+    notion that has been put forward by X", "emphasis has been made by X" (X states it)."""
+    verb = agent.head
+    subjects = [c for c in verb.children if c.dep_ == "nsubjpass" and c.tag_ not in ("WDT", "WP")]
+    noun = subjects[0] if subjects else (verb.head if verb.dep_ in ("acl", "relcl") else None)
+    objects = [c for c in agent.children if c.dep_ == "pobj"]
+    return objects[0] if noun is not None and noun.lemma_.lower() in STATEMENTS and objects else None
+
+
 def _depth(token: Token) -> int:
     depth = 0
     while token.head.i != token.i and depth < 50:  # spaCy makes a new Token per access: compare indices
@@ -123,6 +133,8 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
             objects = [c for c in to.children if c.dep_ == "pobj"]
             if objects:
                 candidates.append((_depth(token) + 0.5, Attribution(_phrase(_named(objects[0])), verb=token)))
+        elif token.dep_ == "agent" and (stated := _stated_by(token)) is not None:
+            candidates.append((_depth(token.head), Attribution(_phrase(_named(stated)), verb=token.head)))
         elif token.pos_ == "VERB" and lemma in SPEECH_VERBS and not any(c.dep_ == "prt" for c in token.children):
             # a particle makes another verb: "what these events add up to", "called off"
             subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
