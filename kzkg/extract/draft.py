@@ -412,7 +412,10 @@ class _Drafter:
         figure: Figure | None,
     ) -> None:
         quote = self.doc.text[start:end]
-        claimant = self.registry.carried(quote) or claimant  # a known statement, carried word for word
+        if claimant == self.author:
+            # the text names no speaker (a reprint with no byline): a curated statement of the same
+            # words names one; a speaker the sentence names itself is never overruled
+            claimant = self.registry.carried(quote) or claimant
         if not claimant:
             claimant = [self._propose(f"author of article {self.meta.id}", "Group", "")]
         claim: dict = {
