@@ -8,12 +8,14 @@ extraction block of bench/README.md.
 from __future__ import annotations
 
 import argparse
+import collections
 import re
 import sys
 import time
 from pathlib import Path
 
-from kzkg.extract.evaluate import evaluate_article, table
+from kzkg.corpus import Corpus
+from kzkg.extract.evaluate import Score, evaluate_article, hidden_for, table
 from kzkg.extract.nlp import MODEL, model_available
 from kzkg.ingest import load_corpus
 
@@ -26,11 +28,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=ROOT / "data")
     parser.add_argument("--no-model", action="store_true", help="rules only (spacy.blank + sentencizer)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/README.md alone")
+    parser.add_argument("--misses", action="store_true", help="list every claimant miss by category; no README")
     args = parser.parse_args(argv)
     corpus = load_corpus(args.data_dir)
     use_model = not args.no_model and model_available()
     started = time.perf_counter()
     scores = [evaluate_article(corpus, article, use_model=use_model) for article in sorted(corpus.articles)]
+    if args.misses:
+        print(misses(corpus, scores))
+        return
     label = (
         f"{MODEL} (spaCy statistical model)"
         if use_model
@@ -51,6 +57,41 @@ def main(argv: list[str] | None = None) -> None:
         else:
             text = text.rstrip("\n") + "\n\n" + block + "\n"
         readme.write_text(text, encoding="utf-8")
+
+
+def _category(corpus: Corpus, article: str, curated: frozenset[str], drafted: frozenset[str]) -> str:
+    """Why a claimant is wrong, in the terms of the analysis in bench/README.md."""
+    authors = set(corpus.articles[article].creators) or {corpus.articles[article].publisher}
+    if len(curated) > 1:
+        return "several curated claimants" + (", the draft names some" if drafted and drafted < curated else "")
+    if curated <= authors:
+        return "the author's statement, drafted as a speaker's"
+    if curated & hidden_for(corpus, article) and not drafted & authors:
+        return "an entity only this article has, the proposal not matched to it"
+    if drafted <= authors:
+        return "a speaker's claim, drafted as the author's"
+    return "another speaker"
+
+
+def misses(corpus: Corpus, scores: list[Score]) -> str:
+    """Every claimant miss (curated vs drafted claimants, the curated quote), then the count of each
+    category per article, and how many are a clause of a sentence the curators cut finer."""
+    lines: list[str] = []
+    counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for score in scores:
+        lines.append(f"## {score.article}: claimant {score.claimant_right}/{score.claimant_checked}")
+        for quote, curated, drafted, draft_quote in score.claimant_misses:
+            category = _category(corpus, score.article, curated, drafted)
+            counts[category][score.article] += 1
+            if len(" ".join(quote.split())) < 0.6 * len(" ".join(draft_quote.split())):
+                counts["(of all: a clause of the drafted sentence, under 60% of it)"][score.article] += 1
+            lines.append(f"- {category}: [{', '.join(sorted(curated))}], drafted [{', '.join(sorted(drafted))}]")
+            lines.append(f"    {' '.join(quote.split())[:200]!r}")
+    articles = [s.article for s in scores]
+    lines += ["", f"| category | {' | '.join(articles)} | all |", "|---" * (len(articles) + 2) + "|"]
+    for category, per in sorted(counts.items(), key=lambda c: (c[0].startswith("("), -sum(c[1].values()))):
+        lines.append(f"| {category} | {' | '.join(str(per[a]) for a in articles)} | {sum(per.values())} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

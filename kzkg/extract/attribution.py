@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from spacy.tokens import Span, Token
 
+from kzkg.extract.cues import INSTITUTIONS, REPORTERS, STATEMENTS
+
 SPEECH_VERBS = frozenset(
     "say tell report claim deny state announce insist warn add write confirm acknowledge allege accuse "
     "estimate argue suggest note explain post tweet broadcast admit declare assert blame describe "
@@ -48,6 +50,21 @@ class Attribution:
     negative: bool = False
     passive: bool = False  # "X was said to / were reported": a speech verb with no speaker
     continued: bool = False  # no speaker of its own: the one quoted or named just before
+    nested: bool = False  # a speaker quoted inside another's quotation; ``via`` is the one quoting
+
+
+def anaphoric(span: Span) -> bool:
+    """A definite description with no name ("the company", "the reporter", "the ministry"): it names
+    again the speaker just named, as a pronoun would, rather than a new, unnamed one."""
+    root = span.root
+    return (
+        root.pos_ == "NOUN"
+        and root.tag_ == "NN"
+        and (root.lemma_.lower() in INSTITUTIONS or root.lemma_.lower() in REPORTERS)
+        and any(c.dep_ == "det" and c.lower_ == "the" for c in root.children)
+        and not any(t.ent_type_ for t in span)
+        and not any(c.dep_ in ("amod", "compound", "poss", "prep") for c in root.children)
+    )
 
 
 def _phrase(token: Token) -> Span:
@@ -86,6 +103,16 @@ def _quoted(token: Token) -> bool:
     return before.count("“") > before.count("”") or before.count('"') % 2 == 1
 
 
+def _stated_by(agent: Token) -> Token | None:
+    """The agent of a statement in the passive: "an observation made by several eyewitnesses", "the
+    notion that has been put forward by X", "emphasis has been made by X" (X states it)."""
+    verb = agent.head
+    subjects = [c for c in verb.children if c.dep_ == "nsubjpass" and c.tag_ not in ("WDT", "WP")]
+    noun = subjects[0] if subjects else (verb.head if verb.dep_ in ("acl", "relcl") else None)
+    objects = [c for c in agent.children if c.dep_ == "pobj"]
+    return objects[0] if noun is not None and noun.lemma_.lower() in STATEMENTS and objects else None
+
+
 def _depth(token: Token) -> int:
     depth = 0
     while token.head.i != token.i and depth < 50:  # spaCy makes a new Token per access: compare indices
@@ -106,7 +133,10 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
             objects = [c for c in to.children if c.dep_ == "pobj"]
             if objects:
                 candidates.append((_depth(token) + 0.5, Attribution(_phrase(_named(objects[0])), verb=token)))
-        elif token.pos_ == "VERB" and lemma in SPEECH_VERBS:
+        elif token.dep_ == "agent" and (stated := _stated_by(token)) is not None:
+            candidates.append((_depth(token.head), Attribution(_phrase(_named(stated)), verb=token.head)))
+        elif token.pos_ == "VERB" and lemma in SPEECH_VERBS and not any(c.dep_ == "prt" for c in token.children):
+            # a particle makes another verb: "what these events add up to", "called off"
             subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
             passive_verb = any(c.dep_ == "auxpass" for c in token.children)
             if (
@@ -150,9 +180,21 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
                 found = Attribution(_phrase(objects[0]), via=found.claimant, verb=token)
             elif lemma == "tell" and objects and objects[0].pos_ == "PROPN":
                 found.channel = _phrase(objects[0])
-            candidates.append((_depth(token) + (10 if _quoted(token) else 0), found))
+            # a speech verb inside a quotation yields to the one outside it ("“... they started
+            # showing ...,” X told"), unless it names its own speaker: "“The Russian media are
+            # reporting that ...,” the correspondent said" is the Russian media's claim, relayed
+            nested = 0 if not _quoted(token) else (10 if pronoun or subject.lower_ in ("we", "i") else -10)
+            candidates.append((_depth(token) + nested, found))
     if candidates:
-        return min(candidates, key=lambda c: c[0])[1]
+        best = min(candidates, key=lambda c: c[0])
+        outside = [c for c in candidates if c[0] < 10 and c[1].verb is not None and not _quoted(c[1].verb)]
+        if best[0] < 0 and outside and best[1].via is None:
+            # the nested speaker claims it; the one outside the quotation relays it
+            via = min(outside, key=lambda c: c[0])[1].claimant
+            closing = [t.i for t in via or () if t.text in ("”", '"')]  # the parse may span the quotation
+            best[1].via = via.doc[closing[-1] + 1 : via.end] if via is not None and closing else via
+            best[1].nested = True
+        return best[1]
     # the parse missed it ("Speaking to Khabar, Tokayev’s spokesman, Berik Uali, said" parsed with
     # "Speaking" as the subject): a name right before a speech verb still speaks
     lexical = _lexical(sentence, verbs_only=True)

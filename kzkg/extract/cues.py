@@ -26,7 +26,9 @@ DENIAL = re.compile(
 
 HEARSAY = re.compile(
     r"\b(?:there\s+(?:are|were|have\s+been|has\s+been)\s+(?:\w+\s+){0,2}(?:reports|rumours|rumors)|"
-    r"reportedly|unconfirmed\s+reports|it\s+(?:is|was|has\s+been)\s+reported|rumours|rumors)\b",
+    r"reportedly|unconfirmed\s+reports|rumours|rumors|"
+    # "it was announced that": a report whose source the text leaves out
+    r"it\s+(?:is|was|has\s+been|had\s+been)\s+(?:reported|announced|said|claimed|alleged|rumou?red))\b",
     re.I,
 )
 SOCIAL = re.compile(r"\b(?:on|from)\s+social\s+media\b|\bsocial\s+media\s+(?:footage|posts?|videos?|clips?)\b", re.I)
@@ -44,3 +46,9 @@ INSTITUTIONS = frozenset(
 SOCIAL_MEDIA = re.compile(r"\bsocial\s+media\b", re.I)
 MEDIA = frozenset("footage video clip post".split())
 DETERMINER = re.compile(r"^(?:the|a|an|one|another|some|several|many)\s+", re.I)
+# nouns of what someone states: "an observation made by several eyewitnesses", "the notion put
+# forward by X", "emphasis has been made by X" give their agent as the speaker
+STATEMENTS = frozenset(
+    "claim allegation notion observation emphasis argument assertion suggestion accusation statement "
+    "assessment finding conclusion view".split()
+)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from kzkg.extract.attribution import CHANNEL_WORDS, QUANTIFIERS, Attribution, attribute
+from kzkg.extract.attribution import CHANNEL_WORDS, QUANTIFIERS, Attribution, anaphoric, attribute
 from kzkg.extract.cues import (
     DENIAL,
     DETERMINER,
@@ -84,6 +84,7 @@ class _Drafter:
         self.parsed = has_parse(nlp)
         self.drafts = Drafts()
         self.last_claimant: list[str] | None = None
+        self.last_claimed = (-1, -1)  # (sentence index, paragraph start) of the last named claimant
         self.last_person: tuple[int, list[str]] | None = None  # (sentence index, [id])
         self.last_group: tuple[int, list[str]] | None = None
         self.previous: tuple[int, list[str] | None] = (-1, None)  # (paragraph start, non-author speaker)
@@ -237,7 +238,8 @@ class _Drafter:
         claimant, via = self._claimant(found, sentence, following)
         anchor = self.anchor[1] if self.anchor and self.index - self.anchor[0] <= 3 else None
         dates = find_dates(sentence.text, self.meta.date, sentence.start_char, anchor, self.reference, self.nearest)
-        self._remember(sentence, claimant if found.claimant is not None else None)
+        # a quotation goes on as its speaker's, not as the one it quotes in passing
+        self._remember(sentence, (via if found.nested else claimant) if found.claimant is not None else None)
         days = [d.date for d in dates if d.date]
         if days:
             self.anchor = (self.index, days[-1])
@@ -369,11 +371,13 @@ class _Drafter:
                 found.claimant = sentence[:0]  # attributed (dated like one), to a group
                 return hearsay, []
             return self.author, []
-        if found.pronoun:
-            claimant = self._pronoun(found)
+        if found.pronoun or (
+            anaphoric(found.claimant) and self.last_claimed == (self.index - 1, self._paragraph(sentence))
+        ):
+            claimant = self._pronoun(found)  # "the company said" just after "Magnum said": Magnum
         else:
             claimant = self._resolve(found.claimant, sentence) or self.author
-            self.last_claimant = claimant
+            self.last_claimant, self.last_claimed = claimant, (self.index, self._paragraph(sentence))
         via = self._resolve(found.via, sentence) if found.via is not None else []
         return claimant, via
 
@@ -408,6 +412,10 @@ class _Drafter:
         figure: Figure | None,
     ) -> None:
         quote = self.doc.text[start:end]
+        if claimant == self.author:
+            # the text names no speaker (a reprint with no byline): a curated statement of the same
+            # words names one; a speaker the sentence names itself is never overruled
+            claimant = self.registry.carried(quote) or claimant
         if not claimant:
             claimant = [self._propose(f"author of article {self.meta.id}", "Group", "")]
         claim: dict = {

@@ -18,6 +18,7 @@ from kzkg.corpus import Corpus
 NER_TYPES = {"PERSON": "Person", "ORG": "Organization", "GPE": "Place", "LOC": "Place", "FAC": "Place", "NORP": "Group"}
 
 
+_SAME_STATEMENT = 30  # characters: shorter quotes ("dozens dead") recur without being one statement
 _POSSESSIVE = frozenset({"’", "'", "’s", "'s"})
 
 
@@ -39,16 +40,36 @@ class KnownEvent:
     start: dt.date | None = None
 
 
+def _flat(text: str) -> str:
+    """A quote compared across articles: a reprint breaks its lines and spaces elsewhere."""
+    return " ".join(text.split()).lower()
+
+
 @dataclass
 class Registry:
     entities: dict[str, Known] = field(default_factory=dict)
     events: dict[str, KnownEvent] = field(default_factory=dict)
+    # the curated claims' quotes (flattened) and who claims them: a sentence another article
+    # carries word for word (a reprint, a syndicated report) is the same statement by the same
+    # claimant (data/README.md, "One statement, one claim")
+    quotes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
-    def from_corpus(cls, corpus: Corpus, hidden: Iterable[str] = ()) -> Registry:
-        """The corpus's entities, less ``hidden`` (the evaluation hides what one article introduced)."""
+    def from_corpus(cls, corpus: Corpus, hidden: Iterable[str] = (), unseen: str | None = None) -> Registry:
+        """The corpus's entities, less ``hidden`` (the evaluation hides what one article introduced),
+        and its claims' quotes, less those of article ``unseen`` (the one being evaluated)."""
         hide = set(hidden)
         registry = cls()
+        for claim in corpus.claims.values():
+            if claim.article == unseen:
+                continue
+            carried = [e.quote for e in claim.evidence if e.article != unseen]
+            carried += [
+                r.evidence.quote for r in corpus.reports if r.claim == claim.id and r.evidence.article != unseen
+            ]
+            for quote in carried:
+                if len(quote) >= _SAME_STATEMENT:
+                    registry.quotes.setdefault(_flat(quote), tuple(claim.claimed_by))
         for entity in corpus.entities.values():
             if entity.id in hide:
                 continue
@@ -67,6 +88,15 @@ class Registry:
                     event.id, event.type, event.label, tuple(event.places), tuple(event.participants), event.start
                 )
         return registry
+
+    def carried(self, quote: str) -> list[str] | None:
+        """The claimants of a curated quote this draft quote holds or lies inside, the longest shared
+        stretch first; None when no curated quote is carried word for word."""
+        flat = _flat(quote)
+        if len(flat) < _SAME_STATEMENT:
+            return None
+        shared = [(min(len(q), len(flat)), q) for q in self.quotes if q in flat or flat in q]
+        return list(self.quotes[max(shared)[1]]) if shared else None
 
     def patterns(self, tokenize) -> list[dict]:
         """EntityRuler token patterns (lower-cased), each with its registry id; ambiguous names dropped."""
