@@ -390,9 +390,14 @@ def test_an_answer_virtuoso_cut_at_the_time_limit_is_refused(remote: LiveServer,
         )
 
     whole = len(direct({}).json()["results"]["bindings"])
-    cut = direct({"timeout": "500"})
-    assert cut.status_code == 200 and "X-SQL-State" not in cut.headers
-    assert len(cut.json()["results"]["bindings"]) < whole
+    # how long the store takes depends on the machine's load: the limit shrinks until it cuts
+    for limit_ms in (500, 250, 100, 50, 20):
+        cut = direct({"timeout": str(limit_ms)})
+        assert cut.status_code == 200 and "X-SQL-State" not in cut.headers
+        if len(cut.json()["results"]["bindings"]) < whole:
+            break
+    else:
+        pytest.fail(f"Virtuoso answered all {whole} rows even at a {limit_ms} ms limit: the trap was not shown")
     ours = requests.get(endpoint(remote), params={"query": SLOW_OVER_ONE_GRAPH}, timeout=60)
     if ours.status_code == 200:  # answered within QUERY_TIMEOUT after all: then whole
         assert len(ours.json()["results"]["bindings"]) == whole
