@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -211,7 +212,9 @@ def figures() -> Response:
     """Every figure claim of a kind as a dot: x the claim date, y the value, colour the claimant."""
     served, reader = page_reader()
     kinds = [(local_name(text_of(r, "k")), int_of(r, "n")) for r in reader.select(KINDS_QUERY)]
-    kind = choice_param("kind", [k for k, _ in kinds] or ["Deaths"], "Deaths")
+    # The default is the most frequent kind the data holds (the real corpus: death tolls); a fixed
+    # "Deaths" made the bare URL a 400 on a corpus without death-toll figures.
+    kind = choice_param("kind", [k for k, _ in kinds] or ["Deaths"], _default_kind(kinds))
     scale = choice_param("scale", ["linear", "log"], "linear")
     points = []
     for row in reader.select(FIGURES_QUERY % {"kind": kind}):
@@ -252,6 +255,13 @@ def figures() -> Response:
         local_url=local_url,
         status_colours=STATUS_COLOURS,
     )
+
+
+def _default_kind(kinds: list[tuple[str, int]]) -> str:
+    """The kind with the most figure claims (ties: Deaths first, then by name, so the URL is stable)."""
+    if not kinds:
+        return "Deaths"
+    return min(kinds, key=lambda kv: (-kv[1], kv[0] != "Deaths", kv[0]))[0]
 
 
 def _figure_layout(points: list[FigurePoint], scale: str) -> dict[str, Any]:
@@ -311,19 +321,44 @@ def _figure_layout(points: list[FigurePoint], scale: str) -> dict[str, Any]:
 NETWORK_CLAIMS = """
 SELECT ?c (SAMPLE(?l) AS ?label) (SAMPLE(?st) AS ?status) (MIN(?who) AS ?claimant) (MIN(?outlet) AS ?publisher)
        (MIN(?art) AS ?article) WHERE {
-  ?c a kz:Claim ; rdfs:label ?l . %(filter)s
+  VALUES ?c { %(claims)s } ?c rdfs:label ?l .
   OPTIONAL { ?c kz:status ?st }
   OPTIONAL { ?c kz:claimedBy/rdfs:label ?who }
   OPTIONAL { ?c kz:reportedIn ?art . OPTIONAL { ?art kz:publisher/rdfs:label ?outlet } }
 } GROUP BY ?c"""
+LINKS = "kz:contradicts|kz:corroborates|kz:conflictsWith"  # all three symmetric: both directions are in the closure
+# The claims of the filter, the most linked first, capped in the query: at 1M triples the graph
+# holds 127k links (most of them computed conflicts), and fetching them all to rank them in Python
+# took 14 s. ``%(link)s`` is OPTIONAL with a filter (its unlinked claims are drawn too; OPTIONAL also
+# makes the engine look up each filtered claim's links rather than scan them all) and required
+# without one (the whole corpus would be a wall of isolated dots).
+NETWORK_RANKED = """
+SELECT ?c (COUNT(?o) AS ?n) WHERE { %(filter)s %(link)s } GROUP BY ?c ORDER BY DESC(?n) ?c LIMIT %(limit)d"""
+NETWORK_COUNT = """SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { %(filter)s %(link)s }"""
+# A UNION, not the path ``a|b|c``: the path gives each linked claim once, and a claim that both
+# contradicts and conflicts with another has two links drawn, so two in its rank.
+LINK_PATTERN = "{ { ?c kz:contradicts ?o } UNION { ?c kz:corroborates ?o } UNION { ?c kz:conflictsWith ?o } }"
+# Claims outside the filter linked to a drawn one (the retraction of the 164 toll has no figure of
+# its own, yet it is half of the death-toll story), ranked by how many drawn claims they link to.
+NETWORK_CONTEXT = """
+SELECT ?c (COUNT(DISTINCT ?i) AS ?n) WHERE {
+  { SELECT ?i ?c WHERE { VALUES ?i { %(inside)s } OPTIONAL { ?i %(links)s ?c } FILTER(BOUND(?c)) } }
+  ?c a kz:Claim . FILTER NOT EXISTS { %(filter)s }
+} GROUP BY ?c ORDER BY DESC(?n) ?c"""
+# The links among the drawn claims only, at most MAX_EDGES: the curated ones (contradicts,
+# corroborates) first, then the computed conflicts. The LIMIT stops the query early (no ORDER BY):
+# the sides of one large computed disagreement are all pairs, 52k links among 600 claims at 1M.
+# (OPTIONAL makes the engine look up each drawn claim's links: a plain join of a long VALUES
+# block with the pattern scans every link.)
 NETWORK_EDGES = """
 SELECT DISTINCT ?a ?p ?b WHERE {
-  VALUES ?p { kz:contradicts kz:corroborates kz:conflictsWith }
-  ?a ?p ?b . ?a a kz:Claim . ?b a kz:Claim . FILTER(STR(?a) < STR(?b))
-}"""
+  { SELECT ?a ?p ?b WHERE { VALUES ?a { %(claims)s } OPTIONAL { VALUES ?p { %(links)s } ?a ?p ?b } } }
+  FILTER(?b IN (%(list)s) && STR(?a) < STR(?b))
+} LIMIT %(limit)d"""
 
 
 MAX_NODES = 600  # claims drawn at most in one network picture
+MAX_EDGES = 3000  # links drawn at most among them (the sides of a large disagreement are all pairs)
 
 
 @dataclass
@@ -355,40 +390,64 @@ def network() -> Response:
         filters.append(f"?c kz:reportedIn <{resource_base()}article/{article}> .")
     if about:
         filters.append(f"?c kz:about <{resource_base()}{about}> .")
+    pattern = " ".join(filters)
+    if filters:
+        values = {"filter": "?c a kz:Claim . " + pattern, "link": "OPTIONAL " + LINK_PATTERN}
+    else:
+        values = {"filter": "", "link": LINK_PATTERN}
+    inside = [text_of(r, "c") for r in reader.select(NETWORK_RANKED % {**values, "limit": MAX_NODES})]
+    # A picture of thousands of dots says nothing (and weighs megabytes): the most linked claims are
+    # drawn, and the page says how many more a filter would show.
+    hidden = 0
+    if len(inside) == MAX_NODES:
+        # All the filter's claims (they are drawn linked or not), or, without one, every linked claim.
+        count = NETWORK_COUNT % {"filter": values["filter"], "link": "" if filters else f"{{ ?c {LINKS} ?o }}"}
+        hidden = max(sum(int_of(r, "n") for r in reader.select(count)) - MAX_NODES, 0)
+    context: list[str] = []
+    hidden_context = 0
+    if filters and inside:
+        linked = [
+            text_of(r, "c")
+            for r in reader.select(NETWORK_CONTEXT % {"inside": _iris(inside), "links": LINKS, "filter": pattern})
+        ]
+        room = max(MAX_NODES - len(inside), 0)
+        context, hidden_context = linked[:room], max(len(linked) - room, 0)
 
-    def node_of(r: Row, context: bool) -> Node:
+    def node_of(r: Row, is_context: bool) -> Node:
         return Node(
             text_of(r, "c"),
             text_of(r, "label"),
             local_name(text_of(r, "status", KZ_NS + "Unverified")),
             text_of(r, "claimant" if group_by == "claimant" else "publisher", "unattributed"),
             local_name(text_of(r, "article")),
-            context=context,
+            context=is_context,
         )
 
-    nodes = {text_of(r, "c"): node_of(r, False) for r in reader.select(NETWORK_CLAIMS % {"filter": " ".join(filters)})}
-    all_edges = [(text_of(r, "a"), local_name(text_of(r, "p")), text_of(r, "b")) for r in reader.select(NETWORK_EDGES)]
-    # A claim outside the filter that contradicts or corroborates one inside is drawn too, faded: the
-    # retraction of the 164 toll has no figure of its own, yet it is half of the death-toll story.
-    outside = sorted({x for a, _, b in all_edges for x in (a, b) if (a in nodes) != (b in nodes)} - set(nodes))
-    if outside:
-        values = " ".join(f"<{iri}>" for iri in outside)
-        for r in reader.select(NETWORK_CLAIMS % {"filter": f"VALUES ?c {{ {values} }}"}):
-            nodes[text_of(r, "c")] = node_of(r, True)
-    edges = [(a, kind, b) for a, kind, b in all_edges if a in nodes and b in nodes]
+    nodes: dict[str, Node] = {}
+    drawn_iris = inside + context
+    if drawn_iris:
+        outside = set(context)
+        for r in reader.select(NETWORK_CLAIMS % {"claims": _iris(drawn_iris)}):
+            nodes[text_of(r, "c")] = node_of(r, text_of(r, "c") in outside)
+    edges: list[tuple[str, str, str]] = []
+    for links in ("kz:contradicts kz:corroborates", "kz:conflictsWith"):
+        if nodes and len(edges) < MAX_EDGES:
+            claims = _iris(nodes)
+            among = {
+                "claims": claims,
+                "links": links,
+                "list": claims.replace("> <", ">, <"),
+                "limit": MAX_EDGES - len(edges) + 1,
+            }
+            edges += [
+                (text_of(r, "a"), local_name(text_of(r, "p")), text_of(r, "b"))
+                for r in reader.select(NETWORK_EDGES % among)
+            ]
+    edges_capped = len(edges) > MAX_EDGES
+    edges = edges[:MAX_EDGES]
     for a, _, b in edges:
         nodes[a].degree += 1
         nodes[b].degree += 1
-    # With no filter the whole corpus would be a wall of isolated dots: keep the linked claims.
-    if not filters:
-        nodes = {iri: n for iri, n in nodes.items() if n.degree}
-    # A picture of thousands of dots says nothing (and weighs megabytes): the most linked claims are
-    # drawn, and the page says how many more a filter would show.
-    hidden = max(len(nodes) - MAX_NODES, 0)
-    if hidden:
-        kept = sorted(nodes.values(), key=lambda n: (-n.degree, n.iri))[:MAX_NODES]
-        nodes = {n.iri: n for n in kept}
-        edges = [(a, kind, b) for a, kind, b in edges if a in nodes and b in nodes]
     boxes = _network_layout(list(nodes.values()))
     drawn, bottom = [], max((b["y"] + b["height"] for b in boxes), default=0.0)
     for a, kind, b in edges:
@@ -417,6 +476,9 @@ def network() -> Response:
         boxes=boxes,
         height=bottom + 16,
         hidden=hidden,
+        hidden_context=hidden_context,
+        edges_capped=edges_capped,
+        max_edges=MAX_EDGES,
         topic=topic,
         topics=TOPICS,
         article=article,
@@ -427,6 +489,10 @@ def network() -> Response:
         counts=counts,
         local_url=local_url,
     )
+
+
+def _iris(iris: Iterable[str]) -> str:
+    return " ".join(f"<{iri}>" for iri in iris)
 
 
 def _network_layout(nodes: list[Node]) -> list[dict[str, Any]]:
