@@ -143,7 +143,7 @@ def disagreements() -> str:
     labels = Labeller(store, resource_base())
     # The index chooses the page; only its disagreements get their sides, sources and quotes read
     # (all of them took 7.2 s at 1M triples for a page that shows eight).
-    layout = layout_disagreements(disagreement_index(store, labels), request.args)
+    layout = layout_disagreements(disagreement_index(store, labels, served.build_id), request.args)
     rows = [row for group in layout["groups"] for row in group.rows]  # type: ignore[attr-defined]
     fill_disagreements(store, labels, rows)
     layout["claim_anchors"] = first_claim_anchors(rows)
