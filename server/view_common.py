@@ -65,6 +65,14 @@ def id_param(name: str) -> str | None:
     return value
 
 
+def page_param(name: str = "page") -> int:
+    """A page number from the query string (1 when absent); 400 for anything but a positive integer."""
+    value = request.args.get(name, "").strip() or "1"
+    if not value.isdigit() or int(value) < 1:
+        abort(400, description=f"{name}={value!r}: expected a page number (1, 2, …)")
+    return int(value)
+
+
 def date_param(name: str) -> date | None:
     value = request.args.get(name, "").strip()
     if not value:

@@ -547,3 +547,58 @@ def test_snippets_mark_whole_words_and_escape_the_text():
     assert "<mark>port</mark>" in html  # the last word as a prefix, at a word's start
     assert "pass<mark>" not in html and "<mark>air</mark>" not in html  # not inside words; "air" is whole
     assert _snippet(["tokayev"], "Tokayev speaks", "", "nothing here") == ""
+
+
+# --- at scale (issue #14): caps that say what they leave out -------------------------------------
+
+
+def test_figures_default_to_the_most_frequent_kind(client, store):
+    """A bare /figures is the kind with the most figure claims, not a fixed Deaths (a 400 on a
+    corpus without death tolls)."""
+    counts = rows(
+        store,
+        "SELECT ?k (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a kz:Claim ; kz:quantityKind ?k } GROUP BY ?k",
+    )
+    most = max(int(r["n"]) for r in counts)
+    page = get_html(client, "/figures")
+    chosen = re.search(r'<option value="(\w+)"[^>]*selected', page)
+    assert chosen, "the form shows the chosen kind"
+    assert {r["k"].rsplit("#", 1)[-1] for r in counts if int(r["n"]) == most} >= {chosen.group(1)}
+
+
+def test_network_caps_the_links_drawn_and_says_so(client, monkeypatch):
+    from kzkg_server import charts
+
+    whole = Elements(get_html(client, "/network"))
+    total = len(whole.find("path", class_="edge"))
+    assert total > 3
+    monkeypatch.setattr(charts, "MAX_EDGES", 3)
+    page = get_html(client, "/network?group=outlet")
+    edges = Elements(page).find("path", class_="edge")
+    assert len(edges) == 3
+    # curated links before computed conflicts
+    assert all("conflictsWith" not in e["class"].split() for e in edges)
+    assert "only the first 3 links among these claims drawn" in page
+
+
+def test_timeline_pages_hold_every_event_once(client, monkeypatch):
+    from kzkg_server import charts
+
+    whole = Elements(get_html(client, "/timeline"))
+    dated = [e["data-iri"] for e in whole.find("li", class_="tl-event")]
+    assert len(dated) > 5
+    monkeypatch.setattr(charts, "EVENTS_PER_PAGE", 5)
+    seen: list[str] = []
+    page_number = 1
+    while True:
+        page = get_html(client, f"/timeline?page={page_number}")
+        seen += [e["data-iri"] for e in Elements(page).find("li", class_="tl-event")]
+        if 'rel="next"' not in page:
+            break
+        assert f'href="?page={page_number + 1}"' in page
+        page_number += 1
+    assert sorted(seen) == sorted(dated) and len(seen) == len(set(seen))
+    assert f"Page 1 of {page_number}" in get_html(client, "/timeline?page=1")
+    assert client.get(f"/timeline?page={page_number + 1}").status_code == 404
+    assert client.get("/timeline?page=0").status_code == 400
+    assert client.get("/timeline?page=x").status_code == 400
