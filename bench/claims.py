@@ -29,6 +29,8 @@ from pathlib import Path
 
 from bench.run import ROOT, log, worker
 from bench.synth import generate
+from kzkg.disagreements import _key, compute_disagreements
+from kzkg.ingest import load_corpus
 
 VARIANTS = ("with", "without")
 # The stages a row shows, in the manifest's names. "store" includes "canonical" (the canonical
@@ -86,6 +88,49 @@ def run_builds(size: int, rounds: int, workdir: Path) -> list[dict]:
             )
             results.append(result)
     return results
+
+
+def proportions(data_dir: Path) -> dict[str, float]:
+    """How a corpus's claims disagree, read as the build reads it: claims per (subject, property)
+    key and conflicting pairs per claim. Issue #12 wants the synthetic corpora in the real
+    corpus's proportions; the pairs grow with the square of a key's claims, so one outsized key
+    (the Zipf-popular events of an earlier generator: 525 claims) decides what a build costs."""
+    claims = list(load_corpus(data_dir).claims.values())
+    keys: dict[tuple, set[str]] = {}
+    for claim in claims:
+        for statement in claim.asserts:
+            key = None if statement.asserted_event else _key(statement)
+            if key is not None:
+                keys.setdefault(key, set()).add(claim.id)
+    found = compute_disagreements(claims)
+    sizes = sorted(len(members) for members in keys.values())
+    sides = sorted(len({side.claim for side in point.sides}) for point in found)
+    pairs = sum(len(point.conflicts) for point in found)
+    in_conflict = {claim for point in found for pair in point.conflicts for claim in pair}
+    return {
+        "claims": len(claims),
+        "statements": sum(len(claim.asserts) for claim in claims),
+        "keys": len(sizes),
+        "keys with 2+ claims, share": sum(size > 1 for size in sizes) / max(1, len(sizes)),
+        "claims in the largest key": sizes[-1] if sizes else 0,
+        "disagreements": len(found),
+        "claims in the largest disagreement": sides[-1] if sides else 0,
+        "conflicting pairs": pairs,
+        "pairs per claim": pairs / max(1, len(claims)),
+        "claims in a conflict, share": len(in_conflict) / max(1, len(claims)),
+    }
+
+
+def render_proportions(rows: list[tuple[str, dict[str, float]]]) -> str:
+    """Markdown: one column per corpus (the real one first), one row per measure."""
+    lines = ["| measure | " + " | ".join(name for name, _ in rows) + " |", "|---|" + "---:|" * len(rows)]
+    for measure in rows[0][1]:
+        cells = []
+        for _, values in rows:
+            value = values[measure]
+            cells.append(f"{value:.3f}" if isinstance(value, float) else f"{value:,}")
+        lines.append(f"| {measure} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _cell(value: float | None) -> str:
@@ -150,15 +195,19 @@ def main(argv: list[str] | None = None) -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="kzkg-claims-"))
     workdir.mkdir(parents=True, exist_ok=True)
     results: list[dict] = []
+    shapes = [("real corpus (data/)", proportions(ROOT / "data"))]
     try:
         for size in args.size or [100_000]:
             results += run_builds(size, args.rounds, workdir)
+            shapes.append((f"synthetic {size:,}", proportions(corpus_dirs(size, workdir)["with"])))
     finally:
         if args.json:
             args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
     print(render(results))
+    print()
+    print(render_proportions(shapes))
     sys.stdout.flush()
 
 

@@ -206,9 +206,84 @@ class _Text:
         return "\n\n".join(paragraphs) + "\n"
 
 
+# Claims per (subject, property) key among the real corpus's statements (data/, 7 December 2026:
+# 389 keys, 644 statements; `python -m bench claims` prints it beside the synthetic corpus's): most
+# keys hold one claim, the largest 10. The generator draws its keys' sizes from this, whatever the
+# corpus's size, so disagreements and conflicting pairs grow with the claims, not with their square.
+REAL_CLAIMS_PER_KEY = {1: 295, 2: 54, 3: 22, 4: 9, 5: 1, 6: 3, 7: 1, 8: 3, 10: 1}
+# A claim joining a key with a one-value property (date, agent, place, identity, figure) gives the
+# key's first value this often, else its own: calibrated so that conflicting pairs per claim come
+# out near the real corpus's 0.10 (15 disagreements, 41 pairs, 424 claims): 0.13 at 100k, 0.12 at
+# 1M (0.8 gave 0.12 and 0.15). Denials (the curated ``polarity``) add their own pairs.
+AGREEING_SHARE = 0.85
+FUNCTIONAL_PROPERTIES = ("startDate", "endDate", "agent", "identifiedAs", "place", "quantity")
+
+
+@dataclass
+class _Key:
+    """A (subject, property[, value]) key being filled: its first statement and the claims still to come."""
+
+    first: dict
+    remaining: int
+
+
+@dataclass
+class _Keys:
+    """Which (subject, property) keys claims-as-data statements go to, sized as in the real corpus.
+
+    Drawing subjects from each claim's own (Zipf-popular) events made one key collect hundreds of
+    claims at 1M (525 in the largest disagreement, 5 conflicting pairs per claim against the real
+    0.1): real news reports a few rival versions of a point, not hundreds. A statement instead
+    draws the size of the key it belongs to (weighted by size, so keys come out in the real
+    proportions), joins an open key of that size and property, or opens one on a subject no other
+    key of that property uses (the claim's own event when it can)."""
+
+    rng: random.Random
+    sizes: list[int] = field(default_factory=lambda: list(REAL_CLAIMS_PER_KEY))
+    weights: list[float] = field(default_factory=lambda: [k * n for k, n in REAL_CLAIMS_PER_KEY.items()])
+    open: dict[tuple[str, int], list[_Key]] = field(default_factory=dict)
+    used: set[tuple[str, str]] = field(default_factory=set)
+
+    def size(self) -> int:
+        return self.rng.choices(self.sizes, self.weights)[0]
+
+    def join(self, prop: str, size: int, skip: set[int]) -> dict | None:
+        """An open key's first statement (and one fewer to come), unless none is open or this claim is in it."""
+        waiting = self.open.get((prop, size), [])
+        for i, key in enumerate(waiting):
+            if id(key) in skip:
+                continue
+            skip.add(id(key))
+            key.remaining -= 1
+            if not key.remaining:
+                waiting.pop(i)
+            return key.first
+        return None
+
+    def subject(self, prop: str, preferred: list[str], pool: list[str]) -> str | None:
+        """A subject no key of ``prop`` has yet: one of ``preferred`` if free, else drawn from ``pool``."""
+        for candidate in preferred:
+            if (candidate, prop) not in self.used:
+                self.used.add((candidate, prop))
+                return candidate
+        for _ in range(20):
+            candidate = pool[self.rng.randrange(len(pool))]
+            if (candidate, prop) not in self.used:
+                self.used.add((candidate, prop))
+                return candidate
+        return None
+
+    def opened(self, prop: str, size: int, first: dict, skip: set[int]) -> None:
+        if size > 1:
+            key = _Key(first, size - 1)
+            skip.add(id(key))
+            self.open.setdefault((prop, size), []).append(key)
+
+
 def _claims_as_data(
     claim: dict,
     rng: random.Random,
+    keys: _Keys,
     events: list[dict],
     actors: list[dict],
     sites: list[str],
@@ -219,62 +294,103 @@ def _claims_as_data(
 ) -> None:
     """Give a claim a kind and what it asserts, in the real corpus's proportions (data/, December
     2026, 424 claims: 26% opinions or predictions, 88% of the factual ones with ``asserts``, ~2
-    statements each; statements by property as in ASSERTED_PROPERTIES). Subjects are the claim's
-    own events, so popular events collect rival dates, agents and figures as in real news."""
+    statements each; statements by property as in ASSERTED_PROPERTIES; claims per (subject,
+    property) as in REAL_CLAIMS_PER_KEY, see ``_Keys``)."""
     roll = rng.random()
     if roll < OPINION_SHARE:
         claim["kind"] = "prediction" if roll < PREDICTION_SHARE else "opinion"
         return
     if rng.random() >= ASSERTING_SHARE:
         return
-    subjects = [s for s in claim["about"] if s.startswith("event-")] or [events[0]["id"]]
+    own_events = [s for s in claim["about"] if s.startswith("event-")]
+    event_ids = [e["id"] for e in events]
+    joined: set[int] = set()  # the keys this claim is in: one claim, one statement per key
     statements = []
     for _ in range(rng.choices((1, 2, 3, 4), (45, 30, 15, 10))[0]):
         prop = rng.choices(ASSERTED_PROPERTIES, ASSERTED_WEIGHTS)[0]
-        subject = rng.choice(subjects)
-        if prop == "eventType":
-            event = events[int(subject.split("-")[1])]
-            value: object = event["type"] if rng.random() < 0.8 else rng.choice(EVENT_TYPES)
-        elif prop in ("startDate", "endDate"):
-            value = f"2022-01-{rng.randint(3, 8):02d}"
-        elif prop == "dateText":
-            value = "on the night of the shooting"
-        elif prop == "place":
-            value = sites[place_pick.draw(rng)]  # rng: claims as data's own stream, not the corpus's
-        elif prop in ("agent", "participant"):
-            actor_id = actors[claimant.draw(rng)]["id"]
-            value = actor_id
-            if prop == "agent" and actors[int(actor_id.split("-")[1])]["type"] == "Place":
-                continue
-        elif prop == "partOf":
-            value = events[rng.randrange(len(events))]["id"]
-            if value == subject:
-                continue
-        elif prop in ("identifiedAs", "memberOf"):
-            if len(persons) < 2 or not organisations:
-                continue
-            subject = rng.choice(persons)
-            value = rng.choice(organisations) if prop == "memberOf" else rng.choice(persons)
-            if value == subject:
-                continue
-        else:  # quantity
-            kind = claim.get("quantity_kind") or rng.choice(QUANTITY_KINDS)
-            number = claim.get("quantity") or rng.choice((rng.randint(1, 500), rng.randint(1000, 10**6)))
-            figure = {
-                "subject": subject,
-                "property": "quantity",
-                "kind": kind,
-                "value": number,
-                "as_of": claim.get("date") or f"2022-01-{rng.randint(5, 12):02d}",
-            }
-            if claim.get("qualifier"):
-                figure["qualifier"] = claim["qualifier"]
-            statements.append(figure)
+        on_persons = prop in ("identifiedAs", "memberOf")
+        if on_persons and (len(persons) < 2 or not organisations):
             continue
-        statements.append({"subject": subject, "property": prop, "value": value})
+        size = 1 if prop == "dateText" else keys.size()  # a date as worded is never compared
+        first = keys.join(prop, size, joined) if size > 1 else None
+        if first is not None:
+            statement = dict(first)
+            if prop in FUNCTIONAL_PROPERTIES and rng.random() >= AGREEING_SHARE:
+                own = _value(
+                    prop,
+                    statement["subject"],
+                    claim,
+                    rng,
+                    events,
+                    actors,
+                    sites,
+                    persons,
+                    organisations,
+                    claimant,
+                    place_pick,
+                )
+                statement.pop("qualifier", None)  # a figure keeps the key's kind and date, gives its own number
+                statement.update({k: v for k, v in own.items() if k in ("value", "qualifier")})
+            if statement.get("value") is not None and statement.get("value") != statement["subject"]:
+                statements.append(statement)
+            continue
+        subject = keys.subject(prop, [] if on_persons else own_events, persons if on_persons else event_ids)
+        if subject is None:
+            continue
+        statement = {"subject": subject, "property": prop}
+        statement.update(
+            _value(prop, subject, claim, rng, events, actors, sites, persons, organisations, claimant, place_pick)
+        )
+        if statement.get("value") is None or statement["value"] == subject:
+            continue
+        keys.opened(prop, size, statement, joined)
+        statements.append(statement)
     unique = {tuple(sorted((k, str(v)) for k, v in s.items())): s for s in statements}
     if unique:
         claim["asserts"] = list(unique.values())
+
+
+def _value(
+    prop: str,
+    subject: str,
+    claim: dict,
+    rng: random.Random,
+    events: list[dict],
+    actors: list[dict],
+    sites: list[str],
+    persons: list[str],
+    organisations: list[str],
+    claimant: Zipf,
+    place_pick: Zipf,
+) -> dict:
+    """The value a statement gives (and a figure's kind, date and hedge), from claims as data's own stream."""
+    if prop == "eventType":
+        event = events[int(subject.split("-")[1])]
+        return {"value": event["type"] if rng.random() < 0.8 else rng.choice(EVENT_TYPES)}
+    if prop in ("startDate", "endDate"):
+        return {"value": f"2022-01-{rng.randint(3, 8):02d}"}
+    if prop == "dateText":
+        return {"value": "on the night of the shooting"}
+    if prop == "place":
+        return {"value": sites[place_pick.draw(rng)]}  # rng: claims as data's own stream, not the corpus's
+    if prop in ("agent", "participant"):
+        actor = actors[claimant.draw(rng)]
+        return {"value": None if prop == "agent" and actor["type"] == "Place" else actor["id"]}
+    if prop == "partOf":
+        return {"value": events[rng.randrange(len(events))]["id"]}
+    if prop == "memberOf":
+        return {"value": rng.choice(organisations)}
+    if prop == "identifiedAs":
+        return {"value": rng.choice(persons)}
+    kind = claim.get("quantity_kind") or rng.choice(QUANTITY_KINDS)
+    figure: dict = {
+        "kind": kind,
+        "value": claim.get("quantity") or rng.choice((rng.randint(1, 500), rng.randint(1000, 10**6))),
+        "as_of": claim.get("date") or f"2022-01-{rng.randint(5, 12):02d}",
+    }
+    if claim.get("qualifier"):
+        figure["qualifier"] = claim["qualifier"]
+    return figure
 
 
 def generate(target_triples: int, out_dir: Path, seed: int = 0, claims_as_data: bool = True) -> SynthCorpus:
@@ -339,6 +455,7 @@ def generate(target_triples: int, out_dir: Path, seed: int = 0, claims_as_data: 
     # Claims as data draw from their own stream, so the rest of a corpus stays what it was before
     # assertions existed (build sizes and timings stay comparable with earlier runs).
     arng = random.Random(seed + 1_000_003)
+    keys = _Keys(arng)
 
     # --- articles ---------------------------------------------------------------------------------
     articles = []
@@ -430,7 +547,7 @@ def generate(target_triples: int, out_dir: Path, seed: int = 0, claims_as_data: 
         else:
             claim["quotes"] = quotes
         if claims_as_data:
-            _claims_as_data(claim, arng, events, actors, sites, persons, organisations, claimant, place_pick)
+            _claims_as_data(claim, arng, keys, events, actors, sites, persons, organisations, claimant, place_pick)
         annotations[article]["claims"].append(claim)
         all_claims.append((cid, article))
         # A later article re-reports an earlier article's claim now and then.

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from bench import claims, default_graph, search, views
+from bench.run import ROOT
 from kzkg.examples import load_examples
 
 SIZE = 10_000  # its corpus has Deaths figures, which /figures shows by default (3k and 5k have none)
@@ -127,3 +128,30 @@ def test_claims_as_data_leave_the_curated_corpus_unchanged(tmp_path: Path) -> No
             claim.pop("asserts", None)
         assert annotations == yaml.safe_load(without), name
     assert asserted > 0
+
+
+def test_claims_as_data_disagree_in_the_real_corpus_proportions(tmp_path: Path) -> None:
+    """The synthetic corpus's keys hold as many claims as the real corpus's, and conflicting pairs
+    per claim stay near the real ratio as the corpus grows (an earlier generator put claims on
+    Zipf-popular events: 525 claims on one key at 1M, 25x the real pairs per claim)."""
+    from bench.synth import REAL_CLAIMS_PER_KEY, generate
+
+    real = claims.proportions(ROOT / "data")
+    assert real["conflicting pairs"] > 0 and real["claims"] > 0
+    assert real["claims in the largest key"] == max(REAL_CLAIMS_PER_KEY)
+    synthetic = {}
+    for size in (10_000, 100_000):
+        generate(size, tmp_path / str(size), seed=size)
+        synthetic[size] = claims.proportions(tmp_path / str(size))
+    for shape in synthetic.values():
+        assert shape["claims in the largest key"] <= max(REAL_CLAIMS_PER_KEY)
+        assert abs(shape["keys with 2+ claims, share"] - real["keys with 2+ claims, share"]) < 0.05
+    # pairs grow with the claims, not with their square: at 100k as many per claim as in data/
+    assert real["pairs per claim"] / 3 <= synthetic[100_000]["pairs per claim"] <= 2 * real["pairs per claim"]
+    table = claims.render_proportions([("real corpus (data/)", real), ("synthetic 100,000", synthetic[100_000])])
+    rows = {line.split(" | ")[0][2:]: line.split(" | ")[1:] for line in table.splitlines()[2:]}
+    assert rows.keys() == real.keys()
+    assert rows["pairs per claim"] == [
+        f"{real['pairs per claim']:.3f}",
+        f"{synthetic[100_000]['pairs per claim']:.3f} |",
+    ]
