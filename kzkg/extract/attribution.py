@@ -17,21 +17,23 @@ from dataclasses import dataclass
 
 from spacy.tokens import Span, Token
 
-from kzkg.extract.cues import INSTITUTIONS, REPORTERS, STATEMENTS
+from kzkg.extract.cues import INSTITUTIONS, NORMS, REPORTERS, STATEMENTS
 
 SPEECH_VERBS = frozenset(
     "say tell report claim deny state announce insist warn add write confirm acknowledge allege accuse "
     "estimate argue suggest note explain post tweet broadcast admit declare assert blame describe "
     "reveal stress maintain predict promise complain call show quote cite reject refute dismiss "
     "believe think propose express appeal vow pledge urge recount recall assure demand "
-    "analyse analyze assess document verify notice perceive feel fear".split()
+    "analyse analyze assess document verify notice perceive feel fear talk speak".split()
 )
 # "were said to have been", "it was reported that": reporting with the source left out ("were told
 # to pay" is an order, not a report)
 PASSIVE_REPORTS = frozenset("say report claim believe allege announce state estimate confirm".split())
 DENIAL_VERBS = frozenset({"deny", "reject", "refute", "dismiss"})
 RELAY_VERBS = frozenset({"cite", "quote"})
-QUANTIFIERS = frozenset({"some", "others", "many", "most", "several", "few"})
+# part of a group named before: "Others claimed", "Someone spoke about the death of several people"
+# (someone in the crowd just described)
+QUANTIFIERS = frozenset({"some", "others", "many", "most", "several", "few", "someone", "somebody", "everyone", "everybody"})
 PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you", "him", "her", "them"})
 CHANNEL_WORDS = re.compile(
     r"\b(?:Telegram\s+(?:channel|account)|Twitter(?:\s+account)?|state\s+(?:TV|television)|"
@@ -113,6 +115,18 @@ def _stated_by(agent: Token) -> Token | None:
     return objects[0] if noun is not None and noun.lemma_.lower() in STATEMENTS and objects else None
 
 
+def _entity_before(verb: Token) -> Span | None:
+    """A name right before a speech verb the parse gave no subject ("bne IntelliNews’ correspondent
+    in Almaty warns" parsed with "bne" as an adjective): the name speaks."""
+    i = verb.i - 1
+    if i >= 0 and verb.doc[i].text == ",":
+        i -= 1
+    if i < 0 or verb.doc[i].ent_iob_ == "O":
+        return None
+    ent = next((e for e in verb.doc.ents if e.start <= i < e.end), None)
+    return ent if ent is not None and ent.end == i + 1 and ent.label_ not in ("DATE", "TIME", "CARDINAL") else None
+
+
 def _depth(token: Token) -> int:
     depth = 0
     while token.head.i != token.i and depth < 50:  # spaCy makes a new Token per access: compare indices
@@ -131,7 +145,8 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
         if token.lower_ == "according" and any(c.lower_ == "to" for c in token.children):
             to = next(c for c in token.children if c.lower_ == "to")
             objects = [c for c in to.children if c.dep_ == "pobj"]
-            if objects:
+            # "according to the CSTO principle that ...": a rule cited, no speaker
+            if objects and objects[0].lemma_.lower() not in NORMS:
                 candidates.append((_depth(token) + 0.5, Attribution(_phrase(_named(objects[0])), verb=token)))
         elif token.dep_ == "agent" and (stated := _stated_by(token)) is not None:
             candidates.append((_depth(token.head), Attribution(_phrase(_named(stated)), verb=token.head)))
@@ -147,6 +162,11 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
             ):
                 # "The RT report went on to say" / "he blamed and sacked": the governing verb's subject
                 subjects = [c for c in token.head.children if c.dep_ == "nsubj"]
+            if not subjects and not passive_verb:
+                named = _entity_before(token)
+                if named is not None:
+                    candidates.append((_depth(token), Attribution(named, verb=token, negative=lemma in DENIAL_VERBS)))
+                    continue
             if not subjects or subjects[0].dep_ == "nsubjpass":
                 # "X is quoted as saying" / "it was reported": no named speaker on this verb
                 agent = [g for c in token.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
@@ -157,6 +177,10 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
             subject = _named(subjects[0])
             if subject.lower_ in ("it", "this", "that", "there", "which", "who"):
                 continue
+            if subject.lower_ == "you":
+                continue  # generic "you": "when you talk to people who live there"
+            if lemma in ("talk", "speak") and token.tag_ == "VBG" and token.dep_ in ("advcl", "acl"):
+                continue  # "experts, speaking of the need to ..., still praise": an aside, not the statement
             if _nobody(subject):
                 continue  # "no one could say", "Neither the experts nor ... explained": nobody claims it
             if subject.lower_ in ("we", "i") and not _quoted(subject):

@@ -52,3 +52,9 @@ STATEMENTS = frozenset(
     "claim allegation notion observation emphasis argument assertion suggestion accusation statement "
     "assessment finding conclusion view".split()
 )
+# what "according to" cites that is no speaker: a rule, a plan, a principle ("according to the
+# CSTO principle that ...", "according to the law") is the author's reading of it
+NORMS = frozenset(
+    "principle rule law constitution plan schedule procedure regulation custom tradition logic theory "
+    "definition protocol charter doctrine script scenario".split()
+)
