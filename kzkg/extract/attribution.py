@@ -33,7 +33,9 @@ DENIAL_VERBS = frozenset({"deny", "reject", "refute", "dismiss"})
 RELAY_VERBS = frozenset({"cite", "quote"})
 # part of a group named before: "Others claimed", "Someone spoke about the death of several people"
 # (someone in the crowd just described)
-QUANTIFIERS = frozenset({"some", "others", "many", "most", "several", "few", "someone", "somebody", "everyone", "everybody"})
+QUANTIFIERS = frozenset(
+    {"some", "others", "many", "most", "several", "few", "someone", "somebody", "everyone", "everybody"}
+)
 PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you", "him", "her", "them"})
 CHANNEL_WORDS = re.compile(
     r"\b(?:Telegram\s+(?:channel|account)|Twitter(?:\s+account)?|state\s+(?:TV|television)|"
