@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Span, Token
 
-from kzkg.extract.cues import INSTITUTIONS, NORMS, REPORTERS, STATEMENTS
+from kzkg.extract.cues import INSTITUTIONS, NORMS, OUTLETS, PEOPLE, REPORTERS, SOURCED, STATEMENTS
 
 SPEECH_VERBS = frozenset(
     "say tell report claim deny state announce insist warn add write confirm acknowledge allege accuse "
@@ -62,7 +62,8 @@ def anaphoric(span: Span) -> bool:
     again the speaker just named, as a pronoun would, rather than a new, unnamed one."""
     root = span.root
     return (
-        root.pos_ == "NOUN"
+        root.dep_ in ("nsubj", "nsubjpass")
+        and root.pos_ == "NOUN"
         and root.tag_ == "NN"
         and (root.lemma_.lower() in INSTITUTIONS or root.lemma_.lower() in REPORTERS)
         and any(c.dep_ == "det" and c.lower_ == "the" for c in root.children)
@@ -127,6 +128,57 @@ def _entity_before(verb: Token) -> Span | None:
         return None
     ent = next((e for e in verb.doc.ents if e.start <= i < e.end), None)
     return ent if ent is not None and ent.end == i + 1 and ent.label_ not in ("DATE", "TIME", "CARDINAL") else None
+
+
+def _human(token: Token) -> bool:
+    """Whether a noun names people or an outlet (a possible source), not what is said about them."""
+    if any(c.dep_ == "nummod" for c in token.children):
+        return False  # "reports of eight policemen that died": a count of people is the content
+    if token.ent_id_ or token.ent_type_ in ("PERSON", "NORP", "ORG"):
+        return True
+    return token.lemma_.lower() in PEOPLE or any(
+        c.dep_ == "relcl" and c.lower_ != "that" and any(g.lower_ in ("who", "whom") for g in c.children)
+        for c in token.children
+    )
+
+
+def _statement_source(sentence: Span) -> Attribution | None:
+    """A noun of statement that names its source where no verb names a speaker: "claims from
+    citizens", "accounts of people who took part", "a rumour spread among the crowd", "Arguments
+    appeared in the press"."""
+    for token in sentence:
+        if token.pos_ != "NOUN" or token.lemma_.lower() not in SOURCED:
+            continue
+        preps = [(c, token) for c in token.children if c.dep_ == "prep"]
+        if token.dep_ == "nsubj":
+            preps += [(c, token.head) for c in token.head.children if c.dep_ == "prep" and c.i > token.i]
+        for prep, owner in preps:
+            objects = [g for g in prep.children if g.dep_ == "pobj"]
+            if not objects:
+                continue
+            source = objects[0]
+            word = prep.lower_
+            if word in ("from", "by") or (word == "of" and owner is token) or word == "among":
+                ok = _human(source)
+            elif word in ("in", "on"):
+                ok = source.lemma_.lower() in OUTLETS
+            else:
+                ok = False
+            if ok:
+                # dated by the verb the noun hangs on ("There has been ... claims"), not by a date
+                # inside what is said ("the order issued on January 7")
+                verb = token
+                while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
+                    verb = verb.head
+                said = {t.i for t in token.subtree} | {
+                    t.i for c in verb.children if c.dep_ in ("ccomp", "advcl", "xcomp") for t in c.subtree
+                }
+                if any(t.ent_type_ == "DATE" and t.i not in said for t in sentence):
+                    # "state media on January 9 broadcast the confession of a man": a date outside
+                    # what is said dates the statement, however the parse attached it
+                    return Attribution(_phrase(_named(source)))
+                return Attribution(_phrase(_named(source)), verb=verb if verb.pos_ in ("VERB", "AUX") else None)
+    return None
 
 
 def _depth(token: Token) -> int:
@@ -221,6 +273,9 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
             best[1].via = via.doc[closing[-1] + 1 : via.end] if via is not None and closing else via
             best[1].nested = True
         return best[1]
+    sourced = _statement_source(sentence)
+    if sourced is not None:
+        return sourced
     # the parse missed it ("Speaking to Khabar, Tokayev’s spokesman, Berik Uali, said" parsed with
     # "Speaking" as the subject): a name right before a speech verb still speaks
     lexical = _lexical(sentence, verbs_only=True)

@@ -41,7 +41,7 @@ PARTITION = re.compile(r"(?:of|among)\s+(?:these|those|them|which)\b", re.I)
 INSTITUTIONS = frozenset(
     "company ministry government committee office agency party council service court bank group board "
     "administration department authority organisation organization parliament embassy police army media "
-    "regime state side team family community".split()
+    "regime state side team family community crowd press public opposition leadership staff".split()
 )
 SOCIAL_MEDIA = re.compile(r"\bsocial\s+media\b", re.I)
 MEDIA = frozenset("footage video clip post".split())
@@ -58,3 +58,16 @@ NORMS = frozenset(
     "principle rule law constitution plan schedule procedure regulation custom tradition logic theory "
     "definition protocol charter doctrine script scenario".split()
 )
+# nouns of what is said whose source a preposition may name: "claims from citizens", "accounts of
+# people who took part", "a rumour spread among the crowd", "Arguments appeared in the press"
+SOURCED = STATEMENTS | frozenset(
+    "rumour rumor account testimony confession recollection story complaint argument warning denial speculation".split()
+)
+# nouns of people, who can be a source
+PEOPLE = frozenset(
+    "people person citizen resident witness eyewitness protester demonstrator activist crowd man woman "
+    "journalist reporter expert analyst official observer local participant survivor victim relative "
+    "doctor nurse driver worker student user blogger pundit politician diplomat lawyer soldier officer".split()
+)
+# where a statement appears that stands for its unnamed outlets: "in the press", "in the media"
+OUTLETS = frozenset("press media newspaper newspapers outlet outlets".split())
