@@ -18,6 +18,7 @@ from kzkg.corpus import Corpus
 NER_TYPES = {"PERSON": "Person", "ORG": "Organization", "GPE": "Place", "LOC": "Place", "FAC": "Place", "NORP": "Group"}
 
 
+_GLOSS = re.compile(r"\s*\([^()]*\)\s*$")
 _SAME_STATEMENT = 30  # characters: shorter quotes ("dozens dead") recur without being one statement
 _POSSESSIVE = frozenset({"’", "'", "’s", "'s"})
 
@@ -74,6 +75,11 @@ class Registry:
             if entity.id in hide:
                 continue
             names = [entity.label, *entity.aliases]
+            gloss = _GLOSS.sub("", entity.label)
+            if gloss != entity.label:
+                # "citizens (Kazakhstan)", "the press (unnamed outlets, 004)": the curator's gloss in
+                # brackets is no part of the name as a text writes it
+                names.append(gloss)
             if "Person" in entity.types:
                 # a person is usually named by surname after the first mention ("Tokayev said")
                 parts = entity.label.split()
