@@ -31,6 +31,8 @@ SPEECH_VERBS = frozenset(
 PASSIVE_REPORTS = frozenset("say report claim believe allege announce state estimate confirm".split())
 DENIAL_VERBS = frozenset({"deny", "reject", "refute", "dismiss"})
 RELAY_VERBS = frozenset({"cite", "quote"})
+# "were sure that": an adjective of certainty states what follows as the subject's view
+CERTAIN = frozenset("sure certain convinced confident adamant aware".split())
 # part of a group named before: "Others claimed", "Someone spoke about the death of several people"
 # (someone in the crowd just described)
 QUANTIFIERS = frozenset(
@@ -181,6 +183,29 @@ def _statement_source(sentence: Span) -> Attribution | None:
     return None
 
 
+def _opines(verb: Token) -> bool:
+    """A verb of no speech that still states a view of its subject's: "Human rights activists do not
+    exclude that ...", "Some of those in the square were sure that ..." (people, not things: "This
+    means that" is the author's)."""
+    if verb.pos_ not in ("VERB", "AUX") or verb.lemma_.lower() in SPEECH_VERBS:
+        return False
+    holders = [verb] + [c for c in verb.children if c.dep_ == "acomp" and c.lemma_.lower() in CERTAIN]
+    said = [
+        c
+        for h in holders
+        for c in h.children
+        if c.dep_ == "ccomp" and (h is not verb or any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children))
+    ]
+    subjects = [c for c in verb.children if c.dep_ == "nsubj"]
+    if not said or not subjects:
+        return False
+    subject = subjects[0]
+    if subject.lower_ in QUANTIFIERS:
+        return True  # "Some of those in the square were sure": part of a group named before
+    # a pronoun ("they hope that") measured no better and no worse: left out
+    return subject.lower_ not in PRONOUNS and _human(subject)
+
+
 def _depth(token: Token) -> int:
     depth = 0
     while token.head.i != token.i and depth < 50:  # spaCy makes a new Token per access: compare indices
@@ -204,7 +229,9 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
                 candidates.append((_depth(token) + 0.5, Attribution(_phrase(_named(objects[0])), verb=token)))
         elif token.dep_ == "agent" and (stated := _stated_by(token)) is not None:
             candidates.append((_depth(token.head), Attribution(_phrase(_named(stated)), verb=token.head)))
-        elif token.pos_ == "VERB" and lemma in SPEECH_VERBS and not any(c.dep_ == "prt" for c in token.children):
+        elif ((token.pos_ == "VERB" and lemma in SPEECH_VERBS) or _opines(token)) and not any(
+            c.dep_ == "prt" for c in token.children
+        ):
             # a particle makes another verb: "what these events add up to", "called off"
             subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
             passive_verb = any(c.dep_ == "auxpass" for c in token.children)
