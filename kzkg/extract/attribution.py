@@ -33,6 +33,9 @@ DENIAL_VERBS = frozenset({"deny", "reject", "refute", "dismiss"})
 RELAY_VERBS = frozenset({"cite", "quote"})
 # "were sure that": an adjective of certainty states what follows as the subject's view
 CERTAIN = frozenset("sure certain convinced confident adamant aware".split())
+# "drawing parallels", "made the claim", "voiced concern": a light verb and a noun of statement
+LIGHT_VERBS = frozenset("draw make voice raise level put repeat offer give sound".split())
+SAID = STATEMENTS | frozenset("parallel comparison concern alarm point case warning accusation charge promise".split())
 # part of a group named before: "Others claimed", "Someone spoke about the death of several people"
 # (someone in the crowd just described)
 QUANTIFIERS = frozenset(
@@ -206,6 +209,16 @@ def _opines(verb: Token) -> bool:
     return subject.lower_ not in PRONOUNS and _human(subject)
 
 
+def _states(verb: Token) -> bool:
+    """A light verb whose object is a statement states it: "Some pundits have been drawing
+    parallels", "made the claim", "voiced concern", "raised the alarm"."""
+    return (
+        verb.pos_ == "VERB"
+        and verb.lemma_.lower() in LIGHT_VERBS
+        and any(c.dep_ == "dobj" and c.lemma_.lower() in SAID for c in verb.children)
+    )
+
+
 def _depth(token: Token) -> int:
     depth = 0
     while token.head.i != token.i and depth < 50:  # spaCy makes a new Token per access: compare indices
@@ -229,7 +242,7 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
                 candidates.append((_depth(token) + 0.5, Attribution(_phrase(_named(objects[0])), verb=token)))
         elif token.dep_ == "agent" and (stated := _stated_by(token)) is not None:
             candidates.append((_depth(token.head), Attribution(_phrase(_named(stated)), verb=token.head)))
-        elif ((token.pos_ == "VERB" and lemma in SPEECH_VERBS) or _opines(token)) and not any(
+        elif ((token.pos_ == "VERB" and lemma in SPEECH_VERBS) or _opines(token) or _states(token)) and not any(
             c.dep_ == "prt" for c in token.children
         ):
             # a particle makes another verb: "what these events add up to", "called off"

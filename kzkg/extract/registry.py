@@ -76,6 +76,8 @@ class Registry:
                 continue
             names = [entity.label, *entity.aliases]
             gloss = _GLOSS.sub("", entity.label)
+            if gloss.lower().startswith("some "):
+                gloss = gloss[5:]  # "some Russian media": the curator's "some", not the text's name
             if gloss != entity.label:
                 # "citizens (Kazakhstan)", "the press (unnamed outlets, 004)": the curator's gloss in
                 # brackets is no part of the name as a text writes it
