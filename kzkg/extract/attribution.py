@@ -219,6 +219,27 @@ def _states(verb: Token) -> bool:
     )
 
 
+def _quoted_as_saying(verb: Token, subjects: list[Token]) -> Attribution | None:
+    """ "X was quoted as saying by Y", "X is cited as saying": X says it, Y relays it."""
+    if verb.lemma_.lower() not in RELAY_VERBS or not subjects or subjects[0].dep_ != "nsubjpass":
+        return None
+    saying = [g for c in verb.children if c.lower_ == "as" for g in c.children if g.lemma_.lower() in SPEECH_VERBS]
+    if not saying:
+        return None
+    by = [
+        g
+        for t in (verb, saying[0])
+        for c in t.children
+        if c.dep_ == "agent" or (c.dep_ == "prep" and c.lower_ == "by")
+        for g in c.children
+        if g.dep_ == "pobj"
+    ]
+    subject = _named(subjects[0])
+    if subject.lower_ in PRONOUNS:
+        return None  # "he was quoted as saying": resolved like any pronoun, by the drafter
+    return Attribution(_phrase(subject), via=_phrase(by[0]) if by else None, verb=verb)
+
+
 def _depth(token: Token) -> int:
     depth = 0
     while token.head.i != token.i and depth < 50:  # spaCy makes a new Token per access: compare indices
@@ -261,8 +282,12 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
                 if named is not None:
                     candidates.append((_depth(token), Attribution(named, verb=token, negative=lemma in DENIAL_VERBS)))
                     continue
+            relayed = _quoted_as_saying(token, subjects)
+            if relayed is not None:
+                candidates.append((_depth(token), relayed))
+                continue
             if not subjects or subjects[0].dep_ == "nsubjpass":
-                # "X is quoted as saying" / "it was reported": no named speaker on this verb
+                # "it was reported": no named speaker on this verb
                 agent = [g for c in token.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
                 if not agent:
                     passive = passive or (bool(subjects) and lemma in PASSIVE_REPORTS)
