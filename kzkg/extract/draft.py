@@ -62,7 +62,7 @@ def _is_statement(sentence: Span, parsed: bool) -> bool:
     )
     if len(words) < 5 or text.endswith("?") or byline:
         return False
-    if "\n" in text.strip():
+    if re.search(r"\n(?!\s*[a-z])", text):  # a line wrapped inside a sentence goes on in lower case
         return False
     if parsed and not any(t.pos_ in ("VERB", "AUX") for t in sentence):
         return False
