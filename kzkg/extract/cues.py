@@ -28,7 +28,11 @@ HEARSAY = re.compile(
     r"\b(?:there\s+(?:are|were|have\s+been|has\s+been)\s+(?:\w+\s+){0,2}(?:reports|rumours|rumors)|"
     r"reportedly|unconfirmed\s+reports|rumours|rumors|"
     # "it was announced that": a report whose source the text leaves out
-    r"it\s+(?:is|was|has\s+been|had\s+been)\s+(?:reported|announced|said|claimed|alleged|rumou?red))\b",
+    r"it\s+(?:is|was|has\s+been|had\s+been)\s+(?:reported|announced|said|claimed|alleged|rumou?red)|"
+    # "Video has also surfaced", "The first reports of those killed were received": reports that
+    # arrive with no source
+    r"(?:reports?|videos?|footage|images|photos|claims)\s+(?:[\w’'-]+\s+){0,4}?(?:has|have|had|were|was)\s+"
+    r"(?:also\s+|already\s+)?(?:surfaced|emerged|appeared|circulated|received))\b",
     re.I,
 )
 SOCIAL = re.compile(r"\b(?:on|from)\s+social\s+media\b|\bsocial\s+media\s+(?:footage|posts?|videos?|clips?)\b", re.I)
