@@ -35,6 +35,12 @@ HEARSAY = re.compile(
     r"(?:also\s+|already\s+)?(?:surfaced|emerged|appeared|circulated|received))\b",
     re.I,
 )
+# "The death toll officially stood at": a count given on official sources' word
+OFFICIALLY = re.compile(
+    r"\bofficially\s+(?:stood|stands|put|estimated|recorded|registered|confirmed|reported|numbered|counted|"
+    r"reached|rose|totall?ed)\b",
+    re.I,
+)
 SOCIAL = re.compile(r"\b(?:on|from)\s+social\s+media\b|\bsocial\s+media\s+(?:footage|posts?|videos?|clips?)\b", re.I)
 REPORTERS = frozenset("correspondent reporter journalist author writer".split())
 DOCUMENTS = frozenset(

@@ -23,6 +23,7 @@ from kzkg.extract.cues import (
     HEARSAY,
     INSTITUTIONS,
     MEDIA,
+    OFFICIALLY,
     OPINION,
     PARTITION,
     PREDICTION,
@@ -327,6 +328,8 @@ class _Drafter:
         text = sentence.text
         if SOCIAL.search(text):
             return self._by_name("social media users", sentence)
+        if OFFICIALLY.search(text):
+            return self._by_name("official sources", sentence)
         if HEARSAY.search(text):
             return self._unattributed(sentence)
         return []
