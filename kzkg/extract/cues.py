@@ -81,3 +81,5 @@ PEOPLE = frozenset(
 )
 # where a statement appears that stands for its unnamed outlets: "in the press", "in the media"
 OUTLETS = frozenset("press media newspaper newspapers outlet outlets".split())
+# spaCy's entity labels of numbers and times: never an author or a speaker
+NUMERIC = frozenset("ORDINAL CARDINAL DATE TIME QUANTITY PERCENT MONEY".split())

@@ -23,6 +23,7 @@ from kzkg.extract.cues import (
     HEARSAY,
     INSTITUTIONS,
     MEDIA,
+    NUMERIC,
     OFFICIALLY,
     OPINION,
     PARTITION,
@@ -154,9 +155,10 @@ class _Drafter:
             return list(self.author)  # "our correspondent", "<the publisher>'s reporter": the article's author
         if SOCIAL_MEDIA.search(span.text) and not any(e.ent_id_ for e in span.ents):
             return self._by_name("social media users", sentence)  # "social media posts suggested"
-        if root.lemma_.lower() in DOCUMENTS and span.ents:
+        owners = [e for e in span.ents if e.label_ not in NUMERIC]  # "A second video" has no author
+        if root.lemma_.lower() in DOCUMENTS and owners:
             # "the Health Ministry bulletin", "Tokayev's statement": a document speaks for its author
-            root = span.ents[-1].root
+            root = owners[-1].root
         elif root.lemma_.lower() in DOCUMENTS and root.lemma_.lower() in MEDIA:
             # "The footage showed", "A second video shows": footage nobody is named for is hearsay
             return self._unattributed(sentence)
