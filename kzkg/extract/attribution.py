@@ -240,6 +240,15 @@ def _quoted_as_saying(verb: Token, subjects: list[Token]) -> Attribution | None:
     return Attribution(_phrase(subject), via=_phrase(by[0]) if by else None, verb=verb)
 
 
+def _unsourced(noun: Token) -> bool:
+    """ "so far unconfirmed information", "unverified reports": information that names no source."""
+    return (
+        noun.lemma_.lower() in ("information", "report", "rumour", "rumor", "claim", "data")
+        and any(c.dep_ == "amod" and c.lower_.startswith(("unconfirmed", "unverified")) for c in noun.children)
+        and not any(c.dep_ in ("poss", "compound", "prep") for c in noun.children)
+    )
+
+
 def _depth(token: Token) -> int:
     depth = 0
     while token.head.i != token.i and depth < 50:  # spaCy makes a new Token per access: compare indices
@@ -258,6 +267,8 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
         if token.lower_ == "according" and any(c.lower_ == "to" for c in token.children):
             to = next(c for c in token.children if c.lower_ == "to")
             objects = [c for c in to.children if c.dep_ == "pobj"]
+            if objects and _unsourced(objects[0]):
+                continue  # "according to so far unconfirmed information": hearsay, no speaker
             # "according to the CSTO principle that ...": a rule cited, no speaker
             if objects and objects[0].lemma_.lower() not in NORMS:
                 candidates.append((_depth(token) + 0.5, Attribution(_phrase(_named(objects[0])), verb=token)))

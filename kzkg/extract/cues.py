@@ -26,7 +26,7 @@ DENIAL = re.compile(
 
 HEARSAY = re.compile(
     r"\b(?:there\s+(?:are|were|have\s+been|has\s+been)\s+(?:\w+\s+){0,2}(?:reports|rumours|rumors)|"
-    r"reportedly|unconfirmed\s+reports|rumours|rumors|"
+    r"reportedly|unconfirmed\s+(?:reports|information|claims)|unverified\s+(?:reports|information|claims)|rumours|rumors|"
     # "it was announced that": a report whose source the text leaves out
     r"it\s+(?:is|was|has\s+been|had\s+been)\s+(?:reported|announced|said|claimed|alleged|rumou?red)|"
     # "Video has also surfaced", "The first reports of those killed were received": reports that
