@@ -60,6 +60,7 @@ class Attribution:
     passive: bool = False  # "X was said to / were reported": a speech verb with no speaker
     continued: bool = False  # no speaker of its own: the one quoted or named just before
     nested: bool = False  # a speaker quoted inside another's quotation; ``via`` is the one quoting
+    editorial: bool = False  # "we" outside quotations: the authors, or the publication a single author speaks for
 
 
 def anaphoric(span: Span) -> bool:
@@ -205,8 +206,9 @@ def _opines(verb: Token) -> bool:
     subject = subjects[0]
     if subject.lower_ in QUANTIFIERS:
         return True  # "Some of those in the square were sure": part of a group named before
-    # a pronoun ("they hope that") measured no better and no worse: left out
-    return subject.lower_ not in PRONOUNS and _human(subject)
+    # "we emphasise that": the authors; another pronoun ("they hope that") measured no better and no
+    # worse: left out
+    return subject.lower_ in ("we", "i") or (subject.lower_ not in PRONOUNS and _human(subject))
 
 
 def _states(verb: Token) -> bool:
@@ -314,7 +316,7 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
             if _nobody(subject):
                 continue  # "no one could say", "Neither the experts nor ... explained": nobody claims it
             if subject.lower_ in ("we", "i") and not _quoted(subject):
-                return Attribution(None)  # "We could not confirm": the authors themselves
+                return Attribution(None, editorial=True)  # "We could not confirm": the authors themselves
             pronoun = subject.lower_ in PRONOUNS
             if subject.lower_ in QUANTIFIERS:
                 # "Some of the residents said": the residents; "Others claimed", "Some of those in the

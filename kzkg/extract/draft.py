@@ -375,6 +375,8 @@ class _Drafter:
             if hearsay:
                 found.claimant = sentence[:0]  # attributed (dated like one), to a group
                 return hearsay, []
+            if found.editorial and len(self.author) == 1 and self.meta.publisher and self.meta.creators:
+                return [self.meta.publisher], []  # one author's "we emphasise": the publication's voice
             return self.author, []
         if found.pronoun or (
             anaphoric(found.claimant) and self.last_claimed == (self.index - 1, self._paragraph(sentence))
