@@ -41,7 +41,11 @@ OFFICIALLY = re.compile(
     r"reached|rose|totall?ed)\b",
     re.I,
 )
-SOCIAL = re.compile(r"\b(?:on|from)\s+social\s+media\b|\bsocial\s+media\s+(?:footage|posts?|videos?|clips?)\b", re.I)
+# "on Kazakh social media": whose social media, when the text says (a proper adjective, "local")
+SOCIAL = re.compile(
+    r"\b(?i:on|from)\s+(?:(?P<whose>[A-Z][\w-]+|local)\s+)?(?i:social\s+media)\b|"
+    r"(?i:\bsocial\s+media\s+(?:footage|posts?|videos?|clips?)\b)"
+)
 REPORTERS = frozenset("correspondent reporter journalist author writer".split())
 DOCUMENTS = frozenset(
     "bulletin statement report data figure account channel tweet video footage post message "

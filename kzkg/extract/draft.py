@@ -328,8 +328,9 @@ class _Drafter:
         """Unattributed hearsay ("there are reports", "reportedly", "rumours") is not the author's
         own statement: its claimant is the reports, or social media users when those are named."""
         text = sentence.text
-        if SOCIAL.search(text):
-            return self._by_name("social media users", sentence)
+        if social := SOCIAL.search(text):
+            whose = social.group("whose")
+            return self._by_name(f"{whose} social media users" if whose else "social media users", sentence)
         if OFFICIALLY.search(text):
             return self._by_name("official sources", sentence)
         if HEARSAY.search(text):
