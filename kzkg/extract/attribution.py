@@ -193,7 +193,7 @@ def _opines(verb: Token) -> bool:
     means that" is the author's)."""
     if verb.pos_ not in ("VERB", "AUX") or verb.lemma_.lower() in SPEECH_VERBS:
         return False
-    holders = [verb] + [c for c in verb.children if c.dep_ == "acomp" and c.lemma_.lower() in CERTAIN]
+    holders = [verb] + [c for c in verb.children if c.dep_ == "acomp" and c.lower_ in CERTAIN]
     said = [
         c
         for h in holders
