@@ -307,7 +307,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "DISAGREEMENT_CLAIMS",
-        24,
+        12,
         _integer,
         "Claims one disagreement shows on a page of /disagreements (at least 1); a disagreement more claims hold positions in continues in parts on the next pages, so a page stays bounded.",
     ),
