@@ -568,31 +568,9 @@ def serve(
 @click.option("--no-model", is_flag=True, help="Rules only, without the statistical English model.")
 def extract(data_dir: Path, article: Path, meta: tuple[str, ...], no_model: bool) -> None:
     """Add a plain-text article and draft its annotations for review (issue #13; drafts never publish)."""
-    from types import ModuleType
+    from kzkg.extract import extractor
 
-    from kzkg.extract import ExtractError
-    from kzkg.extract.text import read_article
-
-    def load_extractor() -> ModuleType:
-        try:
-            from kzkg.extract import write
-        except ModuleNotFoundError as missing:
-            raise ExtractError(
-                f"kzkg extract needs {missing.name} (pip install 'kzkg[extract]', or ./dev)"
-            ) from missing
-        return write
-
-    # Refused input (empty, not UTF-8, not English, too large, unreadable) fails before the
-    # extractor is imported: it imports spaCy, ~2 s of CPU for a one-line refusal. A pipe or other
-    # special file is read once, by the extractor itself, so it is not checked twice.
-    if not article.exists() or article.is_file():
-        try:
-            read_article(article)
-        except ExtractError:
-            if meta:  # a bad --meta is reported first, as the extractor reports it
-                load_extractor().parse_meta(meta)
-            raise
-    write = load_extractor()
+    write = extractor(article, meta)  # refuses unusable input before spaCy is imported
     result = write.extract(
         article,
         data_dir,
