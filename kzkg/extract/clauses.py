@@ -44,7 +44,8 @@ def _reported(token: Token) -> bool:
 
 def _cuts(sentence: Span) -> set[int]:
     """Token indices where a piece starts: around coordinated clauses with their own subject ("A,
-    and Tokayev announced B"; "As he said: A – and as X added: B")."""
+    and Tokayev announced B"; "As he said: A – and as X added: B"), and around a saying that sets
+    another speaker's saying against it ("While RT is reporting A, our correspondent says B")."""
     cuts: set[int] = set()
     for token in sentence:
         if token.pos_ not in ("VERB", "AUX") or not _own_subject(token):
@@ -54,6 +55,10 @@ def _cuts(sentence: Span) -> set[int]:
             # the coordinating word goes with the clause it introduces ("and Tokayev announced")
             joins = [c.i for c in head.children if c.dep_ == "cc" and head.i < c.i < token.left_edge.i]
             cuts.add(min([token.left_edge.i, *joins]))
+            cuts.add(token.right_edge.i + 1)
+        elif token.dep_ == "advcl" and _speech(token) and _speech(head) and _own_subject(head):
+            # "While RT is reporting A, our correspondent says B": two sayings, two speakers
+            cuts.add(token.left_edge.i)
             cuts.add(token.right_edge.i + 1)
     # a quotation is one speaker's words, whatever clauses it holds
     return {i for i in cuts if sentence.start < i < sentence.end and not _quoted(sentence.doc[i])}
