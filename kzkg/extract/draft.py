@@ -16,7 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from kzkg.extract.attribution import CHANNEL_WORDS, QUANTIFIERS, Attribution, anaphoric, attribute
-from kzkg.extract.clauses import clause_pieces, confined
+from kzkg.extract.clauses import clause_pieces, confined, is_statement
 from kzkg.extract.cues import (
     DENIAL,
     DETERMINER,
@@ -58,22 +58,6 @@ class Drafts:
 _ID_FILLER = frozenset(
     "the a an of to and that in on is was were has have had be been it said says he she they by for with as at".split()
 )
-
-
-def _is_statement(sentence: Span, parsed: bool) -> bool:
-    """Headlines, bylines, questions and page furniture are not claims."""
-    text = sentence.text.strip()
-    words = [t for t in sentence if t.is_alpha]
-    byline = text.startswith("By ") and (
-        not any(t.pos_ in ("VERB", "AUX") for t in sentence) if parsed else len(words) <= 8
-    )
-    if len(words) < 5 or text.endswith("?") or byline:
-        return False
-    if "\n" in text.strip():
-        return False
-    if parsed and not any(t.pos_ in ("VERB", "AUX") for t in sentence):
-        return False
-    return text[-1] in ".”\"’)'" or len(words) >= 12
 
 
 def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
@@ -204,7 +188,7 @@ class _Drafter:
     def sentence(self, sentence: Span, following: Sequence[Span] = ()) -> None:
         """Draft one sentence; ``following`` are the next sentences of its paragraph (where an open
         quotation may close on its speaker: "“...” he added")."""
-        if not _is_statement(sentence, self.parsed):
+        if not is_statement(sentence, self.parsed):
             self._remember(sentence, None)
             return
         found = attribute(sentence, self.parsed)
