@@ -89,6 +89,23 @@ def test_two_speakers_coordinated_each_claim_their_words(corpus) -> None:
     assert fall[0]["claimed_by"] == ["tokayev"] and side[0]["claimed_by"] == ["nazarbayev-side"]
 
 
+def test_the_circumstance_before_a_claim_is_the_authors(corpus) -> None:
+    """ "As order was restored on 7 January, president Tokayev claimed “20,000 ...” had attacked":
+    the clause before the saying is the author's, the claim Tokayev's, dated by that clause."""
+    _, drafts = drafted(corpus, "004", 2, OPEN_DEMOCRACY)
+    restored = containing(drafts, "As order was restored")
+    claimed = containing(drafts, "Tokayev claimed")
+    assert [c["quote"] for c in restored] == ["As order was restored on 7 January"], restored
+    assert restored[0]["claimed_by"] == ["almas-kaisar"]
+    assert len(claimed) == 1 and claimed[0]["claimed_by"] == ["tokayev"] and claimed[0]["date"] == "2022-01-07"
+    # "As the unrest was escalating, ... Tokayev appealed for assistance": an appeal says no clause,
+    # so there is no claim to set apart from its circumstance
+    meta = ArticleMeta("009", dt.date(2022, 1, 9), "Peter Leonard", ["peter-leonard"])
+    _, drafts = drafted(corpus, "001", 25, meta)
+    assert len(containing(drafts, "As the unrest was escalating")) == 1
+    assert containing(drafts, "As the unrest was escalating")[0]["quote"].endswith("threat.”")
+
+
 def test_a_sentence_with_one_claimant_or_inside_a_quotation_stays_one_draft(corpus) -> None:
     # "Some of them, he said, appeared to be carrying handguns and they “started shooting at us and
     # the crowd started panicking”": clauses of what one speaker said, partly inside his quotation

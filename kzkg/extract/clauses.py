@@ -21,6 +21,7 @@ from kzkg.extract.attribution import SPEECH_VERBS, Attribution
 FINITE = frozenset({"VBD", "VBZ", "VBP", "MD"})
 SUBJECTS = frozenset({"nsubj", "nsubjpass", "expl", "csubj"})
 EDGE_PUNCTUATION = frozenset(",;:–—-")  # never quote marks or a full stop: a quote keeps those
+CONDITIONS = frozenset({"if", "unless", "whether"})  # "If a person were to listen ..." states nothing
 MIN_WORDS = 3  # a piece shorter than this states nothing by itself: it stays with the one before
 
 
@@ -69,7 +70,10 @@ def _reported(token: Token) -> bool:
 def _cuts(sentence: Span) -> set[int]:
     """Token indices where a piece starts: around coordinated clauses with their own subject ("A,
     and Tokayev announced B"; "As he said: A – and as X added: B"), and around a saying that sets
-    another speaker's saying against it ("While RT is reporting A, our correspondent says B")."""
+    another speaker's saying against it ("While RT is reporting A, our correspondent says B"), and
+    after the circumstance set before a saying of a clause ("As order was restored on 7 January,
+    Tokayev claimed “...” had attacked": the circumstance is the author's, the claim the speaker's;
+    "As the unrest was escalating, Tokayev appealed for assistance" says no clause and stays whole)."""
     cuts: set[int] = set()
     for token in sentence:
         if token.pos_ not in ("VERB", "AUX") or not _own_subject(token):
@@ -83,6 +87,16 @@ def _cuts(sentence: Span) -> set[int]:
         elif token.dep_ == "advcl" and _speech(token) and _speech(head) and _own_subject(head):
             # "While RT is reporting A, our correspondent says B": two sayings, two speakers
             cuts.add(token.left_edge.i)
+            cuts.add(token.right_edge.i + 1)
+        elif (
+            token.dep_ == "advcl"
+            and _speech(head)
+            and any(c.dep_ == "ccomp" for c in head.children)
+            and token.left_edge.i == sentence.start
+            and not any(_speech(t) for t in token.subtree)
+            and not any(c.dep_ == "mark" and c.lower_ in CONDITIONS for c in token.children)
+            and all(c.i > token.right_edge.i for c in head.children if c.dep_ in SUBJECTS)
+        ):
             cuts.add(token.right_edge.i + 1)
     # a quotation is one speaker's words, whatever clauses it holds
     return {i for i in cuts if sentence.start < i < sentence.end and not _quoted(sentence.doc[i])}
