@@ -1,7 +1,8 @@
 """From parsed sentences to draft claims in the annotation format, and proposed entities.
 
-Each draft is one attributed assertion or one statement of the author's: one per sentence, split
-into one per figure when a sentence gives several (data/README.md: two figures are two claims).
+Each draft is one attributed assertion or one statement of the author's: one per sentence, one
+per clause where its clauses have different claimants (kzkg.extract.clauses), split into one per
+figure when a piece gives several (data/README.md: two figures are two claims).
 Quotes are slices of the article by offsets; claimants are registry ids or proposed entities.
 """
 
