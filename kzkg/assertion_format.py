@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kzkg.corpus import EVENT_TYPES, QUALIFIERS, QUANTITY_KINDS, SLUG
-from kzkg.namespaces import DCTERMS
+from kzkg.namespaces import DCTERMS, SCHEMA
 
 CLAIM_KINDS = ("factual", "opinion", "prediction")
 # Why a factual claim carries no asserts, one word each (data/README.md justifies every claim).
@@ -34,9 +34,10 @@ NOT_ASSERTED_REASONS: dict[str, bool] = {
     "attribute": False,  # an attribute no kz: term or allowed external property states honestly
     "practice": False,  # a general practice, not a particular fact
     "observation": True,  # an observed state ("fewer police visible"), no occurrence to assert
-    # a quantifier that changes the content ("almost no one", "no widespread looting"): the format
-    # has no degree, so asserting the statement without it would say more. A hedge the claimant
-    # puts on the whole statement ("possible", "believed", "seems") is no reason: see data/README.md
+    # a quantifier that changes the content and that no statement can carry: degreeText keeps the
+    # words of a degree of an event ("no widespread looting", "almost no one opposed"), so this is
+    # left for a quantifier on something that is no event. A hedge the claimant puts on the whole
+    # statement ("possible", "believed", "seems") is no reason: see data/README.md
     "quantified": True,
 }
 
@@ -50,6 +51,9 @@ PROPERTIES: dict[str, tuple[Need, Need]] = {
     "startDate": ("event", "date"),
     "endDate": ("event", "date"),
     "dateText": ("event", "text"),
+    # how widely, how much or by how many, in the text's own words ("widespread", "almost no one"):
+    # kept verbatim like dateText, since no number or qualifier of a figure says "widespread"
+    "degreeText": ("event", "text"),
     "place": ("event", ("Place",)),
     "agent": ("event", ACTOR),  # a state is an Organization too
     "participant": ("event", (*ACTOR, "Place")),
@@ -61,6 +65,8 @@ PROPERTIES: dict[str, tuple[Need, Need]] = {
     # External properties: an attribute the kz: terms do not cover, in a well-known vocabulary's
     # own term and meaning (EXTERNAL_PROPERTIES gives each one's IRI and where it is defined).
     "dcterms:replaces": (("Organization", "MediaOutlet"), ("Organization", "MediaOutlet")),
+    # what a statement, a report or a broadcast was about ("made no mention of any beheadings")
+    "schema:about": ("event", "any"),
 }
 # The allow-list of external properties: name in asserts: -> (IRI, the definition it is used in).
 # An attribute is only asserted with a property whose published definition fits the quote; those
@@ -70,6 +76,10 @@ EXTERNAL_PROPERTIES: dict[str, tuple[str, str]] = {
         str(DCTERMS.replaces),
         "DCMI Metadata Terms: a resource supplanted, displaced, or superseded by the described resource",
     ),
+    "schema:about": (
+        str(SCHEMA.about),
+        "schema.org: the subject matter of the content (used on Event and CommunicateAction)",
+    ),
 }
 # Qualifiers that give no number ("dozens"): the figure may omit its value and never conflicts.
 VAGUE_QUALIFIERS = ("dozens", "a-couple-of-dozen", "hundreds", "thousands", "several", "many", "most")
@@ -77,7 +87,17 @@ FIGURE_KEYS = {"kind", "qualifier", "as_of", "unit", "population", "min", "max"}
 STATEMENT_KEYS = {"subject", "property", "value", "note"} | FIGURE_KEYS
 # What an asserted event may say of itself beyond its id, type and label: the event properties
 # above, each with a value (or, for the actors and places, a list of values).
-EVENT_PROPERTIES = ("agent", "participant", "place", "partOf", "startDate", "endDate", "dateText")
+EVENT_PROPERTIES = (
+    "agent",
+    "participant",
+    "place",
+    "partOf",
+    "startDate",
+    "endDate",
+    "dateText",
+    "degreeText",
+    "schema:about",
+)
 EVENT_KEYS = {"id", "type", "label", *EVENT_PROPERTIES}
 
 
@@ -440,7 +460,7 @@ def check_assertions(corpus: _Registry) -> list[tuple[str, str]]:
             subject_need, value_need = PROPERTIES[statement.property]
             if not statement.asserted_event:  # an asserted event is the claim's own, known by construction
                 resolves(claim.where, f"{where}: subject", statement.subject, subject_need)
-            if isinstance(value_need, tuple) or value_need == "event":
+            if isinstance(value_need, tuple) or value_need in ("event", "any"):
                 if statement.value == statement.subject:
                     found.append((claim.where, f"{where}: the value is the subject itself"))
                 else:

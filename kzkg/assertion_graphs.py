@@ -100,7 +100,7 @@ def value_term(statement: Assertion, refs: Refs, claim_id: str) -> Node:
     if prop in ("startDate", "endDate"):
         assert isinstance(statement.value, dt.date)  # parse_assertion only makes dates of these
         return Literal(statement.value.isoformat(), datatype=XSD.date)
-    if prop in ("dateText", "label"):
+    if prop in ("dateText", "degreeText", "label"):  # the text's own words
         return Literal(str(statement.value))
     return refs.ref(str(statement.value))
 

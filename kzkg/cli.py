@@ -568,17 +568,13 @@ def serve(
 @click.option("--no-model", is_flag=True, help="Rules only, without the statistical English model.")
 def extract(data_dir: Path, article: Path, meta: tuple[str, ...], no_model: bool) -> None:
     """Add a plain-text article and draft its annotations for review (issue #13; drafts never publish)."""
-    from kzkg.extract import ExtractError
+    from kzkg.extract import extractor
 
-    try:
-        from kzkg.extract.write import extract as run_extract
-        from kzkg.extract.write import parse_meta
-    except ModuleNotFoundError as missing:
-        raise ExtractError(f"kzkg extract needs {missing.name} (pip install 'kzkg[extract]', or ./dev)") from missing
-    result = run_extract(
+    write = extractor(article, meta)  # refuses unusable input before spaCy is imported
+    result = write.extract(
         article,
         data_dir,
-        parse_meta(meta),
+        write.parse_meta(meta),
         use_model=not no_model,
         warn=lambda message: click.echo(f"warning: {message}", err=True),
     )

@@ -56,6 +56,7 @@ EVENT_TYPES = (
     "Crackdown",
     "Evacuation",
     "Intervention",
+    "Injury",
     "Other",
 )
 QUANTITY_KINDS = (

@@ -41,6 +41,7 @@ PROPERTY_LABEL = {
     "startDate": "start date",
     "endDate": "end date",
     "dateText": "date (as worded)",
+    "degreeText": "degree (as worded)",
     "place": "place",
     "agent": "carried out by",
     "participant": "participant",
@@ -50,6 +51,7 @@ PROPERTY_LABEL = {
     "memberOf": "member of",
     "quantity": "figure",
     "dcterms:replaces": "replaces",
+    "schema:about": "about",
 }
 
 

@@ -35,7 +35,8 @@ from .query_errors import (
 )
 from .result_writer import serialise
 from .sandbox import SandboxError, seal
-from .sparql_scan import Canonical, QueryShape, ScanError, canonicalise
+from .sparql_scan import Canonical, QueryShape, canonicalise
+from .sparql_tokens import ScanError
 
 # Seconds a job runs before its thread is reniced to 19.
 RENICE_AFTER = 1.0

@@ -30,7 +30,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from kzkg.examples import load_examples
@@ -143,8 +143,13 @@ def disagreements() -> str:
     labels = Labeller(store, resource_base())
     # The index chooses the page; only its disagreements get their sides, sources and quotes read
     # (all of them took 7.2 s at 1M triples for a page that shows eight).
-    layout = layout_disagreements(disagreement_index(store, labels, served.build_id), request.args)
+    layout = layout_disagreements(
+        disagreement_index(store, labels, served.build_id),
+        request.args,
+        claims_per_part=current_app.config["DISAGREEMENT_CLAIMS"],
+    )
     rows = [row for group in layout["groups"] for row in group.rows]  # type: ignore[attr-defined]
-    fill_disagreements(store, labels, rows)
+    # the page's rows are parts of disagreements: each disagreement is filled once, its parts cut it
+    fill_disagreements(store, labels, {row.whole.node.value: row.whole for row in rows}.values())
     layout["claim_anchors"] = first_claim_anchors(rows)
     return render_template("disagreements.html", build_id=served.build_id or "", **layout)

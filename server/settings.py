@@ -306,6 +306,12 @@ SETTINGS: tuple[Setting, ...] = (
         "The IRI prefix whose resources this server resolves as linked data.",
     ),
     Setting(
+        "DISAGREEMENT_CLAIMS",
+        12,
+        _integer,
+        "Claims one disagreement shows on a page of /disagreements (at least 1); a disagreement more claims hold positions in continues in parts on the next pages, so a page stays bounded.",
+    ),
+    Setting(
         "GZIP_MIN_BYTES",
         1024,
         _integer,

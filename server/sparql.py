@@ -89,7 +89,8 @@ from .sparql_request import (
     served_now,
     text_response,
 )
-from .sparql_scan import Canonical, QueryShape, ScanError, canonicalise, query_form
+from .sparql_scan import Canonical, QueryShape, canonicalise, query_form
+from .sparql_tokens import ScanError
 
 bp = Blueprint("sparql", __name__)
 # The description's views live in kzkg_server.description; they are this blueprint's (endpoint

@@ -41,14 +41,13 @@ from urllib.parse import urljoin
 
 from .sparql_tokens import ScanError, Token, line_column, scan_error, tokenize
 
-# ScanError is the tokenizer's, and part of what a scan gives its callers (what scan and canonicalise
-# raise); the tokens themselves are imported from sparql_tokens, where they are defined.
+# What a scan gives its callers. ScanError (what scan and canonicalise raise) and the tokens are
+# sparql_tokens', where they are defined; callers import them from there.
 __all__ = [
     "QUERY_FORMS",
     "UPDATE_KEYWORDS",
     "Canonical",
     "QueryShape",
-    "ScanError",
     "ServiceCall",
     "bisect_left_token",
     "canonicalise",

@@ -104,6 +104,7 @@ SLOW_TESTS: dict[str, float] = {
     "test_extract.py::test_speakers_carry_over_quotations_appositions_and_possessive_names": 1.5,
     "test_extract.py::test_leave_one_out_hides_what_only_that_article_introduced": 1.1,
     "test_review.py::test_a_claim_added_on_a_later_occurrence_of_its_words_validates_and_is_highlighted_there": 2.2,
+    "test_disagreements_page.py::*": 7.3,  # its own `kzkg serve` with small parts of disagreements
 }
 
 

@@ -635,7 +635,8 @@ def test_scanner_agrees_with_rdflib_on_every_w3c_query() -> None:
     (including the federation tests): the scanner that guards SERVICE is not a heuristic."""
     from w3c_harness import query_files
 
-    from kzkg_server.sparql_scan import ScanError, scan
+    from kzkg_server.sparql_scan import scan
+    from kzkg_server.sparql_tokens import ScanError
 
     compared = with_service = refused = 0
     for path in query_files():

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 from werkzeug.exceptions import BadRequest
 
-from kzkg_server.disagreement_layout import DISAGREEMENTS_PER_PAGE, layout_disagreements
+from kzkg_server.disagreement_layout import CLAIMS_PER_PART, DISAGREEMENTS_PER_PAGE, layout_disagreements
 from kzkg_server.page_layout import grouped_page, names_claim
 
 ID = "https://w3id.org/kzkg/id/"
@@ -33,6 +33,8 @@ class Position:
 @dataclass
 class Side:
     positions: list[Position]
+    value: str = "v"
+    denied: bool = False
 
 
 @dataclass
@@ -44,6 +46,7 @@ class D:
     subject_id: str
     property_id: str
     sides: list[Side] = field(default_factory=list)
+    anchor: str = ""
 
     @property
     def claims(self) -> list[str]:
@@ -58,7 +61,12 @@ class Source:
 def _d(subject: str, prop: str, *claims: str) -> D:
     positions = [Position(Source(T(f"{ID}claim/{c}", c)), f"d-{subject}-{prop}--{c}") for c in claims]
     return D(
-        T(f"{ID}event/{subject}", subject.title()), T(KZ + prop, prop), f"event/{subject}", prop, [Side(positions)]
+        T(f"{ID}event/{subject}", subject.title()),
+        T(KZ + prop, prop),
+        f"event/{subject}",
+        prop,
+        [Side(positions)],
+        f"d-{subject}-{prop}",
     )
 
 
@@ -81,7 +89,7 @@ def _walk(args: dict[str, str]) -> list[dict[str, object]]:
 def test_every_disagreement_is_on_one_page_grouped_by_subject_and_pages_break_between_subjects() -> None:
     pages = _walk({})
     assert len(pages) == 2
-    seen = [d for page in pages for group in page["groups"] for d in group.rows]
+    seen = [d.whole for page in pages for group in page["groups"] for d in group.rows]
     assert sorted(map(id, seen)) == sorted(map(id, ITEMS))
     # subject a (6) fills page 1 and b (5) would overflow it, so b starts page 2 whole
     first = [g.key for g in pages[0]["groups"]]
@@ -145,3 +153,63 @@ def test_names_claim_takes_the_iri_or_the_id() -> None:
 def test_grouped_page_without_a_claim_finder_ignores_the_claim_parameter() -> None:
     page, _groups = grouped_page(list(range(40)), lambda n: (str(n % 2), str(n % 2)), {"claim": "x"}, "p", per_page=10)
     assert page.number == 1 and "claim" not in dict(page.others)
+
+
+def _many(subject: str, prop: str, count: int) -> D:
+    """A disagreement ``count`` claims hold positions in: two sides, the claims alternating."""
+    d = _d(subject, prop)
+    d.sides = [Side([], "yes"), Side([], "no", denied=True)]
+    for n in range(count):
+        claim = f"{subject}-{n:03d}"
+        d.sides[n % 2].positions.append(Position(Source(T(f"{ID}claim/{claim}", claim)), f"d-{subject}--{claim}"))
+    return d
+
+
+def test_a_disagreement_with_more_claims_than_a_part_continues_on_the_next_pages() -> None:
+    # 300 claims agreeing on one of two values (a death toll at 1M triples) and a small one beside
+    big, small = _many("big", "figure", 300), _d("small", "agent", "s1", "s2")
+    items = [big, small]
+    per_part = 7
+    first = layout_disagreements(items, {}, claims_per_part=per_part)
+    pages = [first] + [
+        layout_disagreements(items, {"page": str(n)}, claims_per_part=per_part)
+        for n in range(2, first["page"].count + 1)
+    ]
+    rows = [row for page in pages for group in page["groups"] for row in group.rows]
+    # every page is bounded by its page size: parts of at most per_part claims, DISAGREEMENTS_PER_PAGE a page
+    for page in pages:
+        on_page = [row for group in page["groups"] for row in group.rows]
+        assert len(on_page) <= DISAGREEMENTS_PER_PAGE
+        assert sum(len(row.positions) for row in on_page) <= DISAGREEMENTS_PER_PAGE * per_part
+    # every position is on exactly one page, in parts numbered in order
+    shown = [p.anchor for row in rows for p in row.positions]
+    assert sorted(shown) == sorted(p.anchor for d in items for s in d.sides for p in s.positions)
+    assert len(shown) == len(set(shown))
+    parts = [row for row in rows if row.whole is big]
+    assert [row.number for row in parts] == list(range(1, 44)) and {row.count for row in parts} == {43}
+    assert parts[0].first == 1 and parts[-1].last == 300 and parts[-1].total == 300
+    assert parts[0].anchor != parts[1].anchor and len({row.anchor for row in rows}) == len(rows)
+    # a part shows both sides where its claims hold both, each side its first claim and the rest folded
+    assert [(s.value, s.denied, len(s.shown), len(s.folded)) for s in parts[0].sides] == [
+        ("yes", False, 1, 3),
+        ("no", True, 1, 2),
+    ]
+    # the subject's heading counts disagreements, not parts; ?claim= opens the page of its part
+    assert first["per_subject"][f"{ID}event/big"] == 1 and first["chosen"] == 2
+    holding = [
+        page["page"].number
+        for page in pages
+        if any(f"{ID}claim/big-299" in row.claims for g in page["groups"] for row in g.rows)
+    ]
+    wanted = layout_disagreements(items, {"claim": "big-299"}, claims_per_part=per_part)
+    assert [wanted["page"].number] == holding
+    assert "d-big--big-299" in wanted["claim_anchors"]
+
+
+def test_by_default_a_disagreement_is_one_part_up_to_the_setting() -> None:
+    whole = layout_disagreements([_many("big", "figure", CLAIMS_PER_PART)], {})
+    assert [row.count for g in whole["groups"] for row in g.rows] == [1]
+    cut = layout_disagreements([_many("big", "figure", CLAIMS_PER_PART + 1)], {})
+    assert [row.count for g in cut["groups"] for row in g.rows] == [2, 2]
+    # a setting below 1 still shows a claim per part
+    assert layout_disagreements([_d("a", "agent", "x", "y")], {}, claims_per_part=0)["page"].total == 2

@@ -42,7 +42,8 @@ from kzkg_server.executor import ExecutorPool, death_cause
 from kzkg_server.executor_protocol import Job
 from kzkg_server.query_errors import NeedsFederation, QueryRefused
 from kzkg_server.sandbox import program
-from kzkg_server.sparql_scan import ScanError, canonicalise
+from kzkg_server.sparql_scan import canonicalise
+from kzkg_server.sparql_tokens import ScanError
 
 # Every test here starts a server or a process of its own: none belongs in the fast core.
 pytestmark = pytest.mark.slow
