@@ -24,7 +24,7 @@ SPEECH_VERBS = frozenset(
     "estimate argue suggest note explain post tweet broadcast admit declare assert blame describe "
     "reveal stress maintain predict promise complain call show quote cite reject refute dismiss "
     "believe think propose express appeal vow pledge urge recount recall assure demand "
-    "analyse analyze assess document verify notice perceive feel fear talk speak".split()
+    "analyse analyze assess document verify notice perceive feel fear talk speak refer".split()
 )
 # "were said to have been", "it was reported that": reporting with the source left out ("were told
 # to pay" is an order, not a report)
@@ -313,6 +313,8 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
                 continue  # generic "you": "when you talk to people who live there"
             if lemma in ("talk", "speak") and token.tag_ == "VBG" and token.dep_ in ("advcl", "acl"):
                 continue  # "experts, speaking of the need to ..., still praise": an aside, not the statement
+            if _unsourced(subject):
+                continue  # "Unconfirmed information ... refers to": hearsay, no speaker named
             if _nobody(subject):
                 continue  # "no one could say", "Neither the experts nor ... explained": nobody claims it
             if subject.lower_ in ("we", "i") and not _quoted(subject):
