@@ -231,10 +231,16 @@ class _Drafter:
                 parts = []
                 break
             piece_claimant, piece_via = self._claimant(piece_found, piece, following)
-            if parts and parts[-1][2] == piece_claimant and parts[-1][3] == piece_via:
-                # neighbours with one claimant are one statement: the first with a speaker speaks
+            if (
+                parts
+                and parts[-1][2] == piece_claimant
+                and (not parts[-1][3] or not piece_via or parts[-1][3] == piece_via)
+            ):
+                # neighbours with one claimant are one statement: the first with a speaker speaks (a
+                # quotation and its "X was quoted as saying by Y" too, relayed by Y)
                 kept = parts[-1][1] if parts[-1][1].claimant is not None else piece_found
-                parts[-1] = (self.doc[parts[-1][0].start : piece.end], kept, piece_claimant, piece_via)
+                relayed = parts[-1][3] or piece_via
+                parts[-1] = (self.doc[parts[-1][0].start : piece.end], kept, piece_claimant, relayed)
             else:
                 parts.append((piece, piece_found, piece_claimant, piece_via))
         self.last_claimant, self.last_claimed = saved[0], saved[1]
