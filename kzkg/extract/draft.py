@@ -35,6 +35,7 @@ from kzkg.extract.events import assertions, find_event, identity
 from kzkg.extract.figures import Figure, find_figures
 from kzkg.extract.nlp import has_parse
 from kzkg.extract.registry import NER_TYPES, Registry, slug
+from kzkg.extract.statements import is_statement
 
 
 @dataclass
@@ -51,22 +52,6 @@ class Drafts:
     claims: list[dict] = field(default_factory=list)
     entities: dict[str, dict] = field(default_factory=dict)  # proposed, by id
     warnings: list[str] = field(default_factory=list)
-
-
-def _is_statement(sentence: Span, parsed: bool) -> bool:
-    """Headlines, bylines, questions and page furniture are not claims."""
-    text = sentence.text.strip()
-    words = [t for t in sentence if t.is_alpha]
-    byline = text.startswith("By ") and (
-        not any(t.pos_ in ("VERB", "AUX") for t in sentence) if parsed else len(words) <= 8
-    )
-    if len(words) < 5 or text.endswith("?") or byline:
-        return False
-    if "\n" in text.strip():
-        return False
-    if parsed and not any(t.pos_ in ("VERB", "AUX") for t in sentence):
-        return False
-    return text[-1] in ".”\"’)'" or len(words) >= 12
 
 
 def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
@@ -231,7 +216,7 @@ class _Drafter:
     def sentence(self, sentence: Span, following: Sequence[Span] = ()) -> None:
         """Draft one sentence; ``following`` are the next sentences of its paragraph (where an open
         quotation may close on its speaker: "“...” he added")."""
-        if not _is_statement(sentence, self.parsed):
+        if not is_statement(sentence, self.parsed):
             self._remember(sentence, None)
             return
         found = attribute(sentence, self.parsed)
