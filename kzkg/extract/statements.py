@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from spacy.tokens import Span
+from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.tokens import Doc, Span
 
 from kzkg.map import locate
 
@@ -29,6 +30,16 @@ _SELF = re.compile(
 )
 
 
+_NEWLINE = re.compile("\n")
+_WORD = re.compile(r"[^\W\d_]+")
+_ADDRESS = re.compile(r"(?:https?://|www\.)\S+", re.I)
+# articles, prepositions and conjunctions: a line that stops on one stops mid-phrase
+_UNENDING = frozenset(
+    "the a an of to in on at by for with from into onto than and or nor but that whether because if "
+    "while although though as via about against between among across through during without".split()
+)
+
+
 def is_statement(sentence: Span, parsed: bool) -> bool:
     """Whether the sentence may be a claim: headlines, bylines, questions, page furniture, lines
     about the article itself and repeats of an earlier sentence are not."""
@@ -39,8 +50,9 @@ def is_statement(sentence: Span, parsed: bool) -> bool:
     )
     if len(words) < 5 or text.endswith("?") or byline:
         return False
-    if "\n" in text.strip():
-        return False
+    body = sentence.doc.text[: sentence.start_char + len(sentence.text.rstrip())]
+    if any(not wrapped(body, m.start()) for m in _NEWLINE.finditer(body, sentence.start_char)):
+        return False  # a heading or a byline run into the line under it
     if parsed and not any(t.pos_ in ("VERB", "AUX") for t in sentence):
         return False
     if _heading(sentence) or _SELF.match(text) or (parsed and _imperative(sentence)) or _repeat(sentence):
@@ -61,16 +73,13 @@ def _heading(sentence: Span) -> bool:
     words = [t for t in sentence if t.is_alpha]
     if sum(t.text[0].isupper() for t in words) >= 0.8 * len(words):
         return True  # a run of capitalised words with no stop: a title or a list of tags, wherever it is cut
-    last = sentence.doc[sentence.end - 1]
-    while last.i > sentence.start and (last.is_space or last.is_punct):
-        last = last.nbor(-1)
-    if last.is_stop and last.is_lower:
-        return False  # "... the government of" / "Kazakhstan ...": a line wrapped mid-phrase
-    rest = text[end:]
-    if rest.strip(" \t")[:1] not in ("\n", ""):
+    last = sentence.doc.char_span(sentence.start_char, end, alignment_mode="expand")
+    if last is not None and last[-1].is_lower and last[-1].is_stop:
+        return False  # "... says that most" / "www.example.com" / "of the reports": cut mid-phrase by a page
+    newline = text.find("\n", end)
+    if text[end : len(text) if newline < 0 else newline].strip():
         return False  # the sentence ends inside a line: the parser's cut, not the writer's
-    following = rest.lstrip()
-    return not following[:1].islower()
+    return newline < 0 or not wrapped(text, newline)
 
 
 def _imperative(sentence: Span) -> bool:
@@ -94,3 +103,34 @@ def _repeat(sentence: Span) -> bool:
     one claim)."""
     first = locate(sentence.doc.text, sentence.text)
     return first is not None and first[0] < sentence.start_char
+
+
+def wrapped(text: str, at: int) -> bool:
+    """Whether the line break at ``at`` only wraps a line inside a clause (a page printed in
+    columns, a PDF's text): the next line goes on with a function word no heading starts with
+    ("... he was not confident" / "that the armed forces ..."), or the line stops on a word no
+    phrase ends with ("... the government of" / "Kazakhstan ..."). A blank line is always a break;
+    so is a line going on in lower case with another word (a brand written in lower case under a
+    headline), and a line ending on a comma, a colon or a semicolon: the next line is the next
+    clause, which curators may well claim apart ("... from abroad," / "but he has presented no
+    evidence")."""
+    following = text[at + 1 :].lstrip(" \t\xa0")
+    before = text[:at].rstrip(" \t\xa0")
+    if not following or following[0] == "\n" or not before or before[-1] in ",;:":
+        return False
+    if _ADDRESS.fullmatch(before[before.rfind("\n") + 1 :].strip()):
+        return False  # a page's footer ("www.example.com") between two halves of a sentence
+    first = _WORD.match(following)
+    if first is not None and first.group(0).islower() and first.group(0) in STOP_WORDS:
+        return True
+    last = re.search(r"[^\W\d_]+$", before)
+    return last is not None and last.group(0) in _UNENDING
+
+
+def unwrap(doc: Doc) -> None:
+    """Keep a wrapped line's two halves in one sentence, whatever split them."""
+    for token in doc[1:]:
+        if "\n" in token.text and wrapped(doc.text, token.idx + token.text.index("\n")):
+            token.is_sent_start = False
+            if token.i + 1 < len(doc):
+                doc[token.i + 1].is_sent_start = False
