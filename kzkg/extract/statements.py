@@ -31,6 +31,7 @@ _SELF = re.compile(
 
 
 _NEWLINE = re.compile("\n")
+_QUESTION_TAG = re.compile(r"\?\s*[”\"]([^“”\"]*)$")
 _WORD = re.compile(r"[^\W\d_]+")
 _ADDRESS = re.compile(r"(?:https?://|www\.)\S+", re.I)
 # articles, prepositions and conjunctions: a line that stops on one stops mid-phrase
@@ -48,7 +49,7 @@ def is_statement(sentence: Span, parsed: bool) -> bool:
     byline = text.startswith("By ") and (
         not any(t.pos_ in ("VERB", "AUX") for t in sentence) if parsed else len(words) <= 8
     )
-    if len(words) < 5 or text.endswith("?") or byline:
+    if len(words) < 5 or text.endswith("?") or _asked(sentence) or byline:
         return False
     body = sentence.doc.text[: sentence.start_char + len(sentence.text.rstrip())]
     if any(not wrapped(body, m.start()) for m in _NEWLINE.finditer(body, sentence.start_char)):
@@ -58,6 +59,18 @@ def is_statement(sentence: Span, parsed: bool) -> bool:
     if _heading(sentence) or _SELF.match(text) or (parsed and _imperative(sentence)) or _repeat(sentence):
         return False
     return text[-1] in _FINAL or len(words) >= 12
+
+
+def _asked(sentence: Span) -> bool:
+    """A quoted question and its speech tag ("... Are you unhappy with this?” one of them said"),
+    or the tag alone where the parser cut after the question mark ("people shouted after those
+    who retreated"), asks and asserts nothing."""
+    text = sentence.text.strip()
+    tag = _QUESTION_TAG.search(text)
+    if tag is not None and len(_WORD.findall(tag.group(1))) <= 8:
+        return True
+    before = sentence.doc.text[: sentence.start_char].rstrip(" \t\xa0")
+    return text[:1].islower() and before.endswith(("?”", '?"'))
 
 
 def _heading(sentence: Span) -> bool:
