@@ -16,7 +16,7 @@ from pathlib import Path
 
 from kzkg.corpus import Corpus
 from kzkg.extract.draft import ArticleMeta, draft_article
-from kzkg.extract.evaluate import Score, _curated, _overlap, evaluate_article, hidden_for, table
+from kzkg.extract.evaluate import Score, _curated, _overlap, evaluate_article, hidden_for, matches, table
 from kzkg.extract.nlp import MODEL, build_pipeline, model_available
 from kzkg.extract.registry import Registry
 from kzkg.ingest import load_corpus
@@ -123,15 +123,19 @@ def false_drafts(corpus: Corpus, use_model: bool) -> str:
         )
         drafts = draft_article(source.text, meta, registry, build_pipeline(registry, use_model=use_model))
         curated = [item.spans for item in _curated(corpus, article)]
-        false = []
+        spans = []
         for draft in drafts.claims:
             span = locate(source.text, draft["quote"], draft.get("occurrence", 1))
             assert span is not None, f"draft quote not found: {draft['quote']!r}"  # quotes are slices: never
-            if any(max(_overlap(span, c) for c in spans) >= 0.5 * max(c[1] - c[0] for c in spans) for spans in curated):
+            spans.append(span)
+        matched = {i for quotes in curated for _, i in matches(quotes, spans)}
+        false = []
+        for i, (draft, span) in enumerate(zip(drafts.claims, spans, strict=True)):
+            if i in matched:
                 continue
-            if any(c[0] <= span[0] and span[1] <= c[1] for spans in curated for c in spans):
-                category = "inside a curated quote, under half of its claim's longest quote"
-            elif any(_overlap(span, c) for spans in curated for c in spans):
+            if any(c[0] <= span[0] and span[1] <= c[1] for quotes in curated for c in quotes):
+                category = "inside a curated quote, under half of it"
+            elif any(_overlap(span, c) for quotes in curated for c in quotes):
                 category = "overlaps a curated quote, under half of it"
             else:
                 category = "no curated quote"

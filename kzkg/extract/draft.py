@@ -1,7 +1,8 @@
 """From parsed sentences to draft claims in the annotation format, and proposed entities.
 
-Each draft is one attributed assertion or one statement of the author's: one per sentence, split
-into one per figure when a sentence gives several (data/README.md: two figures are two claims).
+Each draft is one attributed assertion or one statement of the author's: one per sentence, one
+per clause where its clauses have different claimants (kzkg.extract.clauses), split into one per
+figure when a piece gives several (data/README.md: two figures are two claims).
 Quotes are slices of the article by offsets; claimants are registry ids or proposed entities.
 """
 
@@ -16,6 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from kzkg.extract.attribution import CHANNEL_WORDS, QUANTIFIERS, Attribution, anaphoric, attribute
+from kzkg.extract.clauses import clause_pieces, confined
 from kzkg.extract.cues import (
     DENIAL,
     DETERMINER,
@@ -52,6 +54,12 @@ class Drafts:
     claims: list[dict] = field(default_factory=list)
     entities: dict[str, dict] = field(default_factory=dict)  # proposed, by id
     warnings: list[str] = field(default_factory=list)
+
+
+# words an id leaves out: it is built from the first content words of the quote
+_ID_FILLER = frozenset(
+    "the a an of to and that in on is was were has have had be been it said says he she they by for with as at".split()
+)
 
 
 def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
@@ -167,41 +175,7 @@ class _Drafter:
 
     # --- claims ---
     def _new_id(self, claimant: str, span_text: str) -> str:
-        words = [
-            w
-            for w in re.findall(r"[a-z0-9]+", span_text.lower())
-            if w
-            not in {
-                "the",
-                "a",
-                "an",
-                "of",
-                "to",
-                "and",
-                "that",
-                "in",
-                "on",
-                "is",
-                "was",
-                "were",
-                "has",
-                "have",
-                "had",
-                "be",
-                "been",
-                "it",
-                "said",
-                "says",
-                "he",
-                "she",
-                "they",
-                "by",
-                "for",
-                "with",
-                "as",
-                "at",
-            }
-        ]
+        words = [w for w in re.findall(r"[a-z0-9]+", span_text.lower()) if w not in _ID_FILLER]
         base = f"{self.meta.id}-{claimant}-{'-'.join(words[:4])}".strip("-")[:80].rstrip("-")
         candidate, n = base, 2
         while candidate in self.ids:
@@ -230,14 +204,42 @@ class _Drafter:
             self.anchor = (self.index, days[-1])
         before = self.doc[sentence.start - 1].sent.text if sentence.start > 0 else ""
         figures = find_figures(sentence.text, sentence.start_char, before)
-        pieces = (
-            self._pieces(sentence, figures)
-            if len(figures) > 1
-            else [(sentence.start_char, sentence.end_char, figures[:1])]
-        )
-        for piece_start, piece_end, figs in pieces:
-            start, end = _trim(self.doc, piece_start, piece_end)
-            self._claim(sentence, start, end, found, claimant, via, dates, figs[0] if figs else None)
+        for part, part_found, part_claimant, part_via in self._parts(sentence, found, claimant, via, following):
+            figs = [f for f in figures if part.start_char <= f.start < part.end_char]
+            # the author's clause is dated by its own words, a speaker's by the date of the saying
+            own = [d for d in dates if part.start_char <= d.start < part.end_char]
+            said = dates if part_found.claimant is not None else own
+            pieces = self._pieces(part, figs) if len(figs) > 1 else [(part.start_char, part.end_char, figs[:1])]
+            for piece_start, piece_end, fig in pieces:
+                start, end = _trim(self.doc, piece_start, piece_end)
+                self._claim(part, start, end, part_found, part_claimant, part_via, said, fig[0] if fig else None)
+
+    def _parts(
+        self, sentence: Span, found: Attribution, claimant: list[str], via: list[str], following: Sequence[Span]
+    ) -> list[tuple[Span, Attribution, list[str], list[str]]]:
+        """The sentence's clauses, when they have different claimants (kzkg.extract.clauses), each
+        attributed by itself; else the whole sentence. Context (who spoke last) stays the sentence's."""
+        whole = [(sentence, found, claimant, via)]
+        pieces = clause_pieces(sentence) if self.parsed else []
+        saved = (self.last_claimant, self.last_claimed, dict(self.drafts.entities))
+        parts: list[tuple[Span, Attribution, list[str], list[str]]] = []
+        for piece in pieces:
+            piece_found = attribute(piece, self.parsed)
+            if not confined(piece_found, piece):
+                parts = []
+                break
+            piece_claimant, piece_via = self._claimant(piece_found, piece, following)
+            if parts and parts[-1][2] == piece_claimant and parts[-1][3] == piece_via:
+                # neighbours with one claimant are one statement: the first with a speaker speaks
+                kept = parts[-1][1] if parts[-1][1].claimant is not None else piece_found
+                parts[-1] = (self.doc[parts[-1][0].start : piece.end], kept, piece_claimant, piece_via)
+            else:
+                parts.append((piece, piece_found, piece_claimant, piece_via))
+        self.last_claimant, self.last_claimed = saved[0], saved[1]
+        if len(parts) < 2:
+            self.drafts.entities = saved[2]
+            return whole
+        return parts
 
     # --- who is speaking: the context of earlier sentences ---
     def _paragraph(self, sentence: Span) -> int:

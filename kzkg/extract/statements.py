@@ -1,11 +1,13 @@
 """Which sentences of an article can be a claim at all, before anyone asks who says them.
 
-A draft costs the reviewer a decision: a heading, a tag list, a repeated headline, a line about
-the article itself ("This is part I of a series", "This article originally appeared on ...") or
-an instruction to the reader ("Go here for part II") is never a claim, and drafting it only adds
-a rejection to the review. The rules read the shape of the sentence (its line, its punctuation,
-its parse), never the words of one article: the test is an article nobody has annotated.
-"""
+A draft costs the reviewer a decision: a tag list, a headline printed a second time, a line
+about the article itself ("This is part I of a series", "This article originally appeared on
+..."), an instruction to the reader ("Go here for part II") or a quoted question is never a
+claim, and drafting it only adds a rejection to the review. A headline is drafted: curators claim
+what a headline says. A line wrapped mid-sentence (a magazine page's text) stays in its sentence,
+so its halves are not drafted as two fragments. The rules read the shape of the sentence (its
+lines, its punctuation, its parse), never the words of one article: the test is an article
+nobody has annotated."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ _SELF = re.compile(
 
 
 _NEWLINE = re.compile("\n")
+_SUBJECTS = frozenset({"nsubj", "nsubjpass", "expl", "csubj"})
 _QUESTION_TAG = re.compile(r"\?\s*[”\"]([^“”\"]*)$")
 _WORD = re.compile(r"[^\W\d_]+")
 _ADDRESS = re.compile(r"(?:https?://|www\.)\S+", re.I)
@@ -42,8 +45,8 @@ _UNENDING = frozenset(
 
 
 def is_statement(sentence: Span, parsed: bool) -> bool:
-    """Whether the sentence may be a claim: headlines, bylines, questions, page furniture, lines
-    about the article itself and repeats of an earlier sentence are not."""
+    """Whether the sentence may be a claim: bylines, questions, page furniture, lines about the
+    article itself and repeats of an earlier sentence are not."""
     text = sentence.text.strip()
     words = [t for t in sentence if t.is_alpha]
     byline = text.startswith("By ") and (
@@ -53,10 +56,12 @@ def is_statement(sentence: Span, parsed: bool) -> bool:
         return False
     body = sentence.doc.text[: sentence.start_char + len(sentence.text.rstrip())]
     if any(not wrapped(body, m.start()) for m in _NEWLINE.finditer(body, sentence.start_char)):
-        return False  # a heading or a byline run into the line under it
+        return False  # a heading or a byline run into the line under it, where the parser joined them
     if parsed and not any(t.pos_ in ("VERB", "AUX") for t in sentence):
         return False
-    if _heading(sentence) or _SELF.match(text) or (parsed and _imperative(sentence)) or _repeat(sentence):
+    if text[-1] not in _FINAL + "!" and sum(w.text[0].isupper() for w in words) >= 0.8 * len(words):
+        return False  # a run of capitalised words with no full stop: a tag list, a menu, a title
+    if _SELF.match(text) or (parsed and _imperative(sentence)) or _repeat(sentence):
         return False
     return text[-1] in _FINAL or len(words) >= 12
 
@@ -73,41 +78,11 @@ def _asked(sentence: Span) -> bool:
     return text[:1].islower() and before.endswith(("?”", '?"'))
 
 
-def _heading(sentence: Span) -> bool:
-    """A line that ends with no stop and is not carried on by the next line ("... not confident" /
-    "that the armed forces ...", a page's line wrap) is a headline, a caption or a tag list, however
-    long: the stop is what a sentence of running text ends with."""
-    text = sentence.doc.text
-    end = sentence.end_char
-    while end > sentence.start_char and text[end - 1].isspace():
-        end -= 1
-    if end == sentence.start_char or text[end - 1] in _FINAL or text[end - 1] in "!?:;,":
-        return False
-    words = [t for t in sentence if t.is_alpha]
-    if sum(t.text[0].isupper() for t in words) >= 0.8 * len(words):
-        return True  # a run of capitalised words with no stop: a title or a list of tags, wherever it is cut
-    last = sentence.doc.char_span(sentence.start_char, end, alignment_mode="expand")
-    if last is not None and last[-1].is_lower and last[-1].is_stop:
-        return False  # "... says that most" / "www.example.com" / "of the reports": cut mid-phrase by a page
-    newline = text.find("\n", end)
-    if text[end : len(text) if newline < 0 else newline].strip():
-        return False  # the sentence ends inside a line: the parser's cut, not the writer's
-    return newline < 0 or not wrapped(text, newline)
-
-
 def _imperative(sentence: Span) -> bool:
     """An instruction to the reader ("Go here for part II", "Read more at ..."): the root verb in its
-    bare form opens the sentence and nothing is its subject, so nobody asserts anything."""
-    root = sentence.root
-    first = next((t for t in sentence if not t.is_punct and not t.is_space), None)
-    return (
-        first is not None
-        and first.i == root.i
-        and root.tag_ == "VB"
-        and not any(c.dep_ in ("aux", "auxpass") for c in root.children)
-        # "Reflect on their accounts and you find that ...": a clause with a subject asserts it
-        and not any(t.dep_ in ("nsubj", "nsubjpass", "expl", "csubj") for t in sentence)
-    )
+    bare form and no subject anywhere, so nobody asserts anything; "Reflect on their accounts and
+    you find that ..." has a clause with a subject, which states what one finds."""
+    return sentence.root.tag_ == "VB" and not any(t.dep_ in _SUBJECTS for t in sentence)
 
 
 def _repeat(sentence: Span) -> bool:
