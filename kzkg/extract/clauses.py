@@ -1,7 +1,6 @@
-"""Which sentences are statements, and where one may hold statements by different claimants.
+"""Where one sentence holds statements by different claimants.
 
-A heading, a question, an imperative or a tag list states nothing: no draft (``is_statement``,
-kept with the other such rules in kzkg.extract.statements).
+(Which sentences are statements at all is kzkg.extract.statements'.)
 
 Curators cut a sentence into clause-level claims when its clauses are said by different people
 ("The subsidies were reintroduced [the author's] and Tokayev announced a package of aid
@@ -18,7 +17,6 @@ import itertools
 from spacy.tokens import Span, Token
 
 from kzkg.extract.attribution import SPEECH_VERBS, Attribution
-from kzkg.extract.statements import is_statement  # noqa: F401 (the sentence gate, kept in statements.py)
 
 FINITE = frozenset({"VBD", "VBZ", "VBP", "MD"})
 SUBJECTS = frozenset({"nsubj", "nsubjpass", "expl", "csubj"})
