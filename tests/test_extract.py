@@ -18,7 +18,7 @@ import yaml
 from kzkg.extract import ExtractError
 from kzkg.extract.dates import find_dates, reference_date
 from kzkg.extract.draft import ArticleMeta
-from kzkg.extract.evaluate import evaluate_article, hidden_for
+from kzkg.extract.evaluate import evaluate_article, hidden_for, matches
 from kzkg.extract.figures import find_figures
 from kzkg.extract.registry import Registry
 from kzkg.extract.text import read_article
@@ -298,3 +298,21 @@ def test_leave_one_out_hides_what_only_that_article_introduced() -> None:
     assert "peter-leonard" in hidden and "tokayev" not in hidden
     score = evaluate_article(corpus, "001")
     assert score.drafts > 0 and score.attributed_found / score.attributed >= 0.8
+
+
+def test_a_draft_of_either_quote_of_a_twice_quoted_claim_matches_it() -> None:
+    """Half of *a* curated quote, as the issue says: 000 quotes its internet claim in two places,
+    and a draft of exactly the shorter quote is that claim's draft, not a false one."""
+    corpus = load_corpus(ROOT / "data")
+    claim = corpus.claims["000-author-internet-shut-down"]
+    text = corpus.articles["000"].text
+    quotes = [locate(text, e.quote, e.occurrence) for e in claim.evidence]
+    short, long = sorted((q for q in quotes if q), key=lambda q: q[1] - q[0])
+    assert (short[1] - short[0]) * 2 < long[1] - long[0]  # the case the longest-quote rule got wrong
+    half_of_long = (long[0], long[0] + (long[1] - long[0]) // 2 + 1)
+    too_little = (short[0], short[0] + (short[1] - short[0]) // 2 - 1)
+    elsewhere = (0, 20)
+    found = matches([short, long], [short, half_of_long, too_little, elsewhere])
+    assert [i for _, i in found] == [0, 1]
+    # the best draft is the one sharing the most characters with a curated quote
+    assert max(found)[1] == 1

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 import spacy
 
-from kzkg.extract.clauses import clause_pieces, is_statement
+from kzkg.extract.clauses import clause_pieces
 from kzkg.extract.draft import ArticleMeta, Drafts
 from kzkg.extract.nlp import MODEL, model_available
 from kzkg.extract.registry import Registry
+from kzkg.extract.statements import is_statement
 from kzkg.extract.write import run_extraction
 from kzkg.ingest import load_corpus
 

@@ -1,6 +1,6 @@
-"""Which sentences are statements, and where one may hold statements by different claimants.
+"""Where one sentence holds statements by different claimants.
 
-A heading, a question, an imperative or a tag list states nothing: no draft (``is_statement``).
+(Which sentences are statements at all is kzkg.extract.statements'.)
 
 Curators cut a sentence into clause-level claims when its clauses are said by different people
 ("The subsidies were reintroduced [the author's] and Tokayev announced a package of aid
@@ -13,7 +13,6 @@ the parsed text, so their quotes stay verbatim offsets.
 from __future__ import annotations
 
 import itertools
-import re
 
 from spacy.tokens import Span, Token
 
@@ -24,28 +23,6 @@ SUBJECTS = frozenset({"nsubj", "nsubjpass", "expl", "csubj"})
 EDGE_PUNCTUATION = frozenset(",;:–—-")  # never quote marks or a full stop: a quote keeps those
 CONDITIONS = frozenset({"if", "unless", "whether"})  # "If a person were to listen ..." states nothing
 MIN_WORDS = 3  # a piece shorter than this states nothing by itself: it stays with the one before
-
-
-def is_statement(sentence: Span, parsed: bool) -> bool:
-    """Headlines, bylines, questions and page furniture are not claims."""
-    text = sentence.text.strip()
-    words = [t for t in sentence if t.is_alpha]
-    byline = text.startswith("By ") and (
-        not any(t.pos_ in ("VERB", "AUX") for t in sentence) if parsed else len(words) <= 8
-    )
-    if len(words) < 5 or text.endswith("?") or byline:
-        return False
-    if re.search(r"\n(?!\s*[a-z])", text):  # a line wrapped inside a sentence goes on in lower case
-        return False
-    if parsed and not any(t.pos_ in ("VERB", "AUX") for t in sentence):
-        return False
-    if parsed and sentence.root.tag_ == "VB" and not any(t.dep_ in SUBJECTS for t in sentence):
-        # an imperative ("Go here for part II") asks, it states nothing; "Reflect on ... and you
-        # find that ..." states what one finds
-        return False
-    if text[-1] not in ".”\"’)'!" and sum(w.text[0].isupper() for w in words) >= 0.8 * len(words):
-        return False  # a run of capitalised words with no full stop: a tag list, a menu, a title
-    return text[-1] in ".”\"’)'" or len(words) >= 12
 
 
 def _speech(token: Token) -> bool:

@@ -17,7 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from kzkg.extract.attribution import CHANNEL_WORDS, QUANTIFIERS, Attribution, anaphoric, attribute
-from kzkg.extract.clauses import clause_pieces, confined, is_statement
+from kzkg.extract.clauses import clause_pieces, confined
 from kzkg.extract.cues import (
     DENIAL,
     DETERMINER,
@@ -39,6 +39,7 @@ from kzkg.extract.events import assertions, find_event, identity
 from kzkg.extract.figures import Figure, find_figures
 from kzkg.extract.nlp import has_parse
 from kzkg.extract.registry import NER_TYPES, Registry, slug
+from kzkg.extract.statements import is_statement
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from kzkg.corpus import Corpus
@@ -120,6 +120,21 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
+def matches(quotes: Sequence[tuple[int, int]], drafts: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(characters shared, draft index) of each draft that covers half of one of a claim's quotes.
+
+    The issue's criterion, for each quote: a claim quoted in two places (its own sentence and a
+    later mention) is matched by a draft of either, where dividing by the longest quote made an
+    exact draft of the shorter one false. Ranking by characters shared keeps the best draft (for
+    claimant and date) the one the curator's longest wording was drafted in.
+    """
+    return [
+        (max(_overlap(d, q) for q in quotes), i)
+        for i, d in enumerate(drafts)
+        if any(_overlap(d, q) * 2 >= max(1, q[1] - q[0]) for q in quotes)
+    ]
+
+
 _FILLER = frozenset("the a an one another some this that of in who whom which unnamed".split())
 
 
@@ -192,11 +207,7 @@ def evaluate_article(
     overlapping: set[int] = set()
     assigned: set[int] = set()
     for item in curated:
-        hits = [
-            (max(_overlap(s, c) for c in item.spans) / max(1, *(c[1] - c[0] for c in item.spans)), i)
-            for i, s in enumerate(spans)
-        ]
-        hits = [(share, i) for share, i in hits if share >= 0.5]
+        hits = matches(item.spans, spans)
         # a draft quoting part of a curated quote (one clause of a curated sentence, one sentence
         # of a curated passage) is part of that claim, not a false one: it counts for precision
         # and figures, never for recall (which needs half of the curated quote)

