@@ -31,6 +31,7 @@ SPEECH_VERBS = frozenset(
 PASSIVE_REPORTS = frozenset("say report claim believe allege announce state estimate confirm".split())
 DENIAL_VERBS = frozenset({"deny", "reject", "refute", "dismiss"})
 RELAY_VERBS = frozenset({"cite", "quote"})
+SUBJECTS = frozenset({"nsubj", "nsubjpass", "expl", "csubj"})
 # "were sure that": an adjective of certainty states what follows as the subject's view
 CERTAIN = frozenset("sure certain convinced confident adamant aware".split())
 # "drawing parallels", "made the claim", "voiced concern": a light verb and a noun of statement
@@ -176,6 +177,8 @@ def _statement_source(sentence: Span) -> Attribution | None:
                 verb = token
                 while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
                     verb = verb.head
+                if verb.tag_ == "VB" and verb.dep_ == "ROOT" and not any(c.dep_ in SUBJECTS for c in verb.children):
+                    return None  # "Reflect on the gathered accounts of people ...": the author asks the reader
                 said = {t.i for t in token.subtree} | {
                     t.i for c in verb.children if c.dep_ in ("ccomp", "advcl", "xcomp") for t in c.subtree
                 }
