@@ -1,13 +1,19 @@
 """Who says it: dependency rules for attribution, with lexical fall-backs when there is no parse.
 
-Rules (issue #13): a speech verb's subject ("X said / told / reported / claimed / denied"),
-"according to X", "X cited Y as saying" (Y claims, X relays), "X's Telegram channel / Twitter
-account". A name in apposition speaks ("the channel RT reports"); a speech verb inside a quotation
-yields to the one outside it; a negated subject ("no one could say") claims nothing; "we" outside
-quotations is the author. A pronoun or quantifier subject ("he said", "others claimed") is resolved
-by the drafter from the sentences before; so are reports in the passive with no agent ("were said
-to have been"), which are flagged ``passive``. A sentence with none of these is the author's own
-statement.
+Rules (issue #13): a speech verb's subject ("X said / told / reported / claimed / denied / talked
+about"), "according to X" (not a rule cited, "according to the CSTO principle", nor unconfirmed
+information), "X cited Y as saying" (Y claims, X relays), "X was quoted as saying by Y" (X claims,
+Y relays), "X's Telegram channel / Twitter account". A name in apposition speaks ("the channel RT
+reports"), and so does a name right before a speech verb the parse left without a subject; a
+speech verb inside a quotation yields to the one outside it; a negated subject ("no one could
+say") claims nothing; "we" outside quotations is the author (``editorial``). People who hold a
+view of a that-clause state it ("activists do not exclude that", "those in the square were sure
+that"), as does a light verb with a noun of statement ("drawing parallels"). Where no verb names a
+speaker, a noun of statement may name its source ("claims from citizens", "a rumour spread among
+the crowd", "Arguments appeared in the press"). A pronoun or quantifier subject ("he said",
+"others claimed", "someone spoke") is resolved by the drafter from the sentences before; so are
+reports in the passive with no agent ("were said to have been"), which are flagged ``passive``.
+A sentence with none of these is the author's own statement.
 """
 
 from __future__ import annotations
