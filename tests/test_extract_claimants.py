@@ -166,6 +166,12 @@ def test_a_single_authors_we_is_the_publication_and_several_authors_we_is_theirs
     assert claimants(several, "We could not confirm") == ["Almas Kaisar", "Dmitriy Mazorenko"]
 
 
+def test_a_demonstrative_is_no_part_of_a_proposed_label() -> None:
+    drafts = draft("002", paragraphs("002", "According to this protester"))
+    assert claimants(drafts, "According to this protester") == ["protester"]
+    assert "this-protester" not in drafts.entities
+
+
 def test_a_label_gloss_and_a_curators_some_are_no_part_of_a_name() -> None:
     names = {name for known in registry("001").entities.values() for name in known.names}
     assert "citizens" in names and "Russian media" in names  # "citizens (Kazakhstan)", "some Russian media"
