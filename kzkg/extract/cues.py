@@ -59,7 +59,7 @@ INSTITUTIONS = frozenset(
 )
 SOCIAL_MEDIA = re.compile(r"\bsocial\s+media\b", re.I)
 MEDIA = frozenset("footage video clip post".split())
-DETERMINER = re.compile(r"^(?:the|a|an|one|another|some|several|many)\s+", re.I)
+DETERMINER = re.compile(r"^(?:the|a|an|one|another|some|several|many|this|that|these|those)\s+", re.I)
 # nouns of what someone states: "an observation made by several eyewitnesses", "the notion put
 # forward by X", "emphasis has been made by X" give their agent as the speaker
 STATEMENTS = frozenset(

@@ -145,5 +145,5 @@ class Registry:
 def slug(text: str) -> str:
     """A registry id proposed for a new entity: lowercase, ASCII letters/digits and hyphens."""
     text = text.lower().replace("’", "").replace("'", "")
-    text = re.sub(r"^(the|a|an|one|another|some|several|many)\s+", "", text)
+    text = re.sub(r"^(the|a|an|one|another|some|several|many|this|that|these|those)\s+", "", text)
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "unnamed"
