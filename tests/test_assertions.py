@@ -225,6 +225,71 @@ def test_a_reason_for_no_assertion_is_one_word_of_the_list_and_only_on_a_factual
     ], found
 
 
+def test_a_denied_degree_stands_alone_in_its_negative_block(data_copy: Path) -> None:
+    """A negative block denies each statement (data/README.md), so a degree denied beside the
+    occurrence would deny the occurrence too: "no widespread looting" is not "no looting"."""
+    claim = "000-correspondent-no-widespread-looting"
+    looting = "almaty-looting"
+    set_claim(
+        data_copy,
+        "000",
+        claim,
+        asserts=[
+            {"subject": looting, "property": "degreeText", "value": "widespread"},
+            {"subject": looting, "property": "eventType", "value": "Looting"},
+            {"subject": looting, "property": "place", "value": "almaty"},
+            {"event": {"id": "rampage", "type": "Other", "label": "a rampage", "degreeText": "widespread"}},
+            {
+                "event": {
+                    "id": "raids",
+                    "type": "Other",
+                    "label": "raids on shops",
+                    "degreeText": "widespread",
+                    "place": "almaty",
+                }
+            },
+        ],
+    )
+    where = f"data/annotations/000.yaml: claim {claim}: 'asserts' "
+    because = "a negative block denies each of its statements, so beside the denied degree"
+    assert problems(data_copy) == [
+        where + f"#2 ({looting} eventType): {because} (#1 degreeText) this one would be denied too; "
+        "deny the degree alone (data/README.md, Hedges and quantifiers)",
+        where + f"#3 ({looting} place): {because} (#1 degreeText) this one would be denied too; "
+        "deny the degree alone (data/README.md, Hedges and quantifiers)",
+        where + f"#5 (event raids place): {because} (#5 degreeText) this one would be denied too; "
+        "deny the degree alone (data/README.md, Hedges and quantifiers)",
+    ]
+
+
+def test_a_denied_degree_may_share_its_block_with_other_subjects_and_an_asserted_degree_its_occurrence(
+    data_copy: Path,
+) -> None:
+    claim = "000-correspondent-no-widespread-looting"
+    set_claim(
+        data_copy,
+        "000",
+        claim,
+        asserts=[
+            {"subject": "almaty-looting", "property": "degreeText", "value": "widespread"},
+            {"event": {"id": "rampage", "type": "Other", "label": "a rampage", "degreeText": "widespread"}},
+            {"subject": "supermarket-looting", "property": "place", "value": "almaty"},
+        ],
+    )
+    assert problems(data_copy) == []
+    set_claim(  # the same block asserted: the degree is read with the occurrence it qualifies
+        data_copy,
+        "000",
+        claim,
+        polarity="positive",
+        asserts=[
+            {"subject": "almaty-looting", "property": "degreeText", "value": "widespread"},
+            {"subject": "almaty-looting", "property": "eventType", "value": "Looting"},
+        ],
+    )
+    assert problems(data_copy) == []
+
+
 # --- disagreements, rule by rule: statements in, triples out (compared as graphs) -------------
 
 import datetime as dt  # noqa: E402
