@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from kzkg.extract import ExtractError
@@ -57,7 +58,7 @@ def check_text(text: str, where: str) -> None:
         )
 
 
-def parse_meta(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+def parse_meta(pairs: Sequence[str]) -> dict[str, str]:
     """``--meta KEY=VALUE`` pairs as a mapping, checked here beside the article check: a bad
     ``--meta`` beside a refused article is reported without importing spaCy."""
     meta = {}
