@@ -417,7 +417,7 @@ def _raw_side(row: PlainRow) -> str:
 def _read_index(store: GraphReader, labels: Labeller) -> list[DisagreementView]:
     rows = plain(store.select(DISAGREEMENT_INDEX))
     store.warm(
-        (row[name] for row in rows for name in _HEADER_TERMS if isinstance(row.get(name), ox.NamedNode)),
+        (term for row in rows for name in _HEADER_TERMS if isinstance(term := row.get(name), ox.NamedNode)),
         LABEL_PREDICATES,
     )
     found: dict[str, DisagreementView] = {}

@@ -168,11 +168,11 @@ def parts(item: Disagreement, per_part: int) -> list[DisagreementPart[Disagreeme
     while any(left):
         taken: list[tuple[str, str]] = []
         again: list[str] = []
-        for first, queue in zip(firsts, left, strict=True):  # every side, once
+        for opening, queue in zip(firsts, left, strict=True):  # every side, once
             if queue:
                 taken.append(queue.pop())
             else:
-                again.append(first)
+                again.append(opening)
         while len(taken) < per_part and any(left):  # then the side with most left: sides run out together
             taken.append(max(left, key=len).pop())
         cut.append((taken, again))

@@ -2,7 +2,8 @@
 
 At 1M triples one disagreement is held by hundreds of claims, and page 1 sent them all, folded.
 Now a part of a disagreement counts at most DISAGREEMENT_CLAIMS claims (or one per side, when it
-has more sides) and continues in parts on the next pages, every part showing every side. The real corpus's disagreements hold at most 8 claims, so this server is started
+has more sides) and continues in parts on the next pages, every part showing every side.
+The real corpus's disagreements hold at most 8 claims, so this server is started
 with KZKG_DISAGREEMENT_CLAIMS=2 to make the bound bite; what each page must hold in all is read
 from the release's store.
 """
@@ -164,6 +165,7 @@ SIDES = """
 SELECT DISTINCT ?d ?side ?denied WHERE {
   ?d a kz:Disagreement ; kz:position ?position . ?position kz:value ?value .
   OPTIONAL { ?position kz:valueQuantity ?quantity }  OPTIONAL { ?position kz:valueQualifier ?qualifier }
-  BIND(IF(BOUND(?quantity) || BOUND(?qualifier), CONCAT(STR(COALESCE(?qualifier, "")), " ", STR(COALESCE(?quantity, ""))), STR(?value)) AS ?side)
+  BIND(IF(BOUND(?quantity) || BOUND(?qualifier),
+          CONCAT(STR(COALESCE(?qualifier, "")), " ", STR(COALESCE(?quantity, ""))), STR(?value)) AS ?side)
   BIND(EXISTS { ?position kz:denied true } AS ?denied)
 }"""

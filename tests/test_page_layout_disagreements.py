@@ -273,7 +273,9 @@ def test_a_part_of_many_sides_shows_each_and_counts_at_most_its_share() -> None:
     # more sides than a part counts: each part still shows every side, one claim each
     item = _d("many", "figure")
     item.sides = [
-        Side([Position(Source(T(f"{ID}claim/m{v}-{n}", f"m{v}-{n}")), f"d-many--m{v}-{n}") for n in range(v + 1)], str(v))
+        Side(
+            [Position(Source(T(f"{ID}claim/m{v}-{n}", f"m{v}-{n}")), f"d-many--m{v}-{n}") for n in range(v + 1)], str(v)
+        )
         for v in range(5)
     ]
     layout = layout_disagreements([item], {}, claims_per_part=3)
@@ -288,6 +290,8 @@ def test_a_part_of_many_sides_shows_each_and_counts_at_most_its_share() -> None:
 
 @pytest.mark.parametrize("raw", ["0", "-3"])
 def test_a_part_of_no_claim_is_refused_at_start_up(raw: str) -> None:
-    with pytest.raises(SettingsError, match=re.escape(f"KZKG_DISAGREEMENT_CLAIMS={raw!r}: expected an integer of at least 1")):
+    with pytest.raises(
+        SettingsError, match=re.escape(f"KZKG_DISAGREEMENT_CLAIMS={raw!r}: expected an integer of at least 1")
+    ):
         from_environment({"KZKG_DISAGREEMENT_CLAIMS": raw})
     assert from_environment({"KZKG_DISAGREEMENT_CLAIMS": "1"}) == {"DISAGREEMENT_CLAIMS": 1}
