@@ -482,7 +482,42 @@ def check_assertions(corpus: _Registry) -> list[tuple[str, str]]:
             if key in seen:
                 found.append((claim.where, f"{where}: the same statement is given twice"))
             seen.add(key)
+        if getattr(claim, "polarity", None) == "negative":
+            found.extend(
+                (claim.where, problem) for problem in _denied_degree_problems(claim.id, getattr(claim, "asserts", ()))
+            )
     return found
+
+
+def _denied_degree_problems(claim_id: str, statements: Any) -> list[str]:
+    """Each statement a negative block gives beside a denied degree of the same subject.
+
+    A negative block denies each of its statements (data/README.md), so "no *widespread* looting"
+    written as {degreeText "widespread"} plus {eventType Looting} would also deny the looting: the
+    degree stands alone (other degrees of it, each denied too, deny no occurrence). An asserted
+    event cannot exist without its type and label, so those two may stand beside its degree; any
+    other statement of it would be denied too.
+    """
+    degrees: dict[str, Assertion] = {}
+    for statement in statements:
+        if statement.property == "degreeText":
+            degrees.setdefault(statement.subject, statement)
+    problems = []
+    for statement in statements:
+        degree = degrees.get(statement.subject)
+        if degree is None or statement.property == "degreeText":  # another degree denies no occurrence
+            continue
+        if statement.asserted_event and statement.property in ("eventType", "label"):
+            continue
+        subject = statement.subject
+        if statement.asserted_event:
+            subject = "event " + subject.removeprefix(f"{claim_id}-")
+        problems.append(
+            f"'asserts' #{statement.position} ({subject} {statement.property}): a negative block denies each "
+            f"of its statements, so beside the denied degree (#{degree.position} degreeText) this one would be "
+            "denied too; deny the degree alone (data/README.md, Hedges and quantifiers)"
+        )
+    return problems
 
 
 UNCOVERED_LISTED = 200  # more than the real corpus will ever leave uncovered

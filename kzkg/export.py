@@ -20,6 +20,7 @@ from typing import Any, TypedDict, overload
 
 import pyoxigraph as ox
 
+from kzkg.assertion_format import EXTERNAL_PROPERTIES
 from kzkg.namespaces import (
     DCTERMS,
     DUMPS,
@@ -364,6 +365,10 @@ def release_dump(release_path: Path, fmt: DumpFormat, scope: str) -> bytes:
 
 # -- one record per claim, for fact-checkers (kzkg export --claims csv|jsonld) ---------------------
 
+# An external property has no kz: label to be shown by; it is shown by the name asserts: gives it
+# in the YAML ("dcterms:replaces"), as a kz: term is by its label ("start date"), never as a raw IRI.
+EXTERNAL_PROPERTY_NAMES = {iri: name for name, (iri, _defined_as) in EXTERNAL_PROPERTIES.items()}
+
 CLAIM_RECORDS = """
 SELECT ?claim ?label ?kind ?status ?statusLabel ?date ?dateText ?polarity
        ?quantity ?qualifier ?quantityKind ?unit ?quantityText
@@ -468,6 +473,10 @@ def claim_records(store: ox.Store) -> list[ClaimRecord]:
     def many(row: ox.QuerySolution, name: str) -> list[str]:
         return sorted(v for v in text(row, name).split("\x1f") if v)
 
+    def _property_name(row: ox.QuerySolution) -> str:
+        iri = text(row, "p")
+        return text(row, "pName") or EXTERNAL_PROPERTY_NAMES.get(iri, iri)
+
     statements: dict[str, list[str]] = {}
     for row in _solutions(store.query(CLAIM_STATEMENTS, prefixes=PREFIXES)):
         if text(row, "quantity") or text(row, "kind"):
@@ -484,7 +493,7 @@ def claim_records(store: ox.Store) -> list[ClaimRecord]:
         else:
             value = text(row, "oName") or text(row, "o")
         statements.setdefault(text(row, "claim"), []).append(
-            f"{text(row, 'sName') or text(row, 's')} — {text(row, 'pName') or text(row, 'p')} — {value}"
+            f"{text(row, 'sName') or text(row, 's')} — {_property_name(row)} — {value}"
         )
     records: list[ClaimRecord] = []
     for row in _solutions(store.query(CLAIM_RECORDS, prefixes=PREFIXES)):

@@ -76,18 +76,22 @@ SELECT ?d ?p ?claim WHERE { ?d a kz:Disagreement ; kz:onSubject ?this ; kz:onPro
 """
 
 # What the filters, the order and the paging of /disagreements need, for every disagreement: its
-# subject, property, detail and the claims holding a position (``?claim=`` finds a claim's page).
+# subject, property, detail and each position's claim (``?claim=`` finds a claim's page) and side
+# (the value's raw terms: parts are cut per side), but no label, source or quote.
 DISAGREEMENT_INDEX = """
-SELECT DISTINCT ?d ?subject ?p ?kind ?population ?asOf ?claim WHERE {
+SELECT DISTINCT ?d ?subject ?p ?kind ?population ?asOf ?position ?claim ?value ?quantity ?qualifier ?denied WHERE {
   ?d a kz:Disagreement ; kz:onSubject ?subject ; kz:onProperty ?p ; kz:position ?position .
   ?position kz:heldBy ?claim ; kz:value ?value .
   OPTIONAL { ?d kz:onQuantityKind ?kind }  OPTIONAL { ?d kz:onPopulation ?population }  OPTIONAL { ?d kz:onAsOf ?asOf }
+  OPTIONAL { ?position kz:valueQuantity ?quantity }  OPTIONAL { ?position kz:valueQualifier ?qualifier }
+  BIND(EXISTS { ?position kz:denied true } AS ?denied)
 }
 """
-# The positions of the disagreements on one page (``%s``: their IRIs), with what each side says.
+# The positions a page shows, with what each says (``%s``: ``?d { <d> … }`` for whole
+# disagreements, or ``(?d ?position) { (<d> <position>) … }`` for the page's positions only).
 PAGE_DISAGREEMENTS = """
 SELECT ?d ?subject ?p ?kind ?population ?asOf ?position ?claim ?value ?quantity ?min ?max ?qualifier ?denied WHERE {
-  VALUES ?d { %s }
+  VALUES %s
   ?d a kz:Disagreement ; kz:onSubject ?subject ; kz:onProperty ?p ; kz:position ?position .
   ?position kz:heldBy ?claim ; kz:value ?value .
   OPTIONAL { ?d kz:onQuantityKind ?kind }  OPTIONAL { ?d kz:onPopulation ?population }  OPTIONAL { ?d kz:onAsOf ?asOf }
@@ -306,6 +310,7 @@ class Position:
     claim: SourceClaim
     quotes: list[QuoteLink]
     anchor: str  # the row's id on /disagreements: unique per disagreement and claim
+    iri: str = ""  # the position's IRI: what a part of a disagreement counts it by
 
 
 @dataclass
@@ -337,6 +342,9 @@ class DisagreementView:
     subject_id: str = ""  # the subject's IRI after …/id/ (``event/bloody-january``): ``?subject=``
     property_id: str = ""  # the property's local name (``eventType``): ``?property=``
     held: list[str] = field(default_factory=list)  # the claims holding a position, before the sides are read
+    # (side, claim, position IRI) of every position, from the index: the side is the raw terms of
+    # the value (equal for positions the page shows as one side), what parts are cut by
+    held_positions: list[tuple[str, str, str]] = field(default_factory=list)
 
     @builtins.property
     def positions(self) -> list[Position]:
@@ -379,27 +387,50 @@ def disagreement_index(store: GraphReader, labels: Labeller, build_id: str | Non
     triples (1,341 disagreements, 9,462 positions) for a page that shows eight of them; the index
     is what choosing those eight needs."""
     if build_id is not None and build_id in _INDEX:
-        return [dataclasses.replace(view, sides=[], held=list(view.held)) for view in _INDEX[build_id]]
+        return [_fresh(view) for view in _INDEX[build_id]]
     views = _read_index(store, labels)
     if build_id is not None:
         _INDEX.clear()  # one build is served at a time
-        _INDEX[build_id] = [dataclasses.replace(view, held=list(view.held)) for view in views]
+        _INDEX[build_id] = [_fresh(view) for view in views]
     return views
+
+
+def _fresh(view: DisagreementView) -> DisagreementView:
+    return dataclasses.replace(view, sides=[], held=list(view.held), held_positions=list(view.held_positions))
+
+
+# the index's columns that are labelled on the page (a position's own terms are not, till it is shown)
+_HEADER_TERMS = ("d", "subject", "p", "kind", "population")
+
+
+def _raw_side(row: PlainRow) -> str:
+    """A key equal for positions that give (or deny) the same value, from the value's raw terms:
+    the page's side is a function of the same terms (:func:`fill_disagreements`), so positions
+    with one key are always on one side there."""
+    if "quantity" in row or "qualifier" in row:
+        said = [row[name].value if name in row else "" for name in ("qualifier", "quantity")]
+    else:
+        said = [str(row["value"])]
+    return "\t".join([*said, row["denied"].value])
 
 
 def _read_index(store: GraphReader, labels: Labeller) -> list[DisagreementView]:
     rows = plain(store.select(DISAGREEMENT_INDEX))
     store.warm(
-        (t for row in rows for name, t in row.items() if name != "claim" and isinstance(t, ox.NamedNode)),
+        (term for row in rows for name in _HEADER_TERMS if isinstance(term := row.get(name), ox.NamedNode)),
         LABEL_PREDICATES,
     )
     found: dict[str, DisagreementView] = {}
+    seen: set[str] = set()
     for row in rows:
         view = found.get(row["d"].value)
         if view is None:
             view = found[row["d"].value] = _disagreement_header(row, labels)
         if row["claim"].value not in view.held:
             view.held.append(row["claim"].value)
+        if row["position"].value not in seen:  # a second number on one position would be a second row
+            seen.add(row["position"].value)
+            view.held_positions.append((_raw_side(row), row["claim"].value, row["position"].value))
     return sorted(found.values(), key=lambda v: (v.subject.label, v.property.label, v.detail))
 
 
@@ -431,13 +462,32 @@ def all_disagreements(store: GraphReader, labels: Labeller) -> list[Disagreement
     return views
 
 
-def fill_disagreements(store: GraphReader, labels: Labeller, views: Iterable[DisagreementView]) -> None:
+def fill_disagreements(
+    store: GraphReader,
+    labels: Labeller,
+    views: Iterable[DisagreementView],
+    positions: Iterable[str] | None = None,
+) -> None:
     """The sides of these disagreements: the claims giving each value, who made them, where they
-    are reported, and a link to each quote in its article."""
+    are reported, and a link to each quote in its article.
+
+    ``positions`` (IRIs): only these are read — the positions a page shows — so the rows, sources
+    and quotes read are bounded by the page's size, not by how many claims agree with one value;
+    ``None`` reads every position of the views."""
     found = {view.node.value: view for view in views}
     if not found:
         return
-    rows = plain(store.select(PAGE_DISAGREEMENTS % " ".join(f"<{iri}>" for iri in found)))
+    if positions is None:
+        values = "?d { " + " ".join(f"<{iri}>" for iri in found) + " }"
+    else:
+        of = {position: d for d, view in found.items() for _side, _claim, position in view.held_positions}
+        pairs = sorted((of[p], p) for p in set(positions) if p in of)
+        if not pairs:
+            for view in found.values():
+                view.sides = []
+            return
+        values = "(?d ?position) { " + " ".join(f"(<{d}> <{p}>)" for d, p in pairs) + " }"
+    rows = plain(store.select(PAGE_DISAGREEMENTS % values))
     store.warm((t for row in rows for t in row.values() if isinstance(t, ox.NamedNode)), LABEL_PREDICATES)
     claims = {row["claim"].value for row in rows}
     sources = claim_sources(store, claims, labels)
@@ -460,17 +510,25 @@ def fill_disagreements(store: GraphReader, labels: Labeller, views: Iterable[Dis
         if side is None:
             side = Side(text, denied)
             view.sides.append(side)
-        side.positions.append(Position(text, denied, source, quotes.get(claim, []), ""))
+        side.positions.append(Position(text, denied, source, quotes.get(claim, []), "", row["position"].value))
     for view in found.values():
         # a value and its denial side by side; within a side, claims in a stable order
         view.sides.sort(key=lambda s: (s.value, s.denied))
         for side in view.sides:
             side.positions.sort(key=lambda p: p.claim.claim.value)
         # a claim can hold two positions in one disagreement (it names two agents where a third
-        # claim names another): its second row's id gets a number
-        held: dict[str, int] = defaultdict(int)
+        # claim names another): its later positions' ids get a number, counted over all of the
+        # disagreement's positions (from the index) so an id does not change with what a page reads
+        order = sorted(
+            {(claim, position) for _side, claim, position in view.held_positions}
+            | {(p.claim.claim.value, p.iri) for p in view.positions}
+        )
+        before: dict[str, int] = defaultdict(int)
+        number: dict[str, int] = {}
+        for claim, iri in order:
+            number[iri] = before[claim]
+            before[claim] += 1
         for position in view.positions:
             claim_id = _slug(position.claim.claim.value.rsplit("/claim/", 1)[-1])
-            held[claim_id] += 1
-            suffix = f"-{held[claim_id]}" if held[claim_id] > 1 else ""
+            suffix = f"-{number[position.iri] + 1}" if number[position.iri] else ""
             position.anchor = f"{view.anchor}--{claim_id}{suffix}"

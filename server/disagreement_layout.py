@@ -3,8 +3,9 @@
 Like :mod:`kzkg_server.page_layout` (whose paging and folding it shares), pure: rows in, layout out,
 and nothing dropped — every position of every disagreement is on exactly one page, and a folded
 group says how many it holds. A disagreement that more claims hold positions in than a page shows
-(at 1M triples, hundreds agree on one death toll) is cut into parts of its claims, each part a row
-of the list, so a page holds at most DISAGREEMENTS_PER_PAGE × the claims of one part.
+(at 1M triples, hundreds agree on one death toll) is cut into parts, each a row of the list: each
+side's positions cut separately and every part showing every side (see :func:`parts`), so a page
+holds at most DISAGREEMENTS_PER_PAGE × (the positions one part counts + one per side shown again).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import builtins
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from .page_layout import Linked, claim_anchor, grouped_page, names_claim
@@ -35,7 +36,10 @@ class DisagreementLike(Protocol):
     def property_id(self) -> str: ...
 
     @builtins.property
-    def claims(self) -> Sequence[str]: ...
+    def held_positions(self) -> Sequence[tuple[str, str, str]]:
+        """``(side, claim, position)`` for every position, from the index: ``side`` any key equal
+        for positions that give (or deny) the same value, ``position`` the position's IRI."""
+        ...
 
 
 Disagreement = TypeVar("Disagreement", bound=DisagreementLike)
@@ -44,18 +48,20 @@ Disagreement = TypeVar("Disagreement", bound=DisagreementLike)
 # screens); within a subject, the first FOLD_AFTER disagreements show and the rest fold.
 DISAGREEMENTS_PER_PAGE = 8
 DISAGREEMENTS_PAGE = "page"
-# The claims one part of a disagreement shows: the server passes its DISAGREEMENT_CLAIMS setting;
+# The claims one part of a disagreement counts: the server passes its DISAGREEMENT_CLAIMS setting;
 # by default every disagreement of the real corpus (8 claims at most) is one part.
 CLAIMS_PER_PART: int = BY_NAME["DISAGREEMENT_CLAIMS"].default
 
 
 @dataclass
 class PartSide:
-    """A side of a disagreement as one part shows it: the positions of the part's claims."""
+    """A side of a disagreement as one part shows it: the positions the part counts, and (when the
+    side's claims all went to earlier parts) its first position again, so no part shows a side alone."""
 
     value: str
     denied: bool
-    positions: list[Any]
+    positions: list[Any]  # counted here, and on no other part
+    again: list[Any]  # shown again from part 1, not counted
 
     @builtins.property
     def shown(self) -> list[Any]:
@@ -68,19 +74,22 @@ class PartSide:
 
 @dataclass
 class DisagreementPart(Generic[Disagreement]):
-    """A disagreement as a row of the list: the whole of it, or one part of its claims.
+    """A disagreement as a row of the list: the whole of it, or one part of its positions.
 
-    The parts cut the disagreement's claims in IRI order (known before the sides are read, so the
-    index alone chooses a page), and each shows the positions of its claims, grouped by side as the
-    whole is; the template reads a part as it reads a disagreement.
+    Parts are cut from the index (so the index alone chooses a page): each side's positions are
+    cut separately and every part holds at least one position of every side — the next one the
+    side has, or else its first again (``again``, marked, not counted) — so no part shows claims
+    that disagree with nothing on screen. The template reads a part as it reads a disagreement.
     """
 
     whole: Disagreement
-    claims: list[str]  # the claims this part shows (``?claim=`` finds a claim's part by them)
+    held: list[str]  # the positions (IRIs) this part counts: each is counted by exactly one part
+    claims: list[str]  # their claims (``?claim=`` finds a claim's part by them)
+    again: list[str] = field(default_factory=list)  # positions shown again from part 1, not counted
     number: int = 1  # 1-based
     count: int = 1  # parts of the disagreement
-    first: int = 1  # 1-based position of claims[0] among the disagreement's claims
-    total: int = 0  # claims of the disagreement
+    first: int = 1  # 1-based number of the part's first counted position among the disagreement's
+    total: int = 0  # positions of the disagreement
 
     @builtins.property
     def subject(self) -> Linked:
@@ -114,36 +123,69 @@ class DisagreementPart(Generic[Disagreement]):
 
     @builtins.property
     def last(self) -> int:
-        return self.first + len(self.claims) - 1
+        return self.first + len(self.held) - 1
 
     @builtins.property
     def sides(self) -> list[PartSide]:
-        """The whole's sides (once it is filled) cut to this part's claims; a side none of them
-        holds is not in this part."""
-        mine = set(self.claims)
+        """The whole's sides (once it is filled) cut to this part's positions. A side shown with
+        positions counted here does not repeat one (two index sides can read as one value)."""
+        mine, again = set(self.held), set(self.again)
         found = []
         for side in getattr(self.whole, "sides", ()):
-            positions = [p for p in side.positions if p.claim.claim.value in mine]
-            if positions:
-                found.append(PartSide(side.value, side.denied, positions))
+            counted = [p for p in side.positions if p.iri in mine]
+            repeated = [] if counted else [p for p in side.positions if p.iri in again][:1]
+            if counted or repeated:
+                found.append(PartSide(side.value, side.denied, counted, repeated))
         return found
 
     @builtins.property
     def positions(self) -> list[Any]:
+        """The positions this part counts (not those shown again)."""
         return [p for side in self.sides for p in side.positions]
 
 
 def parts(item: Disagreement, per_part: int) -> list[DisagreementPart[Disagreement]]:
-    """The disagreement as rows of at most ``per_part`` claims each (at least one claim a part)."""
+    """The disagreement as rows that count at most ``per_part`` positions each (when it has no more
+    sides than that), every row showing every side.
+
+    Each part first takes one position of every side (its next, or its first again when the side
+    has none left), then fills up to ``per_part`` from the side with the most left: 30 claims for one
+    toll and 1 for another at 12 a part are three parts of 12, 12 and 7 counted, the lone claim
+    counted in part 1 and shown again in parts 2 and 3.
+    """
     per_part = max(1, per_part)
-    claims = sorted(set(item.claims))
-    if len(claims) <= per_part:
-        return [DisagreementPart(item, claims, total=len(claims))]
-    count = -(-len(claims) // per_part)
-    return [
-        DisagreementPart(item, claims[start : start + per_part], n + 1, count, start + 1, len(claims))
-        for n, start in enumerate(range(0, len(claims), per_part))
-    ]
+    sides: dict[str, list[tuple[str, str]]] = {}
+    for side, claim, position in item.held_positions:
+        sides.setdefault(side, []).append((position, claim))
+    queues = [sorted(set(found)) for _side, found in sorted(sides.items())]
+    total = sum(map(len, queues))
+    if total <= per_part:
+        everything = [entry for queue in queues for entry in queue]
+        return [DisagreementPart(item, [p for p, _c in everything], [c for _p, c in everything], total=total)]
+    firsts = [queue[0][0] for queue in queues]
+    left = [list(reversed(queue)) for queue in queues]  # popped from the end: IRI order
+    cut: list[tuple[list[tuple[str, str]], list[str]]] = []
+    while any(left):
+        taken: list[tuple[str, str]] = []
+        again: list[str] = []
+        for opening, queue in zip(firsts, left, strict=True):  # every side, once
+            if queue:
+                taken.append(queue.pop())
+            else:
+                again.append(opening)
+        while len(taken) < per_part and any(left):  # then the side with most left: sides run out together
+            taken.append(max(left, key=len).pop())
+        cut.append((taken, again))
+    rows, first = [], 1
+    for number, (taken, again) in enumerate(cut, 1):
+        taken.sort()
+        rows.append(
+            DisagreementPart(
+                item, [p for p, _c in taken], [c for _p, c in taken], again, number, len(cut), first, total
+            )
+        )
+        first += len(taken)
+    return rows
 
 
 @dataclass

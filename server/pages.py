@@ -149,7 +149,14 @@ def disagreements() -> str:
         claims_per_part=current_app.config["DISAGREEMENT_CLAIMS"],
     )
     rows = [row for group in layout["groups"] for row in group.rows]  # type: ignore[attr-defined]
-    # the page's rows are parts of disagreements: each disagreement is filled once, its parts cut it
-    fill_disagreements(store, labels, {row.whole.node.value: row.whole for row in rows}.values())
+    # the page's rows are parts of disagreements: each disagreement is filled once, with only the
+    # positions its parts on this page show (counted or shown again), so the rows, sources and
+    # quotes read are bounded by the page's size however many claims agree
+    fill_disagreements(
+        store,
+        labels,
+        {row.whole.node.value: row.whole for row in rows}.values(),
+        positions=[position for row in rows for position in (*row.held, *row.again)],
+    )
     layout["claim_anchors"] = first_claim_anchors(rows)
     return render_template("disagreements.html", build_id=served.build_id or "", **layout)

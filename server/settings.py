@@ -39,6 +39,14 @@ def _integer(raw: str) -> int:
     return int(raw.strip())
 
 
+def _positive_integer(raw: str) -> int:
+    """An integer of at least 1: a count that 0 would make meaningless (a part of no claims)."""
+    value = int(raw.strip())
+    if value < 1:
+        raise ValueError(raw)
+    return value
+
+
 def _number(raw: str) -> float:
     return float(raw.strip())
 
@@ -72,6 +80,7 @@ def _choice(*allowed: str) -> Callable[[str], str]:
 EXPECTS: dict[Callable[[str], Any], str] = {
     _text: "text",
     _integer: "an integer",
+    _positive_integer: "an integer of at least 1",
     _number: "a number",
     _flag: "true or false",
     _iri_list: 'a JSON list of strings, e.g. ["https://query.wikidata.org/sparql"]',
@@ -308,8 +317,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DISAGREEMENT_CLAIMS",
         12,
-        _integer,
-        "Claims one disagreement shows on a page of /disagreements (at least 1); a disagreement more claims hold positions in continues in parts on the next pages, so a page stays bounded.",
+        _positive_integer,
+        "Claims one part of a disagreement counts on /disagreements (at least 1; 0 or less is refused at start-up); a disagreement more claims hold positions in continues in parts on the next pages, each side's claims cut separately and every part showing every side, so a page stays bounded.",
     ),
     Setting(
         "GZIP_MIN_BYTES",

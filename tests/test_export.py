@@ -119,3 +119,23 @@ def test_export_command_writes_each_format(build_dir: Path, tmp_path: Path, rele
     )
     assert bad.returncode == 2
     assert "unknown format 'docx'" in bad.stderr
+
+
+def test_claims_csv_names_external_properties_as_the_yaml_does(build_dir: Path) -> None:
+    """An external property is shown by its prefixed name (data/README.md, External properties),
+    as a kz: term is by its label: a raw IRI in "what it asserts" was unreadable beside them."""
+    import csv
+    import io
+
+    result = subprocess.run(
+        [sys.executable, "-m", "kzkg.cli", "export", "--build-dir", str(build_dir), "--claims", "csv"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = {row["claim"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
+    replaces = rows["000-author-national-security-council-kgb-successor"]["asserts"].split(" | ")
+    assert [s for s in replaces if " — dcterms:replaces — " in s] == replaces and len(replaces) == 1
+    statements = [s for row in rows.values() for s in row["asserts"].split(" | ") if s]
+    assert any(" — schema:about — " in s for s in statements)  # the corpus's reports say what they were about
+    assert not [s for s in statements if " — http" in s.split(" — ", 1)[-1].rsplit(" — ", 1)[0]]

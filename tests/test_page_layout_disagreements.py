@@ -6,6 +6,7 @@ tests/test_pages_browser.py in Chromium.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -13,6 +14,7 @@ from werkzeug.exceptions import BadRequest
 
 from kzkg_server.disagreement_layout import CLAIMS_PER_PART, DISAGREEMENTS_PER_PAGE, layout_disagreements
 from kzkg_server.page_layout import grouped_page, names_claim
+from kzkg_server.settings import SettingsError, from_environment
 
 ID = "https://w3id.org/kzkg/id/"
 KZ = "https://w3id.org/kzkg/ontology#"
@@ -28,6 +30,11 @@ class T:
 class Position:
     claim: object
     anchor: str
+
+    @property
+    def iri(self) -> str:
+        """The position's IRI (the anchor is unique per position here)."""
+        return "pos:" + self.anchor
 
 
 @dataclass
@@ -49,8 +56,9 @@ class D:
     anchor: str = ""
 
     @property
-    def claims(self) -> list[str]:
-        return [p.claim.claim.value for s in self.sides for p in s.positions]
+    def held_positions(self) -> list[tuple[str, str, str]]:
+        """What the index gives the layout: (side, claim, position) of each position."""
+        return [(f"{s.value}|{s.denied}", p.claim.claim.value, p.iri) for s in self.sides for p in s.positions]
 
 
 @dataclass
@@ -189,11 +197,10 @@ def test_a_disagreement_with_more_claims_than_a_part_continues_on_the_next_pages
     assert [row.number for row in parts] == list(range(1, 44)) and {row.count for row in parts} == {43}
     assert parts[0].first == 1 and parts[-1].last == 300 and parts[-1].total == 300
     assert parts[0].anchor != parts[1].anchor and len({row.anchor for row in rows}) == len(rows)
-    # a part shows both sides where its claims hold both, each side its first claim and the rest folded
-    assert [(s.value, s.denied, len(s.shown), len(s.folded)) for s in parts[0].sides] == [
-        ("yes", False, 1, 3),
-        ("no", True, 1, 2),
-    ]
+    # a part shows both sides, each its first claim and the rest folded, the sides taking turns
+    assert [(s.value, s.denied, len(s.shown)) for s in parts[0].sides] == [("yes", False, 1), ("no", True, 1)]
+    assert sorted(len(s.positions) for s in parts[0].sides) == [3, 4]
+    assert all(len(row.sides) == 2 and not row.again for row in parts)
     # the subject's heading counts disagreements, not parts; ?claim= opens the page of its part
     assert first["per_subject"][f"{ID}event/big"] == 1 and first["chosen"] == 2
     holding = [
@@ -213,3 +220,78 @@ def test_by_default_a_disagreement_is_one_part_up_to_the_setting() -> None:
     assert [row.count for g in cut["groups"] for row in g.rows] == [2, 2]
     # a setting below 1 still shows a claim per part
     assert layout_disagreements([_d("a", "agent", "x", "y")], {}, claims_per_part=0)["page"].total == 2
+
+
+def _lopsided(subject: str, big: int, small: int) -> D:
+    """A figure ``big`` claims give as 164 and ``small`` claims as 227."""
+    d = _d(subject, "figure")
+    d.sides = [Side([], "164"), Side([], "227")]
+    for n in range(big + small):
+        claim = f"{subject}-{n:03d}"
+        side = d.sides[0] if n < big else d.sides[1]
+        side.positions.append(Position(Source(T(f"{ID}claim/{claim}", claim)), f"d-{subject}--{claim}"))
+    return d
+
+
+def test_every_part_shows_every_side_and_counts_each_position_once() -> None:
+    # the reviewer's case: 30 claims say 164 and 1 says 227; cut in IRI order across both sides,
+    # parts 1 and 2 showed only 164 (rows disagreeing with nothing on screen)
+    item = _lopsided("toll", 30, 1)
+    per_part = 12
+    first = layout_disagreements([item], {}, claims_per_part=per_part)
+    pages = [first] + [
+        layout_disagreements([item], {"page": str(n)}, claims_per_part=per_part)
+        for n in range(2, first["page"].count + 1)
+    ]
+    rows = [row for page in pages for group in page["groups"] for row in group.rows]
+    assert [len(row.positions) for row in rows] == [12, 12, 7]
+    assert [(row.first, row.last, row.total) for row in rows] == [(1, 12, 31), (13, 24, 31), (25, 31, 31)]
+    # every part shows both sides: the lone 227 is counted in part 1 and shown again after, not counted
+    lone = item.sides[1].positions[0]
+    for row in rows:
+        assert [s.value for s in row.sides] == ["164", "227"], row.number
+        (dissent,) = [s for s in row.sides if s.value == "227"]
+        if row.number == 1:
+            assert dissent.positions == [lone] and not dissent.again
+        else:
+            assert dissent.positions == [] and dissent.again == [lone] and dissent.shown == []
+            assert lone not in row.positions and lone.claim.claim.value not in row.claims
+    # every counted position on exactly one part; the repeat gets no claim anchor
+    counted = [p.anchor for row in rows for p in row.positions]
+    assert sorted(counted) == sorted(p.anchor for s in item.sides for p in s.positions)
+    assert len(counted) == len(set(counted))
+    assert sum(lone.anchor in page["claim_anchors"] for page in pages) == 1  # type: ignore[operator]
+    # ?claim= opens the page of the part that counts the claim, the lone one's being part 1's
+    for row in rows:
+        for claim in row.claims:
+            wanted = layout_disagreements([item], {"claim": claim}, claims_per_part=per_part)
+            assert [r.number for g in wanted["groups"] for r in g.rows if claim in r.claims] == [row.number]
+    assert layout_disagreements([item], {"claim": "toll-030"}, claims_per_part=per_part)["page"].number == 1
+
+
+def test_a_part_of_many_sides_shows_each_and_counts_at_most_its_share() -> None:
+    # more sides than a part counts: each part still shows every side, one claim each
+    item = _d("many", "figure")
+    item.sides = [
+        Side(
+            [Position(Source(T(f"{ID}claim/m{v}-{n}", f"m{v}-{n}")), f"d-many--m{v}-{n}") for n in range(v + 1)], str(v)
+        )
+        for v in range(5)
+    ]
+    layout = layout_disagreements([item], {}, claims_per_part=3)
+    rows = [row for g in layout["groups"] for row in g.rows]
+    # 15 positions on sides of 1 to 5: each part takes the next of every side that has one left
+    assert layout["page"].count == 1 and [len(row.positions) for row in rows] == [5, 4, 3, 3]
+    assert all(len(row.sides) == 5 for row in rows)
+    assert all(len(row.positions) <= 5 for row in rows)  # max(per part, sides)
+    counted = [p.anchor for row in rows for p in row.positions]
+    assert sorted(counted) == sorted(p.anchor for s in item.sides for p in s.positions)
+
+
+@pytest.mark.parametrize("raw", ["0", "-3"])
+def test_a_part_of_no_claim_is_refused_at_start_up(raw: str) -> None:
+    with pytest.raises(
+        SettingsError, match=re.escape(f"KZKG_DISAGREEMENT_CLAIMS={raw!r}: expected an integer of at least 1")
+    ):
+        from_environment({"KZKG_DISAGREEMENT_CLAIMS": raw})
+    assert from_environment({"KZKG_DISAGREEMENT_CLAIMS": "1"}) == {"DISAGREEMENT_CLAIMS": 1}

@@ -37,13 +37,13 @@ def extractor(article: Path, meta: Sequence[str]) -> ModuleType:
     or other special file is left for the extractor to read once. The messages and their order are
     the extractor's: a bad ``--meta`` beside a refused article is still reported first.
     """
-    from kzkg.extract.text import read_article
+    from kzkg.extract.text import parse_meta, read_article
 
     if not article.exists() or article.is_file():
         try:
             read_article(article)
         except ExtractError:
             if meta:
-                _write_module().parse_meta(meta)
+                parse_meta(meta)
             raise
     return _write_module()

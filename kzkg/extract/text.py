@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from kzkg.extract import ExtractError
@@ -18,6 +20,8 @@ _FUNCTION_WORDS = frozenset(
     "but which had its been they their said he she his her who will would".split()
 )
 MIN_ENGLISH_SHARE = 0.15
+
+META_KEYS = ("title", "publisher", "byline", "date")
 
 
 def read_article(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
@@ -52,3 +56,21 @@ def check_text(text: str, where: str) -> None:
             f"{where}: does not look like English text ({share:.0%} common English words; "
             "the extractor's pipeline is English only)"
         )
+
+
+def parse_meta(pairs: Sequence[str]) -> dict[str, str]:
+    """``--meta KEY=VALUE`` pairs as a mapping, checked here beside the article check: a bad
+    ``--meta`` beside a refused article is reported without importing spaCy."""
+    meta = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or key not in META_KEYS:
+            raise ExtractError(f"--meta {pair!r}: expected KEY=VALUE with KEY one of {', '.join(META_KEYS)}")
+        meta[key] = value.strip()
+    if meta.get("date", "unknown") != "unknown":
+        try:
+            dt.date.fromisoformat(meta["date"])
+        except ValueError as bad:
+            raise ExtractError(f"--meta date={meta['date']!r}: not a date (YYYY-MM-DD) or 'unknown'") from bad
+    return meta

@@ -22,10 +22,8 @@ from kzkg.extract import ExtractError
 from kzkg.extract.draft import ArticleMeta, Drafts, draft_article
 from kzkg.extract.nlp import build_pipeline, model_available
 from kzkg.extract.registry import Registry, slug
-from kzkg.extract.text import read_article
+from kzkg.extract.text import parse_meta, read_article
 from kzkg.ingest import IngestError, load_corpus
-
-META_KEYS = ("title", "publisher", "byline", "date")
 
 
 class _Dumper(yaml.SafeDumper):
@@ -49,22 +47,6 @@ class ExtractResult:
     entities: int
     model: bool
     seconds: float
-
-
-def parse_meta(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
-    meta = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        key = key.strip()
-        if not sep or key not in META_KEYS:
-            raise ExtractError(f"--meta {pair!r}: expected KEY=VALUE with KEY one of {', '.join(META_KEYS)}")
-        meta[key] = value.strip()
-    if meta.get("date", "unknown") != "unknown":
-        try:
-            dt.date.fromisoformat(meta["date"])
-        except ValueError as bad:
-            raise ExtractError(f"--meta date={meta['date']!r}: not a date (YYYY-MM-DD) or 'unknown'") from bad
-    return meta
 
 
 def byline_from_text(text: str) -> tuple[str | None, dt.date | None]:
