@@ -195,3 +195,17 @@ def test_quoted_as_saying_and_a_wrapped_magazine_line() -> None:
     # a line break before a capital, or after a full stop, still ends a sentence (a headline)
     headline = draft("003", "Fake news?\nSoldiers have started a military operation to clear the streets.\n")
     assert [c["quote"] for c in headline.claims] == ["Soldiers have started a military operation to clear the streets."]
+
+
+def test_calling_a_rally_is_an_act_and_calling_for_calm_a_statement() -> None:
+    drafts = draft("004", paragraphs("004", "called a rally near"))
+    assert claimants(drafts, "called a rally near") == ["Almas Kaisar", "Dmitriy Mazorenko"]  # the authors
+    nlp = build_pipeline(registry("004"))
+    # made-up sentences: calling for something, or calling someone something, says it
+    for sentence, speaker in [
+        ("The party called a meeting in the square.", None),
+        ("The party called for calm in the square.", "The party"),
+        ("The ministry called the protesters terrorists.", "The ministry"),
+    ]:
+        found = attribute(next(iter(nlp(sentence).sents)), parsed=True)
+        assert (found.claimant.text if found.claimant is not None else None) == speaker, sentence

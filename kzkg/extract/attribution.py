@@ -196,6 +196,18 @@ def _statement_source(sentence: Span) -> Attribution | None:
     return None
 
 
+def _convenes(verb: Token) -> bool:
+    """ "called a rally", "called a meeting": calling as an act, not speech ("called them terrorists",
+    "called for calm", "called on X", "called it a coup" say something)."""
+    if verb.lemma_.lower() != "call":
+        return False
+    children = list(verb.children)
+    says = any(c.dep_ in ("oprd", "ccomp", "xcomp") for c in children) or any(
+        c.dep_ == "prep" and c.lower_ in ("for", "on", "upon") for c in children
+    )
+    return not says and any(c.dep_ == "dobj" for c in children)
+
+
 def _opines(verb: Token) -> bool:
     """A verb of no speech that still states a view of its subject's: "Human rights activists do not
     exclude that ...", "Some of those in the square were sure that ..." (people, not things: "This
@@ -285,8 +297,10 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
                 candidates.append((_depth(token) + 0.5, Attribution(_phrase(_named(objects[0])), verb=token)))
         elif token.dep_ == "agent" and (stated := _stated_by(token)) is not None:
             candidates.append((_depth(token.head), Attribution(_phrase(_named(stated)), verb=token.head)))
-        elif ((token.pos_ == "VERB" and lemma in SPEECH_VERBS) or _opines(token) or _states(token)) and not any(
-            c.dep_ == "prt" for c in token.children
+        elif (
+            ((token.pos_ == "VERB" and lemma in SPEECH_VERBS) or _opines(token) or _states(token))
+            and not any(c.dep_ == "prt" for c in token.children)
+            and not _convenes(token)
         ):
             # a particle makes another verb: "what these events add up to", "called off"
             subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
