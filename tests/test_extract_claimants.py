@@ -197,7 +197,7 @@ def test_quoted_as_saying_and_a_wrapped_magazine_line() -> None:
     assert [c["quote"] for c in headline.claims] == ["Soldiers have started a military operation to clear the streets."]
 
 
-def test_calling_a_rally_is_an_act_and_calling_for_calm_a_statement() -> None:
+def test_calling_a_rally_and_an_appeal_with_no_words_are_acts_and_calling_for_calm_a_statement() -> None:
     drafts = draft("004", paragraphs("004", "called a rally near"))
     assert claimants(drafts, "called a rally near") == ["Almas Kaisar", "Dmitriy Mazorenko"]  # the authors
     nlp = build_pipeline(registry("004"))
@@ -206,6 +206,8 @@ def test_calling_a_rally_is_an_act_and_calling_for_calm_a_statement() -> None:
         ("The party called a meeting in the square.", None),
         ("The party called for calm in the square.", "The party"),
         ("The ministry called the protesters terrorists.", "The ministry"),
+        ("The president appealed to his allies for troops.", None),
+        ("The president appealed to his allies “to help us restore order”.", "The president"),
     ]:
         found = attribute(next(iter(nlp(sentence).sents)), parsed=True)
         assert (found.claimant.text if found.claimant is not None else None) == speaker, sentence

@@ -196,12 +196,17 @@ def _statement_source(sentence: Span) -> Attribution | None:
     return None
 
 
-def _convenes(verb: Token) -> bool:
-    """ "called a rally", "called a meeting": calling as an act, not speech ("called them terrorists",
-    "called for calm", "called on X", "called it a coup" say something)."""
-    if verb.lemma_.lower() != "call":
-        return False
+def _acts(verb: Token) -> bool:
+    """Calling or appealing as an act, not speech: "called a rally", "appealed to the heads of state
+    with a request to send troops" (an appeal whose words the sentence does not give). "called them
+    terrorists", "called for calm", "called on X" and an appeal quoted ("appealed ... “to help”") say
+    something."""
+    lemma = verb.lemma_.lower()
     children = list(verb.children)
+    if lemma == "appeal":
+        return not any(c.dep_ in ("ccomp", "xcomp") for c in children) and not any(t.text in '“”"' for t in verb.sent)
+    if lemma != "call":
+        return False
     says = any(c.dep_ in ("oprd", "ccomp", "xcomp") for c in children) or any(
         c.dep_ == "prep" and c.lower_ in ("for", "on", "upon") for c in children
     )
@@ -300,7 +305,7 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
         elif (
             ((token.pos_ == "VERB" and lemma in SPEECH_VERBS) or _opines(token) or _states(token))
             and not any(c.dep_ == "prt" for c in token.children)
-            and not _convenes(token)
+            and not _acts(token)
         ):
             # a particle makes another verb: "what these events add up to", "called off"
             subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
