@@ -284,10 +284,9 @@ def build(data_dir: Path, build_dir: Path, ontology_dir: Path | None = None, pro
 def _build(data_dir: Path, build_dir: Path, ontology_dir: Path | None, progress: Progress) -> Release:
     build_started = time.perf_counter()
     # Ingest and map build the corpus and the dataset, millions of objects that live until the end
-    # of the build and hold almost no cycles (~11k garbage objects at 1M triples): with the collector
-    # running, every burst of allocations walked all of them again, 60% of these two stages' CPU
-    # at 1M and more with claims as data, whose YAML and terms are more objects to walk
-    # (bench/README.md, "At 1M triples, with and without claims as data").
+    # of the build and leave almost no cyclic garbage: with the collector running, every burst of
+    # allocations walked all of them again, most of these two stages' CPU at scale, and more with
+    # claims as data, whose YAML and terms are more objects to walk (figures: bench/README.md).
     with without_cyclic_gc():
         mapped = _ingest_and_map(data_dir, ontology_dir, progress)
         # The mapped dataset lives until the end of the build: keep the collector from walking it
