@@ -43,9 +43,21 @@ QUALIFIER_NAME = {
 }
 
 
+_KZ_TERMS: dict[str, URIRef] = {}
+# rdflib builds and validates a new URIRef at every ``RDF.type`` or ``XSD.date``: made once here.
+A, LABEL, EVENT, FIGURE = RDF.type, RDFS.label, KZ.Event, KZ.Figure
+XSD_DATE, XSD_INTEGER, XSD_DECIMAL = XSD.date, XSD.integer, XSD.decimal
+
+
 def kz(name: str) -> URIRef:
-    """A term of the kzkg ontology (``kz("Figure")``), for names built from the curated data."""
-    return KZ[name]
+    """A term of the kzkg ontology (``kz("Figure")``), for names built from the curated data.
+
+    One object per name (the vocabulary is small and fixed): a new URIRef per triple cost most of
+    the assertion graphs' mapping time at 1M triples (bench/README.md)."""
+    term = _KZ_TERMS.get(name)
+    if term is None:
+        term = _KZ_TERMS[name] = KZ[name]
+    return term
 
 
 # Events that exist only in what one claim asserts ("they have not tried to evacuate us"): an IRI
@@ -73,7 +85,7 @@ def number(value: int | float) -> Literal:
     """A figure's number as xsd:integer when it is whole (8.5e9 is 8500000000), else xsd:decimal."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return Literal(str(value), datatype=XSD.integer if isinstance(value, int) else XSD.decimal)
+    return Literal(str(value), datatype=XSD_INTEGER if isinstance(value, int) else XSD_DECIMAL)
 
 
 class Refs(Protocol):
@@ -99,7 +111,7 @@ def value_term(statement: Assertion, refs: Refs, claim_id: str) -> Node:
         return kz({"Other": "OtherEvent"}.get(str(statement.value), str(statement.value)))
     if prop in ("startDate", "endDate"):
         assert isinstance(statement.value, dt.date)  # parse_assertion only makes dates of these
-        return Literal(statement.value.isoformat(), datatype=XSD.date)
+        return Literal(statement.value.isoformat(), datatype=XSD_DATE)
     if prop in ("dateText", "degreeText", "label"):  # the text's own words
         return Literal(str(statement.value))
     return refs.ref(str(statement.value))
@@ -112,15 +124,15 @@ def assertion_triples(claim: Any, refs: Refs) -> list[tuple]:
         subject = asserted_event_iri(statement.subject) if statement.asserted_event else refs.ref(statement.subject)
         obj = value_term(statement, refs, claim.id)
         if statement.property == "label":
-            triples.append((subject, RDFS.label, obj))
+            triples.append((subject, LABEL, obj))
             continue
         if statement.asserted_event and statement.property == "eventType":
-            triples.append((subject, RDF.type, kz("Event")))  # it is an event, by this claim's word only
+            triples.append((subject, A, EVENT))  # it is an event, by this claim's word only
         if statement.property != "quantity":
             triples.append((subject, property_iri(statement.property), obj))
             continue
         triples.append((subject, kz("figure"), obj))
-        triples.append((obj, RDF.type, kz("Figure")))
+        triples.append((obj, A, FIGURE))
         triples.append((obj, kz("quantityKind"), kz({"Other": "OtherQuantity"}.get(statement.kind, statement.kind))))
         if statement.value is not None:
             triples.append((obj, kz("quantity"), number(statement.value)))
@@ -132,7 +144,7 @@ def assertion_triples(claim: Any, refs: Refs) -> list[tuple]:
         if statement.unit:
             triples.append((obj, kz("unit"), Literal(statement.unit)))
         if statement.as_of:
-            triples.append((obj, kz("asOf"), Literal(statement.as_of.isoformat(), datatype=XSD.date)))
+            triples.append((obj, kz("asOf"), Literal(statement.as_of.isoformat(), datatype=XSD_DATE)))
         if statement.population:
             triples.append((obj, kz("population"), refs.ref(statement.population)))
     return triples

@@ -203,11 +203,20 @@ def _name(refs: Any, some_id: str) -> str:
 
 def disagreement_triples(disagreements: list[Disagreement], refs: Refs) -> list[tuple]:
     """The kzgraph:disagreements graph: each disagreement with its positions, and kz:conflictsWith."""
-    label = RDFS.label
+    label, rdf_type = RDFS.label, RDF.type  # rdflib makes a new URIRef at each RDF.type: once here
+    true = Literal("true", datatype=XSD.boolean)
+    claims: dict[str, URIRef] = {}  # one IRI per claim, however many positions and pairs it is in
+
+    def claim_iri(claim_id: str) -> URIRef:
+        iri = claims.get(claim_id)
+        if iri is None:
+            iri = claims[claim_id] = URIRef(str(ID) + "claim/" + claim_id)
+        return iri
+
     triples: list[tuple] = []
     for point in disagreements:
         node = point.iri
-        triples.append((node, RDF.type, kz("Disagreement")))
+        triples.append((node, rdf_type, kz("Disagreement")))
         triples.append(
             (node, label, Literal(f"disagreement on {_name(refs, point.subject)}: {PROPERTY_LABEL[point.property]}"))
         )
@@ -223,19 +232,19 @@ def disagreement_triples(disagreements: list[Disagreement], refs: Refs) -> list[
                 triples.append((node, kz("onPopulation"), refs.ref(population)))
             triples.append((node, kz("onAsOf"), Literal(as_of.isoformat(), datatype=XSD.date)))
         for side in point.sides:
-            claim = URIRef(str(ID) + "claim/" + side.claim)
+            claim = claim_iri(side.claim)
             position = URIRef(f"{node}#{side.claim}-{side.statement.position}")
             triples.append((node, kz("between"), claim))
             triples.append((node, kz("position"), position))
-            triples.append((position, RDF.type, kz("Position")))
+            triples.append((position, rdf_type, kz("Position")))
             triples.append((position, kz("heldBy"), claim))
             triples.append((position, kz("value"), value_term(side.statement, refs, side.claim)))
             if side.denied:
-                triples.append((position, kz("denied"), Literal("true", datatype=XSD.boolean)))
+                triples.append((position, kz("denied"), true))
             if point.property == "quantity":
                 triples.extend(_figure_beside(position, side.statement))
         for a, b in point.conflicts:
-            ia, ib = URIRef(str(ID) + "claim/" + a), URIRef(str(ID) + "claim/" + b)
+            ia, ib = claim_iri(a), claim_iri(b)
             triples.append((ia, kz("conflictsWith"), ib))
             triples.append((ib, kz("conflictsWith"), ia))
     return triples

@@ -11,7 +11,7 @@ import bisect
 import functools
 import re
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,6 +198,10 @@ class MappedGraph:
 
     def add(self, triple: tuple) -> None:
         self._triples.add(triple)
+
+    def update(self, triples: Iterable[tuple]) -> None:
+        """Add many triples in one call (a graph written whole, as an assertion graph is)."""
+        self._triples.update(triples)
 
     def parse(self, source: Path | str, format: str) -> None:
         """Add a file's triples (rdflib parses it)."""
@@ -473,21 +477,15 @@ class Mapper:
     def map_assertions(self, claim: Claim, iri: URIRef) -> None:
         """The claim's kind beside it, and what it asserts in its own named graph (see
         kzkg.assertion_graphs: claims, not facts, so that graph stays out of the default graph)."""
-        g = self.graph(article_graph(claim.article))
-        for triple in claim_triples(iri, claim):
-            g.add(triple)
+        self.graph(article_graph(claim.article)).update(claim_triples(iri, claim))
         if claim.asserts:
-            assertion = self.graph(assertion_graph(claim.id))
-            for triple in assertion_triples(claim, self):
-                assertion.add(triple)
+            self.graph(assertion_graph(claim.id)).update(assertion_triples(claim, self))
 
     def map_disagreements(self) -> None:
         """Disagreements computed from every claim's assertions, into kzgraph:disagreements."""
         found = compute_disagreements(self.corpus.claims.values())
         if found:
-            g = self.graph(DISAGREEMENTS_GRAPH)
-            for triple in disagreement_triples(found, self):
-                g.add(triple)
+            self.graph(DISAGREEMENTS_GRAPH).update(disagreement_triples(found, self))
 
     def map_role(self, role) -> None:
         article = role.evidence.article

@@ -36,7 +36,7 @@ from kzkg.map import MappedDataset, map_corpus
 from kzkg.namespaces import INFERRED_GRAPH, reasoned_over, validated
 from kzkg.oxterms import quads_to_ox
 from kzkg.reason import infer_triples
-from kzkg.resources import peak_rss_mb, private_mb
+from kzkg.resources import peak_rss_mb, private_mb, without_cyclic_gc
 from kzkg.store import MANIFEST, STORE_DIR, Release, build_lock, content_id, load_store, new_staging_dir, publish
 from kzkg.validate import Report, check_references, load_turtle, run_shapes
 
@@ -134,7 +134,8 @@ def _shacl_lines(mapped: _Mapped) -> list[str]:
 
 def prepare(data_dir: Path, ontology_dir: Path | None = None, progress: Progress = _quiet) -> Prepared:
     """Ingest, map and validate. Raises InputError when the input cannot be read at all."""
-    mapped = _ingest_and_map(data_dir, ontology_dir, progress)
+    with without_cyclic_gc():  # why: see _build
+        mapped = _ingest_and_map(data_dir, ontology_dir, progress)
     started = time.perf_counter()
     progress("validate: corpus checks and SHACL shapes")
     report = Report(problems=mapped.problems, checked_files=len(mapped.corpus.files), shacl=_shacl_lines(mapped))
@@ -282,12 +283,18 @@ def build(data_dir: Path, build_dir: Path, ontology_dir: Path | None = None, pro
 
 def _build(data_dir: Path, build_dir: Path, ontology_dir: Path | None, progress: Progress) -> Release:
     build_started = time.perf_counter()
-    mapped = _ingest_and_map(data_dir, ontology_dir, progress)
+    # Ingest and map build the corpus and the dataset, millions of objects that live until the end
+    # of the build and leave almost no cyclic garbage: with the collector running, every burst of
+    # allocations walked all of them again, most of these two stages' CPU at scale, and more with
+    # claims as data, whose YAML and terms are more objects to walk (figures: bench/README.md).
+    with without_cyclic_gc():
+        mapped = _ingest_and_map(data_dir, ontology_dir, progress)
+        # The mapped dataset lives until the end of the build: keep the collector from walking it
+        # again and again, and from dirtying the child's shared pages. Frozen before the collector
+        # is back, so that it never walks the objects made above even once.
+        gc.freeze()
     timings = mapped.timings
     rebuild_started = build_started + timings["ingest"]
-    # The mapped dataset lives until the end of the build: keep the collector from walking it again
-    # and again (a noticeable share of a build's CPU at scale), and from dirtying the child's shared pages.
-    gc.freeze()
     staging: Path | None = None
     try:
         progress("validate: SHACL shapes, in a child process beside reasoning and export")

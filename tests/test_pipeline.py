@@ -8,6 +8,7 @@ dies, leaves ``current`` where it was and no half-made release behind.
 
 from __future__ import annotations
 
+import gc
 import os
 import resource
 import signal
@@ -99,6 +100,16 @@ def test_a_validation_process_killed_midway_publishes_nothing(
         pipeline.build(data_copy, build_dir)
     assert current_release(build_dir) == good
     assert leftovers(build_dir) == []
+
+
+def test_the_collector_is_given_back_after_a_build_and_a_validation(
+    published: tuple[Path, Release], data_copy: Path
+) -> None:
+    """The build pauses the cyclic collector through ingest + map and freezes what they made; the
+    process that built (a test run, a long-lived tool) must get it back running, nothing frozen."""
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    pipeline.validate(data_copy)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_validate_alone_reports_the_same_as_the_build(data_copy: Path) -> None:
