@@ -211,3 +211,14 @@ def test_calling_a_rally_and_an_appeal_with_no_words_are_acts_and_calling_for_ca
     ]:
         found = attribute(next(iter(nlp(sentence).sents)), parsed=True)
         assert (found.claimant.text if found.claimant is not None else None) == speaker, sentence
+
+
+def test_a_quantifier_after_a_list_of_groups_is_all_of_them() -> None:
+    # "Peaceful demonstrators, journalists and human rights activists ... many of these people
+    # expressed concern": the whole list, a proposal for the one the registry (without 004) lacks
+    drafts = draft("004", paragraphs("004", "Peaceful demonstrators, journalists"))
+    assert claimants(drafts, "many of these people expressed concern") == [
+        "protesters",
+        "journalists",
+        "human-rights-activists",
+    ]

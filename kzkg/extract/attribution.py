@@ -85,6 +85,23 @@ def anaphoric(span: Span) -> bool:
     )
 
 
+def coordinated(span: Span) -> list[Span]:
+    """The noun phrases listed with ``span`` ("Peaceful demonstrators, journalists and human rights
+    activists"): "many of these people" after a list is all of them, not the last one named. A
+    conjunct counts when it names people as a group (a plural noun) or a registry name."""
+    head = span.root
+    while head.dep_ == "conj" and head.head.pos_ in ("NOUN", "PROPN"):
+        head = head.head
+    members, todo = [head], [head]
+    while todo:
+        more = [c for c in todo.pop().children if c.dep_ == "conj" and c.pos_ in ("NOUN", "PROPN")]
+        members += more
+        todo += more
+    if len(members) < 2 or not all(m.ent_id_ or m.tag_ in ("NNS", "NNPS") for m in members):
+        return [span]
+    return [_phrase(m) for m in sorted(members, key=lambda m: m.i)]
+
+
 def _phrase(token: Token) -> Span:
     """The noun phrase headed by ``token``, without trailing clauses (relative clauses, appositions)."""
     left = token.left_edge.i

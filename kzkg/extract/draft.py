@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from kzkg.extract.attribution import CHANNEL_WORDS, QUANTIFIERS, Attribution, anaphoric, attribute
+from kzkg.extract.attribution import CHANNEL_WORDS, QUANTIFIERS, Attribution, anaphoric, attribute, coordinated
 from kzkg.extract.clauses import clause_pieces, confined
 from kzkg.extract.cues import (
     DENIAL,
@@ -81,7 +81,7 @@ class _Drafter:
         self.last_claimant: list[str] | None = None
         self.last_claimed = (-1, -1)  # (sentence index, paragraph start) of the last named claimant
         self.last_person: tuple[int, list[str]] | None = None  # (sentence index, [id])
-        self.last_group: tuple[int, list[str]] | None = None
+        self.last_group: tuple[int, list[Span], Span] | None = None  # a group's phrases, where named
         self.previous: tuple[int, list[str] | None] = (-1, None)  # (paragraph start, non-author speaker)
         self.index = 0
         self.anchor: tuple[int, dt.date] | None = None  # (sentence index, last day the text named)
@@ -273,14 +273,14 @@ class _Drafter:
         if people:
             self.last_person = (self.index, [people[-1]])
         groups = [
-            e.ent_id_
+            e
             for e in sentence.ents
             if e.ent_id_ in self.registry.entities
             and "Group" in self.registry.entities[e.ent_id_].types
             and e.ent_id_ not in self.author
         ]
         if groups:
-            self.last_group = (self.index, [groups[-1]])
+            self.last_group = (self.index, coordinated(groups[-1]), sentence)
 
     def _is_person(self, entity_id: str) -> bool:
         known = self.registry.entities.get(entity_id)
@@ -295,7 +295,8 @@ class _Drafter:
         if word in ("he", "she", "him", "her") and self.last_person and self.index - self.last_person[0] <= 3:
             return self.last_person[1]
         if word in QUANTIFIERS and self.last_group and self.index - self.last_group[0] <= 3:
-            return self.last_group[1]  # "Others claimed": others of the group just named
+            # "Others claimed": others of the group (or of the list of groups) just named
+            return list(dict.fromkeys(i for g in self.last_group[1] for i in self._resolve(g, self.last_group[2])))
         return self.last_claimant or self.author
 
     def _continued(self, sentence: Span, following: Sequence[Span]) -> list[str] | None:
