@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kzkg.corpus import Corpus
-from kzkg.extract.attribution import attribute
+from kzkg.extract.attribution import attribute, they_name
 from kzkg.extract.draft import ArticleMeta, Drafts
 from kzkg.extract.evaluate import hidden_for
 from kzkg.extract.nlp import build_pipeline, model_available
@@ -222,3 +222,16 @@ def test_a_quantifier_after_a_list_of_groups_is_all_of_them() -> None:
         "journalists",
         "human-rights-activists",
     ]
+
+
+def test_they_names_again_the_group_that_was_a_subject_not_the_last_speaker() -> None:
+    # "President Tokayev categorically stated ... and pro-government experts began to echo him.
+    # Allegedly, ... Almaty would have turned into an Islamic caliphate, they claimed": the experts
+    # (a proposal), not Tokayev, and not Almaty, which is inside what they claimed
+    drafts = draft("004", paragraphs("004", "pro-government experts began to echo him"))
+    assert claimants(drafts, "they claimed") == ["pro-government experts"]
+    nlp = build_pipeline(registry("004"))
+    # made-up sentences: no group named before "they", the last speaker stays (resolved by the drafter)
+    doc = nlp("The minister spoke first. They said the roads were closed.\n")
+    found = attribute(list(doc.sents)[1], parsed=True)
+    assert found.pronoun and found.claimant is not None and they_name(found.claimant) == []

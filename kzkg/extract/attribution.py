@@ -102,6 +102,32 @@ def coordinated(span: Span) -> list[Span]:
     return [_phrase(m) for m in sorted(members, key=lambda m: m.i)]
 
 
+def _names_group(token: Token) -> bool:
+    """A subject "they" can name again: a group, an institution or people in the plural."""
+    return (
+        token.dep_ in ("nsubj", "nsubjpass")
+        and token.pos_ in ("NOUN", "PROPN")
+        and token.lower_ not in QUANTIFIERS
+        and (
+            token.ent_type_ in ("KZ_GROUP", "KZ_ORGANIZATION", "ORG", "NORP")
+            or token.lemma_.lower() in INSTITUTIONS
+            or (token.tag_ in ("NNS", "NNPS") and token.lemma_.lower() in PEOPLE)
+        )
+    )
+
+
+def they_name(pronoun: Span) -> list[Span]:
+    """What "they" names again: the last group that was a subject before it, in its sentence or the
+    one before ("pro-government experts began to echo him. ..., they claimed"; "The government
+    stepped back ... but only now they say"), not the last speaker; nothing when none was."""
+    sentence = pronoun.sent
+    said = {t.i for t in pronoun.root.head.subtree}  # "Almaty would have turned ..., they claimed": what is said
+    named = [t for t in sentence if t.i < pronoun.start and t.i not in said and _names_group(t)]
+    if not named and sentence.start > 0:
+        named = [t for t in pronoun.doc[sentence.start - 1].sent if _names_group(t)]
+    return coordinated(_phrase(named[-1])) if named else []
+
+
 def _phrase(token: Token) -> Span:
     """The noun phrase headed by ``token``, without trailing clauses (relative clauses, appositions)."""
     left = token.left_edge.i
