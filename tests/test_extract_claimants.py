@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kzkg.corpus import Corpus
-from kzkg.extract.attribution import attribute, they_name
+from kzkg.extract.attribution import attribute, collective, they_name
 from kzkg.extract.draft import ArticleMeta, Drafts
 from kzkg.extract.evaluate import hidden_for
 from kzkg.extract.nlp import build_pipeline, model_available
@@ -114,8 +114,9 @@ def test_a_light_verb_and_a_noun_of_statement_state_it() -> None:
     [
         # "claims from citizens": the registry's "citizens (Kazakhstan)" (its gloss is no part of the name)
         ("002", "There has been a substantial number of claims from citizens", ["kazakh-citizens"]),
-        # "a rumour spread among the crowd" (a proposal), "Arguments appeared in the press"
-        ("004", "a rumour spread among the crowd", ["crowd"]),
+        # "a rumour spread among the crowd": the crowd is the protesters of the sentence before
+        # ("Peaceful protesters tried to contain their fervour"); "Arguments appeared in the press"
+        ("004", "a rumour spread among the crowd", ["protesters"]),
         ("004", "Arguments appeared in the press", ["press"]),
     ],
 )
@@ -235,3 +236,14 @@ def test_they_names_again_the_group_that_was_a_subject_not_the_last_speaker() ->
     doc = nlp("The minister spoke first. They said the roads were closed.\n")
     found = attribute(list(doc.sents)[1], parsed=True)
     assert found.pronoun and found.claimant is not None and they_name(found.claimant) == []
+
+
+def test_a_bare_definite_collective_is_the_group_before_and_a_described_one_is_not() -> None:
+    nlp = build_pipeline(registry("004"))
+    doc = nlp("Local residents blocked the road. Later a rumour spread among the crowd that help was coming.\n")
+    crowd = next(doc[t.i : t.i + 1] for t in doc if t.lower_ == "crowd")
+    assert collective(crowd) and [s.text for s in they_name(crowd)] == ["Local residents"]
+    # made-up: "the angry crowd" is described, so it is its own group, not one named before
+    described = nlp("Residents blocked the road. The angry crowd said help was coming.\n")
+    phrase = next(described[t.left_edge.i : t.i + 1] for t in described if t.lower_ == "crowd")
+    assert not collective(phrase) and they_name(phrase) == []

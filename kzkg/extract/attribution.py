@@ -48,6 +48,7 @@ SAID = STATEMENTS | frozenset("parallel comparison concern alarm point case warn
 QUANTIFIERS = frozenset(
     {"some", "others", "many", "most", "several", "few", "someone", "somebody", "everyone", "everybody"}
 )
+COLLECTIVES = frozenset({"crowd", "group", "mob", "gathering"})
 PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you", "him", "her", "them"})
 CHANNEL_WORDS = re.compile(
     r"\b(?:Telegram\s+(?:channel|account)|Twitter(?:\s+account)?|state\s+(?:TV|television)|"
@@ -116,10 +117,24 @@ def _names_group(token: Token) -> bool:
     )
 
 
+def collective(span: Span) -> bool:
+    """ "the crowd", "the group": a bare definite collective names again a group named before, as
+    "they" does ("Peaceful protesters tried to contain their fervour ... a rumour spread among the crowd")."""
+    root = span.root
+    return (
+        root.lemma_.lower() in COLLECTIVES
+        and any(c.dep_ == "det" and c.lower_ == "the" for c in root.children)
+        and not any(c.dep_ in ("amod", "compound", "poss", "prep", "nummod") for c in root.children)
+        and not root.ent_id_
+    )
+
+
 def they_name(pronoun: Span) -> list[Span]:
     """What "they" names again: the last group that was a subject before it, in its sentence or the
     one before ("pro-government experts began to echo him. ..., they claimed"; "The government
     stepped back ... but only now they say"), not the last speaker; nothing when none was."""
+    if pronoun.root.lower_ not in ("they", "them") and not collective(pronoun):
+        return []
     sentence = pronoun.sent
     said = {t.i for t in pronoun.root.head.subtree}  # "Almaty would have turned ..., they claimed": what is said
     named = [t for t in sentence if t.i < pronoun.start and t.i not in said and _names_group(t)]

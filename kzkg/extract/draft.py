@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from kzkg.extract.attribution import CHANNEL_WORDS, QUANTIFIERS, Attribution, anaphoric, attribute, coordinated, they_name
+from kzkg.extract.attribution import CHANNEL_WORDS, QUANTIFIERS, Attribution, anaphoric, attribute, collective, coordinated, they_name
 from kzkg.extract.clauses import clause_pieces, confined
 from kzkg.extract.cues import (
     DENIAL,
@@ -297,7 +297,7 @@ class _Drafter:
         if word in QUANTIFIERS and self.last_group and self.index - self.last_group[0] <= 3:
             # "Others claimed": others of the group (or of the list of groups) just named
             return list(dict.fromkeys(i for g in self.last_group[1] for i in self._resolve(g, self.last_group[2])))
-        if word in ("they", "them") and (named := they_name(found.claimant)):
+        if named := they_name(found.claimant):
             return list(dict.fromkeys(i for g in named for i in self._resolve(g, found.claimant.sent)))
         return self.last_claimant or self.author
 
@@ -375,7 +375,7 @@ class _Drafter:
             if found.editorial and len(self.author) == 1 and self.meta.publisher and self.meta.creators:
                 return [self.meta.publisher], []  # one author's "we emphasise": the publication's voice
             return self.author, []
-        if found.pronoun or (
+        if found.pronoun or collective(found.claimant) or (
             anaphoric(found.claimant) and self.last_claimed == (self.index - 1, self._paragraph(sentence))
         ):
             claimant = self._pronoun(found)  # "the company said" just after "Magnum said": Magnum
