@@ -247,3 +247,14 @@ def test_a_bare_definite_collective_is_the_group_before_and_a_described_one_is_n
     described = nlp("Residents blocked the road. The angry crowd said help was coming.\n")
     phrase = next(described[t.left_edge.i : t.i + 1] for t in described if t.lower_ == "crowd")
     assert not collective(phrase) and they_name(phrase) == []
+
+
+def test_a_rumour_nobody_is_named_for_spreads_among_the_group_named_last() -> None:
+    # "Some of the protesters began to rip out ... flags ... Soon a rumour began to spread that ...":
+    # the protesters' rumour, not the authors' statement
+    drafts = draft("004", paragraphs("004", "Some of the protesters began to rip", "Soon a rumour began to spread"))
+    assert claimants(drafts, "Soon a rumour began to spread") == ["protesters"]
+    # made-up: a rumour whose source is named is that source's ("a rumour from residents")
+    nlp = build_pipeline(registry("004"))
+    found = attribute(next(iter(nlp("A rumour from residents said the bridge was closed.\n").sents)), parsed=True)
+    assert not found.pronoun

@@ -251,6 +251,14 @@ def _statement_source(sentence: Span) -> Attribution | None:
                     # what is said dates the statement, however the parse attached it
                     return Attribution(_phrase(_named(source)))
                 return Attribution(_phrase(_named(source)), verb=verb if verb.pos_ in ("VERB", "AUX") else None)
+        if (
+            token.lemma_.lower() in ("rumour", "rumor")
+            and token.dep_ == "nsubj"
+            and not any(c.dep_ in ("prep", "poss", "compound", "amod") or c.lower_ == "the" for c in token.children)
+        ):
+            # "Soon a rumour began to spread that ...": a rumour nobody is named for spreads among
+            # the group named last, resolved by the drafter like "others"
+            return Attribution(_phrase(token), pronoun=True, verb=token.head)
     return None
 
 

@@ -294,7 +294,7 @@ class _Drafter:
         word = found.claimant.root.lower_
         if word in ("he", "she", "him", "her") and self.last_person and self.index - self.last_person[0] <= 3:
             return self.last_person[1]
-        if word in QUANTIFIERS and self.last_group and self.index - self.last_group[0] <= 3:
+        if (word in QUANTIFIERS or word in ("rumour", "rumor")) and self.last_group and self.index - self.last_group[0] <= 3:
             # "Others claimed": others of the group (or of the list of groups) just named
             return list(dict.fromkeys(i for g in self.last_group[1] for i in self._resolve(g, self.last_group[2])))
         if named := they_name(found.claimant):
