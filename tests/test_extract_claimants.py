@@ -258,3 +258,16 @@ def test_a_rumour_nobody_is_named_for_spreads_among_the_group_named_last() -> No
     nlp = build_pipeline(registry("004"))
     found = attribute(next(iter(nlp("A rumour from residents said the bridge was closed.\n").sents)), parsed=True)
     assert not found.pronoun
+
+
+def test_who_carries_placards_says_what_is_on_them() -> None:
+    # "a group of protesters swept past with placards: ‘The people are awake!’, ...": the protesters
+    # (a group of protesters are protesters), one draft for the whole sentence
+    phrase = "a group of protesters swept past with placards"
+    drafts = draft("004", paragraphs("004", phrase))
+    assert claimants(drafts, phrase) == ["protesters"]
+    assert not any(c["quote"].startswith("‘The banks") for c in drafts.claims)
+    # made-up: placards with no words on them are no statement
+    nlp = build_pipeline(registry("004"))
+    found = attribute(next(iter(nlp("Residents marched with placards through the town.\n").sents)), parsed=True)
+    assert found.claimant is None

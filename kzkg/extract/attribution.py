@@ -48,6 +48,8 @@ SAID = STATEMENTS | frozenset("parallel comparison concern alarm point case warn
 QUANTIFIERS = frozenset(
     {"some", "others", "many", "most", "several", "few", "someone", "somebody", "everyone", "everybody"}
 )
+# what people carry their words on: "swept past with placards: ‘...’"
+DISPLAYS = frozenset({"placard", "banner", "poster", "sign", "slogan"})
 COLLECTIVES = frozenset({"crowd", "group", "mob", "gathering"})
 PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you", "him", "her", "them"})
 CHANNEL_WORDS = re.compile(
@@ -158,6 +160,10 @@ def _named(token: Token) -> Token:
     and Berik Uali; a name with a description ("Uali, the spokesman") is already the name."""
     if token.pos_ == "PROPN":
         return token
+    if token.lemma_.lower() in COLLECTIVES:  # "a group of protesters" are protesters
+        members = [g for c in token.children if c.lower_ == "of" for g in c.children if g.tag_ in ("NNS", "NNPS")]
+        if members:
+            return members[0]
     for child in token.children:
         if child.dep_ == "appos" and child.pos_ == "PROPN":
             return child
@@ -450,6 +456,15 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
     sourced = _statement_source(sentence)
     if sourced is not None:
         return sourced
+    whole = sentence.doc[sentence.start].sent  # a clause of the slogans is still on the placards
+    for token in whole:
+        # "a group of protesters swept past with placards: ‘The people are awake!’": who carries the
+        # words says them
+        if token.lemma_.lower() in DISPLAYS and any(t.text in "‘“\"" for t in whole[token.i - whole.start :]):
+            verb = token.head.head if token.dep_ == "pobj" else token.head
+            subjects = [c for c in verb.children if c.dep_ == "nsubj" and c.lower_ not in PRONOUNS]
+            if token.dep_ in ("pobj", "dobj") and subjects:
+                return Attribution(_phrase(_named(subjects[0])), verb=verb)
     # the parse missed it ("Speaking to Khabar, Tokayev’s spokesman, Berik Uali, said" parsed with
     # "Speaking" as the subject): a name right before a speech verb still speaks
     lexical = _lexical(sentence, verbs_only=True)
