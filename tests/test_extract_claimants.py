@@ -271,3 +271,16 @@ def test_who_carries_placards_says_what_is_on_them() -> None:
     nlp = build_pipeline(registry("004"))
     found = attribute(next(iter(nlp("Residents marched with placards through the town.\n").sents)), parsed=True)
     assert found.claimant is None
+
+
+def test_a_speech_verb_sharing_an_act_with_another_verb_is_an_act() -> None:
+    # "He blamed and sacked the government for the spike in fuel prices": the author's account of
+    # what Tokayev did, not Tokayev's claim
+    phrase = "He blamed and sacked the government"
+    drafts = draft("000", paragraphs("000", phrase))
+    assert claimants(drafts, phrase) == ["bne-correspondent-almaty"]
+    # made-up: a speech verb with what is said stays speech, whatever verb is joined to it
+    nlp = build_pipeline(registry("000"))
+    said = "The minister resigned and said that the prices would fall.\n"
+    found = attribute(next(iter(nlp(said).sents)), parsed=True)
+    assert found.claimant is not None and found.claimant.text == "The minister"

@@ -275,6 +275,12 @@ def _acts(verb: Token) -> bool:
     something."""
     lemma = verb.lemma_.lower()
     children = list(verb.children)
+    if (
+        any(c.dep_ == "conj" and c.pos_ == "VERB" and c.lemma_.lower() not in SPEECH_VERBS for c in children)
+        and not any(c.dep_ in ("ccomp", "xcomp", "prep", "dobj") for c in children)
+        and not any(t.text in '“”"' for t in verb.sent)
+    ):
+        return True  # "He blamed and sacked the government": one act on one object, nothing said
     if lemma == "appeal":
         return not any(c.dep_ in ("ccomp", "xcomp") for c in children) and not any(t.text in '“”"' for t in verb.sent)
     if lemma != "call":
