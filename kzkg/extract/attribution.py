@@ -88,7 +88,7 @@ def anaphoric(span: Span) -> bool:
     )
 
 
-def coordinated(span: Span) -> list[Span]:
+def listed(span: Span) -> list[Span]:
     """The noun phrases listed with ``span`` ("Peaceful demonstrators, journalists and human rights
     activists"): "many of these people" after a list is all of them, not the last one named. A
     conjunct counts when it names people as a group (a plural noun) or a registry name."""
@@ -142,7 +142,7 @@ def they_name(pronoun: Span) -> list[Span]:
     named = [t for t in sentence if t.i < pronoun.start and t.i not in said and _names_group(t)]
     if not named and sentence.start > 0:
         named = [t for t in pronoun.doc[sentence.start - 1].sent if _names_group(t)]
-    return coordinated(_phrase(named[-1])) if named else []
+    return listed(_phrase(named[-1])) if named else []
 
 
 def _phrase(token: Token) -> Span:
@@ -364,6 +364,13 @@ def _depth(token: Token) -> int:
 
 def attribute(sentence: Span, parsed: bool) -> Attribution:
     """The sentence's attribution, or an author attribution (claimant None)."""
+    found = _attribute(sentence, parsed)
+    if found.claimant is not None and not found.pronoun and collective(found.claimant) and they_name(found.claimant):
+        found.pronoun = True  # "the crowd" after "Peaceful protesters tried ...": resolved like "they"
+    return found
+
+
+def _attribute(sentence: Span, parsed: bool) -> Attribution:
     if not parsed:
         return _lexical(sentence)
     candidates = []
@@ -466,7 +473,7 @@ def attribute(sentence: Span, parsed: bool) -> Attribution:
     for token in whole:
         # "a group of protesters swept past with placards: ‘The people are awake!’": who carries the
         # words says them
-        if token.lemma_.lower() in DISPLAYS and any(t.text in "‘“\"" for t in whole[token.i - whole.start :]):
+        if token.lemma_.lower() in DISPLAYS and any(t.text in '‘“"' for t in whole[token.i - whole.start :]):
             verb = token.head.head if token.dep_ == "pobj" else token.head
             subjects = [c for c in verb.children if c.dep_ == "nsubj" and c.lower_ not in PRONOUNS]
             if token.dep_ in ("pobj", "dobj") and subjects:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from kzkg.extract.attribution import CHANNEL_WORDS, QUANTIFIERS, Attribution, anaphoric, attribute, collective, coordinated, they_name
+from kzkg.extract.attribution import CHANNEL_WORDS, QUANTIFIERS, Attribution, anaphoric, attribute, listed, they_name
 from kzkg.extract.clauses import clause_pieces, confined
 from kzkg.extract.cues import (
     DENIAL,
@@ -280,7 +280,7 @@ class _Drafter:
             and e.ent_id_ not in self.author
         ]
         if groups:
-            self.last_group = (self.index, coordinated(groups[-1]), sentence)
+            self.last_group = (self.index, listed(groups[-1]), sentence)
 
     def _is_person(self, entity_id: str) -> bool:
         known = self.registry.entities.get(entity_id)
@@ -289,12 +289,13 @@ class _Drafter:
         return self.drafts.entities.get(entity_id, {}).get("type") == "Person"
 
     def _pronoun(self, found: Attribution) -> list[str]:
-        """he/she: the person named last in the three sentences before; they, we: the last speaker."""
+        """he/she: the person named last in the three sentences before; they, "the crowd": the group
+        last a subject (kzkg.extract.attribution.they_name); else, and we: the last speaker."""
         assert found.claimant is not None
         word = found.claimant.root.lower_
         if word in ("he", "she", "him", "her") and self.last_person and self.index - self.last_person[0] <= 3:
             return self.last_person[1]
-        if (word in QUANTIFIERS or word in ("rumour", "rumor")) and self.last_group and self.index - self.last_group[0] <= 3:
+        if word in QUANTIFIERS | {"rumour", "rumor"} and self.last_group and self.index - self.last_group[0] <= 3:
             # "Others claimed": others of the group (or of the list of groups) just named
             return list(dict.fromkeys(i for g in self.last_group[1] for i in self._resolve(g, self.last_group[2])))
         if named := they_name(found.claimant):
@@ -375,7 +376,7 @@ class _Drafter:
             if found.editorial and len(self.author) == 1 and self.meta.publisher and self.meta.creators:
                 return [self.meta.publisher], []  # one author's "we emphasise": the publication's voice
             return self.author, []
-        if found.pronoun or collective(found.claimant) or (
+        if found.pronoun or (
             anaphoric(found.claimant) and self.last_claimed == (self.index - 1, self._paragraph(sentence))
         ):
             claimant = self._pronoun(found)  # "the company said" just after "Magnum said": Magnum
