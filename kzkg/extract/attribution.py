@@ -12,7 +12,10 @@ that"), as does a light verb with a noun of statement ("drawing parallels"). Whe
 speaker, a noun of statement may name its source ("claims from citizens", "a rumour spread among
 the crowd", "Arguments appeared in the press"). A pronoun or quantifier subject ("he said",
 "others claimed", "someone spoke") is resolved by the drafter from the sentences before; so are
-reports in the passive with no agent ("were said to have been"), which are flagged ``passive``.
+reports in the passive with no agent ("were said to have been"), which are flagged ``passive``;
+"they" and a bare "the crowd" name again the last group that was a subject (``they_name``), a
+quantifier after a list of groups is all of them (``listed``), and an unsourced rumour spreads among
+the group named last. Who carries placards with quoted words says them.
 A sentence with none of these is the author's own statement.
 """
 
