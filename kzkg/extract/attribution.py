@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from spacy.tokens import Span, Token
 
 from kzkg.extract.cues import INSTITUTIONS, NORMS, OUTLETS, PEOPLE, REPORTERS, SOURCED, STATEMENTS
+from kzkg.extract.text import quotation_open
 
 SPEECH_VERBS = frozenset(
     "say tell report claim deny state announce insist warn add write confirm acknowledge allege accuse "
@@ -180,12 +181,11 @@ def _nobody(subject: Token) -> bool:
     return any(c.lower_ in ("no", "neither") for c in subject.children) or subject.lower_ == "neither"
 
 
-def _quoted(token: Token) -> bool:
+def in_quotation(token: Token) -> bool:
     """Whether the token stands inside a quotation (counted from its paragraph's start): a speech
     verb there is part of what is quoted, not who says it ("“... they started showing ...,” X told")."""
     text = token.doc.text
-    before = text[text.rfind("\n", 0, token.idx) + 1 : token.idx]
-    return before.count("“") > before.count("”") or before.count('"') % 2 == 1
+    return quotation_open(text[text.rfind("\n", 0, token.idx) + 1 : token.idx])
 
 
 def _stated_by(agent: Token) -> Token | None:
@@ -433,7 +433,7 @@ def _attribute(sentence: Span, parsed: bool) -> Attribution:
                 continue  # "Unconfirmed information ... refers to": hearsay, no speaker named
             if _nobody(subject):
                 continue  # "no one could say", "Neither the experts nor ... explained": nobody claims it
-            if subject.lower_ in ("we", "i") and not _quoted(subject):
+            if subject.lower_ in ("we", "i") and not in_quotation(subject):
                 return Attribution(None, editorial=True)  # "We could not confirm": the authors themselves
             pronoun = subject.lower_ in PRONOUNS
             if subject.lower_ in QUANTIFIERS:
@@ -457,11 +457,11 @@ def _attribute(sentence: Span, parsed: bool) -> Attribution:
             # a speech verb inside a quotation yields to the one outside it ("“... they started
             # showing ...,” X told"), unless it names its own speaker: "“The Russian media are
             # reporting that ...,” the correspondent said" is the Russian media's claim, relayed
-            nested = 0 if not _quoted(token) else (10 if pronoun or subject.lower_ in ("we", "i") else -10)
+            nested = 0 if not in_quotation(token) else (10 if pronoun or subject.lower_ in ("we", "i") else -10)
             candidates.append((_depth(token) + nested, found))
     if candidates:
         best = min(candidates, key=lambda c: c[0])
-        outside = [c for c in candidates if c[0] < 10 and c[1].verb is not None and not _quoted(c[1].verb)]
+        outside = [c for c in candidates if c[0] < 10 and c[1].verb is not None and not in_quotation(c[1].verb)]
         if best[0] < 0 and outside and best[1].via is None:
             # the nested speaker claims it; the one outside the quotation relays it
             via = min(outside, key=lambda c: c[0])[1].claimant

@@ -16,7 +16,7 @@ import itertools
 
 from spacy.tokens import Span, Token
 
-from kzkg.extract.attribution import SPEECH_VERBS, Attribution
+from kzkg.extract.attribution import SPEECH_VERBS, Attribution, in_quotation
 
 FINITE = frozenset({"VBD", "VBZ", "VBP", "MD"})
 SUBJECTS = frozenset({"nsubj", "nsubjpass", "expl", "csubj"})
@@ -77,14 +77,7 @@ def _cuts(sentence: Span) -> set[int]:
         ):
             cuts.add(token.right_edge.i + 1)
     # a quotation is one speaker's words, whatever clauses it holds
-    return {i for i in cuts if sentence.start < i < sentence.end and not _quoted(sentence.doc[i])}
-
-
-def _quoted(token: Token) -> bool:
-    """Whether the token stands inside a quotation opened earlier in its paragraph."""
-    text = token.doc.text
-    before = text[text.rfind("\n", 0, token.idx) + 1 : token.idx]
-    return before.count("“") > before.count("”") or before.count('"') % 2 == 1
+    return {i for i in cuts if sentence.start < i < sentence.end and not in_quotation(sentence.doc[i])}
 
 
 def _trimmed(span: Span) -> Span:

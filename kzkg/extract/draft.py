@@ -40,6 +40,7 @@ from kzkg.extract.figures import Figure, find_figures
 from kzkg.extract.nlp import has_parse
 from kzkg.extract.registry import NER_TYPES, Registry, slug
 from kzkg.extract.statements import is_statement
+from kzkg.extract.text import quotation_open
 
 
 @dataclass
@@ -257,7 +258,7 @@ class _Drafter:
     def _quote_open(self, sentence: Span, at_end: bool = False) -> bool:
         """Whether the sentence starts (or ends) inside a quotation opened earlier in its paragraph."""
         text = self.doc.text[self._paragraph(sentence) : sentence.end_char if at_end else sentence.start_char]
-        return text.count("“") > text.count("”") or text.count('"') % 2 == 1
+        return quotation_open(text)
 
     def _remember(self, sentence: Span, claimant: list[str] | None) -> None:
         """Keep who spoke last and which person was named last, for the next sentences' pronouns."""

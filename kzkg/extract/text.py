@@ -74,3 +74,9 @@ def parse_meta(pairs: Sequence[str]) -> dict[str, str]:
         except ValueError as bad:
             raise ExtractError(f"--meta date={meta['date']!r}: not a date (YYYY-MM-DD) or 'unknown'") from bad
     return meta
+
+
+def quotation_open(text: str) -> bool:
+    """Whether a quotation opened in ``text`` (a paragraph up to some point) is still open there:
+    curly quotes are counted pairwise, straight ones by parity."""
+    return text.count("“") > text.count("”") or text.count('"') % 2 == 1
